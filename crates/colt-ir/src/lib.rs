@@ -1,0 +1,1 @@
+//! colt-ir (being written).

@@ -1,0 +1,1 @@
+//! End-to-end tests of the `colt` binary live in `tests/tests/`.

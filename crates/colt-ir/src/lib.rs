@@ -1,1 +1,66 @@
-//! colt-ir (being written).
+//! colt-ir: the tensor programs colt tunes, and everything that only needs
+//! the program to answer.
+//!
+//! It owns the IR (buffers, stages, expressions), the built-in workload
+//! suite and the workload text format, the seeded input generator, the
+//! reference interpreter that every generated kernel is checked against, and
+//! lowering to C. It knows nothing of search, models or measurement.
+//!
+//! ```
+//! use colt_ir::{interp, load_workload, Size};
+//!
+//! let program = colt_ir::parse_workload(
+//!     "input A[4, 3]\ninput B[3, 2]\noutput C[4, 2]\nC[i, j] += A[i, k] * B[k, j]\n",
+//!     "tiny.colt",
+//!     Size::Bench,
+//! ).unwrap();
+//! assert_eq!(program.macs(), 24);
+//! let buffers = interp::evaluate(&program, colt_ir::data::DEFAULT_SEED);
+//! let c_source = colt_ir::c::naive_c(&program);
+//! assert!(c_source.contains("colt_kernel"));
+//! # let _ = (buffers, load_workload("gemm-512", Size::Bench).unwrap());
+//! ```
+//!
+//! # The kernel ABI
+//!
+//! Every kernel colt generates, naive or scheduled, is one C function with
+//! no libc calls, no includes beyond the compiler's freestanding headers and
+//! no mutable global state, so it can run as a bare code image:
+//!
+//! ```c
+//! typedef void (*colt_barrier_fn)(void *ctx);
+//! void colt_kernel(float *const *bufs, int task, int ntasks,
+//!                  colt_barrier_fn barrier, void *barrier_ctx);
+//! ```
+//!
+//! - `bufs[i]` is buffer `i` of the program in declaration order (inputs,
+//!   temporaries and outputs alike), row-major `f32`, allocated by the
+//!   caller; kernels write every element of every output and never rely on
+//!   a buffer's prior contents.
+//! - The caller runs `ntasks` threads at once, each calling `colt_kernel`
+//!   with its own `task` in `0..ntasks`; parallel loops are split by
+//!   `(task, ntasks)`. Between dependent phases every task calls
+//!   `barrier(barrier_ctx)`, the same number of times. The naive kernel does
+//!   all the work on task 0 and never calls the barrier.
+//! - Compile with `-O3 -march=native -fno-math-errno` (so `sqrt` is an
+//!   instruction, not a libm call) and flags that stop the compiler from
+//!   inserting `memset`/`memcpy` calls (`-ffreestanding
+//!   -fno-tree-loop-distribute-patterns`).
+
+pub mod builder;
+pub mod c;
+pub mod data;
+pub mod expr;
+pub mod interp;
+mod program;
+mod resolve;
+pub mod text;
+pub mod workloads;
+
+pub use expr::{AxisId, BinaryOp, BufferId, CmpOp, Cond, Expr, IndexExpr, Load, UnaryOp};
+pub use program::{
+    Axis, AxisKind, Buffer, BufferRole, Combine, DType, Name, Pos, Program, ProgramDef, Stage, StageDef,
+};
+pub use resolve::{IrError, IrErrorKind};
+pub use text::{load_workload, parse_workload, print_program, WorkloadError};
+pub use workloads::{builtin, Size, Workload, SUITE};

@@ -1,0 +1,256 @@
+//! Lowering to C under the kernel ABI (see the crate docs).
+//!
+//! [`naive_c`] prints the untransformed loop nest of a program: every stage
+//! in order, its spatial axes outermost in the order of the output's
+//! dimensions, then its reduction axes, on task 0 alone. Compiled with `-O3`
+//! it is the baseline every speedup is measured against. The pieces here
+//! (prelude, expression printer, identifiers) are shared with the scheduled
+//! lowering.
+
+use crate::expr::{AxisId, BinaryOp, BufferId, Cond, Expr, IndexExpr, UnaryOp};
+use crate::program::{BufferRole, Combine, Program, Stage};
+use std::fmt::Write;
+
+/// Declarations every kernel starts with. `colt_exp` is a libc-free `expf`
+/// (Cody–Waite range reduction, degree-6 Taylor polynomial on
+/// |r| <= ln2/2: relative error below 2e-7, well inside the suite's 1e-3);
+/// it returns 0 below -87 (so `exp(-inf)` of masked scores is exactly 0)
+/// and +inf above 88.
+pub const PRELUDE: &str = r#"typedef void (*colt_barrier_fn)(void *ctx);
+
+static inline float colt_exp(float x) {
+  if (x < -87.0f) return 0.0f;
+  if (x > 88.0f) return __builtin_inff();
+  float kf = x * 1.44269504f;
+  int k = (int)(kf + (kf >= 0.0f ? 0.5f : -0.5f));
+  float r = x - (float)k * 0.693145752f - (float)k * 1.42860677e-6f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.166666672f + r * (0.0416666679f
+            + r * (0.00833333377f + r * 0.00138888892f)))));
+  union { int i; float f; } scale;
+  scale.i = (k + 127) << 23;
+  return p * scale.f;
+}
+static inline float colt_max(float a, float b) { return a > b ? a : b; }
+static inline float colt_min(float a, float b) { return a < b ? a : b; }
+static inline long colt_floordiv(long a, long b) { long q = a / b; return (a % b != 0 && a < 0) ? q - 1 : q; }
+static inline long colt_floormod(long a, long b) { long r = a % b; return r < 0 ? r + b : r; }
+"#;
+
+/// The signature of the entry point.
+pub const SIGNATURE: &str =
+    "void colt_kernel(float *const *bufs, int task, int ntasks, colt_barrier_fn barrier, void *barrier_ctx)";
+
+/// Names C or the ABI already uses; colt identifiers that collide get a `_`.
+const RESERVED: &[&str] = &[
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
+    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
+    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bufs",
+    "task", "ntasks", "barrier", "barrier_ctx", "acc", "scale", "main",
+];
+
+/// A C identifier for a buffer or axis name.
+pub fn c_ident(name: &str) -> String {
+    if RESERVED.contains(&name) || name.starts_with("colt_") || name.starts_with("__") {
+        format!("{name}_")
+    } else {
+        name.to_string()
+    }
+}
+
+/// A C float literal.
+pub fn c_f32(value: f32) -> String {
+    if value.is_nan() {
+        "__builtin_nanf(\"\")".to_string()
+    } else if value.is_infinite() {
+        if value > 0.0 { "__builtin_inff()" } else { "(-__builtin_inff())" }.to_string()
+    } else {
+        let text = format!("{value:?}f");
+        if value < 0.0 {
+            format!("({text})")
+        } else {
+            text
+        }
+    }
+}
+
+/// Prints a stage's expressions as C, given each axis's C expression and
+/// the inclusive range of values it takes (used to drop bounds checks and
+/// floor corrections that cannot matter).
+pub struct ExprPrinter<'a> {
+    pub program: &'a Program,
+    pub axis_c: Vec<String>,
+    pub axis_range: Vec<(i64, i64)>,
+}
+
+impl ExprPrinter<'_> {
+    fn range(&self, e: &IndexExpr) -> (i64, i64) {
+        e.range(&|a: &AxisId| self.axis_range[a.0])
+    }
+
+    pub fn index(&self, e: &IndexExpr) -> String {
+        match e {
+            IndexExpr::Axis(a) => self.axis_c[a.0].clone(),
+            IndexExpr::Const(c) => format!("{c}L"),
+            IndexExpr::Add(a, b) => format!("({} + {})", self.index(a), self.index(b)),
+            IndexExpr::Sub(a, b) => format!("({} - {})", self.index(a), self.index(b)),
+            IndexExpr::Mul(a, c) => format!("({} * {c}L)", self.index(a)),
+            IndexExpr::Div(a, c) | IndexExpr::Mod(a, c) => {
+                let is_div = matches!(e, IndexExpr::Div(..));
+                // C's `/` and `%` truncate; they agree with floor semantics
+                // on non-negative operands, which is the common case and
+                // lets the compiler use shifts and masks.
+                if self.range(a).0 >= 0 {
+                    format!("({} {} {c}L)", self.index(a), if is_div { "/" } else { "%" })
+                } else {
+                    let f = if is_div { "colt_floordiv" } else { "colt_floormod" };
+                    format!("{f}({}, {c}L)", self.index(a))
+                }
+            }
+        }
+    }
+
+    /// Row-major element offset of `index` in `buffer`.
+    pub fn offset(&self, buffer: BufferId, index: &[IndexExpr]) -> String {
+        let strides = self.program.buffer(buffer).strides();
+        let terms: Vec<String> = index
+            .iter()
+            .zip(&strides)
+            .map(|(e, &s)| if s == 1 { self.index(e) } else { format!("{} * {s}L", self.index(e)) })
+            .collect();
+        if terms.is_empty() {
+            "0".to_string()
+        } else {
+            terms.join(" + ")
+        }
+    }
+
+    pub fn value(&self, e: &Expr) -> String {
+        match e {
+            Expr::Const(c) => c_f32(*c),
+            Expr::Load(l) => {
+                let buf = self.program.buffer(l.buffer);
+                let access = format!("{}[{}]", c_ident(&buf.name), self.offset(l.buffer, &l.index));
+                let Some(pad) = l.pad else { return access };
+                let checks: Vec<String> = l
+                    .index
+                    .iter()
+                    .zip(&buf.shape)
+                    .filter_map(|(e, &extent)| {
+                        let (lo, hi) = self.range(e);
+                        let mut parts = Vec::new();
+                        if lo < 0 {
+                            parts.push(format!("{} >= 0L", self.index(e)));
+                        }
+                        if hi >= extent as i64 {
+                            parts.push(format!("{} < {extent}L", self.index(e)));
+                        }
+                        (!parts.is_empty()).then(|| parts.join(" && "))
+                    })
+                    .collect();
+                if checks.is_empty() {
+                    access
+                } else {
+                    format!("(({}) ? {access} : {})", checks.join(" && "), c_f32(pad))
+                }
+            }
+            Expr::Unary(op, a) => match op {
+                UnaryOp::Neg => format!("(-{})", self.value(a)),
+                UnaryOp::Exp => format!("colt_exp({})", self.value(a)),
+                UnaryOp::Sqrt => format!("__builtin_sqrtf({})", self.value(a)),
+            },
+            Expr::Binary(op, a, b) => {
+                let (a, b) = (self.value(a), self.value(b));
+                match op {
+                    BinaryOp::Add => format!("({a} + {b})"),
+                    BinaryOp::Sub => format!("({a} - {b})"),
+                    BinaryOp::Mul => format!("({a} * {b})"),
+                    BinaryOp::Div => format!("({a} / {b})"),
+                    BinaryOp::Max => format!("colt_max({a}, {b})"),
+                    BinaryOp::Min => format!("colt_min({a}, {b})"),
+                }
+            }
+            Expr::Select(c, a, b) => format!("({} ? {} : {})", self.cond(c), self.value(a), self.value(b)),
+        }
+    }
+
+    pub fn cond(&self, c: &Cond) -> String {
+        match c {
+            Cond::Index(a, op, b) => format!("({} {op} {})", self.index(a), self.index(b)),
+            Cond::Value(a, op, b) => format!("({} {op} {})", self.value(a), self.value(b)),
+            Cond::And(a, b) => format!("({} && {})", self.cond(a), self.cond(b)),
+            Cond::Or(a, b) => format!("({} || {})", self.cond(a), self.cond(b)),
+        }
+    }
+}
+
+/// `const float *restrict A = bufs[0];` for every buffer.
+pub fn buffer_bindings(program: &Program) -> String {
+    let mut out = String::new();
+    for (i, b) in program.buffers().iter().enumerate() {
+        let constness = if b.role == BufferRole::Input { "const " } else { "" };
+        let _ = writeln!(out, "  {constness}float *restrict {} = bufs[{i}];", c_ident(&b.name));
+    }
+    out
+}
+
+/// The untransformed program as one C function under the kernel ABI.
+pub fn naive_c(program: &Program) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "/* colt naive kernel: {} */", program.name());
+    out.push_str(PRELUDE);
+    let _ = writeln!(out, "\n{SIGNATURE} {{");
+    out.push_str("  (void)ntasks; (void)barrier; (void)barrier_ctx;\n");
+    out.push_str("  if (task != 0) return;\n");
+    out.push_str(&buffer_bindings(program));
+    let def = program.to_def();
+    for (stage, written) in program.stages().iter().zip(&def.stages) {
+        let _ = writeln!(out, "  /* {} */", crate::text::print_stage(written).replace("*/", "* /"));
+        naive_stage(&mut out, program, stage);
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn naive_stage(out: &mut String, program: &Program, stage: &Stage) {
+    let printer = ExprPrinter {
+        program,
+        axis_c: stage.axes.iter().map(|a| c_ident(&a.name)).collect(),
+        axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
+    };
+    let out_index: Vec<IndexExpr> = stage.spatial_axes().map(|(id, _)| IndexExpr::Axis(id)).collect();
+    let target = format!("{}[{}]", c_ident(&program.buffer(stage.output).name), printer.offset(stage.output, &out_index));
+    let mut depth = 1;
+    let open = |out: &mut String, depth: usize, name: &str, extent: usize| {
+        let v = c_ident(name);
+        let _ = writeln!(out, "{}for (long {v} = 0; {v} < {extent}L; {v}++) {{", "  ".repeat(depth));
+    };
+    for (_, axis) in stage.spatial_axes() {
+        open(out, depth, &axis.name, axis.extent);
+        depth += 1;
+    }
+    let indent = |depth: usize| "  ".repeat(depth);
+    let body = printer.value(&stage.body);
+    if stage.combine == Combine::Assign {
+        let _ = writeln!(out, "{}{target} = {body};", indent(depth));
+    } else {
+        let _ = writeln!(out, "{}{target} = {};", indent(depth), c_f32(stage.combine.init()));
+        let spatial_depth = depth;
+        for (_, axis) in stage.reduction_axes() {
+            open(out, depth, &axis.name, axis.extent);
+            depth += 1;
+        }
+        let update = match stage.combine {
+            Combine::Max => format!("colt_max({target}, {body})"),
+            _ => format!("{target} + {body}"),
+        };
+        let _ = writeln!(out, "{}{target} = {update};", indent(depth));
+        while depth > spatial_depth {
+            depth -= 1;
+            let _ = writeln!(out, "{}}}", indent(depth));
+        }
+    }
+    while depth > 1 {
+        depth -= 1;
+        let _ = writeln!(out, "{}}}", indent(depth));
+    }
+}

@@ -1,0 +1,73 @@
+//! Shared by colt-ir's integration tests: paths, and a throwaway harness that
+//! compiles a kernel with the system C compiler and runs it on the seeded
+//! inputs (the real builder and loader live in colt-measure).
+
+#![allow(dead_code)]
+
+use colt_ir::{Program, Size};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The held-back workloads: shapes and constructs the suite does not have.
+pub fn held_back() -> Vec<Program> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/workloads");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    paths.iter().map(|p| colt_ir::load_workload(p.to_str().unwrap(), Size::Bench).unwrap()).collect()
+}
+
+/// Compiles `kernel_c` with `cc -O3 -march=native` and a `main` that reads
+/// every buffer from a file, calls `colt_kernel` on `ntasks` = 1, and writes
+/// every buffer back; returns the buffers after the run.
+pub fn run_c_kernel(program: &Program, kernel_c: &str, buffers: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    let dir = tempfile::tempdir().unwrap();
+    let n = program.buffers().len();
+    let lens: Vec<String> = program.buffers().iter().map(|b| b.len().to_string()).collect();
+    let harness = format!(
+        r#"
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char **argv) {{
+  (void)argc;
+  static const long lens[{n}] = {{{lens}}};
+  float *bufs[{n}];
+  FILE *in = fopen(argv[1], "rb");
+  if (!in) return 2;
+  for (int i = 0; i < {n}; i++) {{
+    bufs[i] = aligned_alloc(64, ((lens[i] * 4 + 63) / 64) * 64);
+    if (fread(bufs[i], 4, lens[i], in) != (size_t)lens[i]) return 3;
+  }}
+  fclose(in);
+  colt_kernel(bufs, 0, 1, 0, 0);
+  FILE *out = fopen(argv[2], "wb");
+  for (int i = 0; i < {n}; i++) fwrite(bufs[i], 4, lens[i], out);
+  fclose(out);
+  return 0;
+}}
+"#,
+        lens = lens.join(", ")
+    );
+    let source = dir.path().join("kernel.c");
+    std::fs::write(&source, format!("{kernel_c}\n{harness}")).unwrap();
+    let binary = dir.path().join("kernel");
+    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-O3", "-march=native", "-fno-math-errno", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .output()
+        .expect("a C compiler (cc) is needed by this test");
+    assert!(cc.status.success(), "{} does not compile:\n{}", program.name(), String::from_utf8_lossy(&cc.stderr));
+    let input = dir.path().join("in.bin");
+    let output = dir.path().join("out.bin");
+    let bytes: Vec<u8> = buffers.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&input, bytes).unwrap();
+    let run = Command::new(&binary).arg(&input).arg(&output).status().unwrap();
+    assert!(run.success(), "{} kernel failed: {run}", program.name());
+    let bytes = std::fs::read(&output).unwrap();
+    let mut floats = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    program.buffers().iter().map(|b| floats.by_ref().take(b.len()).collect()).collect()
+}

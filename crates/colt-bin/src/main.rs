@@ -58,27 +58,44 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Workloads => {
-            for w in colt_ir::SUITE {
-                println!("{}\t{}\t{}", w.name, w.program(Size::Bench).macs(), w.description);
-            }
+            let lines: Vec<String> = colt_ir::SUITE
+                .iter()
+                .map(|w| format!("{}\t{}\t{}\n", w.name, w.program(Size::Bench).macs(), w.description))
+                .collect();
+            emit(&lines.concat());
         }
-        Command::ShowProgram(arg) => print!("{}", show_program(&arg.load()?)),
-        Command::EmitC(arg) => print!("{}", colt_ir::c::naive_c(&arg.load()?)),
+        Command::ShowProgram(arg) => emit(&show_program(&arg.load()?)),
+        Command::EmitC(arg) => emit(&colt_ir::c::naive_c(&arg.load()?)),
         Command::Reference { workload, seed } => {
             let program = workload.load()?;
             let start = std::time::Instant::now();
             let buffers = colt_ir::interp::evaluate(&program, seed);
             let seconds = start.elapsed().as_secs_f64();
-            println!("{}: reference computed in {seconds:.3} s", program.name());
+            let mut report = format!("{}: reference computed in {seconds:.3} s\n", program.name());
             for (id, b) in program.buffers_with_role(colt_ir::BufferRole::Output) {
                 let data = &buffers[id.0];
                 let sum: f64 = data.iter().map(|&x| x as f64).sum();
                 let max = data.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
-                println!("  {}{:?}: sum {sum:.6e}, max |x| {max:.6e}", b.name, b.shape);
+                report.push_str(&format!("  {}{:?}: sum {sum:.6e}, max |x| {max:.6e}\n", b.name, b.shape));
             }
+            emit(&report);
         }
     }
     Ok(())
+}
+
+/// Writes to stdout; a closed pipe (`colt emit-c x | head`) ends the
+/// program quietly instead of panicking.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("colt: error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// The program's text, then a table of every stage's iteration domain.
@@ -95,7 +112,8 @@ fn show_program(program: &colt_ir::Program) -> String {
                 format!("{kind}{}={}", a.name, a.extent)
             })
             .collect();
-        let _ = writeln!(out, "#   {:<4} {}  ({} points)", program.stage_name(stage), axes.join(" "), stage.domain_size());
+        let _ =
+            writeln!(out, "#   {:<4} {}  ({} points)", program.stage_name(stage), axes.join(" "), stage.domain_size());
     }
     out
 }

@@ -42,10 +42,48 @@ pub const SIGNATURE: &str =
 
 /// Names C or the ABI already uses; colt identifiers that collide get a `_`.
 const RESERVED: &[&str] = &[
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum", "extern",
-    "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return", "short", "signed",
-    "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bufs",
-    "task", "ntasks", "barrier", "barrier_ctx", "acc", "scale", "main",
+    "auto",
+    "break",
+    "case",
+    "char",
+    "const",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "register",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "struct",
+    "switch",
+    "typedef",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+    "while",
+    "bufs",
+    "task",
+    "ntasks",
+    "barrier",
+    "barrier_ctx",
+    "acc",
+    "scale",
+    "main",
 ];
 
 /// A C identifier for a buffer or axis name.
@@ -218,7 +256,8 @@ fn naive_stage(out: &mut String, program: &Program, stage: &Stage) {
         axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
     };
     let out_index: Vec<IndexExpr> = stage.spatial_axes().map(|(id, _)| IndexExpr::Axis(id)).collect();
-    let target = format!("{}[{}]", c_ident(&program.buffer(stage.output).name), printer.offset(stage.output, &out_index));
+    let target =
+        format!("{}[{}]", c_ident(&program.buffer(stage.output).name), printer.offset(stage.output, &out_index));
     let mut depth = 1;
     let open = |out: &mut String, depth: usize, name: &str, extent: usize| {
         let v = c_ident(name);

@@ -230,9 +230,7 @@ impl<A> IndexExpr<A> {
     {
         match self {
             IndexExpr::Axis(_) | IndexExpr::Const(_) => true,
-            IndexExpr::Add(a, b) | IndexExpr::Sub(a, b) => {
-                a.is_linear_in(axis) && b.is_linear_in(axis)
-            }
+            IndexExpr::Add(a, b) | IndexExpr::Sub(a, b) => a.is_linear_in(axis) && b.is_linear_in(axis),
             IndexExpr::Mul(a, _) => a.is_linear_in(axis),
             IndexExpr::Div(a, _) | IndexExpr::Mod(a, _) => !a.mentions(axis),
         }
@@ -256,12 +254,8 @@ impl<A> IndexExpr<A> {
         Ok(match self {
             IndexExpr::Axis(a) => IndexExpr::Axis(f(a)?),
             IndexExpr::Const(c) => IndexExpr::Const(*c),
-            IndexExpr::Add(a, b) => {
-                IndexExpr::Add(Box::new(a.try_map_axes(f)?), Box::new(b.try_map_axes(f)?))
-            }
-            IndexExpr::Sub(a, b) => {
-                IndexExpr::Sub(Box::new(a.try_map_axes(f)?), Box::new(b.try_map_axes(f)?))
-            }
+            IndexExpr::Add(a, b) => IndexExpr::Add(Box::new(a.try_map_axes(f)?), Box::new(b.try_map_axes(f)?)),
+            IndexExpr::Sub(a, b) => IndexExpr::Sub(Box::new(a.try_map_axes(f)?), Box::new(b.try_map_axes(f)?)),
             IndexExpr::Mul(a, c) => IndexExpr::Mul(Box::new(a.try_map_axes(f)?), *c),
             IndexExpr::Div(a, c) => IndexExpr::Div(Box::new(a.try_map_axes(f)?), *c),
             IndexExpr::Mod(a, c) => IndexExpr::Mod(Box::new(a.try_map_axes(f)?), *c),
@@ -284,11 +278,9 @@ impl<B, A> Expr<B, A> {
             Expr::Load(l) => Expr::Load(l.try_rename(r)?),
             Expr::Unary(op, a) => Expr::Unary(*op, Box::new(a.try_rename(r)?)),
             Expr::Binary(op, a, b) => Expr::Binary(*op, Box::new(a.try_rename(r)?), Box::new(b.try_rename(r)?)),
-            Expr::Select(c, a, b) => Expr::Select(
-                Box::new(c.try_rename(r)?),
-                Box::new(a.try_rename(r)?),
-                Box::new(b.try_rename(r)?),
-            ),
+            Expr::Select(c, a, b) => {
+                Expr::Select(Box::new(c.try_rename(r)?), Box::new(a.try_rename(r)?), Box::new(b.try_rename(r)?))
+            }
         })
     }
 

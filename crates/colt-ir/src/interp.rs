@@ -69,17 +69,12 @@ fn plan_walk(program: &Program, stage: &Stage) -> Walk {
             })
             .count()
     };
-    let batch = (0..stage.axes.len())
-        .map(AxisId)
-        .max_by_key(|&a| (friendly_loads(a), stage.axes[a.0].extent.min(64), a.0));
+    let batch =
+        (0..stage.axes.len()).map(AxisId).max_by_key(|&a| (friendly_loads(a), stage.axes[a.0].extent.min(64), a.0));
     let lanes = batch.map_or(1, |b| stage.axes[b.0].extent);
     // Threads own contiguous slices of the output: split the first spatial
     // axis whose predecessors all have extent 1.
-    let split = stage
-        .spatial_axes()
-        .find(|(_, a)| a.extent > 1)
-        .map(|(id, _)| id)
-        .filter(|id| Some(*id) != batch);
+    let split = stage.spatial_axes().find(|(_, a)| a.extent > 1).map(|(id, _)| id).filter(|id| Some(*id) != batch);
     Walk { batch, lanes, split }
 }
 
@@ -101,9 +96,7 @@ fn run_stage(program: &Program, stage: &Stage, buffers: &[Vec<f32>], output: &mu
             let end = (start + per_thread).min(extent);
             let walk = &walk;
             let out_strides = &out_strides;
-            scope.spawn(move || {
-                run_rows(program, stage, walk, buffers, chunk, start * row, (start, end), out_strides)
-            });
+            scope.spawn(move || run_rows(program, stage, walk, buffers, chunk, start * row, (start, end), out_strides));
         }
     });
 }
@@ -165,8 +158,7 @@ fn run_rows(
         if (n_spatial..n_axes).all(|i| point[i] as usize + 1 == bounds[i].1) {
             let base: usize = (0..n_spatial).map(|i| point[i] as usize * out_strides[i]).sum::<usize>() - out_base;
             for t in 0..accumulators {
-                out[base + t * out_step] =
-                    if stage.combine == Combine::Max { acc_max[t] } else { acc_sum[t] as f32 };
+                out[base + t * out_step] = if stage.combine == Combine::Max { acc_max[t] } else { acc_sum[t] as f32 };
             }
         }
         // Advance the odometer, innermost axis first.
@@ -214,15 +206,57 @@ impl<'p> IndexPlan<'p> {
 }
 
 enum Op<'p> {
-    Const { dst: Reg, value: f32 },
-    Load { dst: Reg, load: &'p Load, data: &'p [f32], shape: &'p [usize], strides: Vec<usize>, dims: Vec<IndexPlan<'p>> },
-    Unary { dst: Reg, op: UnaryOp, a: Reg },
-    Binary { dst: Reg, op: BinaryOp, a: Reg, b: Reg },
-    Select { dst: Reg, mask: Reg, a: Reg, b: Reg },
-    CmpIndex { mask: Reg, a: IndexPlan<'p>, op: CmpOp, b: IndexPlan<'p> },
-    CmpValue { mask: Reg, a: Reg, op: CmpOp, b: Reg },
-    And { mask: Reg, a: Reg, b: Reg },
-    Or { mask: Reg, a: Reg, b: Reg },
+    Const {
+        dst: Reg,
+        value: f32,
+    },
+    Load {
+        dst: Reg,
+        load: &'p Load,
+        data: &'p [f32],
+        shape: &'p [usize],
+        strides: Vec<usize>,
+        dims: Vec<IndexPlan<'p>>,
+    },
+    Unary {
+        dst: Reg,
+        op: UnaryOp,
+        a: Reg,
+    },
+    Binary {
+        dst: Reg,
+        op: BinaryOp,
+        a: Reg,
+        b: Reg,
+    },
+    Select {
+        dst: Reg,
+        mask: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    CmpIndex {
+        mask: Reg,
+        a: IndexPlan<'p>,
+        op: CmpOp,
+        b: IndexPlan<'p>,
+    },
+    CmpValue {
+        mask: Reg,
+        a: Reg,
+        op: CmpOp,
+        b: Reg,
+    },
+    And {
+        mask: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Or {
+        mask: Reg,
+        a: Reg,
+        b: Reg,
+    },
 }
 
 /// A stage body compiled to a list of vector operations over the batch axis.
@@ -342,7 +376,17 @@ impl<'p> Vm<'p> {
                 Op::Load { dst, load, data, shape, strides, dims } => {
                     let mut out = std::mem::take(&mut self.values[*dst]);
                     let row = Row { point, batch };
-                    row.gather(load, dims, data, shape, strides, &mut out, &mut self.scratch, &mut self.offsets, &mut self.valid);
+                    row.gather(
+                        load,
+                        dims,
+                        data,
+                        shape,
+                        strides,
+                        &mut out,
+                        &mut self.scratch,
+                        &mut self.offsets,
+                        &mut self.valid,
+                    );
                     self.values[*dst] = out;
                 }
                 Op::Unary { dst, op, a } => {

@@ -59,7 +59,8 @@ pub enum IrErrorKind {
 /// written when the program came from text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IrError {
-    pub kind: IrErrorKind,
+    /// Boxed: errors are rare and `Result<Program, IrError>` stays small.
+    pub kind: Box<IrErrorKind>,
     /// The stage's output buffer, when the error is inside a stage.
     pub stage: Option<String>,
     pub pos: Option<Pos>,
@@ -79,7 +80,7 @@ impl std::error::Error for IrError {}
 impl Program {
     /// Validates a program as written and resolves its names.
     pub fn from_def(def: &ProgramDef) -> Result<Program, IrError> {
-        let program_error = |kind| IrError { kind, stage: None, pos: None };
+        let program_error = |kind| IrError { kind: Box::new(kind), stage: None, pos: None };
         let mut ids: HashMap<&str, BufferId> = HashMap::new();
         for (i, b) in def.buffers.iter().enumerate() {
             if ids.insert(b.name.as_str(), BufferId(i)).is_some() {
@@ -93,7 +94,7 @@ impl Program {
         let mut stages = Vec::with_capacity(def.stages.len());
         for (index, stage) in def.stages.iter().enumerate() {
             let resolved = resolver.stage(index, stage).map_err(|(kind, pos)| IrError {
-                kind,
+                kind: Box::new(kind),
                 stage: Some(stage.output.text.clone()),
                 pos: pos.or(stage.output.pos),
             })?;
@@ -101,7 +102,10 @@ impl Program {
         }
         for b in &def.buffers {
             if b.role != BufferRole::Input && !resolver.written_by.contains_key(b.name.as_str()) {
-                return Err(program_error(IrErrorKind::NeverWritten { buffer: b.name.clone(), role: b.role.keyword() }));
+                return Err(program_error(IrErrorKind::NeverWritten {
+                    buffer: b.name.clone(),
+                    role: b.role.keyword(),
+                }));
             }
         }
         Ok(Program { name: def.name.clone(), buffers: def.buffers.clone(), stages })
@@ -369,7 +373,14 @@ fn check_ranges(def: &ProgramDef, stage: &Stage, written: &StageDef) -> Result<(
             if lo < 0 || hi >= buf.shape[dim] as i64 {
                 let index = crate::text::print_index(&named.index[dim]);
                 return Err((
-                    IrErrorKind::IndexOutOfRange { buffer: buf.name.clone(), dim, extent: buf.shape[dim], index, lo, hi },
+                    IrErrorKind::IndexOutOfRange {
+                        buffer: buf.name.clone(),
+                        dim,
+                        extent: buf.shape[dim],
+                        index,
+                        lo,
+                        hi,
+                    },
                     named.buffer.pos,
                 ));
             }

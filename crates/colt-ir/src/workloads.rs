@@ -105,11 +105,8 @@ fn attention(
     let group = (heads / kv_heads) as i64;
     let kv_head = || if group == 1 { ax("h") } else { ax("h") / group };
     let scaled = load("QK", [ax("h"), ax("i"), ax("j")]) / sqrt(cst(dim as f32));
-    let scores = if causal {
-        select(index_cmp(ax("j"), CmpOp::Le, ax("i")), scaled, cst(f32::NEG_INFINITY))
-    } else {
-        scaled
-    };
+    let scores =
+        if causal { select(index_cmp(ax("j"), CmpOp::Le, ax("i")), scaled, cst(f32::NEG_INFINITY)) } else { scaled };
     ProgramBuilder::new(name)
         .input("Q", &[heads, seq, dim])
         .input("K", &[kv_heads, seq, dim])
@@ -165,12 +162,7 @@ fn swiglu_mlp(name: &str, tokens: usize, hidden: usize, width: usize) -> Result<
         .output("Y", &[tokens, hidden])
         .stage("G", &["t", "f"], Combine::Sum, x() * load("Wg", [ax("h"), ax("f")]))
         .stage("U", &["t", "f"], Combine::Sum, x() * load("Wu", [ax("h"), ax("f")]))
-        .stage(
-            "H",
-            &["t", "f"],
-            Combine::Assign,
-            silu(load("G", [ax("t"), ax("f")])) * load("U", [ax("t"), ax("f")]),
-        )
+        .stage("H", &["t", "f"], Combine::Assign, silu(load("G", [ax("t"), ax("f")])) * load("U", [ax("t"), ax("f")]))
         .stage("Y", &["t", "h"], Combine::Sum, load("H", [ax("t"), ax("f")]) * load("Wd", [ax("f"), ax("h")]))
         .build()
 }

@@ -52,7 +52,12 @@ fn syntax_errors_say_where_and_what_was_expected() {
     // A missing closing bracket: reported where it opened.
     assert_error_at(&format!("{GEMM_HEAD}C[i, j] += A[i, k * B[k, j]\n"), 4, 13, &["`[` is never closed"]);
     // A bracket closed by the wrong kind.
-    assert_error_at(&format!("{GEMM_HEAD}C[i, j] += A[i, k) * B[k, j]\n"), 4, 18, &["`)` does not match the `[` opened at 4:13"]);
+    assert_error_at(
+        &format!("{GEMM_HEAD}C[i, j] += A[i, k) * B[k, j]\n"),
+        4,
+        18,
+        &["`)` does not match the `[` opened at 4:13"],
+    );
     // A missing `]` on the left-hand side.
     assert_error_at(&format!("{GEMM_HEAD}C[i, j += A[i, k]\n"), 4, 2, &["`[` is never closed"]);
     // A missing `]`, closed later on the line: found by the parser.
@@ -76,7 +81,12 @@ fn meaning_errors_say_where_and_why() {
     // Unknown function.
     assert_error_at(&format!("{GEMM_HEAD}C[i, j] += tanh(A[i, k]) * B[k, j]\n"), 4, 12, &["unknown function `tanh`"]);
     // Wrong number of arguments.
-    assert_error_at(&format!("{GEMM_HEAD}C[i, j] += exp(A[i, k], B[k, j])\n"), 4, 12, &["`exp` takes 1 argument, found 2"]);
+    assert_error_at(
+        &format!("{GEMM_HEAD}C[i, j] += exp(A[i, k], B[k, j])\n"),
+        4,
+        12,
+        &["`exp` takes 1 argument, found 2"],
+    );
     // A non-affine index.
     assert_error_at(&format!("{GEMM_HEAD}C[i, j] += A[i * k, k] * B[k, j]\n"), 4, 16, &["affine"]);
     // A float in an index.
@@ -96,7 +106,12 @@ fn meaning_errors_say_where_and_why() {
 #[test]
 fn invalid_programs_name_the_stage_the_buffer_and_the_place() {
     // An undefined buffer, with the declared ones listed.
-    assert_error_at(&format!("{GEMM_HEAD}C[i, j] += A[i, k] * Bt[k, j]\n"), 4, 22, &["undefined buffer `Bt`", "A, B, C"]);
+    assert_error_at(
+        &format!("{GEMM_HEAD}C[i, j] += A[i, k] * Bt[k, j]\n"),
+        4,
+        22,
+        &["undefined buffer `Bt`", "A, B, C"],
+    );
     // A shape mismatch: the reduction axis spans 3 in A but 2 in a transposed B.
     assert_error_at(
         "input A[4, 3]\ninput B[2, 3]\noutput C[4, 2]\nC[i, j] += A[i, k] * B[k, j]\n",
@@ -105,7 +120,12 @@ fn invalid_programs_name_the_stage_the_buffer_and_the_place() {
         &["shape mismatch", "`k`", "`A` dimension 1 (extent 3)", "`B` dimension 0 (extent 2)"],
     );
     // A shape mismatch in rank.
-    assert_error_at(&format!("{GEMM_HEAD}C[i, j] += A[i] * B[0, j]\n"), 4, 12, &["shape mismatch", "`A` has 2 dimensions"]);
+    assert_error_at(
+        &format!("{GEMM_HEAD}C[i, j] += A[i] * B[0, j]\n"),
+        4,
+        12,
+        &["shape mismatch", "`A` has 2 dimensions"],
+    );
     // An index out of range.
     assert_error_at(
         &format!("{GEMM_HEAD}C[i, j] += A[i, k] * B[k + 1, j]\n"),
@@ -164,8 +184,22 @@ fn a_long_stage_may_span_lines_inside_brackets() {
 
 #[test]
 fn the_workload_name_comes_from_the_header_or_else_the_file_stem() {
-    let p = parse_workload(GEMM_HEAD.to_string().as_str().replace("output C[4, 2]\n", "output C[4, 2]\nC[i, j] += A[i, k] * B[k, j]\n").as_str(), "dir/my-layer.colt", Size::Bench).unwrap();
+    let p = parse_workload(
+        GEMM_HEAD
+            .to_string()
+            .as_str()
+            .replace("output C[4, 2]\n", "output C[4, 2]\nC[i, j] += A[i, k] * B[k, j]\n")
+            .as_str(),
+        "dir/my-layer.colt",
+        Size::Bench,
+    )
+    .unwrap();
     assert_eq!(p.name(), "my-layer");
-    let p = parse_workload(&format!("workload mine.v2 # a comment\n{GEMM_HEAD}C[i, j] += A[i, k] * B[k, j]\n"), "x.colt", Size::Bench).unwrap();
+    let p = parse_workload(
+        &format!("workload mine.v2 # a comment\n{GEMM_HEAD}C[i, j] += A[i, k] * B[k, j]\n"),
+        "x.colt",
+        Size::Bench,
+    )
+    .unwrap();
     assert_eq!(p.name(), "mine.v2");
 }

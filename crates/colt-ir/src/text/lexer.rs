@@ -42,9 +42,8 @@ pub struct LexError {
     pub message: String,
 }
 
-const SYMBOLS: &[&str] = &[
-    "+=", "<=", ">=", "==", "!=", "&&", "||", "[", "]", "(", ")", ",", "=", "+", "-", "*", "/", "%", "<", ">",
-];
+const SYMBOLS: &[&str] =
+    &["+=", "<=", ">=", "==", "!=", "&&", "||", "[", "]", "(", ")", ",", "=", "+", "-", "*", "/", "%", "<", ">"];
 
 /// Splits `text` into tokens. Newlines inside brackets or parentheses are
 /// dropped, so a long stage may span lines; `#` starts a comment.
@@ -102,15 +101,13 @@ pub fn lex(text: &str) -> Result<Vec<Lexed>, LexError> {
                 }
                 let text: String = chars[start..i].iter().collect();
                 let token = if is_float {
-                    text.parse::<f32>().map(Token::Float).map_err(|_| LexError {
-                        pos,
-                        message: format!("malformed number `{text}`"),
-                    })?
+                    text.parse::<f32>()
+                        .map(Token::Float)
+                        .map_err(|_| LexError { pos, message: format!("malformed number `{text}`") })?
                 } else {
-                    text.parse::<i64>().map(Token::Int).map_err(|_| LexError {
-                        pos,
-                        message: format!("integer `{text}` is too large"),
-                    })?
+                    text.parse::<i64>()
+                        .map(Token::Int)
+                        .map_err(|_| LexError { pos, message: format!("integer `{text}` is too large") })?
                 };
                 tokens.push(Lexed { token, pos });
                 continue;
@@ -126,7 +123,10 @@ pub fn lex(text: &str) -> Result<Vec<Lexed>, LexError> {
                     match open.pop() {
                         Some((o, _)) if o == opener => {}
                         Some((o, at)) => {
-                            return Err(LexError { pos, message: format!("`{c}` does not match the `{o}` opened at {at}") })
+                            return Err(LexError {
+                                pos,
+                                message: format!("`{c}` does not match the `{o}` opened at {at}"),
+                            })
                         }
                         None => return Err(LexError { pos, message: format!("`{c}` closes nothing") }),
                     }
@@ -137,10 +137,7 @@ pub fn lex(text: &str) -> Result<Vec<Lexed>, LexError> {
             i += sym.len();
         }
         if open.is_empty() {
-            tokens.push(Lexed {
-                token: Token::Newline,
-                pos: Pos { line: line_no, column: chars.len() as u32 + 1 },
-            });
+            tokens.push(Lexed { token: Token::Newline, pos: Pos { line: line_no, column: chars.len() as u32 + 1 } });
         }
     }
     if let Some((c, pos)) = open.first() {

@@ -32,11 +32,15 @@ pub enum WorkloadError {
     Syntax { origin: String, pos: Pos, expected: String, found: String },
     #[error("{origin}:{pos}: {message}")]
     Meaning { origin: String, pos: Pos, message: String },
-    #[error("{origin}{}: {source}", pos.map(|p| format!(":{p}")).unwrap_or_default())]
-    Invalid { origin: String, pos: Option<Pos>, source: IrError },
+    // The field is not called `source`: the message already holds it, and
+    // an error chain would print it twice.
+    #[error("{origin}{}: {error}", pos.map(|p| format!(":{p}")).unwrap_or_default())]
+    Invalid { origin: String, pos: Option<Pos>, error: IrError },
     #[error("cannot read workload file `{path}`: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("unknown workload `{name}`: no built-in workload has that name ({known}) and there is no file at that path")]
+    #[error(
+        "unknown workload `{name}`: no built-in workload has that name ({known}) and there is no file at that path"
+    )]
     Unknown { name: String, known: String },
 }
 
@@ -55,7 +59,11 @@ impl WorkloadError {
 pub fn parse_workload(text: &str, origin: &str, size: Size) -> Result<Program, WorkloadError> {
     let default_name = Path::new(origin).file_stem().and_then(|s| s.to_str()).unwrap_or("workload");
     let def = parser::parse_def(text, origin, default_name, size)?;
-    Program::from_def(&def).map_err(|source| WorkloadError::Invalid { origin: origin.to_string(), pos: source.pos, source })
+    Program::from_def(&def).map_err(|error| WorkloadError::Invalid {
+        origin: origin.to_string(),
+        pos: error.pos,
+        error,
+    })
 }
 
 /// A built-in workload by name, or else a workload file by path.

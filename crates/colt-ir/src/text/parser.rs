@@ -15,8 +15,8 @@ use std::collections::HashMap;
 /// Parses workload text. `origin` names the text in errors (a path, or
 /// `<builtin>`); `default_name` is used when there is no `workload` line.
 pub fn parse_def(text: &str, origin: &str, default_name: &str, size: Size) -> Result<ProgramDef, WorkloadError> {
-    let tokens = lex(text)
-        .map_err(|e| WorkloadError::Meaning { origin: origin.to_string(), pos: e.pos, message: e.message })?;
+    let tokens =
+        lex(text).map_err(|e| WorkloadError::Meaning { origin: origin.to_string(), pos: e.pos, message: e.message })?;
     let mut parser = Parser { tokens, at: 0, origin, size, sizes: HashMap::new() };
     parser.program(default_name)
 }
@@ -164,9 +164,7 @@ impl Parser<'_> {
                     }
                     _ => def.stages.push(self.stage()?),
                 },
-                _ => {
-                    return self.expected("a declaration (`workload`, `size`, `input`, `temp`, `output`) or a stage")
-                }
+                _ => return self.expected("a declaration (`workload`, `size`, `input`, `temp`, `output`) or a stage"),
             }
         }
     }
@@ -461,7 +459,10 @@ impl Parser<'_> {
             if let Ok(inner) = self.cond() {
                 if self.is_sym(")") {
                     self.bump();
-                    if !matches!(self.peek().token, Token::Sym("<" | "<=" | ">" | ">=" | "==" | "!=" | "+" | "-" | "*" | "/" | "%")) {
+                    if !matches!(
+                        self.peek().token,
+                        Token::Sym("<" | "<=" | ">" | ">=" | "==" | "!=" | "+" | "-" | "*" | "/" | "%")
+                    ) {
                         return Ok(inner);
                     }
                 }
@@ -489,7 +490,9 @@ impl Parser<'_> {
         let not_index = |what: &str| {
             self.meaning(
                 ast.pos,
-                format!("{what} cannot appear in an index; indices are axes, integers, sizes, + - and * / % by integers"),
+                format!(
+                    "{what} cannot appear in an index; indices are axes, integers, sizes, + - and * / % by integers"
+                ),
             )
         };
         match &ast.kind {
@@ -519,11 +522,9 @@ impl Parser<'_> {
                         ),
                     },
                     _ => match constant(&b_index) {
-                        Some(c) if c > 0 => Ok(if *op == "/" {
-                            IndexExpr::Div(Box::new(a), c)
-                        } else {
-                            IndexExpr::Mod(Box::new(a), c)
-                        }),
+                        Some(c) if c > 0 => {
+                            Ok(if *op == "/" { IndexExpr::Div(Box::new(a), c) } else { IndexExpr::Mod(Box::new(a), c) })
+                        }
                         _ => self.meaning(ast.pos, format!("`{op}` in an index needs a positive integer divisor")),
                     },
                 }
@@ -557,11 +558,9 @@ impl Parser<'_> {
                 };
                 Ok(Expr::Binary(op, Box::new(self.to_value(a)?), Box::new(self.to_value(b)?)))
             }
-            AstKind::Select(c, a, b) => Ok(Expr::Select(
-                Box::new(self.to_cond(c)?),
-                Box::new(self.to_value(a)?),
-                Box::new(self.to_value(b)?),
-            )),
+            AstKind::Select(c, a, b) => {
+                Ok(Expr::Select(Box::new(self.to_cond(c)?), Box::new(self.to_value(a)?), Box::new(self.to_value(b)?)))
+            }
             AstKind::Call(f, args) => self.call(f, args, ast.pos),
         }
     }
@@ -571,7 +570,10 @@ impl Parser<'_> {
             if args.len() == n {
                 Ok(())
             } else {
-                self.meaning(pos, format!("`{f}` takes {n} argument{}, found {}", if n == 1 { "" } else { "s" }, args.len()))
+                self.meaning(
+                    pos,
+                    format!("`{f}` takes {n} argument{}, found {}", if n == 1 { "" } else { "s" }, args.len()),
+                )
             }
         };
         match f {

@@ -3,7 +3,7 @@
 //! `parse(print(p)) == p` for every valid program (a property test checks).
 
 use crate::expr::{BinaryOp, Cond, Expr, IndexExpr, UnaryOp};
-use crate::program::{BufferRole, Name, Program, ProgramDef, StageDef};
+use crate::program::{Name, Program, ProgramDef, StageDef};
 use std::fmt::Write;
 
 /// The whole program as workload text.
@@ -15,11 +15,10 @@ pub fn print_program(program: &Program) -> String {
 pub fn print_def(def: &ProgramDef) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "workload {}", def.name);
-    for role in [BufferRole::Input, BufferRole::Temp, BufferRole::Output] {
-        for b in def.buffers.iter().filter(|b| b.role == role) {
-            let dims: Vec<String> = b.shape.iter().map(usize::to_string).collect();
-            let _ = writeln!(out, "{:<6} {}[{}]", role.keyword(), b.name, dims.join(", "));
-        }
+    // Declaration order is the kernel ABI's buffer order: keep it.
+    for b in &def.buffers {
+        let dims: Vec<String> = b.shape.iter().map(usize::to_string).collect();
+        let _ = writeln!(out, "{:<6} {}[{}]", b.role.keyword(), b.name, dims.join(", "));
     }
     for stage in &def.stages {
         let _ = writeln!(out, "{}", print_stage(stage));

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod random_program;
+
 use colt_ir::{Program, Size};
 use std::path::{Path, PathBuf};
 use std::process::Command;

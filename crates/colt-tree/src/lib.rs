@@ -1,5 +1,111 @@
 //! colt-tree: a generic concurrent Monte Carlo tree search tree.
 //!
-//! Will own: the node arena, lock-striped child lists, atomic visit / value /
-//! virtual-loss counters, the transposition table and snapshot/restore.
-//! It knows nothing of programs, models or actors.
+//! Several search threads select, expand and back up on one [`Tree`] at the
+//! same time. The tree owns:
+//!
+//! - an append-only **node arena** with stable [`NodeId`]s: concurrent
+//!   appends, lock-free reads of existing nodes, no `unsafe`;
+//! - **child lists** appended under a fixed array of `parking_lot` locks
+//!   striped by node id, and read without locking;
+//! - **atomic counters** per node: visits, value sum, virtual loss, terminal
+//!   visits (backups that ended at the node) and an optional measured value;
+//!   the model that expanded the node and the one that should expand it next
+//!   (as small [`ModelId`]s);
+//! - a **transposition table** (fingerprint → first node with it), so that a
+//!   candidate reached by two paths has one measurement;
+//! - **snapshot/restore** to bytes, so a job can be checkpointed and resumed.
+//!
+//! It must never know about programs, schedules, models or actors: the
+//! payload `P` carries the domain data, a fingerprint is an opaque `u64`, a
+//! model is a number, and scoring (UCT, model-aware or not) is a closure the
+//! caller passes to [`Tree::select`].
+//!
+//! # Invariants
+//!
+//! Once every selected [`Path`] has been backed up or abandoned (checked by
+//! [`Tree::audit`]):
+//!
+//! - a node's visits = its terminal visits + the sum of its children's visits;
+//! - a node's value sum = the values of the backups that ended at it + the
+//!   sum of its children's value sums, exactly (values are stored as
+//!   fixed-point integers, see `value.rs`);
+//! - no node holds virtual loss;
+//! - a measured candidate contributes its measurement, not a prediction, for
+//!   every backup that ended at any node with its fingerprint.
+//!
+//! At all times: a node id, once returned, names the same node for the life of
+//! the tree and across snapshot/restore; a child has a larger id than its
+//! parent; values are in [0, 1].
+//!
+//! Transpositions keep the tree a tree: a later node with an earlier node's
+//! fingerprint is a node of its own that shares the earlier node's
+//! measurement (see [`Insertion`] and `expand.rs` for why).
+//!
+//! # Example
+//!
+//! ```
+//! use colt_tree::{ModelId, NewNode, Tree};
+//!
+//! // Payload: here just a name; in colt, a candidate's schedule decisions.
+//! let tree = Tree::new(NewNode::new(0xA, "root"));
+//! let small = ModelId(0);
+//! let kids = tree.add_children(
+//!     tree.root(),
+//!     [0xB, 0xC].map(|fingerprint| NewNode {
+//!         fingerprint,
+//!         payload: "child",
+//!         expanded_by: Some(small),
+//!         next_model: Some(small),
+//!     }),
+//! )?;
+//!
+//! // UCT with unvisited children first; virtual loss counts as a visit
+//! // that scored 0.
+//! let uct = |parent: colt_tree::NodeRef<'_, &str>, child: colt_tree::NodeRef<'_, &str>| {
+//!     let n = (child.visits() + u64::from(child.virtual_loss())) as f64;
+//!     if n == 0.0 {
+//!         return f64::INFINITY;
+//!     }
+//!     let n_parent = (parent.visits() + u64::from(parent.virtual_loss())) as f64;
+//!     child.value_sum() / n + 1.41 * (n_parent.ln() / n).sqrt()
+//! };
+//! let path = tree.select(tree.root(), uct)?;
+//! assert_eq!(path.leaf(), kids[0].id);
+//! tree.backup(path, 0.25)?; // a prediction
+//!
+//! // The measurement replaces the prediction everywhere it was counted.
+//! tree.set_measured(kids[0].id, 0.75)?;
+//! assert_eq!(tree.node(tree.root())?.value_sum(), 0.75);
+//!
+//! // Checkpoint and resume.
+//! let bytes = tree.snapshot()?;
+//! let resumed: Tree<String> = Tree::restore(&bytes)?;
+//! assert_eq!(resumed.best_measured(), Some((kids[0].id, 0.75)));
+//! resumed.audit()?;
+//! # Ok::<(), colt_tree::TreeError>(())
+//! ```
+
+mod arena;
+mod audit;
+mod backup;
+mod best;
+mod error;
+mod expand;
+mod id;
+mod measure;
+mod node;
+mod node_ref;
+mod path;
+mod select;
+mod snapshot;
+mod stripes;
+mod tree;
+mod value;
+
+pub use error::TreeError;
+pub use expand::{Insertion, InsertionKind};
+pub use id::{ModelId, NodeId};
+pub use node::NewNode;
+pub use node_ref::{Children, NodeRef};
+pub use path::Path;
+pub use tree::Tree;

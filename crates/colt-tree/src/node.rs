@@ -1,0 +1,110 @@
+//! What the arena stores per node, and what a caller gives to create one.
+
+use crate::id::{ModelId, NodeId};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64};
+
+/// A node to add: the caller's payload plus what the tree itself records.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewNode<P> {
+    /// Identifies the candidate the node stands for (a hash of its lowered
+    /// code): two nodes with one fingerprint share one measurement.
+    pub fingerprint: u64,
+    /// Domain data (decisions, the edits that led here, a prediction...).
+    /// Immutable once added; use interior mutability inside `P` if needed.
+    pub payload: P,
+    /// The model whose proposal created the node (`None` for the root or for
+    /// a node no model proposed, such as a random fallback).
+    pub expanded_by: Option<ModelId>,
+    /// The model that should expand the node next, as the joint action that
+    /// created it chose; can be changed later with `Tree::set_next_model`.
+    pub next_model: Option<ModelId>,
+}
+
+impl<P> NewNode<P> {
+    /// A node no model proposed and none is assigned to expand.
+    pub fn new(fingerprint: u64, payload: P) -> Self {
+        NewNode { fingerprint, payload, expanded_by: None, next_model: None }
+    }
+}
+
+/// Sentinel of `Node::measured` for "not measured". Valid measurements are in
+/// [0, 2^32] units, so no measurement collides with it.
+pub(crate) const NOT_MEASURED: i64 = -1;
+
+/// A node in the arena. Fields fixed at creation are plain; everything that
+/// changes later is atomic, so that readers never lock.
+pub(crate) struct Node<P> {
+    pub(crate) payload: P,
+    pub(crate) fingerprint: u64,
+    /// `NodeId::NONE` for the root.
+    pub(crate) parent: u32,
+    pub(crate) depth: u32,
+    pub(crate) expanded_by: Option<ModelId>,
+    /// `ModelId::NONE` for none.
+    pub(crate) next_model: AtomicU32,
+    /// The node that holds this node's measurement: `NodeId::NONE` when this
+    /// node is the first with its fingerprint (it holds its own).
+    pub(crate) transposition_of: u32,
+
+    // Child list: an intrusive singly linked list through `next_sibling`,
+    // appended at `last_child` under the parent's stripe and read without a
+    // lock. Each link is stored (Release) only after the node it names is in
+    // the arena, so a reader that loads it (Acquire) finds the node complete.
+    pub(crate) first_child: AtomicU32,
+    /// Read and written only under this node's stripe.
+    pub(crate) last_child: AtomicU32,
+    pub(crate) next_sibling: AtomicU32,
+    pub(crate) child_count: AtomicU32,
+    /// Chain of the nodes that transpose to the same fingerprint: on the
+    /// first node it is the newest later one, on each later one the one
+    /// before it. Prepended under the transposition table's entry lock.
+    pub(crate) next_transposition: AtomicU32,
+
+    // Counters. `visits`, `value_sum` and `virtual_loss` are updated along
+    // whole paths with relaxed `fetch_add`s (they are statistics: exact once
+    // the threads that updated them have been joined, approximate while they
+    // run). `terminal_visits` and `own_value_sum` change together, under this
+    // node's stripe.
+    pub(crate) visits: AtomicU64,
+    /// In fixed-point units (see `value.rs`).
+    pub(crate) value_sum: AtomicI64,
+    pub(crate) virtual_loss: AtomicU32,
+    /// Backups whose path ended at this node.
+    pub(crate) terminal_visits: AtomicU64,
+    /// Sum of the values those backups contributed, in units.
+    pub(crate) own_value_sum: AtomicI64,
+    /// Measured value in units, or `NOT_MEASURED`. Only meaningful on a node
+    /// with `transposition_of == NONE`; the others read their first node's.
+    pub(crate) measured: AtomicI64,
+}
+
+impl<P> Node<P> {
+    pub(crate) fn new(
+        spec: NewNode<P>,
+        parent: Option<NodeId>,
+        depth: u32,
+        transposition_of: Option<NodeId>,
+        next_transposition: Option<NodeId>,
+    ) -> Self {
+        Node {
+            payload: spec.payload,
+            fingerprint: spec.fingerprint,
+            parent: NodeId::to_link(parent),
+            depth,
+            expanded_by: spec.expanded_by,
+            next_model: AtomicU32::new(ModelId::to_slot(spec.next_model)),
+            transposition_of: NodeId::to_link(transposition_of),
+            first_child: AtomicU32::new(NodeId::NONE),
+            last_child: AtomicU32::new(NodeId::NONE),
+            next_sibling: AtomicU32::new(NodeId::NONE),
+            child_count: AtomicU32::new(0),
+            next_transposition: AtomicU32::new(NodeId::to_link(next_transposition)),
+            visits: AtomicU64::new(0),
+            value_sum: AtomicI64::new(0),
+            virtual_loss: AtomicU32::new(0),
+            terminal_visits: AtomicU64::new(0),
+            own_value_sum: AtomicI64::new(0),
+            measured: AtomicI64::new(NOT_MEASURED),
+        }
+    }
+}

@@ -1,5 +1,57 @@
-//! colt-llm: local LLMs in-process through llama.cpp.
+//! colt-llm: local LLMs run in-process through llama.cpp.
 //!
-//! Will own: loading a GGUF, reading its metadata, chat formatting,
-//! grammar-constrained generation, prompt-prefix KV reuse, and token and
-//! time accounting.
+//! Owns everything colt needs from a GGUF model and nothing about how colt
+//! uses it: loading a file (validated by colt before llama.cpp maps it, so a
+//! bad file is an error that names it, never a crash), its metadata
+//! ([`ModelInfo`]: architecture, name, parameter count, quantisation,
+//! context length, chat template), formatting a system and a user message
+//! ([`ChatPrompt`], [`ChatFormat`]), generation under a caller's grammar
+//! ([`Generation`], [`Grammar`]), reuse of the KV state of a prompt's fixed
+//! prefix across calls ([`Session`]), the accounting of each call
+//! ([`CallStats`]), and a gate that holds decoding still between tokens
+//! ([`PauseGate`]). It knows nothing of actors, search trees or the command
+//! line: a [`Session`] serves one call at a time on the thread that made it.
+//!
+//! ```no_run
+//! use colt_llm::{ChatPrompt, Generation, Grammar, Model, SessionOptions};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let model = Model::load("models/SmolLM2-135M-Instruct.Q4_1.gguf")?;
+//! println!("{} has {} parameters", model.info().name, model.info().parameters);
+//! let mut session = model.session(SessionOptions::default().threads(2))?;
+//! let grammar = Grammar::gbnf(r#"root ::= "{\"answer\": \"" ("yes" | "no") "\"}""#);
+//! let prompt = ChatPrompt::new("You answer questions.", "Is the sky blue?");
+//! let answer = session.chat(&prompt, &Generation::new(16).seed(7).grammar(grammar))?;
+//! println!("{} ({} prompt tokens, {:.3} s)", answer.text, answer.stats.prompt_tokens, answer.stats.prompt_seconds);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The default models are fetched by `scripts/fetch-models.sh` into
+//! `models/`; [`default_model_paths`] finds them.
+
+mod backend;
+mod chat;
+mod completion;
+mod defaults;
+mod error;
+mod generation;
+mod gguf;
+mod grammar;
+mod info;
+mod model;
+mod pause;
+mod session;
+
+pub use chat::{ChatFormat, ChatPrompt};
+pub use completion::{CallStats, Completion, StopReason};
+pub use defaults::{
+    default_model_paths, default_models_dir, model_paths_in, FETCH_SCRIPT, LARGE_MODEL_FILE, SMALL_MODEL_FILE,
+};
+pub use error::{GenerationError, ModelError};
+pub use generation::Generation;
+pub use grammar::Grammar;
+pub use info::ModelInfo;
+pub use model::Model;
+pub use pause::{PauseGate, Paused};
+pub use session::{Session, SessionOptions};

@@ -1,0 +1,104 @@
+//! What a GGUF file says about its model, read without loading it.
+
+use crate::error::ModelError;
+use crate::gguf::GgufHeader;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// A model's metadata, as its GGUF header states it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelInfo {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// `general.name`, or the file's stem when the file has none.
+    pub name: String,
+    /// `general.architecture` (`llama`, `gemma3`, ...).
+    pub architecture: String,
+    /// Number of weights: the sum of the element counts of all tensors (what
+    /// llama.cpp's `llama_model_n_params` reports). The routing policy ranks
+    /// models by it.
+    pub parameters: u64,
+    /// The quantisation named by `general.file_type` (`Q4_1`, `Q4_K_M`, ...),
+    /// or `unknown` when the file does not say.
+    pub quantisation: String,
+    /// `<architecture>.context_length`: the context the model was trained with.
+    pub context_length: Option<u64>,
+    /// `tokenizer.chat_template` (a Jinja template), when the file has one.
+    pub chat_template: Option<String>,
+    /// Size of the file in bytes.
+    pub file_bytes: u64,
+}
+
+impl ModelInfo {
+    /// Reads and validates the GGUF at `path` (see [`crate::gguf`]'s checks)
+    /// and extracts its metadata; does not load the weights.
+    pub fn read(path: impl AsRef<Path>) -> Result<ModelInfo, ModelError> {
+        let path = path.as_ref();
+        let header = GgufHeader::read(path)?;
+        let text = |key: &str| header.metadata.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let architecture = text("general.architecture").ok_or_else(|| ModelError::Malformed {
+            path: path.to_path_buf(),
+            offset: 0,
+            reason: "no `general.architecture` string in the metadata".into(),
+        })?;
+        let stem = || path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let quantisation = match header.metadata.get("general.file_type").and_then(|v| v.as_u64()) {
+            Some(t) => file_type_name(t).map_or_else(|| format!("file_type {t}"), str::to_string),
+            None => "unknown".to_string(),
+        };
+        Ok(ModelInfo {
+            path: path.to_path_buf(),
+            name: text("general.name").unwrap_or_else(stem),
+            parameters: header.tensors.iter().map(|t| t.elements()).sum(),
+            quantisation,
+            context_length: header.metadata.get(&format!("{architecture}.context_length")).and_then(|v| v.as_u64()),
+            chat_template: text("tokenizer.chat_template"),
+            file_bytes: header.file_bytes,
+            architecture,
+        })
+    }
+}
+
+/// llama.cpp's `llama_ftype` names (include/llama.h), as its quantize tool
+/// spells them.
+fn file_type_name(file_type: u64) -> Option<&'static str> {
+    Some(match file_type {
+        0 => "F32",
+        1 => "F16",
+        2 => "Q4_0",
+        3 => "Q4_1",
+        7 => "Q8_0",
+        8 => "Q5_0",
+        9 => "Q5_1",
+        10 => "Q2_K",
+        11 => "Q3_K_S",
+        12 => "Q3_K_M",
+        13 => "Q3_K_L",
+        14 => "Q4_K_S",
+        15 => "Q4_K_M",
+        16 => "Q5_K_S",
+        17 => "Q5_K_M",
+        18 => "Q6_K",
+        19 => "IQ2_XXS",
+        20 => "IQ2_XS",
+        21 => "Q2_K_S",
+        22 => "IQ3_XS",
+        23 => "IQ3_XXS",
+        24 => "IQ1_S",
+        25 => "IQ4_NL",
+        26 => "IQ3_S",
+        27 => "IQ3_M",
+        28 => "IQ2_S",
+        29 => "IQ2_M",
+        30 => "IQ4_XS",
+        31 => "IQ1_M",
+        32 => "BF16",
+        36 => "TQ1_0",
+        37 => "TQ2_0",
+        38 => "MXFP4_MOE",
+        39 => "NVFP4",
+        40 => "Q1_0",
+        41 => "Q2_0",
+        _ => return None,
+    })
+}

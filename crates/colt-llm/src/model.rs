@@ -1,0 +1,85 @@
+//! A GGUF model loaded into llama.cpp.
+
+use crate::backend::{backend, capture_errors};
+use crate::chat::{ChatFormat, ChatPrompt};
+use crate::error::{GenerationError, ModelError};
+use crate::grammar::Grammar;
+use crate::info::ModelInfo;
+use crate::session::{Session, SessionOptions};
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::LlamaModel;
+use std::path::Path;
+
+/// A model's weights, memory-mapped from its GGUF file, and its metadata.
+///
+/// A `Model` is immutable and can be shared between threads; calls run in a
+/// [`Session`], which borrows it.
+pub struct Model {
+    info: ModelInfo,
+    llama: LlamaModel,
+    chat_format: ChatFormat,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("info", &self.info).field("chat_format", &self.chat_format).finish()
+    }
+}
+
+impl Model {
+    /// Validates the GGUF at `path` (header, metadata, that the tensor data
+    /// is all there), then loads it into llama.cpp, memory-mapped.
+    pub fn load(path: impl AsRef<Path>) -> Result<Model, ModelError> {
+        let info = ModelInfo::read(path)?;
+        let backend = backend()?;
+        let params = LlamaModelParams::default().with_use_mmap(true);
+        let (loaded, errors) = capture_errors(|| LlamaModel::load_from_file(backend, &info.path, &params));
+        let llama = loaded.map_err(|e| {
+            let path = info.path.clone();
+            if errors.contains("unknown model architecture") {
+                ModelError::UnsupportedArchitecture { path, architecture: info.architecture.clone() }
+            } else {
+                let reason = if errors.is_empty() { e.to_string() } else { errors };
+                ModelError::Rejected { path, reason }
+            }
+        })?;
+        let chat_format = ChatFormat::for_model(&llama, info.chat_template.as_deref());
+        Ok(Model { info, llama, chat_format })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// How prompts are formatted: the file's chat template when llama.cpp
+    /// can apply it, else [`ChatFormat::Plain`].
+    pub fn chat_format(&self) -> &ChatFormat {
+        &self.chat_format
+    }
+
+    /// Formats prompts another way from now on (e.g. a built-in template
+    /// such as `gemma` for a base model that has none).
+    pub fn set_chat_format(&mut self, format: ChatFormat) {
+        self.chat_format = format;
+    }
+
+    /// The text the model reads for `prompt`.
+    pub fn format(&self, prompt: &ChatPrompt) -> Result<String, GenerationError> {
+        self.chat_format.render(&self.llama, prompt)
+    }
+
+    /// Checks that llama.cpp accepts `grammar` (for callers that build
+    /// grammars once and want errors early).
+    pub fn check_grammar(&self, grammar: &Grammar) -> Result<(), GenerationError> {
+        grammar.sampler(&self.llama).map(drop)
+    }
+
+    /// A new session: a llama.cpp context with its own KV cache.
+    pub fn session(&self, options: SessionOptions) -> Result<Session<'_>, GenerationError> {
+        Session::new(self, options)
+    }
+
+    pub(crate) fn llama(&self) -> &LlamaModel {
+        &self.llama
+    }
+}

@@ -1,0 +1,282 @@
+//! Calls on a model: prompt processing with prefix reuse, sampling under a
+//! grammar, accounting, pausing.
+
+use crate::backend::backend;
+use crate::chat::ChatPrompt;
+use crate::completion::{CallStats, Completion, StopReason};
+use crate::error::GenerationError;
+use crate::generation::Generation;
+use crate::model::Model;
+use crate::pause::{PauseGate, Step};
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+/// How a [`Session`] runs.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Threads llama.cpp computes with (prompt and generation alike).
+    pub threads: u32,
+    /// Context size in tokens: prompt plus answer must fit. Capped at the
+    /// model's training context.
+    pub context_tokens: u32,
+    /// Prompt tokens decoded per step. A pause waits at most one step, so
+    /// this also bounds how long [`PauseGate::pause`] blocks.
+    pub batch_tokens: u32,
+    /// Keep the KV state of the previous call and process only the tokens
+    /// after the part of the new prompt it shares (on by default; off only
+    /// to measure what reuse saves).
+    pub reuse_prefix: bool,
+    /// Checked before every step; see [`PauseGate`].
+    pub pause_gate: Option<PauseGate>,
+}
+
+impl Default for SessionOptions {
+    /// All available cores, 4096 tokens of context, prompt steps of 512
+    /// tokens (llama.cpp's default micro-batch), prefix reuse, no gate.
+    fn default() -> SessionOptions {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+        SessionOptions { threads, context_tokens: 4096, batch_tokens: 512, reuse_prefix: true, pause_gate: None }
+    }
+}
+
+impl SessionOptions {
+    pub fn threads(mut self, threads: u32) -> SessionOptions {
+        self.threads = threads;
+        self
+    }
+
+    pub fn context_tokens(mut self, tokens: u32) -> SessionOptions {
+        self.context_tokens = tokens;
+        self
+    }
+
+    pub fn batch_tokens(mut self, tokens: u32) -> SessionOptions {
+        self.batch_tokens = tokens;
+        self
+    }
+
+    pub fn reuse_prefix(mut self, reuse: bool) -> SessionOptions {
+        self.reuse_prefix = reuse;
+        self
+    }
+
+    pub fn pause_gate(mut self, gate: PauseGate) -> SessionOptions {
+        self.pause_gate = Some(gate);
+        self
+    }
+}
+
+/// A llama.cpp context on a [`Model`]: serves one call at a time (`&mut
+/// self`) and keeps the KV state of its last prompt, so that a call whose
+/// prompt starts like the previous one's — the same system message —
+/// processes only the new suffix. With reuse, a call's answer is the same as
+/// a cold call's with the same seed (the cached keys and values are those a
+/// cold call computes; tests check it).
+///
+/// A session is not `Send`: create it on the thread that will use it.
+pub struct Session<'m> {
+    model: &'m Model,
+    context: LlamaContext<'m>,
+    batch: LlamaBatch<'static>,
+    /// The tokens whose keys and values are in the KV cache, in positions
+    /// 0.., exactly: this is what makes reuse safe.
+    cached: Vec<LlamaToken>,
+    options: SessionOptions,
+}
+
+impl<'m> Session<'m> {
+    pub(crate) fn new(model: &'m Model, mut options: SessionOptions) -> Result<Session<'m>, GenerationError> {
+        let error = |reason: String| GenerationError::Context { reason };
+        let trained = model.info().context_length.unwrap_or(u64::MAX);
+        options.context_tokens = options.context_tokens.min(u32::try_from(trained).unwrap_or(u32::MAX)).max(16);
+        options.batch_tokens = options.batch_tokens.clamp(1, options.context_tokens);
+        let threads = i32::try_from(options.threads.max(1)).unwrap_or(i32::MAX);
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(options.context_tokens))
+            .with_n_batch(options.batch_tokens)
+            .with_n_ubatch(options.batch_tokens)
+            .with_n_threads(threads)
+            .with_n_threads_batch(threads)
+            // Sliding-window layers (Gemma 3) would otherwise drop keys that
+            // left the window, and a prefix could no longer be cut anywhere.
+            .with_swa_full(true);
+        let backend = backend().map_err(|e| error(e.to_string()))?;
+        let context = model.llama().new_context(backend, params).map_err(|e| error(e.to_string()))?;
+        let batch = LlamaBatch::new(options.batch_tokens as usize, 1);
+        Ok(Session { model, context, batch, cached: Vec::new(), options })
+    }
+
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    pub fn options(&self) -> &SessionOptions {
+        &self.options
+    }
+
+    /// Formats `prompt` with the model's chat format and answers it.
+    pub fn chat(&mut self, prompt: &ChatPrompt, generation: &Generation) -> Result<Completion, GenerationError> {
+        let text = self.model.format(prompt)?;
+        self.complete(&text, generation)
+    }
+
+    /// Continues `text` (already formatted; special tokens such as
+    /// `<|im_start|>` are parsed as such).
+    pub fn complete(&mut self, text: &str, generation: &Generation) -> Result<Completion, GenerationError> {
+        let result = self.run(text, generation);
+        if result.is_err() {
+            // A failed decode may leave the KV cache partly written.
+            self.forget();
+        }
+        result
+    }
+
+    /// Drops the cached prompt state: the next call starts cold.
+    pub fn forget(&mut self) {
+        self.context.clear_kv_cache();
+        self.cached.clear();
+    }
+
+    fn run(&mut self, text: &str, generation: &Generation) -> Result<Completion, GenerationError> {
+        let model: &'m Model = self.model;
+        let vocab = model.llama().vocab();
+        let gate = self.options.pause_gate.clone();
+        let mut tokens = vocab.tokenize(text.as_bytes(), true, true);
+        // A template that writes the BOS token itself gets a second one from
+        // the tokenizer; models are trained with one.
+        if tokens.len() >= 2 && tokens[0] == vocab.bos() && tokens[1] == tokens[0] {
+            tokens.remove(0);
+        }
+        if tokens.is_empty() {
+            return Err(GenerationError::EmptyPrompt);
+        }
+        let context_tokens = self.options.context_tokens;
+        if tokens.len() + generation.max_tokens as usize > context_tokens as usize {
+            return Err(GenerationError::ContextOverflow {
+                prompt_tokens: tokens.len(),
+                max_tokens: generation.max_tokens,
+                context_tokens,
+            });
+        }
+        let mut sampler = self.sampler(generation)?;
+        let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
+        let mut paused = Duration::ZERO;
+
+        // Prompt: keep the shared prefix, decode the rest. The last prompt
+        // token is always decoded: its logits give the first answer token.
+        let mut reuse = if self.options.reuse_prefix { common_prefix(&self.cached, &tokens) } else { 0 };
+        reuse = reuse.min(tokens.len() - 1);
+        if reuse < self.cached.len() && !self.truncate_cache(reuse) {
+            reuse = 0;
+        }
+        stats.reused_prompt_tokens = reuse;
+        let mut working = Duration::ZERO;
+        for chunk in tokens[reuse..].chunks(self.options.batch_tokens as usize) {
+            let (_step, waited) = step(gate.as_ref());
+            paused += waited;
+            let start = Instant::now();
+            let first = self.cached.len();
+            self.batch.clear();
+            for (i, &token) in chunk.iter().enumerate() {
+                let pos = first + i;
+                self.add(token, pos, pos + 1 == tokens.len())?;
+            }
+            self.decode()?;
+            self.cached.extend_from_slice(chunk);
+            working += start.elapsed();
+        }
+        stats.prompt_seconds = working.as_secs_f64();
+
+        // Answer: sample (the sampler accepts the token into its grammar
+        // itself: accepting again would double-feed the grammar and abort
+        // the process), stop at end-of-generation, else decode and go on.
+        let mut working = Duration::ZERO;
+        let mut answer: Vec<u8> = Vec::new();
+        let mut stop = StopReason::TokenLimit;
+        while stats.generated_tokens < generation.max_tokens as usize {
+            let (_step, waited) = step(gate.as_ref());
+            paused += waited;
+            let start = Instant::now();
+            let token = sampler.sample(&self.context, -1);
+            if vocab.is_eog(token) {
+                stop = StopReason::EndOfGeneration;
+                working += start.elapsed();
+                break;
+            }
+            answer.extend(vocab.token_to_piece(token, false, None));
+            stats.generated_tokens += 1;
+            if stats.generated_tokens < generation.max_tokens as usize {
+                self.batch.clear();
+                self.add(token, self.cached.len(), true)?;
+                self.decode()?;
+                self.cached.push(token);
+            }
+            working += start.elapsed();
+        }
+        stats.generation_seconds = working.as_secs_f64();
+        stats.paused_seconds = paused.as_secs_f64();
+        Ok(Completion { text: String::from_utf8_lossy(&answer).into_owned(), stop, stats })
+    }
+
+    /// Grammar first, so that only tokens it allows reach the others.
+    fn sampler(&self, generation: &Generation) -> Result<LlamaSampler, GenerationError> {
+        let mut chain = Vec::with_capacity(4);
+        if let Some(grammar) = &generation.grammar {
+            chain.push(grammar.sampler(self.model.llama())?);
+        }
+        if generation.temperature <= 0.0 {
+            chain.push(LlamaSampler::greedy());
+        } else {
+            if generation.top_k > 0 {
+                chain.push(LlamaSampler::top_k(i32::try_from(generation.top_k).unwrap_or(i32::MAX)));
+            }
+            chain.push(LlamaSampler::temp(generation.temperature));
+            chain.push(LlamaSampler::dist(generation.seed));
+        }
+        Ok(LlamaSampler::chain_simple(chain))
+    }
+
+    /// Removes cached positions `keep..`; false if llama.cpp could not (the
+    /// cache is then cleared entirely).
+    fn truncate_cache(&mut self, keep: usize) -> bool {
+        let removed =
+            u32::try_from(keep).ok().and_then(|p0| self.context.clear_kv_cache_seq(Some(0), Some(p0), None).ok());
+        if removed == Some(true) {
+            self.cached.truncate(keep);
+            true
+        } else {
+            self.forget();
+            false
+        }
+    }
+
+    fn add(&mut self, token: LlamaToken, pos: usize, logits: bool) -> Result<(), GenerationError> {
+        // Positions are below context_tokens, a u32 checked against i32 by llama.cpp's own limits.
+        let pos = i32::try_from(pos).map_err(|_| GenerationError::Decode { reason: format!("position {pos}") })?;
+        self.batch.add(token, pos, &[0], logits).map_err(|e| GenerationError::Decode { reason: e.to_string() })
+    }
+
+    fn decode(&mut self) -> Result<(), GenerationError> {
+        self.context.decode(&mut self.batch).map_err(|e| GenerationError::Decode { reason: e.to_string() })
+    }
+}
+
+/// Passes `gate` if there is one: see [`PauseGate`].
+fn step(gate: Option<&PauseGate>) -> (Option<Step<'_>>, Duration) {
+    match gate {
+        Some(gate) => {
+            let (step, waited) = gate.step();
+            (Some(step), waited)
+        }
+        None => (None, Duration::ZERO),
+    }
+}
+
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}

@@ -13,7 +13,8 @@ impl<P> Tree<P> {
     ///
     /// If the leaf's candidate has been measured, the measurement is backed
     /// up instead of `value` (measured latencies always override
-    /// predictions). Returns the value actually backed up.
+    /// predictions). Returns the value actually backed up: `value` or the
+    /// measurement (sums hold it to the nearest 2⁻³², see `value.rs`).
     ///
     /// A value outside [0, 1] is refused, and the path's virtual loss is
     /// still removed, so an error never leaves a path half in flight.
@@ -27,22 +28,25 @@ impl<P> Tree<P> {
             }
         };
         let leaf = self.get(path.leaf())?;
-        let used = {
+        let (used, units) = {
             // Under the leaf's stripe, so that a concurrent `set_measured`
             // either counts this backup in the contribution it replaces, or
             // runs first and this backup reads its measurement.
             let _stripe = self.stripes.lock(path.leaf());
-            let used = self.measurement(leaf).unwrap_or(predicted);
+            let used = match self.measured_value(leaf) {
+                Some(measured) => (measured, Units::quantize(measured)),
+                None => (value, predicted),
+            };
             leaf.terminal_visits.fetch_add(1, Ordering::Relaxed);
-            leaf.own_value_sum.fetch_add(used.0, Ordering::Relaxed);
+            leaf.own_value_sum.fetch_add(used.1 .0, Ordering::Relaxed);
             used
         };
         for &id in &path.nodes {
             let node = self.get(id)?;
             node.visits.fetch_add(1, Ordering::Relaxed);
-            node.value_sum.fetch_add(used.0, Ordering::Relaxed);
+            node.value_sum.fetch_add(units.0, Ordering::Relaxed);
             node.virtual_loss.fetch_sub(1, Ordering::Relaxed);
         }
-        Ok(used.to_value())
+        Ok(used)
     }
 }

@@ -22,14 +22,14 @@ impl<P> Tree<P> {
     /// (ancestors' sums included), and later backups ending there use it.
     /// Measuring again replaces the earlier measurement the same way.
     pub fn set_measured(&self, id: NodeId, value: f64) -> Result<(), TreeError> {
-        let measured = Units::from_value(value)?;
+        Units::from_value(value)?;
         let node = self.get(id)?;
         let first_id = NodeId::from_link(node.transposition_of).unwrap_or(id);
         let first = self.get(first_id)?;
         // SeqCst, with the chain's SeqCst load below and the one in
         // `add_children`: a node added to the chain after this walk read it
         // was added after this store, so its backups read the measurement.
-        first.measured.store(measured.0, Ordering::SeqCst);
+        first.measured.store(value.to_bits(), Ordering::SeqCst);
         let mut member = Some(first_id);
         while let Some(id) = member {
             let node = self.get(id)?;
@@ -45,7 +45,7 @@ impl<P> Tree<P> {
             let _stripe = self.stripes.lock(id);
             // Read under the stripe rather than passed in, so that with two
             // racing measurements every node ends on the one stored last.
-            let measured = first.measured.load(Ordering::SeqCst);
+            let measured = self.measurement(first).unwrap_or(Units(0)).0;
             let terminal = node.terminal_visits.load(Ordering::Relaxed);
             // terminal < 2^31 in any real search (see value.rs), so the
             // product stays within i64.
@@ -62,14 +62,15 @@ impl<P> Tree<P> {
     }
 
     /// The measurement that applies to `node` (its own, or its first
-    /// transposition's), if any.
+    /// transposition's), in units, if any.
     pub(crate) fn measurement(&self, node: &Node<P>) -> Option<Units> {
-        let units = self.measured_units(node);
-        (units != NOT_MEASURED).then_some(Units(units))
+        self.measured_value(node).map(Units::quantize)
     }
 
-    pub(crate) fn measured_units(&self, node: &Node<P>) -> i64 {
+    /// The same, as the value the caller measured.
+    pub(crate) fn measured_value(&self, node: &Node<P>) -> Option<f64> {
         let holder = self.linked(node.transposition_of).map_or(node, |(_, first)| first);
-        holder.measured.load(Ordering::SeqCst)
+        let bits = holder.measured.load(Ordering::SeqCst);
+        (bits != NOT_MEASURED).then(|| f64::from_bits(bits))
     }
 }

@@ -27,9 +27,9 @@ impl<P> NewNode<P> {
     }
 }
 
-/// Sentinel of `Node::measured` for "not measured". Valid measurements are in
-/// [0, 2^32] units, so no measurement collides with it.
-pub(crate) const NOT_MEASURED: i64 = -1;
+/// Sentinel of `Node::measured` for "not measured": the bits of a NaN, and
+/// measurements are checked to be in [0, 1], so none collides with it.
+pub(crate) const NOT_MEASURED: u64 = u64::MAX;
 
 /// A node in the arena. Fields fixed at creation are plain; everything that
 /// changes later is atomic, so that readers never lock.
@@ -73,9 +73,11 @@ pub(crate) struct Node<P> {
     pub(crate) terminal_visits: AtomicU64,
     /// Sum of the values those backups contributed, in units.
     pub(crate) own_value_sum: AtomicI64,
-    /// Measured value in units, or `NOT_MEASURED`. Only meaningful on a node
-    /// with `transposition_of == NONE`; the others read their first node's.
-    pub(crate) measured: AtomicI64,
+    /// Measured value as `f64` bits, or `NOT_MEASURED`. Kept as given rather
+    /// than in units, so that a caller reads back exactly what it measured;
+    /// sums use its rounding to units. Only meaningful on a node with
+    /// `transposition_of == NONE`; the others read their first node's.
+    pub(crate) measured: AtomicU64,
 }
 
 impl<P> Node<P> {
@@ -104,7 +106,7 @@ impl<P> Node<P> {
             virtual_loss: AtomicU32::new(0),
             terminal_visits: AtomicU64::new(0),
             own_value_sum: AtomicI64::new(0),
-            measured: AtomicI64::new(NOT_MEASURED),
+            measured: AtomicU64::new(NOT_MEASURED),
         }
     }
 }

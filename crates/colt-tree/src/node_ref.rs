@@ -1,7 +1,7 @@
 //! A borrowed, read-only view of one node.
 
 use crate::id::{ModelId, NodeId};
-use crate::node::{Node, NOT_MEASURED};
+use crate::node::Node;
 use crate::tree::Tree;
 use crate::value::to_value;
 use std::sync::atomic::Ordering;
@@ -101,8 +101,7 @@ impl<'t, P> NodeRef<'t, P> {
     /// The measured value of this node's candidate, shared by every node
     /// with its fingerprint.
     pub fn measured(&self) -> Option<f64> {
-        let units = self.tree.measured_units(self.node);
-        (units != NOT_MEASURED).then(|| to_value(units))
+        self.tree.measured_value(self.node)
     }
 
     /// Number of children.

@@ -43,7 +43,7 @@ struct NodeRecordOut<'a, P> {
     terminal_visits: u64,
     /// Fixed-point units, so that a restored tree's sums are bit-exact.
     own_value_sum: i64,
-    measured: Option<i64>,
+    measured: Option<f64>,
 }
 
 /// The same layout as `NodeRecordOut`, owning its payload.
@@ -56,7 +56,7 @@ struct NodeRecordIn<P> {
     next_model: Option<ModelId>,
     terminal_visits: u64,
     own_value_sum: i64,
-    measured: Option<i64>,
+    measured: Option<f64>,
 }
 
 impl<P: Serialize> Tree<P> {
@@ -76,6 +76,7 @@ impl<P: Serialize> Tree<P> {
                 (node.terminal_visits.load(Ordering::Relaxed), node.own_value_sum.load(Ordering::Relaxed))
             };
             let measured = node.measured.load(Ordering::SeqCst);
+            let measured = (measured != NOT_MEASURED).then(|| f64::from_bits(measured));
             records.push(NodeRecordOut {
                 parent: NodeId::from_link(node.parent),
                 fingerprint: node.fingerprint,
@@ -84,7 +85,7 @@ impl<P: Serialize> Tree<P> {
                 next_model: ModelId::from_slot(node.next_model.load(Ordering::Relaxed)),
                 terminal_visits,
                 own_value_sum,
-                measured: (measured != NOT_MEASURED).then_some(measured),
+                measured,
             });
         }
         let mut bytes = Vec::with_capacity(HEADER_LEN + 64 * len);
@@ -137,7 +138,7 @@ impl<P: DeserializeOwned> Tree<P> {
         }
         let first = self.find(record.fingerprint);
         match (first, record.measured) {
-            (_, Some(measured)) if !(0..=ONE).contains(&measured) => {
+            (_, Some(measured)) if !(0.0..=1.0).contains(&measured) => {
                 return Err(corrupt(format!("{id}: measurement out of range")))
             }
             (Some(first), Some(_)) => {
@@ -158,7 +159,7 @@ impl<P: DeserializeOwned> Tree<P> {
         let node = Node::new(spec, record.parent, depth, first, newest);
         node.terminal_visits.store(record.terminal_visits, Ordering::Relaxed);
         node.own_value_sum.store(record.own_value_sum, Ordering::Relaxed);
-        node.measured.store(record.measured.unwrap_or(NOT_MEASURED), Ordering::Relaxed);
+        node.measured.store(record.measured.map_or(NOT_MEASURED, f64::to_bits), Ordering::Relaxed);
         let pushed = self.arena.push(node).map_err(|_| corrupt("too many nodes".into()))?;
         debug_assert_eq!(pushed, id.index(), "restore pushes in id order");
         match first {

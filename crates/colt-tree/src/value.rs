@@ -34,8 +34,13 @@ impl Units {
             // Also rejects NaN: `contains` is false for it.
             return Err(TreeError::ValueOutOfRange { value });
         }
-        // In range, so the product is in [0, 2^32] and the cast is exact.
-        Ok(Units((value * ONE as f64).round() as i64))
+        Ok(Units::quantize(value))
+    }
+
+    /// Converts a value already checked to be in [0, 1] (the product is then
+    /// in [0, 2^32] and the cast exact).
+    pub(crate) fn quantize(value: f64) -> Self {
+        Units((value * ONE as f64).round() as i64)
     }
 
     pub(crate) fn to_value(self) -> f64 {

@@ -24,10 +24,10 @@ impl<P> Tree<P> {
             let (mut visits, mut value) =
                 (raw.terminal_visits.load(Ordering::Relaxed), raw.own_value_sum.load(Ordering::Relaxed));
             for child in node.children() {
-                visits += child.raw().visits.load(Ordering::Relaxed);
+                visits += child.raw().visits();
                 value += child.raw().value_sum.load(Ordering::Relaxed);
             }
-            let stored_visits = raw.visits.load(Ordering::Relaxed);
+            let stored_visits = raw.visits();
             if stored_visits != visits {
                 return Err(inconsistent(
                     id,
@@ -45,7 +45,7 @@ impl<P> Tree<P> {
                     ),
                 ));
             }
-            let loss = raw.virtual_loss.load(Ordering::Relaxed);
+            let loss = raw.virtual_loss();
             if loss != 0 {
                 return Err(inconsistent(id, format!("{loss} virtual loss left")));
             }

@@ -43,9 +43,8 @@ impl<P> Tree<P> {
         };
         for &id in &path.nodes {
             let node = self.get(id)?;
-            node.visits.fetch_add(1, Ordering::Relaxed);
+            node.convert_loss_to_visit();
             node.value_sum.fetch_add(units.0, Ordering::Relaxed);
-            node.virtual_loss.fetch_sub(1, Ordering::Relaxed);
         }
         Ok(used)
     }

@@ -1,7 +1,7 @@
 //! What the arena stores per node, and what a caller gives to create one.
 
 use crate::id::{ModelId, NodeId};
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 /// A node to add: the caller's payload plus what the tree itself records.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,15 +60,18 @@ pub(crate) struct Node<P> {
     /// before it. Prepended under the transposition table's entry lock.
     pub(crate) next_transposition: AtomicU32,
 
-    // Counters. `visits`, `value_sum` and `virtual_loss` are updated along
-    // whole paths with relaxed `fetch_add`s (they are statistics: exact once
-    // the threads that updated them have been joined, approximate while they
-    // run). `terminal_visits` and `own_value_sum` change together, under this
+    // Counters. `traffic` and `value_sum` are updated along whole paths with
+    // relaxed `fetch_add`s (they are statistics: exact once the threads that
+    // updated them have been joined, approximate while they run).
+    // `terminal_visits` and `own_value_sum` change together, under this
     // node's stripe.
-    pub(crate) visits: AtomicU64,
+    /// Visits in the high bits, virtual loss in the low `LOSS_BITS`: a
+    /// backup turns one unit of virtual loss into one visit with a single
+    /// `fetch_add`, one read-modify-write fewer per node per backup on the
+    /// lines every search thread contends for (the root's above all).
+    pub(crate) traffic: AtomicU64,
     /// In fixed-point units (see `value.rs`).
     pub(crate) value_sum: AtomicI64,
-    pub(crate) virtual_loss: AtomicU32,
     /// Backups whose path ended at this node.
     pub(crate) terminal_visits: AtomicU64,
     /// Sum of the values those backups contributed, in units.
@@ -80,7 +83,42 @@ pub(crate) struct Node<P> {
     pub(crate) measured: AtomicU64,
 }
 
+/// Bits of `Node::traffic` that count virtual loss. 2^24 (16 million)
+/// paths in flight through one node at once is far beyond any search (each
+/// is a live `Path`); the remaining 40 bits count a trillion visits.
+const LOSS_BITS: u32 = 24;
+const LOSS_MASK: u64 = (1 << LOSS_BITS) - 1;
+const ONE_VISIT: u64 = 1 << LOSS_BITS;
+
 impl<P> Node<P> {
+    pub(crate) fn visits(&self) -> u64 {
+        self.traffic.load(Ordering::Relaxed) >> LOSS_BITS
+    }
+
+    pub(crate) fn virtual_loss(&self) -> u32 {
+        // Masked to 24 bits, so it fits.
+        (self.traffic.load(Ordering::Relaxed) & LOSS_MASK) as u32
+    }
+
+    pub(crate) fn add_loss(&self) {
+        self.traffic.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn remove_loss(&self) {
+        self.traffic.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// One visit in, one unit of virtual loss out (the path that brought it
+    /// holds one, so the low bits do not borrow from the visits).
+    pub(crate) fn convert_loss_to_visit(&self) {
+        self.traffic.fetch_add(ONE_VISIT - 1, Ordering::Relaxed);
+    }
+
+    /// For restore, which rebuilds visit counts of a tree with no path.
+    pub(crate) fn add_visits(&self, visits: u64) {
+        self.traffic.fetch_add(visits << LOSS_BITS, Ordering::Relaxed);
+    }
+
     pub(crate) fn new(
         spec: NewNode<P>,
         parent: Option<NodeId>,
@@ -101,9 +139,8 @@ impl<P> Node<P> {
             next_sibling: AtomicU32::new(NodeId::NONE),
             child_count: AtomicU32::new(0),
             next_transposition: AtomicU32::new(NodeId::to_link(next_transposition)),
-            visits: AtomicU64::new(0),
+            traffic: AtomicU64::new(0),
             value_sum: AtomicI64::new(0),
-            virtual_loss: AtomicU32::new(0),
             terminal_visits: AtomicU64::new(0),
             own_value_sum: AtomicI64::new(0),
             measured: AtomicU64::new(NOT_MEASURED),

@@ -73,7 +73,7 @@ impl<'t, P> NodeRef<'t, P> {
 
     /// Backups that passed through this node.
     pub fn visits(&self) -> u64 {
-        self.node.visits.load(Ordering::Relaxed)
+        self.node.visits()
     }
 
     /// Sum of the values backed up through this node.
@@ -90,7 +90,7 @@ impl<'t, P> NodeRef<'t, P> {
     /// Selections in flight through this node (paths selected and not yet
     /// backed up or abandoned).
     pub fn virtual_loss(&self) -> u32 {
-        self.node.virtual_loss.load(Ordering::Relaxed)
+        self.node.virtual_loss()
     }
 
     /// Backups whose path ended at this node.

@@ -9,7 +9,6 @@ use crate::id::NodeId;
 use crate::node_ref::NodeRef;
 use crate::path::Path;
 use crate::tree::Tree;
-use std::sync::atomic::Ordering;
 
 impl<P> Tree<P> {
     /// Descends from `from` to a leaf, at each node taking the child with the
@@ -91,14 +90,14 @@ impl<P> Tree<P> {
     }
 
     fn start_path(&self, from: NodeRef<'_, P>) -> Path {
-        from.raw().virtual_loss.fetch_add(1, Ordering::Relaxed);
+        from.raw().add_loss();
         let mut nodes = Vec::with_capacity(from.depth() as usize + 16);
         nodes.push(from.id());
         Path { tree: self.tag, nodes }
     }
 
     fn step(&self, path: &mut Path, child: NodeRef<'_, P>) {
-        child.raw().virtual_loss.fetch_add(1, Ordering::Relaxed);
+        child.raw().add_loss();
         path.nodes.push(child.id());
     }
 
@@ -115,7 +114,7 @@ impl<P> Tree<P> {
     pub(crate) fn release(&self, path: &Path) {
         for &id in &path.nodes {
             if let Ok(node) = self.get(id) {
-                node.virtual_loss.fetch_sub(1, Ordering::Relaxed);
+                node.remove_loss();
             }
         }
     }

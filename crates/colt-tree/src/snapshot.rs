@@ -193,13 +193,12 @@ impl<P: DeserializeOwned> Tree<P> {
         let nodes: Vec<_> = self.nodes().collect();
         for node in nodes.iter().rev() {
             let raw = node.raw();
-            let visits = raw.visits.fetch_add(raw.terminal_visits.load(Ordering::Relaxed), Ordering::Relaxed)
-                + raw.terminal_visits.load(Ordering::Relaxed);
-            let value = raw.value_sum.fetch_add(raw.own_value_sum.load(Ordering::Relaxed), Ordering::Relaxed)
-                + raw.own_value_sum.load(Ordering::Relaxed);
+            // Children (larger ids) have already added their totals here.
+            raw.add_visits(raw.terminal_visits.load(Ordering::Relaxed));
+            raw.value_sum.fetch_add(raw.own_value_sum.load(Ordering::Relaxed), Ordering::Relaxed);
             if let Some((_, parent)) = self.linked(raw.parent) {
-                parent.visits.fetch_add(visits, Ordering::Relaxed);
-                parent.value_sum.fetch_add(value, Ordering::Relaxed);
+                parent.add_visits(raw.visits());
+                parent.value_sum.fetch_add(raw.value_sum.load(Ordering::Relaxed), Ordering::Relaxed);
             }
         }
     }

@@ -9,8 +9,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
 
 const NODES: usize = 100_000;
-/// Children per node. MCTS trees in colt are narrow (an expansion adds one
-/// joint action's child at a time); 4 and 8 bracket what a search grows.
+/// Children per node: two shapes of the same size, a deep narrow tree
+/// (depth 9) and a shallower bushier one (depth 6). Selection cost grows
+/// with depth × branching, mostly in the caller's scoring.
 const BRANCHING: [usize; 2] = [4, 8];
 
 /// A complete tree of `NODES` nodes, filled breadth-first, then warmed with

@@ -37,6 +37,19 @@
 //! the tree and across snapshot/restore; a child has a larger id than its
 //! parent; values are in [0, 1].
 //!
+//! # Concurrency
+//!
+//! Selection and reads take no lock: child lists are intrusive links read
+//! with acquire loads, counters are relaxed atomics (statistics, exact once
+//! the threads that wrote them are joined). A backup takes the stripe lock of
+//! its leaf only, to keep (terminal visits, own value) consistent with a
+//! concurrent measurement; an expansion takes its parent's stripe and a
+//! transposition-table shard; a snapshot pauses expansions only. The crate
+//! has no `unsafe`. Concurrency is tested by property tests that run random
+//! programs on several threads, stress tests, and exact invariant checks;
+//! `loom` is not used because `parking_lot`, `dashmap` and `OnceLock` are
+//! not loom-instrumented.
+//!
 //! Transpositions keep the tree a tree: a later node with an earlier node's
 //! fingerprint is a node of its own that shares the earlier node's
 //! measurement (see [`Insertion`] and `expand.rs` for why).

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use colt_ir::schedule::{Candidate, Edit};
 use colt_ir::{load_workload, Size};
 
 #[derive(Parser)]
@@ -28,14 +29,55 @@ impl WorkloadArg {
     }
 }
 
+#[derive(clap::Args)]
+struct CandidateArg {
+    /// Seed of the random candidate.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+impl CandidateArg {
+    fn sample(&self, program: colt_ir::Program) -> Candidate {
+        Candidate::sample(std::sync::Arc::new(program), self.seed)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List the built-in workloads: name, MACs, description (tab-separated).
     Workloads,
     /// Print a workload's program: its text and each stage's axes.
     ShowProgram(WorkloadArg),
-    /// Print a workload's naive kernel as C (the baseline of every speedup).
-    EmitC(WorkloadArg),
+    /// Print a workload's kernel as C: the naive one (the baseline of every
+    /// speedup), or with `--random` a random candidate of its schedule space.
+    EmitC {
+        #[command(flatten)]
+        workload: WorkloadArg,
+        #[command(flatten)]
+        candidate: CandidateArg,
+        /// Print a random scheduled candidate instead of the naive kernel.
+        #[arg(long)]
+        random: bool,
+    },
+    /// Print a random candidate of a workload: its decisions and loop-nest
+    /// outline (what a model's prompt shows) and its fingerprint.
+    ShowCandidate {
+        #[command(flatten)]
+        workload: WorkloadArg,
+        #[command(flatten)]
+        candidate: CandidateArg,
+    },
+    /// List the legal edits of a random candidate of a workload, one per
+    /// line (after the candidate itself, as `#` comments).
+    Edits {
+        #[command(flatten)]
+        workload: WorkloadArg,
+        #[command(flatten)]
+        candidate: CandidateArg,
+        /// Apply these edits first, in order (e.g. `--apply 'parallel(stage="C", loops=1)'`).
+        #[arg(long)]
+        apply: Vec<String>,
+    },
     /// Run the reference interpreter on the seeded inputs and summarise each
     /// output (the oracle kernels are checked against).
     Reference {
@@ -65,7 +107,31 @@ fn run(cli: Cli) -> Result<()> {
             emit(&lines.concat());
         }
         Command::ShowProgram(arg) => emit(&show_program(&arg.load()?)),
-        Command::EmitC(arg) => emit(&colt_ir::c::naive_c(&arg.load()?)),
+        Command::EmitC { workload, candidate, random } => {
+            let program = workload.load()?;
+            if random {
+                emit(&colt_ir::schedule::lower(&candidate.sample(program)).to_c());
+            } else {
+                emit(&colt_ir::c::naive_c(&program));
+            }
+        }
+        Command::ShowCandidate { workload, candidate } => {
+            let c = candidate.sample(workload.load()?);
+            let fingerprint = colt_ir::schedule::lower(&c).fingerprint();
+            emit(&format!("{}fingerprint {fingerprint:016x}\n", c.render()));
+        }
+        Command::Edits { workload, candidate, apply } => {
+            let mut c = candidate.sample(workload.load()?);
+            for text in &apply {
+                let edit = Edit::parse(text)?;
+                c = edit.apply(&c).with_context(|| format!("cannot apply `{text}`"))?;
+            }
+            let mut out: String = c.render().lines().map(|l| format!("# {l}\n")).collect();
+            for edit in colt_ir::schedule::legal_edits(&c) {
+                out.push_str(&format!("{edit}\n"));
+            }
+            emit(&out);
+        }
         Command::Reference { workload, seed } => {
             let program = workload.load()?;
             let start = std::time::Instant::now();

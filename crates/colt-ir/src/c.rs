@@ -34,6 +34,7 @@ static inline float colt_max(float a, float b) { return a > b ? a : b; }
 static inline float colt_min(float a, float b) { return a < b ? a : b; }
 static inline long colt_floordiv(long a, long b) { long q = a / b; return (a % b != 0 && a < 0) ? q - 1 : q; }
 static inline long colt_floormod(long a, long b) { long r = a % b; return r < 0 ? r + b : r; }
+static inline long colt_minl(long a, long b) { return a < b ? a : b; }
 "#;
 
 /// The signature of the entry point.
@@ -121,7 +122,7 @@ pub struct ExprPrinter<'a> {
 }
 
 impl ExprPrinter<'_> {
-    fn range(&self, e: &IndexExpr) -> (i64, i64) {
+    pub fn range(&self, e: &IndexExpr) -> (i64, i64) {
         e.range(&|a: &AxisId| self.axis_range[a.0])
     }
 
@@ -162,33 +163,39 @@ impl ExprPrinter<'_> {
         }
     }
 
+    /// The condition under which a padded load is inside its buffer, or
+    /// `None` when the axis ranges keep it inside anyway.
+    pub fn bounds_check(&self, l: &crate::expr::Load) -> Option<String> {
+        l.pad?;
+        let shape = &self.program.buffer(l.buffer).shape;
+        let checks: Vec<String> = l
+            .index
+            .iter()
+            .zip(shape)
+            .filter_map(|(e, &extent)| {
+                let (lo, hi) = self.range(e);
+                let mut parts = Vec::new();
+                if lo < 0 {
+                    parts.push(format!("{} >= 0L", self.index(e)));
+                }
+                if hi >= extent as i64 {
+                    parts.push(format!("{} < {extent}L", self.index(e)));
+                }
+                (!parts.is_empty()).then(|| parts.join(" && "))
+            })
+            .collect();
+        (!checks.is_empty()).then(|| checks.join(" && "))
+    }
+
     pub fn value(&self, e: &Expr) -> String {
         match e {
             Expr::Const(c) => c_f32(*c),
             Expr::Load(l) => {
                 let buf = self.program.buffer(l.buffer);
                 let access = format!("{}[{}]", c_ident(&buf.name), self.offset(l.buffer, &l.index));
-                let Some(pad) = l.pad else { return access };
-                let checks: Vec<String> = l
-                    .index
-                    .iter()
-                    .zip(&buf.shape)
-                    .filter_map(|(e, &extent)| {
-                        let (lo, hi) = self.range(e);
-                        let mut parts = Vec::new();
-                        if lo < 0 {
-                            parts.push(format!("{} >= 0L", self.index(e)));
-                        }
-                        if hi >= extent as i64 {
-                            parts.push(format!("{} < {extent}L", self.index(e)));
-                        }
-                        (!parts.is_empty()).then(|| parts.join(" && "))
-                    })
-                    .collect();
-                if checks.is_empty() {
-                    access
-                } else {
-                    format!("(({}) ? {access} : {})", checks.join(" && "), c_f32(pad))
+                match (l.pad, self.bounds_check(l)) {
+                    (Some(pad), Some(check)) => format!("(({check}) ? {access} : {})", c_f32(pad)),
+                    _ => access,
                 }
             }
             Expr::Unary(op, a) => match op {

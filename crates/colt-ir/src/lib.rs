@@ -52,9 +52,12 @@ pub mod c;
 pub mod data;
 pub mod expr;
 pub mod interp;
+pub mod loopnest;
 mod program;
 mod resolve;
+pub mod schedule;
 pub mod text;
+pub mod vector;
 pub mod workloads;
 
 pub use expr::{AxisId, BinaryOp, BufferId, CmpOp, Cond, Expr, IndexExpr, Load, UnaryOp};

@@ -73,3 +73,86 @@ int main(int argc, char **argv) {{
     let mut floats = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
     program.buffers().iter().map(|b| floats.by_ref().take(b.len()).collect()).collect()
 }
+
+/// The flags of the kernel ABI (crate docs).
+pub const KERNEL_FLAGS: &[&str] =
+    &["-O3", "-march=native", "-fno-math-errno", "-ffreestanding", "-fno-tree-loop-distribute-patterns"];
+
+/// Like [`run_c_kernel`], but the kernel is compiled alone with the ABI's
+/// flags and called by `ntasks` threads at once with a real barrier, as
+/// colt-measure will call it. Temporaries and outputs start as NaN, so a
+/// kernel that leaves an element unwritten cannot pass by luck.
+pub fn run_c_kernel_tasks(program: &Program, kernel_c: &str, buffers: &[Vec<f32>], ntasks: usize) -> Vec<Vec<f32>> {
+    let dir = tempfile::tempdir().unwrap();
+    let n = program.buffers().len();
+    let lens: Vec<String> = program.buffers().iter().map(|b| b.len().to_string()).collect();
+    let harness = format!(
+        r#"
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+typedef void (*colt_barrier_fn)(void *ctx);
+void colt_kernel(float *const *bufs, int task, int ntasks, colt_barrier_fn barrier, void *barrier_ctx);
+static pthread_barrier_t sync_point;
+static float *bufs[{n}];
+static void wait_all(void *ctx) {{ pthread_barrier_wait((pthread_barrier_t *)ctx); }}
+static void *worker(void *arg) {{
+  colt_kernel(bufs, (int)(long)arg, {ntasks}, wait_all, &sync_point);
+  return 0;
+}}
+int main(int argc, char **argv) {{
+  (void)argc;
+  static const long lens[{n}] = {{{lens}}};
+  FILE *in = fopen(argv[1], "rb");
+  if (!in) return 2;
+  for (int i = 0; i < {n}; i++) {{
+    bufs[i] = aligned_alloc(64, ((lens[i] * 4 + 63) / 64) * 64);
+    if (fread(bufs[i], 4, lens[i], in) != (size_t)lens[i]) return 3;
+  }}
+  fclose(in);
+  pthread_barrier_init(&sync_point, 0, {ntasks});
+  pthread_t threads[{ntasks}];
+  for (long t = 0; t < {ntasks}; t++) pthread_create(&threads[t], 0, worker, (void *)t);
+  for (int t = 0; t < {ntasks}; t++) pthread_join(threads[t], 0);
+  FILE *out = fopen(argv[2], "wb");
+  for (int i = 0; i < {n}; i++) fwrite(bufs[i], 4, lens[i], out);
+  fclose(out);
+  return 0;
+}}
+"#,
+        lens = lens.join(", ")
+    );
+    let kernel = dir.path().join("kernel.c");
+    let main = dir.path().join("main.c");
+    std::fs::write(&kernel, kernel_c).unwrap();
+    std::fs::write(&main, harness).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let object = dir.path().join("kernel.o");
+    let compile = Command::new(&cc).args(KERNEL_FLAGS).args(["-c", "-o"]).arg(&object).arg(&kernel).output().unwrap();
+    assert!(
+        compile.status.success(),
+        "{} kernel does not compile:\n{}\n{kernel_c}",
+        program.name(),
+        String::from_utf8_lossy(&compile.stderr)
+    );
+    let binary = dir.path().join("kernel");
+    let link = Command::new(&cc).args(["-O2", "-pthread", "-o"]).arg(&binary).arg(&main).arg(&object).output().unwrap();
+    assert!(link.status.success(), "harness does not link:\n{}", String::from_utf8_lossy(&link.stderr));
+    let input = dir.path().join("in.bin");
+    let output = dir.path().join("out.bin");
+    let bytes: Vec<u8> = buffers
+        .iter()
+        .zip(program.buffers())
+        .flat_map(|(data, b)| {
+            let poison = b.role != colt_ir::BufferRole::Input;
+            data.iter().map(move |&x| if poison { f32::NAN } else { x })
+        })
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    std::fs::write(&input, bytes).unwrap();
+    let run = Command::new(&binary).arg(&input).arg(&output).status().unwrap();
+    assert!(run.success(), "{} kernel failed: {run}\n{kernel_c}", program.name());
+    let bytes = std::fs::read(&output).unwrap();
+    let mut floats = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    program.buffers().iter().map(|b| floats.by_ref().take(b.len()).collect()).collect()
+}

@@ -1,0 +1,242 @@
+//! The lowered loop nest of a candidate: a small AST of loops, bindings,
+//! conditions and statements, printed as C under the kernel ABI. Statements
+//! carry what the cost model's features need (work, accesses, lanes), so
+//! features are read off the same tree the C comes from.
+
+use std::fmt::Write;
+
+/// What a loop does with its iterations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoopKind {
+    Serial,
+    /// The fused outer loops of a parallel stage, split over the tasks.
+    Parallel,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loop {
+    pub var: String,
+    /// C expressions of the first value and the bound (exclusive).
+    pub start: String,
+    pub end: String,
+    pub step: usize,
+    pub kind: LoopKind,
+    /// The most iterations it makes (for features and comments).
+    pub trips: usize,
+    /// `#pragma GCC unroll` count, if any.
+    pub unroll: Option<usize>,
+    pub body: Vec<Node>,
+}
+
+/// One memory access of a statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Access {
+    pub buffer: usize,
+    pub write: bool,
+    /// Elements moved per execution (the vector lanes, or 1).
+    pub elements: usize,
+    /// Stride in elements along the stage's innermost spatial axis: 0
+    /// (broadcast), 1 (contiguous) or more.
+    pub stride: Option<i64>,
+}
+
+/// A computing statement and what it costs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub text: String,
+    pub stage: usize,
+    /// Floating-point operations per execution (all lanes).
+    pub flops: usize,
+    pub lanes: usize,
+    pub accesses: Vec<Access>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Loop(Loop),
+    /// `long var = value;` (or a declaration given whole in `value` when
+    /// `var` is empty).
+    Let {
+        var: String,
+        value: String,
+    },
+    If {
+        cond: String,
+        then: Vec<Node>,
+        otherwise: Vec<Node>,
+    },
+    Stmt(Statement),
+    /// Every task waits for every other (between dependent phases).
+    Barrier,
+    Comment(String),
+}
+
+/// A whole lowered kernel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoopNest {
+    pub name: String,
+    /// The C declarations the body needs beyond the common prelude.
+    pub prelude: String,
+    /// `const float *restrict A = bufs[0];` lines.
+    pub bindings: String,
+    pub body: Vec<Node>,
+}
+
+impl LoopNest {
+    /// The kernel as C.
+    pub fn to_c(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "/* colt scheduled kernel: {} */", self.name);
+        out.push_str(crate::c::PRELUDE);
+        out.push_str(&self.prelude);
+        let _ = writeln!(out, "\n{} {{", crate::c::SIGNATURE);
+        out.push_str("  (void)ntasks; (void)barrier; (void)barrier_ctx; (void)task;\n");
+        out.push_str(&self.bindings);
+        print_nodes(&mut out, &self.body, 1);
+        out.push_str("}\n");
+        out
+    }
+
+    /// A stable 64-bit hash of the lowered code (FNV-1a of the C text):
+    /// two candidates that lower to the same kernel share it.
+    pub fn fingerprint(&self) -> u64 {
+        let text = self.to_c();
+        text.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3))
+    }
+
+    /// Visits every statement with the loops that enclose it, outermost
+    /// first.
+    pub fn for_each_statement(&self, f: &mut impl FnMut(&Statement, &[&Loop])) {
+        fn walk<'a>(nodes: &'a [Node], stack: &mut Vec<&'a Loop>, f: &mut impl FnMut(&Statement, &[&Loop])) {
+            for n in nodes {
+                match n {
+                    Node::Loop(l) => {
+                        stack.push(l);
+                        walk(&l.body, stack, f);
+                        stack.pop();
+                    }
+                    Node::If { then, otherwise, .. } => {
+                        walk(then, stack, f);
+                        walk(otherwise, stack, f);
+                    }
+                    Node::Stmt(s) => f(s, stack),
+                    Node::Let { .. } | Node::Barrier | Node::Comment(_) => {}
+                }
+            }
+        }
+        walk(&self.body, &mut Vec::new(), f);
+    }
+
+    /// A compact outline for prompts: the loops that lead to computing
+    /// statements, with trip counts and kinds (a chain of single nested
+    /// loops on one line), and each statement's stage; the clamped edge
+    /// path and initialisations are left out.
+    pub fn outline(&self, stage_names: &[String]) -> String {
+        let mut out = String::new();
+        outline_nodes(&mut out, &self.body, 0, stage_names);
+        out
+    }
+}
+
+fn outline_nodes(out: &mut String, nodes: &[Node], depth: usize, names: &[String]) -> bool {
+    let mut any = false;
+    let mut statements: Vec<(usize, usize, usize)> = Vec::new();
+    let flush = |out: &mut String, statements: &mut Vec<(usize, usize, usize)>| {
+        for (stage, lanes, count) in statements.drain(..) {
+            let vector = if lanes > 1 { format!(" v{lanes}") } else { String::new() };
+            let times = if count > 1 { format!(" x{count}") } else { String::new() };
+            let _ = writeln!(out, "{}{}{vector}{times}", " ".repeat(depth), names[stage]);
+        }
+    };
+    for n in nodes {
+        match n {
+            Node::Stmt(s) if s.flops > 0 => {
+                match statements.last_mut() {
+                    Some((stage, lanes, count)) if *stage == s.stage && *lanes == s.lanes => *count += 1,
+                    _ => statements.push((s.stage, s.lanes, 1)),
+                }
+                any = true;
+            }
+            Node::Loop(l) => {
+                flush(out, &mut statements);
+                // Follow a chain of loops that each hold just one loop.
+                let mut chain = vec![l];
+                while let [Node::Loop(inner)] = chain[chain.len() - 1].body.as_slice() {
+                    chain.push(inner);
+                }
+                let mut inner = String::new();
+                let last = chain[chain.len() - 1];
+                if outline_nodes(&mut inner, &last.body, depth + 1, names) {
+                    let heads: Vec<String> = chain
+                        .iter()
+                        .map(|l| {
+                            let kind = if l.kind == LoopKind::Parallel { " parallel" } else { "" };
+                            let unroll = l.unroll.map(|u| format!(" unroll{u}")).unwrap_or_default();
+                            format!("{} x{}{kind}{unroll}", l.var, l.trips)
+                        })
+                        .collect();
+                    let _ = writeln!(out, "{}for {}", " ".repeat(depth), heads.join(", "));
+                    out.push_str(&inner);
+                    any = true;
+                }
+            }
+            Node::If { then, otherwise, .. } => {
+                flush(out, &mut statements);
+                // The fast (full-tile) branch stands for both.
+                let shown = if then.is_empty() { otherwise } else { then };
+                any |= outline_nodes(out, shown, depth, names);
+            }
+            Node::Barrier => {
+                flush(out, &mut statements);
+                let _ = writeln!(out, "{}barrier", " ".repeat(depth));
+            }
+            Node::Stmt(_) | Node::Let { .. } | Node::Comment(_) => {}
+        }
+    }
+    flush(out, &mut statements);
+    any
+}
+
+fn print_nodes(out: &mut String, nodes: &[Node], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for n in nodes {
+        match n {
+            Node::Loop(l) => {
+                if let Some(u) = l.unroll {
+                    let _ = writeln!(out, "{pad}#pragma GCC unroll {u}");
+                }
+                let step = if l.step == 1 { format!("{}++", l.var) } else { format!("{} += {}", l.var, l.step) };
+                let _ = writeln!(out, "{pad}for (long {v} = {}; {v} < {}; {step}) {{", l.start, l.end, v = l.var);
+                print_nodes(out, &l.body, depth + 1);
+                let _ = writeln!(out, "{pad}}}");
+            }
+            Node::Let { var, value } => {
+                if var.is_empty() {
+                    let _ = writeln!(out, "{pad}{value}");
+                } else {
+                    let _ = writeln!(out, "{pad}long {var} = {value};");
+                }
+            }
+            Node::If { cond, then, otherwise } => {
+                let _ = writeln!(out, "{pad}if ({cond}) {{");
+                print_nodes(out, then, depth + 1);
+                if otherwise.is_empty() {
+                    let _ = writeln!(out, "{pad}}}");
+                } else {
+                    let _ = writeln!(out, "{pad}}} else {{");
+                    print_nodes(out, otherwise, depth + 1);
+                    let _ = writeln!(out, "{pad}}}");
+                }
+            }
+            Node::Stmt(s) => {
+                let _ = writeln!(out, "{pad}{}", s.text);
+            }
+            Node::Barrier => {
+                let _ = writeln!(out, "{pad}if (ntasks > 1) barrier(barrier_ctx);");
+            }
+            Node::Comment(text) => {
+                let _ = writeln!(out, "{pad}/* {} */", text.replace("*/", "* /"));
+            }
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! What a schedule means, and whether it is legal: loop orders, tile sizes,
+//! compute-at groups and their bindings, vectorisability.
+//!
+//! # Compute-at, precisely
+//!
+//! A stage `X` placed at loop `p` of a root stage `R` joins `R`'s *group*.
+//! Inside `R`'s loop nest, at the start of the body of loop `p`, the group's
+//! members placed there run in program order, each on a *region* of its
+//! output: a member's output dimension is *bound* to an axis `a` of `R` when
+//! every read of it by the group (by `R`, or by a member bound in turn)
+//! indexes it by exactly an axis bound to `a`; a bound dimension covers the
+//! tile of `a` that the loops enclosing `p` select, an unbound one its whole
+//! extent. The rules that make this correct:
+//!
+//! 1. Every consumer of `X` either runs in a later phase than `R`'s group,
+//!    or is in the group at the same or a deeper loop (or is `R`).
+//! 2. Every loop enclosing `p` that iterates more than once is over an axis
+//!    bound to one of `X`'s dimensions; otherwise `X` would be recomputed for
+//!    every iteration (and, in a parallel loop, by several tasks at once).
+//! 3. `p` is in `R`'s `S0`, `S1` or `R0` loops, at or inside its parallel
+//!    loops, and `X` itself is not parallel.
+
+use super::candidate::ScheduleError;
+use super::sketch::{effective_bodies, loads};
+use super::{Accumulator, Candidate, Placement, StageRule, MAX_REGISTER_TILE, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use crate::expr::{AxisId, Expr, IndexExpr, Load};
+use crate::program::{AxisKind, Combine, Program, Stage};
+
+/// Which part of the `S S R S R S` order a loop belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    S0,
+    S1,
+    R0,
+    S2,
+    R1,
+    S3,
+}
+
+/// One loop of a stage's nest: an axis at a level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LoopLevel {
+    pub axis: AxisId,
+    /// 0..=3 for spatial axes, 0..=1 for reduction axes.
+    pub level: usize,
+    pub section: Section,
+}
+
+/// The loops of a stage in nest order (see the module docs of `schedule`).
+pub fn loop_order(stage: &Stage) -> Vec<LoopLevel> {
+    let spatial: Vec<AxisId> = stage.spatial_axes().map(|(id, _)| id).collect();
+    let reduction: Vec<AxisId> = stage.reduction_axes().map(|(id, _)| id).collect();
+    let mut order = Vec::new();
+    let mut push = |axes: &[AxisId], level: usize, section: Section| {
+        order.extend(axes.iter().map(|&axis| LoopLevel { axis, level, section }));
+    };
+    push(&spatial, 0, Section::S0);
+    push(&spatial, 1, Section::S1);
+    push(&reduction, 0, Section::R0);
+    push(&spatial, 2, Section::S2);
+    push(&reduction, 1, Section::R1);
+    push(&spatial, 3, Section::S3);
+    order
+}
+
+/// The name of a loop as edits and prompts write it: axis name and level,
+/// e.g. `i1`.
+pub fn loop_name(stage: &Stage, l: &LoopLevel) -> String {
+    format!("{}{}", stage.axis(l.axis).name, l.level)
+}
+
+/// Tile size of each level of an axis, outermost first: the number of
+/// points one iteration of that level's loop covers. `sizes[last] == 1`.
+pub fn tile_sizes(factors: &[usize]) -> Vec<usize> {
+    let mut sizes = vec![1; factors.len() + 1];
+    for l in (0..factors.len()).rev() {
+        sizes[l] = sizes[l + 1] * factors[l];
+    }
+    sizes
+}
+
+/// The most iterations the loop at `level` of an axis with `extent` points
+/// (in a root stage, where the range is the whole extent) can make.
+pub fn trip_count(extent: usize, factors: &[usize], level: usize) -> usize {
+    let sizes = tile_sizes(factors);
+    if level == 0 {
+        extent.div_ceil(sizes[0])
+    } else {
+        factors[level - 1].min(extent)
+    }
+}
+
+/// A stage computed inside a root's loop nest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Member {
+    pub stage: usize,
+    pub loop_index: usize,
+    pub binding: StageBinding,
+}
+
+/// For each spatial axis of a member (= output dimension), the axis of the
+/// group's root it is bound to, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageBinding {
+    pub dims: Vec<Option<AxisId>>,
+}
+
+/// A root stage and the stages computed inside it, in program order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub root: usize,
+    pub members: Vec<Member>,
+}
+
+/// The stages (not inlined) whose effective body reads the output of `x`.
+pub fn consumers(program: &Program, bodies: &[Expr], inlined: &[bool], x: usize) -> Vec<usize> {
+    let out = program.stages()[x].output;
+    (x + 1..program.stages().len())
+        .filter(|&d| !inlined[d] && loads(&bodies[d]).iter().any(|l| l.buffer == out))
+        .collect()
+}
+
+/// The groups of a candidate, in execution order, or the first rule a
+/// placement breaks.
+pub fn groups(c: &Candidate) -> Result<Vec<Group>, ScheduleError> {
+    let program = c.program();
+    let bodies = effective_bodies(program, &c.sketch);
+    let n = program.stages().len();
+    let inlined: Vec<bool> = (0..n).map(|s| c.sketch.is_inlined(s)).collect();
+    // The phase each stage runs in: its own index for roots, its root's
+    // for members.
+    let mut phase = vec![usize::MAX; n];
+    for s in 0..n {
+        match c.stages[s].placement {
+            Placement::Root => phase[s] = s,
+            Placement::At { stage, .. } => phase[s] = stage,
+            Placement::Inlined => {}
+        }
+    }
+    let mut result = Vec::new();
+    for r in (0..n).filter(|&s| c.stages[s].placement == Placement::Root) {
+        let root = &program.stages()[r];
+        let order = loop_order(root);
+        // Bindings of the group's stages, filled consumers first.
+        let mut bound: Vec<Option<Vec<Option<AxisId>>>> = vec![None; n];
+        bound[r] = Some((0..root.axes.len()).map(|a| Some(AxisId(a))).collect());
+        let depth = |s: usize| match c.stages[s].placement {
+            Placement::At { loop_index, .. } => loop_index,
+            _ => usize::MAX,
+        };
+        let mut members = Vec::new();
+        for x in (0..r).rev().filter(|&x| matches!(c.stages[x].placement, Placement::At { stage, .. } if stage == r)) {
+            let stage = &program.stages()[x];
+            let xname = program.stage_name(stage).to_string();
+            let rank = stage.spatial_axes().count();
+            let mut dims: Vec<Option<Option<AxisId>>> = vec![None; rank];
+            for d in consumers(program, &bodies, &inlined, x) {
+                if phase[d] != r {
+                    if phase[d] < r {
+                        return Err(ScheduleError::ConsumerRunsEarlier {
+                            stage: xname,
+                            consumer: program.stage_name(&program.stages()[d]).to_string(),
+                            root: program.stage_name(root).to_string(),
+                        });
+                    }
+                    continue;
+                }
+                if depth(d) < depth(x) {
+                    return Err(ScheduleError::ConsumerShallower {
+                        stage: xname,
+                        consumer: program.stage_name(&program.stages()[d]).to_string(),
+                    });
+                }
+                let consumer_binding = bound[d].clone().unwrap_or_default();
+                for l in loads(&bodies[d]).into_iter().filter(|l| l.buffer == stage.output) {
+                    for (k, e) in l.index.iter().enumerate() {
+                        let this = match e {
+                            IndexExpr::Axis(b) => consumer_binding.get(b.0).copied().flatten(),
+                            _ => None,
+                        };
+                        dims[k] = Some(match dims[k] {
+                            None => this,
+                            Some(prev) if prev == this => prev,
+                            Some(_) => None,
+                        });
+                    }
+                }
+            }
+            let dims: Vec<Option<AxisId>> = dims.into_iter().map(Option::flatten).collect();
+            let loop_index = depth(x);
+            // Rule 2: no enclosing loop may repeat the member's work.
+            for l in &order[..=loop_index] {
+                let axis = root.axis(l.axis);
+                let trips = trip_count(axis.extent, &c.stages[r].tiles[l.axis.0], l.level);
+                if trips > 1 && !dims.contains(&Some(l.axis)) {
+                    return Err(ScheduleError::RecomputedInLoop {
+                        stage: xname,
+                        at: format!("{}.{}", program.stage_name(root), loop_name(root, l)),
+                        loop_name: loop_name(root, l),
+                        trips,
+                    });
+                }
+            }
+            let mut binding = dims.clone();
+            binding.resize(stage.axes.len(), None);
+            bound[x] = Some(binding);
+            members.push(Member { stage: x, loop_index, binding: StageBinding { dims } });
+        }
+        members.reverse();
+        result.push(Group { root: r, members });
+    }
+    Ok(result)
+}
+
+/// How the flat offset of `load` changes per step of `axis`: `Some(stride)`
+/// when the load is affine in it, `None` when it goes through a division or
+/// modulo.
+pub fn load_stride(program: &Program, load: &Load, axis: AxisId) -> Option<i64> {
+    let strides = program.buffer(load.buffer).strides();
+    let mut total = 0i64;
+    for (e, &s) in load.index.iter().zip(&strides) {
+        total += index_coefficient(e, axis)? * s as i64;
+    }
+    Some(total)
+}
+
+/// The coefficient of `axis` in an index expression, `None` when the axis
+/// occurs under a division or modulo.
+pub fn index_coefficient(e: &IndexExpr, axis: AxisId) -> Option<i64> {
+    if !e.is_linear_in(&axis) {
+        return None;
+    }
+    let at = |v: i64| e.eval(&|a: &AxisId| if *a == axis { v } else { 0 });
+    Some(at(1) - at(0))
+}
+
+/// Why the innermost spatial axis of a stage cannot be vectorised, if it
+/// cannot: every load must be contiguous (stride 1) or invariant (stride 0)
+/// along it, and a padded load's bounds check must not depend on it.
+pub fn vector_obstacle(program: &Program, stage: &Stage, body: &Expr) -> Option<String> {
+    let Some((axis, _)) = stage.spatial_axes().last() else {
+        return Some("it has no spatial axis".to_string());
+    };
+    let ranges: Vec<(i64, i64)> = stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect();
+    let mut obstacle = None;
+    let mut check = |l: &Load| {
+        if obstacle.is_some() {
+            return;
+        }
+        let name = &program.buffer(l.buffer).name;
+        match load_stride(program, l, axis) {
+            Some(0) | Some(1) => {}
+            Some(s) => obstacle = Some(format!("`{name}` is read with stride {s} along it")),
+            None => obstacle = Some(format!("`{name}` is indexed by a division or modulo of it")),
+        }
+        if l.pad.is_some() {
+            let shape = &program.buffer(l.buffer).shape;
+            for (e, &extent) in l.index.iter().zip(shape) {
+                let (lo, hi) = e.range(&|a: &AxisId| ranges[a.0]);
+                if e.mentions(&axis) && (lo < 0 || hi >= extent as i64) {
+                    obstacle = Some(format!("the padding of `{name}` depends on it"));
+                }
+            }
+        }
+    };
+    body.for_each_load(&mut check);
+    obstacle
+}
+
+/// Checks every decision of a candidate (not the placements' group rules,
+/// which [`groups`] checks).
+pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
+    let program = c.program();
+    let bodies = effective_bodies(program, &c.sketch);
+    let n = program.stages().len();
+    for s in 0..n {
+        let stage = &program.stages()[s];
+        let name = program.stage_name(stage).to_string();
+        let sched = &c.stages[s];
+        let rule = c.sketch.rules[s];
+        if rule == StageRule::Inlined {
+            if sched.placement != Placement::Inlined {
+                return Err(ScheduleError::InlinedStagePlaced { stage: name });
+            }
+            continue;
+        }
+        if sched.tiles.len() != stage.axes.len() {
+            return Err(ScheduleError::WrongAxisCount {
+                stage: name,
+                expected: stage.axes.len(),
+                got: sched.tiles.len(),
+            });
+        }
+        for (axis, factors) in stage.axes.iter().zip(&sched.tiles) {
+            let expected = if axis.kind == AxisKind::Spatial { 3 } else { 1 };
+            let axis_name = axis.name.clone();
+            if factors.len() != expected {
+                return Err(ScheduleError::WrongFactorCount {
+                    stage: name,
+                    axis: axis_name,
+                    expected,
+                    got: factors.len(),
+                });
+            }
+            if factors.contains(&0) {
+                return Err(ScheduleError::ZeroFactor { stage: name, axis: axis_name });
+            }
+            let product: usize = factors.iter().product();
+            if product > axis.extent {
+                return Err(ScheduleError::TileLargerThanAxis {
+                    stage: name,
+                    axis: axis_name,
+                    product,
+                    extent: axis.extent,
+                });
+            }
+            if rule == StageRule::Simple && axis.kind == AxisKind::Spatial && (factors[0] != 1 || factors[1] != 1) {
+                return Err(ScheduleError::LevelFixedBySketch { stage: name, axis: axis_name });
+            }
+        }
+        let spatial = stage.spatial_axes().count();
+        match sched.placement {
+            Placement::Inlined => return Err(ScheduleError::NotInlinable { stage: name }),
+            Placement::Root => {
+                if sched.parallel > spatial {
+                    return Err(ScheduleError::ParallelTooDeep { stage: name, loops: sched.parallel, spatial });
+                }
+            }
+            Placement::At { stage: r, loop_index } => {
+                if sched.parallel != 0 {
+                    return Err(ScheduleError::ParallelInsideComputeAt { stage: name });
+                }
+                check_attach_point(c, s, r, loop_index)?;
+            }
+        }
+        if !VECTOR_WIDTHS.contains(&sched.vector) {
+            return Err(ScheduleError::BadVectorWidth { stage: name, lanes: sched.vector });
+        }
+        if sched.vector > 1 {
+            if let Some(reason) = vector_obstacle(program, stage, &bodies[s]) {
+                return Err(ScheduleError::NotVectorisable { stage: name, reason });
+            }
+            let (last, _) = stage.spatial_axes().last().expect("vector_obstacle requires a spatial axis");
+            let f3 = sched.tiles[last.0][2];
+            if f3 % sched.vector != 0 {
+                return Err(ScheduleError::VectorDoesNotDivideTile {
+                    stage: name,
+                    lanes: sched.vector,
+                    axis: stage.axis(last).name.clone(),
+                    f3,
+                });
+            }
+        }
+        if !UNROLL_DEPTHS.contains(&sched.unroll) {
+            return Err(ScheduleError::BadUnroll { stage: name, depth: sched.unroll });
+        }
+        if sched.accumulator == Accumulator::Registers {
+            if stage.combine == Combine::Assign {
+                return Err(ScheduleError::RegistersWithoutReduction { stage: name });
+            }
+            let count = register_count(stage, sched);
+            if count > MAX_REGISTER_TILE {
+                return Err(ScheduleError::RegisterTileTooLarge { stage: name, count });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Accumulator variables of a stage's register tile: its `S3` points over
+/// the vector lanes.
+pub fn register_count(stage: &Stage, sched: &super::StageSchedule) -> usize {
+    let points: usize = stage.spatial_axes().map(|(id, _)| sched.tiles[id.0][2]).product();
+    points / sched.vector.max(1)
+}
+
+fn check_attach_point(c: &Candidate, s: usize, r: usize, loop_index: usize) -> Result<(), ScheduleError> {
+    let program = c.program();
+    let name = program.stage_name(&program.stages()[s]).to_string();
+    if r <= s || r >= program.stages().len() {
+        return Err(ScheduleError::AttachNotToLaterStage { stage: name });
+    }
+    let root = &program.stages()[r];
+    let root_name = program.stage_name(root).to_string();
+    if c.stages[r].placement != Placement::Root {
+        return Err(ScheduleError::AttachToNonRoot { stage: name, target: root_name });
+    }
+    let order = loop_order(root);
+    let Some(l) = order.get(loop_index) else {
+        return Err(ScheduleError::AttachLoopMissing { stage: name, target: root_name, loop_index });
+    };
+    let at = format!("{root_name}.{}", loop_name(root, l));
+    if l.section > Section::R0 {
+        return Err(ScheduleError::AttachInsideTile { stage: name, at });
+    }
+    if loop_index + 1 < c.stages[r].parallel {
+        return Err(ScheduleError::AttachBetweenParallelLoops { stage: name, at });
+    }
+    Ok(())
+}

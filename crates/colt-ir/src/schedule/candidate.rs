@@ -1,0 +1,244 @@
+//! Candidates: a program, a sketch and every decision; sampling; validity.
+
+use super::analysis::{self, check_decisions, loop_order, LoopLevel};
+use super::sketch::{sketches, Sketch, StageRule};
+use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use crate::program::{AxisKind, Program};
+use std::sync::Arc;
+
+/// A point of the schedule space. Always valid: the constructors check
+/// every rule, and edits go through them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    program: Arc<Program>,
+    pub(crate) sketch: Sketch,
+    pub(crate) stages: Vec<StageSchedule>,
+}
+
+/// Why a schedule is not legal. Every variant names the stage (and the axis
+/// or loop) it is about.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error("stage `{stage}` has {got} tiled axes, expected {expected}")]
+    WrongAxisCount { stage: String, expected: usize, got: usize },
+    #[error("axis `{axis}` of stage `{stage}` takes {expected} tile factors, got {got}")]
+    WrongFactorCount { stage: String, axis: String, expected: usize, got: usize },
+    #[error("axis `{axis}` of stage `{stage}` has a tile factor of 0")]
+    ZeroFactor { stage: String, axis: String },
+    #[error(
+        "the tile factors of axis `{axis}` of stage `{stage}` multiply to {product}, more than its extent {extent}"
+    )]
+    TileLargerThanAxis { stage: String, axis: String, product: usize, extent: usize },
+    #[error("stage `{stage}` uses the simple sketch rule: only the innermost tile factor of axis `{axis}` is free")]
+    LevelFixedBySketch { stage: String, axis: String },
+    #[error("stage `{stage}` is inlined by its sketch and has no loops to schedule")]
+    InlinedStagePlaced { stage: String },
+    #[error("stage `{stage}` cannot be inlined: it is not an elementwise temporary read without padding")]
+    NotInlinable { stage: String },
+    #[error("stage `{stage}` has {spatial} spatial loops, cannot parallelise {loops}")]
+    ParallelTooDeep { stage: String, loops: usize, spatial: usize },
+    #[error("stage `{stage}` is computed at another stage's loop, which decides its parallelism; it cannot be parallel itself")]
+    ParallelInsideComputeAt { stage: String },
+    #[error("stage `{stage}`: {lanes} is not a vector width (1, 4, 8 or 16)")]
+    BadVectorWidth { stage: String, lanes: usize },
+    #[error("stage `{stage}` cannot be vectorised along its innermost spatial axis: {reason}")]
+    NotVectorisable { stage: String, reason: String },
+    #[error("stage `{stage}`: {lanes} lanes do not divide the register tile of axis `{axis}` ({f3})")]
+    VectorDoesNotDivideTile { stage: String, lanes: usize, axis: String, f3: usize },
+    #[error("stage `{stage}`: {depth} is not an unroll depth (0, 16, 64 or 512)")]
+    BadUnroll { stage: String, depth: usize },
+    #[error("stage `{stage}` is elementwise: it has no reduction to accumulate in registers")]
+    RegistersWithoutReduction { stage: String },
+    #[error("stage `{stage}`: a register tile of {count} accumulators is more than the {max} registers there are", max = super::MAX_REGISTER_TILE)]
+    RegisterTileTooLarge { stage: String, count: usize },
+    #[error("stage `{stage}` can only be computed at a loop of a later stage")]
+    AttachNotToLaterStage { stage: String },
+    #[error(
+        "stage `{stage}` cannot be computed at `{target}`, which is itself computed at or inlined into another stage"
+    )]
+    AttachToNonRoot { stage: String, target: String },
+    #[error("stage `{stage}`: `{target}` has no loop number {loop_index}")]
+    AttachLoopMissing { stage: String, target: String, loop_index: usize },
+    #[error(
+        "stage `{stage}` cannot be computed at `{at}`: only the outer tile loops (levels S0, S1, R0) take other stages"
+    )]
+    AttachInsideTile { stage: String, at: String },
+    #[error("stage `{stage}` cannot be computed at `{at}`: it lies between loops that are fused for parallelism")]
+    AttachBetweenParallelLoops { stage: String, at: String },
+    #[error("stage `{stage}` cannot be computed inside `{root}`: its consumer `{consumer}` runs before `{root}`")]
+    ConsumerRunsEarlier { stage: String, consumer: String, root: String },
+    #[error("stage `{stage}` must be computed no deeper than its consumer `{consumer}` in the same loop nest")]
+    ConsumerShallower { stage: String, consumer: String },
+    #[error("stage `{stage}` cannot be computed at `{at}`: loop `{loop_name}` iterates {trips} times over an axis `{stage}` does not depend on, so it would be recomputed")]
+    RecomputedInLoop { stage: String, at: String, loop_name: String, trips: usize },
+}
+
+impl Candidate {
+    /// A candidate from explicit decisions, checked.
+    pub fn new(program: Arc<Program>, sketch: Sketch, stages: Vec<StageSchedule>) -> Result<Candidate, ScheduleError> {
+        let candidate = Candidate { program, sketch, stages };
+        candidate.check()?;
+        Ok(candidate)
+    }
+
+    /// The untransformed schedule of a sketch: every stage at the root,
+    /// untiled, scalar, sequential.
+    pub fn initial(program: Arc<Program>, sketch: Sketch) -> Candidate {
+        let stages = (0..program.stages().len()).map(|s| default_schedule(&program, &sketch, s)).collect();
+        Candidate { program, sketch, stages }
+    }
+
+    /// A random candidate, deterministic in `seed`: a sketch, then each
+    /// stage's decisions (consumers first, so that compute-at targets are
+    /// decided), redrawn until legal; then, for half the stages, a random
+    /// legal compute-at placement if there is one.
+    pub fn sample(program: Arc<Program>, seed: u64) -> Candidate {
+        let mut rng = Rng::new(seed);
+        let all = sketches(&program);
+        let sketch = all[rng.below(all.len())].clone();
+        let mut candidate = Candidate::initial(program, sketch);
+        for s in (0..candidate.stages.len()).rev() {
+            if candidate.sketch.is_inlined(s) {
+                continue;
+            }
+            for _ in 0..32 {
+                let before = candidate.stages[s].clone();
+                candidate.stages[s] = candidate.random_schedule(s, &mut rng);
+                if candidate.check().is_ok() {
+                    break;
+                }
+                candidate.stages[s] = before;
+            }
+            if rng.below(2) == 0 {
+                candidate.try_random_placement(s, &mut rng);
+            }
+        }
+        candidate
+    }
+
+    /// Moves stage `s` to a random legal compute-at location, if any.
+    fn try_random_placement(&mut self, s: usize, rng: &mut Rng) {
+        let program = self.program.clone();
+        let mut options = Vec::new();
+        for r in s + 1..program.stages().len() {
+            if self.stages[r].placement != Placement::Root {
+                continue;
+            }
+            for (i, l) in loop_order(&program.stages()[r]).iter().enumerate() {
+                if l.section <= super::Section::R0 {
+                    options.push(Placement::At { stage: r, loop_index: i });
+                }
+            }
+        }
+        let before = self.stages[s].clone();
+        let mut legal = Vec::new();
+        for p in options {
+            self.stages[s].placement = p.clone();
+            self.stages[s].parallel = 0;
+            if self.check().is_ok() {
+                legal.push(p);
+            }
+        }
+        self.stages[s] = before;
+        if !legal.is_empty() {
+            self.stages[s].placement = legal[rng.below(legal.len())].clone();
+            self.stages[s].parallel = 0;
+        }
+    }
+
+    fn random_schedule(&self, s: usize, rng: &mut Rng) -> StageSchedule {
+        let program = &self.program;
+        let stage = &program.stages()[s];
+        let rule = self.sketch.rules[s];
+        let last_spatial = stage.spatial_axes().last().map(|(id, _)| id);
+        // Vector lanes first, so that the register tile of the innermost
+        // axis can be drawn as a multiple of them.
+        let lanes = rng.pick(&VECTOR_WIDTHS);
+        let tiles = stage
+            .axes
+            .iter()
+            .enumerate()
+            .map(|(a, axis)| {
+                let domain = factor_domain(axis.extent);
+                if axis.kind == AxisKind::Reduction {
+                    return vec![rng.pick(&domain)];
+                }
+                let mut factors = vec![1, 1, 1];
+                let free: &[usize] = if rule == StageRule::MultiLevelTiling { &[2, 1, 0] } else { &[2] };
+                for &l in free {
+                    let used: usize = factors.iter().product();
+                    let mut fits: Vec<usize> = domain.iter().copied().filter(|f| f * used <= axis.extent).collect();
+                    if l == 2 && Some(crate::expr::AxisId(a)) == last_spatial {
+                        let multiples: Vec<usize> = fits.iter().copied().filter(|f| f % lanes == 0).collect();
+                        if !multiples.is_empty() {
+                            fits = multiples;
+                        }
+                    }
+                    factors[l] = rng.pick(&fits);
+                }
+                factors
+            })
+            .collect();
+        let spatial = stage.spatial_axes().count();
+        let accumulator = if stage.combine != crate::program::Combine::Assign && rng.below(3) != 0 {
+            Accumulator::Registers
+        } else {
+            Accumulator::Memory
+        };
+        StageSchedule {
+            placement: Placement::Root,
+            tiles,
+            parallel: rng.below(spatial + 1),
+            vector: lanes,
+            unroll: rng.pick(&UNROLL_DEPTHS),
+            accumulator,
+        }
+    }
+
+    /// Checks every rule; see [`analysis`].
+    pub fn check(&self) -> Result<(), ScheduleError> {
+        check_decisions(self)?;
+        analysis::groups(self).map(|_| ())
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn program_arc(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    pub fn sketch(&self) -> &Sketch {
+        &self.sketch
+    }
+
+    /// The decisions of every stage, in program order.
+    pub fn stages(&self) -> &[StageSchedule] {
+        &self.stages
+    }
+
+    /// The stage's loops in nest order.
+    pub fn loop_order(&self, stage: usize) -> Vec<LoopLevel> {
+        loop_order(&self.program.stages()[stage])
+    }
+
+    /// The phases of the kernel: root stages with what is computed inside
+    /// them. A candidate is valid, so this cannot fail.
+    pub fn groups(&self) -> Vec<Group> {
+        analysis::groups(self).unwrap_or_default()
+    }
+
+    /// The index of the stage called `name`.
+    pub fn stage_index(&self, name: &str) -> Option<usize> {
+        self.program.stages().iter().position(|s| self.program.stage_name(s) == name)
+    }
+}
+
+/// The decisions of the untransformed loop nest.
+pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> StageSchedule {
+    let stage = &program.stages()[s];
+    let placement = if sketch.is_inlined(s) { Placement::Inlined } else { Placement::Root };
+    let tiles = stage.axes.iter().map(|a| if a.kind == AxisKind::Spatial { vec![1, 1, 1] } else { vec![1] }).collect();
+    StageSchedule { placement, tiles, parallel: 0, vector: 1, unroll: 0, accumulator: Accumulator::Memory }
+}

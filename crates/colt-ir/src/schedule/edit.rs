@@ -1,0 +1,299 @@
+//! Edits: the transformations the search applies, each changing one
+//! decision of one stage. They print and parse as short calls, e.g.
+//! `tile(stage="C", axis="j", factors=[4,8,16])`, which is what a model
+//! reads, what a grammar enumerates and what a test names.
+
+use super::analysis::{loop_name, loop_order, Section};
+use super::candidate::{Candidate, ScheduleError};
+use super::sketch::StageRule;
+use super::{factor_domain, Accumulator, Placement, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use crate::program::AxisKind;
+use std::fmt;
+
+/// One change to one decision.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Edit {
+    /// Inner tile factors of an axis: `[f1, f2, f3]` (spatial) or `[r1]`.
+    Tile {
+        stage: String,
+        axis: String,
+        factors: Vec<usize>,
+    },
+    Unroll {
+        stage: String,
+        depth: usize,
+    },
+    /// `at` is `root` or `STAGE.LOOP`, e.g. `O.i1`.
+    ComputeAt {
+        stage: String,
+        at: String,
+    },
+    Parallel {
+        stage: String,
+        loops: usize,
+    },
+    Vectorize {
+        stage: String,
+        lanes: usize,
+    },
+    Accumulate {
+        stage: String,
+        into: Accumulator,
+    },
+}
+
+/// Why an edit cannot be applied to a candidate.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    #[error("`{edit}`: the program has no stage `{stage}`")]
+    UnknownStage { edit: String, stage: String },
+    #[error("`{edit}`: stage `{stage}` has no axis `{axis}`")]
+    UnknownAxis { edit: String, stage: String, axis: String },
+    #[error("`{edit}`: `{at}` is not `root` or a loop `STAGE.LOOP` of the program (e.g. `O.i1`)")]
+    UnknownLoop { edit: String, at: String },
+    #[error("`{edit}`: stage `{stage}` is inlined into its consumers by this sketch, it has no loops")]
+    StageInlined { edit: String, stage: String },
+    #[error("`{edit}` is illegal: {reason}")]
+    Illegal { edit: String, reason: ScheduleError },
+}
+
+/// Why a text is not an edit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read edit `{text}`: {reason}")]
+pub struct EditParseError {
+    pub text: String,
+    pub reason: String,
+}
+
+impl Edit {
+    pub fn stage(&self) -> &str {
+        match self {
+            Edit::Tile { stage, .. }
+            | Edit::Unroll { stage, .. }
+            | Edit::ComputeAt { stage, .. }
+            | Edit::Parallel { stage, .. }
+            | Edit::Vectorize { stage, .. }
+            | Edit::Accumulate { stage, .. } => stage,
+        }
+    }
+
+    /// The candidate with this edit applied.
+    pub fn apply(&self, c: &Candidate) -> Result<Candidate, EditError> {
+        let text = self.to_string();
+        let s = c
+            .stage_index(self.stage())
+            .ok_or_else(|| EditError::UnknownStage { edit: text.clone(), stage: self.stage().to_string() })?;
+        if c.sketch.rules[s] == StageRule::Inlined {
+            return Err(EditError::StageInlined { edit: text, stage: self.stage().to_string() });
+        }
+        let program = c.program();
+        let mut stages = c.stages.clone();
+        let sched = &mut stages[s];
+        match self {
+            Edit::Tile { axis, factors, .. } => {
+                let stage = &program.stages()[s];
+                let a = stage.axes.iter().position(|x| &x.name == axis).ok_or_else(|| EditError::UnknownAxis {
+                    edit: text.clone(),
+                    stage: self.stage().to_string(),
+                    axis: axis.clone(),
+                })?;
+                sched.tiles[a] = factors.clone();
+            }
+            Edit::Unroll { depth, .. } => sched.unroll = *depth,
+            Edit::Parallel { loops, .. } => sched.parallel = *loops,
+            Edit::Vectorize { lanes, .. } => sched.vector = *lanes,
+            Edit::Accumulate { into, .. } => sched.accumulator = *into,
+            Edit::ComputeAt { at, .. } => sched.placement = parse_placement(c, at, &text)?,
+        }
+        Candidate::new(c.program_arc().clone(), c.sketch.clone(), stages)
+            .map_err(|reason| EditError::Illegal { edit: text, reason })
+    }
+
+    /// Reads an edit as [`Display`](fmt::Display) prints it.
+    pub fn parse(text: &str) -> Result<Edit, EditParseError> {
+        let err = |reason: &str| EditParseError { text: text.to_string(), reason: reason.to_string() };
+        let trimmed = text.trim();
+        let open = trimmed.find('(').ok_or_else(|| err("expected `name(...)`"))?;
+        if !trimmed.ends_with(')') {
+            return Err(err("expected `)` at the end"));
+        }
+        let name = trimmed[..open].trim();
+        let args = parse_args(&trimmed[open + 1..trimmed.len() - 1]).map_err(|r| err(&r))?;
+        let get = |key: &str| {
+            args.iter().find(|(k, _)| k == key).map(|(_, v)| v).ok_or_else(|| err(&format!("missing `{key}=`")))
+        };
+        let string = |key: &str| match get(key)? {
+            Value::Str(s) => Ok(s.clone()),
+            _ => Err(err(&format!("`{key}` takes a quoted string"))),
+        };
+        let int = |key: &str| match get(key)? {
+            Value::Int(n) => Ok(*n),
+            _ => Err(err(&format!("`{key}` takes an integer"))),
+        };
+        let stage = string("stage")?;
+        let edit = match name {
+            "tile" => {
+                let factors = match get("factors")? {
+                    Value::List(v) => v.clone(),
+                    _ => return Err(err("`factors` takes a list of integers, e.g. [4,8,16]")),
+                };
+                Edit::Tile { stage, axis: string("axis")?, factors }
+            }
+            "unroll" => Edit::Unroll { stage, depth: int("depth")? },
+            "compute_at" => Edit::ComputeAt { stage, at: string("at")? },
+            "parallel" => Edit::Parallel { stage, loops: int("loops")? },
+            "vectorize" => Edit::Vectorize { stage, lanes: int("lanes")? },
+            "accumulate" => {
+                let into = match string("into")?.as_str() {
+                    "memory" => Accumulator::Memory,
+                    "registers" => Accumulator::Registers,
+                    _ => return Err(err("`into` is \"memory\" or \"registers\"")),
+                };
+                Edit::Accumulate { stage, into }
+            }
+            other => {
+                return Err(err(&format!(
+                    "unknown edit `{other}` (tile, unroll, compute_at, parallel, vectorize, accumulate)"
+                )))
+            }
+        };
+        Ok(edit)
+    }
+}
+
+impl fmt::Display for Edit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Edit::Tile { stage, axis, factors } => {
+                let list: Vec<String> = factors.iter().map(|x| x.to_string()).collect();
+                write!(f, "tile(stage=\"{stage}\", axis=\"{axis}\", factors=[{}])", list.join(","))
+            }
+            Edit::Unroll { stage, depth } => write!(f, "unroll(stage=\"{stage}\", depth={depth})"),
+            Edit::ComputeAt { stage, at } => write!(f, "compute_at(stage=\"{stage}\", at=\"{at}\")"),
+            Edit::Parallel { stage, loops } => write!(f, "parallel(stage=\"{stage}\", loops={loops})"),
+            Edit::Vectorize { stage, lanes } => write!(f, "vectorize(stage=\"{stage}\", lanes={lanes})"),
+            Edit::Accumulate { stage, into } => write!(f, "accumulate(stage=\"{stage}\", into=\"{}\")", into.name()),
+        }
+    }
+}
+
+enum Value {
+    Str(String),
+    Int(usize),
+    List(Vec<usize>),
+}
+
+fn parse_args(text: &str) -> Result<Vec<(String, Value)>, String> {
+    let mut out = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let eq = rest.find('=').ok_or("expected `key=value`")?;
+        let key = rest[..eq].trim().to_string();
+        rest = rest[eq + 1..].trim_start();
+        let (value, after) = if let Some(r) = rest.strip_prefix('"') {
+            let end = r.find('"').ok_or("unterminated string")?;
+            (Value::Str(r[..end].to_string()), &r[end + 1..])
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').ok_or("expected `]`")?;
+            let items: Result<Vec<usize>, _> =
+                r[..end].split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse::<usize>()).collect();
+            (Value::List(items.map_err(|_| "a factor is not a non-negative integer")?), &r[end + 1..])
+        } else {
+            let end = rest.find(',').unwrap_or(rest.len());
+            let n =
+                rest[..end].trim().parse::<usize>().map_err(|_| format!("`{key}` is not a non-negative integer"))?;
+            (Value::Int(n), &rest[end..])
+        };
+        out.push((key, value));
+        rest = after.trim_start();
+        if let Some(r) = rest.strip_prefix(',') {
+            rest = r.trim_start();
+        } else if !rest.is_empty() {
+            return Err(format!("unexpected `{rest}`"));
+        }
+    }
+    Ok(out)
+}
+
+fn parse_placement(c: &Candidate, at: &str, edit: &str) -> Result<Placement, EditError> {
+    if at == "root" {
+        return Ok(Placement::Root);
+    }
+    let unknown = || EditError::UnknownLoop { edit: edit.to_string(), at: at.to_string() };
+    let (stage_name, loop_text) = at.split_once('.').ok_or_else(unknown)?;
+    let r = c.stage_index(stage_name).ok_or_else(unknown)?;
+    let stage = &c.program().stages()[r];
+    let loop_index = loop_order(stage).iter().position(|l| loop_name(stage, l) == loop_text).ok_or_else(unknown)?;
+    Ok(Placement::At { stage: r, loop_index })
+}
+
+/// The text of a placement: `root`, `inline`, or `STAGE.LOOP`.
+pub fn placement_text(c: &Candidate, p: &Placement) -> String {
+    match p {
+        Placement::Root => "root".to_string(),
+        Placement::Inlined => "inline".to_string(),
+        Placement::At { stage, loop_index } => {
+            let st = &c.program().stages()[*stage];
+            let l = loop_order(st)[*loop_index];
+            format!("{}.{}", c.program().stage_name(st), loop_name(st, &l))
+        }
+    }
+}
+
+/// Every edit that applies to `c` and changes it: for tiles, one level at a
+/// time to each value of the axis's factor domain.
+pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
+    let program = c.program();
+    let mut proposals = Vec::new();
+    for (s, stage) in program.stages().iter().enumerate() {
+        let rule = c.sketch.rules[s];
+        if rule == StageRule::Inlined {
+            continue;
+        }
+        let name = program.stage_name(stage).to_string();
+        let sched = &c.stages[s];
+        for (a, axis) in stage.axes.iter().enumerate() {
+            let current = &sched.tiles[a];
+            let levels: Vec<usize> = match (axis.kind, rule) {
+                (AxisKind::Reduction, _) => vec![0],
+                (AxisKind::Spatial, StageRule::MultiLevelTiling) => vec![0, 1, 2],
+                (AxisKind::Spatial, _) => vec![2],
+            };
+            for l in levels {
+                for v in factor_domain(axis.extent) {
+                    if v == current[l] {
+                        continue;
+                    }
+                    let mut factors = current.clone();
+                    factors[l] = v;
+                    proposals.push(Edit::Tile { stage: name.clone(), axis: axis.name.clone(), factors });
+                }
+            }
+        }
+        for depth in UNROLL_DEPTHS.into_iter().filter(|&d| d != sched.unroll) {
+            proposals.push(Edit::Unroll { stage: name.clone(), depth });
+        }
+        for loops in (0..=stage.spatial_axes().count()).filter(|&n| n != sched.parallel) {
+            proposals.push(Edit::Parallel { stage: name.clone(), loops });
+        }
+        for lanes in VECTOR_WIDTHS.into_iter().filter(|&v| v != sched.vector) {
+            proposals.push(Edit::Vectorize { stage: name.clone(), lanes });
+        }
+        for into in [Accumulator::Memory, Accumulator::Registers].into_iter().filter(|&a| a != sched.accumulator) {
+            proposals.push(Edit::Accumulate { stage: name.clone(), into });
+        }
+        let mut places = vec![Placement::Root];
+        for r in s + 1..program.stages().len() {
+            let order = loop_order(&program.stages()[r]);
+            for (i, l) in order.iter().enumerate() {
+                if l.section <= Section::R0 {
+                    places.push(Placement::At { stage: r, loop_index: i });
+                }
+            }
+        }
+        for p in places.into_iter().filter(|p| *p != sched.placement) {
+            proposals.push(Edit::ComputeAt { stage: name.clone(), at: placement_text(c, &p) });
+        }
+    }
+    proposals.into_iter().filter(|e| e.apply(c).is_ok()).collect()
+}

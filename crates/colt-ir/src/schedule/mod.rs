@@ -1,0 +1,160 @@
+//! The schedule space: the points colt's search moves between.
+//!
+//! A [`Candidate`] is a program, a [`Sketch`] (the structure chosen by
+//! rules, in the manner of TVM MetaSchedule's sketch generation: which
+//! elementwise stages are inlined, which stages get multi-level tiling) and
+//! one value per [`Decision`](StageSchedule) of that sketch. Candidates
+//! lower deterministically to a [`LoopNest`](crate::loopnest::LoopNest) and
+//! from there to C under the kernel ABI (see the crate docs).
+//!
+//! # The loop structure of a stage
+//!
+//! Every computed stage is lowered with the same structure, MetaSchedule's
+//! multi-level tiling `S S R S R S`: each spatial axis `x` is split into 4
+//! levels `x0 x1 x2 x3`, each reduction axis `k` into 2 levels `k0 k1`, and
+//! the loops run in the order
+//!
+//! ```text
+//! S0 (all spatial x0)  S1 (x1)  R0 (k0)  S2 (x2)  [accumulator]  R1 (k1)  S3 (x3)
+//! ```
+//!
+//! A spatial axis's decision is its three inner factors `[f1, f2, f3]`; the
+//! outer factor is whatever covers the extent, so factors need not divide
+//! it: tiles at the end are clamped (tails). A reduction axis's decision is
+//! its inner factor `[r1]`. The `S3` tile is the *register tile*: with
+//! `accumulator = registers` its points live in local variables for the
+//! whole `R1` loop, and the innermost spatial axis of `S3` is vectorised
+//! with `vector` lanes. Full tiles take a fast path with constant trip
+//! counts; partial tiles at the edges take a general, clamped path.
+//!
+//! Sketches differ in what is free: multi-level tiling (stages that reduce
+//! over a product of loads, i.e. reuse data) frees every level; the simple
+//! rule (elementwise stages, softmax's row reductions) frees only `f3` and
+//! `r1`.
+//!
+//! # Placement
+//!
+//! A stage is computed at the root (its own phase, optionally parallel), or
+//! *at* a loop of a later root stage (`compute_at`): it then runs inside that
+//! loop, on the region of its output that the loop's iteration needs, so
+//! that e.g. attention's softmax stages become a row-wise pipeline inside the
+//! output's row loop. See [`analysis`] for the rules that make a placement
+//! legal. Temporaries keep their full size either way.
+
+pub mod analysis;
+mod candidate;
+mod edit;
+mod lower;
+mod render;
+mod sketch;
+
+pub use analysis::{loop_name, loop_order, Group, LoopLevel, Member, Section, StageBinding};
+pub use candidate::{Candidate, ScheduleError};
+pub use edit::{legal_edits, placement_text, Edit, EditError, EditParseError};
+pub use lower::lower;
+pub use sketch::{effective_bodies, inlinable, sketches, Sketch, StageRule};
+
+/// Where a stage is computed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Placement {
+    /// Its own phase, in program order.
+    Root,
+    /// Inside the loop `loop_index` (a position in
+    /// [`loop_order`](Candidate::loop_order)) of the root stage `stage`.
+    At { stage: usize, loop_index: usize },
+    /// Substituted into its consumers (fixed by the sketch).
+    Inlined,
+}
+
+/// How a reduction stage accumulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Accumulator {
+    /// Into the output buffer itself.
+    Memory,
+    /// Into local variables holding the register tile over the whole `R1`
+    /// loop (full tiles only; edge tiles fall back to memory).
+    Registers,
+}
+
+impl Accumulator {
+    pub fn name(self) -> &'static str {
+        match self {
+            Accumulator::Memory => "memory",
+            Accumulator::Registers => "registers",
+        }
+    }
+}
+
+/// The decisions of one stage.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StageSchedule {
+    pub placement: Placement,
+    /// Per axis of the stage, in axis order: `[f1, f2, f3]` for a spatial
+    /// axis, `[r1]` for a reduction axis.
+    pub tiles: Vec<Vec<usize>>,
+    /// How many outermost spatial `S0` loops are fused and split over the
+    /// tasks (root stages only; 0 = task 0 does the whole stage).
+    pub parallel: usize,
+    /// Lanes of the innermost `S3` loop (1 = scalar).
+    pub vector: usize,
+    /// Maximum number of body copies unrolled in the innermost loops
+    /// (MetaSchedule's `auto_unroll_max_step`); 0 = no unrolling hint.
+    pub unroll: usize,
+    pub accumulator: Accumulator,
+}
+
+/// Vector widths a stage may use: SSE, AVX2 and AVX-512 widths of f32.
+pub const VECTOR_WIDTHS: [usize; 4] = [1, 4, 8, 16];
+
+/// Unroll depths, as MetaSchedule's `auto_unroll_max_step` domain.
+pub const UNROLL_DEPTHS: [usize; 4] = [0, 16, 64, 512];
+
+/// The most accumulator variables a register tile may have: the 32 vector
+/// registers of AVX-512 (x86-64 without it has 16; the compiler spills).
+pub const MAX_REGISTER_TILE: usize = 32;
+
+/// Tile factors offered for an axis of `extent`: powers of two, the
+/// divisors of the extent up to 256, and the small odd sizes register tiles
+/// like (3, 5, 6, 7, 12, 24: e.g. 6x32 or 12x16 register tiles), all at most
+/// the extent.
+pub fn factor_domain(extent: usize) -> Vec<usize> {
+    let mut values: Vec<usize> = Vec::new();
+    let mut p = 1;
+    while p <= extent {
+        values.push(p);
+        p *= 2;
+    }
+    values.extend((1..=extent.min(256)).filter(|d| extent % d == 0));
+    values.extend([3, 5, 6, 7, 12, 24].into_iter().filter(|&v| v <= extent));
+    values.sort_unstable();
+    values.dedup();
+    values
+}
+
+/// A deterministic pseudo-random stream (SplitMix64), so that sampling a
+/// candidate from a seed gives the same candidate everywhere.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0xA076_1D64_78BD_642F)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}

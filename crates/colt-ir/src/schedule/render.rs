@@ -1,0 +1,55 @@
+//! Compact text of a candidate for a model's prompt: its decisions, one
+//! line per stage, and the outline of its lowered loop nest. A few hundred
+//! tokens for the suite's workloads.
+
+use super::edit::placement_text;
+use super::{Accumulator, Candidate, Placement};
+use crate::program::AxisKind;
+use std::fmt::Write;
+
+impl Candidate {
+    /// One line per stage: `C: at=root tile i=[8,1,4] j=[2,4,32] k=[8]
+    /// parallel=1 vector=16 unroll=64 acc=registers`; inlined stages say
+    /// so.
+    pub fn decisions_text(&self) -> String {
+        let program = self.program();
+        let mut out = format!("sketch {}\n", self.sketch.name(program));
+        for (s, sched) in self.stages.iter().enumerate() {
+            let stage = &program.stages()[s];
+            let name = program.stage_name(stage);
+            if sched.placement == Placement::Inlined {
+                let _ = writeln!(out, "{name}: inline");
+                continue;
+            }
+            let tiles: Vec<String> = stage
+                .axes
+                .iter()
+                .zip(&sched.tiles)
+                .map(|(a, f)| {
+                    let list: Vec<String> = f.iter().map(|x| x.to_string()).collect();
+                    let kind = if a.kind == AxisKind::Reduction { "r:" } else { "" };
+                    format!("{kind}{}{}=[{}]", a.name, a.extent, list.join(","))
+                })
+                .collect();
+            let _ = write!(out, "{name}: at={} tile {}", placement_text(self, &sched.placement), tiles.join(" "));
+            if sched.placement == Placement::Root {
+                let _ = write!(out, " parallel={}", sched.parallel);
+            }
+            let _ = write!(out, " vector={} unroll={}", sched.vector, sched.unroll);
+            if stage.combine != crate::program::Combine::Assign {
+                let acc = if sched.accumulator == Accumulator::Registers { "registers" } else { "memory" };
+                let _ = write!(out, " acc={acc}");
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The decisions and the loop-nest outline, as a prompt shows a
+    /// candidate.
+    pub fn render(&self) -> String {
+        let names: Vec<String> =
+            self.program().stages().iter().map(|s| self.program().stage_name(s).to_string()).collect();
+        format!("{}loops:\n{}", self.decisions_text(), super::lower(self).outline(&names))
+    }
+}

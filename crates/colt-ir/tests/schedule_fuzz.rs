@@ -1,0 +1,164 @@
+//! Compiler fuzzing: random candidates of every workload — the suite, the
+//! held-back shapes and random programs — lower to C that compiles and
+//! computes what the reference interpreter computes, on 1 to 3 threads.
+//!
+//! Each case draws a candidate from a seed, then keeps a subset of its
+//! decisions (the others reset to the untransformed ones); proptest shrinks
+//! that subset, so a failure is reported with the fewest decisions that
+//! still break the kernel.
+//!
+//! Counts: `PROPTEST_CASES=N` sets the cases per workload (CI runs the
+//! defaults below); `cargo test --release -p colt-ir --test schedule_fuzz
+//! -- --ignored` runs the full 200 per workload.
+
+mod common;
+
+use colt_ir::data::{initial_buffers, max_rel_err, DEFAULT_SEED, TOLERANCE};
+use colt_ir::schedule::{lower, Accumulator, Candidate, Edit, Placement};
+use colt_ir::{interp, BufferRole, Program, Size};
+use common::random_program::random_program;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use std::sync::Arc;
+
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The edits that reset each decision of `c` to its untransformed value,
+/// vector widths first (a tile reset may need scalar code), placements last.
+fn reset_edits(c: &Candidate) -> Vec<Edit> {
+    let program = c.program();
+    let mut edits = Vec::new();
+    for (s, sched) in c.stages().iter().enumerate() {
+        if sched.placement == Placement::Inlined {
+            continue;
+        }
+        let stage = program.stage_name(&program.stages()[s]).to_string();
+        edits.push(Edit::Vectorize { stage: stage.clone(), lanes: 1 });
+        edits.push(Edit::Accumulate { stage: stage.clone(), into: Accumulator::Memory });
+        edits.push(Edit::Unroll { stage: stage.clone(), depth: 0 });
+        edits.push(Edit::Parallel { stage: stage.clone(), loops: 0 });
+        for (axis, factors) in program.stages()[s].axes.iter().zip(&sched.tiles) {
+            edits.push(Edit::Tile { stage: stage.clone(), axis: axis.name.clone(), factors: vec![1; factors.len()] });
+        }
+        edits.push(Edit::ComputeAt { stage, at: "root".into() });
+    }
+    edits
+}
+
+/// `c` with the decisions whose `reset` bit is set put back to their
+/// untransformed values, where that is legal.
+fn with_resets(c: Candidate, reset: &[bool]) -> Candidate {
+    let mut c = c;
+    for (i, edit) in reset_edits(&c).into_iter().enumerate() {
+        if reset.get(i).copied().unwrap_or(false) {
+            if let Ok(next) = edit.apply(&c) {
+                c = next;
+            }
+        }
+    }
+    c
+}
+
+fn describe(c: &Candidate) -> String {
+    let program = c.program();
+    let mut out = String::new();
+    for (s, sched) in c.stages().iter().enumerate() {
+        out.push_str(&format!("  {}: {:?}\n", program.stage_name(&program.stages()[s]), sched));
+    }
+    out
+}
+
+fn check_candidate(program: &Arc<Program>, reference: &[Vec<f32>], c: &Candidate, ntasks: usize) -> Result<(), String> {
+    let source = lower(c).to_c();
+    let inputs = initial_buffers(program, DEFAULT_SEED);
+    let actual = common::run_c_kernel_tasks(program, &source, &inputs, ntasks);
+    for (id, b) in program.buffers_with_role(BufferRole::Output) {
+        let err = max_rel_err(&actual[id.0], &reference[id.0]);
+        if err.is_nan() || err > TOLERANCE {
+            return Err(format!(
+                "{}: output {} off by {err} on {ntasks} tasks, sketch {}\n{}",
+                program.name(),
+                b.name,
+                c.sketch().name(program),
+                describe(c)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn fuzz_program(program: Program, count: u32) {
+    let program = Arc::new(program);
+    let reference = interp::evaluate(&program, DEFAULT_SEED);
+    let mut runner = TestRunner::new(Config { cases: count, failure_persistence: None, ..Config::default() });
+    let strategy = (any::<u64>(), proptest::collection::vec(any::<bool>(), 64), 1usize..=3);
+    let result = runner.run(&strategy, |(seed, reset, ntasks)| {
+        let c = with_resets(Candidate::sample(program.clone(), seed), &reset);
+        check_candidate(&program, &reference, &c, ntasks).map_err(TestCaseError::fail)
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+fn suite(count: u32) {
+    for w in colt_ir::SUITE {
+        fuzz_program(w.program(Size::Bench), count);
+    }
+}
+
+fn held_back(count: u32) {
+    for p in common::held_back() {
+        fuzz_program(p, count);
+    }
+}
+
+#[test]
+fn random_candidates_of_the_suite_match_the_reference() {
+    suite(cases(6));
+}
+
+#[test]
+fn random_candidates_of_held_back_shapes_match_the_reference() {
+    held_back(cases(16));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(48)))]
+
+    #[test]
+    fn random_candidates_of_random_programs_match_the_reference(
+        program_seed in any::<u64>(),
+        seed in any::<u64>(),
+        reset in proptest::collection::vec(any::<bool>(), 64),
+        ntasks in 1usize..=3,
+    ) {
+        let def = random_program(program_seed);
+        let program = Arc::new(Program::from_def(&def).expect("random programs are valid"));
+        let reference = interp::evaluate(&program, DEFAULT_SEED);
+        let c = with_resets(Candidate::sample(program.clone(), seed), &reset);
+        check_candidate(&program, &reference, &c, ntasks).map_err(TestCaseError::fail)?;
+    }
+}
+
+#[test]
+#[ignore = "the full count: 200 candidates per workload, about half an hour on 2 cores"]
+fn two_hundred_candidates_per_workload() {
+    suite(200);
+    held_back(200);
+}
+
+#[test]
+fn a_wrong_kernel_is_caught() {
+    // The check must be able to fail: a register tile that skips its
+    // last update is caught.
+    let program = Arc::new(colt_ir::builtin("gemm-512").unwrap().program(Size::Bench));
+    let reference = interp::evaluate(&program, DEFAULT_SEED);
+    let c = Candidate::sample(program.clone(), 7);
+    let source = lower(&c).to_c().replace("C_k0 == 0", "C_k0 == 1");
+    let inputs = initial_buffers(&program, DEFAULT_SEED);
+    let actual = common::run_c_kernel_tasks(&program, &source, &inputs, 2);
+    assert!(!(max_rel_err(&actual[2], &reference[2]) <= TOLERANCE));
+}

@@ -46,6 +46,8 @@ pub enum ModelError {
 pub enum GenerationError {
     #[error("invalid grammar: llama.cpp rejected it (undefined rule, left recursion or syntax error){}", root_hint(.root))]
     Grammar { root: String },
+    #[error("the grammar allows no token here (not even the end of the answer)")]
+    GrammarDeadEnd,
     #[error("grammar contains a NUL byte")]
     GrammarNul,
     #[error(

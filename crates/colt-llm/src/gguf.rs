@@ -155,7 +155,7 @@ impl Cursor {
             let offset = self.u64("a tensor offset")?;
             let bytes = tensor_bytes(&dims, ggml_type)
                 .map_err(|reason| self.malformed(at, format!("tensor `{name}`: {reason}")))?;
-            if offset % alignment != 0 {
+            if !offset.is_multiple_of(alignment) {
                 return Err(
                     self.malformed(at, format!("tensor `{name}` is at offset {offset}, not a multiple of {alignment}"))
                 );
@@ -197,7 +197,8 @@ impl Cursor {
                 let len = self.u64("an array's length")?;
                 match item_type {
                     8 => {
-                        self.plausible(len, 8, "array items")?;
+                        // Nothing is allocated: each string's length is
+                        // checked against the file as it is skipped.
                         for _ in 0..len {
                             let n = self.u64("a string's length")?;
                             self.skip(n, "a string")?;
@@ -231,9 +232,14 @@ impl Cursor {
         }
     }
 
+    /// A count is checked before anything is allocated for it: each item
+    /// takes at least `min_bytes`, so a count the rest of the file cannot
+    /// hold means a cut (or garbage) header.
     fn plausible(&self, count: u64, min_bytes: u64, what: &str) -> Result<(), ModelError> {
-        if count.saturating_mul(min_bytes) > self.len - self.pos {
-            return Err(self.malformed(self.pos, format!("{count} {what} cannot fit in a file of {} bytes", self.len)));
+        let needed = self.pos.saturating_add(count.saturating_mul(min_bytes));
+        if needed > self.len {
+            let what = format!("{count} {what}");
+            return Err(ModelError::Truncated { path: self.path.clone(), what, needed, actual: self.len });
         }
         Ok(())
     }
@@ -305,7 +311,7 @@ fn tensor_bytes(dims: &[u64], ggml_type: u32) -> Result<u64, String> {
     // Removed types (the old Q4_2, the repacked Q4_0_4_4, ...) have block size 0.
     let block =
         u64::try_from(block).ok().filter(|&b| b > 0).ok_or(format!("ggml type {ggml_type} is no longer supported"))?;
-    if dims[0] % block != 0 {
+    if !dims[0].is_multiple_of(block) {
         return Err(format!(
             "row length {} is not a multiple of the block size {block} of ggml type {ggml_type}",
             dims[0]

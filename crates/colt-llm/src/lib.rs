@@ -41,6 +41,7 @@ mod grammar;
 mod info;
 mod model;
 mod pause;
+mod sampler;
 mod session;
 
 pub use chat::{ChatFormat, ChatPrompt};

@@ -68,6 +68,12 @@ impl Model {
         self.chat_format.render(&self.llama, prompt)
     }
 
+    /// How many tokens `text` takes as a prompt (for budgeting prompts
+    /// against a session's context).
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.llama.vocab().tokenize(text.as_bytes(), true, true).len()
+    }
+
     /// Checks that llama.cpp accepts `grammar` (for callers that build
     /// grammars once and want errors early).
     pub fn check_grammar(&self, grammar: &Grammar) -> Result<(), GenerationError> {

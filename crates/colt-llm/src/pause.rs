@@ -66,12 +66,16 @@ impl PauseGate {
     /// guard drops. Returns how long it waited.
     pub(crate) fn step(&self) -> (Step<'_>, Duration) {
         let mut state = self.lock();
-        let start = Instant::now();
-        while state.pauses > 0 {
-            state = self.wait(state);
+        let mut waited = Duration::ZERO;
+        if state.pauses > 0 {
+            let start = Instant::now();
+            while state.pauses > 0 {
+                state = self.wait(state);
+            }
+            waited = start.elapsed();
         }
         state.steps += 1;
-        (Step { gate: self }, start.elapsed())
+        (Step { gate: self }, waited)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -107,5 +111,38 @@ impl Drop for Step<'_> {
     fn drop(&mut self) {
         self.gate.lock().steps -= 1;
         self.gate.shared.changed.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::thread;
+
+    #[test]
+    fn pause_waits_for_the_running_step_and_holds_the_next() {
+        let gate = PauseGate::new();
+        let (step, waited) = gate.step();
+        assert_eq!(waited, Duration::ZERO);
+        let pauser = gate.clone();
+        let pausing = thread::spawn(move || {
+            let paused = pauser.pause();
+            (paused, Instant::now())
+        });
+        thread::sleep(Duration::from_millis(50));
+        assert!(!pausing.is_finished(), "pause returned while a step was running");
+        assert!(gate.is_paused());
+        let step_done = Instant::now();
+        drop(step);
+        let (paused, paused_at) = pausing.join().unwrap();
+        assert!(paused_at >= step_done);
+
+        let stepper = gate.clone();
+        let stepping = thread::spawn(move || stepper.step().1);
+        thread::sleep(Duration::from_millis(50));
+        assert!(!stepping.is_finished(), "a step ran while paused");
+        drop(paused);
+        stepping.join().unwrap();
+        assert!(!gate.is_paused());
     }
 }

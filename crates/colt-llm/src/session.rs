@@ -8,10 +8,10 @@ use crate::error::GenerationError;
 use crate::generation::Generation;
 use crate::model::Model;
 use crate::pause::{PauseGate, Step};
+use crate::sampler::TokenSampler;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
@@ -163,7 +163,7 @@ impl<'m> Session<'m> {
                 context_tokens,
             });
         }
-        let mut sampler = self.sampler(generation)?;
+        let mut sampler = TokenSampler::new(model, generation)?;
         let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
         let mut paused = Duration::ZERO;
 
@@ -192,9 +192,7 @@ impl<'m> Session<'m> {
         }
         stats.prompt_seconds = working.as_secs_f64();
 
-        // Answer: sample (the sampler accepts the token into its grammar
-        // itself: accepting again would double-feed the grammar and abort
-        // the process), stop at end-of-generation, else decode and go on.
+        // Answer: sample, stop at end-of-generation, else decode and go on.
         let mut working = Duration::ZERO;
         let mut answer: Vec<u8> = Vec::new();
         let mut stop = StopReason::TokenLimit;
@@ -202,7 +200,7 @@ impl<'m> Session<'m> {
             let (_step, waited) = step(gate.as_ref());
             paused += waited;
             let start = Instant::now();
-            let token = sampler.sample(&self.context, -1);
+            let token = sampler.sample(&self.context)?;
             if vocab.is_eog(token) {
                 stop = StopReason::EndOfGeneration;
                 working += start.elapsed();
@@ -221,24 +219,6 @@ impl<'m> Session<'m> {
         stats.generation_seconds = working.as_secs_f64();
         stats.paused_seconds = paused.as_secs_f64();
         Ok(Completion { text: String::from_utf8_lossy(&answer).into_owned(), stop, stats })
-    }
-
-    /// Grammar first, so that only tokens it allows reach the others.
-    fn sampler(&self, generation: &Generation) -> Result<LlamaSampler, GenerationError> {
-        let mut chain = Vec::with_capacity(4);
-        if let Some(grammar) = &generation.grammar {
-            chain.push(grammar.sampler(self.model.llama())?);
-        }
-        if generation.temperature <= 0.0 {
-            chain.push(LlamaSampler::greedy());
-        } else {
-            if generation.top_k > 0 {
-                chain.push(LlamaSampler::top_k(i32::try_from(generation.top_k).unwrap_or(i32::MAX)));
-            }
-            chain.push(LlamaSampler::temp(generation.temperature));
-            chain.push(LlamaSampler::dist(generation.seed));
-        }
-        Ok(LlamaSampler::chain_simple(chain))
     }
 
     /// Removes cached positions `keep..`; false if llama.cpp could not (the

@@ -1,0 +1,155 @@
+//! Every kind of bad model file is a typed error that names the file — and
+//! never reaches llama.cpp in a state that could crash it.
+
+mod common;
+
+use colt_llm::{Model, ModelError, ModelInfo, SMALL_MODEL_FILE};
+use std::io::Read;
+use std::path::Path;
+
+/// Loads `path` expecting an error, and checks that the message names it.
+fn load_error(path: &Path) -> ModelError {
+    let err = Model::load(path).expect_err("a bad file must not load");
+    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    // Reading the metadata alone fails the same way, except for what only
+    // llama.cpp can tell.
+    if !matches!(err, ModelError::UnsupportedArchitecture { .. } | ModelError::Rejected { .. }) {
+        assert_eq!(ModelInfo::read(path).unwrap_err().to_string(), err.to_string());
+    }
+    err
+}
+
+/// A minimal GGUF (version 3) with string metadata and tensors of ggml type
+/// `ggml_type` (0 is F32).
+fn gguf_typed(metadata: &[(&str, &str)], tensors: &[(&str, &[u64])], ggml_type: u32) -> Vec<u8> {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend((s.len() as u64).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+    let mut out = b"GGUF".to_vec();
+    out.extend(3u32.to_le_bytes());
+    out.extend((tensors.len() as u64).to_le_bytes());
+    out.extend((metadata.len() as u64).to_le_bytes());
+    for (key, value) in metadata {
+        string(&mut out, key);
+        out.extend(8u32.to_le_bytes());
+        string(&mut out, value);
+    }
+    let mut offset = 0u64;
+    for (name, dims) in tensors {
+        string(&mut out, name);
+        out.extend((dims.len() as u32).to_le_bytes());
+        dims.iter().for_each(|d| out.extend(d.to_le_bytes()));
+        out.extend(ggml_type.to_le_bytes());
+        out.extend(offset.to_le_bytes());
+        offset += (dims.iter().product::<u64>() * 4).div_ceil(32) * 32;
+    }
+    out.resize(out.len().div_ceil(32) * 32 + offset as usize, 0);
+    out
+}
+
+fn gguf(metadata: &[(&str, &str)], tensors: &[(&str, &[u64])]) -> Vec<u8> {
+    gguf_typed(metadata, tensors, 0)
+}
+
+#[test]
+fn a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = load_error(&dir.path().join("nope.gguf"));
+    assert!(matches!(err, ModelError::NotFound { .. }), "{err}");
+}
+
+#[test]
+fn an_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty.gguf");
+    std::fs::write(&path, b"").unwrap();
+    assert!(matches!(load_error(&path), ModelError::Empty { .. }));
+}
+
+#[test]
+fn a_file_that_is_not_gguf() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [("text.gguf", &b"hello, this is not a model\n"[..]), ("short.gguf", b"GG!")] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = load_error(&path);
+        assert!(matches!(err, ModelError::NotGguf { .. }), "{err}");
+    }
+}
+
+#[test]
+fn a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(load_error(dir.path()), ModelError::Io { .. }));
+}
+
+#[test]
+fn truncated_copies_of_the_small_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = common::model_path(SMALL_MODEL_FILE);
+    let size = std::fs::metadata(&source).unwrap().len();
+    // Cut inside the header, inside the metadata (the vocabulary), in the
+    // middle of the weights, and one byte short.
+    for keep in [3, 20, 100_000, size / 2, size - 1] {
+        let path = dir.path().join(format!("cut-{keep}.gguf"));
+        let mut cut = Vec::new();
+        std::fs::File::open(&source).unwrap().take(keep).read_to_end(&mut cut).unwrap();
+        std::fs::write(&path, &cut).unwrap();
+        let err = load_error(&path);
+        assert!(matches!(err, ModelError::Truncated { actual, .. } if actual == keep), "{keep}: {err}");
+    }
+}
+
+#[test]
+fn malformed_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.gguf");
+    // Version 1 (before 64-bit counts).
+    let mut v1 = gguf(&[("general.architecture", "llama")], &[]);
+    v1[4..8].copy_from_slice(&1u32.to_le_bytes());
+    std::fs::write(&path, &v1).unwrap();
+    assert!(matches!(load_error(&path), ModelError::UnsupportedVersion { version: 1, .. }));
+    // Counts no file of this size could hold: nothing is allocated for them.
+    let mut huge = gguf(&[], &[]);
+    huge[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&path, &huge).unwrap();
+    assert!(matches!(load_error(&path), ModelError::Truncated { .. }));
+    // Tensors of an unknown or a removed ggml type (4 was Q4_2).
+    for ggml_type in [999, 4] {
+        std::fs::write(&path, gguf_typed(&[("general.architecture", "llama")], &[("w", &[64])], ggml_type)).unwrap();
+        let err = load_error(&path);
+        assert!(
+            matches!(err, ModelError::Malformed { ref reason, .. } if reason.contains(&ggml_type.to_string())),
+            "{err}"
+        );
+    }
+    // A row length that is not a whole number of blocks (Q4_0 blocks hold 32).
+    std::fs::write(&path, gguf_typed(&[("general.architecture", "llama")], &[("w", &[33])], 2)).unwrap();
+    assert!(matches!(load_error(&path), ModelError::Malformed { .. }));
+    // No architecture.
+    std::fs::write(&path, gguf(&[("general.name", "x")], &[("w", &[8])])).unwrap();
+    assert!(matches!(load_error(&path), ModelError::Malformed { .. }));
+}
+
+#[test]
+fn an_architecture_llama_cpp_does_not_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alien.gguf");
+    std::fs::write(&path, gguf(&[("general.architecture", "colt-alien")], &[("w", &[8, 2])])).unwrap();
+    assert_eq!(ModelInfo::read(&path).unwrap().parameters, 16);
+    let err = load_error(&path);
+    assert!(
+        matches!(err, ModelError::UnsupportedArchitecture { ref architecture, .. } if architecture == "colt-alien"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_valid_gguf_that_llama_cpp_rejects_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hollow.gguf");
+    std::fs::write(&path, gguf(&[("general.architecture", "llama")], &[("w", &[8])])).unwrap();
+    let err = load_error(&path);
+    assert!(matches!(err, ModelError::Rejected { .. }), "{err}");
+}

@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 use colt_ir::schedule::{Candidate, Edit};
 use colt_ir::{load_workload, Size};
 
+mod models;
+
 #[derive(Parser)]
 #[command(name = "colt", version, about = "An offline autotuner for the layers of ML models")]
 struct Cli {
@@ -78,6 +80,9 @@ enum Command {
         #[arg(long)]
         apply: Vec<String>,
     },
+    /// Describe GGUF models, one JSON line each: name, architecture,
+    /// parameters, quantisation, context length, chat template and format.
+    Models(models::ModelsArgs),
     /// Run the reference interpreter on the seeded inputs and summarise each
     /// output (the oracle kernels are checked against).
     Reference {
@@ -99,6 +104,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Models(args) => models::run(&args, emit)?,
         Command::Workloads => {
             let lines: Vec<String> = colt_ir::SUITE
                 .iter()

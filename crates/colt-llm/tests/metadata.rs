@@ -44,3 +44,14 @@ fn loading_agrees_with_the_header_and_picks_a_chat_format() {
     let text = large.format(&colt_llm::ChatPrompt::new("Be brief.", "Hi")).unwrap();
     assert_eq!(text, "Be brief.\n\nUser: Hi\nAssistant:");
 }
+
+#[test]
+fn default_models_are_found_and_missing_ones_say_how_to_fetch_them() {
+    let paths = colt_llm::default_model_paths().unwrap();
+    let names: Vec<_> = paths.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect();
+    assert_eq!(names, [SMALL_MODEL_FILE, LARGE_MODEL_FILE]);
+    assert!(paths.iter().all(|p| p.is_file()));
+    let empty = tempfile::tempdir().unwrap();
+    let err = colt_llm::model_paths_in(empty.path()).unwrap_err().to_string();
+    assert!(err.contains("bash scripts/fetch-models.sh") && err.contains(SMALL_MODEL_FILE), "{err}");
+}

@@ -51,6 +51,7 @@ pub mod builder;
 pub mod c;
 pub mod data;
 pub mod expr;
+pub mod features;
 pub mod interp;
 pub mod loopnest;
 mod program;

@@ -60,10 +60,13 @@ pub enum Node {
         var: String,
         value: String,
     },
+    /// `then_share` is the expected share of executions that take `then`
+    /// (the features weigh the two branches by it).
     If {
         cond: String,
         then: Vec<Node>,
         otherwise: Vec<Node>,
+        then_share: f64,
     },
     Stmt(Statement),
     /// Every task waits for every other (between dependent phases).
@@ -79,6 +82,9 @@ pub struct LoopNest {
     pub prelude: String,
     /// `const float *restrict A = bufs[0];` lines.
     pub bindings: String,
+    /// Lengths in floats of the scratch buffers (packed operands) the
+    /// caller allocates after the program's buffers in `bufs[]`.
+    pub scratch: Vec<usize>,
     pub body: Vec<Node>,
 }
 
@@ -105,26 +111,32 @@ impl LoopNest {
     }
 
     /// Visits every statement with the loops that enclose it, outermost
-    /// first.
-    pub fn for_each_statement(&self, f: &mut impl FnMut(&Statement, &[&Loop])) {
-        fn walk<'a>(nodes: &'a [Node], stack: &mut Vec<&'a Loop>, f: &mut impl FnMut(&Statement, &[&Loop])) {
+    /// first, and the expected share of those loops' iterations that reach
+    /// it (the product of the branch shares on the way).
+    pub fn for_each_statement(&self, f: &mut impl FnMut(&Statement, &[&Loop], f64)) {
+        fn walk<'a>(
+            nodes: &'a [Node],
+            stack: &mut Vec<&'a Loop>,
+            share: f64,
+            f: &mut impl FnMut(&Statement, &[&Loop], f64),
+        ) {
             for n in nodes {
                 match n {
                     Node::Loop(l) => {
                         stack.push(l);
-                        walk(&l.body, stack, f);
+                        walk(&l.body, stack, share, f);
                         stack.pop();
                     }
-                    Node::If { then, otherwise, .. } => {
-                        walk(then, stack, f);
-                        walk(otherwise, stack, f);
+                    Node::If { then, otherwise, then_share, .. } => {
+                        walk(then, stack, share * then_share, f);
+                        walk(otherwise, stack, share * (1.0 - then_share), f);
                     }
-                    Node::Stmt(s) => f(s, stack),
+                    Node::Stmt(s) => f(s, stack, share),
                     Node::Let { .. } | Node::Barrier | Node::Comment(_) => {}
                 }
             }
         }
-        walk(&self.body, &mut Vec::new(), f);
+        walk(&self.body, &mut Vec::new(), 1.0, f);
     }
 
     /// A compact outline for prompts: the loops that lead to computing
@@ -217,7 +229,7 @@ fn print_nodes(out: &mut String, nodes: &[Node], depth: usize) {
                     let _ = writeln!(out, "{pad}long {var} = {value};");
                 }
             }
-            Node::If { cond, then, otherwise } => {
+            Node::If { cond, then, otherwise, .. } => {
                 let _ = writeln!(out, "{pad}if ({cond}) {{");
                 print_nodes(out, then, depth + 1);
                 if otherwise.is_empty() {

@@ -42,6 +42,10 @@ fn reset_edits(c: &Candidate) -> Vec<Edit> {
         for (axis, factors) in program.stages()[s].axes.iter().zip(&sched.tiles) {
             edits.push(Edit::Tile { stage: stage.clone(), axis: axis.name.clone(), factors: vec![1; factors.len()] });
         }
+        for &b in &sched.packed {
+            let operand = program.buffers()[b].name.clone();
+            edits.push(Edit::Pack { stage: stage.clone(), operand, packed: false });
+        }
         edits.push(Edit::ComputeAt { stage, at: "root".into() });
     }
     edits
@@ -71,9 +75,9 @@ fn describe(c: &Candidate) -> String {
 }
 
 fn check_candidate(program: &Arc<Program>, reference: &[Vec<f32>], c: &Candidate, ntasks: usize) -> Result<(), String> {
-    let source = lower(c).to_c();
+    let nest = lower(c);
     let inputs = initial_buffers(program, DEFAULT_SEED);
-    let actual = common::run_c_kernel_tasks(program, &source, &inputs, ntasks);
+    let actual = common::run_c_kernel_tasks(program, &nest.to_c(), &inputs, ntasks, &nest.scratch);
     for (id, b) in program.buffers_with_role(BufferRole::Output) {
         let err = max_rel_err(&actual[id.0], &reference[id.0]);
         if err.is_nan() || err > TOLERANCE {
@@ -157,8 +161,9 @@ fn a_wrong_kernel_is_caught() {
     let program = Arc::new(colt_ir::builtin("gemm-512").unwrap().program(Size::Bench));
     let reference = interp::evaluate(&program, DEFAULT_SEED);
     let c = Candidate::sample(program.clone(), 7);
-    let source = lower(&c).to_c().replace("C_k0 == 0", "C_k0 == 1");
+    let nest = lower(&c);
+    let source = nest.to_c().replace("C_k0 == 0", "C_k0 == 1");
     let inputs = initial_buffers(&program, DEFAULT_SEED);
-    let actual = common::run_c_kernel_tasks(&program, &source, &inputs, 2);
+    let actual = common::run_c_kernel_tasks(&program, &source, &inputs, 2, &nest.scratch);
     assert!(!(max_rel_err(&actual[2], &reference[2]) <= TOLERANCE));
 }

@@ -271,7 +271,7 @@ pub fn vector_obstacle(program: &Program, stage: &Stage, body: &Expr) -> Option<
 /// which [`groups`] checks).
 pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
     let program = c.program();
-    let bodies = effective_bodies(program, &c.sketch);
+    let view = super::pack::packed_view(c, effective_bodies(program, &c.sketch))?;
     let n = program.stages().len();
     for s in 0..n {
         let stage = &program.stages()[s];
@@ -337,7 +337,7 @@ pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
             return Err(ScheduleError::BadVectorWidth { stage: name, lanes: sched.vector });
         }
         if sched.vector > 1 {
-            if let Some(reason) = vector_obstacle(program, stage, &bodies[s]) {
+            if let Some(reason) = vector_obstacle(&view.program, stage, &view.bodies[s]) {
                 return Err(ScheduleError::NotVectorisable { stage: name, reason });
             }
             let (last, _) = stage.spatial_axes().last().expect("vector_obstacle requires a spatial axis");

@@ -71,6 +71,12 @@ pub enum ScheduleError {
     ConsumerShallower { stage: String, consumer: String },
     #[error("stage `{stage}` cannot be computed at `{at}`: loop `{loop_name}` iterates {trips} times over an axis `{stage}` does not depend on, so it would be recomputed")]
     RecomputedInLoop { stage: String, at: String, loop_name: String, trips: usize },
+    #[error("stage `{stage}` does not read `{operand}`, so it cannot pack it")]
+    PackNotRead { stage: String, operand: String },
+    #[error("stage `{stage}` reads `{operand}` at different indices, so one packed layout cannot serve it")]
+    PackReadSeveralWays { stage: String, operand: String },
+    #[error("stage `{stage}` cannot pack `{operand}`: it is computed in the same phase, after the packing would run")]
+    PackProducedInPhase { stage: String, operand: String },
 }
 
 impl Candidate {
@@ -192,6 +198,14 @@ impl Candidate {
             vector: lanes,
             unroll: rng.pick(&UNROLL_DEPTHS),
             accumulator,
+            // Each operand packed with probability 1/3.
+            packed: {
+                let bodies = super::sketch::effective_bodies(program, &self.sketch);
+                let mut ids: Vec<usize> =
+                    super::pack::operands(&bodies[s]).into_iter().map(|b| b.0).filter(|_| rng.below(3) == 0).collect();
+                ids.sort_unstable();
+                ids
+            },
         }
     }
 
@@ -240,5 +254,13 @@ pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> 
     let stage = &program.stages()[s];
     let placement = if sketch.is_inlined(s) { Placement::Inlined } else { Placement::Root };
     let tiles = stage.axes.iter().map(|a| if a.kind == AxisKind::Spatial { vec![1, 1, 1] } else { vec![1] }).collect();
-    StageSchedule { placement, tiles, parallel: 0, vector: 1, unroll: 0, accumulator: Accumulator::Memory }
+    StageSchedule {
+        placement,
+        tiles,
+        parallel: 0,
+        vector: 1,
+        unroll: 0,
+        accumulator: Accumulator::Memory,
+        packed: Vec::new(),
+    }
 }

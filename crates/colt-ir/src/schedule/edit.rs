@@ -40,6 +40,13 @@ pub enum Edit {
         stage: String,
         into: Accumulator,
     },
+    /// Copy an operand into a packed layout first (`packed = true`), or
+    /// read it where it is.
+    Pack {
+        stage: String,
+        operand: String,
+        packed: bool,
+    },
 }
 
 /// Why an edit cannot be applied to a candidate.
@@ -51,6 +58,8 @@ pub enum EditError {
     UnknownAxis { edit: String, stage: String, axis: String },
     #[error("`{edit}`: `{at}` is not `root` or a loop `STAGE.LOOP` of the program (e.g. `O.i1`)")]
     UnknownLoop { edit: String, at: String },
+    #[error("`{edit}`: the program has no buffer `{operand}` for stage `{stage}` to pack")]
+    UnknownOperand { edit: String, stage: String, operand: String },
     #[error("`{edit}`: stage `{stage}` is inlined into its consumers by this sketch, it has no loops")]
     StageInlined { edit: String, stage: String },
     #[error("`{edit}` is illegal: {reason}")]
@@ -73,7 +82,8 @@ impl Edit {
             | Edit::ComputeAt { stage, .. }
             | Edit::Parallel { stage, .. }
             | Edit::Vectorize { stage, .. }
-            | Edit::Accumulate { stage, .. } => stage,
+            | Edit::Accumulate { stage, .. }
+            | Edit::Pack { stage, .. } => stage,
         }
     }
 
@@ -104,6 +114,18 @@ impl Edit {
             Edit::Vectorize { lanes, .. } => sched.vector = *lanes,
             Edit::Accumulate { into, .. } => sched.accumulator = *into,
             Edit::ComputeAt { at, .. } => sched.placement = parse_placement(c, at, &text)?,
+            Edit::Pack { operand, packed, .. } => {
+                let b = program.buffer_id(operand).ok_or_else(|| EditError::UnknownOperand {
+                    edit: text.clone(),
+                    stage: self.stage().to_string(),
+                    operand: operand.clone(),
+                })?;
+                sched.packed.retain(|&x| x != b.0);
+                if *packed {
+                    sched.packed.push(b.0);
+                    sched.packed.sort_unstable();
+                }
+            }
         }
         Candidate::new(c.program_arc().clone(), c.sketch.clone(), stages)
             .map_err(|reason| EditError::Illegal { edit: text, reason })
@@ -151,9 +173,17 @@ impl Edit {
                 };
                 Edit::Accumulate { stage, into }
             }
+            "pack" => {
+                let packed = match string("layout")?.as_str() {
+                    "packed" => true,
+                    "original" => false,
+                    _ => return Err(err("`layout` is \"packed\" or \"original\"")),
+                };
+                Edit::Pack { stage, operand: string("operand")?, packed }
+            }
             other => {
                 return Err(err(&format!(
-                    "unknown edit `{other}` (tile, unroll, compute_at, parallel, vectorize, accumulate)"
+                    "unknown edit `{other}` (tile, unroll, compute_at, parallel, vectorize, accumulate, pack)"
                 )))
             }
         };
@@ -173,6 +203,10 @@ impl fmt::Display for Edit {
             Edit::Parallel { stage, loops } => write!(f, "parallel(stage=\"{stage}\", loops={loops})"),
             Edit::Vectorize { stage, lanes } => write!(f, "vectorize(stage=\"{stage}\", lanes={lanes})"),
             Edit::Accumulate { stage, into } => write!(f, "accumulate(stage=\"{stage}\", into=\"{}\")", into.name()),
+            Edit::Pack { stage, operand, packed } => {
+                let layout = if *packed { "packed" } else { "original" };
+                write!(f, "pack(stage=\"{stage}\", operand=\"{operand}\", layout=\"{layout}\")")
+            }
         }
     }
 }
@@ -281,6 +315,12 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         }
         for into in [Accumulator::Memory, Accumulator::Registers].into_iter().filter(|&a| a != sched.accumulator) {
             proposals.push(Edit::Accumulate { stage: name.clone(), into });
+        }
+        let bodies = super::sketch::effective_bodies(program, &c.sketch);
+        for b in super::pack::operands(&bodies[s]) {
+            let packed = !sched.packed.contains(&b.0);
+            let operand = program.buffer(b).name.clone();
+            proposals.push(Edit::Pack { stage: name.clone(), operand, packed });
         }
         let mut places = vec![Placement::Root];
         for r in s + 1..program.stages().len() {

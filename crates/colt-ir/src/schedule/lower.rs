@@ -2,6 +2,7 @@
 //! for the loop structure, and `analysis` for compute-at).
 
 use super::analysis::{load_stride, loop_order, tile_sizes, LoopLevel, Section};
+use super::pack::{packed_view, PackPlan, PackedView};
 use super::sketch::effective_bodies;
 use super::{Accumulator, Candidate, Group, Member, Placement};
 use crate::c::{buffer_bindings, c_f32, c_ident, ExprPrinter};
@@ -25,22 +26,42 @@ struct Lowering<'a> {
     program: &'a Program,
     bodies: Vec<Expr>,
     lanes_used: BTreeSet<usize>,
+    /// The share of `R0` iterations of the stage being tiled that are its
+    /// first (set by `tile`).
+    first_share: f64,
 }
 
 /// The loop nest of a candidate.
 pub fn lower(c: &Candidate) -> LoopNest {
-    let program = c.program();
+    let source = c.program();
+    // A candidate is valid, so its packings are (Candidate::check).
+    let view = match packed_view(c, effective_bodies(source, c.sketch())) {
+        Ok(view) => view,
+        Err(_) => {
+            PackedView { program: source.clone(), bodies: effective_bodies(source, c.sketch()), plans: Vec::new() }
+        }
+    };
+    let program = &view.program;
     let mut lowering =
-        Lowering { c, program, bodies: effective_bodies(program, c.sketch()), lanes_used: BTreeSet::new() };
+        Lowering { c, program, bodies: view.bodies.clone(), lanes_used: BTreeSet::new(), first_share: 1.0 };
     let mut body = Vec::new();
     for (i, group) in c.groups().iter().enumerate() {
         if i > 0 {
             body.push(Node::Barrier);
         }
+        let stages: Vec<usize> = group.members.iter().map(|m| m.stage).chain([group.root]).collect();
+        let plans: Vec<&PackPlan> = view.plans.iter().filter(|p| stages.contains(&p.stage)).collect();
+        if !plans.is_empty() {
+            for plan in plans {
+                body.extend(lowering.pack(plan));
+            }
+            body.push(Node::Barrier);
+        }
         body.extend(lowering.group(group));
     }
     let prelude: String = lowering.lanes_used.iter().map(|&l| vector_prelude(l)).collect();
-    LoopNest { name: program.name().to_string(), prelude, bindings: buffer_bindings(program), body }
+    let scratch = program.buffers()[source.buffers().len()..].iter().map(|b| b.len()).collect();
+    LoopNest { name: source.name().to_string(), prelude, bindings: buffer_bindings(program), body, scratch }
 }
 
 fn ident(text: &str) -> String {
@@ -78,6 +99,74 @@ impl Lowering<'_> {
         ident(&format!("{}_{}{}", self.stage_name(s), self.stage(s).axis(axis).name, level))
     }
 
+    /// The copy of an operand into its packed layout, split over the
+    /// tasks along the packed buffer's first dimension.
+    fn pack(&self, plan: &PackPlan) -> Vec<Node> {
+        let source = self.program.buffer(plan.source);
+        let scratch = self.program.buffer(plan.scratch);
+        let vars: Vec<String> = (0..plan.shape.len()).map(|j| ident(&format!("{}_p{j}", scratch.name))).collect();
+        // Source dimension k is packed dimension j with order[j] == k.
+        let mut index = Vec::new();
+        let mut checks = Vec::new();
+        for (k, &extent) in source.shape.iter().enumerate() {
+            let j = plan.order.iter().position(|&o| o == k).unwrap_or(k);
+            let low = plan.low[k];
+            let e = if low == 0 { vars[j].clone() } else { format!("({} - {})", vars[j], -low) };
+            if low < 0 || plan.shape[j] as i64 + low > extent as i64 {
+                checks.push(format!("{e} >= 0 && {e} < {extent}"));
+            }
+            index.push(e);
+        }
+        let strides = source.strides();
+        let offset: Vec<String> = index.iter().zip(&strides).map(|(e, s)| format!("{e} * {s}L")).collect();
+        let offset = if offset.is_empty() { "0".to_string() } else { offset.join(" + ") };
+        let read = format!("{}[{offset}]", c_ident(&source.name));
+        let value = match (plan.pad, checks.is_empty()) {
+            (Some(pad), false) => format!("({}) ? {read} : {}", checks.join(" && "), c_f32(pad)),
+            _ => read,
+        };
+        let out: Vec<String> = vars.iter().zip(scratch.strides()).map(|(v, s)| format!("{v} * {s}L")).collect();
+        let out = if out.is_empty() { "0".to_string() } else { out.join(" + ") };
+        let text = format!("{}[{out}] = {value};", c_ident(&scratch.name));
+        let stmt = Node::Stmt(Statement {
+            text,
+            stage: plan.stage,
+            flops: 0,
+            lanes: 1,
+            accesses: vec![
+                Access { buffer: plan.source.0, write: false, elements: 1, stride: None },
+                Access { buffer: plan.scratch.0, write: true, elements: 1, stride: Some(1) },
+            ],
+        });
+        let mut body = vec![stmt];
+        for (j, &extent) in plan.shape.iter().enumerate().rev() {
+            let (start, end, kind) = if j == 0 {
+                (format!("{extent}L * task / ntasks"), format!("{extent}L * (task + 1) / ntasks"), LoopKind::Parallel)
+            } else {
+                ("0".to_string(), extent.to_string(), LoopKind::Serial)
+            };
+            body = vec![Node::Loop(Loop {
+                var: vars[j].clone(),
+                start,
+                end,
+                step: 1,
+                kind,
+                trips: extent,
+                unroll: None,
+                body,
+            })];
+        }
+        let mut nodes = vec![Node::Comment(format!(
+            "pack {} for {} as {}{:?}",
+            source.name,
+            self.stage_name(plan.stage),
+            scratch.name,
+            plan.shape
+        ))];
+        nodes.extend(body);
+        nodes
+    }
+
     fn group(&mut self, g: &Group) -> Vec<Node> {
         let r = g.root;
         let stage = self.stage(r);
@@ -92,7 +181,7 @@ impl Lowering<'_> {
         let mut nodes = vec![Node::Comment(format!("phase: {}", names.join(" -> ")))];
         let nest = self.nest(r, &ranges, &members);
         if self.c.stages()[r].parallel == 0 {
-            nodes.push(Node::If { cond: "task == 0".into(), then: nest, otherwise: Vec::new() });
+            nodes.push(Node::If { cond: "task == 0".into(), then: nest, otherwise: Vec::new(), then_share: 1.0 });
         } else {
             nodes.extend(nest);
         }
@@ -281,12 +370,26 @@ impl Lowering<'_> {
             .collect();
         let first: Vec<String> = reduction.iter().map(|&k| format!("{} == 0", self.var(s, k, 0))).collect();
         let first = if first.is_empty() { "1".to_string() } else { first.join(" && ") };
+        // The share of R0 iterations that are the first (where tiles start).
+        self.first_share = 1.0
+            / reduction
+                .iter()
+                .map(|&k| stage.axis(k).extent.div_ceil(tile_sizes(&sched.tiles[k.0])[0]) as f64)
+                .product::<f64>();
         let fast = self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first);
         if full.is_empty() {
             return fast;
         }
-        let edge = self.edge_tile(s, &stage, &sched, &spatial, &reduction, &first, ranges);
-        vec![Node::If { cond: full.join(" && "), then: fast, otherwise: edge }]
+        let edge = self.edge_tile(s, &stage, &spatial, &reduction, &first, ranges);
+        // The share of tiles that are full, axis by axis.
+        let then_share = spatial
+            .iter()
+            .map(|&a| {
+                let len = ranges[a.0].len;
+                (len / f3(a)) as f64 / len.div_ceil(f3(a)) as f64
+            })
+            .product();
+        vec![Node::If { cond: full.join(" && "), then: fast, otherwise: edge, then_share }]
     }
 
     fn printer(&self, stage: &Stage, axis_c: Vec<String>) -> ExprPrinter<'_> {
@@ -451,7 +554,12 @@ impl Lowering<'_> {
             let update = store(&offset, &combine(&load(&offset), &value));
             let stmt = self.statement(s, update, lanes, 1, self.accesses(s, stage, lanes, true));
             let inner = self.constant_s3(s, spatial, lanes, sched.unroll, vec![stmt]);
-            let mut nodes = vec![Node::If { cond: first.to_string(), then: init_loops, otherwise: Vec::new() }];
+            let mut nodes = vec![Node::If {
+                cond: first.to_string(),
+                then: init_loops,
+                otherwise: Vec::new(),
+                then_share: self.first_share,
+            }];
             nodes.extend(self.r1_loops(s, reduction, 0, inner));
             return nodes;
         }
@@ -513,7 +621,6 @@ impl Lowering<'_> {
         &self,
         s: usize,
         stage: &Stage,
-        sched: &super::StageSchedule,
         spatial: &[AxisId],
         reduction: &[AxisId],
         first: &str,
@@ -547,10 +654,14 @@ impl Lowering<'_> {
             _ => format!("{target} = {target} + {value};"),
         };
         let stmt = self.statement(s, update, 1, 1, self.accesses(s, stage, 1, true));
-        let mut nodes =
-            vec![Node::If { cond: first.to_string(), then: clamped(self, vec![init]), otherwise: Vec::new() }];
+        let mut nodes = vec![Node::If {
+            cond: first.to_string(),
+            then: clamped(self, vec![init]),
+            otherwise: Vec::new(),
+            then_share: self.first_share,
+        }];
         let inner = clamped(self, vec![stmt]);
-        nodes.extend(self.r1_loops(s, reduction, sched.unroll.min(1), inner));
+        nodes.extend(self.r1_loops(s, reduction, 0, inner));
         nodes
     }
 }

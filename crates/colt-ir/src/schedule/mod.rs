@@ -45,6 +45,7 @@ pub mod analysis;
 mod candidate;
 mod edit;
 mod lower;
+pub mod pack;
 mod render;
 mod sketch;
 
@@ -101,6 +102,9 @@ pub struct StageSchedule {
     /// (MetaSchedule's `auto_unroll_max_step`); 0 = no unrolling hint.
     pub unroll: usize,
     pub accumulator: Accumulator,
+    /// Buffer ids of the operands copied into a packed layout first (see
+    /// [`pack`]), ascending.
+    pub packed: Vec<usize>,
 }
 
 /// Vector widths a stage may use: SSE, AVX2 and AVX-512 widths of f32.

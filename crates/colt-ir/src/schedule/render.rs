@@ -36,6 +36,11 @@ impl Candidate {
                 let _ = write!(out, " parallel={}", sched.parallel);
             }
             let _ = write!(out, " vector={} unroll={}", sched.vector, sched.unroll);
+            if !sched.packed.is_empty() {
+                let names: Vec<&str> =
+                    sched.packed.iter().map(|&b| program.buffer(crate::expr::BufferId(b)).name.as_str()).collect();
+                let _ = write!(out, " pack={}", names.join(","));
+            }
             if stage.combine != crate::program::Combine::Assign {
                 let acc = if sched.accumulator == Accumulator::Registers { "registers" } else { "memory" };
                 let _ = write!(out, " acc={acc}");

@@ -80,12 +80,22 @@ pub const KERNEL_FLAGS: &[&str] =
 
 /// Like [`run_c_kernel`], but the kernel is compiled alone with the ABI's
 /// flags and called by `ntasks` threads at once with a real barrier, as
-/// colt-measure will call it. Temporaries and outputs start as NaN, so a
-/// kernel that leaves an element unwritten cannot pass by luck.
-pub fn run_c_kernel_tasks(program: &Program, kernel_c: &str, buffers: &[Vec<f32>], ntasks: usize) -> Vec<Vec<f32>> {
+/// colt-measure will call it, with the `scratch` buffers (in floats) the
+/// kernel asks for after the program's. Temporaries, outputs and scratch
+/// start as NaN, so a kernel that leaves an element unwritten cannot pass
+/// by luck.
+pub fn run_c_kernel_tasks(
+    program: &Program,
+    kernel_c: &str,
+    buffers: &[Vec<f32>],
+    ntasks: usize,
+    scratch: &[usize],
+) -> Vec<Vec<f32>> {
     let dir = tempfile::tempdir().unwrap();
     let n = program.buffers().len();
-    let lens: Vec<String> = program.buffers().iter().map(|b| b.len().to_string()).collect();
+    let total = n + scratch.len();
+    let lens: Vec<String> =
+        program.buffers().iter().map(|b| b.len()).chain(scratch.iter().copied()).map(|l| l.to_string()).collect();
     let harness = format!(
         r#"
 #include <pthread.h>
@@ -94,7 +104,7 @@ pub fn run_c_kernel_tasks(program: &Program, kernel_c: &str, buffers: &[Vec<f32>
 typedef void (*colt_barrier_fn)(void *ctx);
 void colt_kernel(float *const *bufs, int task, int ntasks, colt_barrier_fn barrier, void *barrier_ctx);
 static pthread_barrier_t sync_point;
-static float *bufs[{n}];
+static float *bufs[{total}];
 static void wait_all(void *ctx) {{ pthread_barrier_wait((pthread_barrier_t *)ctx); }}
 static void *worker(void *arg) {{
   colt_kernel(bufs, (int)(long)arg, {ntasks}, wait_all, &sync_point);
@@ -102,11 +112,12 @@ static void *worker(void *arg) {{
 }}
 int main(int argc, char **argv) {{
   (void)argc;
-  static const long lens[{n}] = {{{lens}}};
+  static const long lens[{total}] = {{{lens}}};
   FILE *in = fopen(argv[1], "rb");
   if (!in) return 2;
-  for (int i = 0; i < {n}; i++) {{
+  for (int i = 0; i < {total}; i++) {{
     bufs[i] = aligned_alloc(64, ((lens[i] * 4 + 63) / 64) * 64);
+    if (i >= {n}) {{ for (long e = 0; e < lens[i]; e++) bufs[i][e] = __builtin_nanf(""); continue; }}
     if (fread(bufs[i], 4, lens[i], in) != (size_t)lens[i]) return 3;
   }}
   fclose(in);

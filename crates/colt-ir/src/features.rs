@@ -1,0 +1,277 @@
+//! Loop-nest features for the cost model: a fixed-length vector of numbers
+//! per candidate, in the manner of Ansor's and MetaSchedule's per-store
+//! features, read off the lowered [`LoopNest`] (what runs) and the
+//! candidate's tiles (what stays in which cache).
+//!
+//! Every feature is scale-free or logarithmic, so that one model serves
+//! workloads of different sizes. [`FEATURE_NAMES`] documents each one. The
+//! "blocks" are the data one iteration of a loop level touches in the
+//! stage with the most work: `reg` = one register tile for one step of the
+//! reduction (`S3` x `k=1`), `l1` = one `S2` tile over one `R1` block,
+//! `l2` = one `S1` tile over one `R1` block, `l3` = one `S1` tile over the
+//! whole reduction.
+
+use crate::expr::{AxisId, Expr, IndexExpr};
+use crate::loopnest::{Loop, LoopKind, LoopNest, Node};
+use crate::program::{AxisKind, Stage};
+use crate::schedule::{analysis::tile_sizes, effective_bodies, lower, Accumulator, Candidate, Placement};
+
+/// The number of features.
+pub const FEATURE_COUNT: usize = 32;
+
+/// What each feature is, in order.
+pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
+    "log2 total flops",
+    "log2 total bytes accessed by statements",
+    "log2 flops per byte accessed",
+    "share of flops in vector statements",
+    "mean lanes per flop / 16",
+    "share of loads that broadcast (stride 0 along the innermost spatial axis)",
+    "share of loads that are contiguous (stride 1)",
+    "share of loads that are strided or indirect",
+    "share of flops inside a parallel loop",
+    "log2 iterations of the parallel loop (flop-weighted)",
+    "parallel balance over 2 tasks (1 = even)",
+    "phases (barriers + 1)",
+    "log2 number of loops",
+    "log2 trip count of the innermost loop (flop-weighted)",
+    "share of flops under an unroll hint",
+    "log2 unroll count (flop-weighted)",
+    "share of flops in stages that accumulate in registers",
+    "register accumulators of the heaviest stage / 32",
+    "log2 bytes of the reg block",
+    "log2 bytes of the l1 block",
+    "log2 bytes of the l2 block",
+    "log2 bytes of the l3 block",
+    "log2 flops per byte of the reg block",
+    "log2 flops per byte of the l1 block",
+    "log2 flops per byte of the l2 block",
+    "log2 flops per byte of the l3 block",
+    "share of the heaviest stage's points in full (fast-path) tiles",
+    "share of stages computed at another stage",
+    "share of stages inlined",
+    "log2 bytes of temporaries",
+    "share of flops in the heaviest phase",
+    "share of the heaviest stage's reduction done per R0 step (r1 / extent)",
+];
+
+/// A candidate's features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Features(pub [f32; FEATURE_COUNT]);
+
+fn log2p(x: f64) -> f32 {
+    (1.0 + x).log2() as f32
+}
+
+/// The features of a candidate (lowers it; use [`features_of`] when the
+/// nest is at hand).
+pub fn features(c: &Candidate) -> Features {
+    features_of(c, &lower(c))
+}
+
+#[derive(Default)]
+struct Totals {
+    flops: f64,
+    bytes: f64,
+    vector_flops: f64,
+    lane_flops: f64,
+    loads: [f64; 3],
+    parallel_flops: f64,
+    parallel_log_trips: f64,
+    parallel_balance: f64,
+    innermost_log_trips: f64,
+    unrolled_flops: f64,
+    unroll_log: f64,
+    register_flops: f64,
+    stage_flops: Vec<f64>,
+}
+
+/// The features of a candidate whose loop nest is `nest`.
+pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
+    let program = c.program();
+    let mut t = Totals { stage_flops: vec![0.0; program.stages().len()], ..Totals::default() };
+    nest.for_each_statement(&mut |s, loops, share| {
+        let executions: f64 = share * loops.iter().map(|l| l.trips as f64).product::<f64>();
+        let flops = s.flops as f64 * executions;
+        t.flops += flops;
+        t.stage_flops[s.stage] += flops;
+        for a in &s.accesses {
+            t.bytes += 4.0 * a.elements as f64 * executions;
+            if !a.write {
+                let class = match a.stride {
+                    Some(0) => 0,
+                    Some(1) => 1,
+                    _ => 2,
+                };
+                t.loads[class] += executions;
+            }
+        }
+        if s.lanes > 1 {
+            t.vector_flops += flops;
+        }
+        t.lane_flops += flops * s.lanes as f64;
+        if let Some(p) = loops.iter().find(|l| l.kind == LoopKind::Parallel) {
+            t.parallel_flops += flops;
+            t.parallel_log_trips += flops * (p.trips as f64).log2();
+            let even = if p.trips % 2 == 0 { 1.0 } else { p.trips as f64 / (p.trips + 1) as f64 };
+            t.parallel_balance += flops * even;
+        }
+        if let Some(inner) = loops.last() {
+            t.innermost_log_trips += flops * (inner.trips as f64).log2();
+        }
+        if let Some(u) = loops.iter().rev().find_map(|l| l.unroll) {
+            t.unrolled_flops += flops;
+            t.unroll_log += flops * (u as f64).log2();
+        }
+        if c.stages()[s.stage].accumulator == Accumulator::Registers {
+            t.register_flops += flops;
+        }
+    });
+    let share = |x: f64| if t.flops > 0.0 { (x / t.flops) as f32 } else { 0.0 };
+    let loads_total: f64 = t.loads.iter().sum::<f64>().max(1.0);
+    let heaviest = (0..t.stage_flops.len()).max_by(|&a, &b| t.stage_flops[a].total_cmp(&t.stage_flops[b])).unwrap_or(0);
+    let blocks = block_bytes(c, heaviest);
+    let stage_work = t.stage_flops[heaviest];
+    let stage = &program.stages()[heaviest];
+    let sched = &c.stages()[heaviest];
+    let points = stage.domain_size().max(1) as f64;
+    let per_block = |block_points: f64, bytes: f64| log2p(stage_work / points * block_points / bytes.max(1.0));
+    let registers = crate::schedule::analysis::register_count(stage, sched) as f32 / 32.0;
+    let full_share: f64 = stage
+        .spatial_axes()
+        .map(|(id, a)| {
+            let f3 = sched.tiles[id.0][2].max(1);
+            (a.extent / f3 * f3) as f64 / a.extent as f64
+        })
+        .product();
+    let n = program.stages().len() as f32;
+    let at = c.stages().iter().filter(|s| matches!(s.placement, Placement::At { .. })).count() as f32;
+    let inlined = c.stages().iter().filter(|s| s.placement == Placement::Inlined).count() as f32;
+    let temp_bytes: f64 = program
+        .buffers_with_role(crate::program::BufferRole::Temp)
+        .filter(|(id, _)| {
+            program
+                .stages()
+                .iter()
+                .position(|s| s.output == *id)
+                .is_some_and(|s| c.stages()[s].placement != Placement::Inlined)
+        })
+        .map(|(_, b)| 4.0 * b.len() as f64)
+        .sum();
+    let phases = count_barriers(&nest.body) + 1;
+    let reduction_share =
+        stage.reduction_axes().map(|(id, a)| sched.tiles[id.0][0] as f64 / a.extent as f64).product::<f64>() as f32;
+    let phase_share = heaviest_phase_share(c, &t.stage_flops, t.flops);
+    Features([
+        log2p(t.flops),
+        log2p(t.bytes),
+        log2p(t.flops / t.bytes.max(1.0)),
+        share(t.vector_flops),
+        share(t.lane_flops) / 16.0,
+        (t.loads[0] / loads_total) as f32,
+        (t.loads[1] / loads_total) as f32,
+        (t.loads[2] / loads_total) as f32,
+        share(t.parallel_flops),
+        if t.parallel_flops > 0.0 { (t.parallel_log_trips / t.parallel_flops) as f32 } else { 0.0 },
+        if t.parallel_flops > 0.0 { (t.parallel_balance / t.parallel_flops) as f32 } else { 0.0 },
+        phases as f32,
+        log2p(count_loops(&nest.body) as f64),
+        share(t.innermost_log_trips),
+        share(t.unrolled_flops),
+        share(t.unroll_log),
+        share(t.register_flops),
+        registers,
+        log2p(blocks[0].1),
+        log2p(blocks[1].1),
+        log2p(blocks[2].1),
+        log2p(blocks[3].1),
+        per_block(blocks[0].0, blocks[0].1),
+        per_block(blocks[1].0, blocks[1].1),
+        per_block(blocks[2].0, blocks[2].1),
+        per_block(blocks[3].0, blocks[3].1),
+        full_share as f32,
+        at / n,
+        inlined / n,
+        log2p(temp_bytes),
+        phase_share,
+        reduction_share,
+    ])
+}
+
+fn count_loops(nodes: &[Node]) -> usize {
+    nodes
+        .iter()
+        .map(|n| match n {
+            Node::Loop(Loop { body, .. }) => 1 + count_loops(body),
+            Node::If { then, otherwise, .. } => count_loops(then) + count_loops(otherwise),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn count_barriers(nodes: &[Node]) -> usize {
+    nodes.iter().filter(|n| matches!(n, Node::Barrier)).count()
+}
+
+fn heaviest_phase_share(c: &Candidate, stage_flops: &[f64], total: f64) -> f32 {
+    if total <= 0.0 {
+        return 0.0;
+    }
+    c.groups()
+        .iter()
+        .map(|g| stage_flops[g.root] + g.members.iter().map(|m| stage_flops[m.stage]).sum::<f64>())
+        .fold(0.0f64, f64::max) as f32
+        / total as f32
+}
+
+/// For the blocks `reg`, `l1`, `l2`, `l3` of stage `s`: the points of its
+/// iteration domain one block covers, and the bytes of distinct data it
+/// reads and writes.
+fn block_bytes(c: &Candidate, s: usize) -> [(f64, f64); 4] {
+    let program = c.program();
+    let stage = &program.stages()[s];
+    let sched = &c.stages()[s];
+    let body = &effective_bodies(program, c.sketch())[s];
+    let sizes: Vec<Vec<usize>> = sched.tiles.iter().map(|f| tile_sizes(f)).collect();
+    // Extent of each axis within a block: spatial at a level, reduction at
+    // one step, one R1 block, or everything.
+    let block = |spatial_level: usize, reduction: usize| -> Vec<usize> {
+        stage
+            .axes
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match a.kind {
+                AxisKind::Spatial => sizes[i][spatial_level].min(a.extent),
+                AxisKind::Reduction => match reduction {
+                    0 => 1,
+                    1 => sizes[i][0].min(a.extent),
+                    _ => a.extent,
+                },
+            })
+            .collect()
+    };
+    [block(2, 0), block(2, 1), block(1, 1), block(1, 2)].map(|extents| {
+        let points: f64 = extents.iter().map(|&e| e as f64).product();
+        (points, footprint(stage, body, &extents))
+    })
+}
+
+/// Bytes of the distinct elements the block touches: each load's (and the
+/// output's) extent per dimension, from the axes its index mentions.
+fn footprint(stage: &Stage, body: &Expr, extents: &[usize]) -> f64 {
+    let span = |e: &IndexExpr| -> f64 {
+        let r = e.range(&|a: &AxisId| (0, extents[a.0] as i64 - 1));
+        (r.1 - r.0 + 1).max(1) as f64
+    };
+    let mut seen: Vec<(usize, Vec<IndexExpr>)> = Vec::new();
+    let mut bytes = 0.0;
+    body.for_each_load(&mut |l| {
+        let key = (l.buffer.0, l.index.clone());
+        if !seen.contains(&key) {
+            bytes += 4.0 * l.index.iter().map(span).product::<f64>();
+            seen.push(key);
+        }
+    });
+    let out: f64 = stage.spatial_axes().map(|(id, _)| extents[id.0] as f64).product();
+    bytes + 4.0 * out
+}

@@ -1,0 +1,154 @@
+//! Packing: an operand of a stage copied, in a phase of its own just before
+//! the stage's phase, into a scratch buffer laid out for the stage's
+//! register tile. The packed layout keeps the operand's dimensions but
+//! moves those indexed by the stage's vector axis last (so a transposed
+//! read such as attention's `K[h/4, j, d]` along `j` becomes contiguous),
+//! and widens padded dimensions to the range the stage reads, with the
+//! padding value stored (so a convolution's zero padding costs no bounds
+//! check and no longer stops vectorisation).
+//!
+//! Scratch buffers follow the program's buffers in the kernel ABI's
+//! `bufs[]`; [`LoopNest::scratch`](crate::loopnest::LoopNest) gives their
+//! lengths.
+
+use super::candidate::ScheduleError;
+use super::{Candidate, Placement};
+use crate::expr::{AxisId, BufferId, Cond, Expr, IndexExpr, Load};
+use crate::program::{Buffer, BufferRole, DType, Program};
+
+/// One packed operand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PackPlan {
+    pub stage: usize,
+    pub source: BufferId,
+    pub scratch: BufferId,
+    /// For each packed dimension, the source dimension it holds.
+    pub order: Vec<usize>,
+    /// For each source dimension, the lowest index the stage reads (0, or
+    /// negative where padding is read).
+    pub low: Vec<i64>,
+    pub shape: Vec<usize>,
+    pub pad: Option<f32>,
+}
+
+/// The program as the kernel sees it: the program's buffers plus the
+/// scratch buffers of packed operands, and every stage's body reading the
+/// packed copies.
+#[derive(Clone, Debug)]
+pub struct PackedView {
+    pub program: Program,
+    pub bodies: Vec<Expr>,
+    pub plans: Vec<PackPlan>,
+}
+
+/// The buffers a stage's (effective) body reads, which it may pack.
+pub fn operands(body: &Expr) -> Vec<BufferId> {
+    let mut out: Vec<BufferId> = Vec::new();
+    body.for_each_load(&mut |l| {
+        if !out.contains(&l.buffer) {
+            out.push(l.buffer);
+        }
+    });
+    out
+}
+
+/// Builds the packed view of a candidate, or says why a packing is illegal.
+pub fn packed_view(c: &Candidate, bodies: Vec<Expr>) -> Result<PackedView, ScheduleError> {
+    let source_program = c.program();
+    let mut program = source_program.clone();
+    let mut bodies = bodies;
+    let mut plans = Vec::new();
+    let phase_of = |s: usize| match c.stages[s].placement {
+        Placement::At { stage, .. } => stage,
+        _ => s,
+    };
+    for s in 0..source_program.stages().len() {
+        let stage = &source_program.stages()[s];
+        let stage_name = source_program.stage_name(stage).to_string();
+        for &b in &c.stages[s].packed {
+            let buffer = source_program.buffer(BufferId(b)).clone();
+            let loads: Vec<Load> = {
+                let mut v = Vec::new();
+                bodies[s].for_each_load(&mut |l| {
+                    if l.buffer.0 == b {
+                        v.push(l.clone());
+                    }
+                });
+                v
+            };
+            let Some(first) = loads.first() else {
+                return Err(ScheduleError::PackNotRead { stage: stage_name, operand: buffer.name });
+            };
+            if loads.iter().any(|l| l.index != first.index || l.pad != first.pad) {
+                return Err(ScheduleError::PackReadSeveralWays { stage: stage_name, operand: buffer.name });
+            }
+            if let Some(p) = source_program.stages().iter().position(|x| x.output.0 == b) {
+                if phase_of(p) >= phase_of(s) {
+                    return Err(ScheduleError::PackProducedInPhase { stage: stage_name, operand: buffer.name });
+                }
+            }
+            let vector_axis = stage.spatial_axes().last().map(|(id, _)| id);
+            let mentions_v = |e: &IndexExpr| vector_axis.is_some_and(|v| e.mentions(&v));
+            let mut order: Vec<usize> = (0..first.index.len()).filter(|&k| !mentions_v(&first.index[k])).collect();
+            order.extend((0..first.index.len()).filter(|&k| mentions_v(&first.index[k])));
+            let ranges: Vec<(i64, i64)> = stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect();
+            let mut low = Vec::new();
+            let mut extent = Vec::new();
+            for (e, &dim) in first.index.iter().zip(&buffer.shape) {
+                let (lo, hi) = e.range(&|a: &AxisId| ranges[a.0]);
+                let (lo, hi) =
+                    if first.pad.is_some() { (lo.min(0), hi.max(dim as i64 - 1)) } else { (0, dim as i64 - 1) };
+                low.push(lo);
+                extent.push((hi - lo + 1) as usize);
+            }
+            let shape: Vec<usize> = order.iter().map(|&k| extent[k]).collect();
+            let scratch = BufferId(program.buffers.len());
+            program.buffers.push(Buffer {
+                name: format!("{}_packed_for_{}", buffer.name, stage_name),
+                shape: shape.clone(),
+                dtype: DType::F32,
+                role: BufferRole::Temp,
+            });
+            let index: Vec<IndexExpr> = order
+                .iter()
+                .map(|&k| {
+                    let e = first.index[k].clone();
+                    if low[k] == 0 {
+                        e
+                    } else {
+                        IndexExpr::Sub(Box::new(e), Box::new(IndexExpr::Const(low[k])))
+                    }
+                })
+                .collect();
+            let packed = Load { buffer: scratch, index, pad: None };
+            bodies[s] = replace_loads(&bodies[s], BufferId(b), &packed);
+            plans.push(PackPlan { stage: s, source: BufferId(b), scratch, order, low, shape, pad: first.pad });
+        }
+    }
+    Ok(PackedView { program, bodies, plans })
+}
+
+fn replace_loads(e: &Expr, source: BufferId, packed: &Load) -> Expr {
+    let r = |x: &Expr| Box::new(replace_loads(x, source, packed));
+    match e {
+        Expr::Const(c) => Expr::Const(*c),
+        Expr::Load(l) if l.buffer == source => Expr::Load(packed.clone()),
+        Expr::Load(l) => Expr::Load(l.clone()),
+        Expr::Unary(op, a) => Expr::Unary(*op, r(a)),
+        Expr::Binary(op, a, b) => Expr::Binary(*op, r(a), r(b)),
+        Expr::Select(c, a, b) => Expr::Select(Box::new(replace_cond(c, source, packed)), r(a), r(b)),
+    }
+}
+
+fn replace_cond(c: &Cond, source: BufferId, packed: &Load) -> Cond {
+    match c {
+        Cond::Index(a, op, b) => Cond::Index(a.clone(), *op, b.clone()),
+        Cond::Value(a, op, b) => Cond::Value(replace_loads(a, source, packed), *op, replace_loads(b, source, packed)),
+        Cond::And(a, b) => {
+            Cond::And(Box::new(replace_cond(a, source, packed)), Box::new(replace_cond(b, source, packed)))
+        }
+        Cond::Or(a, b) => {
+            Cond::Or(Box::new(replace_cond(a, source, packed)), Box::new(replace_cond(b, source, packed)))
+        }
+    }
+}

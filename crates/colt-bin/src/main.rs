@@ -36,11 +36,21 @@ struct CandidateArg {
     /// Seed of the random candidate.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Start from the untransformed candidate of this sketch (0 = every
+    /// inlinable stage inlined; see `show-candidate`) instead of a random one.
+    #[arg(long)]
+    sketch: Option<usize>,
 }
 
 impl CandidateArg {
-    fn sample(&self, program: colt_ir::Program) -> Candidate {
-        Candidate::sample(std::sync::Arc::new(program), self.seed)
+    fn sample(&self, program: colt_ir::Program) -> Result<Candidate> {
+        let program = std::sync::Arc::new(program);
+        let Some(index) = self.sketch else { return Ok(Candidate::sample(program, self.seed)) };
+        let all = colt_ir::schedule::sketches(&program);
+        let sketch = all.get(index).cloned().with_context(|| {
+            format!("workload `{}` has {} sketches (0..={}), not {index}", program.name(), all.len(), all.len() - 1)
+        })?;
+        Ok(Candidate::initial(program, sketch))
     }
 }
 
@@ -51,7 +61,8 @@ enum Command {
     /// Print a workload's program: its text and each stage's axes.
     ShowProgram(WorkloadArg),
     /// Print a workload's kernel as C: the naive one (the baseline of every
-    /// speedup), or with `--random` a random candidate of its schedule space.
+    /// speedup), or with `--random` (or `--sketch N`) a candidate of its
+    /// schedule space, after the edits given with `--apply`.
     EmitC {
         #[command(flatten)]
         workload: WorkloadArg,
@@ -60,6 +71,9 @@ enum Command {
         /// Print a random scheduled candidate instead of the naive kernel.
         #[arg(long)]
         random: bool,
+        /// Apply these edits first, in order.
+        #[arg(long)]
+        apply: Vec<String>,
     },
     /// Print a random candidate of a workload: its decisions and loop-nest
     /// outline (what a model's prompt shows) and its fingerprint.
@@ -68,6 +82,9 @@ enum Command {
         workload: WorkloadArg,
         #[command(flatten)]
         candidate: CandidateArg,
+        /// Apply these edits first, in order.
+        #[arg(long)]
+        apply: Vec<String>,
     },
     /// List the legal edits of a random candidate of a workload, one per
     /// line (after the candidate itself, as `#` comments).
@@ -113,25 +130,22 @@ fn run(cli: Cli) -> Result<()> {
             emit(&lines.concat());
         }
         Command::ShowProgram(arg) => emit(&show_program(&arg.load()?)),
-        Command::EmitC { workload, candidate, random } => {
+        Command::EmitC { workload, candidate, random, apply } => {
             let program = workload.load()?;
-            if random {
-                emit(&colt_ir::schedule::lower(&candidate.sample(program)).to_c());
+            if random || candidate.sketch.is_some() {
+                let c = apply_edits(candidate.sample(program)?, &apply)?;
+                emit(&colt_ir::schedule::lower(&c).to_c());
             } else {
                 emit(&colt_ir::c::naive_c(&program));
             }
         }
-        Command::ShowCandidate { workload, candidate } => {
-            let c = candidate.sample(workload.load()?);
+        Command::ShowCandidate { workload, candidate, apply } => {
+            let c = apply_edits(candidate.sample(workload.load()?)?, &apply)?;
             let fingerprint = colt_ir::schedule::lower(&c).fingerprint();
             emit(&format!("{}fingerprint {fingerprint:016x}\n", c.render()));
         }
         Command::Edits { workload, candidate, apply } => {
-            let mut c = candidate.sample(workload.load()?);
-            for text in &apply {
-                let edit = Edit::parse(text)?;
-                c = edit.apply(&c).with_context(|| format!("cannot apply `{text}`"))?;
-            }
+            let c = apply_edits(candidate.sample(workload.load()?)?, &apply)?;
             let mut out: String = c.render().lines().map(|l| format!("# {l}\n")).collect();
             for edit in colt_ir::schedule::legal_edits(&c) {
                 out.push_str(&format!("{edit}\n"));
@@ -154,6 +168,14 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The candidate after each edit in turn.
+fn apply_edits(mut c: Candidate, edits: &[String]) -> Result<Candidate> {
+    for text in edits {
+        c = Edit::parse(text)?.apply(&c)?;
+    }
+    Ok(c)
 }
 
 /// Writes to stdout; a closed pipe (`colt emit-c x | head`) ends the

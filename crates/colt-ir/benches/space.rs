@@ -194,40 +194,88 @@ int main(void) {
     line.split_whitespace().next().and_then(|f| f.parse().ok()).ok_or_else(|| "openblas printed no time".into())
 }
 
-/// Good gemm-512 schedules of the space, written as edits from the
-/// untransformed candidate: a 2-task split of the rows, 128-deep blocks of
-/// k, and a register tile of rows x 2 or 4 AVX-512 vectors.
-fn hand_picked_gemm(program: &Arc<Program>) -> Vec<(String, Candidate)> {
-    let configs: [(&str, [usize; 3], [usize; 3], usize); 4] = [
-        ("12x32 tile, k=128", [2, 4, 12], [4, 4, 32], 128),
-        ("6x64 tile, k=128", [4, 4, 6], [2, 2, 64], 128),
-        ("8x48 tile, k=256", [4, 4, 8], [1, 2, 48], 256),
-        ("14x32 tile, k=64", [3, 4, 14], [4, 4, 32], 64),
-    ];
-    let base = Candidate::initial(program.clone(), sketches(program)[0].clone());
+/// Good schedules of the space, written by hand as edits from the
+/// untransformed candidate of a sketch: what the search should find.
+fn hand_picked(program: &Arc<Program>) -> Vec<(String, Candidate)> {
+    let tile = |stage: &str, axis: &str, f: &[usize]| {
+        let list: Vec<String> = f.iter().map(|x| x.to_string()).collect();
+        format!("tile(stage=\"{stage}\", axis=\"{axis}\", factors=[{}])", list.join(","))
+    };
+    let fast = |stage: &str, parallel: usize| {
+        vec![
+            format!("vectorize(stage=\"{stage}\", lanes=16)"),
+            format!("accumulate(stage=\"{stage}\", into=\"registers\")"),
+            format!("parallel(stage=\"{stage}\", loops={parallel})"),
+            format!("unroll(stage=\"{stage}\", depth=64)"),
+        ]
+    };
+    let elementwise = |stage: &str, axis: &str, parallel: usize| {
+        vec![
+            tile(stage, axis, &[1, 1, 32]),
+            format!("vectorize(stage=\"{stage}\", lanes=16)"),
+            format!("parallel(stage=\"{stage}\", loops={parallel})"),
+        ]
+    };
+    let matmul = |stage: &str, rows: (&str, [usize; 3]), cols: (&str, [usize; 3]), red: (&str, usize)| {
+        let mut e = vec![tile(stage, rows.0, &rows.1), tile(stage, cols.0, &cols.1), tile(stage, red.0, &[red.1])];
+        e.extend(fast(stage, 1));
+        e
+    };
+    // (label, sketch, edits)
+    let configs: Vec<(&str, usize, Vec<String>)> = match program.name() {
+        "gemm-512" => vec![
+            ("12x32 tile, k=128", 0, matmul("C", ("i", [2, 4, 12]), ("j", [4, 4, 32]), ("k", 128))),
+            ("6x64 tile, k=128", 0, matmul("C", ("i", [4, 4, 6]), ("j", [2, 2, 64]), ("k", 128))),
+            ("8x48 tile, k=256", 0, matmul("C", ("i", [4, 4, 8]), ("j", [1, 2, 48]), ("k", 256))),
+            ("14x32 tile, k=64", 0, matmul("C", ("i", [3, 4, 14]), ("j", [4, 4, 32]), ("k", 64))),
+        ],
+        "llama3-8b-attn" | "flux-attn" => {
+            // S inlined; K packed so that QK vectorises along j; softmax
+            // vectorised along rows; O register-tiled along d.
+            let mut e = vec![tile("QK", "i", &[1, 2, 8]), tile("QK", "j", &[1, 2, 32]), tile("QK", "d", &[128])];
+            e.push("pack(stage=\"QK\", operand=\"K\", layout=\"packed\")".into());
+            e.extend(fast("QK", 1));
+            e.push("parallel(stage=\"M\", loops=1)".into());
+            e.extend(elementwise("E", "j", 1));
+            e.push("parallel(stage=\"L\", loops=1)".into());
+            e.extend(elementwise("P", "j", 1));
+            e.extend([tile("O", "i", &[1, 2, 8]), tile("O", "d", &[1, 2, 32]), tile("O", "j", &[128])]);
+            e.extend(fast("O", 1));
+            let sketch = 6; // inline(S)
+            vec![("row-wise softmax, 8x32 tiles", sketch, e)]
+        }
+        "deepseek-r1-moe" | "llama4-scout-mlp" => {
+            let mut e = matmul("G", ("t", [1, 1, 8]), ("f", [1, 2, 32]), ("h", 256));
+            e.extend(matmul("U", ("t", [1, 1, 8]), ("f", [1, 2, 32]), ("h", 256)));
+            e.extend(elementwise("H", "f", 1));
+            e.extend(matmul("Y", ("t", [1, 1, 8]), ("h", [1, 2, 32]), ("f", 256)));
+            vec![("8x32 tiles, H not inlined", 1, e)]
+        }
+        "flux-conv" => {
+            let mut e = vec![tile("Yc", "co", &[1, 2, 8]), tile("Yc", "x", &[1, 1, 32]), tile("Yc", "ci", &[128])];
+            e.push("pack(stage=\"Yc\", operand=\"X\", layout=\"packed\")".into());
+            e.extend(fast("Yc", 2));
+            e.extend(elementwise("Y", "x", 2));
+            vec![("X packed with its padding, 8x32 tiles", 0, e)]
+        }
+        _ => Vec::new(),
+    };
+    let all = sketches(program);
     configs
-        .iter()
-        .filter_map(|(name, i, j, k)| {
-            let edits = [
-                Edit::Tile { stage: "C".into(), axis: "i".into(), factors: i.to_vec() },
-                Edit::Tile { stage: "C".into(), axis: "j".into(), factors: j.to_vec() },
-                Edit::Tile { stage: "C".into(), axis: "k".into(), factors: vec![*k] },
-                Edit::Vectorize { stage: "C".into(), lanes: 16 },
-                Edit::Accumulate { stage: "C".into(), into: colt_ir::schedule::Accumulator::Registers },
-                Edit::Parallel { stage: "C".into(), loops: 1 },
-                Edit::Unroll { stage: "C".into(), depth: 64 },
-            ];
-            let mut c = base.clone();
-            for e in &edits {
-                c = match e.apply(&c) {
-                    Ok(next) => next,
+        .into_iter()
+        .filter_map(|(label, sketch, edits)| {
+            let mut c = Candidate::initial(program.clone(), all.get(sketch)?.clone());
+            for text in &edits {
+                match Edit::parse(text).map_err(|e| e.to_string()).and_then(|e| e.apply(&c).map_err(|e| e.to_string()))
+                {
+                    Ok(next) => c = next,
                     Err(err) => {
-                        eprintln!("  hand-picked `{name}`: {err}");
+                        eprintln!("  hand-picked `{label}`: {err}");
                         return None;
                     }
-                };
+                }
             }
-            Some((name.to_string(), c))
+            Some((label.to_string(), c))
         })
         .collect()
 }
@@ -288,32 +336,34 @@ fn main() {
             gflops(&program, best_ms),
             naive.median_ms / best_ms
         );
-        if name == "gemm-512" {
-            let blas = time_openblas(dir.path());
-            for (label, c) in hand_picked_gemm(&program) {
+        {
+            let blas = if name == "gemm-512" { Some(time_openblas(dir.path())) } else { None };
+            for (label, c) in hand_picked(&program) {
                 let nest = lower(&c);
                 match time_kernel(&program, &reference, &nest.to_c(), &nest.scratch, dir.path()) {
                     Ok(t) => {
-                        let vs = blas
-                            .as_ref()
-                            .map(|b| format!("{:.0}% of OpenBLAS", 100.0 * b / t.median_ms))
-                            .unwrap_or_default();
+                        let vs = match &blas {
+                            Some(Ok(b)) => format!(", {:.0}% of OpenBLAS", 100.0 * b / t.median_ms),
+                            _ => String::new(),
+                        };
                         notes.push(format!(
-                            "gemm-512 hand-picked {label}: {:.3} ms, {:.1} GFLOP/s ({} runs), {vs}",
+                            "{name} hand-picked {label}: {:.3} ms, {:.1} GFLOP/s, {:.1}x naive ({} runs){vs}",
                             t.median_ms,
                             gflops(&program, t.median_ms),
+                            naive.median_ms / t.median_ms,
                             t.runs
                         ));
                     }
-                    Err(e) => notes.push(format!("gemm-512 hand-picked {label}: failed: {e}")),
+                    Err(e) => notes.push(format!("{name} hand-picked {label}: failed: {e}")),
                 }
             }
             match blas {
-                Ok(ms) => notes.push(format!(
+                Some(Ok(ms)) => notes.push(format!(
                     "gemm-512 OpenBLAS ({NTASKS} threads): {ms:.3} ms, {:.1} GFLOP/s",
                     gflops(&program, ms)
                 )),
-                Err(e) => notes.push(format!("OpenBLAS: {e}")),
+                Some(Err(e)) => notes.push(format!("OpenBLAS: {e}")),
+                None => {}
             }
         }
     }

@@ -202,6 +202,10 @@ fn outline_nodes(out: &mut String, nodes: &[Node], depth: usize, names: &[String
                 flush(out, &mut statements);
                 let _ = writeln!(out, "{}barrier", " ".repeat(depth));
             }
+            Node::Comment(text) if text.starts_with("pack ") => {
+                flush(out, &mut statements);
+                let _ = writeln!(out, "{}{}", " ".repeat(depth), text.split(" as ").next().unwrap_or(text));
+            }
             Node::Stmt(_) | Node::Let { .. } | Node::Comment(_) => {}
         }
     }

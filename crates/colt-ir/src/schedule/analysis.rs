@@ -129,14 +129,16 @@ pub fn groups(c: &Candidate) -> Result<Vec<Group>, ScheduleError> {
     let inlined: Vec<bool> = (0..n).map(|s| c.sketch.is_inlined(s)).collect();
     // The phase each stage runs in: its own index for roots, its root's
     // for members.
-    let mut phase = vec![usize::MAX; n];
-    for s in 0..n {
-        match c.stages[s].placement {
-            Placement::Root => phase[s] = s,
-            Placement::At { stage, .. } => phase[s] = stage,
-            Placement::Inlined => {}
-        }
-    }
+    let phase: Vec<usize> = c
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(s, sched)| match sched.placement {
+            Placement::Root => s,
+            Placement::At { stage, .. } => stage,
+            Placement::Inlined => usize::MAX,
+        })
+        .collect();
     let mut result = Vec::new();
     for r in (0..n).filter(|&s| c.stages[s].placement == Placement::Root) {
         let root = &program.stages()[r];
@@ -342,7 +344,7 @@ pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
             }
             let (last, _) = stage.spatial_axes().last().expect("vector_obstacle requires a spatial axis");
             let f3 = sched.tiles[last.0][2];
-            if f3 % sched.vector != 0 {
+            if !f3.is_multiple_of(sched.vector) {
                 return Err(ScheduleError::VectorDoesNotDivideTile {
                     stage: name,
                     lanes: sched.vector,

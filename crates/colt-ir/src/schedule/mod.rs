@@ -128,7 +128,7 @@ pub fn factor_domain(extent: usize) -> Vec<usize> {
         values.push(p);
         p *= 2;
     }
-    values.extend((1..=extent.min(256)).filter(|d| extent % d == 0));
+    values.extend((1..=extent.min(256)).filter(|&d| extent.is_multiple_of(d)));
     values.extend([3, 5, 6, 7, 12, 24].into_iter().filter(|&v| v <= extent));
     values.sort_unstable();
     values.dedup();

@@ -62,8 +62,7 @@ pub fn packed_view(c: &Candidate, bodies: Vec<Expr>) -> Result<PackedView, Sched
         Placement::At { stage, .. } => stage,
         _ => s,
     };
-    for s in 0..source_program.stages().len() {
-        let stage = &source_program.stages()[s];
+    for (s, stage) in source_program.stages().iter().enumerate() {
         let stage_name = source_program.stage_name(stage).to_string();
         for &b in &c.stages[s].packed {
             let buffer = source_program.buffer(BufferId(b)).clone();

@@ -3,8 +3,26 @@
 //!
 //! It owns the IR (buffers, stages, expressions), the built-in workload
 //! suite and the workload text format, the seeded input generator, the
-//! reference interpreter that every generated kernel is checked against, and
-//! lowering to C. It knows nothing of search, models or measurement.
+//! reference interpreter that every generated kernel is checked against,
+//! the [schedule space](schedule) (sketches, decisions, legal edits), the
+//! lowering of a candidate to a [loop nest](loopnest) and to C (with
+//! [vector](vector) code), and the [features](features) the cost model reads.
+//! It knows nothing of search, models or measurement.
+//!
+//! ```
+//! use colt_ir::schedule::{lower, Candidate, Edit};
+//! use std::sync::Arc;
+//!
+//! let program = Arc::new(colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench));
+//! let candidate = Candidate::sample(program, 7);
+//! let edits = colt_ir::schedule::legal_edits(&candidate);
+//! let next = edits[0].apply(&candidate).unwrap();
+//! let nest = lower(&next);
+//! assert!(nest.to_c().contains("colt_kernel"));
+//! let features = colt_ir::features::features_of(&next, &nest);
+//! assert_eq!(features.0.len(), colt_ir::features::FEATURE_COUNT);
+//! assert!(Edit::parse("unroll(stage=\"C\", depth=7)").unwrap().apply(&next).is_err());
+//! ```
 //!
 //! ```
 //! use colt_ir::{interp, load_workload, Size};
@@ -36,7 +54,11 @@
 //! - `bufs[i]` is buffer `i` of the program in declaration order (inputs,
 //!   temporaries and outputs alike), row-major `f32`, allocated by the
 //!   caller; kernels write every element of every output and never rely on
-//!   a buffer's prior contents.
+//!   a buffer's prior contents. After the program's buffers come the
+//!   *scratch* buffers a scheduled kernel asks for (packed operands), whose
+//!   lengths in floats [`LoopNest::scratch`](loopnest::LoopNest) gives; the
+//!   naive kernel has none. Scratch is the caller's memory, so the kernel
+//!   stays free of allocation and global state.
 //! - The caller runs `ntasks` threads at once, each calling `colt_kernel`
 //!   with its own `task` in `0..ntasks`; parallel loops are split by
 //!   `(task, ntasks)`. Between dependent phases every task calls

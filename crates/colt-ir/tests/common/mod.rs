@@ -146,6 +146,11 @@ int main(int argc, char **argv) {{
         program.name(),
         String::from_utf8_lossy(&compile.stderr)
     );
+    // The kernel must run as a bare code image: no libc, no other symbol
+    // from outside.
+    let nm = Command::new("nm").arg("-u").arg(&object).output().expect("nm (binutils) is needed by this test");
+    let undefined = String::from_utf8_lossy(&nm.stdout).into_owned();
+    assert!(undefined.trim().is_empty(), "{} kernel calls outside itself:\n{undefined}\n{kernel_c}", program.name());
     let binary = dir.path().join("kernel");
     let link = Command::new(&cc).args(["-O2", "-pthread", "-o"]).arg(&binary).arg(&main).arg(&object).output().unwrap();
     assert!(link.status.success(), "harness does not link:\n{}", String::from_utf8_lossy(&link.stderr));

@@ -1,0 +1,17 @@
+//! Why the OpenCL path failed.
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenClError {
+    #[error("no OpenCL platform is available ({message}); install an OpenCL driver (e.g. Debian's pocl-opencl-icd, which scripts/setup.sh installs)")]
+    NoPlatform { message: String },
+    #[error("no OpenCL platform matches `{wanted}` (available: {})", available.join(", "))]
+    NoSuchPlatform { wanted: String, available: Vec<String> },
+    #[error("OpenCL platform `{platform}` has {count} devices, no device {index}")]
+    NoDevice { platform: String, index: usize, count: usize },
+    #[error("OpenCL {what} on `{device}`: {message}")]
+    Setup { what: &'static str, device: String, message: String },
+    #[error("OpenCL kernel `{kernel}` does not build on `{device}`: {log}")]
+    Build { kernel: String, device: String, log: String },
+    #[error("OpenCL kernel `{kernel}` cannot run launch `{entry}` on `{device}`: {message}")]
+    Run { kernel: String, entry: String, device: String, message: String },
+}

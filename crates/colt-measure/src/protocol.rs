@@ -1,0 +1,56 @@
+//! What the parent and the worker process say to each other: one bincode
+//! message at a time over the worker's stdin and stdout (bincode values
+//! delimit themselves, so no framing is needed).
+
+use crate::buffers::BufferSpec;
+use crate::image::KernelImage;
+use crate::runner::RunPlan;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+
+/// A bound on one message, so a corrupt stream cannot make the reader
+/// allocate without limit. The largest real message is a kernel's outputs.
+const MESSAGE_LIMIT: usize = 1 << 31;
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<MESSAGE_LIMIT>()
+}
+
+/// Parent → worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Map `image`, allocate `buffers` (inputs from `seed`), run once on
+    /// `cores` after poisoning, and return the buffers at `outputs`. The
+    /// kernel and its buffers stay loaded for `Time`.
+    Check { image: KernelImage, buffers: Vec<BufferSpec>, seed: u64, cores: Vec<usize>, outputs: Vec<usize> },
+    /// Time the loaded kernel.
+    Time { plan: RunPlan },
+}
+
+/// Worker → parent.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Response {
+    Checked {
+        outputs: Vec<Vec<f32>>,
+        /// Index in `bufs[]` of an input the kernel wrote, if any.
+        modified_input: Option<usize>,
+        load_seconds: f64,
+        run_seconds: f64,
+    },
+    Timed {
+        samples_ms: Vec<f64>,
+    },
+    /// The request could not be carried out (the worker lives on).
+    Failed {
+        message: String,
+    },
+}
+
+pub fn write_message<T: Serialize>(out: &mut impl Write, message: &T) -> std::io::Result<()> {
+    bincode::serde::encode_into_std_write(message, out, config()).map_err(std::io::Error::other)?;
+    out.flush()
+}
+
+pub fn read_message<T: for<'de> Deserialize<'de>>(input: &mut impl Read) -> Result<T, bincode::error::DecodeError> {
+    bincode::serde::decode_from_std_read(input, config())
+}

@@ -25,6 +25,7 @@ impl OpenClDevice {
     /// Opens the chosen device. No platform at all (no ICD loader
     /// configuration, no driver) is [`OpenClError::NoPlatform`], never a panic.
     pub fn open(choice: &DeviceChoice) -> Result<OpenClDevice, OpenClError> {
+        platform_count()?;
         // `core::get_platform_ids` rather than `Platform::list`, which panics
         // when the ICD loader finds no platform.
         let ids = core::get_platform_ids().map_err(|e| OpenClError::NoPlatform { message: e.to_string() })?;
@@ -64,5 +65,22 @@ impl OpenClDevice {
         let context = Context::builder().platform(platform).devices(device).build().map_err(setup("context", &name))?;
         let queue = Queue::new(&context, device, Some(flags::QUEUE_PROFILING_ENABLE)).map_err(setup("queue", &name))?;
         Ok(OpenClDevice { name, platform_name, context, queue, device })
+    }
+}
+
+/// The ICD loader's platform count, asked directly first: with no platform
+/// the loader answers `CL_PLATFORM_NOT_FOUND_KHR`, on which
+/// `core::get_platform_ids` sleeps and retries for 10 seconds.
+fn platform_count() -> Result<u32, OpenClError> {
+    /// `CL_PLATFORM_NOT_FOUND_KHR` of the `cl_khr_icd` extension.
+    const PLATFORM_NOT_FOUND: i32 = -1001;
+    let mut count: ocl::ffi::cl_uint = 0;
+    // SAFETY: asks for the count only (no list pointer), into a local.
+    let status = unsafe { ocl::ffi::clGetPlatformIDs(0, std::ptr::null_mut(), &mut count) };
+    match status {
+        PLATFORM_NOT_FOUND => Err(OpenClError::NoPlatform { message: "the ICD loader finds no vendor".into() }),
+        0 if count == 0 => Err(OpenClError::NoPlatform { message: "the ICD loader lists none".into() }),
+        0 => Ok(count),
+        status => Err(OpenClError::NoPlatform { message: format!("clGetPlatformIDs returned {status}") }),
     }
 }

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use colt_ir::schedule::{Candidate, Edit};
 use colt_ir::{load_workload, Size};
 
+mod measure_worker;
 mod models;
 
 #[derive(Parser)]
@@ -109,6 +110,10 @@ enum Command {
         #[arg(long, default_value_t = colt_ir::data::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Serve colt-measure's kernel runs on stdin/stdout (started by colt
+    /// itself, one process per measurer, so a crashing kernel kills only it).
+    #[command(hide = true)]
+    MeasureWorker,
 }
 
 fn main() {
@@ -122,6 +127,7 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Models(args) => models::run(&args, emit)?,
+        Command::MeasureWorker => measure_worker::run()?,
         Command::Workloads => {
             let lines: Vec<String> = colt_ir::SUITE
                 .iter()

@@ -44,8 +44,7 @@ impl Reference {
         let mut worst = 0.0f32;
         for (i, (_, name, expected)) in self.outputs.iter().enumerate() {
             let err = actual.get(i).map_or(f32::INFINITY, |a| max_rel_err(a, expected));
-            // `!(err <= TOLERANCE)` also catches a NaN error.
-            if !(err <= TOLERANCE) {
+            if err.is_nan() || err > TOLERANCE {
                 return Err(Mismatch { buffer: name.clone(), max_rel_err: err });
             }
             worst = worst.max(err);
@@ -54,10 +53,13 @@ impl Reference {
     }
 }
 
+/// A reference being computed or computed, shared by everyone who asks.
+type Slot = Arc<OnceLock<Arc<Reference>>>;
+
 /// References by program and seed; thread-safe, each computed once.
 #[derive(Default)]
 pub struct ReferenceCache {
-    entries: Mutex<HashMap<(String, u64), Arc<OnceLock<Arc<Reference>>>>>,
+    entries: Mutex<HashMap<(String, u64), Slot>>,
 }
 
 impl ReferenceCache {

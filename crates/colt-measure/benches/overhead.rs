@@ -29,9 +29,11 @@ fn row(name: &str, state: &str, p: &Phases) {
 fn main() {
     let cache = tempfile::tempdir().expect("a temporary directory");
     let builder = Arc::new(Builder::new(Compiler::system(), ArtifactCache::new(cache.path()), TimingGate::new()));
-    let mut config = CpuConfig::default();
-    config.plan = RunPlan { warmup_runs: 0, min_runs: 1, min_seconds: 0.0, max_seconds: 0.0 };
-    config.timeout = std::time::Duration::from_secs(60);
+    let config = CpuConfig {
+        plan: RunPlan { warmup_runs: 0, min_runs: 1, min_seconds: 0.0, max_seconds: 0.0 },
+        timeout: std::time::Duration::from_secs(60),
+        ..CpuConfig::default()
+    };
     let worker = WorkerCommand::new(env!("CARGO_BIN_EXE_colt-measure-worker"));
     let mut measurer = CpuMeasurer::new(builder, worker, config);
     println!("milliseconds per phase; check run = sending the request, one kernel run, returning the outputs");

@@ -7,6 +7,7 @@
 //! ```text
 //! cargo bench -p colt-measure --bench repeatability                 # gemm-512, candidate of seed 1
 //! cargo bench -p colt-measure --bench repeatability -- flux-conv 3  # another workload and seed
+//! cargo bench -p colt-measure --bench repeatability -- gemm-512 1 1 # on one core only
 //! ```
 
 use colt_ir::schedule::Candidate;
@@ -20,7 +21,11 @@ fn main() {
     let program = Arc::new(colt_ir::builtin(workload).expect("a built-in workload").program(colt_ir::Size::Bench));
     let kernel = KernelSource::candidate(&Candidate::sample(program.clone(), seed));
     let worker = WorkerCommand::new(env!("CARGO_BIN_EXE_colt-measure-worker"));
-    let mut measurer = CpuMeasurer::new(Arc::new(Builder::system()), worker, CpuConfig::default());
+    let mut config = CpuConfig::default();
+    if let Some(cores) = args.get(2).and_then(|s| s.parse::<usize>().ok()) {
+        config.cores.truncate(cores.max(1));
+    }
+    let mut measurer = CpuMeasurer::new(Arc::new(Builder::system()), worker, config);
     println!("{} on cores {:?}", kernel.name, measurer.config().cores);
     let (mut medians, mut minima) = (Vec::new(), Vec::new());
     for i in 0..10 {

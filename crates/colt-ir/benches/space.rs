@@ -228,6 +228,16 @@ fn hand_picked(program: &Arc<Program>) -> Vec<(String, Candidate)> {
             ("6x64 tile, k=128", 0, matmul("C", ("i", [4, 4, 6]), ("j", [2, 2, 64]), ("k", 128))),
             ("8x48 tile, k=256", 0, matmul("C", ("i", [4, 4, 8]), ("j", [1, 2, 48]), ("k", 256))),
             ("14x32 tile, k=64", 0, matmul("C", ("i", [3, 4, 14]), ("j", [4, 4, 32]), ("k", 64))),
+            ("12x32 tile, k=128, B blocked", 0, {
+                let mut e = matmul("C", ("i", [2, 4, 12]), ("j", [4, 4, 32]), ("k", 128));
+                e.push("pack(stage=\"C\", operand=\"B\", layout=\"blocked\")".into());
+                e
+            }),
+            ("6x64 tile, k=128, B blocked", 0, {
+                let mut e = matmul("C", ("i", [4, 4, 6]), ("j", [2, 2, 64]), ("k", 128));
+                e.push("pack(stage=\"C\", operand=\"B\", layout=\"blocked\")".into());
+                e
+            }),
         ],
         "llama3-8b-attn" | "flux-attn" => {
             // S inlined; K packed so that QK vectorises along j; softmax

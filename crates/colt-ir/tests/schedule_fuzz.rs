@@ -14,7 +14,7 @@
 mod common;
 
 use colt_ir::data::{initial_buffers, max_rel_err, DEFAULT_SEED, TOLERANCE};
-use colt_ir::schedule::{lower, Accumulator, Candidate, Edit, Placement};
+use colt_ir::schedule::{lower, Accumulator, Candidate, Edit, PackLayout, Placement};
 use colt_ir::{interp, BufferRole, Program, Size};
 use common::random_program::random_program;
 use proptest::prelude::*;
@@ -44,7 +44,7 @@ fn reset_edits(c: &Candidate) -> Vec<Edit> {
         }
         for &b in &sched.packed {
             let operand = program.buffers()[b].name.clone();
-            edits.push(Edit::Pack { stage: stage.clone(), operand, packed: false });
+            edits.push(Edit::Pack { stage: stage.clone(), operand, layout: PackLayout::Original });
         }
         edits.push(Edit::ComputeAt { stage, at: "root".into() });
     }

@@ -91,6 +91,9 @@ fn edits_print_and_parse_back() {
         r#"parallel(stage="O", loops=2)"#,
         r#"vectorize(stage="C", lanes=16)"#,
         r#"accumulate(stage="C", into="registers")"#,
+        r#"pack(stage="QK", operand="K", layout="packed")"#,
+        r#"pack(stage="C", operand="B", layout="blocked")"#,
+        r#"pack(stage="C", operand="B", layout="original")"#,
     ];
     for text in texts {
         assert_eq!(edit(text).to_string(), text);
@@ -190,6 +193,41 @@ fn illegal_parallelism_vectors_unrolls_and_accumulators_are_refused() {
     let c = edit(r#"tile(stage="Yc", axis="x", factors=[1,1,16])"#).apply(&c).unwrap();
     let e = illegal(&c, r#"vectorize(stage="Yc", lanes=16)"#);
     assert!(e.to_string().contains("padding of `X` depends on it"), "{e}");
+}
+
+#[test]
+fn packing_makes_reads_vectorisable_and_says_when_it_cannot() {
+    // Attention's K is read along d, not j: packed, j goes last.
+    let attn = workload("llama3-8b-attn");
+    let plain = Candidate::initial(attn.clone(), sketches(&attn)[7].clone());
+    let qk = edit(r#"tile(stage="QK", axis="j", factors=[1,1,16])"#).apply(&plain).unwrap();
+    let e = illegal(&qk, r#"vectorize(stage="QK", lanes=16)"#);
+    assert!(e.to_string().contains("`K` is read with stride 128"), "{e}");
+    let packed = edit(r#"pack(stage="QK", operand="K", layout="packed")"#).apply(&qk).unwrap();
+    let vectorised = edit(r#"vectorize(stage="QK", lanes=16)"#).apply(&packed).unwrap();
+    assert_eq!(lower(&vectorised).scratch, vec![8 * 128 * 128]);
+    // The convolution's X with its padding stored: 34x34 planes.
+    let conv = workload("flux-conv");
+    let c = Candidate::initial(conv.clone(), sketches(&conv)[0].clone());
+    let c = edit(r#"tile(stage="Yc", axis="x", factors=[1,1,16])"#).apply(&c).unwrap();
+    let c = edit(r#"pack(stage="Yc", operand="X", layout="packed")"#).apply(&c).unwrap();
+    let c = edit(r#"vectorize(stage="Yc", lanes=16)"#).apply(&c).unwrap();
+    assert_eq!(lower(&c).scratch, vec![128 * 34 * 34]);
+    // Blocking needs the vector axis alone in one dimension: x + kx - 1 is not.
+    let e = illegal(&c, r#"pack(stage="Yc", operand="X", layout="blocked")"#);
+    assert!(matches!(e, ScheduleError::BlockNeedsVectorDimension { .. }), "{e}");
+    // gemm's B in panels of the register tile's 32 columns.
+    let g = gemm_initial();
+    let g = edit(r#"tile(stage="C", axis="j", factors=[1,1,32])"#).apply(&g).unwrap();
+    let g = edit(r#"pack(stage="C", operand="B", layout="blocked")"#).apply(&g).unwrap();
+    let g = edit(r#"vectorize(stage="C", lanes=16)"#).apply(&g).unwrap();
+    assert_eq!(lower(&g).scratch, vec![16 * 512 * 32]);
+    assert!(g.render().contains("pack=B:blocked"));
+    // A stage that does not read the operand cannot pack it.
+    let e = illegal(&g, r#"pack(stage="C", operand="C", layout="packed")"#);
+    assert!(matches!(e, ScheduleError::PackNotRead { .. }), "{e}");
+    let e = edit(r#"pack(stage="C", operand="Q", layout="packed")"#).apply(&g).unwrap_err();
+    assert!(matches!(e, EditError::UnknownOperand { .. }), "{e}");
 }
 
 #[test]

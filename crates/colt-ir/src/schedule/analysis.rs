@@ -23,7 +23,7 @@
 use super::candidate::ScheduleError;
 use super::sketch::{effective_bodies, loads};
 use super::{Accumulator, Candidate, Placement, StageRule, MAX_REGISTER_TILE, UNROLL_DEPTHS, VECTOR_WIDTHS};
-use crate::expr::{AxisId, Expr, IndexExpr, Load};
+use crate::expr::{AxisId, BufferId, Expr, IndexExpr, Load};
 use crate::program::{AxisKind, Combine, Program, Stage};
 
 /// Which part of the `S S R S R S` order a loop belongs to.
@@ -239,7 +239,8 @@ pub fn index_coefficient(e: &IndexExpr, axis: AxisId) -> Option<i64> {
 /// Why the innermost spatial axis of a stage cannot be vectorised, if it
 /// cannot: every load must be contiguous (stride 1) or invariant (stride 0)
 /// along it, and a padded load's bounds check must not depend on it.
-pub fn vector_obstacle(program: &Program, stage: &Stage, body: &Expr) -> Option<String> {
+/// Loads of `contiguous` buffers (blocked packs) count as contiguous.
+pub fn vector_obstacle(program: &Program, stage: &Stage, body: &Expr, contiguous: &[BufferId]) -> Option<String> {
     let Some((axis, _)) = stage.spatial_axes().last() else {
         return Some("it has no spatial axis".to_string());
     };
@@ -250,6 +251,9 @@ pub fn vector_obstacle(program: &Program, stage: &Stage, body: &Expr) -> Option<
             return;
         }
         let name = &program.buffer(l.buffer).name;
+        if contiguous.contains(&l.buffer) {
+            return;
+        }
         match load_stride(program, l, axis) {
             Some(0) | Some(1) => {}
             Some(s) => obstacle = Some(format!("`{name}` is read with stride {s} along it")),
@@ -339,7 +343,7 @@ pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
             return Err(ScheduleError::BadVectorWidth { stage: name, lanes: sched.vector });
         }
         if sched.vector > 1 {
-            if let Some(reason) = vector_obstacle(&view.program, stage, &view.bodies[s]) {
+            if let Some(reason) = vector_obstacle(&view.program, stage, &view.bodies[s], &view.contiguous) {
                 return Err(ScheduleError::NotVectorisable { stage: name, reason });
             }
             let (last, _) = stage.spatial_axes().last().expect("vector_obstacle requires a spatial axis");

@@ -75,6 +75,8 @@ pub enum ScheduleError {
     PackNotRead { stage: String, operand: String },
     #[error("stage `{stage}` reads `{operand}` at different indices, so one packed layout cannot serve it")]
     PackReadSeveralWays { stage: String, operand: String },
+    #[error("stage `{stage}` can block `{operand}` only when it is a root stage reading it at exactly its vector axis `{axis}` in one dimension")]
+    BlockNeedsVectorDimension { stage: String, operand: String, axis: String },
     #[error("stage `{stage}` cannot pack `{operand}`: it is computed in the same phase, after the packing would run")]
     PackProducedInPhase { stage: String, operand: String },
 }
@@ -114,6 +116,15 @@ impl Candidate {
                     break;
                 }
                 candidate.stages[s] = before;
+            }
+            // Half the packed operands blocked, where that is legal.
+            for b in candidate.stages[s].packed.clone() {
+                if rng.below(2) == 0 {
+                    candidate.stages[s].blocked.push(b);
+                    if candidate.check().is_err() {
+                        candidate.stages[s].blocked.pop();
+                    }
+                }
             }
             if rng.below(2) == 0 {
                 candidate.try_random_placement(s, &mut rng);
@@ -198,6 +209,7 @@ impl Candidate {
             vector: lanes,
             unroll: rng.pick(&UNROLL_DEPTHS),
             accumulator,
+            blocked: Vec::new(),
             // Each operand packed with probability 1/3.
             packed: {
                 let bodies = super::sketch::effective_bodies(program, &self.sketch);
@@ -262,5 +274,6 @@ pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> 
         unroll: 0,
         accumulator: Accumulator::Memory,
         packed: Vec::new(),
+        blocked: Vec::new(),
     }
 }

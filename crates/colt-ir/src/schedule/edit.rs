@@ -6,7 +6,7 @@
 use super::analysis::{loop_name, loop_order, Section};
 use super::candidate::{Candidate, ScheduleError};
 use super::sketch::StageRule;
-use super::{factor_domain, Accumulator, Placement, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use super::{factor_domain, Accumulator, PackLayout, Placement, UNROLL_DEPTHS, VECTOR_WIDTHS};
 use crate::program::AxisKind;
 use std::fmt;
 
@@ -40,12 +40,11 @@ pub enum Edit {
         stage: String,
         into: Accumulator,
     },
-    /// Copy an operand into a packed layout first (`packed = true`), or
-    /// read it where it is.
+    /// The layout an operand is read in (copied first unless original).
     Pack {
         stage: String,
         operand: String,
-        packed: bool,
+        layout: PackLayout,
     },
 }
 
@@ -114,16 +113,21 @@ impl Edit {
             Edit::Vectorize { lanes, .. } => sched.vector = *lanes,
             Edit::Accumulate { into, .. } => sched.accumulator = *into,
             Edit::ComputeAt { at, .. } => sched.placement = parse_placement(c, at, &text)?,
-            Edit::Pack { operand, packed, .. } => {
+            Edit::Pack { operand, layout, .. } => {
                 let b = program.buffer_id(operand).ok_or_else(|| EditError::UnknownOperand {
                     edit: text.clone(),
                     stage: self.stage().to_string(),
                     operand: operand.clone(),
                 })?;
                 sched.packed.retain(|&x| x != b.0);
-                if *packed {
+                sched.blocked.retain(|&x| x != b.0);
+                if *layout != PackLayout::Original {
                     sched.packed.push(b.0);
                     sched.packed.sort_unstable();
+                }
+                if *layout == PackLayout::Blocked {
+                    sched.blocked.push(b.0);
+                    sched.blocked.sort_unstable();
                 }
             }
         }
@@ -174,12 +178,13 @@ impl Edit {
                 Edit::Accumulate { stage, into }
             }
             "pack" => {
-                let packed = match string("layout")?.as_str() {
-                    "packed" => true,
-                    "original" => false,
-                    _ => return Err(err("`layout` is \"packed\" or \"original\"")),
+                let layout = match string("layout")?.as_str() {
+                    "original" => PackLayout::Original,
+                    "packed" => PackLayout::Packed,
+                    "blocked" => PackLayout::Blocked,
+                    _ => return Err(err("`layout` is \"original\", \"packed\" or \"blocked\"")),
                 };
-                Edit::Pack { stage, operand: string("operand")?, packed }
+                Edit::Pack { stage, operand: string("operand")?, layout }
             }
             other => {
                 return Err(err(&format!(
@@ -203,9 +208,8 @@ impl fmt::Display for Edit {
             Edit::Parallel { stage, loops } => write!(f, "parallel(stage=\"{stage}\", loops={loops})"),
             Edit::Vectorize { stage, lanes } => write!(f, "vectorize(stage=\"{stage}\", lanes={lanes})"),
             Edit::Accumulate { stage, into } => write!(f, "accumulate(stage=\"{stage}\", into=\"{}\")", into.name()),
-            Edit::Pack { stage, operand, packed } => {
-                let layout = if *packed { "packed" } else { "original" };
-                write!(f, "pack(stage=\"{stage}\", operand=\"{operand}\", layout=\"{layout}\")")
+            Edit::Pack { stage, operand, layout } => {
+                write!(f, "pack(stage=\"{stage}\", operand=\"{operand}\", layout=\"{}\")", layout.name())
             }
         }
     }
@@ -318,9 +322,19 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         }
         let bodies = super::sketch::effective_bodies(program, &c.sketch);
         for b in super::pack::operands(&bodies[s]) {
-            let packed = !sched.packed.contains(&b.0);
-            let operand = program.buffer(b).name.clone();
-            proposals.push(Edit::Pack { stage: name.clone(), operand, packed });
+            let current = if sched.blocked.contains(&b.0) {
+                PackLayout::Blocked
+            } else if sched.packed.contains(&b.0) {
+                PackLayout::Packed
+            } else {
+                PackLayout::Original
+            };
+            for layout in [PackLayout::Original, PackLayout::Packed, PackLayout::Blocked] {
+                if layout != current {
+                    let operand = program.buffer(b).name.clone();
+                    proposals.push(Edit::Pack { stage: name.clone(), operand, layout });
+                }
+            }
         }
         let mut places = vec![Placement::Root];
         for r in s + 1..program.stages().len() {

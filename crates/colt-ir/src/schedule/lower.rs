@@ -2,7 +2,7 @@
 //! for the loop structure, and `analysis` for compute-at).
 
 use super::analysis::{load_stride, loop_order, tile_sizes, LoopLevel, Section};
-use super::pack::{packed_view, PackPlan, PackedView};
+use super::pack::{packed_view, PackPlan, PackedView, SourceIndex};
 use super::sketch::effective_bodies;
 use super::{Accumulator, Candidate, Group, Member, Placement};
 use crate::c::{buffer_bindings, c_f32, c_ident, ExprPrinter};
@@ -37,9 +37,12 @@ pub fn lower(c: &Candidate) -> LoopNest {
     // A candidate is valid, so its packings are (Candidate::check).
     let view = match packed_view(c, effective_bodies(source, c.sketch())) {
         Ok(view) => view,
-        Err(_) => {
-            PackedView { program: source.clone(), bodies: effective_bodies(source, c.sketch()), plans: Vec::new() }
-        }
+        Err(_) => PackedView {
+            program: source.clone(),
+            bodies: effective_bodies(source, c.sketch()),
+            plans: Vec::new(),
+            contiguous: Vec::new(),
+        },
     };
     let program = &view.program;
     let mut lowering =
@@ -105,15 +108,23 @@ impl Lowering<'_> {
         let source = self.program.buffer(plan.source);
         let scratch = self.program.buffer(plan.scratch);
         let vars: Vec<String> = (0..plan.shape.len()).map(|j| ident(&format!("{}_p{j}", scratch.name))).collect();
-        // Source dimension k is packed dimension j with order[j] == k.
         let mut index = Vec::new();
         let mut checks = Vec::new();
         for (k, &extent) in source.shape.iter().enumerate() {
-            let j = plan.order.iter().position(|&o| o == k).unwrap_or(k);
-            let low = plan.low[k];
-            let e = if low == 0 { vars[j].clone() } else { format!("({} - {})", vars[j], -low) };
-            if low < 0 || plan.shape[j] as i64 + low > extent as i64 {
-                checks.push(format!("{e} >= 0 && {e} < {extent}"));
+            let (e, covers) = match plan.index[k] {
+                SourceIndex::Dim { packed, low } => {
+                    let e = if low == 0 { vars[packed].clone() } else { format!("({} - {})", vars[packed], -low) };
+                    if low < 0 {
+                        checks.push(format!("{e} >= 0"));
+                    }
+                    (e, plan.shape[packed] as i64 + low)
+                }
+                SourceIndex::Blocked { outer, inner, width } => {
+                    (format!("({} * {width} + {})", vars[outer], vars[inner]), (plan.shape[outer] * width) as i64)
+                }
+            };
+            if covers > extent as i64 {
+                checks.push(format!("{e} < {extent}"));
             }
             index.push(e);
         }
@@ -121,9 +132,12 @@ impl Lowering<'_> {
         let offset: Vec<String> = index.iter().zip(&strides).map(|(e, s)| format!("{e} * {s}L")).collect();
         let offset = if offset.is_empty() { "0".to_string() } else { offset.join(" + ") };
         let read = format!("{}[{offset}]", c_ident(&source.name));
-        let value = match (plan.pad, checks.is_empty()) {
-            (Some(pad), false) => format!("({}) ? {read} : {}", checks.join(" && "), c_f32(pad)),
-            _ => read,
+        // Outside the source: its padding, or zeros in the last panel of a
+        // blocked dimension (never read).
+        let value = if checks.is_empty() {
+            read
+        } else {
+            format!("({}) ? {read} : {}", checks.join(" && "), c_f32(plan.pad.unwrap_or(0.0)))
         };
         let out: Vec<String> = vars.iter().zip(scratch.strides()).map(|(v, s)| format!("{v} * {s}L")).collect();
         let out = if out.is_empty() { "0".to_string() } else { out.join(" + ") };

@@ -105,6 +105,32 @@ pub struct StageSchedule {
     /// Buffer ids of the operands copied into a packed layout first (see
     /// [`pack`]), ascending.
     pub packed: Vec<usize>,
+    /// The packed operands (a subset of `packed`) whose vector dimension is
+    /// also blocked by the register tile, ascending.
+    pub blocked: Vec<usize>,
+}
+
+/// The layout an operand is read in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PackLayout {
+    /// Where it is.
+    Original,
+    /// Copied with the vector axis's dimension last and padding stored.
+    Packed,
+    /// Packed, and that dimension split into panels of the register tile's
+    /// width: `[v / f3, ..., v % f3]`, so that one register tile's reads
+    /// along the reduction are one contiguous stream.
+    Blocked,
+}
+
+impl PackLayout {
+    pub fn name(self) -> &'static str {
+        match self {
+            PackLayout::Original => "original",
+            PackLayout::Packed => "packed",
+            PackLayout::Blocked => "blocked",
+        }
+    }
 }
 
 /// Vector widths a stage may use: SSE, AVX2 and AVX-512 widths of f32.

@@ -16,17 +16,24 @@ use super::{Candidate, Placement};
 use crate::expr::{AxisId, BufferId, Cond, Expr, IndexExpr, Load};
 use crate::program::{Buffer, BufferRole, DType, Program};
 
+/// Where a source dimension's index comes from in the packed buffer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SourceIndex {
+    /// Packed dimension `packed`, shifted by `low` (the lowest index the
+    /// stage reads: 0, or negative where padding is read).
+    Dim { packed: usize, low: i64 },
+    /// `outer * width + inner`: a dimension split into panels.
+    Blocked { outer: usize, inner: usize, width: usize },
+}
+
 /// One packed operand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PackPlan {
     pub stage: usize,
     pub source: BufferId,
     pub scratch: BufferId,
-    /// For each packed dimension, the source dimension it holds.
-    pub order: Vec<usize>,
-    /// For each source dimension, the lowest index the stage reads (0, or
-    /// negative where padding is read).
-    pub low: Vec<i64>,
+    /// For each source dimension, where it is in the packed buffer.
+    pub index: Vec<SourceIndex>,
     pub shape: Vec<usize>,
     pub pad: Option<f32>,
 }
@@ -39,6 +46,9 @@ pub struct PackedView {
     pub program: Program,
     pub bodies: Vec<Expr>,
     pub plans: Vec<PackPlan>,
+    /// Blocked scratch buffers: read through a division and a modulo by
+    /// the register tile's width, yet contiguous within a register tile.
+    pub contiguous: Vec<BufferId>,
 }
 
 /// The buffers a stage's (effective) body reads, which it may pack.
@@ -58,6 +68,7 @@ pub fn packed_view(c: &Candidate, bodies: Vec<Expr>) -> Result<PackedView, Sched
     let mut program = source_program.clone();
     let mut bodies = bodies;
     let mut plans = Vec::new();
+    let mut contiguous = Vec::new();
     let phase_of = |s: usize| match c.stages[s].placement {
         Placement::At { stage, .. } => stage,
         _ => s,
@@ -100,7 +111,42 @@ pub fn packed_view(c: &Candidate, bodies: Vec<Expr>) -> Result<PackedView, Sched
                 low.push(lo);
                 extent.push((hi - lo + 1) as usize);
             }
-            let shape: Vec<usize> = order.iter().map(|&k| extent[k]).collect();
+            let blocked = c.stages[s].blocked.contains(&b);
+            let vector_dims: Vec<usize> = (0..first.index.len()).filter(|&k| mentions_v(&first.index[k])).collect();
+            let block = match (blocked, vector_axis, vector_dims.as_slice()) {
+                (false, ..) => None,
+                (true, Some(v), &[k])
+                    if first.index[k] == IndexExpr::Axis(v)
+                        && c.stages[s].placement == Placement::Root
+                        && c.stages[s].packed.contains(&b) =>
+                {
+                    Some((k, v, c.stages[s].tiles[v.0][2]))
+                }
+                (true, ..) => {
+                    let axis = vector_axis.map(|v| stage.axis(v).name.clone()).unwrap_or_default();
+                    return Err(ScheduleError::BlockNeedsVectorDimension {
+                        stage: stage_name,
+                        operand: buffer.name,
+                        axis,
+                    });
+                }
+            };
+            let mut shape: Vec<usize> = order.iter().map(|&k| extent[k]).collect();
+            let mut source_index: Vec<SourceIndex> = (0..first.index.len())
+                .map(|k| SourceIndex::Dim { packed: order.iter().position(|&o| o == k).unwrap_or(k), low: low[k] })
+                .collect();
+            if let Some((k, _, width)) = block {
+                // [v / width] first, the other dimensions, then [v % width].
+                let others: Vec<usize> = order.iter().copied().filter(|&o| o != k).collect();
+                shape = std::iter::once(extent[k].div_ceil(width))
+                    .chain(others.iter().map(|&o| extent[o]))
+                    .chain(std::iter::once(width))
+                    .collect();
+                for (j, &o) in others.iter().enumerate() {
+                    source_index[o] = SourceIndex::Dim { packed: j + 1, low: low[o] };
+                }
+                source_index[k] = SourceIndex::Blocked { outer: 0, inner: others.len() + 1, width };
+            }
             let scratch = BufferId(program.buffers.len());
             program.buffers.push(Buffer {
                 name: format!("{}_packed_for_{}", buffer.name, stage_name),
@@ -108,23 +154,33 @@ pub fn packed_view(c: &Candidate, bodies: Vec<Expr>) -> Result<PackedView, Sched
                 dtype: DType::F32,
                 role: BufferRole::Temp,
             });
-            let index: Vec<IndexExpr> = order
-                .iter()
-                .map(|&k| {
-                    let e = first.index[k].clone();
-                    if low[k] == 0 {
-                        e
-                    } else {
-                        IndexExpr::Sub(Box::new(e), Box::new(IndexExpr::Const(low[k])))
-                    }
-                })
-                .collect();
+            let shifted = |k: usize| {
+                let e = first.index[k].clone();
+                if low[k] == 0 {
+                    e
+                } else {
+                    IndexExpr::Sub(Box::new(e), Box::new(IndexExpr::Const(low[k])))
+                }
+            };
+            let index: Vec<IndexExpr> = match block {
+                None => order.iter().map(|&k| shifted(k)).collect(),
+                Some((k, v, width)) => {
+                    let axis = || Box::new(IndexExpr::Axis(v));
+                    std::iter::once(IndexExpr::Div(axis(), width as i64))
+                        .chain(order.iter().copied().filter(|&o| o != k).map(shifted))
+                        .chain(std::iter::once(IndexExpr::Mod(axis(), width as i64)))
+                        .collect()
+                }
+            };
+            if block.is_some() {
+                contiguous.push(scratch);
+            }
             let packed = Load { buffer: scratch, index, pad: None };
             bodies[s] = replace_loads(&bodies[s], BufferId(b), &packed);
-            plans.push(PackPlan { stage: s, source: BufferId(b), scratch, order, low, shape, pad: first.pad });
+            plans.push(PackPlan { stage: s, source: BufferId(b), scratch, index: source_index, shape, pad: first.pad });
         }
     }
-    Ok(PackedView { program, bodies, plans })
+    Ok(PackedView { program, bodies, plans, contiguous })
 }
 
 fn replace_loads(e: &Expr, source: BufferId, packed: &Load) -> Expr {

@@ -37,8 +37,18 @@ impl Candidate {
             }
             let _ = write!(out, " vector={} unroll={}", sched.vector, sched.unroll);
             if !sched.packed.is_empty() {
-                let names: Vec<&str> =
-                    sched.packed.iter().map(|&b| program.buffer(crate::expr::BufferId(b)).name.as_str()).collect();
+                let names: Vec<String> = sched
+                    .packed
+                    .iter()
+                    .map(|&b| {
+                        let name = &program.buffer(crate::expr::BufferId(b)).name;
+                        if sched.blocked.contains(&b) {
+                            format!("{name}:blocked")
+                        } else {
+                            name.clone()
+                        }
+                    })
+                    .collect();
                 let _ = write!(out, " pack={}", names.join(","));
             }
             if stage.combine != crate::program::Combine::Assign {

@@ -41,6 +41,7 @@ mod grammar;
 mod info;
 mod model;
 mod pause;
+mod reuse;
 mod sampler;
 mod session;
 

@@ -8,6 +8,7 @@ use crate::error::GenerationError;
 use crate::generation::Generation;
 use crate::model::Model;
 use crate::pause::{PauseGate, Step};
+use crate::reuse::{chunk_ends, reusable};
 use crate::sampler::TokenSampler;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -74,9 +75,10 @@ impl SessionOptions {
 /// A llama.cpp context on a [`Model`]: serves one call at a time (`&mut
 /// self`) and keeps the KV state of its last prompt, so that a call whose
 /// prompt starts like the previous one's — the same system message —
-/// processes only the new suffix. With reuse, a call's answer is the same as
-/// a cold call's with the same seed (the cached keys and values are those a
-/// cold call computes; tests check it).
+/// processes only what follows. With reuse, a call's answer is the same as
+/// a cold call's with the same seed: prompts are decoded in chunks fixed by
+/// the prompt alone and only whole chunks a cold call would decode the same
+/// way are kept (see `reuse.rs`; tests check it on both default models).
 ///
 /// A session is not `Send`: create it on the thread that will use it.
 pub struct Session<'m> {
@@ -86,6 +88,8 @@ pub struct Session<'m> {
     /// The tokens whose keys and values are in the KV cache, in positions
     /// 0.., exactly: this is what makes reuse safe.
     cached: Vec<LlamaToken>,
+    /// Where the batches that decoded `cached` ended (see [`crate::reuse`]).
+    cached_ends: Vec<usize>,
     options: SessionOptions,
 }
 
@@ -108,7 +112,7 @@ impl<'m> Session<'m> {
         let backend = backend().map_err(|e| error(e.to_string()))?;
         let context = model.llama().new_context(backend, params).map_err(|e| error(e.to_string()))?;
         let batch = LlamaBatch::new(options.batch_tokens as usize, 1);
-        Ok(Session { model, context, batch, cached: Vec::new(), options })
+        Ok(Session { model, context, batch, cached: Vec::new(), cached_ends: Vec::new(), options })
     }
 
     pub fn model(&self) -> &'m Model {
@@ -121,14 +125,29 @@ impl<'m> Session<'m> {
 
     /// Formats `prompt` with the model's chat format and answers it.
     pub fn chat(&mut self, prompt: &ChatPrompt, generation: &Generation) -> Result<Completion, GenerationError> {
-        let text = self.model.format(prompt)?;
-        self.complete(&text, generation)
+        let tokens = self.tokenize(&self.model.format(prompt)?);
+        // The system message ends where the prompt stops agreeing with the
+        // same chat without a request.
+        let without_request = ChatPrompt { system: prompt.system.clone(), user: String::new() };
+        let system_tokens = self.tokenize(&self.model.format(&without_request)?);
+        let system_end = tokens.iter().zip(&system_tokens).take_while(|(a, b)| a == b).count();
+        self.call(tokens, Some(system_end), generation)
     }
 
     /// Continues `text` (already formatted; special tokens such as
     /// `<|im_start|>` are parsed as such).
     pub fn complete(&mut self, text: &str, generation: &Generation) -> Result<Completion, GenerationError> {
-        let result = self.run(text, generation);
+        let tokens = self.tokenize(text);
+        self.call(tokens, None, generation)
+    }
+
+    fn call(
+        &mut self,
+        tokens: Vec<LlamaToken>,
+        system_end: Option<usize>,
+        generation: &Generation,
+    ) -> Result<Completion, GenerationError> {
+        let result = self.run(tokens, system_end, generation);
         if result.is_err() {
             // A failed decode may leave the KV cache partly written.
             self.forget();
@@ -140,18 +159,30 @@ impl<'m> Session<'m> {
     pub fn forget(&mut self) {
         self.context.clear_kv_cache();
         self.cached.clear();
+        self.cached_ends.clear();
     }
 
-    fn run(&mut self, text: &str, generation: &Generation) -> Result<Completion, GenerationError> {
-        let model: &'m Model = self.model;
-        let vocab = model.llama().vocab();
-        let gate = self.options.pause_gate.clone();
+    /// `text` as a prompt, special tokens parsed.
+    fn tokenize(&self, text: &str) -> Vec<LlamaToken> {
+        let vocab = self.model.llama().vocab();
         let mut tokens = vocab.tokenize(text.as_bytes(), true, true);
         // A template that writes the BOS token itself gets a second one from
         // the tokenizer; models are trained with one.
         if tokens.len() >= 2 && tokens[0] == vocab.bos() && tokens[1] == tokens[0] {
             tokens.remove(0);
         }
+        tokens
+    }
+
+    fn run(
+        &mut self,
+        tokens: Vec<LlamaToken>,
+        system_end: Option<usize>,
+        generation: &Generation,
+    ) -> Result<Completion, GenerationError> {
+        let model: &'m Model = self.model;
+        let vocab = model.llama().vocab();
+        let gate = self.options.pause_gate.clone();
         if tokens.is_empty() {
             return Err(GenerationError::EmptyPrompt);
         }
@@ -167,27 +198,30 @@ impl<'m> Session<'m> {
         let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
         let mut paused = Duration::ZERO;
 
-        // Prompt: keep the shared prefix, decode the rest. The last prompt
-        // token is always decoded: its logits give the first answer token.
-        let mut reuse = if self.options.reuse_prefix { common_prefix(&self.cached, &tokens) } else { 0 };
-        reuse = reuse.min(tokens.len() - 1);
+        // Prompt: keep the chunks a cold call would decode the same way,
+        // decode the rest (see crate::reuse).
+        let plan = chunk_ends(tokens.len(), system_end, self.options.batch_tokens as usize);
+        let mut reuse = match self.options.reuse_prefix {
+            true => reusable(&self.cached, &self.cached_ends, &tokens, &plan),
+            false => 0,
+        };
         if reuse < self.cached.len() && !self.truncate_cache(reuse) {
             reuse = 0;
         }
         stats.reused_prompt_tokens = reuse;
         let mut working = Duration::ZERO;
-        for chunk in tokens[reuse..].chunks(self.options.batch_tokens as usize) {
+        for &end in plan.iter().filter(|&&end| end > reuse) {
             let (_step, waited) = step(gate.as_ref());
             paused += waited;
             let start = Instant::now();
             let first = self.cached.len();
             self.batch.clear();
-            for (i, &token) in chunk.iter().enumerate() {
-                let pos = first + i;
+            for (pos, &token) in tokens.iter().enumerate().take(end).skip(first) {
                 self.add(token, pos, pos + 1 == tokens.len())?;
             }
             self.decode()?;
-            self.cached.extend_from_slice(chunk);
+            self.cached.extend_from_slice(&tokens[first..end]);
+            self.cached_ends.push(end);
             working += start.elapsed();
         }
         stats.prompt_seconds = working.as_secs_f64();
@@ -213,6 +247,7 @@ impl<'m> Session<'m> {
                 self.add(token, self.cached.len(), true)?;
                 self.decode()?;
                 self.cached.push(token);
+                self.cached_ends.push(self.cached.len());
             }
             working += start.elapsed();
         }
@@ -228,6 +263,7 @@ impl<'m> Session<'m> {
             u32::try_from(keep).ok().and_then(|p0| self.context.clear_kv_cache_seq(Some(0), Some(p0), None).ok());
         if removed == Some(true) {
             self.cached.truncate(keep);
+            self.cached_ends.retain(|&end| end <= keep);
             true
         } else {
             self.forget();
@@ -255,8 +291,4 @@ fn step(gate: Option<&PauseGate>) -> (Option<Step<'_>>, Duration) {
         }
         None => (None, Duration::ZERO),
     }
-}
-
-fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }

@@ -72,6 +72,29 @@ fn reuse_matches_a_cold_call(model: &Model, seeds: std::ops::Range<u32>) {
     }
 }
 
+/// A system message of several prompt batches, and requests that share
+/// their first words: reuse must still give the cold answer when the cached
+/// prefix and the batches do not line up.
+#[test]
+fn prefix_reuse_across_batches_gives_the_cold_answer() {
+    let system = format!("{SYSTEM} Legal edits: {}", "split loop i by 4, unroll loop j, vectorize loop k; ".repeat(6));
+    for model in [common::small_model(), common::large_model()] {
+        let options = common::options().batch_tokens(48);
+        let mut warm = model.session(options.clone()).unwrap();
+        let mut cold = model.session(options.reuse_prefix(false)).unwrap();
+        for (seed, user) in
+            ["Speed up the matmul.", "Speed up the matmul again.", "Speed up the attention."].iter().enumerate()
+        {
+            let prompt = ChatPrompt::new(&system, *user);
+            let generation = Generation::new(12).temperature(1.0).seed(seed as u32);
+            let reused = warm.chat(&prompt, &generation).unwrap();
+            let fresh = cold.chat(&prompt, &generation).unwrap();
+            assert_eq!(reused.text, fresh.text, "{} seed {seed}", model.info().name);
+            assert!(seed == 0 || reused.stats.reused_prompt_tokens > 0);
+        }
+    }
+}
+
 #[test]
 fn prefix_reuse_gives_the_cold_answer_on_the_small_model() {
     reuse_matches_a_cold_call(common::small_model(), 0..4);
@@ -85,13 +108,14 @@ fn prefix_reuse_gives_the_cold_answer_on_the_large_model() {
 }
 
 #[test]
-fn same_prompt_twice_reuses_all_but_the_last_token() {
+fn same_prompt_twice_reuses_the_system_message_and_answers_the_same() {
     let mut session = common::small_model().session(common::options()).unwrap();
     let prompt = ChatPrompt::new(SYSTEM, "Speed up a matmul.");
     let a = session.chat(&prompt, &action(5)).unwrap();
     let b = session.chat(&prompt, &action(5)).unwrap();
     assert_eq!(a.text, b.text);
-    assert_eq!(b.stats.reused_prompt_tokens, b.stats.prompt_tokens - 1);
+    assert_eq!(a.stats.reused_prompt_tokens, 0);
+    assert!(b.stats.reused_prompt_tokens > 10 && b.stats.reused_prompt_tokens < b.stats.prompt_tokens, "{:?}", b.stats);
 }
 
 #[test]

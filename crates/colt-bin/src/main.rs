@@ -8,6 +8,7 @@ use colt_ir::{load_workload, Size};
 
 mod measure_worker;
 mod models;
+mod run;
 
 #[derive(Parser)]
 #[command(name = "colt", version, about = "An offline autotuner for the layers of ML models")]
@@ -75,6 +76,36 @@ enum Command {
         /// Apply these edits first, in order.
         #[arg(long)]
         apply: Vec<String>,
+    },
+    /// Build, verify and time one kernel of a workload on the CPU or an
+    /// OpenCL device: the naive kernel, or with `--random`/`--sketch` a
+    /// candidate of its schedule space (CPU only for now).
+    Run {
+        #[command(flatten)]
+        workload: WorkloadArg,
+        #[command(flatten)]
+        candidate: CandidateArg,
+        /// Run a random scheduled candidate instead of the naive kernel.
+        #[arg(long)]
+        random: bool,
+        /// Apply these edits first, in order.
+        #[arg(long)]
+        apply: Vec<String>,
+        #[arg(long, value_enum, default_value_t = run::Target::Cpu)]
+        target: run::Target,
+        /// OpenCL platform to use (its name or a part of it); the first by default.
+        #[arg(long)]
+        platform: Option<String>,
+        /// OpenCL device index on that platform.
+        #[arg(long, default_value_t = 0)]
+        device: usize,
+        /// Print one line of JSON.
+        #[arg(long)]
+        json: bool,
+        /// Verify, then time a single run without warm-up (a check, not a
+        /// measurement to compare).
+        #[arg(long)]
+        quick: bool,
     },
     /// Print a random candidate of a workload: its decisions and loop-nest
     /// outline (what a model's prompt shows) and its fingerprint.
@@ -144,6 +175,17 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 emit(&colt_ir::c::naive_c(&program));
             }
+        }
+        Command::Run { workload, candidate, random, apply, target, platform, device, json, quick } => {
+            let program = workload.load()?;
+            let subject = if random || candidate.sketch.is_some() {
+                run::Subject::Candidate(apply_edits(candidate.sample(program.clone())?, &apply)?)
+            } else {
+                run::Subject::Naive
+            };
+            let device = colt_measure::opencl::DeviceChoice { platform, device };
+            let plan = if quick { run::quick_plan() } else { colt_measure::RunPlan::default() };
+            emit(&run::run(&program, run::RunRequest { target, subject, device, plan }, json)?);
         }
         Command::ShowCandidate { workload, candidate, apply } => {
             let c = apply_edits(candidate.sample(workload.load()?)?, &apply)?;

@@ -76,6 +76,7 @@ pub mod expr;
 pub mod features;
 pub mod interp;
 pub mod loopnest;
+pub mod opencl;
 mod program;
 mod resolve;
 pub mod schedule;

@@ -4,8 +4,10 @@
 
 mod error;
 mod roster;
+mod stats;
 mod uct;
 
 pub use error::PolicyError;
 pub use roster::{ModelSpec, Roster};
+pub use stats::{CallRecord, ModelStats, ModelSummary};
 pub use uct::{ChildTerms, ModelAwareUct, DEFAULT_EXPLORATION, UNVISITED};

@@ -2,11 +2,13 @@
 //!
 //! TODO crate docs
 
+mod course;
 mod error;
 mod roster;
 mod stats;
 mod uct;
 
+pub use course::{keep, Course, CourseAlteration, Kept, DEFAULT_STREAK};
 pub use error::PolicyError;
 pub use roster::{ModelSpec, Roster};
 pub use stats::{CallRecord, ModelStats, ModelSummary};

@@ -42,17 +42,55 @@ struct CandidateArg {
     /// inlinable stage inlined; see `show-candidate`) instead of a random one.
     #[arg(long)]
     sketch: Option<usize>,
+    /// Apply these edits first, in order (e.g. `--apply 'parallel(stage="C", loops=1)'`).
+    #[arg(long)]
+    apply: Vec<String>,
 }
 
 impl CandidateArg {
-    fn sample(&self, program: colt_ir::Program) -> Result<Candidate> {
+    /// The chosen candidate, after the edits.
+    fn candidate(&self, program: colt_ir::Program) -> Result<Candidate> {
         let program = std::sync::Arc::new(program);
-        let Some(index) = self.sketch else { return Ok(Candidate::sample(program, self.seed)) };
-        let all = colt_ir::schedule::sketches(&program);
-        let sketch = all.get(index).cloned().with_context(|| {
-            format!("workload `{}` has {} sketches (0..={}), not {index}", program.name(), all.len(), all.len() - 1)
-        })?;
-        Ok(Candidate::initial(program, sketch))
+        let mut c = match self.sketch {
+            None => Candidate::sample(program, self.seed),
+            Some(index) => {
+                let all = colt_ir::schedule::sketches(&program);
+                let sketch = all.get(index).cloned().with_context(|| {
+                    format!(
+                        "workload `{}` has {} sketches (0..={}), not {index}",
+                        program.name(),
+                        all.len(),
+                        all.len() - 1
+                    )
+                })?;
+                Candidate::initial(program, sketch)
+            }
+        };
+        for text in &self.apply {
+            c = Edit::parse(text)?.apply(&c)?;
+        }
+        Ok(c)
+    }
+}
+
+/// The naive kernel, or a candidate of the schedule space.
+#[derive(clap::Args)]
+struct KernelArg {
+    #[command(flatten)]
+    candidate: CandidateArg,
+    /// A random scheduled candidate instead of the naive kernel.
+    #[arg(long)]
+    random: bool,
+}
+
+impl KernelArg {
+    /// The candidate, or `None` for the naive kernel.
+    fn candidate(&self, program: &colt_ir::Program) -> Result<Option<Candidate>> {
+        if self.random || self.candidate.sketch.is_some() {
+            self.candidate.candidate(program.clone()).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -69,13 +107,7 @@ enum Command {
         #[command(flatten)]
         workload: WorkloadArg,
         #[command(flatten)]
-        candidate: CandidateArg,
-        /// Print a random scheduled candidate instead of the naive kernel.
-        #[arg(long)]
-        random: bool,
-        /// Apply these edits first, in order.
-        #[arg(long)]
-        apply: Vec<String>,
+        kernel: KernelArg,
     },
     /// Build, verify and time one kernel of a workload on the CPU or an
     /// OpenCL device: the naive kernel, or with `--random`/`--sketch` a
@@ -84,13 +116,7 @@ enum Command {
         #[command(flatten)]
         workload: WorkloadArg,
         #[command(flatten)]
-        candidate: CandidateArg,
-        /// Run a random scheduled candidate instead of the naive kernel.
-        #[arg(long)]
-        random: bool,
-        /// Apply these edits first, in order.
-        #[arg(long)]
-        apply: Vec<String>,
+        kernel: KernelArg,
         #[arg(long, value_enum, default_value_t = run::Target::Cpu)]
         target: run::Target,
         /// OpenCL platform to use (its name or a part of it); the first by default.
@@ -114,9 +140,6 @@ enum Command {
         workload: WorkloadArg,
         #[command(flatten)]
         candidate: CandidateArg,
-        /// Apply these edits first, in order.
-        #[arg(long)]
-        apply: Vec<String>,
     },
     /// List the legal edits of a random candidate of a workload, one per
     /// line (after the candidate itself, as `#` comments).
@@ -125,9 +148,6 @@ enum Command {
         workload: WorkloadArg,
         #[command(flatten)]
         candidate: CandidateArg,
-        /// Apply these edits first, in order (e.g. `--apply 'parallel(stage="C", loops=1)'`).
-        #[arg(long)]
-        apply: Vec<String>,
     },
     /// Describe GGUF models, one JSON line each: name, architecture,
     /// parameters, quantisation, context length, chat template and format.
@@ -167,33 +187,30 @@ fn run(cli: Cli) -> Result<()> {
             emit(&lines.concat());
         }
         Command::ShowProgram(arg) => emit(&show_program(&arg.load()?)),
-        Command::EmitC { workload, candidate, random, apply } => {
+        Command::EmitC { workload, kernel } => {
             let program = workload.load()?;
-            if random || candidate.sketch.is_some() {
-                let c = apply_edits(candidate.sample(program)?, &apply)?;
-                emit(&colt_ir::schedule::lower(&c).to_c());
-            } else {
-                emit(&colt_ir::c::naive_c(&program));
+            match kernel.candidate(&program)? {
+                Some(c) => emit(&colt_ir::schedule::lower(&c).to_c()),
+                None => emit(&colt_ir::c::naive_c(&program)),
             }
         }
-        Command::Run { workload, candidate, random, apply, target, platform, device, json, quick } => {
+        Command::Run { workload, kernel, target, platform, device, json, quick } => {
             let program = workload.load()?;
-            let subject = if random || candidate.sketch.is_some() {
-                run::Subject::Candidate(apply_edits(candidate.sample(program.clone())?, &apply)?)
-            } else {
-                run::Subject::Naive
+            let subject = match kernel.candidate(&program)? {
+                Some(c) => run::Subject::Candidate(c),
+                None => run::Subject::Naive,
             };
             let device = colt_measure::opencl::DeviceChoice { platform, device };
             let plan = if quick { run::quick_plan() } else { colt_measure::RunPlan::default() };
             emit(&run::run(&program, run::RunRequest { target, subject, device, plan }, json)?);
         }
-        Command::ShowCandidate { workload, candidate, apply } => {
-            let c = apply_edits(candidate.sample(workload.load()?)?, &apply)?;
+        Command::ShowCandidate { workload, candidate } => {
+            let c = candidate.candidate(workload.load()?)?;
             let fingerprint = colt_ir::schedule::lower(&c).fingerprint();
             emit(&format!("{}fingerprint {fingerprint:016x}\n", c.render()));
         }
-        Command::Edits { workload, candidate, apply } => {
-            let c = apply_edits(candidate.sample(workload.load()?)?, &apply)?;
+        Command::Edits { workload, candidate } => {
+            let c = candidate.candidate(workload.load()?)?;
             let mut out: String = c.render().lines().map(|l| format!("# {l}\n")).collect();
             for edit in colt_ir::schedule::legal_edits(&c) {
                 out.push_str(&format!("{edit}\n"));
@@ -216,14 +233,6 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The candidate after each edit in turn.
-fn apply_edits(mut c: Candidate, edits: &[String]) -> Result<Candidate> {
-    for text in edits {
-        c = Edit::parse(text)?.apply(&c)?;
-    }
-    Ok(c)
 }
 
 /// Writes to stdout; a closed pipe (`colt emit-c x | head`) ends the

@@ -16,7 +16,9 @@ pub const TOLERANCE: f32 = 1e-3;
 /// The seed colt uses unless told otherwise.
 pub const DEFAULT_SEED: u64 = 0;
 
-fn splitmix64(state: &mut u64) -> u64 {
+/// One step of SplitMix64 (Steele, Lea and Flood, 2014): the generator
+/// behind the inputs and behind seeded sampling of candidates.
+pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

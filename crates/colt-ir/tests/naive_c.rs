@@ -10,7 +10,7 @@ fn check(program: &Program) {
     let inputs = initial_buffers(program, DEFAULT_SEED);
     let mut reference = inputs.clone();
     interp::run(program, &mut reference);
-    let actual = common::run_c_kernel(program, &colt_ir::c::naive_c(program), &inputs);
+    let actual = common::run_c_kernel_tasks(program, &colt_ir::c::naive_c(program), &inputs, 1, &[]);
     for (id, buffer) in program.buffers_with_role(BufferRole::Output) {
         let err = max_rel_err(&actual[id.0], &reference[id.0]);
         assert!(err <= TOLERANCE, "{}: output {} differs from the reference: {err}", program.name(), buffer.name);
@@ -43,6 +43,6 @@ fn naive_c_detects_a_wrong_kernel() {
     let inputs = initial_buffers(&program, DEFAULT_SEED);
     let mut reference = inputs.clone();
     interp::run(&program, &mut reference);
-    let actual = common::run_c_kernel(&program, &wrong, &inputs);
+    let actual = common::run_c_kernel_tasks(&program, &wrong, &inputs, 1, &[]);
     assert!(max_rel_err(&actual[2], &reference[2]) > TOLERANCE);
 }

@@ -42,7 +42,7 @@ proptest! {
         let inputs = initial_buffers(&program, DEFAULT_SEED);
         let mut reference = inputs.clone();
         interp::run(&program, &mut reference);
-        let actual = common::run_c_kernel(&program, &colt_ir::c::naive_c(&program), &inputs);
+        let actual = common::run_c_kernel_tasks(&program, &colt_ir::c::naive_c(&program), &inputs, 1, &[]);
         for (id, b) in program.buffers_with_role(BufferRole::Output) {
             let err = max_rel_err(&actual[id.0], &reference[id.0]);
             prop_assert!(err <= TOLERANCE, "output {} off by {}\n{}", b.name, err, print_program(&program));

@@ -22,64 +22,13 @@ pub fn held_back() -> Vec<Program> {
     paths.iter().map(|p| colt_ir::load_workload(p.to_str().unwrap(), Size::Bench).unwrap()).collect()
 }
 
-/// Compiles `kernel_c` with `cc -O3 -march=native` and a `main` that reads
-/// every buffer from a file, calls `colt_kernel` on `ntasks` = 1, and writes
-/// every buffer back; returns the buffers after the run.
-pub fn run_c_kernel(program: &Program, kernel_c: &str, buffers: &[Vec<f32>]) -> Vec<Vec<f32>> {
-    let dir = tempfile::tempdir().unwrap();
-    let n = program.buffers().len();
-    let lens: Vec<String> = program.buffers().iter().map(|b| b.len().to_string()).collect();
-    let harness = format!(
-        r#"
-#include <stdio.h>
-#include <stdlib.h>
-int main(int argc, char **argv) {{
-  (void)argc;
-  static const long lens[{n}] = {{{lens}}};
-  float *bufs[{n}];
-  FILE *in = fopen(argv[1], "rb");
-  if (!in) return 2;
-  for (int i = 0; i < {n}; i++) {{
-    bufs[i] = aligned_alloc(64, ((lens[i] * 4 + 63) / 64) * 64);
-    if (fread(bufs[i], 4, lens[i], in) != (size_t)lens[i]) return 3;
-  }}
-  fclose(in);
-  colt_kernel(bufs, 0, 1, 0, 0);
-  FILE *out = fopen(argv[2], "wb");
-  for (int i = 0; i < {n}; i++) fwrite(bufs[i], 4, lens[i], out);
-  fclose(out);
-  return 0;
-}}
-"#,
-        lens = lens.join(", ")
-    );
-    let source = dir.path().join("kernel.c");
-    std::fs::write(&source, format!("{kernel_c}\n{harness}")).unwrap();
-    let binary = dir.path().join("kernel");
-    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-O3", "-march=native", "-fno-math-errno", "-o"])
-        .arg(&binary)
-        .arg(&source)
-        .output()
-        .expect("a C compiler (cc) is needed by this test");
-    assert!(cc.status.success(), "{} does not compile:\n{}", program.name(), String::from_utf8_lossy(&cc.stderr));
-    let input = dir.path().join("in.bin");
-    let output = dir.path().join("out.bin");
-    let bytes: Vec<u8> = buffers.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(&input, bytes).unwrap();
-    let run = Command::new(&binary).arg(&input).arg(&output).status().unwrap();
-    assert!(run.success(), "{} kernel failed: {run}", program.name());
-    let bytes = std::fs::read(&output).unwrap();
-    let mut floats = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-    program.buffers().iter().map(|b| floats.by_ref().take(b.len()).collect()).collect()
-}
-
 /// The flags of the kernel ABI (crate docs).
 pub const KERNEL_FLAGS: &[&str] =
     &["-O3", "-march=native", "-fno-math-errno", "-ffreestanding", "-fno-tree-loop-distribute-patterns"];
 
-/// Like [`run_c_kernel`], but the kernel is compiled alone with the ABI's
-/// flags and called by `ntasks` threads at once with a real barrier, as
+/// Compiles `kernel_c` alone with the ABI's flags, links it to a `main`
+/// that reads every buffer from a file, calls the kernel from `ntasks`
+/// threads at once with a real barrier, as
 /// colt-measure will call it, with the `scratch` buffers (in floats) the
 /// kernel asks for after the program's. Temporaries, outputs and scratch
 /// start as NaN, so a kernel that leaves an element unwritten cannot pass

@@ -1,116 +1,27 @@
-//! How good the schedule space is: for each workload, the naive kernel, the
-//! best of N random candidates, and (for gemm-512) hand-picked candidates
-//! next to OpenBLAS's `cblas_sgemm`, all timed in the same run.
+//! How good colt-ir's schedule space is, measured through colt-measure: for
+//! each workload, the naive kernel, the best of N random candidates and
+//! hand-picked candidates (what the search should find), and on gemm-512
+//! OpenBLAS's `cblas_sgemm` in the same run.
 //!
 //! ```text
-//! cargo bench -p colt-ir --bench space                       # the suite, 16 candidates each
-//! cargo bench -p colt-ir --bench space -- gemm-512 64        # one workload, 64 candidates
+//! cargo bench -p colt-measure --bench space                  # the suite, 16 random candidates each
+//! cargo bench -p colt-measure --bench space -- gemm-512 64   # one workload, 64 candidates
 //! ```
 //!
-//! Each kernel is compiled alone with the ABI's flags and called by 2
-//! threads pinned to cores 0 and 1 (a pthread harness, the stand-in for
-//! colt-measure's runner); a timing is the median of repeats after 2
-//! warm-up runs (at least 10 runs and 0.3 s). Every kernel's output is
-//! checked against the reference interpreter before its time counts. The
-//! cost of sampling, lowering and extracting the features of a candidate is
+//! Every kernel is built, checked against the reference interpreter and
+//! timed by a `CpuMeasurer` on all the cores this process may use (2 here):
+//! medians of repeats after warm-up. OpenBLAS runs with
+//! `OPENBLAS_NUM_THREADS` = the same core count (Debian's
+//! `libopenblas-dev`), timed by a small C program the same way. The cost
+//! of sampling, lowering and extracting the features of a candidate is
 //! printed too.
-//! OpenBLAS runs with `OPENBLAS_NUM_THREADS=2` (Debian's `libopenblas-dev`).
 
-use colt_ir::data::{initial_buffers, max_rel_err, DEFAULT_SEED, TOLERANCE};
-use colt_ir::schedule::{lower, sketches, Candidate, Edit};
-use colt_ir::{interp, BufferRole, Program, Size};
+use colt_ir::schedule::{sketches, Candidate, Edit};
+use colt_ir::{Program, Size};
+use colt_measure::{Builder, CpuConfig, CpuMeasurer, KernelSource, WorkerCommand};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-
-const FLAGS: &[&str] =
-    &["-O3", "-march=native", "-fno-math-errno", "-ffreestanding", "-fno-tree-loop-distribute-patterns"];
-const NTASKS: usize = 2;
-
-/// The timing harness: a `main` that runs the kernel on `NTASKS` pinned
-/// threads and prints the median, min and max milliseconds, then writes the
-/// buffers for the output check.
-fn harness(program: &Program, scratch: &[usize]) -> String {
-    let n = program.buffers().len();
-    let total = n + scratch.len();
-    let lens: Vec<String> =
-        program.buffers().iter().map(|b| b.len()).chain(scratch.iter().copied()).map(|l| l.to_string()).collect();
-    format!(
-        r#"
-#define _GNU_SOURCE
-#include <pthread.h>
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-typedef void (*colt_barrier_fn)(void *ctx);
-void colt_kernel(float *const *bufs, int task, int ntasks, colt_barrier_fn barrier, void *barrier_ctx);
-#define NT {NTASKS}
-static pthread_barrier_t kernel_sync, run_sync;
-static float *bufs[{total}];
-static volatile int stop = 0;
-static void wait_all(void *ctx) {{ pthread_barrier_wait((pthread_barrier_t *)ctx); }}
-static void pin(int core) {{
-  cpu_set_t set; CPU_ZERO(&set); CPU_SET(core, &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}}
-static void *worker(void *arg) {{
-  int task = (int)(long)arg;
-  pin(task);
-  for (;;) {{
-    pthread_barrier_wait(&run_sync);
-    if (stop) return 0;
-    colt_kernel(bufs, task, NT, wait_all, &kernel_sync);
-    pthread_barrier_wait(&run_sync);
-  }}
-}}
-static double now(void) {{ struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }}
-static double run_once(void) {{
-  double t0 = now();
-  pthread_barrier_wait(&run_sync);
-  colt_kernel(bufs, 0, NT, wait_all, &kernel_sync);
-  pthread_barrier_wait(&run_sync);
-  return (now() - t0) * 1e3;
-}}
-static int cmp(const void *a, const void *b) {{ double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }}
-int main(int argc, char **argv) {{
-  (void)argc;
-  static const long lens[{total}] = {{{lens}}};
-  FILE *in = fopen(argv[1], "rb");
-  if (!in) return 2;
-  for (int i = 0; i < {total}; i++) {{
-    bufs[i] = aligned_alloc(64, ((lens[i] * 4 + 63) / 64) * 64);
-    if (i >= {n}) continue;
-    if (fread(bufs[i], 4, lens[i], in) != (size_t)lens[i]) return 3;
-  }}
-  fclose(in);
-  pin(0);
-  pthread_barrier_init(&kernel_sync, 0, NT);
-  pthread_barrier_init(&run_sync, 0, NT);
-  pthread_t threads[NT];
-  for (long t = 1; t < NT; t++) pthread_create(&threads[t], 0, worker, (void *)t);
-  run_once(); run_once();
-  static double times[1000];
-  int runs = 0; double total = 0;
-  while (runs < 1000 && (runs < 10 || total < 300.0)) {{ times[runs] = run_once(); total += times[runs]; runs++; }}
-  qsort(times, runs, sizeof(double), cmp);
-  printf("%f %f %f %d\n", times[runs / 2], times[0], times[runs - 1], runs);
-  stop = 1;
-  pthread_barrier_wait(&run_sync);
-  FILE *out = fopen(argv[2], "wb");
-  for (int i = 0; i < {n}; i++) fwrite(bufs[i], 4, lens[i], out);
-  fclose(out);
-  return 0;
-}}
-"#,
-        lens = lens.join(", ")
-    )
-}
-
-struct Timing {
-    median_ms: f64,
-    runs: usize,
-}
 
 fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
@@ -120,47 +31,8 @@ fn run(cmd: &mut Command, what: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).to_string())
 }
 
-/// Builds, times and checks one kernel.
-fn time_kernel(
-    program: &Program,
-    reference: &[Vec<f32>],
-    kernel_c: &str,
-    scratch: &[usize],
-    dir: &Path,
-) -> Result<Timing, String> {
-    std::fs::write(dir.join("kernel.c"), kernel_c).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("main.c"), harness(program, scratch)).map_err(|e| e.to_string())?;
-    run(
-        Command::new("cc").args(FLAGS).args(["-c", "-o"]).arg(dir.join("kernel.o")).arg(dir.join("kernel.c")),
-        "cc kernel",
-    )?;
-    run(
-        Command::new("cc")
-            .args(["-O2", "-pthread", "-o"])
-            .arg(dir.join("bench"))
-            .arg(dir.join("main.c"))
-            .arg(dir.join("kernel.o")),
-        "cc harness",
-    )?;
-    let inputs = initial_buffers(program, DEFAULT_SEED);
-    let bytes: Vec<u8> = inputs.iter().flatten().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(dir.join("in.bin"), bytes).map_err(|e| e.to_string())?;
-    let line = run(Command::new(dir.join("bench")).arg(dir.join("in.bin")).arg(dir.join("out.bin")), "kernel")?;
-    let fields: Vec<f64> = line.split_whitespace().filter_map(|f| f.parse().ok()).collect();
-    let data = std::fs::read(dir.join("out.bin")).map_err(|e| e.to_string())?;
-    let mut floats = data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-    let actual: Vec<Vec<f32>> = program.buffers().iter().map(|b| floats.by_ref().take(b.len()).collect()).collect();
-    for (id, b) in program.buffers_with_role(BufferRole::Output) {
-        let err = max_rel_err(&actual[id.0], &reference[id.0]);
-        if err.is_nan() || err > TOLERANCE {
-            return Err(format!("output {} off by {err}", b.name));
-        }
-    }
-    Ok(Timing { median_ms: fields[0], runs: fields[3] as usize })
-}
-
 /// OpenBLAS's sgemm on the same 512x512 inputs, median of repeats.
-fn time_openblas(dir: &Path) -> Result<f64, String> {
+fn time_openblas(dir: &Path, threads: usize) -> Result<f64, String> {
     let source = r#"
 #include <cblas.h>
 #include <stdio.h>
@@ -189,7 +61,7 @@ int main(void) {
         Command::new("cc").args(["-O2", "-o"]).arg(dir.join("blas")).arg(dir.join("blas.c")).arg("-lopenblas"),
         "cc openblas (needs libopenblas-dev)",
     )?;
-    let line = run(Command::new(dir.join("blas")).env("OPENBLAS_NUM_THREADS", NTASKS.to_string()), "openblas")?;
+    let line = run(Command::new(dir.join("blas")).env("OPENBLAS_NUM_THREADS", threads.to_string()), "openblas")?;
     eprintln!("  openblas core: {}", line.split_whitespace().nth(1).unwrap_or("?"));
     line.split_whitespace().next().and_then(|f| f.parse().ok()).ok_or_else(|| "openblas printed no time".into())
 }
@@ -302,20 +174,23 @@ fn main() {
     };
     let count: u64 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(16);
     let dir = tempfile::tempdir().expect("a temporary directory");
+    let worker = WorkerCommand::new(env!("CARGO_BIN_EXE_colt-measure-worker"));
+    let mut measurer = CpuMeasurer::new(Arc::new(Builder::system()), worker, CpuConfig::default());
+    let cores = measurer.config().cores.len();
+    println!("{cores} cores");
     println!("| workload | naive ms | naive GFLOP/s | best of {count} random ms | GFLOP/s | speedup | failed |");
     println!("|---|---|---|---|---|---|---|");
     let mut notes = Vec::new();
     for name in &workloads {
         let program = Arc::new(colt_ir::load_workload(name, Size::Bench).expect("a workload"));
-        let reference = interp::evaluate(&program, DEFAULT_SEED);
-        let naive =
-            time_kernel(&program, &reference, &colt_ir::c::naive_c(&program), &[], dir.path()).expect("naive kernel");
+        let naive = measurer.measure(&program, &KernelSource::naive(&program)).expect("the naive kernel measures");
+        let naive_ms = naive.timing.median_ms;
         let mut best: Option<(f64, u64)> = None;
         let mut failed = 0;
         for seed in 0..count {
-            let nest = lower(&Candidate::sample(program.clone(), seed));
-            match time_kernel(&program, &reference, &nest.to_c(), &nest.scratch, dir.path()) {
-                Ok(t) if best.is_none_or(|(b, _)| t.median_ms < b) => best = Some((t.median_ms, seed)),
+            let c = Candidate::sample(program.clone(), seed);
+            match measurer.measure(&program, &KernelSource::candidate(&c)) {
+                Ok(m) if best.is_none_or(|(b, _)| m.timing.median_ms < b) => best = Some((m.timing.median_ms, seed)),
                 Ok(_) => {}
                 Err(e) => {
                     failed += 1;
@@ -324,7 +199,13 @@ fn main() {
             }
         }
         let (best_ms, best_seed) = best.unwrap_or((f64::NAN, 0));
-        // The cost of what the search does per candidate: sample, lower,
+        println!(
+            "| {name} | {naive_ms:.3} | {:.1} | {best_ms:.3} (seed {best_seed}) | {:.1} | {:.1}x | {failed} |",
+            gflops(&program, naive_ms),
+            gflops(&program, best_ms),
+            naive_ms / best_ms
+        );
+        // What the search does per candidate: sample, then lower and
         // extract features.
         let samples = 100;
         let start = std::time::Instant::now();
@@ -339,42 +220,33 @@ fn main() {
             "{name}: per candidate (mean of {samples}): sampling {sampling:.3} ms, lowering + features {:.3} ms",
             start.elapsed().as_secs_f64() * 1e3 / samples as f64
         ));
-        println!(
-            "| {name} | {:.3} | {:.1} | {best_ms:.3} (seed {best_seed}) | {:.1} | {:.1}x | {failed} |",
-            naive.median_ms,
-            gflops(&program, naive.median_ms),
-            gflops(&program, best_ms),
-            naive.median_ms / best_ms
-        );
-        {
-            let blas = if name == "gemm-512" { Some(time_openblas(dir.path())) } else { None };
-            for (label, c) in hand_picked(&program) {
-                let nest = lower(&c);
-                match time_kernel(&program, &reference, &nest.to_c(), &nest.scratch, dir.path()) {
-                    Ok(t) => {
-                        let vs = match &blas {
-                            Some(Ok(b)) => format!(", {:.0}% of OpenBLAS", 100.0 * b / t.median_ms),
-                            _ => String::new(),
-                        };
-                        notes.push(format!(
-                            "{name} hand-picked {label}: {:.3} ms, {:.1} GFLOP/s, {:.1}x naive ({} runs){vs}",
-                            t.median_ms,
-                            gflops(&program, t.median_ms),
-                            naive.median_ms / t.median_ms,
-                            t.runs
-                        ));
-                    }
-                    Err(e) => notes.push(format!("{name} hand-picked {label}: failed: {e}")),
+        let blas = if name == "gemm-512" { Some(time_openblas(dir.path(), cores)) } else { None };
+        for (label, c) in hand_picked(&program) {
+            match measurer.measure(&program, &KernelSource::candidate(&c)) {
+                Ok(m) => {
+                    let t = m.timing;
+                    let vs = match &blas {
+                        Some(Ok(b)) => format!(", {:.0}% of OpenBLAS", 100.0 * b / t.median_ms),
+                        _ => String::new(),
+                    };
+                    notes.push(format!(
+                        "{name} hand-picked {label}: {:.3} ms (min {:.3}, max {:.3}, {} runs), {:.1} GFLOP/s, {:.1}x naive{vs}",
+                        t.median_ms,
+                        t.min_ms,
+                        t.max_ms,
+                        t.runs,
+                        gflops(&program, t.median_ms),
+                        naive_ms / t.median_ms
+                    ));
                 }
+                Err(e) => notes.push(format!("{name} hand-picked {label}: failed: {e}")),
             }
-            match blas {
-                Some(Ok(ms)) => notes.push(format!(
-                    "gemm-512 OpenBLAS ({NTASKS} threads): {ms:.3} ms, {:.1} GFLOP/s",
-                    gflops(&program, ms)
-                )),
-                Some(Err(e)) => notes.push(format!("OpenBLAS: {e}")),
-                None => {}
-            }
+        }
+        match blas {
+            Some(Ok(ms)) => notes
+                .push(format!("gemm-512 OpenBLAS ({cores} threads): {ms:.3} ms, {:.1} GFLOP/s", gflops(&program, ms))),
+            Some(Err(e)) => notes.push(format!("OpenBLAS: {e}")),
+            None => {}
         }
     }
     for n in notes {

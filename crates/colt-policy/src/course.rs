@@ -26,7 +26,9 @@ pub const DEFAULT_STREAK: u32 = 2;
 pub enum Course {
     Continue,
     /// Ask `to` (the largest model) to correct the proposal just observed.
-    Escalate { to: ModelId },
+    Escalate {
+        to: ModelId,
+    },
 }
 
 /// Which child stays after a correction.
@@ -107,7 +109,8 @@ mod tests {
     const MID: ModelId = ModelId(2);
 
     fn course(k: u32) -> CourseAlteration {
-        let roster = Roster::new(vec![ModelSpec::new("big", 27), ModelSpec::new("small", 1), ModelSpec::new("mid", 4)]).unwrap();
+        let roster =
+            Roster::new(vec![ModelSpec::new("big", 27), ModelSpec::new("small", 1), ModelSpec::new("mid", 4)]).unwrap();
         CourseAlteration::new(Arc::new(roster), k).unwrap()
     }
 

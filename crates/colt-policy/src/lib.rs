@@ -4,6 +4,7 @@
 
 mod course;
 mod error;
+pub mod protocol;
 mod roster;
 mod stats;
 mod uct;

@@ -145,7 +145,8 @@ mod tests {
     use crate::roster::ModelSpec;
 
     fn stats() -> ModelStats {
-        let roster = Roster::new(vec![ModelSpec::new("big", 27), ModelSpec::new("small", 1), ModelSpec::new("mid", 4)]).unwrap();
+        let roster =
+            Roster::new(vec![ModelSpec::new("big", 27), ModelSpec::new("small", 1), ModelSpec::new("mid", 4)]).unwrap();
         ModelStats::new(Arc::new(roster))
     }
 
@@ -154,7 +155,10 @@ mod tests {
         let s = stats();
         let small = ModelId(1);
         s.record_call(small, CallRecord { tokens: 700, seconds: 0.5, illegal_edits: 2, ..CallRecord::default() });
-        s.record_call(small, CallRecord { tokens: 300, seconds: 0.25, missing_next_model: true, ..CallRecord::default() });
+        s.record_call(
+            small,
+            CallRecord { tokens: 300, seconds: 0.25, missing_next_model: true, ..CallRecord::default() },
+        );
         s.record_call(small, CallRecord { failed: true, ..CallRecord::default() });
         s.record_call(small, CallRecord::default());
         s.record_hit(small);
@@ -195,7 +199,10 @@ mod tests {
             for _ in 0..4 {
                 scope.spawn(|| {
                     for i in 0..1000 {
-                        s.record_call(ModelId(i % 3), CallRecord { tokens: 3, seconds: 0.001, ..CallRecord::default() });
+                        s.record_call(
+                            ModelId(i % 3),
+                            CallRecord { tokens: 3, seconds: 0.001, ..CallRecord::default() },
+                        );
                         if i % 2 == 0 {
                             s.record_hit(ModelId(i % 3));
                         }

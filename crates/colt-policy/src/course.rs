@@ -85,7 +85,7 @@ impl CourseAlteration {
         }
         let mut streak = self.streak.lock();
         // NaN (an unscorable child) is a regression: it is not progress.
-        let regressed = !(child_score >= parent_score);
+        let regressed = child_score < parent_score || child_score.is_nan();
         if !regressed {
             *streak = 0;
             return Course::Continue;

@@ -4,6 +4,7 @@
 
 mod course;
 mod error;
+mod expansion;
 pub mod protocol;
 mod roster;
 mod stats;
@@ -11,6 +12,7 @@ mod uct;
 
 pub use course::{keep, Course, CourseAlteration, Kept, DEFAULT_STREAK};
 pub use error::PolicyError;
+pub use expansion::{Expander, Expansion, ExpansionError, Proposal, ProposalFailure, Proposer};
 pub use roster::{ModelSpec, Roster};
 pub use stats::{CallRecord, ModelStats, ModelSummary};
 pub use uct::{ChildTerms, ModelAwareUct, DEFAULT_EXPLORATION, UNVISITED};

@@ -1,0 +1,200 @@
+//! One expansion of the search, end to end: ask the acting model for a
+//! joint action, read it, apply it (or fall back to a random legal edit),
+//! score the child, keep the statistics, and run course alteration.
+//!
+//! The model is behind the [`Proposer`] trait: in a job, colt-actors' LLM
+//! actor; in the scenario tests, a scripted double. The tree is not here:
+//! the caller selects the node, builds the [`ExpansionView`] from it and
+//! its ancestors, and adds the returned child.
+
+use crate::course::{keep, Course, CourseAlteration, Kept};
+use crate::protocol::{
+    answer_grammar, correction_prompt, expansion_prompt, parse_answer, ExpansionView, Scores, SYSTEM_PROMPT,
+};
+use crate::stats::ModelStats;
+use colt_ir::schedule::{Candidate, Edit, Rng};
+use colt_tree::ModelId;
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+/// A model's answer text and what it cost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Proposal {
+    pub answer: String,
+    pub tokens: u64,
+    pub seconds: f64,
+}
+
+/// Why a model gave no answer at all (its error, as its caller words it).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("model call failed: {0}")]
+pub struct ProposalFailure(pub String);
+
+/// What answers for a model: one call, system and user prompt, decoded
+/// under `grammar` (GBNF).
+pub trait Proposer {
+    fn propose(&mut self, model: ModelId, system: &str, user: &str, grammar: &str)
+        -> Result<Proposal, ProposalFailure>;
+}
+
+/// Why an expansion produced no child.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ExpansionError {
+    #[error("the candidate has no legal edit, so it cannot be expanded")]
+    NoLegalEdits,
+}
+
+/// The child an expansion produced.
+#[derive(Clone, Debug)]
+pub struct Expansion {
+    pub child: Candidate,
+    pub edits: Vec<Edit>,
+    /// The model whose edits the child carries (the largest model when its
+    /// correction was kept).
+    pub expanded_by: ModelId,
+    /// Who expands the child next: the answer's choice or the fallback.
+    pub next_model: ModelId,
+    pub score: f64,
+    /// The acting model's answer was unusable and a random legal edit was
+    /// applied instead.
+    pub random_fallback: bool,
+    /// Course alteration asked the largest model, and whether its child
+    /// was kept.
+    pub correction: Option<Kept>,
+}
+
+/// The shared part of the expansions of one search.
+pub struct Expander {
+    stats: Arc<ModelStats>,
+    course: Arc<CourseAlteration>,
+    rng: Mutex<Rng>,
+}
+
+impl Expander {
+    /// `seed` drives the random fallback edits.
+    pub fn new(stats: Arc<ModelStats>, course: Arc<CourseAlteration>, seed: u64) -> Expander {
+        Expander { stats, course, rng: Mutex::new(Rng::new(seed)) }
+    }
+
+    pub fn stats(&self) -> &Arc<ModelStats> {
+        &self.stats
+    }
+
+    /// Expands `view.current` with `model`. `score` gives a candidate's
+    /// score (the cost model's prediction, or a measurement); the parent's
+    /// score is `view.current.scores`' best known one, or `score` of it.
+    pub fn expand(
+        &self,
+        proposer: &mut dyn Proposer,
+        model: ModelId,
+        view: &ExpansionView<'_>,
+        score: &mut dyn FnMut(&Candidate) -> f64,
+    ) -> Result<Expansion, ExpansionError> {
+        let current = view.current.candidate;
+        if view.legal.is_empty() {
+            return Err(ExpansionError::NoLegalEdits);
+        }
+        let roster = self.stats.roster().clone();
+        let grammar = answer_grammar(view.legal, &roster);
+        let (child, edits, asked_next, random_fallback) =
+            match proposer.propose(model, SYSTEM_PROMPT, &expansion_prompt(view), &grammar) {
+                Ok(proposal) => {
+                    let mut action = parse_answer(&proposal.answer, view.legal, &roster);
+                    let applied = action.apply(current);
+                    self.stats
+                        .record_call(model, action.call_record(proposal.tokens, proposal.seconds, applied.is_none()));
+                    match applied {
+                        Some(a) => (a.candidate, a.edits, action.next_model, false),
+                        None => {
+                            let (c, e) = self.random_edit(current, view.legal)?;
+                            (c, e, action.next_model, true)
+                        }
+                    }
+                }
+                Err(_) => {
+                    let record =
+                        crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
+                    self.stats.record_call(model, record);
+                    let (c, e) = self.random_edit(current, view.legal)?;
+                    (c, e, None, true)
+                }
+            };
+        let parent_score = view.current.scores.best_known().unwrap_or_else(|| score(current));
+        let child_score = score(&child);
+        if child_score > parent_score {
+            self.stats.record_hit(model);
+        }
+        let mut expansion = Expansion {
+            child,
+            edits,
+            expanded_by: model,
+            next_model: self.stats.route(asked_next),
+            score: child_score,
+            random_fallback,
+            correction: None,
+        };
+        if let Course::Escalate { to } = self.course.observe(model, parent_score, child_score) {
+            self.correct(proposer, to, view, &mut expansion, parent_score, score);
+        }
+        Ok(expansion)
+    }
+
+    /// Course alteration: `largest` sees the small model's proposal and both
+    /// scores and answers edits from the same parent; its child replaces the
+    /// proposal's if it scores at least as well.
+    fn correct(
+        &self,
+        proposer: &mut dyn Proposer,
+        largest: ModelId,
+        view: &ExpansionView<'_>,
+        expansion: &mut Expansion,
+        parent_score: f64,
+        score: &mut dyn FnMut(&Candidate) -> f64,
+    ) {
+        let roster = self.stats.roster().clone();
+        let proposer_name = roster.get(expansion.expanded_by).map_or("?", |m| m.name.as_str()).to_string();
+        let proposal_scores = Scores { predicted: Some(expansion.score), measured: None };
+        let user = correction_prompt(view, &expansion.edits, proposal_scores, &proposer_name);
+        let grammar = answer_grammar(view.legal, &roster);
+        let Ok(proposal) = proposer.propose(largest, SYSTEM_PROMPT, &user, &grammar) else {
+            let record = crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
+            self.stats.record_call(largest, record);
+            expansion.correction = Some(Kept::Proposal);
+            return;
+        };
+        let mut action = parse_answer(&proposal.answer, view.legal, &roster);
+        let applied = action.apply(view.current.candidate);
+        self.stats.record_call(largest, action.call_record(proposal.tokens, proposal.seconds, applied.is_none()));
+        let Some(applied) = applied else {
+            expansion.correction = Some(Kept::Proposal);
+            return;
+        };
+        let corrected = score(&applied.candidate);
+        if corrected > parent_score {
+            self.stats.record_hit(largest);
+        }
+        let kept = keep(expansion.score, corrected);
+        if kept == Kept::Correction {
+            expansion.child = applied.candidate;
+            expansion.edits = applied.edits;
+            expansion.expanded_by = largest;
+            expansion.score = corrected;
+            expansion.next_model = self.stats.route(action.next_model);
+        }
+        expansion.correction = Some(kept);
+    }
+
+    fn random_edit(&self, current: &Candidate, legal: &[Edit]) -> Result<(Candidate, Vec<Edit>), ExpansionError> {
+        let mut rng = self.rng.lock();
+        // Every edit of `legal` applies on its own; try from a random start
+        // in case the caller's list is stale.
+        let start = rng.below(legal.len());
+        for i in 0..legal.len() {
+            let edit = &legal[(start + i) % legal.len()];
+            if let Ok(child) = edit.apply(current) {
+                return Ok((child, vec![edit.clone()]));
+            }
+        }
+        Err(ExpansionError::NoLegalEdits)
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! TODO crate docs
 
+pub mod cost;
 mod course;
 mod error;
 mod expansion;

@@ -1,0 +1,151 @@
+//! The analytical prior: a roofline-style estimate of a candidate's time
+//! from its features alone, so the cost model ranks candidates before the
+//! first measurement.
+//!
+//! Time = Amdahl(max(compute time, memory time)) where
+//! - compute = flops at a scalar rate times the lanes actually used (flops
+//!   in edge tiles run scalar), slowed when sums live in memory;
+//! - memory = for each block level (`reg`, `l1`, `l2`, `l3`, see colt-ir's
+//!   features) the bytes that level's blocks bring in (flops / the block's
+//!   flops per byte) over the bandwidth of the level that serves them, one
+//!   level further out when the block does not fit where it should;
+//! - the parallel share of the work is split over the cores, weighted by
+//!   its balance.
+//!
+//! The constants are a typical x86 server core's orders of magnitude (not
+//! measured on this machine): the prior only has to rank, and the learned
+//! model corrects its biases as measurements arrive.
+
+use colt_ir::features::Features;
+
+// Indices into colt-ir's FEATURE_NAMES.
+const LOG_FLOPS: usize = 0;
+const MEAN_LANES: usize = 4;
+const STRIDED_LOADS: usize = 7;
+const PARALLEL_SHARE: usize = 8;
+const PARALLEL_BALANCE: usize = 10;
+const REGISTER_SHARE: usize = 16;
+const BLOCK_BYTES: usize = 18; // reg, l1, l2, l3
+const BLOCK_INTENSITY: usize = 22; // reg, l1, l2, l3
+const FULL_TILES: usize = 26;
+
+/// The machine the prior assumes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Roofline {
+    pub cores: usize,
+    /// Scalar flops per second of one core (≈ 1 flop a cycle at 3 GHz).
+    pub scalar_flops: f64,
+    /// Bytes per second one core reads from L1, L2, L3 and DRAM.
+    pub bandwidth: [f64; 4],
+    /// Bytes that fit in the registers, L1, L2 and L3.
+    pub capacity: [f64; 4],
+}
+
+impl Default for Roofline {
+    fn default() -> Roofline {
+        Roofline {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            scalar_flops: 3e9,
+            bandwidth: [200e9, 80e9, 40e9, 15e9],
+            // 16 vector registers of 64 bytes, 32 KiB, 1 MiB, 16 MiB.
+            capacity: [1024.0, 32768.0, 1048576.0, 16777216.0],
+        }
+    }
+}
+
+/// Inverse of colt-ir's `log2p`: the feature is log2(1 + x).
+fn unlog(f: f32) -> f64 {
+    (f64::from(f).exp2() - 1.0).max(0.0)
+}
+
+impl Roofline {
+    /// Estimated seconds of a candidate.
+    pub fn seconds(&self, f: &Features) -> f64 {
+        let f = &f.0;
+        let flops = unlog(f[LOG_FLOPS]).max(1.0);
+        // Mean lanes per flop (scalar statements count 1); strided loads
+        // gather lane by lane, so they waste part of the vector.
+        let lanes = (16.0 * f64::from(f[MEAN_LANES])).max(1.0) * (1.0 - 0.5 * f64::from(f[STRIDED_LOADS]));
+        let full = f64::from(f[FULL_TILES]).clamp(0.0, 1.0);
+        // Sums kept in memory cost a load and a store per step: about half
+        // the rate of register accumulation.
+        let accumulate = 0.5 + 0.5 * f64::from(f[REGISTER_SHARE]).clamp(0.0, 1.0);
+        let rate = self.scalar_flops * accumulate;
+        let compute = flops * (full / (rate * lanes.max(1.0)) + (1.0 - full) / rate);
+        let mut memory = 0.0;
+        for level in 0..4 {
+            let intensity = unlog(f[BLOCK_INTENSITY + level]).max(1e-3);
+            let bytes = unlog(f[BLOCK_BYTES + level]);
+            let served_by = if bytes > self.capacity[level] { (level + 1).min(3) } else { level };
+            memory += flops / intensity / self.bandwidth[served_by];
+        }
+        let single = compute.max(memory);
+        let share = f64::from(f[PARALLEL_SHARE]).clamp(0.0, 1.0);
+        let balance = f64::from(f[PARALLEL_BALANCE]).clamp(0.1, 1.0);
+        let cores = self.cores.max(1) as f64;
+        single * ((1.0 - share) + share / (cores * balance).max(1.0))
+    }
+
+    /// Estimated flops per second: the prior's throughput.
+    pub fn throughput(&self, f: &Features) -> f64 {
+        unlog(f.0[LOG_FLOPS]).max(1.0) / self.seconds(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use colt_ir::features::FEATURE_COUNT;
+
+    fn base() -> [f32; FEATURE_COUNT] {
+        let mut f = [0.0f32; FEATURE_COUNT];
+        f[LOG_FLOPS] = (1.0f64 + 1e9).log2() as f32;
+        f[MEAN_LANES] = 1.0 / 16.0;
+        f[FULL_TILES] = 1.0;
+        f[PARALLEL_BALANCE] = 1.0;
+        for level in 0..4 {
+            f[BLOCK_BYTES + level] = 9.0; // 511 bytes: fits everywhere
+            f[BLOCK_INTENSITY + level] = 10.0; // 1023 flops per byte: compute bound
+        }
+        f
+    }
+
+    fn machine() -> Roofline {
+        Roofline { cores: 2, ..Roofline::default() }
+    }
+
+    #[test]
+    fn compute_bound_time_is_hand_computed() {
+        // 1e9 flops at 3e9 × 0.5 (sums in memory) scalar: 0.6667 s.
+        let r = machine();
+        let t = r.seconds(&Features(base()));
+        assert!((t - 1e9 / 1.5e9).abs() < 1e-3, "{t}");
+        // All in registers and 8 lanes: 1e9 / (3e9 · 8) = 0.041667 s.
+        let mut f = base();
+        f[REGISTER_SHARE] = 1.0;
+        f[MEAN_LANES] = 0.5;
+        assert!((r.seconds(&Features(f)) - 1e9 / 24e9).abs() < 1e-4);
+        // Fully parallel and balanced on 2 cores halves it.
+        f[PARALLEL_SHARE] = 1.0;
+        assert!((r.seconds(&Features(f)) - 1e9 / 48e9).abs() < 1e-4);
+    }
+
+    #[test]
+    fn low_intensity_blocks_are_memory_bound_and_spills_cost_a_level() {
+        let r = machine();
+        let mut f = base();
+        f[REGISTER_SHARE] = 1.0;
+        f[MEAN_LANES] = 1.0;
+        // l3 block at 1 flop per byte (log2(2) = 1): 1e9 bytes from DRAM
+        // at 15e9 B/s = 0.0667 s; the other levels add ~1e-5 s.
+        f[BLOCK_INTENSITY + 3] = 1.0;
+        let t = r.seconds(&Features(f));
+        assert!((t - 1e9 / 15e9).abs() < 1e-3, "{t}");
+        // An l1 block of 1 MiB does not fit L1: its traffic comes from L3.
+        let mut g = f;
+        g[BLOCK_INTENSITY + 1] = 1.0;
+        let before = r.seconds(&Features(g));
+        g[BLOCK_BYTES + 1] = 20.0;
+        assert!(r.seconds(&Features(g)) > before);
+    }
+}

@@ -1,0 +1,116 @@
+//! How well the cost model ranks real candidates as measurements arrive.
+//!
+//! For each workload: measures `--holdout` random candidates (the test set)
+//! and `--train` more (the training stream) with colt-measure's
+//! `CpuMeasurer`, then reports Spearman's ρ between predicted throughput and
+//! measured throughput on the test set for the prior alone and after 8, 16,
+//! 32 and 64 training measurements.
+//!
+//! ```text
+//! cargo build --release -p colt-measure --bin colt-measure-worker
+//! cargo run --release -p colt-policy --example rank_correlation -- gemm-512 flux-conv
+//! ```
+//! (with `CARGO_TARGET_DIR` set the same way for both). The worker is found
+//! next to the example's directory (`target/release/`), or at
+//! `--worker PATH`.
+
+use colt_ir::schedule::Candidate;
+use colt_measure::{
+    affinity, ArtifactCache, Builder, Compiler, CpuConfig, CpuMeasurer, KernelSource, RunPlan, TimingGate,
+    WorkerCommand,
+};
+use colt_policy::cost::{spearman, CostModel, Roofline};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CHECKPOINTS: [usize; 4] = [8, 16, 32, 64];
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let mut workloads = Vec::new();
+    let (mut train, mut holdout, mut worker) = (64usize, 32usize, None::<PathBuf>);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--train" => train = args.next().and_then(|v| v.parse().ok()).expect("--train N"),
+            "--holdout" => holdout = args.next().and_then(|v| v.parse().ok()).expect("--holdout N"),
+            "--worker" => worker = args.next().map(PathBuf::from),
+            name => workloads.push(name.to_string()),
+        }
+    }
+    if workloads.is_empty() {
+        workloads = vec!["gemm-512".into(), "flux-conv".into()];
+    }
+    let worker = worker.unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("the example knows its path");
+        exe.parent()
+            .and_then(|examples| examples.parent())
+            .expect("target/<profile>/examples/")
+            .join("colt-measure-worker")
+    });
+    assert!(
+        worker.exists(),
+        "no worker at {} (build it: cargo build --release -p colt-measure --bin colt-measure-worker)",
+        worker.display()
+    );
+    let cache = std::env::temp_dir().join("colt-policy-rank-correlation");
+    let builder = Arc::new(Builder::new(Compiler::system(), ArtifactCache::new(&cache), TimingGate::new()));
+    let cores: Vec<usize> = affinity::available_cores();
+    let roofline = Roofline { cores: cores.len(), ..Roofline::default() };
+    let config = CpuConfig {
+        cores,
+        plan: RunPlan { warmup_runs: 1, min_runs: 3, min_seconds: 0.05, max_seconds: 0.5 },
+        timeout: Duration::from_secs(20),
+        seed: colt_ir::data::DEFAULT_SEED,
+    };
+    let mut measurer = CpuMeasurer::new(builder, WorkerCommand::new(&worker), config);
+
+    println!(
+        "workload            n=0 (prior)   n=8    n=16   n=32   n=64   (Spearman ρ on {holdout} held-out candidates)"
+    );
+    for name in &workloads {
+        let workload = colt_ir::builtin(name).unwrap_or_else(|| panic!("no workload `{name}`"));
+        let program = Arc::new(workload.program(colt_ir::Size::Bench));
+        let flops = program.flops() as f64;
+        let started = Instant::now();
+        // (features, measured throughput) of distinct random candidates.
+        let mut measured = Vec::new();
+        let mut fingerprints = std::collections::HashSet::new();
+        let mut seed = 0u64;
+        while measured.len() < holdout + train {
+            let candidate = Candidate::sample(program.clone(), seed);
+            seed += 1;
+            let nest = colt_ir::schedule::lower(&candidate);
+            if !fingerprints.insert(nest.fingerprint()) {
+                continue;
+            }
+            match measurer.measure(&program, &KernelSource::candidate(&candidate)) {
+                Ok(m) => measured
+                    .push((colt_ir::features::features_of(&candidate, &nest), flops / (m.timing.median_ms / 1e3))),
+                Err(e) => eprintln!("{name}: seed {}: {e}", seed - 1),
+            }
+        }
+        let (test, stream) = measured.split_at(holdout);
+        let actual: Vec<f64> = test.iter().map(|(_, t)| *t).collect();
+        let mut model = CostModel::new(roofline.clone());
+        let rho = |model: &CostModel| {
+            let predicted: Vec<f64> = test.iter().map(|(f, _)| model.predict_ln(f)).collect();
+            spearman(&predicted, &actual).map_or("  -  ".to_string(), |r| format!("{r:+.2}"))
+        };
+        let mut row = format!("{name:<18}  {:>11}", rho(&model));
+        for (i, (f, t)) in stream.iter().enumerate() {
+            model.add_measurement(f, *t);
+            if CHECKPOINTS.contains(&(i + 1)) {
+                model.retrain();
+                row.push_str(&format!("  {:>5}", rho(&model)));
+            }
+        }
+        let best = actual.iter().chain(stream.iter().map(|(_, t)| t)).fold(0.0f64, |a, &b| a.max(b));
+        println!(
+            "{row}   ({} measured in {:.0} s, best {:.1} Gflop/s)",
+            measured.len(),
+            started.elapsed().as_secs_f64(),
+            best / 1e9
+        );
+    }
+}

@@ -4,7 +4,11 @@
 //! and `--train` more (the training stream) with colt-measure's
 //! `CpuMeasurer`, then reports Spearman's ρ between predicted throughput and
 //! measured throughput on the test set for the prior alone and after 8, 16,
-//! 32 and 64 training measurements.
+//! 32 and 64 training measurements. The figures are means over `--splits`
+//! random splits of the measured candidates into test set and training
+//! stream (one split of 32 is noisy). Measurements are saved under
+//! `$TMPDIR/colt-policy-rank-correlation/<workload>.json` and reused by
+//! later runs (`--fresh` measures again).
 //!
 //! ```text
 //! cargo build --release -p colt-measure --bin colt-measure-worker
@@ -14,6 +18,7 @@
 //! next to the example's directory (`target/release/`), or at
 //! `--worker PATH`.
 
+use colt_ir::features::Features;
 use colt_ir::schedule::Candidate;
 use colt_measure::{
     affinity, ArtifactCache, Builder, Compiler, CpuConfig, CpuMeasurer, KernelSource, RunPlan, TimingGate,
@@ -30,11 +35,14 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut workloads = Vec::new();
     let (mut train, mut holdout, mut worker) = (64usize, 32usize, None::<PathBuf>);
+    let (mut splits, mut fresh) = (10usize, false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--train" => train = args.next().and_then(|v| v.parse().ok()).expect("--train N"),
             "--holdout" => holdout = args.next().and_then(|v| v.parse().ok()).expect("--holdout N"),
             "--worker" => worker = args.next().map(PathBuf::from),
+            "--splits" => splits = args.next().and_then(|v| v.parse().ok()).expect("--splits N"),
+            "--fresh" => fresh = true,
             name => workloads.push(name.to_string()),
         }
     }
@@ -66,15 +74,20 @@ fn main() {
     let mut measurer = CpuMeasurer::new(builder, WorkerCommand::new(&worker), config);
 
     println!(
-        "workload            n=0 (prior)   n=8    n=16   n=32   n=64   (Spearman ρ on {holdout} held-out candidates)"
+        "workload            n=0 (prior)   n=8    n=16   n=32   n=64   (mean Spearman ρ on {holdout} held-out candidates, {splits} splits)"
     );
     for name in &workloads {
         let workload = colt_ir::builtin(name).unwrap_or_else(|| panic!("no workload `{name}`"));
         let program = Arc::new(workload.program(colt_ir::Size::Bench));
         let flops = program.flops() as f64;
         let started = Instant::now();
+        let saved = cache.join(format!("{name}.json"));
+        let mut measured: Vec<(Vec<f32>, f64)> = if fresh {
+            Vec::new()
+        } else {
+            std::fs::read(&saved).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).unwrap_or_default()
+        };
         // (features, measured throughput) of distinct random candidates.
-        let mut measured = Vec::new();
         let mut fingerprints = std::collections::HashSet::new();
         let mut seed = 0u64;
         while measured.len() < holdout + train {
@@ -85,29 +98,55 @@ fn main() {
                 continue;
             }
             match measurer.measure(&program, &KernelSource::candidate(&candidate)) {
-                Ok(m) => measured
-                    .push((colt_ir::features::features_of(&candidate, &nest), flops / (m.timing.median_ms / 1e3))),
+                Ok(m) => measured.push((
+                    colt_ir::features::features_of(&candidate, &nest).0.to_vec(),
+                    flops / (m.timing.median_ms / 1e3),
+                )),
                 Err(e) => eprintln!("{name}: seed {}: {e}", seed - 1),
             }
-        }
-        let (test, stream) = measured.split_at(holdout);
-        let actual: Vec<f64> = test.iter().map(|(_, t)| *t).collect();
-        let mut model = CostModel::new(roofline.clone());
-        let rho = |model: &CostModel| {
-            let predicted: Vec<f64> = test.iter().map(|(f, _)| model.predict_ln(f)).collect();
-            spearman(&predicted, &actual).map_or("  -  ".to_string(), |r| format!("{r:+.2}"))
-        };
-        let mut row = format!("{name:<18}  {:>11}", rho(&model));
-        for (i, (f, t)) in stream.iter().enumerate() {
-            model.add_measurement(f, *t);
-            if CHECKPOINTS.contains(&(i + 1)) {
-                model.retrain();
-                row.push_str(&format!("  {:>5}", rho(&model)));
+            if measured.len() == holdout + train {
+                let _ = std::fs::create_dir_all(&cache);
+                let _ = std::fs::write(&saved, serde_json::to_vec(&measured).expect("numbers serialise"));
             }
         }
-        let best = actual.iter().chain(stream.iter().map(|(_, t)| t)).fold(0.0f64, |a, &b| a.max(b));
+        let measured: Vec<(Features, f64)> = measured
+            .into_iter()
+            .take(holdout + train)
+            .map(|(f, t)| (Features(f.try_into().expect("saved rows have FEATURE_COUNT values")), t))
+            .collect();
+        let mut sums = [0.0f64; 1 + CHECKPOINTS.len()];
+        let mut rng = colt_ir::schedule::Rng::new(1);
+        for _ in 0..splits {
+            let mut order: Vec<usize> = (0..measured.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            let (test, stream) = order.split_at(holdout);
+            let actual: Vec<f64> = test.iter().map(|&i| measured[i].1).collect();
+            let mut model = CostModel::new(roofline.clone());
+            let rho = |model: &CostModel| {
+                let predicted: Vec<f64> = test.iter().map(|&i| model.predict_ln(&measured[i].0)).collect();
+                spearman(&predicted, &actual).unwrap_or(0.0)
+            };
+            sums[0] += rho(&model);
+            let mut k = 1;
+            for (n, &i) in stream.iter().enumerate() {
+                model.add_measurement(&measured[i].0, measured[i].1);
+                if CHECKPOINTS.contains(&(n + 1)) {
+                    model.retrain();
+                    sums[k] += rho(&model);
+                    k += 1;
+                }
+            }
+        }
+        let mut row = format!("{name:<18}  {:>11.2}", sums[0] / splits as f64);
+        for sum in &sums[1..] {
+            row.push_str(&format!("  {:>5.2}", sum / splits as f64));
+        }
+        let actual: Vec<f64> = measured.iter().map(|(_, t)| *t).collect();
+        let best = actual.iter().fold(0.0f64, |a, &b| a.max(b));
         println!(
-            "{row}   ({} measured in {:.0} s, best {:.1} Gflop/s)",
+            "{row}   ({} candidates, {:.0} s, best {:.1} Gflop/s)",
             measured.len(),
             started.elapsed().as_secs_f64(),
             best / 1e9

@@ -106,8 +106,7 @@ impl Roster {
     /// A "small" model in the sense of course alteration: any model but the
     /// largest. With one model there is no small model.
     pub fn is_small(&self, id: ModelId) -> bool {
-        id != self.largest
-            && self.get(id).is_some_and(|m| self.get(self.largest).is_some_and(|l| m.parameters < l.parameters))
+        self.get(id).zip(self.get(self.largest)).is_some_and(|(model, largest)| model.parameters < largest.parameters)
     }
 }
 

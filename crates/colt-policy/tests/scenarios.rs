@@ -182,3 +182,30 @@ fn an_unusable_answer_or_a_failed_call_falls_back_to_a_random_legal_edit() {
     assert_eq!((small.calls, small.failures, small.illegal_edits), (3, 3, 1));
     assert_eq!(small.missing_next_model, 2, "prose and the failed call name no model; the third named small");
 }
+
+#[test]
+fn search_threads_share_one_expander_and_its_statistics() {
+    let job = job();
+    std::thread::scope(|scope| {
+        for t in 0..4 {
+            let job = &job;
+            scope.spawn(move || {
+                // Regressions of different threads interleave, so some
+                // streaks reach K and ask for a correction; the thread's
+                // own script answers it (50 answers cover 20 expansions
+                // and up to 20 corrections).
+                let answers = (0..50).map(|i| Ok(answer(if i % 2 == 0 { 64 } else { 0 }, "small")));
+                let mut model = ScriptedModel::new(answers);
+                for _ in 0..20 {
+                    let e = job.expand(&mut model, if t % 2 == 0 { SMALL } else { BIG });
+                    assert!(!e.random_fallback);
+                }
+            });
+        }
+    });
+    let (small, big) = (job.stats.summary(SMALL), job.stats.summary(BIG));
+    // Small answered its 40 expansions; big its 40 and every correction.
+    assert_eq!(small.calls, 40);
+    assert!(big.calls >= 40);
+    assert_eq!(small.errors() + big.errors(), 0);
+}

@@ -203,6 +203,18 @@ mod tests {
     }
 
     #[test]
+    fn degenerate_training_data_fits_without_panicking() {
+        let mut model = CostModel::new(machine());
+        let f = &gemm_features(1)[0];
+        for _ in 0..8 {
+            model.add_measurement(f, 1e9);
+        }
+        model.retrain();
+        assert!(model.predict_ln(f).is_finite());
+        assert!((model.predict(f) - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
     fn bad_throughputs_are_ignored() {
         let mut model = CostModel::new(machine());
         let f = &gemm_features(1)[0];

@@ -41,9 +41,9 @@ pub fn answer_grammar(legal: &[Edit], roster: &Roster) -> String {
         }
     }
     if stages.is_empty() {
-        // No legal edit: a rule with no alternative is not GBNF, and no
-        // answer can help; the grammar admits nothing an edit could be, so
-        // callers should not ask (and the parser reports `NoEdits`).
+        // No legal edit: a rule with no alternative is not GBNF, so the
+        // rule admits only the empty string, which the parser reports as
+        // an unreadable edit. Callers should not ask (`Expander` does not).
         out.push_str("edit ::= \"\\\"\\\"\"\n");
     } else {
         let refs: Vec<String> = (0..stages.len()).map(|i| format!("edit-{i}")).collect();

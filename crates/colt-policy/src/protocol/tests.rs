@@ -209,3 +209,19 @@ fn prompts_stay_short_on_every_workload() {
         assert!(user.contains("legal edits:") && user.contains("parent [measured 0.45]"), "{user}");
     }
 }
+
+proptest::proptest! {
+    /// Any text, and any text inside an answer's edit list, is read
+    /// without panicking, and what comes out is legal or counted.
+    #[test]
+    fn any_answer_text_is_read_without_panicking(text in ".{0,200}", inner in "[a-z_(=\\\\\"0-9, \\[\\]]{0,80}") {
+        let roster = roster();
+        let c = candidate("gemm-512", 3);
+        let legal = legal_edits(&c);
+        for answer in [text.clone(), format!("{{\"edits\": [\"{inner}\"], \"next_model\": \"{text}\"}}")] {
+            let action = parse_answer(&answer, &legal, &roster);
+            proptest::prop_assert!(action.edits.iter().all(|e| legal.contains(e)));
+            proptest::prop_assert!(action.next_model.is_some() || action.problems.iter().any(AnswerProblem::is_routing_error));
+        }
+    }
+}

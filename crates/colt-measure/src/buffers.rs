@@ -40,39 +40,65 @@ pub fn output_indices(program: &Program) -> Vec<usize> {
     program.buffers_with_role(BufferRole::Output).map(|(id, _)| id.0).collect()
 }
 
-/// 16 floats on a 64-byte boundary: a `Vec` of these is an aligned float
-/// array without a hand-written allocator.
-#[derive(Clone, Copy)]
-#[repr(C, align(64))]
-struct Line([f32; 16]);
+/// Buffers of at least this many bytes live on transparent huge pages.
+const HUGE_FROM_BYTES: usize = 1 << 20;
+/// The x86-64 huge page size.
+const HUGE_PAGE: usize = 2 << 20;
 
-const LINE: usize = 16;
-
-/// A 64-byte aligned float buffer.
+/// A 64-byte aligned float buffer in its own anonymous mapping (zeroed).
+///
+/// Large buffers are aligned to 2 MiB and advised as huge pages: with 4 KiB
+/// pages, every allocation lands on different physical pages, whose cache
+/// sets and TLB reach differ, and repeated measurements of one kernel drift
+/// by 10% and more on this kind of machine; huge pages give every
+/// measurement the same layout (measured with `cargo bench -p colt-measure
+/// --bench repeatability`).
 pub struct AlignedBuffer {
-    lines: Vec<Line>,
+    map: memmap2::MmapMut,
+    /// Offset of the first float in `map`: 0, or up to the 2 MiB boundary.
+    offset: usize,
     len: usize,
 }
 
 impl AlignedBuffer {
-    /// At least one line even when empty, so the pointer is always valid.
+    /// At least one page even when empty, so the pointer is always valid.
+    ///
+    /// # Panics
+    /// When the system refuses an anonymous mapping (out of address space
+    /// or memory): nothing can be measured then.
     pub fn new(len: usize) -> AlignedBuffer {
-        AlignedBuffer { lines: vec![Line([0.0; LINE]); len.div_ceil(LINE).max(1)], len }
+        let bytes = (len * 4).max(64);
+        let huge = bytes >= HUGE_FROM_BYTES;
+        let slack = if huge { HUGE_PAGE } else { 0 };
+        let map = memmap2::MmapMut::map_anon(bytes + slack).expect("an anonymous mapping for a kernel buffer");
+        let offset = if huge {
+            let address = map.as_ptr() as usize;
+            let offset = address.next_multiple_of(HUGE_PAGE) - address;
+            // Only a hint: without transparent huge pages the buffer still
+            // works, with 4 KiB pages.
+            #[cfg(target_os = "linux")]
+            let _ = map.advise(memmap2::Advice::HugePage);
+            offset
+        } else {
+            0
+        };
+        AlignedBuffer { map, offset, len }
     }
 
     pub fn as_slice(&self) -> &[f32] {
-        // SAFETY: `Line` is `repr(C)` around `[f32; 16]`, size 64 = 16 * 4,
-        // so the lines are `16 * lines.len() >= len` contiguous floats.
-        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<f32>(), self.len) }
+        // SAFETY: the mapping holds `offset + 4 * len` bytes, is page-aligned
+        // (so `offset` keeps 64-byte alignment) and lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr().add(self.offset).cast::<f32>(), self.len) }
     }
 
     pub fn as_mut_slice(&mut self) -> &mut [f32] {
         // SAFETY: as in `as_slice`, and `&mut self` makes the borrow unique.
-        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<f32>(), self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr().add(self.offset).cast::<f32>(), self.len) }
     }
 
     pub fn as_mut_ptr(&mut self) -> *mut f32 {
-        self.lines.as_mut_ptr().cast::<f32>()
+        // SAFETY: `offset` is within the mapping (see `new`).
+        unsafe { self.map.as_mut_ptr().add(self.offset).cast::<f32>() }
     }
 }
 

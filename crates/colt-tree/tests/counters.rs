@@ -75,7 +75,10 @@ fn apply(tree: &Tree<Payload>, path: &mut Option<Path>, step: &Step, ledger: &mu
         }
         (Step::Abandon, Some(current)) => tree.abandon(current).unwrap(),
         (Step::Measure { pick, value }, current) => {
-            let id = tree.nodes().nth(*pick % tree.len()).unwrap().id();
+            // `len` also counts nodes other threads are still adding, which
+            // `nodes` does not show yet: pick among the visible ones.
+            let visible: Vec<_> = tree.nodes().map(|n| n.id()).collect();
+            let id = visible[*pick % visible.len()];
             tree.set_measured(id, *value).unwrap();
             *path = current;
         }

@@ -62,15 +62,13 @@ pub struct AlignedBuffer {
 
 impl AlignedBuffer {
     /// At least one page even when empty, so the pointer is always valid.
-    ///
-    /// # Panics
-    /// When the system refuses an anonymous mapping (out of address space
-    /// or memory): nothing can be measured then.
-    pub fn new(len: usize) -> AlignedBuffer {
+    /// Fails when the system refuses the anonymous mapping (out of address
+    /// space or memory).
+    pub fn new(len: usize) -> std::io::Result<AlignedBuffer> {
         let bytes = (len * 4).max(64);
         let huge = bytes >= HUGE_FROM_BYTES;
         let slack = if huge { HUGE_PAGE } else { 0 };
-        let map = memmap2::MmapMut::map_anon(bytes + slack).expect("an anonymous mapping for a kernel buffer");
+        let map = memmap2::MmapMut::map_anon(bytes + slack)?;
         let offset = if huge {
             let address = map.as_ptr() as usize;
             let offset = address.next_multiple_of(HUGE_PAGE) - address;
@@ -82,7 +80,7 @@ impl AlignedBuffer {
         } else {
             0
         };
-        AlignedBuffer { map, offset, len }
+        Ok(AlignedBuffer { map, offset, len })
     }
 
     pub fn as_slice(&self) -> &[f32] {
@@ -111,8 +109,8 @@ pub struct KernelBuffers {
 
 impl KernelBuffers {
     /// Allocates and fills every buffer (inputs from `seed`, the rest NaN).
-    pub fn new(specs: Vec<BufferSpec>, seed: u64) -> KernelBuffers {
-        let mut buffers: Vec<AlignedBuffer> = specs.iter().map(|s| AlignedBuffer::new(s.len)).collect();
+    pub fn new(specs: Vec<BufferSpec>, seed: u64) -> std::io::Result<KernelBuffers> {
+        let mut buffers = specs.iter().map(|s| AlignedBuffer::new(s.len)).collect::<std::io::Result<Vec<_>>>()?;
         for (spec, buffer) in specs.iter().zip(&mut buffers) {
             if let Fill::Input { name } = &spec.fill {
                 buffer.as_mut_slice().copy_from_slice(&colt_ir::data::fill(name, spec.len, seed));
@@ -121,7 +119,7 @@ impl KernelBuffers {
         let pointers = buffers.iter_mut().map(AlignedBuffer::as_mut_ptr).collect();
         let mut kernel_buffers = KernelBuffers { specs, buffers, pointers };
         kernel_buffers.poison();
-        kernel_buffers
+        Ok(kernel_buffers)
     }
 
     /// Fills every non-input buffer with NaN.

@@ -77,10 +77,11 @@ impl Team<'_> {
 
 impl Runner {
     /// `specs` must be the kernel's `bufs[]` layout ([`crate::buffers::layout`]);
-    /// one task runs on each of `cores` (at least one).
-    pub fn new(kernel: LoadedKernel, specs: Vec<BufferSpec>, seed: u64, cores: Vec<usize>) -> Runner {
+    /// one task runs on each of `cores` (at least one). Fails when the
+    /// buffers cannot be mapped.
+    pub fn new(kernel: LoadedKernel, specs: Vec<BufferSpec>, seed: u64, cores: Vec<usize>) -> std::io::Result<Runner> {
         let cores = if cores.is_empty() { vec![0] } else { cores };
-        Runner { kernel, buffers: KernelBuffers::new(specs, seed), cores, seed }
+        Ok(Runner { kernel, buffers: KernelBuffers::new(specs, seed)?, cores, seed })
     }
 
     pub fn buffers(&self) -> &KernelBuffers {

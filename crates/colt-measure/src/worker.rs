@@ -42,7 +42,14 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> std::io::Result<()
                     Err(e) => Response::Failed { message: e.to_string() },
                     Ok(kernel) => {
                         let load_seconds = start.elapsed().as_secs_f64();
-                        let runner = loaded.insert(Runner::new(kernel, buffers, seed, cores));
+                        let runner = match Runner::new(kernel, buffers, seed, cores) {
+                            Ok(runner) => loaded.insert(runner),
+                            Err(e) => {
+                                let message = format!("cannot map the kernel's buffers: {e}");
+                                write_message(&mut output, &Response::Failed { message })?;
+                                continue;
+                            }
+                        };
                         match runner.check_run() {
                             Err(e) => Response::Failed { message: e.to_string() },
                             Ok(run_seconds) => Response::Checked {

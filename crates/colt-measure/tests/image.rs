@@ -34,7 +34,7 @@ fn a_table_of_pointers_is_relocated_and_runs() {
         colt_measure::buffers::BufferSpec { len: 8, fill: colt_measure::buffers::Fill::Input { name: "X".into() } },
         colt_measure::buffers::BufferSpec { len: 8, fill: colt_measure::buffers::Fill::Poison },
     ];
-    let mut runner = Runner::new(kernel, specs, 0, vec![colt_measure::affinity::available_cores()[0]]);
+    let mut runner = Runner::new(kernel, specs, 0, vec![colt_measure::affinity::available_cores()[0]]).unwrap();
     runner.check_run().unwrap();
     let x = colt_ir::data::fill("X", 8, 0);
     let expected: Vec<f32> = (0..8)

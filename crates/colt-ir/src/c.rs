@@ -228,6 +228,17 @@ impl ExprPrinter<'_> {
     }
 }
 
+/// The C expression that folds `value` into the accumulator `acc` of a
+/// reduction (`acc + value`, or the max of both); `lanes > 1` for vectors of
+/// that many floats.
+pub fn accumulate(combine: Combine, acc: &str, value: &str, lanes: usize) -> String {
+    match (combine, lanes > 1) {
+        (Combine::Max, true) => format!("colt_vmax{lanes}({acc}, {value})"),
+        (Combine::Max, false) => format!("colt_max({acc}, {value})"),
+        _ => format!("{acc} + {value}"),
+    }
+}
+
 /// `const float *restrict A = bufs[0];` for every buffer.
 pub fn buffer_bindings(program: &Program) -> String {
     let mut out = String::new();
@@ -285,10 +296,7 @@ fn naive_stage(out: &mut String, program: &Program, stage: &Stage) {
             open(out, depth, &axis.name, axis.extent);
             depth += 1;
         }
-        let update = match stage.combine {
-            Combine::Max => format!("colt_max({target}, {body})"),
-            _ => format!("{target} + {body}"),
-        };
+        let update = accumulate(stage.combine, &target, &body, 1);
         let _ = writeln!(out, "{}{target} = {update};", indent(depth));
         while depth > spatial_depth {
             depth -= 1;

@@ -14,7 +14,7 @@
 use crate::expr::{AxisId, Expr, IndexExpr};
 use crate::loopnest::{Loop, LoopKind, LoopNest, Node};
 use crate::program::{AxisKind, Stage};
-use crate::schedule::{analysis::tile_sizes, effective_bodies, lower, Accumulator, Candidate, Placement};
+use crate::schedule::{analysis::tile_sizes, lower, Accumulator, Candidate, Placement};
 
 /// The number of features.
 pub const FEATURE_COUNT: usize = 32;
@@ -231,7 +231,7 @@ fn block_bytes(c: &Candidate, s: usize) -> [(f64, f64); 4] {
     let program = c.program();
     let stage = &program.stages()[s];
     let sched = &c.stages()[s];
-    let body = &effective_bodies(program, c.sketch())[s];
+    let body = &c.bodies()[s];
     let sizes: Vec<Vec<usize>> = sched.tiles.iter().map(|f| tile_sizes(f)).collect();
     // Extent of each axis within a block: spatial at a level, reduction at
     // one step, one R1 block, or everything.

@@ -95,11 +95,8 @@ fn stage_body(program: &Program, stage: &Stage) -> String {
         let _ = writeln!(out, "{}for (long {v} = 0; {v} < {}L; {v}++) {{", "  ".repeat(depth), axis.extent);
         depth += 1;
     }
-    let update = match stage.combine {
-        Combine::Max => format!("colt_acc = colt_max(colt_acc, {body});"),
-        _ => format!("colt_acc = colt_acc + {body};"),
-    };
-    let _ = writeln!(out, "{}{update}", "  ".repeat(depth));
+    let update = crate::c::accumulate(stage.combine, "colt_acc", &body, 1);
+    let _ = writeln!(out, "{}colt_acc = {update};", "  ".repeat(depth));
     while depth > 1 {
         depth -= 1;
         let _ = writeln!(out, "{}}}", "  ".repeat(depth));

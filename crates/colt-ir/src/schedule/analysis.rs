@@ -21,7 +21,7 @@
 //!    loops, and `X` itself is not parallel.
 
 use super::candidate::ScheduleError;
-use super::sketch::{effective_bodies, loads};
+use super::sketch::loads;
 use super::{Accumulator, Candidate, Placement, StageRule, MAX_REGISTER_TILE, UNROLL_DEPTHS, VECTOR_WIDTHS};
 use crate::expr::{AxisId, BufferId, Expr, IndexExpr, Load};
 use crate::program::{AxisKind, Combine, Program, Stage};
@@ -124,7 +124,7 @@ pub fn consumers(program: &Program, bodies: &[Expr], inlined: &[bool], x: usize)
 /// placement breaks.
 pub fn groups(c: &Candidate) -> Result<Vec<Group>, ScheduleError> {
     let program = c.program();
-    let bodies = effective_bodies(program, &c.sketch);
+    let bodies = c.bodies();
     let n = program.stages().len();
     let inlined: Vec<bool> = (0..n).map(|s| c.sketch.is_inlined(s)).collect();
     // The phase each stage runs in: its own index for roots, its root's
@@ -156,7 +156,7 @@ pub fn groups(c: &Candidate) -> Result<Vec<Group>, ScheduleError> {
             let xname = program.stage_name(stage).to_string();
             let rank = stage.spatial_axes().count();
             let mut dims: Vec<Option<Option<AxisId>>> = vec![None; rank];
-            for d in consumers(program, &bodies, &inlined, x) {
+            for d in consumers(program, bodies, &inlined, x) {
                 if phase[d] != r {
                     if phase[d] < r {
                         return Err(ScheduleError::ConsumerRunsEarlier {
@@ -277,7 +277,7 @@ pub fn vector_obstacle(program: &Program, stage: &Stage, body: &Expr, contiguous
 /// which [`groups`] checks).
 pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
     let program = c.program();
-    let view = super::pack::packed_view(c, effective_bodies(program, &c.sketch))?;
+    let view = super::pack::packed_view(c)?;
     let n = program.stages().len();
     for s in 0..n {
         let stage = &program.stages()[s];
@@ -346,15 +346,18 @@ pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
             if let Some(reason) = vector_obstacle(&view.program, stage, &view.bodies[s], &view.contiguous) {
                 return Err(ScheduleError::NotVectorisable { stage: name, reason });
             }
-            let (last, _) = stage.spatial_axes().last().expect("vector_obstacle requires a spatial axis");
-            let f3 = sched.tiles[last.0][2];
-            if !f3.is_multiple_of(sched.vector) {
-                return Err(ScheduleError::VectorDoesNotDivideTile {
-                    stage: name,
-                    lanes: sched.vector,
-                    axis: stage.axis(last).name.clone(),
-                    f3,
-                });
+            // `vector_obstacle` refuses a stage without spatial axes, so
+            // there is a last one here.
+            if let Some((last, axis)) = stage.spatial_axes().last() {
+                let f3 = sched.tiles[last.0][2];
+                if !f3.is_multiple_of(sched.vector) {
+                    return Err(ScheduleError::VectorDoesNotDivideTile {
+                        stage: name,
+                        lanes: sched.vector,
+                        axis: axis.name.clone(),
+                        f3,
+                    });
+                }
             }
         }
         if !UNROLL_DEPTHS.contains(&sched.unroll) {

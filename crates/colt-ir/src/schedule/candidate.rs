@@ -1,8 +1,9 @@
 //! Candidates: a program, a sketch and every decision; sampling; validity.
 
 use super::analysis::{self, check_decisions, loop_order, LoopLevel};
-use super::sketch::{sketches, Sketch, StageRule};
+use super::sketch::{effective_bodies, sketches, Sketch, StageRule};
 use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use crate::expr::Expr;
 use crate::program::{AxisKind, Program};
 use std::sync::Arc;
 
@@ -12,6 +13,10 @@ use std::sync::Arc;
 pub struct Candidate {
     program: Arc<Program>,
     pub(crate) sketch: Sketch,
+    /// The stage bodies after the sketch's inlining: fixed by the program
+    /// and the sketch, which edits never change, so computed once per
+    /// sketch and shared by every candidate edited from it.
+    bodies: Arc<[Expr]>,
     pub(crate) stages: Vec<StageSchedule>,
 }
 
@@ -84,7 +89,8 @@ pub enum ScheduleError {
 impl Candidate {
     /// A candidate from explicit decisions, checked.
     pub fn new(program: Arc<Program>, sketch: Sketch, stages: Vec<StageSchedule>) -> Result<Candidate, ScheduleError> {
-        let candidate = Candidate { program, sketch, stages };
+        let bodies = effective_bodies(&program, &sketch).into();
+        let candidate = Candidate { program, sketch, bodies, stages };
         candidate.check()?;
         Ok(candidate)
     }
@@ -93,7 +99,25 @@ impl Candidate {
     /// untiled, scalar, sequential.
     pub fn initial(program: Arc<Program>, sketch: Sketch) -> Candidate {
         let stages = (0..program.stages().len()).map(|s| default_schedule(&program, &sketch, s)).collect();
-        Candidate { program, sketch, stages }
+        let bodies = effective_bodies(&program, &sketch).into();
+        Candidate { program, sketch, bodies, stages }
+    }
+
+    /// The same program and sketch with other decisions, checked.
+    pub(crate) fn with_stages(&self, stages: Vec<StageSchedule>) -> Result<Candidate, ScheduleError> {
+        let candidate = Candidate {
+            program: self.program.clone(),
+            sketch: self.sketch.clone(),
+            bodies: self.bodies.clone(),
+            stages,
+        };
+        candidate.check()?;
+        Ok(candidate)
+    }
+
+    /// Every stage's body after the sketch's inlining, in program order.
+    pub fn bodies(&self) -> &[Expr] {
+        &self.bodies
     }
 
     /// A random candidate, deterministic in `seed`: a sketch, then each
@@ -212,9 +236,11 @@ impl Candidate {
             blocked: Vec::new(),
             // Each operand packed with probability 1/3.
             packed: {
-                let bodies = super::sketch::effective_bodies(program, &self.sketch);
-                let mut ids: Vec<usize> =
-                    super::pack::operands(&bodies[s]).into_iter().map(|b| b.0).filter(|_| rng.below(3) == 0).collect();
+                let mut ids: Vec<usize> = super::pack::operands(&self.bodies[s])
+                    .into_iter()
+                    .map(|b| b.0)
+                    .filter(|_| rng.below(3) == 0)
+                    .collect();
                 ids.sort_unstable();
                 ids
             },

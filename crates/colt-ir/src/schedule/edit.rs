@@ -131,8 +131,7 @@ impl Edit {
                 }
             }
         }
-        Candidate::new(c.program_arc().clone(), c.sketch.clone(), stages)
-            .map_err(|reason| EditError::Illegal { edit: text, reason })
+        c.with_stages(stages).map_err(|reason| EditError::Illegal { edit: text, reason })
     }
 
     /// Reads an edit as [`Display`](fmt::Display) prints it.
@@ -320,8 +319,7 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         for into in [Accumulator::Memory, Accumulator::Registers].into_iter().filter(|&a| a != sched.accumulator) {
             proposals.push(Edit::Accumulate { stage: name.clone(), into });
         }
-        let bodies = super::sketch::effective_bodies(program, &c.sketch);
-        for b in super::pack::operands(&bodies[s]) {
+        for b in super::pack::operands(&c.bodies()[s]) {
             let current = if sched.blocked.contains(&b.0) {
                 PackLayout::Blocked
             } else if sched.packed.contains(&b.0) {

@@ -2,10 +2,9 @@
 //! for the loop structure, and `analysis` for compute-at).
 
 use super::analysis::{load_stride, loop_order, tile_sizes, LoopLevel, Section};
-use super::pack::{packed_view, PackPlan, PackedView, SourceIndex};
-use super::sketch::effective_bodies;
+use super::pack::{packed_view, PackPlan, SourceIndex};
 use super::{Accumulator, Candidate, Group, Member, Placement};
-use crate::c::{buffer_bindings, c_f32, c_ident, ExprPrinter};
+use crate::c::{accumulate, buffer_bindings, c_f32, c_ident, ExprPrinter};
 use crate::expr::{AxisId, Cond, Expr, IndexExpr};
 use crate::loopnest::{Access, Loop, LoopKind, LoopNest, Node, Statement};
 use crate::program::{Combine, Program, Stage};
@@ -26,27 +25,16 @@ struct Lowering<'a> {
     program: &'a Program,
     bodies: Vec<Expr>,
     lanes_used: BTreeSet<usize>,
-    /// The share of `R0` iterations of the stage being tiled that are its
-    /// first (set by `tile`).
-    first_share: f64,
 }
 
 /// The loop nest of a candidate.
 pub fn lower(c: &Candidate) -> LoopNest {
     let source = c.program();
-    // A candidate is valid, so its packings are (Candidate::check).
-    let view = match packed_view(c, effective_bodies(source, c.sketch())) {
-        Ok(view) => view,
-        Err(_) => PackedView {
-            program: source.clone(),
-            bodies: effective_bodies(source, c.sketch()),
-            plans: Vec::new(),
-            contiguous: Vec::new(),
-        },
-    };
+    // Every constructor of a Candidate runs `Candidate::check`, which
+    // builds this same view and refuses the candidate if it fails.
+    let view = packed_view(c).expect("a valid candidate's packings are legal");
     let program = &view.program;
-    let mut lowering =
-        Lowering { c, program, bodies: view.bodies.clone(), lanes_used: BTreeSet::new(), first_share: 1.0 };
+    let mut lowering = Lowering { c, program, bodies: view.bodies.clone(), lanes_used: BTreeSet::new() };
     let mut body = Vec::new();
     for (i, group) in c.groups().iter().enumerate() {
         if i > 0 {
@@ -384,12 +372,6 @@ impl Lowering<'_> {
             .collect();
         let first: Vec<String> = reduction.iter().map(|&k| format!("{} == 0", self.var(s, k, 0))).collect();
         let first = if first.is_empty() { "1".to_string() } else { first.join(" && ") };
-        // The share of R0 iterations that are the first (where tiles start).
-        self.first_share = 1.0
-            / reduction
-                .iter()
-                .map(|&k| stage.axis(k).extent.div_ceil(tile_sizes(&sched.tiles[k.0])[0]) as f64)
-                .product::<f64>();
         let fast = self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first);
         if full.is_empty() {
             return fast;
@@ -404,6 +386,16 @@ impl Lowering<'_> {
             })
             .product();
         vec![Node::If { cond: full.join(" && "), then: fast, otherwise: edge, then_share }]
+    }
+
+    /// The share of stage `s`'s `R0` iterations that are the first, where
+    /// a tile's accumulation starts.
+    fn first_share(&self, s: usize) -> f64 {
+        let stage = self.stage(s);
+        let tiles = &self.c.stages()[s].tiles;
+        let r0_trips: f64 =
+            stage.reduction_axes().map(|(k, a)| a.extent.div_ceil(tile_sizes(&tiles[k.0])[0]) as f64).product();
+        1.0 / r0_trips
     }
 
     fn printer(&self, stage: &Stage, axis_c: Vec<String>) -> ExprPrinter<'_> {
@@ -548,11 +540,7 @@ impl Lowering<'_> {
             }
         };
         let splat_init = if lanes > 1 { format!("colt_splat{lanes}({init})") } else { init.clone() };
-        let combine = |acc: &str, value: &str| match (stage.combine, lanes > 1) {
-            (Combine::Max, true) => format!("colt_vmax{lanes}({acc}, {value})"),
-            (Combine::Max, false) => format!("colt_max({acc}, {value})"),
-            _ => format!("{acc} + {value}"),
-        };
+        let combine = |acc: &str, value: &str| accumulate(stage.combine, acc, value, lanes);
 
         if stage.combine == Combine::Assign {
             let (offset, value) = body_c(self, innermost_c(self));
@@ -572,7 +560,7 @@ impl Lowering<'_> {
                 cond: first.to_string(),
                 then: init_loops,
                 otherwise: Vec::new(),
-                then_share: self.first_share,
+                then_share: self.first_share(s),
             }];
             nodes.extend(self.r1_loops(s, reduction, 0, inner));
             return nodes;
@@ -663,16 +651,13 @@ impl Lowering<'_> {
             return clamped(self, vec![stmt]);
         }
         let init = self.init_statement(s, format!("{target} = {};", c_f32(stage.combine.init())), 1, stage.output.0);
-        let update = match stage.combine {
-            Combine::Max => format!("{target} = colt_max({target}, {value});"),
-            _ => format!("{target} = {target} + {value};"),
-        };
+        let update = format!("{target} = {};", accumulate(stage.combine, &target, &value, 1));
         let stmt = self.statement(s, update, 1, 1, self.accesses(s, stage, 1, true));
         let mut nodes = vec![Node::If {
             cond: first.to_string(),
             then: clamped(self, vec![init]),
             otherwise: Vec::new(),
-            then_share: self.first_share,
+            then_share: self.first_share(s),
         }];
         let inner = clamped(self, vec![stmt]);
         nodes.extend(self.r1_loops(s, reduction, 0, inner));

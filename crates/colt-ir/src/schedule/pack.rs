@@ -63,10 +63,10 @@ pub fn operands(body: &Expr) -> Vec<BufferId> {
 }
 
 /// Builds the packed view of a candidate, or says why a packing is illegal.
-pub fn packed_view(c: &Candidate, bodies: Vec<Expr>) -> Result<PackedView, ScheduleError> {
+pub fn packed_view(c: &Candidate) -> Result<PackedView, ScheduleError> {
     let source_program = c.program();
     let mut program = source_program.clone();
-    let mut bodies = bodies;
+    let mut bodies = c.bodies().to_vec();
     let mut plans = Vec::new();
     let mut contiguous = Vec::new();
     let phase_of = |s: usize| match c.stages[s].placement {

@@ -69,7 +69,7 @@ pub fn inlinable(program: &Program, s: usize) -> bool {
     read && !padded
 }
 
-fn tiling_rule(stage: &Stage, program: &Program) -> StageRule {
+fn tiling_rule(stage: &Stage) -> StageRule {
     if stage.combine == Combine::Assign || stage.reduction_axes().next().is_none() {
         return StageRule::Simple;
     }
@@ -79,7 +79,6 @@ fn tiling_rule(stage: &Stage, program: &Program) -> StageRule {
     stage.body.for_each_load(&mut |l| {
         reuse |= spatial.iter().any(|a| !l.index.iter().any(|e| e.mentions(a)));
     });
-    let _ = program;
     if reuse {
         StageRule::MultiLevelTiling
     } else {
@@ -90,7 +89,7 @@ fn tiling_rule(stage: &Stage, program: &Program) -> StageRule {
 /// Every sketch of the program, the all-inlined one first.
 pub fn sketches(program: &Program) -> Vec<Sketch> {
     let inlinable: Vec<usize> = (0..program.stages().len()).filter(|&s| inlinable(program, s)).collect();
-    let base: Vec<StageRule> = program.stages().iter().map(|s| tiling_rule(s, program)).collect();
+    let base: Vec<StageRule> = program.stages().iter().map(tiling_rule).collect();
     let subsets: Vec<u32> =
         if inlinable.len() <= 4 { (0..1u32 << inlinable.len()).rev().collect() } else { vec![u32::MAX, 0] };
     subsets

@@ -311,6 +311,7 @@ fn tensor_bytes(dims: &[u64], ggml_type: u32) -> Result<u64, String> {
     // Removed types (the old Q4_2, the repacked Q4_0_4_4, ...) have block size 0.
     let block =
         u64::try_from(block).ok().filter(|&b| b > 0).ok_or(format!("ggml type {ggml_type} is no longer supported"))?;
+    // The reader refuses tensors with no dimension, so `dims[0]` exists.
     if !dims[0].is_multiple_of(block) {
         return Err(format!(
             "row length {} is not a multiple of the block size {block} of ggml type {ggml_type}",

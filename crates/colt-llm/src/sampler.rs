@@ -70,5 +70,6 @@ impl TokenSampler {
 fn allows(grammar: &mut LlamaSampler, token: LlamaToken) -> bool {
     let mut single = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
     single.apply_sampler(grammar);
+    // Samplers change logits in place and never drop entries: one in, one out.
     single.data[0].logit().is_finite()
 }

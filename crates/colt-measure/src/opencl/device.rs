@@ -41,6 +41,7 @@ impl OpenClDevice {
             })
             .collect();
         let (platform, platform_name) = match &choice.platform {
+            // `ids` was checked non-empty above, and `platforms` maps it one to one.
             None => platforms[0].clone(),
             Some(wanted) => platforms
                 .iter()

@@ -8,7 +8,9 @@ use colt_ir::{load_workload, Size};
 
 mod measure_worker;
 mod models;
+mod report;
 mod run;
+mod tune;
 
 #[derive(Parser)]
 #[command(name = "colt", version, about = "An offline autotuner for the layers of ML models")]
@@ -18,16 +20,16 @@ struct Cli {
 }
 
 #[derive(clap::Args)]
-struct WorkloadArg {
+pub struct WorkloadArg {
     /// A built-in workload (see `colt workloads`) or a workload file.
-    workload: String,
+    pub workload: String,
     /// Use the full model shapes instead of the bench shapes.
     #[arg(long)]
-    full: bool,
+    pub full: bool,
 }
 
 impl WorkloadArg {
-    fn load(&self) -> Result<colt_ir::Program> {
+    pub fn load(&self) -> Result<colt_ir::Program> {
         let size = if self.full { Size::Full } else { Size::Bench };
         load_workload(&self.workload, size).with_context(|| format!("cannot load workload `{}`", self.workload))
     }
@@ -96,6 +98,14 @@ impl KernelArg {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Tune a workload: search its schedule space with the job's strategy
+    /// (colt: several local models sharing one search tree) and measure the
+    /// candidates on this machine; writes the best verified kernel and a
+    /// report to `--out`, and every trial to the tuning database.
+    Tune(Box<tune::TuneArgs>),
+    /// Print the best verified kernel a tuning database knows for a
+    /// workload, with its latency and how to rebuild it.
+    Show(tune::ShowArgs),
     /// List the built-in workloads: name, MACs, description (tab-separated).
     Workloads,
     /// Print a workload's program: its text and each stage's axes.
@@ -177,6 +187,8 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Tune(args) => tune::run(*args)?,
+        Command::Show(args) => emit(&tune::show(args)?),
         Command::Models(args) => models::run(&args, emit)?,
         Command::MeasureWorker => measure_worker::run()?,
         Command::Workloads => {

@@ -91,7 +91,7 @@ impl CourseAlteration {
             return Course::Continue;
         }
         *streak += 1;
-        if *streak % self.k == 0 {
+        if (*streak).is_multiple_of(self.k) {
             Course::Escalate { to: self.roster.largest() }
         } else {
             Course::Continue

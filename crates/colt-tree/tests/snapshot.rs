@@ -14,7 +14,7 @@ fn grown_tree(seed: u64, rounds: u64) -> Tree<Payload> {
     for round in 0..rounds {
         let r = mix(seed ^ round);
         let mut path = tree.select(tree.root(), seeded_score(r)).unwrap();
-        if r % 3 != 0 {
+        if !r.is_multiple_of(3) {
             let children = (0..1 + r % 4).map(|k| NewNode {
                 fingerprint: mix(r.rotate_left(k as u32)) % 200,
                 payload: r ^ k,
@@ -24,7 +24,7 @@ fn grown_tree(seed: u64, rounds: u64) -> Tree<Payload> {
             let added = tree.add_children(path.leaf(), children).unwrap();
             tree.extend(&mut path, added[0].id).unwrap();
         }
-        if r % 5 == 0 {
+        if r.is_multiple_of(5) {
             tree.set_measured(path.leaf(), (r % 97) as f64 / 96.0).unwrap();
         }
         tree.backup(path, (r % 101) as f64 / 100.0).unwrap();
@@ -124,11 +124,11 @@ fn a_snapshot_taken_while_threads_search_is_consistent() {
                 for round in 0..3_000u64 {
                     let r = mix(thread << 40 | round);
                     let mut path = tree.select(tree.root(), uct).unwrap();
-                    if r % 4 == 0 {
+                    if r.is_multiple_of(4) {
                         let added = tree.add_children(path.leaf(), [node(r % 5_000)]).unwrap();
                         tree.extend(&mut path, added[0].id).unwrap();
                     }
-                    if r % 9 == 0 {
+                    if r.is_multiple_of(9) {
                         tree.set_measured(path.leaf(), 0.5).unwrap();
                     }
                     tree.backup(path, (r % 10) as f64 / 10.0).unwrap();

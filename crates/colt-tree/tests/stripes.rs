@@ -37,7 +37,7 @@ fn striped_expansion_under_contention_builds_a_consistent_tree() {
                     if parent == path.leaf() {
                         tree.extend(&mut path, added[0].id).unwrap();
                     }
-                    if r % 7 == 0 {
+                    if r.is_multiple_of(7) {
                         tree.set_measured(path.leaf(), (r % 100) as f64 / 100.0).unwrap();
                     }
                     tree.backup(path, (r % 1000) as f64 / 1000.0).unwrap();

@@ -1,0 +1,60 @@
+//! The tuning-database actor: the one owner of the SQLite connection. A
+//! request is a closure run on the actor's thread with the database, so
+//! callers use `TuningDb`'s whole API without a message type per method.
+
+use crate::db::TuningDb;
+use crate::system::{ask, ActorGone};
+use actix::{Actor, Addr, Handler, Message, SyncContext};
+use crossbeam_channel::Sender;
+
+type DbJob = Box<dyn FnOnce(&mut TuningDb) + Send>;
+
+pub struct DbRequest(DbJob);
+
+impl Message for DbRequest {
+    type Result = ();
+}
+
+pub struct DbActor {
+    db: TuningDb,
+}
+
+impl DbActor {
+    pub fn new(db: TuningDb) -> DbActor {
+        DbActor { db }
+    }
+}
+
+impl Actor for DbActor {
+    type Context = SyncContext<Self>;
+}
+
+impl Handler<DbRequest> for DbActor {
+    type Result = ();
+
+    fn handle(&mut self, request: DbRequest, _: &mut SyncContext<Self>) {
+        (request.0)(&mut self.db);
+    }
+}
+
+/// A handle on the database actor.
+#[derive(Clone)]
+pub struct Db {
+    addr: Addr<DbActor>,
+}
+
+impl Db {
+    pub fn new(addr: Addr<DbActor>) -> Db {
+        Db { addr }
+    }
+
+    /// Runs `f` with the database on the actor's thread and returns its
+    /// result.
+    pub fn call<T: Send + 'static>(&self, f: impl FnOnce(&mut TuningDb) -> T + Send + 'static) -> Result<T, ActorGone> {
+        ask(&self.addr, "tuning database", move |reply: Sender<T>| {
+            DbRequest(Box::new(move |db: &mut TuningDb| {
+                let _ = reply.send(f(db));
+            }))
+        })
+    }
+}

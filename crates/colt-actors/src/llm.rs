@@ -1,0 +1,124 @@
+//! One actor per loaded model. llama.cpp's inference blocks, and a
+//! `colt_llm::Session` (the KV state reused across calls) must stay on the
+//! thread that made it, so the actor is the model's mailbox and the model
+//! lives on a thread of its own, which owns the `Model` and its `Session`
+//! and answers one call at a time.
+
+use actix::{Actor, Context, Handler, Message};
+use colt_llm::{ChatPrompt, Completion, Generation, Grammar, Model, ModelError, ModelInfo, SessionOptions};
+use crossbeam_channel::{bounded, unbounded, Sender};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+/// One call: a chat prompt, decoded under an optional GBNF grammar.
+pub struct Generate {
+    pub system: String,
+    pub user: String,
+    pub grammar: Option<String>,
+    pub max_tokens: u32,
+    pub seed: u32,
+    pub reply: Sender<Result<Completion, String>>,
+}
+
+impl Message for Generate {
+    type Result = ();
+}
+
+/// Why a model could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmStartError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("model `{path}`: cannot open an inference session: {reason}")]
+    Session { path: PathBuf, reason: String },
+    #[error("model `{path}`: cannot start its thread: {reason}")]
+    Thread { path: PathBuf, reason: String },
+}
+
+pub struct LlmActor {
+    info: ModelInfo,
+    requests: Option<Sender<Generate>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LlmActor {
+    /// Loads the model on a new thread and opens its session; returns once
+    /// it is ready to answer (or failed to load).
+    pub fn load(path: &Path, options: SessionOptions) -> Result<LlmActor, LlmStartError> {
+        let (ready, loaded) = bounded(1);
+        let (requests, inbox) = unbounded::<Generate>();
+        let owned = path.to_path_buf();
+        let name = path.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
+        let thread = std::thread::Builder::new()
+            .name(format!("llm {name}"))
+            .spawn(move || {
+                let model = match Model::load(&owned) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = ready.send(Err(LlmStartError::Model(e)));
+                        return;
+                    }
+                };
+                let mut session = match model.session(options) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready.send(Err(LlmStartError::Session { path: owned, reason: e.to_string() }));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(model.info().clone()));
+                for call in inbox {
+                    let mut generation = Generation::new(call.max_tokens).seed(call.seed);
+                    if let Some(g) = call.grammar {
+                        generation = generation.grammar(Grammar::gbnf(g));
+                    }
+                    let prompt = ChatPrompt::new(call.system, call.user);
+                    let answer = session.chat(&prompt, &generation).map_err(|e| e.to_string());
+                    let _ = call.reply.send(answer);
+                }
+            })
+            .map_err(|e| LlmStartError::Thread { path: path.to_path_buf(), reason: e.to_string() })?;
+        match loaded.recv() {
+            Ok(Ok(info)) => Ok(LlmActor { info, requests: Some(requests), thread: Some(thread) }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(e)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(LlmStartError::Thread { path: path.to_path_buf(), reason: "it stopped while loading".into() })
+            }
+        }
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+}
+
+impl Actor for LlmActor {
+    type Context = Context<Self>;
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        // Closing the inbox ends the model's thread after its current call.
+        self.requests.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Handler<Generate> for LlmActor {
+    type Result = ();
+
+    fn handle(&mut self, call: Generate, _: &mut Context<Self>) {
+        let Some(requests) = &self.requests else {
+            let _ = call.reply.send(Err(format!("model `{}` is stopped", self.info.name)));
+            return;
+        };
+        if let Err(e) = requests.send(call) {
+            let call = e.into_inner();
+            let _ = call.reply.send(Err(format!("model `{}`'s thread has stopped", self.info.name)));
+        }
+    }
+}

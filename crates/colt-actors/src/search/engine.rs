@@ -1,0 +1,974 @@
+//! The job loop: baseline, first level, then rounds of candidate
+//! generation and measurement until a budget is spent or the job is told
+//! to stop.
+//!
+//! Values in the tree are throughput over the best measured throughput of
+//! the job (so in [0, 1]); when the best improves, every measured node's
+//! value is rewritten with the new best (`Tree::set_measured` replaces the
+//! backups it contributed), and every unmeasured candidate's prediction is
+//! refreshed after each retraining. Predicted values already backed up
+//! through interior nodes are not rewritten: they were the best estimate
+//! when backed up and are outweighed as visits accumulate.
+
+use super::{Event, JobSpec, ModelEntry, Progress, Services, Strategy, TrialEvent};
+use crate::db::TrialRecord;
+use crate::node::{Lineage, NodeData};
+use colt_ir::features::{features, features_of};
+use colt_ir::schedule::{legal_edits, lower, Candidate, Edit, Rng};
+use colt_measure::KernelSource;
+use colt_policy::cost::{CostModel, Roofline};
+use colt_policy::protocol::{ExpansionView, Scores, SearchProgress, Shown};
+use colt_policy::{
+    CourseAlteration, EpsilonGreedy, Expander, ModelAwareUct, ModelSpec, ModelStats, Proposal, ProposalFailure,
+    Proposer, Roster,
+};
+use colt_tree::{ModelId, NewNode, NodeId, NodeRef, Tree};
+use crossbeam_channel::Sender;
+use parking_lot::{Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Rollout candidates waiting for a measurement round are capped: the best
+/// predicted ones are kept.
+const PENDING_CAP: usize = 256;
+
+/// Why a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    TrialBudget,
+    LlmBudget,
+    WallClock,
+    /// Told to stop (Ctrl-C, a cancelled daemon job).
+    Stopped,
+    /// Nothing left to measure: every candidate the strategy can reach has
+    /// been measured.
+    Exhausted,
+}
+
+/// What a finished (or stopped) job found.
+pub struct Outcome {
+    pub reason: StopReason,
+    pub naive_ms: f64,
+    /// The best verified candidate: latency, lineage, candidate.
+    pub best: Option<(f64, Lineage, Candidate)>,
+    /// One entry per trial of this job: its latency (None = failed).
+    pub curve: Vec<Option<f64>>,
+    pub models: Vec<ModelReport>,
+    pub course_alterations: u64,
+    pub tree_nodes: usize,
+    pub snapshot: Option<Vec<u8>>,
+    pub wall_s: f64,
+}
+
+/// A model's calls in a job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelReport {
+    pub name: String,
+    pub parameters: u64,
+    pub calls: u64,
+    pub errors: u64,
+    pub hit_rate: f64,
+    pub tokens: u64,
+    pub seconds: f64,
+}
+
+/// The search failed before it could run (nothing to search, a broken
+/// snapshot): a message naming what.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SearchError(pub String);
+
+/// Runs the job to its end. `stop` is polled between expansions and
+/// measurements; `events` receives progress (a closed receiver is fine).
+pub fn run_search(
+    spec: &JobSpec,
+    services: &dyn Services,
+    stop: &AtomicBool,
+    events: &Sender<Event>,
+) -> Result<Outcome, SearchError> {
+    let started = Instant::now();
+    let search = Search::new(spec, services, stop, events)?;
+    let naive_ms = search.baseline()?;
+    let reason = search.run(started);
+    if let Some(fatal) = search.fatal.lock().take() {
+        return Err(SearchError(fatal));
+    }
+    let best = search.best.lock().clone().map(|b| (b.latency, b.lineage, b.candidate));
+    let snapshot = search.tree.snapshot().ok();
+    let curve = search.curve.lock().clone();
+    let outcome = Outcome {
+        reason,
+        naive_ms,
+        best,
+        curve,
+        models: search.model_reports(),
+        course_alterations: search.course_alterations.load(Ordering::Relaxed),
+        tree_nodes: search.tree.len(),
+        snapshot,
+        wall_s: started.elapsed().as_secs_f64(),
+    };
+    Ok(outcome)
+}
+
+#[derive(Clone)]
+struct Best {
+    latency: f64,
+    lineage: Lineage,
+    candidate: Candidate,
+}
+
+/// A candidate a rollout found, not yet in the tree: it joins the tree
+/// under `parent` if it is measured.
+struct PendingCandidate {
+    parent: NodeId,
+    candidate: Candidate,
+    lineage: Lineage,
+    fingerprint: u64,
+}
+
+/// The model-driven part of a job.
+struct Models {
+    roster: Arc<Roster>,
+    /// Roster index → index in `JobSpec::models` (for `single`, the roster
+    /// holds only the largest model).
+    entries: Vec<ModelEntry>,
+    stats: Arc<ModelStats>,
+    expander: Expander,
+}
+
+struct Search<'a> {
+    spec: &'a JobSpec,
+    services: &'a dyn Services,
+    stop: &'a AtomicBool,
+    events: &'a Sender<Event>,
+    tree: Tree<NodeData>,
+    uct: ModelAwareUct,
+    models: Option<Models>,
+    cost: RwLock<CostModel>,
+    /// Fingerprint → latency (None = failed) of every candidate measured in
+    /// this job or known from earlier ones: never measured again.
+    measured: Mutex<HashMap<u64, Option<f64>>>,
+    trials: AtomicUsize,
+    best: Mutex<Option<Best>>,
+    curve: Mutex<Vec<Option<f64>>>,
+    pending: Mutex<Vec<(f64, PendingCandidate)>>,
+    rng: Mutex<Rng>,
+    picker: Mutex<EpsilonGreedy>,
+    naive_ms: Mutex<Option<f64>>,
+    course_alterations: AtomicU64,
+    llm_exhausted: AtomicBool,
+    expansions: AtomicUsize,
+    stalled_since: AtomicUsize,
+    machinery_failures: AtomicUsize,
+    /// Why the job cannot go on, when it cannot.
+    fatal: Mutex<Option<String>>,
+    /// Seeds of sampled candidates: a counter, so that no seed is used twice.
+    next_seed: AtomicU64,
+}
+
+impl<'a> Search<'a> {
+    fn new(
+        spec: &'a JobSpec,
+        services: &'a dyn Services,
+        stop: &'a AtomicBool,
+        events: &'a Sender<Event>,
+    ) -> Result<Search<'a>, SearchError> {
+        let program = &spec.program;
+        let models = if spec.strategy.uses_models() { Some(Search::models(spec)?) } else { None };
+        let roster = match &models {
+            Some(m) => m.roster.clone(),
+            // One pseudo-model: UCT then sees no model differences.
+            None => Arc::new(roster_of(&[ModelEntry { name: "random-edits".into(), parameters: 1 }])?),
+        };
+        let lambda = match &spec.strategy {
+            Strategy::Colt(v) => v.lambda.unwrap_or(spec.params.lambda),
+            _ => spec.params.lambda,
+        };
+        let uct =
+            ModelAwareUct::new(roster, lambda, spec.params.exploration).map_err(|e| SearchError(e.to_string()))?;
+        let mut rng = Rng::new(spec.seed ^ 0x636f_6c74);
+        let root_lineage = Lineage::sampled(spec.seed);
+        let tree = match spec.resume.as_ref().and_then(|r| r.snapshot.as_ref()) {
+            Some(bytes) => {
+                Tree::restore(bytes).map_err(|e| SearchError(format!("cannot restore the tree snapshot: {e}")))?
+            }
+            None => {
+                let root = Candidate::sample(program.clone(), spec.seed);
+                let fingerprint = lower(&root).fingerprint();
+                Tree::new(NewNode::new(fingerprint, NodeData::new(root_lineage, root, 0.0)))
+            }
+        };
+        let picker = EpsilonGreedy::new(spec.params.epsilon, rng.next_u64()).map_err(|e| SearchError(e.to_string()))?;
+        let trials_done = spec.resume.as_ref().map_or(0, |r| r.trials.len());
+        let search = Search {
+            spec,
+            services,
+            stop,
+            events,
+            tree,
+            uct,
+            models,
+            cost: RwLock::new(CostModel::new(Roofline::default())),
+            measured: Mutex::new(HashMap::new()),
+            trials: AtomicUsize::new(trials_done),
+            best: Mutex::new(None),
+            curve: Mutex::new(Vec::new()),
+            pending: Mutex::new(Vec::new()),
+            // A resumed job continues with other random choices than the
+            // ones it already made.
+            rng: Mutex::new(Rng::new(rng.next_u64() ^ trials_done as u64)),
+            picker: Mutex::new(picker),
+            naive_ms: Mutex::new(spec.naive_ms),
+            course_alterations: AtomicU64::new(0),
+            llm_exhausted: AtomicBool::new(false),
+            expansions: AtomicUsize::new(0),
+            stalled_since: AtomicUsize::new(0),
+            machinery_failures: AtomicUsize::new(0),
+            fatal: Mutex::new(None),
+            next_seed: AtomicU64::new(spec.seed.wrapping_mul(0x9e37_79b9).wrapping_add(1 + trials_done as u64 * 4096)),
+        };
+        search.load_known();
+        Ok(search)
+    }
+
+    fn models(spec: &JobSpec) -> Result<Models, SearchError> {
+        if spec.models.is_empty() {
+            return Err(SearchError(format!("strategy `{}` needs at least one model (--models)", spec.strategy)));
+        }
+        let entries = match spec.strategy {
+            Strategy::Single => spec.models.iter().max_by_key(|m| m.parameters).cloned().into_iter().collect(),
+            _ => spec.models.clone(),
+        };
+        let roster = Arc::new(roster_of(&entries)?);
+        let k = match &spec.strategy {
+            Strategy::Colt(v) if v.no_course_alteration => u32::MAX,
+            _ => spec.params.course_k,
+        };
+        let course = Arc::new(CourseAlteration::new(roster.clone(), k.max(1)).map_err(|e| SearchError(e.to_string()))?);
+        let stats = Arc::new(ModelStats::new(roster.clone()));
+        let expander = Expander::new(stats.clone(), course, spec.seed ^ 0x6578_7061);
+        Ok(Models { roster, entries, stats, expander })
+    }
+
+    /// Earlier jobs' records and this job's own trials (when resumed):
+    /// known measurements, the cost model's first samples, and nodes of the
+    /// tree (a trial recorded after the last snapshot is added under the
+    /// root).
+    fn load_known(&self) {
+        let program = &self.spec.program;
+        let mut rows: Vec<(Lineage, Option<f64>, bool)> =
+            self.spec.known.iter().map(|(l, ms)| (l.clone(), Some(*ms), false)).collect();
+        if let Some(resume) = &self.spec.resume {
+            for t in &resume.trials {
+                let latency = if t.verified { t.median_ms } else { None };
+                rows.push((Lineage { seed: t.seed, edits: t.edits.clone() }, latency, true));
+            }
+        }
+        for (lineage, latency, own) in rows {
+            let Ok(candidate) = lineage.rebuild(program) else {
+                self.warn(format!("a stored candidate no longer builds ({lineage}); skipped"));
+                continue;
+            };
+            let nest = lower(&candidate);
+            let fingerprint = nest.fingerprint();
+            if own {
+                self.curve.lock().push(latency);
+            }
+            if let Some(ms) = latency {
+                self.cost.write().add_measurement(&features_of(&candidate, &nest), 1.0 / ms);
+            }
+            self.measured.lock().insert(fingerprint, latency);
+            if let Some(ms) = latency {
+                let mut best = self.best.lock();
+                if best.as_ref().is_none_or(|b| ms < b.latency) {
+                    *best = Some(Best { latency: ms, lineage: lineage.clone(), candidate: candidate.clone() });
+                }
+            }
+            if self.tree.find(fingerprint).is_none() {
+                let node = NewNode::new(fingerprint, NodeData::new(lineage, candidate, 0.0));
+                let _ = self.tree.add_children(self.tree.root(), [node]);
+            }
+        }
+        self.cost.write().retrain();
+        self.renormalise();
+    }
+
+    fn baseline(&self) -> Result<f64, SearchError> {
+        if let Some(ms) = *self.naive_ms.lock() {
+            self.emit(Event::Baseline(ms));
+            return Ok(ms);
+        }
+        self.progress("measuring the naive kernel");
+        let kernel = KernelSource::naive(&self.spec.program);
+        let m = self
+            .services
+            .measure(&kernel)
+            .map_err(|e| SearchError(format!("the naive kernel of `{}` failed: {e}", self.spec.workload)))?;
+        let ms = m.timing.median_ms;
+        *self.naive_ms.lock() = Some(ms);
+        self.emit(Event::Baseline(ms));
+        Ok(ms)
+    }
+
+    fn run(&self, started: Instant) -> StopReason {
+        if self.spec.resume.as_ref().is_none_or(|r| r.snapshot.is_none()) {
+            self.add_initial_level();
+        }
+        let mut first = true;
+        let mut idle_rounds = 0;
+        loop {
+            if let Some(reason) = self.should_stop(started) {
+                return reason;
+            }
+            if !first || self.unmeasured_in_tree() == 0 {
+                self.generate();
+            }
+            first = false;
+            if let Some(reason) = self.should_stop(started) {
+                if reason != StopReason::LlmBudget {
+                    return reason;
+                }
+            }
+            let before = self.trials.load(Ordering::Relaxed);
+            self.measurement_round(started);
+            self.cost.write().retrain();
+            self.renormalise();
+            if let Ok(bytes) = self.tree.snapshot() {
+                self.emit(Event::Checkpoint(Arc::new(bytes)));
+            }
+            if self.llm_exhausted.load(Ordering::Relaxed) {
+                return StopReason::LlmBudget;
+            }
+            // Rounds that measure nothing new: the strategy keeps reaching
+            // known candidates (a small design space).
+            idle_rounds = if self.trials.load(Ordering::Relaxed) == before { idle_rounds + 1 } else { 0 };
+            if idle_rounds >= 3 {
+                return StopReason::Exhausted;
+            }
+        }
+    }
+
+    fn should_stop(&self, started: Instant) -> Option<StopReason> {
+        if self.stop.load(Ordering::Relaxed) {
+            Some(StopReason::Stopped)
+        } else if self.trials.load(Ordering::Relaxed) >= self.spec.trials {
+            Some(StopReason::TrialBudget)
+        } else if self.spec.wall.is_some_and(|w| started.elapsed() >= w) {
+            Some(StopReason::WallClock)
+        } else if self.llm_exhausted.load(Ordering::Relaxed) {
+            Some(StopReason::LlmBudget)
+        } else {
+            None
+        }
+    }
+
+    fn add_initial_level(&self) {
+        if !self.spec.strategy.is_tree_search() {
+            return;
+        }
+        let nodes: Vec<_> = (0..self.spec.params.initial).map(|_| self.sampled_node()).collect();
+        let _ = self.tree.add_children(self.tree.root(), nodes);
+    }
+
+    fn sampled_node(&self) -> NewNode<NodeData> {
+        let seed = self.next_seed.fetch_add(1, Ordering::Relaxed);
+        let candidate = Candidate::sample(self.spec.program.clone(), seed);
+        let fingerprint = lower(&candidate).fingerprint();
+        NewNode::new(fingerprint, NodeData::new(Lineage::sampled(seed), candidate, 0.0))
+    }
+
+    /// One generation round of the job's strategy.
+    fn generate(&self) {
+        match self.spec.strategy {
+            Strategy::Colt(_) | Strategy::Single => self.expansion_phase(self.spec.params.llm_expansions),
+            Strategy::Mcts => self.expansion_phase(self.spec.params.random_expansions),
+            Strategy::Evolutionary => self.evolve(),
+            Strategy::Random => {
+                let nodes: Vec<_> = (0..self.spec.params.batch).map(|_| self.sampled_node()).collect();
+                let _ = self.tree.add_children(self.tree.root(), nodes);
+            }
+        }
+    }
+
+    // ---- tree search -------------------------------------------------
+
+    /// `quota` expansions shared by the search threads.
+    fn expansion_phase(&self, quota: usize) {
+        self.progress("expanding");
+        let done = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for thread in 0..self.spec.threads.max(1) {
+                let done = &done;
+                scope.spawn(move || {
+                    while !self.stop.load(Ordering::Relaxed)
+                        && !self.llm_exhausted.load(Ordering::Relaxed)
+                        && done.fetch_add(1, Ordering::Relaxed) < quota
+                    {
+                        if let Err(message) = self.expand_once(thread) {
+                            self.warn(message);
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    /// Select (model-aware UCT with virtual loss, progressive widening),
+    /// expand (the acting model's joint action, or a random edit), roll out
+    /// with the cost model, back up.
+    fn expand_once(&self, thread: usize) -> Result<(), String> {
+        let tree = &self.tree;
+        let root = tree.root();
+        let mut path = tree
+            .select_with(root, |parent, children| {
+                // A node keeps gaining children as its visits grow: the
+                // search goes deeper where it pays and wider where it is
+                // visited most. The root's children are the sampled first
+                // level.
+                let widen = 1 + (parent.visits() as f64).sqrt() as usize / 2;
+                if parent.id() != root && children.len() < widen {
+                    None
+                } else {
+                    self.uct.choose(parent, children)
+                }
+            })
+            .map_err(|e| format!("selection failed: {e}"))?;
+        let leaf = tree.node(path.leaf()).map_err(|e| e.to_string())?;
+        let candidate = match leaf.payload().candidate(&self.spec.program) {
+            Ok(c) => c.clone(),
+            Err(e) => {
+                let _ = tree.abandon(path);
+                return Err(e.to_string());
+            }
+        };
+        let legal = legal_edits(&candidate);
+        if legal.is_empty() {
+            let value = self.value_of(leaf, &candidate);
+            let _ = tree.backup(path, value);
+            return Ok(());
+        }
+        let expansion = match &self.models {
+            None => {
+                let (child, edit) = self.random_edit(&candidate, &legal);
+                let score = self.predict(&child);
+                Some((child, vec![edit], None, None, score))
+            }
+            Some(models) => {
+                if self.spec.llm_calls.is_some_and(|budget| self.total_calls(models) >= budget) {
+                    self.llm_exhausted.store(true, Ordering::Relaxed);
+                    let _ = tree.abandon(path);
+                    return Ok(());
+                }
+                let model = leaf.next_model().unwrap_or_else(|| models.stats.route(None));
+                self.model_expansion(models, model, leaf, &candidate, &legal, thread)?
+            }
+        };
+        let Some((child, edits, expanded_by, next_model, score)) = expansion else {
+            let _ = tree.abandon(path);
+            return Ok(());
+        };
+        let lineage = leaf.payload().lineage.then(&edits);
+        let fingerprint = lower(&child).fingerprint();
+        let node = NewNode {
+            fingerprint,
+            payload: NodeData::new(lineage.clone(), child.clone(), score),
+            expanded_by,
+            next_model,
+        };
+        let inserted = match tree.add_children(leaf.id(), [node]) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = tree.abandon(path);
+                return Err(format!("cannot add a child: {e}"));
+            }
+        };
+        let child_id = inserted[0].id;
+        if let Err(e) = tree.extend(&mut path, child_id) {
+            let _ = tree.abandon(path);
+            return Err(e.to_string());
+        }
+        let mut value = score;
+        for _ in 0..self.spec.params.rollouts {
+            if let Some((s, pending)) = self.rollout(child_id, &child, &lineage) {
+                value = value.max(s);
+                if s > score {
+                    self.add_pending(s, pending);
+                }
+            }
+        }
+        self.expansions.fetch_add(1, Ordering::Relaxed);
+        self.stalled_since.fetch_add(1, Ordering::Relaxed);
+        tree.backup(path, value.clamp(0.0, 1.0)).map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn model_expansion(
+        &self,
+        models: &Models,
+        model: ModelId,
+        leaf: NodeRef<'_, NodeData>,
+        candidate: &Candidate,
+        legal: &[Edit],
+        thread: usize,
+    ) -> Result<Option<(Candidate, Vec<Edit>, Option<ModelId>, Option<ModelId>, f64)>, String> {
+        let program = &self.spec.program;
+        let ancestor = |id: Option<NodeId>| id.and_then(|id| self.tree.node(id).ok());
+        let parent = ancestor(leaf.parent());
+        let grandparent = ancestor(parent.and_then(|p| p.parent()));
+        let shown_of = |node: NodeRef<'_, NodeData>| -> Option<(Candidate, Scores)> {
+            let c = node.payload().candidate(program).ok()?.clone();
+            Some((c, Scores { predicted: node.payload().predicted(), measured: node.measured() }))
+        };
+        let parent_shown = parent.and_then(shown_of);
+        let grandparent_shown = grandparent.and_then(shown_of);
+        let current_scores = Scores { predicted: leaf.payload().predicted(), measured: leaf.measured() };
+        let view = ExpansionView {
+            current: Shown { candidate, scores: current_scores },
+            parent: parent_shown.as_ref().map(|(c, s)| Shown { candidate: c, scores: *s }),
+            grandparent: grandparent_shown.as_ref().map(|(c, s)| Shown { candidate: c, scores: *s }),
+            legal,
+            stats: &models.stats,
+            progress: SearchProgress {
+                trials: self.trials.load(Ordering::Relaxed),
+                trial_budget: self.spec.trials,
+                best_latency: self.best.lock().as_ref().map(|b| b.latency / 1000.0),
+                stalled_expansions: self.stalled_since.load(Ordering::Relaxed),
+            },
+        };
+        let seed = {
+            let mut rng = self.rng.lock();
+            (rng.next_u64() as u32) ^ thread as u32
+        };
+        let mut proposer = ServiceProposer { services: self.services, seed, models: &models.entries };
+        let mut score = |c: &Candidate| self.predict(c);
+        let expansion = match models.expander.expand(&mut proposer, model, &view, &mut score) {
+            Ok(e) => e,
+            Err(_) => return Ok(None),
+        };
+        if expansion.correction.is_some() {
+            self.course_alterations.fetch_add(1, Ordering::Relaxed);
+        }
+        self.progress("expanding");
+        Ok(Some((
+            expansion.child,
+            expansion.edits,
+            Some(expansion.expanded_by),
+            Some(expansion.next_model),
+            expansion.score,
+        )))
+    }
+
+    fn random_edit(&self, candidate: &Candidate, legal: &[Edit]) -> (Candidate, Edit) {
+        let mut rng = self.rng.lock();
+        let start = rng.below(legal.len());
+        for i in 0..legal.len() {
+            let edit = &legal[(start + i) % legal.len()];
+            if let Ok(child) = edit.apply(candidate) {
+                return (child, edit.clone());
+            }
+        }
+        // legal_edits lists edits that apply; keep the candidate if not.
+        (candidate.clone(), legal[start].clone())
+    }
+
+    /// A few random edits deep from `child`, scored by the cost model: the
+    /// best candidate seen and its score.
+    fn rollout(&self, parent: NodeId, child: &Candidate, lineage: &Lineage) -> Option<(f64, PendingCandidate)> {
+        let mut current = child.clone();
+        let mut edits = Vec::new();
+        let mut best: Option<(f64, Candidate, usize)> = None;
+        for _ in 0..self.spec.params.rollout_depth {
+            let legal = legal_edits(&current);
+            if legal.is_empty() {
+                break;
+            }
+            let (next, edit) = self.random_edit(&current, &legal);
+            edits.push(edit);
+            let s = self.predict(&next);
+            if best.as_ref().is_none_or(|(b, _, _)| s > *b) {
+                best = Some((s, next.clone(), edits.len()));
+            }
+            current = next;
+        }
+        let (score, candidate, depth) = best?;
+        let fingerprint = lower(&candidate).fingerprint();
+        let lineage = lineage.then(&edits[..depth]);
+        Some((score, PendingCandidate { parent, candidate, lineage, fingerprint }))
+    }
+
+    fn add_pending(&self, score: f64, candidate: PendingCandidate) {
+        let mut pending = self.pending.lock();
+        pending.push((score, candidate));
+        if pending.len() > 2 * PENDING_CAP {
+            pending.sort_by(|a, b| b.0.total_cmp(&a.0));
+            pending.truncate(PENDING_CAP);
+        }
+    }
+
+    fn value_of(&self, node: NodeRef<'_, NodeData>, candidate: &Candidate) -> f64 {
+        node.measured().unwrap_or_else(|| self.predict(candidate)).clamp(0.0, 1.0)
+    }
+
+    fn predict(&self, candidate: &Candidate) -> f64 {
+        self.cost.read().predict(&features(candidate))
+    }
+
+    // ---- evolutionary ------------------------------------------------
+
+    /// MetaSchedule's evolutionary search: a population of the best
+    /// measured candidates and fresh samples, mutated by random legal
+    /// edits for a few generations, selected by the cost model; its best
+    /// unmeasured members become candidates under the root.
+    fn evolve(&self) {
+        self.progress("evolving");
+        let p = self.spec.params.population.max(2);
+        let program = &self.spec.program;
+        let mut population: Vec<(f64, Candidate, Lineage, u64)> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut measured: Vec<(f64, NodeId)> = self
+            .tree
+            .nodes()
+            .filter(|n| n.transposition_of().is_none())
+            .filter_map(|n| n.measured().filter(|v| *v > 0.0).map(|v| (v, n.id())))
+            .collect();
+        measured.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, id) in measured.into_iter().take(p / 4) {
+            let Ok(node) = self.tree.node(id) else { continue };
+            let Ok(c) = node.payload().candidate(program) else { continue };
+            if seen.insert(node.fingerprint()) {
+                population.push((self.predict(c), c.clone(), node.payload().lineage.clone(), node.fingerprint()));
+            }
+        }
+        while population.len() < p {
+            let node = self.sampled_node();
+            if seen.insert(node.fingerprint) {
+                let c = node.payload.candidate(program).expect("sampled").clone();
+                population.push((self.predict(&c), c, node.payload.lineage.clone(), node.fingerprint));
+            }
+        }
+        for _ in 0..self.spec.params.generations {
+            let mut children = Vec::with_capacity(p);
+            for _ in 0..p {
+                let parent = self.tournament(&population);
+                let (_, c, lineage, _) = &population[parent];
+                let legal = legal_edits(c);
+                if legal.is_empty() {
+                    continue;
+                }
+                let (child, edit) = self.random_edit(c, &legal);
+                let fingerprint = lower(&child).fingerprint();
+                if seen.insert(fingerprint) {
+                    children.push((self.predict(&child), child, lineage.then(&[edit]), fingerprint));
+                }
+            }
+            population.extend(children);
+            population.sort_by(|a, b| b.0.total_cmp(&a.0));
+            population.truncate(p);
+        }
+        let measured = self.measured.lock();
+        let nodes: Vec<_> = population
+            .into_iter()
+            .filter(|(_, _, _, f)| !measured.contains_key(f) && self.tree.find(*f).is_none())
+            .map(|(s, c, lineage, fingerprint)| NewNode::new(fingerprint, NodeData::new(lineage, c, s)))
+            .collect();
+        drop(measured);
+        let _ = self.tree.add_children(self.tree.root(), nodes);
+    }
+
+    /// A parent by a tournament of two on predicted score.
+    fn tournament(&self, population: &[(f64, Candidate, Lineage, u64)]) -> usize {
+        let mut rng = self.rng.lock();
+        let a = rng.below(population.len());
+        let b = rng.below(population.len());
+        if population[a].0 >= population[b].0 {
+            a
+        } else {
+            b
+        }
+    }
+
+    // ---- measurement -------------------------------------------------
+
+    fn unmeasured_in_tree(&self) -> usize {
+        let measured = self.measured.lock();
+        self.tree.nodes().filter(|n| n.transposition_of().is_none() && !measured.contains_key(&n.fingerprint())).count()
+    }
+
+    /// Refreshes every unmeasured candidate's prediction, picks the batch
+    /// ε-greedily (random candidates for `random`), measures it, and
+    /// writes the latencies into the tree and the cost model.
+    fn measurement_round(&self, started: Instant) {
+        self.progress("measuring");
+        enum Item {
+            Node(NodeId),
+            Pending(PendingCandidate),
+        }
+        let program = &self.spec.program;
+        let mut items = Vec::new();
+        let mut predicted = Vec::new();
+        {
+            let measured = self.measured.lock();
+            let mut seen = HashSet::new();
+            for node in self.tree.nodes() {
+                let fingerprint = node.fingerprint();
+                if node.transposition_of().is_some() || measured.contains_key(&fingerprint) || !seen.insert(fingerprint)
+                {
+                    continue;
+                }
+                let Ok(c) = node.payload().candidate(program) else { continue };
+                let p = self.predict(c);
+                node.payload().set_predicted(p);
+                items.push(Item::Node(node.id()));
+                predicted.push(p);
+            }
+            let mut pending = std::mem::take(&mut *self.pending.lock());
+            for (_, entry) in pending.drain(..) {
+                if measured.contains_key(&entry.fingerprint) || !seen.insert(entry.fingerprint) {
+                    continue;
+                }
+                predicted.push(self.predict(&entry.candidate));
+                items.push(Item::Pending(entry));
+            }
+        }
+        let batch = self.spec.params.batch.min(self.spec.trials.saturating_sub(self.trials.load(Ordering::Relaxed)));
+        let picks = match self.spec.strategy {
+            // Random search measures what it sampled, in order.
+            Strategy::Random => (0..items.len().min(batch)).collect(),
+            _ => self.picker.lock().pick(&predicted, batch),
+        };
+        let mut items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+        for index in &picks {
+            if self.stop.load(Ordering::Relaxed) || self.spec.wall.is_some_and(|w| started.elapsed() >= w) {
+                break;
+            }
+            let item = items[*index].take();
+            match item {
+                Some(Item::Node(id)) => {
+                    let Ok(node) = self.tree.node(id) else { continue };
+                    let Ok(c) = node.payload().candidate(program) else { continue };
+                    let model = node.expanded_by();
+                    let lineage = node.payload().lineage.clone();
+                    self.measure(id, c.clone(), lineage, model);
+                }
+                Some(Item::Pending(entry)) => {
+                    let node = NewNode::new(
+                        entry.fingerprint,
+                        NodeData::new(entry.lineage.clone(), entry.candidate.clone(), predicted[*index]),
+                    );
+                    let Ok(inserted) = self.tree.add_children(entry.parent, [node]) else { continue };
+                    self.measure(inserted[0].id, entry.candidate, entry.lineage, None);
+                }
+                None => {}
+            }
+        }
+        // Rollout candidates not measured this round wait for the next.
+        let mut pending = self.pending.lock();
+        for item in items.into_iter().flatten() {
+            if let Item::Pending(entry) = item {
+                pending.push((0.0, entry));
+            }
+        }
+        pending.truncate(PENDING_CAP);
+    }
+
+    /// Measures one candidate (unless known), records the trial, and puts
+    /// its latency into the tree and the cost model.
+    fn measure(&self, id: NodeId, candidate: Candidate, lineage: Lineage, model: Option<ModelId>) {
+        let nest = lower(&candidate);
+        let fingerprint = nest.fingerprint();
+        if self.measured.lock().contains_key(&fingerprint) {
+            return;
+        }
+        let source = nest.to_c();
+        let kernel = KernelSource {
+            name: format!("{} {fingerprint:016x}", self.spec.program.name()),
+            c: source.clone(),
+            scratch: nest.scratch.clone(),
+        };
+        let result = self.services.measure(&kernel);
+        if let Err(e) = &result {
+            if !e.is_candidate_fault() {
+                // Not the candidate's fault: no trial. A machinery that
+                // keeps failing ends the job rather than spin.
+                let failures = self.machinery_failures.fetch_add(1, Ordering::Relaxed) + 1;
+                self.warn(format!("measurement machinery failed ({failures} in a row): {e}"));
+                if failures >= 3 {
+                    *self.fatal.lock() = Some(format!("the measurement machinery keeps failing: {e}"));
+                    self.stop.store(true, Ordering::Relaxed);
+                }
+                return;
+            }
+        }
+        self.machinery_failures.store(0, Ordering::Relaxed);
+        let index = self.trials.fetch_add(1, Ordering::Relaxed);
+        let (latency, failure, timing) = match &result {
+            Ok(m) => (Some(m.timing.median_ms), None, Some(m.timing)),
+            Err(e) => (None, Some(format!("{:?}: {e}", e.kind())), None),
+        };
+        self.measured.lock().insert(fingerprint, latency);
+        let model_name = model.and_then(|m| self.models.as_ref().and_then(|ms| ms.entries.get(m.0 as usize)));
+        let record = TrialRecord {
+            job: self.spec.job,
+            workload_fingerprint: self.spec.workload_fingerprint.clone(),
+            target: self.spec.target.clone(),
+            seed: lineage.seed,
+            edits: lineage.edits.clone(),
+            decisions: candidate.render(),
+            source_hash: source_hash(&source),
+            fingerprint,
+            verified: latency.is_some(),
+            median_ms: latency,
+            min_ms: timing.as_ref().map(|t| t.min_ms),
+            max_ms: timing.as_ref().map(|t| t.max_ms),
+            runs: timing.as_ref().map_or(0, |t| t.runs as u32),
+            failure: failure.clone(),
+            strategy: self.spec.strategy.to_string(),
+            model: model_name.map(|m| m.name.clone()),
+            trial_index: index as u64,
+            created_unix: now_unix(),
+        };
+        if let Err(e) = self.services.record(&record) {
+            self.warn(format!("trial {index} was measured but not recorded: {e}"));
+        }
+        if let Some(ms) = latency {
+            let mut best = self.best.lock();
+            if best.as_ref().is_none_or(|b| ms < b.latency) {
+                *best = Some(Best { latency: ms, lineage, candidate: candidate.clone() });
+                self.stalled_since.store(0, Ordering::Relaxed);
+            }
+            self.cost.write().add_measurement(&features_of(&candidate, &nest), 1.0 / ms);
+        }
+        let best_ms = self.best.lock().as_ref().map(|b| b.latency);
+        let value = match (latency, best_ms) {
+            (Some(ms), Some(best)) => (best / ms).clamp(0.0, 1.0),
+            _ => 0.0,
+        };
+        let _ = self.tree.set_measured(id, value);
+        self.curve.lock().push(latency);
+        self.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms, failure }));
+        self.progress("measuring");
+    }
+
+    /// Rewrites every measured node's value against the current best.
+    fn renormalise(&self) {
+        let Some(best) = self.best.lock().as_ref().map(|b| b.latency) else { return };
+        let measured = self.measured.lock();
+        for node in self.tree.nodes() {
+            if node.transposition_of().is_some() {
+                continue;
+            }
+            if let Some(latency) = measured.get(&node.fingerprint()) {
+                let value = latency.map_or(0.0, |ms| (best / ms).clamp(0.0, 1.0));
+                if node.measured() != Some(value) {
+                    let _ = self.tree.set_measured(node.id(), value);
+                }
+            }
+        }
+    }
+
+    // ---- reporting ---------------------------------------------------
+
+    fn total_calls(&self, models: &Models) -> u64 {
+        models.roster.ids().map(|id| models.stats.summary(id).calls).sum()
+    }
+
+    fn model_reports(&self) -> Vec<ModelReport> {
+        let Some(models) = &self.models else { return Vec::new() };
+        models
+            .roster
+            .ids()
+            .map(|id| {
+                let s = models.stats.summary(id);
+                let entry = &models.entries[id.0 as usize];
+                ModelReport {
+                    name: entry.name.clone(),
+                    parameters: entry.parameters,
+                    calls: s.calls,
+                    errors: s.errors(),
+                    hit_rate: s.hit_rate(),
+                    tokens: s.tokens,
+                    seconds: s.seconds,
+                }
+            })
+            .collect()
+    }
+
+    fn progress(&self, phase: &str) {
+        let (llm_calls, largest_model_share) = match &self.models {
+            None => (BTreeMap::new(), None),
+            Some(models) => {
+                let mut calls = BTreeMap::new();
+                for id in models.roster.ids() {
+                    calls.insert(models.entries[id.0 as usize].name.clone(), models.stats.summary(id).calls);
+                }
+                let total: u64 = calls.values().sum();
+                let largest = models.stats.summary(models.roster.largest()).calls;
+                (calls, (total > 0).then(|| largest as f64 / total as f64))
+            }
+        };
+        self.emit(Event::Progress(Progress {
+            phase: phase.to_string(),
+            trials: self.trials.load(Ordering::Relaxed),
+            trial_budget: self.spec.trials,
+            naive_ms: *self.naive_ms.lock(),
+            best_ms: self.best.lock().as_ref().map(|b| b.latency),
+            llm_calls,
+            largest_model_share,
+            course_alterations: self.course_alterations.load(Ordering::Relaxed),
+        }));
+    }
+
+    fn warn(&self, message: String) {
+        self.emit(Event::Warning(message));
+    }
+
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+}
+
+/// The search's calls, as colt-policy's `Proposer`.
+struct ServiceProposer<'s> {
+    services: &'s dyn Services,
+    seed: u32,
+    /// The roster's models, by `ModelId`.
+    models: &'s [ModelEntry],
+}
+
+impl Proposer for ServiceProposer<'_> {
+    fn propose(
+        &mut self,
+        model: ModelId,
+        system: &str,
+        user: &str,
+        grammar: &str,
+    ) -> Result<Proposal, ProposalFailure> {
+        self.seed = self.seed.wrapping_add(1);
+        let entry =
+            self.models.get(model.0 as usize).ok_or_else(|| ProposalFailure(format!("no model {}", model.0)))?;
+        self.services.propose(&entry.name, system, user, grammar, self.seed)
+    }
+}
+
+fn roster_of(models: &[ModelEntry]) -> Result<Roster, SearchError> {
+    Roster::new(models.iter().map(|m| ModelSpec::new(m.name.clone(), m.parameters)).collect())
+        .map_err(|e| SearchError(format!("the job's models: {e}")))
+}
+
+/// FNV-1a of the kernel source, as 16 hex digits.
+pub(crate) fn source_hash(source: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in source.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+pub(crate) fn now_unix() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}

@@ -1,0 +1,412 @@
+//! `colt tune`: one tuning job from the command line — a progress bar while
+//! it runs, the report in `--out` when it ends, and one JSON line with
+//! `--json` — and `colt show`, the best kernel a database knows.
+
+use crate::report::{self, ModelRow, ReportInput, TrialPoint, TuneSummary};
+use anyhow::{bail, Context, Result};
+use colt_actors::db::{JobId, TuningDb};
+use colt_actors::search::StopReason;
+use colt_actors::{Colt, ColtConfig, Event, Lineage, SearchParams, Strategy, TuneRequest};
+use colt_measure::{Builder, CpuConfig, WorkerCommand};
+use crossbeam_channel::unbounded;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub workload: crate::WorkloadArg,
+    /// Measured candidates to stop at.
+    #[arg(long, default_value_t = 64)]
+    pub trials: usize,
+    /// colt, colt:no-course-alteration, colt:lambda=X, single, mcts,
+    /// evolutionary or random.
+    #[arg(long, default_value = "colt")]
+    pub strategy: String,
+    /// GGUF models, comma-separated; the default local models by default.
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<PathBuf>,
+    /// Search threads.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value_t = crate::run::Target::Cpu)]
+    pub target: crate::run::Target,
+    /// The tuning database (created if missing).
+    #[arg(long, default_value = "colt.db")]
+    pub db: PathBuf,
+    /// Where the report, the best kernel and the job's resume file go;
+    /// `colt-out/<workload>-<strategy>` by default.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one line of JSON at the end.
+    #[arg(long)]
+    pub json: bool,
+    /// Continue the job recorded in `--out` (its `job.json`): nothing
+    /// measured is measured again.
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many model calls (all models together).
+    #[arg(long)]
+    pub llm_calls: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub wall_s: Option<f64>,
+    /// Do not start from the database's best records of this workload.
+    #[arg(long)]
+    pub fresh: bool,
+    /// λ of model-aware UCT.
+    #[arg(long)]
+    pub lambda: Option<f64>,
+    /// Candidates measured per round.
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Model expansions between measurement rounds.
+    #[arg(long)]
+    pub expansions: Option<usize>,
+}
+
+/// What `--out DIR/job.json` holds: enough to resume the job.
+#[derive(Serialize, Deserialize)]
+struct JobFile {
+    job: JobId,
+    db: PathBuf,
+    workload: String,
+    strategy: String,
+}
+
+pub fn run(args: TuneArgs) -> Result<()> {
+    let program = Arc::new(args.workload.load()?);
+    if args.target == crate::run::Target::Opencl {
+        bail!(
+            "`colt tune --target opencl` needs an OpenCL schedule space, which colt does not have yet; \
+             `colt run --target opencl` measures the naive OpenCL kernel"
+        );
+    }
+    let strategy: Strategy = args.strategy.parse()?;
+    let out = args.out.clone().unwrap_or_else(|| {
+        let name = program.name().replace(['/', ' '], "_");
+        PathBuf::from("colt-out").join(format!("{name}-{}", strategy.to_string().replace([':', '='], "_")))
+    });
+    let resume = if args.resume {
+        let path = out.join("job.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("--resume: cannot read `{}` (written by the job to resume)", path.display()))?;
+        let file: JobFile =
+            serde_json::from_str(&text).with_context(|| format!("--resume: `{}` is not a job file", path.display()))?;
+        if file.db != args.db {
+            bail!(
+                "--resume: job {} of `{}` was recorded in the database `{}`, not `{}` (pass --db {})",
+                file.job,
+                path.display(),
+                file.db.display(),
+                args.db.display(),
+                file.db.display()
+            );
+        }
+        Some(file.job)
+    } else {
+        None
+    };
+    let models = if strategy.uses_models() {
+        if args.models.is_empty() {
+            colt_llm::default_model_paths()?
+        } else {
+            args.models.clone()
+        }
+    } else {
+        Vec::new()
+    };
+    // Every model gets every core: routing sends most calls to one model
+    // (the smallest, as long as it keeps hitting), whose calls then run one
+    // after the other; splitting the cores would halve its speed to serve
+    // an overlap that is rare. Measurement pauses them all while it times.
+    let llm_threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
+    let colt = Colt::start(ColtConfig {
+        db: args.db.clone(),
+        models,
+        llm_threads,
+        cpu: CpuConfig::default(),
+        worker: WorkerCommand::colt(exe),
+        builder: Arc::new(Builder::system()),
+    })?;
+    let mut params = SearchParams::default();
+    if let Some(l) = args.lambda {
+        params.lambda = l;
+    }
+    if let Some(b) = args.batch {
+        params.batch = b.max(1);
+    }
+    if let Some(e) = args.expansions {
+        params.llm_expansions = e.max(1);
+    }
+    let request = TuneRequest {
+        workload: args.workload.workload.clone(),
+        program: program.clone(),
+        target: "cpu".into(),
+        strategy: strategy.clone(),
+        trials: args.trials,
+        llm_calls: args.llm_calls,
+        wall: args.wall_s.map(Duration::from_secs_f64),
+        threads: args.threads.max(1),
+        seed: args.seed,
+        params,
+        resume,
+        start_from_known: !args.fresh,
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    ctrlc::set_handler(move || {
+        if on_signal.swap(true, Ordering::Relaxed) {
+            // A second Ctrl-C: the user does not want to wait.
+            std::process::exit(130);
+        }
+        eprintln!("colt: stopping after the current step (Ctrl-C again to quit now)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create the output folder `{}`", out.display()))?;
+    let (events, inbox) = unbounded();
+    let bar = progress_bar(args.trials, args.json);
+    let job_file_written = Arc::new(AtomicBool::new(resume.is_some()));
+    let watcher = {
+        let bar = bar.clone();
+        let trials = args.trials;
+        std::thread::spawn(move || {
+            let mut naive = None;
+            for event in inbox {
+                match event {
+                    Event::Baseline(ms) => naive = Some(ms),
+                    Event::Progress(p) => {
+                        bar.set_position(p.trials.min(trials) as u64);
+                        bar.set_message(progress_text(&p, naive));
+                    }
+                    Event::Warning(w) => bar.println(format!("warning: {w}")),
+                    _ => {}
+                }
+            }
+        })
+    };
+    // The job row exists once `tune` has started; the job file must be on
+    // disk before the first trial, so that a killed job can be resumed.
+    let job_file = {
+        let (db, out, workload, strategy) =
+            (args.db.clone(), out.clone(), args.workload.workload.clone(), strategy.to_string());
+        let written = job_file_written.clone();
+        move |job: JobId| -> Result<()> {
+            if written.swap(true, Ordering::Relaxed) {
+                return Ok(());
+            }
+            let path = out.join("job.json");
+            let text = serde_json::to_string_pretty(&JobFile { job, db, workload, strategy })?;
+            write_atomically(&path, text.as_bytes())
+        }
+    };
+    let result = colt.tune(request, events, stop.clone(), |job| job_file(job).map_err(|e| format!("{e:#}")));
+    let _ = watcher.join();
+    bar.finish_and_clear();
+    let result = result?;
+    let outcome = result.outcome;
+
+    let curve: Vec<TrialPoint> = {
+        let mut best: Option<f64> = None;
+        outcome
+            .curve
+            .iter()
+            .enumerate()
+            .map(|(i, latency)| {
+                if let Some(ms) = latency {
+                    best = Some(best.map_or(*ms, |b: f64| b.min(*ms)));
+                }
+                TrialPoint { trial: i + 1, latency_ms: *latency, best_ms: best }
+            })
+            .collect()
+    };
+    let llm_calls = outcome.models.iter().map(|m| (m.name.clone(), m.calls)).collect();
+    let total_calls: u64 = outcome.models.iter().map(|m| m.calls).sum();
+    let largest_share = outcome
+        .models
+        .iter()
+        .max_by_key(|m| m.parameters)
+        .filter(|_| total_calls > 0)
+        .map(|m| m.calls as f64 / total_calls as f64);
+    let best_ms = outcome.best.as_ref().map(|b| b.0);
+    let summary = TuneSummary {
+        workload: program.name().to_string(),
+        strategy: strategy.to_string(),
+        target: "cpu".into(),
+        trials: outcome.curve.len(),
+        naive_ms: outcome.naive_ms,
+        best_ms,
+        speedup: best_ms.map(|b| outcome.naive_ms / b),
+        verified: best_ms.is_some(),
+        llm_calls,
+        largest_model_share: largest_share,
+        course_alterations: outcome.course_alterations,
+        wall_s: outcome.wall_s,
+    };
+    let models: Vec<ModelRow> = outcome
+        .models
+        .iter()
+        .map(|m| ModelRow {
+            name: m.name.clone(),
+            parameters: m.parameters,
+            calls: m.calls,
+            errors: m.errors,
+            hit_rate: m.hit_rate,
+            tokens: m.tokens,
+            seconds: m.seconds,
+        })
+        .collect();
+    let (source, decisions, lineage) = match &outcome.best {
+        Some((_, lineage, candidate)) => (
+            Some(colt_ir::schedule::lower(candidate).to_c()),
+            Some(candidate.render()),
+            Some(format!("colt emit-c {} {lineage}", args.workload.workload)),
+        ),
+        None => (None, None, None),
+    };
+    let files = report::write_report(
+        &out,
+        &ReportInput {
+            summary: &summary,
+            curve: &curve,
+            models: &models,
+            best_source: source.as_deref(),
+            best_decisions: decisions.as_deref(),
+            best_lineage: lineage.as_deref(),
+        },
+    )?;
+    if args.json {
+        println!("{}", report::summary_line(&summary));
+    } else {
+        let reason = match outcome.reason {
+            StopReason::TrialBudget => "trial budget reached",
+            StopReason::LlmBudget => "model-call budget reached",
+            StopReason::WallClock => "wall-clock limit reached",
+            StopReason::Stopped => "stopped (resume with --resume)",
+            StopReason::Exhausted => "nothing left to measure",
+        };
+        println!(
+            "{}: {} trials ({reason}), naive {:.3} ms, best {}, job {} in `{}`\n  report {}, plot {}, kernel {}",
+            summary.workload,
+            summary.trials,
+            summary.naive_ms,
+            match (best_ms, summary.speedup) {
+                (Some(b), Some(s)) => format!("{b:.3} ms ({s:.2}x)"),
+                _ => "none verified".into(),
+            },
+            result.job,
+            args.db.display(),
+            files.report_md.display(),
+            files.curve_svg.display(),
+            files.kernel_c.as_ref().map_or("none".into(), |p| p.display().to_string())
+        );
+    }
+    Ok(())
+}
+
+fn progress_bar(trials: usize, hidden: bool) -> ProgressBar {
+    let bar = if hidden { ProgressBar::hidden() } else { ProgressBar::new(trials as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} trials  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+fn progress_text(p: &colt_actors::Progress, naive: Option<f64>) -> String {
+    let mut text = match (p.best_ms, naive.or(p.naive_ms)) {
+        (Some(b), Some(n)) => format!("best {b:.3} ms ({:.1}x)", n / b),
+        (Some(b), None) => format!("best {b:.3} ms"),
+        _ => "no verified kernel yet".into(),
+    };
+    if !p.llm_calls.is_empty() {
+        let calls: Vec<String> = p.llm_calls.iter().map(|(m, n)| format!("{m} {n}")).collect();
+        text.push_str(&format!("  calls: {}", calls.join(", ")));
+        if let Some(share) = p.largest_model_share {
+            text.push_str(&format!(" (largest {:.0}%)", share * 100.0));
+        }
+    }
+    text.push_str(&format!("  [{}]", p.phase));
+    text
+}
+
+/// Writes through a temporary file and a rename, so a reader (or a job
+/// killed mid-write) never sees half a file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+#[derive(clap::Args)]
+pub struct ShowArgs {
+    /// The tuning database.
+    #[arg(long, default_value = "colt.db")]
+    pub db: PathBuf,
+    /// The workload's name (as given to `colt tune`).
+    #[arg(long)]
+    pub workload: String,
+    /// Print one line of JSON instead of the kernel.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `colt show`: the best verified kernel the database knows for a workload.
+pub fn show(args: ShowArgs) -> Result<String> {
+    if !args.db.is_file() {
+        bail!("no tuning database at `{}`", args.db.display());
+    }
+    let db = TuningDb::open(&args.db)?;
+    let Some(best) = db.best_for_workload_name(&args.workload, None)? else {
+        bail!("the tuning database `{}` has no verified kernel of workload `{}`", args.db.display(), args.workload);
+    };
+    let lineage = Lineage { seed: best.seed, edits: best.edits.clone() };
+    let program = Arc::new(
+        colt_ir::load_workload(&args.workload, colt_ir::Size::Bench)
+            .with_context(|| format!("cannot load workload `{}`", args.workload))?,
+    );
+    let candidate = lineage.rebuild(&program)?;
+    let nest = colt_ir::schedule::lower(&candidate);
+    if nest.fingerprint() != best.fingerprint {
+        bail!(
+            "the best record of `{}` (fingerprint {:016x}) rebuilds to another kernel ({:016x}): \
+             the database was written by another version of colt's schedule space",
+            args.workload,
+            best.fingerprint,
+            nest.fingerprint()
+        );
+    }
+    let median = best.median_ms.unwrap_or(f64::NAN);
+    if args.json {
+        return Ok(format!(
+            "{}\n",
+            serde_json::json!({
+                "workload": args.workload, "target": best.target, "best_ms": median,
+                "fingerprint": format!("{:016x}", best.fingerprint), "strategy": best.strategy,
+                "model": best.model, "job": best.job, "seed": best.seed, "edits": best.edits,
+            })
+        ));
+    }
+    Ok(format!(
+        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: colt emit-c {} {lineage}\n{}\n{}",
+        args.workload,
+        best.target,
+        best.job,
+        best.strategy,
+        best.fingerprint,
+        args.workload,
+        candidate.render().lines().map(|l| format!("// {l}\n")).collect::<String>(),
+        nest.to_c()
+    ))
+}

@@ -1,0 +1,208 @@
+//! `colt tune` end to end: the real small default model, real measurements,
+//! the tuning database, resume, Ctrl-C and SIGKILL.
+
+use colt_actors::db::{JobState, TrialRecord, TuningDb};
+use colt_e2e::{colt, colt_binary, repo_root, stderr, stdout};
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SMALL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+fn require_small_model() {
+    assert!(repo_root().join(SMALL).is_file(), "{SMALL} is missing: run `bash scripts/fetch-models.sh`");
+}
+
+fn json_line(text: &str) -> serde_json::Value {
+    let line = text.lines().last().unwrap_or_else(|| panic!("no output: {text}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
+fn trials_of(db: &Path, job: i64) -> Vec<TrialRecord> {
+    TuningDb::open(db).unwrap().job_trials(job).unwrap()
+}
+
+fn job_id(out: &Path) -> i64 {
+    let text = std::fs::read_to_string(out.join("job.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["job"].as_i64().unwrap()
+}
+
+fn assert_unique(trials: &[TrialRecord]) {
+    let fingerprints: HashSet<u64> = trials.iter().map(|t| t.fingerprint).collect();
+    assert_eq!(fingerprints.len(), trials.len(), "a candidate was measured twice");
+    let indices: Vec<u64> = trials.iter().map(|t| t.trial_index).collect();
+    assert_eq!(indices, (0..trials.len() as u64).collect::<Vec<_>>(), "trial indices are not 0..n");
+}
+
+fn tune_args<'a>(db: &'a str, out: &'a str, trials: &'a str, strategy: &'a str) -> Vec<&'a str> {
+    vec![
+        "tune",
+        "gemm-512",
+        "--trials",
+        trials,
+        "--strategy",
+        strategy,
+        "--models",
+        SMALL,
+        "--db",
+        db,
+        "--out",
+        out,
+        "--seed",
+        "3",
+        "--batch",
+        "4",
+        "--expansions",
+        "2",
+        "--json",
+        "--fresh",
+    ]
+}
+
+#[test]
+fn tune_with_the_small_model_finds_a_verified_kernel_faster_than_naive() {
+    require_small_model();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, out) = (dir.path().join("t.db"), dir.path().join("out"));
+    let (db_s, out_s) = (db.to_str().unwrap(), out.to_str().unwrap());
+    let o = colt(&tune_args(db_s, out_s, "8", "colt"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = json_line(&stdout(&o));
+    assert_eq!(summary["workload"], "gemm-512");
+    assert_eq!(summary["strategy"], "colt");
+    assert_eq!(summary["trials"], 8);
+    assert_eq!(summary["verified"], true);
+    let (naive, best) = (summary["naive_ms"].as_f64().unwrap(), summary["best_ms"].as_f64().unwrap());
+    assert!(best < naive, "best {best} ms is not faster than naive {naive} ms");
+    let calls = summary["llm_calls"].as_object().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls.values().all(|n| n.as_u64().unwrap() > 0), "the model was never called: {calls:?}");
+
+    let trials = trials_of(&db, job_id(&out));
+    assert_eq!(trials.len(), 8, "the database must hold every trial");
+    assert_unique(&trials);
+    let fastest = trials.iter().filter_map(|t| t.median_ms).fold(f64::INFINITY, f64::min);
+    assert_eq!(fastest, best, "the reported best is the database's best");
+    let job = TuningDb::open(&db).unwrap().job(job_id(&out)).unwrap().unwrap();
+    assert_eq!(job.state, JobState::Done);
+    for file in ["report.md", "curve.svg", "kernel.c", "decisions.txt", "summary.json", "job.json"] {
+        assert!(out.join(file).is_file(), "{file} missing in --out");
+    }
+
+    // `colt show` prints the same kernel the job wrote.
+    let o = colt(&["show", "--db", db_s, "--workload", "gemm-512"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kernel = std::fs::read_to_string(out.join("kernel.c")).unwrap();
+    assert!(stdout(&o).contains(kernel.trim()), "colt show does not print the job's best kernel");
+}
+
+#[test]
+fn resume_measures_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, out) = (dir.path().join("t.db"), dir.path().join("out"));
+    let (db_s, out_s) = (db.to_str().unwrap(), out.to_str().unwrap());
+    let o = colt(&tune_args(db_s, out_s, "6", "mcts"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first = trials_of(&db, job_id(&out));
+    assert_eq!(first.len(), 6);
+    let mut args = tune_args(db_s, out_s, "11", "mcts");
+    args.push("--resume");
+    let o = colt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(json_line(&stdout(&o))["trials"], 11);
+    let all = trials_of(&db, job_id(&out));
+    assert_eq!(all.len(), 11);
+    assert_unique(&all);
+    assert_eq!(&all[..6], &first[..], "the first run's records changed");
+    // Resuming a finished job at its budget measures nothing.
+    let o = colt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(trials_of(&db, job_id(&out)).len(), 11);
+}
+
+/// Starts `colt tune` in the background and waits until the database holds
+/// `at_least` trials of its job.
+fn start_and_wait(args: &[&str], db: &Path, out: &Path, at_least: usize) -> std::process::Child {
+    let mut child = Command::new(colt_binary())
+        .args(args)
+        .current_dir(repo_root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while Instant::now() < deadline {
+        if out.join("job.json").is_file() && db.is_file() {
+            if let Ok(db) = TuningDb::open(db) {
+                if db.job_trials(job_id(out)).map(|t| t.len()).unwrap_or(0) >= at_least {
+                    return child;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    panic!("the job did not reach {at_least} trials in time: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_killed_job_resumes_with_no_record_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, out) = (dir.path().join("t.db"), dir.path().join("out"));
+    let (db_s, out_s) = (db.to_str().unwrap(), out.to_str().unwrap());
+    let mut child = start_and_wait(&tune_args(db_s, out_s, "40", "evolutionary"), &db, &out, 3);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = trials_of(&db, job_id(&out));
+    assert!(before.len() >= 3 && before.len() < 40, "{} trials", before.len());
+    let target = (before.len() + 4).to_string();
+    let mut args = tune_args(db_s, out_s, &target, "evolutionary");
+    args.push("--resume");
+    let o = colt(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let after = trials_of(&db, job_id(&out));
+    assert_eq!(after.len(), before.len() + 4);
+    assert_unique(&after);
+    assert_eq!(&after[..before.len()], &before[..], "a record measured before the kill was lost or changed");
+}
+
+#[test]
+fn ctrl_c_stops_gracefully_with_the_best_kernel_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, out) = (dir.path().join("t.db"), dir.path().join("out"));
+    let (db_s, out_s) = (db.to_str().unwrap(), out.to_str().unwrap());
+    let child = start_and_wait(&tune_args(db_s, out_s, "40", "random"), &db, &out, 2);
+    // SIGINT, as Ctrl-C sends.
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = json_line(&String::from_utf8_lossy(&o.stdout));
+    let trials = summary["trials"].as_u64().unwrap() as usize;
+    assert!(trials < 40, "the job did not stop early");
+    assert_eq!(trials_of(&db, job_id(&out)).len(), trials, "the summary and the database disagree");
+    assert!(out.join("kernel.c").is_file(), "the best kernel so far was not written");
+    let job = TuningDb::open(&db).unwrap().job(job_id(&out)).unwrap().unwrap();
+    assert_eq!(job.state, JobState::Stopped);
+}
+
+#[test]
+fn tune_errors_name_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("nothing-here");
+    let o = colt(&["tune", "gemm-512", "--strategy", "genetic"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown strategy `genetic`"), "{}", stderr(&o));
+    let o = colt(&["tune", "gemm-512", "--resume", "--out", out.to_str().unwrap(), "--strategy", "random"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("job.json"), "{}", stderr(&o));
+    let o = colt(&["tune", "no-such-workload", "--strategy", "random"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no-such-workload"), "{}", stderr(&o));
+    let o = colt(&["show", "--db", dir.path().join("none.db").to_str().unwrap(), "--workload", "gemm-512"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("none.db"), "{}", stderr(&o));
+}

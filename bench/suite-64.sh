@@ -7,20 +7,22 @@
 #
 # Needs `cargo build --release -p colt-bin` and the default models
 # (`bash scripts/fetch-models.sh`). Runs one job at a time: measurements
-# must not overlap. Takes about two hours on 2 cores.
+# must not overlap. Takes about two hours on 2 cores. COLT=path/to/colt
+# runs another binary (a copy, so that rebuilding meanwhile changes nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-64}
 OUT=${2:-bench/suite-$TRIALS}
 STRATEGIES=${STRATEGIES:-colt single mcts evolutionary random}
-WORKLOADS=${WORKLOADS:-$(./target/release/colt workloads | cut -f1)}
+COLT=${COLT:-./target/release/colt}
+WORKLOADS=${WORKLOADS:-$("$COLT" workloads | cut -f1)}
 mkdir -p "$OUT"
 for w in $WORKLOADS; do
   for s in $STRATEGIES; do
     run="$OUT/$w-$s"
     if [ -s "$run.json" ]; then continue; fi
     rm -rf "$run" "$run.db"*
-    ./target/release/colt tune "$w" --trials "$TRIALS" --strategy "$s" --seed 1 \
+    "$COLT" tune "$w" --trials "$TRIALS" --strategy "$s" --seed 1 \
       --db "$run.db" --out "$run" --fresh --json > "$run.json.tmp" 2> "$run.log"
     mv "$run.json.tmp" "$run.json"
     echo "$w $s: $(cat "$run.json")"

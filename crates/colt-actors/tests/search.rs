@@ -1,0 +1,233 @@
+//! The search loop of every strategy, with a scripted model and a
+//! deterministic stand-in for the target (latency from a hash of the
+//! kernel's source, so every candidate has a fixed, distinct latency). The
+//! real models and measurements are exercised end to end in `tests/`.
+
+use colt_actors::db::TrialRecord;
+use colt_actors::search::{run_search, Event, JobSpec, ModelEntry, Resume, SearchParams, Services, StopReason, Strategy};
+use colt_actors::Lineage;
+use colt_measure::{KernelSource, MeasureError, Measurement, Phases, Timing};
+use colt_policy::{Proposal, ProposalFailure};
+use crossbeam_channel::unbounded;
+use parking_lot::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A deterministic target and a scripted model: the model answers the
+/// first legal edit its grammar offers, names itself as the next model,
+/// and counts its calls.
+#[derive(Default)]
+struct Scripted {
+    records: Mutex<Vec<TrialRecord>>,
+    measured: Mutex<HashMap<String, usize>>,
+    calls: Mutex<HashMap<String, usize>>,
+    /// Measurements that fail as the machinery's fault (not the candidate's).
+    machinery_failures: AtomicUsize,
+}
+
+fn latency_of(source: &str) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in source.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    1.0 + (h % 10_000) as f64 / 100.0
+}
+
+impl Services for Scripted {
+    fn propose(&self, model: &str, _: &str, _: &str, grammar: &str, _: u32) -> Result<Proposal, ProposalFailure> {
+        *self.calls.lock().entry(model.to_string()).or_default() += 1;
+        // The grammar's first alternative of the first edit rule, unescaped
+        // once (GBNF string → JSON string).
+        let rule = grammar.lines().find(|l| l.starts_with("edit-0 ::=")).ok_or(ProposalFailure("no edit".into()))?;
+        let first = rule.split(" ::= ").nth(1).unwrap().split(" | ").next().unwrap();
+        let json = first.trim_matches('"').replace("\\\\", "\\").replace("\\\"", "\"");
+        Ok(Proposal { answer: format!("{{\"edits\": [{json}], \"next_model\": \"{model}\"}}"), tokens: 100, seconds: 0.01 })
+    }
+
+    fn measure(&self, kernel: &KernelSource) -> Result<Measurement, MeasureError> {
+        if self.machinery_failures.load(Ordering::Relaxed) > 0 {
+            self.machinery_failures.fetch_sub(1, Ordering::Relaxed);
+            return Err(MeasureError::Worker { kernel: kernel.name.clone(), message: "scripted".into() });
+        }
+        *self.measured.lock().entry(kernel.c.clone()).or_default() += 1;
+        let ms = latency_of(&kernel.c);
+        Ok(Measurement {
+            kernel: kernel.name.clone(),
+            timing: Timing::from_samples(&[ms]).unwrap(),
+            max_rel_err: 0.0,
+            phases: Phases::default(),
+        })
+    }
+
+    fn record(&self, trial: &TrialRecord) -> Result<(), String> {
+        self.records.lock().push(trial.clone());
+        Ok(())
+    }
+}
+
+fn spec(strategy: Strategy, trials: usize) -> JobSpec {
+    let program = Arc::new(colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench));
+    JobSpec {
+        job: 1,
+        workload: "gemm-512".into(),
+        workload_fingerprint: colt_actors::search::workload_fingerprint(&program),
+        target: "cpu".into(),
+        program,
+        strategy,
+        models: vec![
+            ModelEntry { name: "small".into(), parameters: 100_000_000 },
+            ModelEntry { name: "large".into(), parameters: 1_000_000_000 },
+        ],
+        trials,
+        llm_calls: None,
+        wall: None,
+        threads: 2,
+        seed: 5,
+        params: SearchParams { batch: 4, ..SearchParams::default() },
+        naive_ms: Some(150.0),
+        known: Vec::new(),
+        resume: None,
+    }
+}
+
+fn run(spec: &JobSpec, services: &Scripted) -> colt_actors::search::Outcome {
+    let (events, _inbox) = unbounded::<Event>();
+    run_search(spec, services, &AtomicBool::new(false), &events).unwrap()
+}
+
+/// Every record: distinct candidates, consecutive indices, a lineage that
+/// rebuilds the measured kernel.
+fn check_records(spec: &JobSpec, records: &[TrialRecord]) {
+    let fingerprints: HashSet<u64> = records.iter().map(|r| r.fingerprint).collect();
+    assert_eq!(fingerprints.len(), records.len(), "a candidate was measured twice");
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r.trial_index, i as u64);
+        let candidate = Lineage { seed: r.seed, edits: r.edits.clone() }.rebuild(&spec.program).unwrap();
+        let nest = colt_ir::schedule::lower(&candidate);
+        assert_eq!(nest.fingerprint(), r.fingerprint, "trial {i}'s lineage rebuilds another kernel");
+        assert_eq!(r.median_ms, Some(latency_of(&nest.to_c())), "trial {i}'s latency is not its kernel's");
+    }
+}
+
+#[test]
+fn every_strategy_measures_distinct_candidates_up_to_its_budget() {
+    for strategy in ["colt", "single", "mcts", "evolutionary", "random", "colt:no-course-alteration"] {
+        let spec = spec(strategy.parse().unwrap(), 14);
+        let services = Scripted::default();
+        let outcome = run(&spec, &services);
+        assert_eq!(outcome.reason, StopReason::TrialBudget, "{strategy}");
+        let records = services.records.lock().clone();
+        assert_eq!(records.len(), 14, "{strategy}");
+        assert_eq!(outcome.curve.len(), 14, "{strategy}");
+        check_records(&spec, &records);
+        assert!(services.measured.lock().values().all(|&n| n == 1), "{strategy}: a kernel was timed twice");
+        let best = records.iter().filter_map(|r| r.median_ms).fold(f64::INFINITY, f64::min);
+        assert_eq!(outcome.best.as_ref().map(|b| b.0), Some(best), "{strategy}: the best is not the fastest record");
+        let calls: usize = services.calls.lock().values().sum();
+        let reported: u64 = outcome.models.iter().map(|m| m.calls).sum();
+        assert_eq!(calls as u64, reported, "{strategy}: calls made and counted differ");
+        match strategy {
+            "single" => assert_eq!(services.calls.lock().keys().collect::<Vec<_>>(), ["large"]),
+            "colt" | "colt:no-course-alteration" => assert!(calls > 0),
+            _ => assert_eq!(calls, 0, "{strategy} must not call a model"),
+        }
+    }
+}
+
+#[test]
+fn model_proposals_reach_the_measured_trials() {
+    let spec = spec(Strategy::colt(), 24);
+    let services = Scripted::default();
+    run(&spec, &services);
+    let records = services.records.lock();
+    assert!(
+        records.iter().any(|r| r.model.as_deref() == Some("small")),
+        "no measured candidate came from the model's proposals"
+    );
+}
+
+#[test]
+fn a_resumed_job_measures_nothing_it_measured_before() {
+    let first_spec = spec(Strategy::Mcts, 8);
+    let first = Scripted::default();
+    let outcome = run(&first_spec, &first);
+    let before = first.records.lock().clone();
+    let mut resumed = spec(Strategy::Mcts, 15);
+    resumed.resume = Some(Resume { trials: before.clone(), snapshot: outcome.snapshot });
+    let second = Scripted::default();
+    let outcome = run(&resumed, &second);
+    let after = second.records.lock().clone();
+    assert_eq!(after.len(), 7, "the resumed job measures up to its budget only");
+    assert_eq!(outcome.curve.len(), 15);
+    let all: Vec<TrialRecord> = before.into_iter().chain(after).collect();
+    check_records(&resumed, &all);
+}
+
+#[test]
+fn known_records_are_never_measured_again() {
+    let first_spec = spec(Strategy::Random, 6);
+    let first = Scripted::default();
+    run(&first_spec, &first);
+    let mut second_spec = spec(Strategy::Evolutionary, 10);
+    second_spec.known = first
+        .records
+        .lock()
+        .iter()
+        .map(|r| (Lineage { seed: r.seed, edits: r.edits.clone() }, r.median_ms.unwrap()))
+        .collect();
+    let second = Scripted::default();
+    let outcome = run(&second_spec, &second);
+    let old: HashSet<u64> = first.records.lock().iter().map(|r| r.fingerprint).collect();
+    assert!(second.records.lock().iter().all(|r| !old.contains(&r.fingerprint)));
+    let known_best = second_spec.known.iter().map(|k| k.1).fold(f64::INFINITY, f64::min);
+    assert!(outcome.best.unwrap().0 <= known_best, "a job starts from the best known kernel");
+}
+
+#[test]
+fn the_model_call_budget_stops_the_job() {
+    let mut spec = spec(Strategy::colt(), 64);
+    spec.llm_calls = Some(3);
+    let services = Scripted::default();
+    let outcome = run(&spec, &services);
+    assert_eq!(outcome.reason, StopReason::LlmBudget);
+    let calls: usize = services.calls.lock().values().sum();
+    // The budget is checked before each expansion; one expansion may add a
+    // course-alteration call.
+    assert!((3..=4).contains(&calls), "{calls} calls");
+    assert!(services.records.lock().len() < 64);
+}
+
+#[test]
+fn a_stop_request_ends_the_job_between_steps() {
+    let spec = spec(Strategy::Mcts, 64);
+    let services = Scripted::default();
+    let (events, inbox) = unbounded::<Event>();
+    let stop = AtomicBool::new(false);
+    let outcome = std::thread::scope(|s| {
+        s.spawn(|| {
+            for event in inbox {
+                if matches!(event, Event::Trial(t) if t.index >= 5) {
+                    stop.store(true, Ordering::Relaxed);
+                }
+            }
+        });
+        let outcome = run_search(&spec, &services, &stop, &events).unwrap();
+        drop(events);
+        outcome
+    });
+    assert_eq!(outcome.reason, StopReason::Stopped);
+    let n = services.records.lock().len();
+    assert!((6..64).contains(&n), "{n} trials");
+    assert!(outcome.best.is_some(), "the best kernel so far is kept");
+}
+
+#[test]
+fn a_failing_measurement_machinery_fails_the_job_with_its_reason() {
+    let spec = spec(Strategy::Random, 16);
+    let services = Scripted { machinery_failures: AtomicUsize::new(100), ..Scripted::default() };
+    let (events, _inbox) = unbounded::<Event>();
+    let error = run_search(&spec, &services, &AtomicBool::new(false), &events).err().expect("the job fails");
+    assert!(error.to_string().contains("measurement machinery"), "{error}");
+    assert!(services.records.lock().is_empty(), "a machinery failure is not the candidate's trial");
+}

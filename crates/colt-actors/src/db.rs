@@ -502,6 +502,18 @@ impl TuningDb {
             .ok_or_else(|| self.no_such_job(job))
     }
 
+    /// Failed trials of all jobs, counted by failure kind (the text before
+    /// the first `:` of `TrialRecord::failure`), for the daemon's metrics.
+    pub fn failure_counts(&self) -> Result<Vec<(String, u64)>, DbError> {
+        self.query(
+            "SELECT CASE WHEN instr(failure, ':') > 0 THEN substr(failure, 1, instr(failure, ':') - 1) ELSE failure END, \
+             count(*) FROM trials WHERE failure IS NOT NULL GROUP BY 1 ORDER BY 1",
+            [],
+            |row| Ok((row.get::<_, String>(0)?, unbits(row.get::<_, i64>(1)?))),
+            "count the failed trials",
+        )
+    }
+
     fn require_job(&self, job: JobId) -> Result<(), DbError> {
         self.job(job)?.map(|_| ()).ok_or_else(|| self.no_such_job(job))
     }
@@ -638,6 +650,20 @@ mod tests {
         let other = db.create_job(&new_job("conv", "cpu")).unwrap();
         assert_eq!(db.jobs().unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), vec![id, other]);
         assert_eq!(db.job(other + 1).unwrap(), None);
+    }
+
+    #[test]
+    fn failures_are_counted_by_kind() {
+        let mut db = TuningDb::open_in_memory().unwrap();
+        let id = db.create_job(&new_job("matmul", "cpu")).unwrap();
+        for (fp, failure) in [(1, "WrongResult: x"), (2, "Crashed: y"), (3, "WrongResult: z"), (4, "odd")] {
+            let mut t = trial(id, "matmul", "cpu", fp, None);
+            t.failure = Some(failure.into());
+            db.record_trial(&t).unwrap();
+        }
+        db.record_trial(&trial(id, "matmul", "cpu", 5, Some(1.0))).unwrap();
+        let counts = db.failure_counts().unwrap();
+        assert_eq!(counts, vec![("Crashed".into(), 1), ("WrongResult".into(), 2), ("odd".into(), 1)]);
     }
 
     #[test]

@@ -89,9 +89,11 @@ impl Colt {
             })
         })?;
         let mut models = Vec::new();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let slots = crate::llm::DecodeSlots::new(cores / config.llm_threads.max(1) as usize);
         for path in &config.models {
             let options = SessionOptions::default().threads(config.llm_threads.max(1)).pause_gate(pause.clone());
-            let actor = LlmActor::load(path, options)?;
+            let actor = LlmActor::load(path, options, slots.clone())?;
             let entry = ModelEntry { name: actor.info().name.clone(), parameters: actor.info().parameters };
             if models.iter().any(|(m, _): &(ModelEntry, _)| m.name == entry.name) {
                 return Err(ColtError::DuplicateModel(entry.name));

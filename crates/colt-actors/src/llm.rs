@@ -7,7 +7,9 @@
 use actix::{Actor, Context, Handler, Message};
 use colt_llm::{ChatPrompt, Completion, Generation, Grammar, Model, ModelError, ModelInfo, SessionOptions};
 use crossbeam_channel::{bounded, unbounded, Sender};
+use parking_lot::{Condvar, Mutex};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 /// One call: a chat prompt, decoded under an optional GBNF grammar.
@@ -35,6 +37,41 @@ pub enum LlmStartError {
     Thread { path: PathBuf, reason: String },
 }
 
+/// How many models may decode at once. llama.cpp's threads wait for each
+/// other at every step; two models with a thread per core each on the same
+/// cores slow each other down far more than taking turns does. So a job
+/// gives its models `cores / threads per model` slots (one on 2 cores),
+/// and a call waits for a slot before it decodes (the wait is not counted
+/// in the call's seconds).
+#[derive(Clone, Debug)]
+pub struct DecodeSlots(Arc<(Mutex<usize>, Condvar)>);
+
+impl DecodeSlots {
+    pub fn new(slots: usize) -> DecodeSlots {
+        DecodeSlots(Arc::new((Mutex::new(slots.max(1)), Condvar::new())))
+    }
+
+    fn acquire(&self) -> SlotGuard<'_> {
+        let (free, changed) = &*self.0;
+        let mut free = free.lock();
+        while *free == 0 {
+            changed.wait(&mut free);
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'a>(&'a DecodeSlots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        let (free, changed) = &*(self.0).0;
+        *free.lock() += 1;
+        changed.notify_one();
+    }
+}
+
 pub struct LlmActor {
     info: ModelInfo,
     requests: Option<Sender<Generate>>,
@@ -44,7 +81,7 @@ pub struct LlmActor {
 impl LlmActor {
     /// Loads the model on a new thread and opens its session; returns once
     /// it is ready to answer (or failed to load).
-    pub fn load(path: &Path, options: SessionOptions) -> Result<LlmActor, LlmStartError> {
+    pub fn load(path: &Path, options: SessionOptions, slots: DecodeSlots) -> Result<LlmActor, LlmStartError> {
         let (ready, loaded) = bounded(1);
         let (requests, inbox) = unbounded::<Generate>();
         let owned = path.to_path_buf();
@@ -73,7 +110,10 @@ impl LlmActor {
                         generation = generation.grammar(Grammar::gbnf(g));
                     }
                     let prompt = ChatPrompt::new(call.system, call.user);
-                    let answer = session.chat(&prompt, &generation).map_err(|e| e.to_string());
+                    let answer = {
+                        let _slot = slots.acquire();
+                        session.chat(&prompt, &generation).map_err(|e| e.to_string())
+                    };
                     let _ = call.reply.send(answer);
                 }
             })

@@ -4,7 +4,9 @@
 //! real models and measurements are exercised end to end in `tests/`.
 
 use colt_actors::db::TrialRecord;
-use colt_actors::search::{run_search, Event, JobSpec, ModelEntry, Resume, SearchParams, Services, StopReason, Strategy};
+use colt_actors::search::{
+    run_search, Event, JobSpec, ModelEntry, Resume, SearchParams, Services, StopReason, Strategy,
+};
 use colt_actors::Lineage;
 use colt_measure::{KernelSource, MeasureError, Measurement, Phases, Timing};
 use colt_policy::{Proposal, ProposalFailure};
@@ -42,7 +44,11 @@ impl Services for Scripted {
         let rule = grammar.lines().find(|l| l.starts_with("edit-0 ::=")).ok_or(ProposalFailure("no edit".into()))?;
         let first = rule.split(" ::= ").nth(1).unwrap().split(" | ").next().unwrap();
         let json = first.trim_matches('"').replace("\\\\", "\\").replace("\\\"", "\"");
-        Ok(Proposal { answer: format!("{{\"edits\": [{json}], \"next_model\": \"{model}\"}}"), tokens: 100, seconds: 0.01 })
+        Ok(Proposal {
+            answer: format!("{{\"edits\": [{json}], \"next_model\": \"{model}\"}}"),
+            tokens: 100,
+            seconds: 0.01,
+        })
     }
 
     fn measure(&self, kernel: &KernelSource) -> Result<Measurement, MeasureError> {

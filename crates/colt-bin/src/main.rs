@@ -10,6 +10,7 @@ mod measure_worker;
 mod models;
 mod report;
 mod run;
+mod serve;
 mod tune;
 
 #[derive(Parser)]
@@ -103,6 +104,9 @@ enum Command {
     /// candidates on this machine; writes the best verified kernel and a
     /// report to `--out`, and every trial to the tuning database.
     Tune(Box<tune::TuneArgs>),
+    /// Run the tuning daemon: an HTTP JSON API to submit, watch, cancel and
+    /// fetch tuning jobs, which survive restarts (see the README).
+    Serve(Box<serve::ServeArgs>),
     /// Print the best verified kernel a tuning database knows for a
     /// workload, with its latency and how to rebuild it.
     Show(tune::ShowArgs),
@@ -188,6 +192,7 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Tune(args) => tune::run(*args)?,
+        Command::Serve(args) => serve::run(*args)?,
         Command::Show(args) => emit(&tune::show(args)?),
         Command::Models(args) => models::run(&args, emit)?,
         Command::MeasureWorker => measure_worker::run()?,

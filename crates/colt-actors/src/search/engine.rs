@@ -898,16 +898,18 @@ impl<'a> Search<'a> {
     }
 
     fn progress(&self, phase: &str) {
-        let (llm_calls, largest_model_share) = match &self.models {
-            None => (BTreeMap::new(), None),
+        let (llm_calls, llm_tokens, largest_model_share) = match &self.models {
+            None => (BTreeMap::new(), BTreeMap::new(), None),
             Some(models) => {
-                let mut calls = BTreeMap::new();
+                let (mut calls, mut tokens) = (BTreeMap::new(), BTreeMap::new());
                 for id in models.roster.ids() {
-                    calls.insert(models.entries[id.0 as usize].name.clone(), models.stats.summary(id).calls);
+                    let summary = models.stats.summary(id);
+                    calls.insert(models.entries[id.0 as usize].name.clone(), summary.calls);
+                    tokens.insert(models.entries[id.0 as usize].name.clone(), summary.tokens);
                 }
                 let total: u64 = calls.values().sum();
                 let largest = models.stats.summary(models.roster.largest()).calls;
-                (calls, (total > 0).then(|| largest as f64 / total as f64))
+                (calls, tokens, (total > 0).then(|| largest as f64 / total as f64))
             }
         };
         self.emit(Event::Progress(Progress {
@@ -917,6 +919,7 @@ impl<'a> Search<'a> {
             naive_ms: *self.naive_ms.lock(),
             best_ms: self.best.lock().as_ref().map(|b| b.latency),
             llm_calls,
+            llm_tokens,
             largest_model_share,
             course_alterations: self.course_alterations.load(Ordering::Relaxed),
         }));

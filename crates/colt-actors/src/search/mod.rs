@@ -156,6 +156,8 @@ pub struct Progress {
     pub naive_ms: Option<f64>,
     pub best_ms: Option<f64>,
     pub llm_calls: BTreeMap<String, u64>,
+    /// Prompt plus generated tokens per model.
+    pub llm_tokens: BTreeMap<String, u64>,
     pub largest_model_share: Option<f64>,
     pub course_alterations: u64,
 }

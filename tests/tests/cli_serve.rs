@@ -1,0 +1,221 @@
+//! `colt serve` against a real daemon process on a loopback port: the API,
+//! its errors, the token rule, and durability across SIGKILL and SIGTERM.
+
+use colt_actors::db::{JobState, TuningDb};
+use colt_e2e::{colt_binary, free_port, http, repo_root, Response};
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Daemon {
+    child: Child,
+    addr: String,
+}
+
+impl Daemon {
+    fn start(db: &Path, ip: &str, extra: &[&str]) -> Daemon {
+        let port = free_port(if ip == "127.0.0.2" { "127.0.0.1" } else { ip });
+        let addr = format!("{ip}:{port}");
+        let child = Command::new(colt_binary())
+            .args(["serve", "--listen", &addr, "--db", db.to_str().unwrap()])
+            .args(extra)
+            .current_dir(repo_root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut daemon = Daemon { child, addr };
+        daemon.wait_ready(extra);
+        daemon
+    }
+
+    fn wait_ready(&mut self, extra: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let auth = extra.contains(&"--token-file");
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the daemon exited ({status}) before answering");
+            }
+            if std::net::TcpStream::connect(&self.addr).is_ok() {
+                let r = http(&self.addr, "GET", "/v1/health", &[], None);
+                if r.status == 200 || (auth && r.status == 401) {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the daemon did not answer in time");
+    }
+
+    fn get(&self, path: &str) -> Response {
+        http(&self.addr, "GET", path, &[], None)
+    }
+
+    fn post(&self, path: &str, body: &str) -> Response {
+        http(&self.addr, "POST", path, &[], Some(body))
+    }
+
+    fn wait_state(&self, id: i64, state: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let job = self.get(&format!("/v1/jobs/{id}")).json();
+            if job["state"] == state {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "job {id} never reached `{state}`: {job}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn submit(daemon: &Daemon, body: &str) -> i64 {
+    let r = daemon.post("/v1/jobs", body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_i64().unwrap()
+}
+
+fn trials(db: &Path, job: i64) -> Vec<colt_actors::db::TrialRecord> {
+    TuningDb::open(db).unwrap().job_trials(job).unwrap()
+}
+
+fn wait_trials(db: &Path, job: i64, at_least: usize) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while trials(db, job).len() < at_least {
+        assert!(Instant::now() < deadline, "job {job} did not reach {at_least} trials");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_api_submits_streams_fetches_and_cancels() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let daemon = Daemon::start(&db, "127.0.0.1", &[]);
+    let health = daemon.get("/v1/health");
+    assert_eq!((health.status, &health.json()["status"]), (200, &serde_json::json!("ok")));
+
+    let id = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "mcts", "trials": 6, "seed": 2}"#);
+    // Server-sent events until the job's end.
+    let mut stream = std::net::TcpStream::connect(&daemon.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(300))).unwrap();
+    write!(stream, "GET /v1/jobs/{id}/events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut kinds = Vec::new();
+    for line in BufReader::new(stream).lines() {
+        let line = line.unwrap();
+        if let Some(kind) = line.strip_prefix("event: ") {
+            kinds.push(kind.to_string());
+            if kind == "end" {
+                break;
+            }
+        }
+    }
+    assert_eq!(kinds.first().map(String::as_str), Some("state"), "{kinds:?}");
+    assert!(kinds.iter().filter(|k| *k == "trial").count() >= 1, "no trial event: {kinds:?}");
+    assert_eq!(kinds.last().map(String::as_str), Some("end"));
+    let job = daemon.wait_state(id, "done");
+    assert_eq!(job["trials"], 6);
+    let kernel = daemon.get(&format!("/v1/jobs/{id}/kernel"));
+    assert_eq!(kernel.status, 200, "{}", kernel.body);
+    let kernel = kernel.json();
+    assert!(kernel["source"].as_str().unwrap().contains("colt_kernel"), "{kernel}");
+    assert_eq!(kernel["best_ms"].as_f64(), job["best_ms"].as_f64());
+
+    // A long job, cancelled while it runs.
+    let long = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "random", "trials": 5000}"#);
+    daemon.wait_state(long, "running");
+    let r = http(&daemon.addr, "DELETE", &format!("/v1/jobs/{long}"), &[], None);
+    assert_eq!(r.status, 202, "{}", r.body);
+    daemon.wait_state(long, "cancelled");
+    let r = http(&daemon.addr, "DELETE", &format!("/v1/jobs/{long}"), &[], None);
+    assert_eq!(r.status, 409, "{}", r.body);
+
+    let list = daemon.get("/v1/jobs").json();
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 2);
+    let metrics = daemon.get("/metrics").body;
+    assert!(metrics.contains("colt_jobs{state=\"done\"} 1"), "{metrics}");
+    assert!(metrics.contains("colt_jobs{state=\"cancelled\"} 1"), "{metrics}");
+    assert!(metrics.contains("colt_trials_total "), "{metrics}");
+
+    // Errors: JSON bodies with the reason.
+    let r = daemon.get("/v1/jobs/999");
+    assert_eq!(r.status, 404);
+    assert!(r.json()["error"].as_str().unwrap().contains("999"));
+    let r = daemon.post("/v1/jobs", r#"{"workload_text": "program p {\n  stage C[i:4] = A[i] *\n}"}"#);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.json()["error"].as_str().unwrap().contains("workload_text"), "{}", r.body);
+    let r = daemon.post("/v1/jobs", r#"{"workload": "no-such-layer"}"#);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("no-such-layer"), "{}", r.body);
+    let r = daemon.post("/v1/jobs", r#"{"workload": "gemm-512", "strategy": "genetic"}"#);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("genetic"), "{}", r.body);
+    let big = format!(r#"{{"workload_text": "{}"}}"#, "x".repeat(100_000));
+    let r = daemon.post("/v1/jobs", &big);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert!(r.json()["error"].is_string());
+}
+
+#[test]
+fn another_address_needs_a_token_and_requests_must_carry_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let o = Command::new(colt_binary())
+        .args(["serve", "--listen", "127.0.0.2:0", "--db", db.to_str().unwrap()])
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--token-file"), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, "s3cret-token-of-the-tests\n").unwrap();
+    let daemon = Daemon::start(&db, "127.0.0.2", &["--token-file", token_file.to_str().unwrap()]);
+    let r = daemon.get("/v1/health");
+    assert_eq!(r.status, 401);
+    assert!(r.json()["error"].is_string());
+    let wrong = http(&daemon.addr, "GET", "/v1/jobs", &[("Authorization", "Bearer s3cret-token-of-the-test")], None);
+    assert_eq!(wrong.status, 401);
+    let right = http(&daemon.addr, "GET", "/v1/jobs", &[("Authorization", "Bearer s3cret-token-of-the-tests")], None);
+    assert_eq!(right.status, 200, "{}", right.body);
+}
+
+#[test]
+fn a_killed_daemon_resumes_its_job_with_no_trial_lost_or_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let mut daemon = Daemon::start(&db, "127.0.0.1", &[]);
+    let id = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "evolutionary", "trials": 24, "seed": 4}"#);
+    wait_trials(&db, id, 3);
+    daemon.child.kill().unwrap(); // SIGKILL
+    daemon.child.wait().unwrap();
+    let before = trials(&db, id);
+    assert!(before.len() < 24);
+
+    // SIGTERM after a few more trials: a clean exit that leaves the job to
+    // resume.
+    let mut daemon = Daemon::start(&db, "127.0.0.1", &[]);
+    wait_trials(&db, id, before.len() + 2);
+    let status = Command::new("kill").args(["-TERM", &daemon.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = daemon.child.wait().unwrap();
+    assert!(exit.success(), "SIGTERM must exit cleanly: {exit}");
+    let job = TuningDb::open(&db).unwrap().job(id).unwrap().unwrap();
+    assert_eq!(job.state, JobState::Running, "a job interrupted by shutdown is resumed at the next start");
+
+    let daemon = Daemon::start(&db, "127.0.0.1", &[]);
+    daemon.wait_state(id, "done");
+    let after = trials(&db, id);
+    assert_eq!(after.len(), 24);
+    let fingerprints: HashSet<u64> = after.iter().map(|t| t.fingerprint).collect();
+    assert_eq!(fingerprints.len(), 24, "a candidate was measured twice");
+    assert_eq!(&after[..before.len()], &before[..], "a trial recorded before the kill was lost or changed");
+}

@@ -219,3 +219,85 @@ fn a_killed_daemon_resumes_its_job_with_no_trial_lost_or_repeated() {
     assert_eq!(fingerprints.len(), 24, "a candidate was measured twice");
     assert_eq!(&after[..before.len()], &before[..], "a trial recorded before the kill was lost or changed");
 }
+
+/// The load test of the README: 1000 status requests per second for 30 s
+/// while a job runs. The job (`random`, a fixed seed) is run twice, first
+/// without load, then under load: both measure the same candidates, so
+/// their latencies compare pairwise. Prints the request latency
+/// percentiles and the median slowdown. Run on an otherwise idle machine:
+/// `cargo test --release -p colt-e2e --test cli_serve -- --ignored --nocapture`.
+#[test]
+#[ignore = "a benchmark: needs an idle machine, about 2 minutes"]
+fn load_test_status_requests_do_not_slow_measurements() {
+    const RATE: u64 = 1000;
+    const SECONDS: u64 = 30;
+    const CLIENTS: u64 = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let daemon = Daemon::start(&db, "127.0.0.1", &[]);
+    let job = r#"{"workload": "flux-conv", "strategy": "random", "trials": 40, "seed": 9}"#;
+    let quiet = submit(&daemon, job);
+    daemon.wait_state(quiet, "done");
+
+    let loaded = submit(&daemon, job);
+    daemon.wait_state(loaded, "running");
+    let started = Instant::now();
+    let results: Vec<(Vec<f64>, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let addr = daemon.addr.clone();
+                s.spawn(move || {
+                    let (mut latencies, mut errors) = (Vec::new(), 0);
+                    let period = Duration::from_nanos(1_000_000_000 * CLIENTS / RATE);
+                    let mut next = started + period * c as u32 / CLIENTS as u32;
+                    while started.elapsed() < Duration::from_secs(SECONDS) {
+                        let now = Instant::now();
+                        if now < next {
+                            std::thread::sleep(next - now);
+                        }
+                        next += period;
+                        let t = Instant::now();
+                        let r = http(&addr, "GET", &format!("/v1/jobs/{loaded}"), &[], None);
+                        latencies.push(t.elapsed().as_secs_f64() * 1e3);
+                        if r.status != 200 {
+                            errors += 1;
+                        }
+                    }
+                    (latencies, errors)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut latencies: Vec<f64> = results.iter().flat_map(|r| r.0.iter().copied()).collect();
+    let errors: usize = results.iter().map(|r| r.1).sum();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+    let rate = latencies.len() as f64 / SECONDS as f64;
+    println!(
+        "{} requests in {SECONDS} s ({rate:.0}/s), {errors} errors; latency ms p50 {:.2}, p90 {:.2}, p99 {:.2}, max {:.2}",
+        latencies.len(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
+    daemon.wait_state(loaded, "done");
+    let by_fingerprint = |job| -> std::collections::HashMap<u64, f64> {
+        trials(&db, job).into_iter().filter_map(|t| t.median_ms.map(|m| (t.fingerprint, m))).collect()
+    };
+    let (a, b) = (by_fingerprint(quiet), by_fingerprint(loaded));
+    let load_end = trials(&db, loaded)
+        .iter()
+        .filter(|t| t.created_unix <= trials(&db, loaded)[0].created_unix + SECONDS as f64)
+        .map(|t| t.fingerprint)
+        .collect::<HashSet<_>>();
+    let mut ratios: Vec<f64> =
+        b.iter().filter(|(f, _)| load_end.contains(f)).filter_map(|(f, ms)| a.get(f).map(|q| ms / q)).collect();
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    println!("{} candidates measured under load and without: median latency ratio {median:.3}", ratios.len());
+    assert_eq!(errors, 0);
+    assert!(rate > 0.9 * RATE as f64, "the load did not reach {RATE}/s");
+    assert!(median <= 1.05, "measurements under load are {:.1}% slower", (median - 1.0) * 100.0);
+}

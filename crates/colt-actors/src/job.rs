@@ -191,7 +191,7 @@ impl Colt {
             threads: request.threads,
             seed: request.seed,
             params: request.params.clone(),
-            naive_ms,
+            naive_ms: naive_ms.or(request.naive_ms),
             known,
             resume,
         };
@@ -234,6 +234,9 @@ pub struct TuneRequest {
     pub resume: Option<JobId>,
     /// Start from the database's best records of this workload and target.
     pub start_from_known: bool,
+    /// The naive kernel's latency when the caller measured it already (a
+    /// bench runs many jobs on one workload): not measured again.
+    pub naive_ms: Option<f64>,
 }
 
 pub struct TuneResult {

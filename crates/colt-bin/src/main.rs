@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use colt_ir::schedule::{Candidate, Edit};
 use colt_ir::{load_workload, Size};
 
+mod bench;
 mod measure_worker;
 mod models;
 mod report;
@@ -104,6 +105,9 @@ enum Command {
     /// candidates on this machine; writes the best verified kernel and a
     /// report to `--out`, and every trial to the tuning database.
     Tune(Box<tune::TuneArgs>),
+    /// Run strategies side by side on workloads with the same budgets and
+    /// seeds: tables, plots and a JSON of every figure in `--out`.
+    Bench(Box<bench::BenchArgs>),
     /// Run the tuning daemon: an HTTP JSON API to submit, watch, cancel and
     /// fetch tuning jobs, which survive restarts (see the README).
     Serve(Box<serve::ServeArgs>),
@@ -192,6 +196,7 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Tune(args) => tune::run(*args)?,
+        Command::Bench(args) => emit(&bench::run(*args)?),
         Command::Serve(args) => serve::run(*args)?,
         Command::Show(args) => emit(&tune::show(args)?),
         Command::Models(args) => models::run(&args, emit)?,

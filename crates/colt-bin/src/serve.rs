@@ -307,6 +307,7 @@ fn request_of(row: &JobRow, threads: usize) -> Result<TuneRequest> {
         params: options.params.unwrap_or_default(),
         resume: Some(row.id),
         start_from_known: false,
+        naive_ms: None,
     })
 }
 

@@ -159,6 +159,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         params,
         resume,
         start_from_known: !args.fresh,
+        naive_ms: None,
     };
 
     let stop = Arc::new(AtomicBool::new(false));

@@ -1,0 +1,488 @@
+//! `colt bench`: the strategies side by side on the suite, with the same
+//! trial budgets and seeds, in one process (one actor system, the models
+//! loaded once, measurements never overlapping).
+//!
+//! Each (workload, strategy, repeat) is one job with the largest budget;
+//! the figures at a smaller budget N are read from the first N trials of
+//! its best-latency curve. A job's rounds measure the same candidates up to
+//! N whatever its budget (8 per round; only a budget that is not a multiple
+//! of the round changes its last round), so this is the run a job with
+//! budget N would have made, at a fraction of the time.
+//!
+//! Writes to `--out`: `bench.json` (every figure and every run's curve, to
+//! compare across versions with `--compare`), `tables.md` (a table per
+//! workload) and `<workload>.svg` (best speedup versus trials, a line per
+//! strategy, the band between the worst and best repeat).
+
+use anyhow::{bail, Context, Result};
+use colt_actors::{Colt, ColtConfig, Event, SearchParams, Strategy, TuneRequest};
+use colt_measure::{Builder, CpuConfig, WorkerCommand};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// `all` (the suite) or workloads, comma-separated.
+    #[arg(long, default_value = "all")]
+    pub workloads: String,
+    /// Strategies, comma-separated (ablations too: `colt:no-course-alteration`, `colt:lambda=0.5`).
+    #[arg(long, value_delimiter = ',', default_value = "colt,single,mcts,evolutionary,random")]
+    pub strategies: Vec<String>,
+    /// Trial budgets, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    pub trials: Vec<usize>,
+    /// Runs of each strategy per workload (seeds `--seed`, `--seed`+1, ...).
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// GGUF models, comma-separated; the default local models by default.
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<PathBuf>,
+    /// Where the tables, plots, JSON and the bench's own database go.
+    #[arg(long, default_value = "colt-bench")]
+    pub out: PathBuf,
+    /// The speedup over naive whose first trial is reported (sample efficiency).
+    #[arg(long, default_value_t = 50.0)]
+    pub target_speedup: f64,
+    /// An earlier `bench.json`: its best latencies are put beside the new ones.
+    #[arg(long)]
+    pub compare: Option<PathBuf>,
+    /// Print `bench.json` on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Everything a bench measured.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchReport {
+    pub budgets: Vec<usize>,
+    pub target_speedup: f64,
+    pub repeats: usize,
+    pub workloads: Vec<WorkloadReport>,
+    pub wall_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorkloadReport {
+    pub workload: String,
+    pub naive_ms: f64,
+    pub strategies: Vec<StrategyReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StrategyReport {
+    pub strategy: String,
+    /// Per budget: the median over repeats of the best latency within it.
+    pub best_ms: BTreeMap<usize, Option<f64>>,
+    pub speedup: BTreeMap<usize, Option<f64>>,
+    /// Median over repeats of the first trial reaching the target speedup
+    /// (None when a repeat never did).
+    pub trials_to_target: Option<usize>,
+    pub llm_calls: BTreeMap<String, u64>,
+    pub llm_tokens: u64,
+    pub largest_model_share: Option<f64>,
+    pub wall_s: f64,
+    pub runs: Vec<RunRecord>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub seed: u64,
+    /// Latency per trial (None = failed).
+    pub curve: Vec<Option<f64>>,
+    pub wall_s: f64,
+}
+
+pub fn run(args: BenchArgs) -> Result<String> {
+    let workloads: Vec<String> = if args.workloads == "all" {
+        colt_ir::SUITE.iter().map(|w| w.name.to_string()).collect()
+    } else {
+        args.workloads.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    let strategies: Vec<Strategy> = args.strategies.iter().map(|s| s.parse::<Strategy>()).collect::<Result<_, _>>()?;
+    let mut budgets = args.trials.clone();
+    budgets.sort_unstable();
+    budgets.dedup();
+    let Some(&max_budget) = budgets.last().filter(|&&b| b > 0) else {
+        bail!("--trials needs at least one positive budget");
+    };
+    if args.repeats == 0 {
+        bail!("--repeats must be at least 1");
+    }
+    let earlier: Option<BenchReport> = match &args.compare {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+            Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("`{}` is not a colt bench.json", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let programs: Vec<(String, Arc<colt_ir::Program>)> = workloads
+        .iter()
+        .map(|w| {
+            colt_ir::load_workload(w, colt_ir::Size::Bench)
+                .map(|p| (w.clone(), Arc::new(p)))
+                .with_context(|| format!("cannot load workload `{w}`"))
+        })
+        .collect::<Result<_>>()?;
+    let models = if strategies.iter().any(Strategy::uses_models) {
+        if args.models.is_empty() {
+            colt_llm::default_model_paths()?
+        } else {
+            args.models.clone()
+        }
+    } else {
+        Vec::new()
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create `{}`", args.out.display()))?;
+    let db = args.out.join("bench.db");
+    let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
+    let colt = Colt::start(ColtConfig {
+        db,
+        models,
+        llm_threads: std::thread::available_parallelism().map_or(1, |n| n.get()) as u32,
+        cpu: CpuConfig::default(),
+        worker: WorkerCommand::colt(exe),
+        builder: Arc::new(Builder::system()),
+    })?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    ctrlc::set_handler(move || {
+        if on_signal.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("colt: stopping the bench after the current step");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+
+    let started = Instant::now();
+    let runs_total = (programs.len() * strategies.len() * args.repeats) as u64;
+    let bars = if args.json {
+        MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+    } else {
+        MultiProgress::new()
+    };
+    let matrix = bars.add(ProgressBar::new(runs_total));
+    matrix.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} runs, ETA {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let trial_bar = bars.add(ProgressBar::new(max_budget as u64));
+    trial_bar.set_style(
+        ProgressStyle::with_template("  [{bar:30}] {pos}/{len} trials  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+
+    let mut report = BenchReport {
+        budgets: budgets.clone(),
+        target_speedup: args.target_speedup,
+        repeats: args.repeats,
+        workloads: Vec::new(),
+        wall_s: 0.0,
+    };
+    for (name, program) in &programs {
+        let mut naive_ms: Option<f64> = None;
+        let mut rows = Vec::new();
+        for strategy in &strategies {
+            let mut runs = Vec::new();
+            let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+            let (mut tokens, mut wall) = (0, 0.0);
+            for repeat in 0..args.repeats {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let seed = args.seed + repeat as u64;
+                matrix.set_message(format!("{name} {strategy} (seed {seed})"));
+                trial_bar.set_position(0);
+                let request = TuneRequest {
+                    workload: name.clone(),
+                    program: program.clone(),
+                    target: "cpu".into(),
+                    strategy: strategy.clone(),
+                    trials: max_budget,
+                    llm_calls: None,
+                    wall: None,
+                    threads: 2,
+                    seed,
+                    params: SearchParams::default(),
+                    resume: None,
+                    start_from_known: false,
+                    naive_ms,
+                };
+                let (events, inbox) = crossbeam_channel::unbounded();
+                let bar = trial_bar.clone();
+                let watcher = std::thread::spawn(move || {
+                    for event in inbox {
+                        if let Event::Progress(p) = event {
+                            bar.set_position(p.trials as u64);
+                            bar.set_message(p.best_ms.map_or(String::new(), |b| format!("best {b:.3} ms")));
+                        }
+                    }
+                });
+                let result = colt.tune(request, events, stop.clone(), |_| Ok(()));
+                let _ = watcher.join();
+                let outcome = result.with_context(|| format!("the bench's {strategy} job on `{name}` failed"))?.outcome;
+                naive_ms.get_or_insert(outcome.naive_ms);
+                for m in &outcome.models {
+                    *calls.entry(m.name.clone()).or_default() += m.calls;
+                    tokens += m.tokens;
+                }
+                wall += outcome.wall_s;
+                runs.push(RunRecord { seed, curve: outcome.curve, wall_s: outcome.wall_s });
+                matrix.inc(1);
+            }
+            let naive = naive_ms.unwrap_or(f64::NAN);
+            rows.push(strategy_report(
+                strategy,
+                runs,
+                naive,
+                &budgets,
+                args.target_speedup,
+                calls,
+                tokens,
+                wall,
+                &colt,
+            ));
+        }
+        report.workloads.push(WorkloadReport {
+            workload: name.clone(),
+            naive_ms: naive_ms.unwrap_or(f64::NAN),
+            strategies: rows,
+        });
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    matrix.finish_and_clear();
+    trial_bar.finish_and_clear();
+    report.wall_s = started.elapsed().as_secs_f64();
+
+    let json = serde_json::to_string_pretty(&report)?;
+    crate::tune::write_atomically(&args.out.join("bench.json"), json.as_bytes())?;
+    let tables = tables_markdown(&report, earlier.as_ref());
+    crate::tune::write_atomically(&args.out.join("tables.md"), tables.as_bytes())?;
+    for w in &report.workloads {
+        let svg = plot_speedups(w, &budgets)?;
+        let path = args.out.join(format!("{}.svg", w.workload.replace(['/', ' '], "_")));
+        crate::tune::write_atomically(&path, svg.as_bytes())?;
+    }
+    Ok(if args.json { json + "\n" } else { tables })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn strategy_report(
+    strategy: &Strategy,
+    runs: Vec<RunRecord>,
+    naive: f64,
+    budgets: &[usize],
+    target: f64,
+    llm_calls: BTreeMap<String, u64>,
+    llm_tokens: u64,
+    wall_s: f64,
+    colt: &Colt,
+) -> StrategyReport {
+    let mut best_ms = BTreeMap::new();
+    let mut speedup = BTreeMap::new();
+    for &b in budgets {
+        let bests: Vec<f64> = runs.iter().filter_map(|r| best_within(&r.curve, b)).collect();
+        let m = (bests.len() == runs.len()).then(|| median(bests)).flatten();
+        best_ms.insert(b, m);
+        speedup.insert(b, m.map(|m| naive / m));
+    }
+    let reached: Vec<Option<usize>> = runs.iter().map(|r| first_reaching(&r.curve, naive / target)).collect();
+    let trials_to_target = if reached.iter().all(Option::is_some) {
+        median(reached.into_iter().flatten().map(|n| n as f64).collect()).map(|m| m.round() as usize)
+    } else {
+        None
+    };
+    let total: u64 = llm_calls.values().sum();
+    let largest = colt.models().into_iter().max_by_key(|m| m.parameters).map(|m| m.name);
+    let largest_model_share =
+        largest.and_then(|name| llm_calls.get(&name).copied()).filter(|_| total > 0).map(|n| n as f64 / total as f64);
+    StrategyReport {
+        strategy: strategy.to_string(),
+        best_ms,
+        speedup,
+        trials_to_target,
+        llm_calls,
+        llm_tokens,
+        largest_model_share,
+        wall_s,
+        runs,
+    }
+}
+
+/// The best verified latency among the first `budget` trials.
+fn best_within(curve: &[Option<f64>], budget: usize) -> Option<f64> {
+    curve.iter().take(budget).flatten().copied().reduce(f64::min)
+}
+
+/// The 1-based trial at which the best latency first reaches `ms`.
+fn first_reaching(curve: &[Option<f64>], ms: f64) -> Option<usize> {
+    curve.iter().position(|l| l.is_some_and(|l| l <= ms)).map(|i| i + 1)
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 })
+}
+
+fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# colt bench\n\n{} repeat(s); budgets {:?}; target speedup {}x; {:.0} s in all.\n",
+        report.repeats, report.budgets, report.target_speedup, report.wall_s
+    );
+    for w in &report.workloads {
+        let _ = writeln!(md, "## {} (naive {:.3} ms)\n", w.workload, w.naive_ms);
+        let mut head = String::from("| strategy |");
+        let mut rule = String::from("|---|");
+        for b in &report.budgets {
+            let _ = write!(head, " best ms @{b} (x) |");
+            rule.push_str("--:|");
+        }
+        let old = earlier.and_then(|e| e.workloads.iter().find(|o| o.workload == w.workload));
+        let last = *report.budgets.last().unwrap_or(&0);
+        if old.is_some() {
+            let _ = write!(head, " before @{last} |");
+            rule.push_str("--:|");
+        }
+        head.push_str(&format!(
+            " trials to {}x | LLM calls | largest share | tokens | wall s |",
+            report.target_speedup
+        ));
+        rule.push_str("--:|---|--:|--:|--:|");
+        let _ = writeln!(md, "{head}\n{rule}");
+        for s in &w.strategies {
+            let mut row = format!("| {} |", s.strategy);
+            for b in &report.budgets {
+                match (s.best_ms.get(b).copied().flatten(), s.speedup.get(b).copied().flatten()) {
+                    (Some(ms), Some(x)) => {
+                        let _ = write!(row, " {ms:.3} ({x:.1}x) |");
+                    }
+                    _ => row.push_str(" — |"),
+                }
+            }
+            if let Some(old) = old {
+                let before = old
+                    .strategies
+                    .iter()
+                    .find(|o| o.strategy == s.strategy)
+                    .and_then(|o| o.best_ms.get(&last).copied().flatten());
+                let _ = write!(row, " {} |", before.map_or("—".into(), |b| format!("{b:.3}")));
+            }
+            let calls = if s.llm_calls.is_empty() {
+                "—".to_string()
+            } else {
+                s.llm_calls.iter().map(|(m, n)| format!("{m}: {n}")).collect::<Vec<_>>().join(", ")
+            };
+            let _ = writeln!(
+                row,
+                " {} | {calls} | {} | {} | {:.0} |",
+                s.trials_to_target.map_or("—".into(), |n| n.to_string()),
+                s.largest_model_share.map_or("—".into(), |x| format!("{:.0}%", x * 100.0)),
+                s.llm_tokens,
+                s.wall_s
+            );
+            md.push_str(&row);
+        }
+        let _ = writeln!(md, "\n![best speedup versus trials]({}.svg)\n", w.workload.replace(['/', ' '], "_"));
+    }
+    md
+}
+
+/// (trial, median, worst, best) speedup over the repeats.
+type SpeedupPoint = (usize, f64, f64, f64);
+
+/// Best speedup versus trials, a line per strategy (the median repeat) and
+/// a band from the worst to the best repeat.
+fn plot_speedups(w: &WorkloadReport, budgets: &[usize]) -> Result<String> {
+    const COLOURS: [RGBColor; 8] = [
+        RGBColor(214, 39, 40),
+        RGBColor(31, 119, 180),
+        RGBColor(44, 160, 44),
+        RGBColor(255, 127, 14),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+    ];
+    let max_trials = budgets.last().copied().unwrap_or(1).max(1);
+    // Per strategy and trial: (trial, median, min, max) speedup over repeats.
+    let series: Vec<(String, Vec<SpeedupPoint>)> = w
+        .strategies
+        .iter()
+        .map(|s| {
+            let points = (1..=max_trials)
+                .filter_map(|t| {
+                    let xs: Vec<f64> =
+                        s.runs.iter().filter_map(|r| best_within(&r.curve, t)).map(|b| w.naive_ms / b).collect();
+                    if xs.len() != s.runs.len() || xs.is_empty() {
+                        return None;
+                    }
+                    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = xs.iter().copied().fold(0.0, f64::max);
+                    Some((t, median(xs)?, lo, hi))
+                })
+                .collect();
+            (s.strategy.clone(), points)
+        })
+        .collect();
+    let top = series.iter().flat_map(|(_, p)| p.iter().map(|x| x.3)).fold(1.0, f64::max) * 1.1;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("{}: best speedup over naive versus trials", w.workload), ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
+            .build_cartesian_2d(1..max_trials, 0.0..top)
+            .map_err(plot_error)?;
+        chart.configure_mesh().x_desc("trials").y_desc("speedup (x)").draw().map_err(plot_error)?;
+        for (i, (name, points)) in series.iter().enumerate() {
+            let colour = COLOURS[i % COLOURS.len()];
+            let band: Vec<(usize, f64)> =
+                points.iter().map(|p| (p.0, p.3)).chain(points.iter().rev().map(|p| (p.0, p.2))).collect();
+            if points.len() > 1 {
+                chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15)))).map_err(plot_error)?;
+            }
+            chart
+                .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), colour.stroke_width(2)))
+                .map_err(plot_error)?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(plot_error)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(svg)
+}
+
+fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("cannot draw the bench plot: {e}")
+}

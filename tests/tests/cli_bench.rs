@@ -61,3 +61,23 @@ fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
         &svg[..200.min(svg.len())]
     );
 }
+
+#[test]
+fn bench_errors_name_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b");
+    let out = out.to_str().unwrap();
+    for (args, expected) in [
+        (vec!["--strategies", "random,genetic"], "unknown strategy `genetic`"),
+        (vec!["--trials", "0"], "positive budget"),
+        (vec!["--repeats", "0"], "--repeats"),
+        (vec!["--workloads", "gemm-512,nope"], "nope"),
+        (vec!["--compare", "/nonexistent/bench.json"], "/nonexistent/bench.json"),
+    ] {
+        let mut all = vec!["bench", "--out", out, "--strategies", "random"];
+        all.extend(args);
+        let o = colt(&all);
+        assert!(!o.status.success(), "{all:?} succeeded");
+        assert!(stderr(&o).contains(expected), "{all:?}: {}", stderr(&o));
+    }
+}

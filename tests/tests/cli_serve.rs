@@ -177,6 +177,19 @@ fn another_address_needs_a_token_and_requests_must_carry_it() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--token-file"), "{}", String::from_utf8_lossy(&o.stderr));
 
     let token_file = dir.path().join("token");
+    for (contents, expected) in [(None, "cannot read the token file"), (Some("short\n"), "shorter than 16")] {
+        if let Some(c) = contents {
+            std::fs::write(&token_file, c).unwrap();
+        }
+        let o = Command::new(colt_binary())
+            .args(["serve", "--listen", "127.0.0.2:0", "--db", db.to_str().unwrap()])
+            .args(["--token-file", token_file.to_str().unwrap()])
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(expected) && err.contains("token"), "{err}");
+    }
     std::fs::write(&token_file, "s3cret-token-of-the-tests\n").unwrap();
     let daemon = Daemon::start(&db, "127.0.0.2", &["--token-file", token_file.to_str().unwrap()]);
     let r = daemon.get("/v1/health");

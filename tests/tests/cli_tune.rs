@@ -199,6 +199,16 @@ fn tune_errors_name_what_is_wrong() {
     let o = colt(&["tune", "gemm-512", "--resume", "--out", out.to_str().unwrap(), "--strategy", "random"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("job.json"), "{}", stderr(&o));
+    // A job file that points at another database.
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("job.json"),
+        r#"{"job": 1, "db": "elsewhere.db", "workload": "gemm-512", "strategy": "random"}"#,
+    )
+    .unwrap();
+    let o = colt(&["tune", "gemm-512", "--resume", "--out", out.to_str().unwrap(), "--strategy", "random"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("elsewhere.db"), "{}", stderr(&o));
     let o = colt(&["tune", "no-such-workload", "--strategy", "random"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no-such-workload"), "{}", stderr(&o));

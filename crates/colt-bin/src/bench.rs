@@ -233,7 +233,17 @@ pub fn run(args: BenchArgs) -> Result<String> {
                 });
                 let result = colt.tune(request, events, stop.clone(), |_| Ok(()));
                 let _ = watcher.join();
-                let outcome = result.with_context(|| format!("the bench's {strategy} job on `{name}` failed"))?.outcome;
+                let outcome = match result {
+                    Ok(r) => r.outcome,
+                    Err(e) => {
+                        // One failed job must not lose the rest of a long
+                        // bench: its run has no trials, and the table says so.
+                        bars.println(format!("warning: the {strategy} job on `{name}` (seed {seed}) failed: {e}"))?;
+                        runs.push(RunRecord { seed, curve: Vec::new(), wall_s: 0.0 });
+                        matrix.inc(1);
+                        continue;
+                    }
+                };
                 naive_ms.get_or_insert(outcome.naive_ms);
                 for m in &outcome.models {
                     *calls.entry(m.name.clone()).or_default() += m.calls;
@@ -261,6 +271,10 @@ pub fn run(args: BenchArgs) -> Result<String> {
             naive_ms: naive_ms.unwrap_or(f64::NAN),
             strategies: rows,
         });
+        // Written after every workload: a long bench that is stopped or
+        // fails keeps what it measured.
+        report.wall_s = started.elapsed().as_secs_f64();
+        crate::tune::write_atomically(&args.out.join("bench.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
         if stop.load(Ordering::Relaxed) {
             break;
         }

@@ -491,7 +491,8 @@ impl<'a> Search<'a> {
             return Err(e.to_string());
         }
         let mut value = score;
-        for _ in 0..self.spec.params.rollouts {
+        let rollouts = if self.models.is_some() { self.spec.params.llm_rollouts } else { self.spec.params.rollouts };
+        for _ in 0..rollouts {
             if let Some((s, pending)) = self.rollout(child_id, &child, &lineage) {
                 value = value.max(s);
                 if s > score {

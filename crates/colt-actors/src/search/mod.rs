@@ -81,7 +81,12 @@ pub struct SearchParams {
     /// cost nothing, so it gets more).
     pub random_expansions: usize,
     /// Cost-model rollouts from each new child, and their depth in edits.
+    /// `rollouts` after a random expansion (`mcts`), `llm_rollouts` after a
+    /// model's: both give a round the same number of rollout candidates
+    /// (32 × 4 = 4 × 32), so `colt` and `mcts` choose what to measure
+    /// from pools of one size and differ only in who picks the edits.
     pub rollouts: usize,
+    pub llm_rollouts: usize,
     pub rollout_depth: usize,
     /// Evolutionary search: population and generations per round.
     pub population: usize,
@@ -102,6 +107,7 @@ impl Default for SearchParams {
             llm_expansions: 4,
             random_expansions: 32,
             rollouts: 4,
+            llm_rollouts: 32,
             rollout_depth: 3,
             population: 64,
             generations: 4,

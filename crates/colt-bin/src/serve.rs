@@ -11,11 +11,11 @@
 //!   their recorded trials (nothing is measured twice), then the queued
 //!   ones. SIGTERM (or Ctrl-C) stops the running job after its current step,
 //!   leaves it `running` so that the next start resumes it, and exits.
-//! - The server must not steal the measured cores: its workers are few (2)
-//!   and do little (database reads go through the database actor; every
-//!   answer is small), and a timed run holds the model's decoding still but
-//!   not the server. See the README's `colt serve` section for the load
-//!   test that checks it.
+//! - The server must not steal the measured cores: its workers are few (2),
+//!   run at nice +10 (a kernel's timed threads, at nice 0, win a contended
+//!   core), and do little per request (database reads go through the
+//!   database actor; every answer is small). See the README's `colt serve`
+//!   section for the load test that checks it.
 //! - Safety: loopback by default; any other address needs `--token-file`
 //!   (a bearer token, compared in constant time); bodies over 64 KiB are
 //!   refused (413); every error is `{"error": "..."}` with its status.
@@ -108,6 +108,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
     };
     let state = web::Data::new(Api { daemon: daemon.clone(), token });
     let server = HttpServer::new(move || {
+        // The factory runs on each worker thread: the HTTP workers give way
+        // to the measured kernels' threads (nice 0) when both want a core.
+        lower_this_threads_priority();
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -276,6 +279,14 @@ impl Daemon {
             }
         })
     }
+}
+
+/// Nice +10 for the calling thread (Linux gives each thread its own nice
+/// value; `who = 0` names the caller). A failure only costs priority.
+fn lower_this_threads_priority() {
+    // SAFETY: setpriority reads no memory of ours; PRIO_PROCESS with 0 is
+    // the calling thread on Linux.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
 }
 
 /// 127.0.0.1 and ::1 only: other addresses of 127.0.0.0/8 are reachable

@@ -124,6 +124,9 @@ struct Best {
 /// under `parent` if it is measured.
 struct PendingCandidate {
     parent: NodeId,
+    /// The model whose proposal the rollout extends (what the trial's
+    /// record names), None after a random expansion.
+    model: Option<ModelId>,
     candidate: Candidate,
     lineage: Lineage,
     fingerprint: u64,
@@ -493,7 +496,7 @@ impl<'a> Search<'a> {
         let mut value = score;
         let rollouts = if self.models.is_some() { self.spec.params.llm_rollouts } else { self.spec.params.rollouts };
         for _ in 0..rollouts {
-            if let Some((s, pending)) = self.rollout(child_id, &child, &lineage) {
+            if let Some((s, pending)) = self.rollout(child_id, expanded_by, &child, &lineage) {
                 value = value.max(s);
                 if s > score {
                     self.add_pending(s, pending);
@@ -578,7 +581,13 @@ impl<'a> Search<'a> {
 
     /// A few random edits deep from `child`, scored by the cost model: the
     /// best candidate seen and its score.
-    fn rollout(&self, parent: NodeId, child: &Candidate, lineage: &Lineage) -> Option<(f64, PendingCandidate)> {
+    fn rollout(
+        &self,
+        parent: NodeId,
+        model: Option<ModelId>,
+        child: &Candidate,
+        lineage: &Lineage,
+    ) -> Option<(f64, PendingCandidate)> {
         let mut current = child.clone();
         let mut edits = Vec::new();
         let mut best: Option<(f64, Candidate, usize)> = None;
@@ -598,7 +607,7 @@ impl<'a> Search<'a> {
         let (score, candidate, depth) = best?;
         let fingerprint = lower(&candidate).fingerprint();
         let lineage = lineage.then(&edits[..depth]);
-        Some((score, PendingCandidate { parent, candidate, lineage, fingerprint }))
+        Some((score, PendingCandidate { parent, model, candidate, lineage, fingerprint }))
     }
 
     fn add_pending(&self, score: f64, candidate: PendingCandidate) {
@@ -761,7 +770,7 @@ impl<'a> Search<'a> {
                         NodeData::new(entry.lineage.clone(), entry.candidate.clone(), predicted[*index]),
                     );
                     let Ok(inserted) = self.tree.add_children(entry.parent, [node]) else { continue };
-                    self.measure(inserted[0].id, entry.candidate, entry.lineage, None);
+                    self.measure(inserted[0].id, entry.candidate, entry.lineage, entry.model);
                 }
                 None => {}
             }

@@ -15,15 +15,14 @@
 //! strategy, the band between the worst and best repeat).
 
 use anyhow::{bail, Context, Result};
-use colt_actors::{Colt, ColtConfig, Event, SearchParams, Strategy, TuneRequest};
-use colt_measure::{Builder, CpuConfig, WorkerCommand};
+use colt_actors::{Colt, Event, SearchParams, Strategy, TuneRequest};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -135,35 +134,10 @@ pub fn run(args: BenchArgs) -> Result<String> {
                 .with_context(|| format!("cannot load workload `{w}`"))
         })
         .collect::<Result<_>>()?;
-    let models = if strategies.iter().any(Strategy::uses_models) {
-        if args.models.is_empty() {
-            colt_llm::default_model_paths()?
-        } else {
-            args.models.clone()
-        }
-    } else {
-        Vec::new()
-    };
+    let models = crate::tune::model_paths(strategies.iter().any(Strategy::uses_models), &args.models)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create `{}`", args.out.display()))?;
-    let db = args.out.join("bench.db");
-    let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
-    let colt = Colt::start(ColtConfig {
-        db,
-        models,
-        llm_threads: std::thread::available_parallelism().map_or(1, |n| n.get()) as u32,
-        cpu: CpuConfig::default(),
-        worker: WorkerCommand::colt(exe),
-        builder: Arc::new(Builder::system()),
-    })?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = stop.clone();
-    ctrlc::set_handler(move || {
-        if on_signal.swap(true, Ordering::Relaxed) {
-            std::process::exit(130);
-        }
-        eprintln!("colt: stopping the bench after the current step");
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    let colt = crate::tune::start_colt(args.out.join("bench.db"), models)?;
+    let stop = crate::tune::stop_on_ctrl_c()?;
 
     let started = Instant::now();
     let runs_total = (programs.len() * strategies.len() * args.repeats) as u64;

@@ -45,19 +45,8 @@ pub struct TrialPoint {
     pub best_ms: Option<f64>,
 }
 
-/// One model's share of the work, for the per-model table.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ModelRow {
-    pub name: String,
-    pub parameters: u64,
-    pub calls: u64,
-    pub errors: u64,
-    /// Fraction in `0..=1` of calls whose child beat its parent.
-    pub hit_rate: f64,
-    /// Prompt plus generated tokens.
-    pub tokens: u64,
-    pub seconds: f64,
-}
+/// A model's calls in the job (colt-actors' report of them).
+pub use colt_actors::search::ModelReport as ModelRow;
 
 pub struct ReportInput<'a> {
     pub summary: &'a TuneSummary,

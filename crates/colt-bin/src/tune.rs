@@ -2,7 +2,7 @@
 //! it runs, the report in `--out` when it ends, and one JSON line with
 //! `--json` — and `colt show`, the best kernel a database knows.
 
-use crate::report::{self, ModelRow, ReportInput, TrialPoint, TuneSummary};
+use crate::report::{self, ReportInput, TrialPoint, TuneSummary};
 use anyhow::{bail, Context, Result};
 use colt_actors::db::{JobId, TuningDb};
 use colt_actors::search::StopReason;
@@ -113,29 +113,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
     } else {
         None
     };
-    let models = if strategy.uses_models() {
-        if args.models.is_empty() {
-            colt_llm::default_model_paths()?
-        } else {
-            args.models.clone()
-        }
-    } else {
-        Vec::new()
-    };
-    // Every model gets every core: routing sends most calls to one model
-    // (the smallest, as long as it keeps hitting), whose calls then run one
-    // after the other; splitting the cores would halve its speed to serve
-    // an overlap that is rare. Measurement pauses them all while it times.
-    let llm_threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
-    let colt = Colt::start(ColtConfig {
-        db: args.db.clone(),
-        models,
-        llm_threads,
-        cpu: CpuConfig::default(),
-        worker: WorkerCommand::colt(exe),
-        builder: Arc::new(Builder::system()),
-    })?;
+    let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?)?;
     let mut params = SearchParams::default();
     if let Some(l) = args.lambda {
         params.lambda = l;
@@ -162,16 +140,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         naive_ms: None,
     };
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = stop.clone();
-    ctrlc::set_handler(move || {
-        if on_signal.swap(true, Ordering::Relaxed) {
-            // A second Ctrl-C: the user does not want to wait.
-            std::process::exit(130);
-        }
-        eprintln!("colt: stopping after the current step (Ctrl-C again to quit now)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
+    let stop = stop_on_ctrl_c()?;
 
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create the output folder `{}`", out.display()))?;
     let (events, inbox) = unbounded();
@@ -253,19 +222,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         course_alterations: outcome.course_alterations,
         wall_s: outcome.wall_s,
     };
-    let models: Vec<ModelRow> = outcome
-        .models
-        .iter()
-        .map(|m| ModelRow {
-            name: m.name.clone(),
-            parameters: m.parameters,
-            calls: m.calls,
-            errors: m.errors,
-            hit_rate: m.hit_rate,
-            tokens: m.tokens,
-            seconds: m.seconds,
-        })
-        .collect();
+
     let (source, decisions, lineage) = match &outcome.best {
         Some((_, lineage, candidate)) => (
             Some(colt_ir::schedule::lower(candidate).to_c()),
@@ -279,7 +236,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         &ReportInput {
             summary: &summary,
             curve: &curve,
-            models: &models,
+            models: &outcome.models,
             best_source: source.as_deref(),
             best_decisions: decisions.as_deref(),
             best_lineage: lineage.as_deref(),
@@ -312,6 +269,47 @@ pub fn run(args: TuneArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The models a job needs: those given, else the default local models;
+/// none when the strategy calls no model.
+pub fn model_paths(needed: bool, given: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    Ok(match (needed, given.is_empty()) {
+        (false, _) => Vec::new(),
+        (true, true) => colt_llm::default_model_paths()?,
+        (true, false) => given.to_vec(),
+    })
+}
+
+/// The actor system of a `tune` or `bench` process.
+pub fn start_colt(db: PathBuf, models: Vec<PathBuf>) -> Result<Colt> {
+    let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
+    Ok(Colt::start(ColtConfig {
+        db,
+        models,
+        // Every model gets every core: routing sends most calls to one
+        // model (the smallest, while it keeps hitting), and models take
+        // turns decoding (`DecodeSlots`). Measurement pauses them all.
+        llm_threads: std::thread::available_parallelism().map_or(1, |n| n.get()) as u32,
+        cpu: CpuConfig::default(),
+        worker: WorkerCommand::colt(exe),
+        builder: Arc::new(Builder::system()),
+    })?)
+}
+
+/// A flag Ctrl-C sets (the job stops after its current step); a second
+/// Ctrl-C quits at once.
+pub fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    ctrlc::set_handler(move || {
+        if on_signal.swap(true, Ordering::Relaxed) {
+            std::process::exit(130);
+        }
+        eprintln!("colt: stopping after the current step (Ctrl-C again to quit now)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(stop)
 }
 
 fn progress_bar(trials: usize, hidden: bool) -> ProgressBar {

@@ -64,13 +64,15 @@ pub struct Outcome {
 }
 
 /// A model's calls in a job.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelReport {
     pub name: String,
     pub parameters: u64,
     pub calls: u64,
     pub errors: u64,
+    /// Share (0 to 1) of its calls whose child beat its parent.
     pub hit_rate: f64,
+    /// Prompt plus generated tokens.
     pub tokens: u64,
     pub seconds: f64,
 }

@@ -161,6 +161,9 @@ struct DaemonState {
     running: Option<Running>,
     /// Jobs cancelled while queued or running.
     cancelled: Vec<JobId>,
+    /// Event subscribers of jobs that have not started yet: they become the
+    /// running job's listeners when it starts.
+    waiting: HashMap<JobId, Vec<tokio::sync::mpsc::UnboundedSender<String>>>,
     /// Calls and tokens per model of the jobs this process finished.
     calls: BTreeMap<String, u64>,
     tokens: BTreeMap<String, u64>,
@@ -208,12 +211,13 @@ impl Daemon {
         {
             let mut state = self.state.lock();
             if state.cancelled.contains(&id) {
+                end_stream(state.waiting.remove(&id).unwrap_or_default(), id, "cancelled", None);
                 drop(state);
                 let _ = self.colt.db().call(move |db| db.set_job_state(id, JobState::Cancelled, None));
                 return;
             }
-            state.running =
-                Some(Running { job: id, stop: stop.clone(), progress: None, naive_ms: None, listeners: Vec::new() });
+            let listeners = state.waiting.remove(&id).unwrap_or_default();
+            state.running = Some(Running { job: id, stop: stop.clone(), progress: None, naive_ms: None, listeners });
         }
         let (events, inbox) = crossbeam_channel::unbounded();
         let relay = self.relay(inbox);
@@ -244,13 +248,11 @@ impl Daemon {
             let _ = self.colt.db().call(move |db| db.set_job_state(id, s, error.as_deref()));
         }
         if let Some(running) = running {
-            let done = serde_json::json!({"job": id, "state": final_state.map_or_else(|| match &result {
-                Ok(_) => "done".to_string(),
-                Err(_) => "failed".to_string(),
-            }, |s| s.to_string()), "error": result.as_ref().err().map(|e| e.to_string())});
-            for l in running.listeners {
-                let _ = l.send(format!("event: end\ndata: {done}\n\n"));
-            }
+            let state = final_state.map_or_else(
+                || if result.is_ok() { "done".to_string() } else { "failed".to_string() },
+                |s| s.to_string(),
+            );
+            end_stream(running.listeners, id, &state, result.as_ref().err().map(|e| e.to_string()));
         }
     }
 
@@ -294,6 +296,19 @@ fn lower_this_threads_priority() {
 /// need a token like any other address.
 fn is_default_loopback(ip: std::net::IpAddr) -> bool {
     ip == std::net::Ipv4Addr::LOCALHOST || ip == std::net::Ipv6Addr::LOCALHOST
+}
+
+/// The last event of a job's stream; dropping the senders then ends it.
+fn end_stream(
+    listeners: Vec<tokio::sync::mpsc::UnboundedSender<String>>,
+    job: JobId,
+    state: &str,
+    error: Option<String>,
+) {
+    let end = serde_json::json!({"job": job, "state": state, "error": error});
+    for l in listeners {
+        let _ = l.send(format!("event: end\ndata: {end}\n\n"));
+    }
 }
 
 fn json<T: Serialize>(value: &T) -> String {
@@ -593,6 +608,8 @@ async fn cancel(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, A
     };
     if !running_now {
         api.db(move |db| db.set_job_state(id, JobState::Cancelled, None)).await?;
+        let waiting = api.daemon.state.lock().waiting.remove(&id).unwrap_or_default();
+        end_stream(waiting, id, "cancelled", None);
     }
     Ok(HttpResponse::Accepted().json(serde_json::json!({"id": id, "state": "cancelled"})))
 }
@@ -608,8 +625,12 @@ async fn events(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, A
         let mut state = api.daemon.state.lock();
         match state.running.as_mut().filter(|r| r.job == id) {
             Some(r) => r.listeners.push(tx),
-            // Not running: the stream ends after the state (a finished
-            // job), or the client polls again (a queued one).
+            // Queued (or interrupted, waiting to resume): the stream waits
+            // for the job to start.
+            None if matches!(row.state, JobState::Queued | JobState::Running) => {
+                state.waiting.entry(id).or_default().push(tx)
+            }
+            // Finished: the stream ends after its state.
             None => drop(tx),
         }
     }

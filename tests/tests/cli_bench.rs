@@ -60,6 +60,14 @@ fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
         "{}",
         &svg[..200.min(svg.len())]
     );
+
+    // The outputs again from the JSON alone, measuring nothing.
+    let again = dir.path().join("again");
+    let from = out.join("bench.json");
+    let o = colt(&["bench", "--from", from.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(again.join("tables.md")).unwrap(), tables);
+    assert!(again.join("gemm-512.svg").is_file());
 }
 
 #[test]

@@ -54,6 +54,10 @@ pub struct BenchArgs {
     /// An earlier `bench.json`: its best latencies are put beside the new ones.
     #[arg(long)]
     pub compare: Option<PathBuf>,
+    /// Measure nothing: write the tables and plots of this earlier
+    /// `bench.json` (a stopped run's, say) into `--out`.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
     /// Print `bench.json` on stdout.
     #[arg(long)]
     pub json: bool,
@@ -116,16 +120,14 @@ pub fn run(args: BenchArgs) -> Result<String> {
     if args.repeats == 0 {
         bail!("--repeats must be at least 1");
     }
-    let earlier: Option<BenchReport> = match &args.compare {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-            Some(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("`{}` is not a colt bench.json", path.display()))?,
-            )
-        }
-        None => None,
-    };
+    let earlier = args.compare.as_deref().map(read_report).transpose()?;
+    if let Some(path) = &args.from {
+        // Only the outputs, again, from an earlier run's figures.
+        let report = read_report(path)?;
+        std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create `{}`", args.out.display()))?;
+        let (json, tables) = write_outputs(&args.out, &report, earlier.as_ref())?;
+        return Ok(if args.json { json + "\n" } else { tables });
+    }
     let programs: Vec<(String, Arc<colt_ir::Program>)> = workloads
         .iter()
         .map(|w| {
@@ -248,7 +250,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
         // Written after every workload: a long bench that is stopped or
         // fails keeps what it measured.
         report.wall_s = started.elapsed().as_secs_f64();
-        crate::tune::write_atomically(&args.out.join("bench.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+        write_outputs(&args.out, &report, earlier.as_ref())?;
         if stop.load(Ordering::Relaxed) {
             break;
         }
@@ -257,16 +259,31 @@ pub fn run(args: BenchArgs) -> Result<String> {
     trial_bar.finish_and_clear();
     report.wall_s = started.elapsed().as_secs_f64();
 
-    let json = serde_json::to_string_pretty(&report)?;
-    crate::tune::write_atomically(&args.out.join("bench.json"), json.as_bytes())?;
-    let tables = tables_markdown(&report, earlier.as_ref());
-    crate::tune::write_atomically(&args.out.join("tables.md"), tables.as_bytes())?;
+    let (json, tables) = write_outputs(&args.out, &report, earlier.as_ref())?;
+    Ok(if args.json { json + "\n" } else { tables })
+}
+
+/// Writes `bench.json`, `tables.md` and the plots; returns the first two.
+fn write_outputs(
+    out: &std::path::Path,
+    report: &BenchReport,
+    earlier: Option<&BenchReport>,
+) -> Result<(String, String)> {
+    let json = serde_json::to_string_pretty(report)?;
+    crate::tune::write_atomically(&out.join("bench.json"), json.as_bytes())?;
+    let tables = tables_markdown(report, earlier);
+    crate::tune::write_atomically(&out.join("tables.md"), tables.as_bytes())?;
     for w in &report.workloads {
-        let svg = plot_speedups(w, &budgets)?;
-        let path = args.out.join(format!("{}.svg", w.workload.replace(['/', ' '], "_")));
+        let svg = plot_speedups(w, &report.budgets)?;
+        let path = out.join(format!("{}.svg", w.workload.replace(['/', ' '], "_")));
         crate::tune::write_atomically(&path, svg.as_bytes())?;
     }
-    Ok(if args.json { json + "\n" } else { tables })
+    Ok((json, tables))
+}
+
+fn read_report(path: &std::path::Path) -> Result<BenchReport> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("`{}` is not a colt bench.json", path.display()))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -363,6 +363,8 @@ impl TuningDb {
     pub fn record_trial(&mut self, trial: &TrialRecord) -> Result<bool, DbError> {
         let (path, job) = (self.path.clone(), trial.job);
         let fail = |source| DbError::Sql { path: path.clone(), what: format!("record a trial of job {job}"), source };
+        // A Vec<String> has no map keys or non-finite floats, the only
+        // things serde_json refuses to write.
         let edits = serde_json::to_string(&trial.edits).expect("a list of strings always serializes");
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
         let exists = tx.query_row("SELECT 1 FROM jobs WHERE id = ?1", [job], |_| Ok(())).optional().map_err(fail)?;

@@ -24,7 +24,7 @@ use crossbeam_channel::{unbounded, Sender};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,7 +79,9 @@ impl Colt {
         let tuning_db = TuningDb::open(&config.db)?;
         let db_addr = system.run(move || {
             let db = Mutex::new(Some(tuning_db));
-            // One thread: SQLite connections are used from one thread.
+            // One thread: SQLite connections are used from one thread. The
+            // factory runs once: a sync actor is made again only after it
+            // stops itself, and DbActor never does (a panic ends its thread).
             SyncArbiter::start(1, move || DbActor::new(db.lock().take().expect("the database actor starts once")))
         })?;
         let (builder, worker, cpu_config, gate) = (config.builder, config.worker, config.cpu, pause.clone());
@@ -265,21 +267,6 @@ pub struct RunJob {
 
 impl Message for RunJob {
     type Result = ();
-}
-
-/// Asks the job to stop after its current expansion or measurement.
-pub struct StopJob;
-
-impl Message for StopJob {
-    type Result = ();
-}
-
-impl Handler<StopJob> for JobActor {
-    type Result = ();
-
-    fn handle(&mut self, _: StopJob, _: &mut Context<Self>) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
 }
 
 impl Handler<RunJob> for JobActor {

@@ -378,11 +378,18 @@ impl<'a> Search<'a> {
         let _ = self.tree.add_children(self.tree.root(), nodes);
     }
 
-    fn sampled_node(&self) -> NewNode<NodeData> {
+    /// A fresh sample of the design space (a seed never used before in
+    /// this job), its lineage and its fingerprint.
+    fn sample(&self) -> (Candidate, Lineage, u64) {
         let seed = self.next_seed.fetch_add(1, Ordering::Relaxed);
         let candidate = Candidate::sample(self.spec.program.clone(), seed);
         let fingerprint = lower(&candidate).fingerprint();
-        NewNode::new(fingerprint, NodeData::new(Lineage::sampled(seed), candidate, 0.0))
+        (candidate, Lineage::sampled(seed), fingerprint)
+    }
+
+    fn sampled_node(&self) -> NewNode<NodeData> {
+        let (candidate, lineage, fingerprint) = self.sample();
+        NewNode::new(fingerprint, NodeData::new(lineage, candidate, 0.0))
     }
 
     /// One generation round of the job's strategy.
@@ -490,6 +497,7 @@ impl<'a> Search<'a> {
                 return Err(format!("cannot add a child: {e}"));
             }
         };
+        // One child asked, so `add_children` answered one insertion.
         let child_id = inserted[0].id;
         if let Err(e) = tree.extend(&mut path, child_id) {
             let _ = tree.abandon(path);
@@ -578,6 +586,8 @@ impl<'a> Search<'a> {
             }
         }
         // legal_edits lists edits that apply; keep the candidate if not.
+        // `start < legal.len()`: callers pass a non-empty list (checked
+        // before every call).
         (candidate.clone(), legal[start].clone())
     }
 
@@ -656,10 +666,9 @@ impl<'a> Search<'a> {
             }
         }
         while population.len() < p {
-            let node = self.sampled_node();
-            if seen.insert(node.fingerprint) {
-                let c = node.payload.candidate(program).expect("sampled").clone();
-                population.push((self.predict(&c), c, node.payload.lineage.clone(), node.fingerprint));
+            let (c, lineage, fingerprint) = self.sample();
+            if seen.insert(fingerprint) {
+                population.push((self.predict(&c), c, lineage, fingerprint));
             }
         }
         for _ in 0..self.spec.params.generations {
@@ -772,6 +781,7 @@ impl<'a> Search<'a> {
                         NodeData::new(entry.lineage.clone(), entry.candidate.clone(), predicted[*index]),
                     );
                     let Ok(inserted) = self.tree.add_children(entry.parent, [node]) else { continue };
+                    // One child asked, one insertion answered.
                     self.measure(inserted[0].id, entry.candidate, entry.lineage, entry.model);
                 }
                 None => {}

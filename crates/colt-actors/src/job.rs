@@ -11,9 +11,7 @@ use crate::db_actor::{Db, DbActor};
 use crate::llm::{Generate, LlmActor, LlmStartError};
 use crate::measure::{CpuMeasureActor, MeasureCpu};
 use crate::node::Lineage;
-use crate::search::{
-    run_search, Event, JobSpec, ModelEntry, Outcome, Resume, SearchParams, Services, StopReason, Strategy,
-};
+use crate::search::{run_search, Event, JobSettings, JobSpec, ModelEntry, Outcome, Resume, Services, StopReason};
 use crate::system::{ask, ActorGone, ActorSystem};
 use actix::{Actor, Addr, Context, Handler, Message, SyncArbiter};
 use colt_ir::Program;
@@ -26,7 +24,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What a colt process runs on.
 pub struct ColtConfig {
@@ -151,14 +148,14 @@ impl Colt {
                     workload_text,
                     workload_fingerprint: workload_fingerprint.clone(),
                     target: target.clone(),
-                    strategy: request.strategy.to_string(),
-                    trials: request.trials as u64,
-                    seed: request.seed,
+                    strategy: request.settings.strategy.to_string(),
+                    trials: request.settings.trials as u64,
+                    seed: request.settings.seed,
                     options_json: serde_json::json!({
-                        "threads": request.threads,
-                        "llm_calls": request.llm_calls,
-                        "wall_s": request.wall.map(|w| w.as_secs_f64()),
-                        "params": request.params,
+                        "threads": request.settings.threads,
+                        "llm_calls": request.settings.llm_calls,
+                        "wall_s": request.settings.wall.map(|w| w.as_secs_f64()),
+                        "params": request.settings.params,
                         "models": self.models(),
                     })
                     .to_string(),
@@ -185,14 +182,8 @@ impl Colt {
             workload_fingerprint,
             target,
             program: request.program.clone(),
-            strategy: request.strategy.clone(),
             models: self.models(),
-            trials: request.trials,
-            llm_calls: request.llm_calls,
-            wall: request.wall,
-            threads: request.threads,
-            seed: request.seed,
-            params: request.params.clone(),
+            settings: request.settings.clone(),
             naive_ms: naive_ms.or(request.naive_ms),
             known,
             resume,
@@ -202,7 +193,7 @@ impl Colt {
             cpu: self.cpu.clone(),
             db: self.db.clone(),
             program: request.program.clone(),
-            answer_tokens: request.params.answer_tokens,
+            answer_tokens: request.settings.params.answer_tokens,
         };
         let actor = JobActor { spec: Arc::new(spec), services: Arc::new(services), stop, events, db: self.db.clone() };
         let addr = self.system.run(move || actor.start())?;
@@ -225,13 +216,7 @@ pub struct TuneRequest {
     pub workload: String,
     pub program: Arc<Program>,
     pub target: String,
-    pub strategy: Strategy,
-    pub trials: usize,
-    pub llm_calls: Option<u64>,
-    pub wall: Option<Duration>,
-    pub threads: usize,
-    pub seed: u64,
-    pub params: SearchParams,
+    pub settings: JobSettings,
     /// Continue this job of the database instead of starting one.
     pub resume: Option<JobId>,
     /// Start from the database's best records of this workload and target.

@@ -31,4 +31,4 @@ pub mod system;
 
 pub use job::{Colt, ColtConfig, ColtError, TuneRequest, TuneResult};
 pub use node::Lineage;
-pub use search::{Event, JobSpec, ModelEntry, Progress, SearchParams, Strategy};
+pub use search::{Event, JobSettings, JobSpec, ModelEntry, Progress, SearchParams, Strategy};

@@ -5,7 +5,7 @@
 
 use colt_actors::db::TrialRecord;
 use colt_actors::search::{
-    run_search, Event, JobSpec, ModelEntry, Resume, SearchParams, Services, StopReason, Strategy,
+    run_search, Event, JobSettings, JobSpec, ModelEntry, Resume, SearchParams, Services, StopReason, Strategy,
 };
 use colt_actors::Lineage;
 use colt_measure::{KernelSource, MeasureError, Measurement, Phases, Timing};
@@ -80,17 +80,19 @@ fn spec(strategy: Strategy, trials: usize) -> JobSpec {
         workload_fingerprint: colt_actors::search::workload_fingerprint(&program),
         target: "cpu".into(),
         program,
-        strategy,
         models: vec![
             ModelEntry { name: "small".into(), parameters: 100_000_000 },
             ModelEntry { name: "large".into(), parameters: 1_000_000_000 },
         ],
-        trials,
-        llm_calls: None,
-        wall: None,
-        threads: 2,
-        seed: 5,
-        params: SearchParams { batch: 4, ..SearchParams::default() },
+        settings: JobSettings {
+            strategy,
+            trials,
+            llm_calls: None,
+            wall: None,
+            threads: 2,
+            seed: 5,
+            params: SearchParams { batch: 4, ..SearchParams::default() },
+        },
         naive_ms: Some(150.0),
         known: Vec::new(),
         resume: None,
@@ -193,7 +195,7 @@ fn known_records_are_never_measured_again() {
 #[test]
 fn the_model_call_budget_stops_the_job() {
     let mut spec = spec(Strategy::colt(), 64);
-    spec.llm_calls = Some(3);
+    spec.settings.llm_calls = Some(3);
     let services = Scripted::default();
     let outcome = run(&spec, &services);
     assert_eq!(outcome.reason, StopReason::LlmBudget);

@@ -15,7 +15,7 @@
 //! strategy, the band between the worst and best repeat).
 
 use anyhow::{bail, Context, Result};
-use colt_actors::{Colt, Event, SearchParams, Strategy, TuneRequest};
+use colt_actors::{Colt, Event, JobSettings, SearchParams, Strategy, TuneRequest};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -186,13 +186,15 @@ pub fn run(args: BenchArgs) -> Result<String> {
                     workload: name.clone(),
                     program: program.clone(),
                     target: "cpu".into(),
-                    strategy: strategy.clone(),
-                    trials: max_budget,
-                    llm_calls: None,
-                    wall: None,
-                    threads: 2,
-                    seed,
-                    params: SearchParams::default(),
+                    settings: JobSettings {
+                        strategy: strategy.clone(),
+                        trials: max_budget,
+                        llm_calls: None,
+                        wall: None,
+                        threads: 2,
+                        seed,
+                        params: SearchParams::default(),
+                    },
                     resume: None,
                     start_from_known: false,
                     naive_ms,

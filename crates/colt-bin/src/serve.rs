@@ -25,7 +25,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use anyhow::{bail, Context, Result};
 use colt_actors::db::{JobId, JobRow, JobState, NewJob, TrialRecord};
 use colt_actors::search::StopReason;
-use colt_actors::{Colt, ColtConfig, Event, Lineage, Progress, SearchParams, Strategy, TuneRequest};
+use colt_actors::{Colt, ColtConfig, Event, JobSettings, Lineage, Progress, SearchParams, Strategy, TuneRequest};
 use colt_measure::{Builder, CpuConfig, WorkerCommand};
 use parking_lot::{Condvar, Mutex};
 use serde::{Deserialize, Serialize};
@@ -324,13 +324,15 @@ fn request_of(row: &JobRow, threads: usize) -> Result<TuneRequest> {
         workload: row.job.workload.clone(),
         program: Arc::new(program),
         target: row.job.target.clone(),
-        strategy: row.job.strategy.parse()?,
-        trials: row.job.trials as usize,
-        llm_calls: options.llm_calls,
-        wall: options.wall_s.map(Duration::from_secs_f64),
-        threads,
-        seed: row.job.seed,
-        params: options.params.unwrap_or_default(),
+        settings: JobSettings {
+            strategy: row.job.strategy.parse()?,
+            trials: row.job.trials as usize,
+            llm_calls: options.llm_calls,
+            wall: options.wall_s.map(Duration::from_secs_f64),
+            threads,
+            seed: row.job.seed,
+            params: options.params.unwrap_or_default(),
+        },
         resume: Some(row.id),
         start_from_known: false,
         naive_ms: None,

@@ -6,7 +6,7 @@ use crate::report::{self, ReportInput, TrialPoint, TuneSummary};
 use anyhow::{bail, Context, Result};
 use colt_actors::db::{JobId, TuningDb};
 use colt_actors::search::StopReason;
-use colt_actors::{Colt, ColtConfig, Event, Lineage, SearchParams, Strategy, TuneRequest};
+use colt_actors::{Colt, ColtConfig, Event, JobSettings, Lineage, SearchParams, Strategy, TuneRequest};
 use colt_measure::{Builder, CpuConfig, WorkerCommand};
 use crossbeam_channel::unbounded;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -128,13 +128,15 @@ pub fn run(args: TuneArgs) -> Result<()> {
         workload: args.workload.workload.clone(),
         program: program.clone(),
         target: "cpu".into(),
-        strategy: strategy.clone(),
-        trials: args.trials,
-        llm_calls: args.llm_calls,
-        wall: args.wall_s.map(Duration::from_secs_f64),
-        threads: args.threads.max(1),
-        seed: args.seed,
-        params,
+        settings: JobSettings {
+            strategy: strategy.clone(),
+            trials: args.trials,
+            llm_calls: args.llm_calls,
+            wall: args.wall_s.map(Duration::from_secs_f64),
+            threads: args.threads.max(1),
+            seed: args.seed,
+            params,
+        },
         resume,
         start_from_known: !args.fresh,
         naive_ms: None,

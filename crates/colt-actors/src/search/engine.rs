@@ -182,31 +182,32 @@ impl<'a> Search<'a> {
         events: &'a Sender<Event>,
     ) -> Result<Search<'a>, SearchError> {
         let program = &spec.program;
-        let models = if spec.strategy.uses_models() { Some(Search::models(spec)?) } else { None };
+        let models = if spec.settings.strategy.uses_models() { Some(Search::models(spec)?) } else { None };
         let roster = match &models {
             Some(m) => m.roster.clone(),
             // One pseudo-model: UCT then sees no model differences.
             None => Arc::new(roster_of(&[ModelEntry { name: "random-edits".into(), parameters: 1 }])?),
         };
-        let lambda = match &spec.strategy {
-            Strategy::Colt(v) => v.lambda.unwrap_or(spec.params.lambda),
-            _ => spec.params.lambda,
+        let lambda = match &spec.settings.strategy {
+            Strategy::Colt(v) => v.lambda.unwrap_or(spec.settings.params.lambda),
+            _ => spec.settings.params.lambda,
         };
-        let uct =
-            ModelAwareUct::new(roster, lambda, spec.params.exploration).map_err(|e| SearchError(e.to_string()))?;
-        let mut rng = Rng::new(spec.seed ^ 0x636f_6c74);
-        let root_lineage = Lineage::sampled(spec.seed);
+        let uct = ModelAwareUct::new(roster, lambda, spec.settings.params.exploration)
+            .map_err(|e| SearchError(e.to_string()))?;
+        let mut rng = Rng::new(spec.settings.seed ^ 0x636f_6c74);
+        let root_lineage = Lineage::sampled(spec.settings.seed);
         let tree = match spec.resume.as_ref().and_then(|r| r.snapshot.as_ref()) {
             Some(bytes) => {
                 Tree::restore(bytes).map_err(|e| SearchError(format!("cannot restore the tree snapshot: {e}")))?
             }
             None => {
-                let root = Candidate::sample(program.clone(), spec.seed);
+                let root = Candidate::sample(program.clone(), spec.settings.seed);
                 let fingerprint = lower(&root).fingerprint();
                 Tree::new(NewNode::new(fingerprint, NodeData::new(root_lineage, root, 0.0)))
             }
         };
-        let picker = EpsilonGreedy::new(spec.params.epsilon, rng.next_u64()).map_err(|e| SearchError(e.to_string()))?;
+        let picker =
+            EpsilonGreedy::new(spec.settings.params.epsilon, rng.next_u64()).map_err(|e| SearchError(e.to_string()))?;
         let trials_done = spec.resume.as_ref().map_or(0, |r| r.trials.len());
         let search = Search {
             spec,
@@ -233,7 +234,9 @@ impl<'a> Search<'a> {
             stalled_since: AtomicUsize::new(0),
             machinery_failures: AtomicUsize::new(0),
             fatal: Mutex::new(None),
-            next_seed: AtomicU64::new(spec.seed.wrapping_mul(0x9e37_79b9).wrapping_add(1 + trials_done as u64 * 4096)),
+            next_seed: AtomicU64::new(
+                spec.settings.seed.wrapping_mul(0x9e37_79b9).wrapping_add(1 + trials_done as u64 * 4096),
+            ),
         };
         search.load_known();
         Ok(search)
@@ -241,20 +244,23 @@ impl<'a> Search<'a> {
 
     fn models(spec: &JobSpec) -> Result<Models, SearchError> {
         if spec.models.is_empty() {
-            return Err(SearchError(format!("strategy `{}` needs at least one model (--models)", spec.strategy)));
+            return Err(SearchError(format!(
+                "strategy `{}` needs at least one model (--models)",
+                spec.settings.strategy
+            )));
         }
-        let entries = match spec.strategy {
+        let entries = match spec.settings.strategy {
             Strategy::Single => spec.models.iter().max_by_key(|m| m.parameters).cloned().into_iter().collect(),
             _ => spec.models.clone(),
         };
         let roster = Arc::new(roster_of(&entries)?);
-        let k = match &spec.strategy {
+        let k = match &spec.settings.strategy {
             Strategy::Colt(v) if v.no_course_alteration => u32::MAX,
-            _ => spec.params.course_k,
+            _ => spec.settings.params.course_k,
         };
         let course = Arc::new(CourseAlteration::new(roster.clone(), k.max(1)).map_err(|e| SearchError(e.to_string()))?);
         let stats = Arc::new(ModelStats::new(roster.clone()));
-        let expander = Expander::new(stats.clone(), course, spec.seed ^ 0x6578_7061);
+        let expander = Expander::new(stats.clone(), course, spec.settings.seed ^ 0x6578_7061);
         Ok(Models { roster, entries, stats, expander })
     }
 
@@ -359,9 +365,9 @@ impl<'a> Search<'a> {
     fn should_stop(&self, started: Instant) -> Option<StopReason> {
         if self.stop.load(Ordering::Relaxed) {
             Some(StopReason::Stopped)
-        } else if self.trials.load(Ordering::Relaxed) >= self.spec.trials {
+        } else if self.trials.load(Ordering::Relaxed) >= self.spec.settings.trials {
             Some(StopReason::TrialBudget)
-        } else if self.spec.wall.is_some_and(|w| started.elapsed() >= w) {
+        } else if self.spec.settings.wall.is_some_and(|w| started.elapsed() >= w) {
             Some(StopReason::WallClock)
         } else if self.llm_exhausted.load(Ordering::Relaxed) {
             Some(StopReason::LlmBudget)
@@ -371,10 +377,10 @@ impl<'a> Search<'a> {
     }
 
     fn add_initial_level(&self) {
-        if !self.spec.strategy.is_tree_search() {
+        if !self.spec.settings.strategy.is_tree_search() {
             return;
         }
-        let nodes: Vec<_> = (0..self.spec.params.initial).map(|_| self.sampled_node()).collect();
+        let nodes: Vec<_> = (0..self.spec.settings.params.initial).map(|_| self.sampled_node()).collect();
         let _ = self.tree.add_children(self.tree.root(), nodes);
     }
 
@@ -394,12 +400,12 @@ impl<'a> Search<'a> {
 
     /// One generation round of the job's strategy.
     fn generate(&self) {
-        match self.spec.strategy {
-            Strategy::Colt(_) | Strategy::Single => self.expansion_phase(self.spec.params.llm_expansions),
-            Strategy::Mcts => self.expansion_phase(self.spec.params.random_expansions),
+        match self.spec.settings.strategy {
+            Strategy::Colt(_) | Strategy::Single => self.expansion_phase(self.spec.settings.params.llm_expansions),
+            Strategy::Mcts => self.expansion_phase(self.spec.settings.params.random_expansions),
             Strategy::Evolutionary => self.evolve(),
             Strategy::Random => {
-                let nodes: Vec<_> = (0..self.spec.params.batch).map(|_| self.sampled_node()).collect();
+                let nodes: Vec<_> = (0..self.spec.settings.params.batch).map(|_| self.sampled_node()).collect();
                 let _ = self.tree.add_children(self.tree.root(), nodes);
             }
         }
@@ -412,7 +418,7 @@ impl<'a> Search<'a> {
         self.progress("expanding");
         let done = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            for thread in 0..self.spec.threads.max(1) {
+            for thread in 0..self.spec.settings.threads.max(1) {
                 let done = &done;
                 scope.spawn(move || {
                     while !self.stop.load(Ordering::Relaxed)
@@ -469,7 +475,7 @@ impl<'a> Search<'a> {
                 Some((child, vec![edit], None, None, score))
             }
             Some(models) => {
-                if self.spec.llm_calls.is_some_and(|budget| self.total_calls(models) >= budget) {
+                if self.spec.settings.llm_calls.is_some_and(|budget| self.total_calls(models) >= budget) {
                     self.llm_exhausted.store(true, Ordering::Relaxed);
                     let _ = tree.abandon(path);
                     return Ok(());
@@ -504,7 +510,11 @@ impl<'a> Search<'a> {
             return Err(e.to_string());
         }
         let mut value = score;
-        let rollouts = if self.models.is_some() { self.spec.params.llm_rollouts } else { self.spec.params.rollouts };
+        let rollouts = if self.models.is_some() {
+            self.spec.settings.params.llm_rollouts
+        } else {
+            self.spec.settings.params.rollouts
+        };
         for _ in 0..rollouts {
             if let Some((s, pending)) = self.rollout(child_id, expanded_by, &child, &lineage) {
                 value = value.max(s);
@@ -548,7 +558,7 @@ impl<'a> Search<'a> {
             stats: &models.stats,
             progress: SearchProgress {
                 trials: self.trials.load(Ordering::Relaxed),
-                trial_budget: self.spec.trials,
+                trial_budget: self.spec.settings.trials,
                 best_latency: self.best.lock().as_ref().map(|b| b.latency / 1000.0),
                 stalled_expansions: self.stalled_since.load(Ordering::Relaxed),
             },
@@ -603,7 +613,7 @@ impl<'a> Search<'a> {
         let mut current = child.clone();
         let mut edits = Vec::new();
         let mut best: Option<(f64, Candidate, usize)> = None;
-        for _ in 0..self.spec.params.rollout_depth {
+        for _ in 0..self.spec.settings.params.rollout_depth {
             let legal = legal_edits(&current);
             if legal.is_empty() {
                 break;
@@ -647,7 +657,7 @@ impl<'a> Search<'a> {
     /// unmeasured members become candidates under the root.
     fn evolve(&self) {
         self.progress("evolving");
-        let p = self.spec.params.population.max(2);
+        let p = self.spec.settings.params.population.max(2);
         let program = &self.spec.program;
         let mut population: Vec<(f64, Candidate, Lineage, u64)> = Vec::new();
         let mut seen = HashSet::new();
@@ -671,7 +681,7 @@ impl<'a> Search<'a> {
                 population.push((self.predict(&c), c, lineage, fingerprint));
             }
         }
-        for _ in 0..self.spec.params.generations {
+        for _ in 0..self.spec.settings.params.generations {
             let mut children = Vec::with_capacity(p);
             for _ in 0..p {
                 let parent = self.tournament(&population);
@@ -755,15 +765,20 @@ impl<'a> Search<'a> {
                 items.push(Item::Pending(entry));
             }
         }
-        let batch = self.spec.params.batch.min(self.spec.trials.saturating_sub(self.trials.load(Ordering::Relaxed)));
-        let picks = match self.spec.strategy {
+        let batch = self
+            .spec
+            .settings
+            .params
+            .batch
+            .min(self.spec.settings.trials.saturating_sub(self.trials.load(Ordering::Relaxed)));
+        let picks = match self.spec.settings.strategy {
             // Random search measures what it sampled, in order.
             Strategy::Random => (0..items.len().min(batch)).collect(),
             _ => self.picker.lock().pick(&predicted, batch),
         };
         let mut items: Vec<Option<Item>> = items.into_iter().map(Some).collect();
         for index in &picks {
-            if self.stop.load(Ordering::Relaxed) || self.spec.wall.is_some_and(|w| started.elapsed() >= w) {
+            if self.stop.load(Ordering::Relaxed) || self.spec.settings.wall.is_some_and(|w| started.elapsed() >= w) {
                 break;
             }
             let item = items[*index].take();
@@ -848,7 +863,7 @@ impl<'a> Search<'a> {
             max_ms: timing.as_ref().map(|t| t.max_ms),
             runs: timing.as_ref().map_or(0, |t| t.runs as u32),
             failure: failure.clone(),
-            strategy: self.spec.strategy.to_string(),
+            strategy: self.spec.settings.strategy.to_string(),
             model: model_name.map(|m| m.name.clone()),
             trial_index: index as u64,
             created_unix: now_unix(),
@@ -937,7 +952,7 @@ impl<'a> Search<'a> {
         self.emit(Event::Progress(Progress {
             phase: phase.to_string(),
             trials: self.trials.load(Ordering::Relaxed),
-            trial_budget: self.spec.trials,
+            trial_budget: self.spec.settings.trials,
             naive_ms: *self.naive_ms.lock(),
             best_ms: self.best.lock().as_ref().map(|b| b.latency),
             llm_calls,

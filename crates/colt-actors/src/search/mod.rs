@@ -116,17 +116,11 @@ impl Default for SearchParams {
     }
 }
 
-/// One tuning job, as the search sees it.
-#[derive(Clone)]
-pub struct JobSpec {
-    pub job: crate::db::JobId,
-    pub workload: String,
-    pub workload_fingerprint: String,
-    pub target: String,
-    pub program: Arc<Program>,
+/// What a job asks of its search, as its submitter gives it (`colt tune`'s
+/// flags, a daemon job's row).
+#[derive(Clone, Debug)]
+pub struct JobSettings {
     pub strategy: Strategy,
-    /// The job's models (for `single`, only the largest is used).
-    pub models: Vec<ModelEntry>,
     /// Measured candidates to stop at.
     pub trials: usize,
     /// Model calls to stop at (all models together).
@@ -136,6 +130,19 @@ pub struct JobSpec {
     pub threads: usize,
     pub seed: u64,
     pub params: SearchParams,
+}
+
+/// One tuning job, as the search sees it.
+#[derive(Clone)]
+pub struct JobSpec {
+    pub job: crate::db::JobId,
+    pub workload: String,
+    pub workload_fingerprint: String,
+    pub target: String,
+    pub program: Arc<Program>,
+    /// The job's models (for `single`, only the largest is used).
+    pub models: Vec<ModelEntry>,
+    pub settings: JobSettings,
     /// The naive kernel's latency when already known (a resumed job);
     /// measured first otherwise.
     pub naive_ms: Option<f64>,

@@ -73,7 +73,11 @@ pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP response: {text:?}"));
+    // No answer at all (a daemon still starting or stopping) is status 0:
+    // callers waiting for readiness retry, the others fail on the status.
+    let Some((head, rest)) = text.split_once("\r\n\r\n") else {
+        return Response { status: 0, body: text };
+    };
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let body =
         if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { unchunk(rest) } else { rest.to_string() };

@@ -120,7 +120,9 @@ fn check_records(spec: &JobSpec, records: &[TrialRecord]) {
 
 #[test]
 fn every_strategy_measures_distinct_candidates_up_to_its_budget() {
-    for strategy in ["colt", "single", "mcts", "evolutionary", "random", "colt:no-course-alteration"] {
+    for strategy in
+        ["colt", "single", "mcts", "evolutionary", "random", "colt:no-course-alteration", "colt:separate-trees"]
+    {
         let spec = spec(strategy.parse().unwrap(), 14);
         let services = Scripted::default();
         let outcome = run(&spec, &services);
@@ -137,10 +139,49 @@ fn every_strategy_measures_distinct_candidates_up_to_its_budget() {
         assert_eq!(calls as u64, reported, "{strategy}: calls made and counted differ");
         match strategy {
             "single" => assert_eq!(services.calls.lock().keys().collect::<Vec<_>>(), ["large"]),
-            "colt" | "colt:no-course-alteration" => assert!(calls > 0),
+            "colt" | "colt:no-course-alteration" | "colt:separate-trees" => assert!(calls > 0),
             _ => assert_eq!(calls, 0, "{strategy} must not call a model"),
         }
     }
+}
+
+#[test]
+fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
+    let strategy: Strategy = "colt:separate-trees".parse().unwrap();
+    let first_spec = spec(strategy.clone(), 12);
+    let first = Scripted::default();
+    let outcome = run(&first_spec, &first);
+    // The scripted small model always names itself as the next model, so
+    // in a shared tree the large one is called only on escalation; with a
+    // tree each, the expansions go to the trees in turn.
+    let calls = first.calls.lock().clone();
+    let (small, large) = (calls["small"], calls["large"]);
+    assert!(small.abs_diff(large) <= 2, "the trees were not expanded in turn: {calls:?}");
+    let records = first.records.lock().clone();
+    for model in ["small", "large"] {
+        assert!(
+            records.iter().any(|r| r.model.as_deref() == Some(model)),
+            "no measured candidate came from {model}'s tree"
+        );
+    }
+    let reports: Vec<&str> = outcome.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(reports, ["small", "large"]);
+
+    let mut resumed = spec(strategy, 20);
+    resumed.resume = Some(Resume { trials: records.clone(), snapshot: outcome.snapshot.clone() });
+    let second = Scripted::default();
+    let resumed_outcome = run(&resumed, &second);
+    assert!(resumed_outcome.tree_nodes >= outcome.tree_nodes, "the resumed trees lost nodes");
+    let all: Vec<TrialRecord> = records.into_iter().chain(second.records.lock().clone()).collect();
+    assert_eq!(all.len(), 20);
+    check_records(&resumed, &all);
+
+    // A two-tree snapshot is not a one-tree job's.
+    let mut wrong = spec(Strategy::colt(), 20);
+    wrong.resume = Some(Resume { trials: Vec::new(), snapshot: outcome.snapshot });
+    let (events, _inbox) = unbounded::<Event>();
+    let error = run_search(&wrong, &Scripted::default(), &AtomicBool::new(false), &events).err().unwrap();
+    assert!(error.to_string().contains("tree snapshot"), "{error}");
 }
 
 #[test]

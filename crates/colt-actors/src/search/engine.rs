@@ -19,8 +19,8 @@ use colt_measure::KernelSource;
 use colt_policy::cost::{CostModel, Roofline};
 use colt_policy::protocol::{ExpansionView, Scores, SearchProgress, Shown};
 use colt_policy::{
-    CourseAlteration, EpsilonGreedy, Expander, ModelAwareUct, ModelSpec, ModelStats, Proposal, ProposalFailure,
-    Proposer, Roster,
+    CourseAlteration, EpsilonGreedy, Expander, ModelAwareUct, ModelSpec, ModelStats, ModelSummary, Proposal,
+    ProposalFailure, Proposer, Roster,
 };
 use colt_tree::{ModelId, NewNode, NodeId, NodeRef, Tree};
 use crossbeam_channel::Sender;
@@ -99,7 +99,7 @@ pub fn run_search(
         return Err(SearchError(fatal));
     }
     let best = search.best.lock().clone().map(|b| (b.latency, b.lineage, b.candidate));
-    let snapshot = search.tree.snapshot().ok();
+    let snapshot = search.snapshot().ok();
     let curve = search.curve.lock().clone();
     let outcome = Outcome {
         reason,
@@ -108,7 +108,7 @@ pub fn run_search(
         curve,
         models: search.model_reports(),
         course_alterations: search.course_alterations.load(Ordering::Relaxed),
-        tree_nodes: search.tree.len(),
+        tree_nodes: search.arms.iter().map(|a| a.tree.len()).sum(),
         snapshot,
         wall_s: started.elapsed().as_secs_f64(),
     };
@@ -126,6 +126,8 @@ struct Best {
 /// under `parent` if it is measured.
 struct PendingCandidate {
     parent: NodeId,
+    /// The arm whose tree `parent` is in.
+    arm: usize,
     /// The model whose proposal the rollout extends (what the trial's
     /// record names), None after a random expansion.
     model: Option<ModelId>,
@@ -144,14 +146,23 @@ struct Models {
     expander: Expander,
 }
 
+/// A search tree, the models that expand it and how its children are
+/// chosen. Every strategy grows one, but `colt:separate-trees` grows one
+/// per model.
+struct Arm {
+    tree: Tree<NodeData>,
+    uct: ModelAwareUct,
+    models: Option<Models>,
+}
+
 struct Search<'a> {
     spec: &'a JobSpec,
     services: &'a dyn Services,
     stop: &'a AtomicBool,
     events: &'a Sender<Event>,
-    tree: Tree<NodeData>,
-    uct: ModelAwareUct,
-    models: Option<Models>,
+    arms: Vec<Arm>,
+    /// Expansions go to the arms in turn.
+    next_arm: AtomicUsize,
     cost: RwLock<CostModel>,
     /// Fingerprint → latency (None = failed) of every candidate measured in
     /// this job or known from earlier ones: never measured again.
@@ -182,30 +193,38 @@ impl<'a> Search<'a> {
         events: &'a Sender<Event>,
     ) -> Result<Search<'a>, SearchError> {
         let program = &spec.program;
-        let models = if spec.settings.strategy.uses_models() { Some(Search::models(spec)?) } else { None };
-        let roster = match &models {
-            Some(m) => m.roster.clone(),
-            // One pseudo-model: UCT then sees no model differences.
-            None => Arc::new(roster_of(&[ModelEntry { name: "random-edits".into(), parameters: 1 }])?),
-        };
         let lambda = match &spec.settings.strategy {
             Strategy::Colt(v) => v.lambda.unwrap_or(spec.settings.params.lambda),
             _ => spec.settings.params.lambda,
         };
-        let uct = ModelAwareUct::new(roster, lambda, spec.settings.params.exploration)
-            .map_err(|e| SearchError(e.to_string()))?;
-        let mut rng = Rng::new(spec.settings.seed ^ 0x636f_6c74);
-        let root_lineage = Lineage::sampled(spec.settings.seed);
-        let tree = match spec.resume.as_ref().and_then(|r| r.snapshot.as_ref()) {
-            Some(bytes) => {
-                Tree::restore(bytes).map_err(|e| SearchError(format!("cannot restore the tree snapshot: {e}")))?
-            }
+        let model_sets = Search::model_sets(spec)?;
+        let trees = match spec.resume.as_ref().and_then(|r| r.snapshot.as_ref()) {
+            Some(bytes) => restore_forest(bytes, model_sets.len())?,
             None => {
                 let root = Candidate::sample(program.clone(), spec.settings.seed);
                 let fingerprint = lower(&root).fingerprint();
-                Tree::new(NewNode::new(fingerprint, NodeData::new(root_lineage, root, 0.0)))
+                let root_node = || {
+                    NewNode::new(fingerprint, NodeData::new(Lineage::sampled(spec.settings.seed), root.clone(), 0.0))
+                };
+                model_sets.iter().map(|_| Tree::new(root_node())).collect()
             }
         };
+        let mut arms = Vec::with_capacity(model_sets.len());
+        for (entries, tree) in model_sets.into_iter().zip(trees) {
+            let models = match entries {
+                Some(entries) => Some(Search::models(spec, entries)?),
+                None => None,
+            };
+            let roster = match &models {
+                Some(m) => m.roster.clone(),
+                // One pseudo-model: UCT then sees no model differences.
+                None => Arc::new(roster_of(&[ModelEntry { name: "random-edits".into(), parameters: 1 }])?),
+            };
+            let uct = ModelAwareUct::new(roster, lambda, spec.settings.params.exploration)
+                .map_err(|e| SearchError(e.to_string()))?;
+            arms.push(Arm { tree, uct, models });
+        }
+        let mut rng = Rng::new(spec.settings.seed ^ 0x636f_6c74);
         let picker =
             EpsilonGreedy::new(spec.settings.params.epsilon, rng.next_u64()).map_err(|e| SearchError(e.to_string()))?;
         let trials_done = spec.resume.as_ref().map_or(0, |r| r.trials.len());
@@ -214,9 +233,8 @@ impl<'a> Search<'a> {
             services,
             stop,
             events,
-            tree,
-            uct,
-            models,
+            arms,
+            next_arm: AtomicUsize::new(0),
             cost: RwLock::new(CostModel::new(Roofline::default())),
             measured: Mutex::new(HashMap::new()),
             trials: AtomicUsize::new(trials_done),
@@ -242,17 +260,27 @@ impl<'a> Search<'a> {
         Ok(search)
     }
 
-    fn models(spec: &JobSpec) -> Result<Models, SearchError> {
-        if spec.models.is_empty() {
-            return Err(SearchError(format!(
-                "strategy `{}` needs at least one model (--models)",
-                spec.settings.strategy
-            )));
+    /// The models of each arm: one arm without models for the model-free
+    /// strategies, one arm per model for `colt:separate-trees`, one arm
+    /// with the job's models (the largest alone for `single`) otherwise.
+    fn model_sets(spec: &JobSpec) -> Result<Vec<Option<Vec<ModelEntry>>>, SearchError> {
+        let strategy = &spec.settings.strategy;
+        if !strategy.uses_models() {
+            return Ok(vec![None]);
         }
-        let entries = match spec.settings.strategy {
-            Strategy::Single => spec.models.iter().max_by_key(|m| m.parameters).cloned().into_iter().collect(),
-            _ => spec.models.clone(),
-        };
+        if spec.models.is_empty() {
+            return Err(SearchError(format!("strategy `{strategy}` needs at least one model (--models)")));
+        }
+        Ok(match strategy {
+            Strategy::Single => {
+                vec![Some(spec.models.iter().max_by_key(|m| m.parameters).cloned().into_iter().collect())]
+            }
+            _ if strategy.separate_trees() => spec.models.iter().map(|m| Some(vec![m.clone()])).collect(),
+            _ => vec![Some(spec.models.clone())],
+        })
+    }
+
+    fn models(spec: &JobSpec, entries: Vec<ModelEntry>) -> Result<Models, SearchError> {
         let roster = Arc::new(roster_of(&entries)?);
         let k = match &spec.settings.strategy {
             Strategy::Colt(v) if v.no_course_alteration => u32::MAX,
@@ -267,18 +295,19 @@ impl<'a> Search<'a> {
     /// Earlier jobs' records and this job's own trials (when resumed):
     /// known measurements, the cost model's first samples, and nodes of the
     /// tree (a trial recorded after the last snapshot is added under the
-    /// root).
+    /// root: of every tree for an earlier job's record, of the tree of the
+    /// model that proposed it for this job's own).
     fn load_known(&self) {
         let program = &self.spec.program;
-        let mut rows: Vec<(Lineage, Option<f64>, bool)> =
-            self.spec.known.iter().map(|(l, ms)| (l.clone(), Some(*ms), false)).collect();
+        let mut rows: Vec<(Lineage, Option<f64>, bool, Option<&str>)> =
+            self.spec.known.iter().map(|(l, ms)| (l.clone(), Some(*ms), false, None)).collect();
         if let Some(resume) = &self.spec.resume {
             for t in &resume.trials {
                 let latency = if t.verified { t.median_ms } else { None };
-                rows.push((Lineage { seed: t.seed, edits: t.edits.clone() }, latency, true));
+                rows.push((Lineage { seed: t.seed, edits: t.edits.clone() }, latency, true, t.model.as_deref()));
             }
         }
-        for (lineage, latency, own) in rows {
+        for (lineage, latency, own, model) in rows {
             let Ok(candidate) = lineage.rebuild(program) else {
                 self.warn(format!("a stored candidate no longer builds ({lineage}); skipped"));
                 continue;
@@ -298,9 +327,16 @@ impl<'a> Search<'a> {
                     *best = Some(Best { latency: ms, lineage: lineage.clone(), candidate: candidate.clone() });
                 }
             }
-            if self.tree.find(fingerprint).is_none() {
-                let node = NewNode::new(fingerprint, NodeData::new(lineage, candidate, 0.0));
-                let _ = self.tree.add_children(self.tree.root(), [node]);
+            let of_model = |arm: &Arm| {
+                arm.models.as_ref().is_some_and(|m| m.entries.iter().any(|e| Some(e.name.as_str()) == model))
+            };
+            let owner = self.arms.iter().position(of_model);
+            for (i, arm) in self.arms.iter().enumerate() {
+                if owner.is_some_and(|o| o != i) || arm.tree.find(fingerprint).is_some() {
+                    continue;
+                }
+                let node = NewNode::new(fingerprint, NodeData::new(lineage.clone(), candidate.clone(), 0.0));
+                let _ = arm.tree.add_children(arm.tree.root(), [node]);
             }
         }
         self.cost.write().retrain();
@@ -347,7 +383,7 @@ impl<'a> Search<'a> {
             self.measurement_round(started);
             self.cost.write().retrain();
             self.renormalise();
-            if let Ok(bytes) = self.tree.snapshot() {
+            if let Ok(bytes) = self.snapshot() {
                 self.emit(Event::Checkpoint(Arc::new(bytes)));
             }
             if self.llm_exhausted.load(Ordering::Relaxed) {
@@ -380,8 +416,14 @@ impl<'a> Search<'a> {
         if !self.spec.settings.strategy.is_tree_search() {
             return;
         }
-        let nodes: Vec<_> = (0..self.spec.settings.params.initial).map(|_| self.sampled_node()).collect();
-        let _ = self.tree.add_children(self.tree.root(), nodes);
+        // Every tree starts from the same samples of the design space.
+        let samples: Vec<_> = (0..self.spec.settings.params.initial).map(|_| self.sample()).collect();
+        for arm in &self.arms {
+            let nodes = samples.iter().map(|(candidate, lineage, fingerprint)| {
+                NewNode::new(*fingerprint, NodeData::new(lineage.clone(), candidate.clone(), 0.0))
+            });
+            let _ = arm.tree.add_children(arm.tree.root(), nodes);
+        }
     }
 
     /// A fresh sample of the design space (a seed never used before in
@@ -406,7 +448,8 @@ impl<'a> Search<'a> {
             Strategy::Evolutionary => self.evolve(),
             Strategy::Random => {
                 let nodes: Vec<_> = (0..self.spec.settings.params.batch).map(|_| self.sampled_node()).collect();
-                let _ = self.tree.add_children(self.tree.root(), nodes);
+                let tree = &self.arms[0].tree;
+                let _ = tree.add_children(tree.root(), nodes);
             }
         }
     }
@@ -438,7 +481,10 @@ impl<'a> Search<'a> {
     /// expand (the acting model's joint action, or a random edit), roll out
     /// with the cost model, back up.
     fn expand_once(&self, thread: usize) -> Result<(), String> {
-        let tree = &self.tree;
+        // `arms` is never empty: `model_sets` answers at least one.
+        let arm_index = self.next_arm.fetch_add(1, Ordering::Relaxed) % self.arms.len();
+        let arm = &self.arms[arm_index];
+        let tree = &arm.tree;
         let root = tree.root();
         let mut path = tree
             .select_with(root, |parent, children| {
@@ -450,7 +496,7 @@ impl<'a> Search<'a> {
                 if parent.id() != root && children.len() < widen {
                     None
                 } else {
-                    self.uct.choose(parent, children)
+                    arm.uct.choose(parent, children)
                 }
             })
             .map_err(|e| format!("selection failed: {e}"))?;
@@ -468,20 +514,20 @@ impl<'a> Search<'a> {
             let _ = tree.backup(path, value);
             return Ok(());
         }
-        let expansion = match &self.models {
+        let expansion = match &arm.models {
             None => {
                 let (child, edit) = self.random_edit(&candidate, &legal);
                 let score = self.predict(&child);
                 Some((child, vec![edit], None, None, score))
             }
             Some(models) => {
-                if self.spec.settings.llm_calls.is_some_and(|budget| self.total_calls(models) >= budget) {
+                if self.spec.settings.llm_calls.is_some_and(|budget| self.total_calls() >= budget) {
                     self.llm_exhausted.store(true, Ordering::Relaxed);
                     let _ = tree.abandon(path);
                     return Ok(());
                 }
                 let model = leaf.next_model().unwrap_or_else(|| models.stats.route(None));
-                self.model_expansion(models, model, leaf, &candidate, &legal, thread)?
+                self.model_expansion(tree, models, model, leaf, &candidate, &legal, thread)?
             }
         };
         let Some((child, edits, expanded_by, next_model, score)) = expansion else {
@@ -510,13 +556,13 @@ impl<'a> Search<'a> {
             return Err(e.to_string());
         }
         let mut value = score;
-        let rollouts = if self.models.is_some() {
+        let rollouts = if arm.models.is_some() {
             self.spec.settings.params.llm_rollouts
         } else {
             self.spec.settings.params.rollouts
         };
         for _ in 0..rollouts {
-            if let Some((s, pending)) = self.rollout(child_id, expanded_by, &child, &lineage) {
+            if let Some((s, pending)) = self.rollout(arm_index, child_id, expanded_by, &child, &lineage) {
                 value = value.max(s);
                 if s > score {
                     self.add_pending(s, pending);
@@ -529,9 +575,10 @@ impl<'a> Search<'a> {
         Ok(())
     }
 
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn model_expansion(
         &self,
+        tree: &Tree<NodeData>,
         models: &Models,
         model: ModelId,
         leaf: NodeRef<'_, NodeData>,
@@ -540,7 +587,7 @@ impl<'a> Search<'a> {
         thread: usize,
     ) -> Result<Option<(Candidate, Vec<Edit>, Option<ModelId>, Option<ModelId>, f64)>, String> {
         let program = &self.spec.program;
-        let ancestor = |id: Option<NodeId>| id.and_then(|id| self.tree.node(id).ok());
+        let ancestor = |id: Option<NodeId>| id.and_then(|id| tree.node(id).ok());
         let parent = ancestor(leaf.parent());
         let grandparent = ancestor(parent.and_then(|p| p.parent()));
         let shown_of = |node: NodeRef<'_, NodeData>| -> Option<(Candidate, Scores)> {
@@ -605,6 +652,7 @@ impl<'a> Search<'a> {
     /// best candidate seen and its score.
     fn rollout(
         &self,
+        arm: usize,
         parent: NodeId,
         model: Option<ModelId>,
         child: &Candidate,
@@ -629,7 +677,7 @@ impl<'a> Search<'a> {
         let (score, candidate, depth) = best?;
         let fingerprint = lower(&candidate).fingerprint();
         let lineage = lineage.then(&edits[..depth]);
-        Some((score, PendingCandidate { parent, model, candidate, lineage, fingerprint }))
+        Some((score, PendingCandidate { arm, parent, model, candidate, lineage, fingerprint }))
     }
 
     fn add_pending(&self, score: f64, candidate: PendingCandidate) {
@@ -661,15 +709,15 @@ impl<'a> Search<'a> {
         let program = &self.spec.program;
         let mut population: Vec<(f64, Candidate, Lineage, u64)> = Vec::new();
         let mut seen = HashSet::new();
-        let mut measured: Vec<(f64, NodeId)> = self
-            .tree
+        let tree = &self.arms[0].tree;
+        let mut measured: Vec<(f64, NodeId)> = tree
             .nodes()
             .filter(|n| n.transposition_of().is_none())
             .filter_map(|n| n.measured().filter(|v| *v > 0.0).map(|v| (v, n.id())))
             .collect();
         measured.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (_, id) in measured.into_iter().take(p / 4) {
-            let Ok(node) = self.tree.node(id) else { continue };
+            let Ok(node) = tree.node(id) else { continue };
             let Ok(c) = node.payload().candidate(program) else { continue };
             if seen.insert(node.fingerprint()) {
                 population.push((self.predict(c), c.clone(), node.payload().lineage.clone(), node.fingerprint()));
@@ -703,11 +751,11 @@ impl<'a> Search<'a> {
         let measured = self.measured.lock();
         let nodes: Vec<_> = population
             .into_iter()
-            .filter(|(_, _, _, f)| !measured.contains_key(f) && self.tree.find(*f).is_none())
+            .filter(|(_, _, _, f)| !measured.contains_key(f) && tree.find(*f).is_none())
             .map(|(s, c, lineage, fingerprint)| NewNode::new(fingerprint, NodeData::new(lineage, c, s)))
             .collect();
         drop(measured);
-        let _ = self.tree.add_children(self.tree.root(), nodes);
+        let _ = tree.add_children(tree.root(), nodes);
     }
 
     /// A parent by a tournament of two on predicted score.
@@ -726,7 +774,14 @@ impl<'a> Search<'a> {
 
     fn unmeasured_in_tree(&self) -> usize {
         let measured = self.measured.lock();
-        self.tree.nodes().filter(|n| n.transposition_of().is_none() && !measured.contains_key(&n.fingerprint())).count()
+        let fingerprints: HashSet<u64> = self
+            .arms
+            .iter()
+            .flat_map(|a| a.tree.nodes())
+            .filter(|n| n.transposition_of().is_none() && !measured.contains_key(&n.fingerprint()))
+            .map(|n| n.fingerprint())
+            .collect();
+        fingerprints.len()
     }
 
     /// Refreshes every unmeasured candidate's prediction, picks the batch
@@ -735,7 +790,8 @@ impl<'a> Search<'a> {
     fn measurement_round(&self, started: Instant) {
         self.progress("measuring");
         enum Item {
-            Node(NodeId),
+            /// A node of the tree of an arm.
+            Node(usize, NodeId),
             Pending(PendingCandidate),
         }
         let program = &self.spec.program;
@@ -744,7 +800,7 @@ impl<'a> Search<'a> {
         {
             let measured = self.measured.lock();
             let mut seen = HashSet::new();
-            for node in self.tree.nodes() {
+            for (arm, node) in self.arms.iter().enumerate().flat_map(|(i, a)| a.tree.nodes().map(move |n| (i, n))) {
                 let fingerprint = node.fingerprint();
                 if node.transposition_of().is_some() || measured.contains_key(&fingerprint) || !seen.insert(fingerprint)
                 {
@@ -753,7 +809,7 @@ impl<'a> Search<'a> {
                 let Ok(c) = node.payload().candidate(program) else { continue };
                 let p = self.predict(c);
                 node.payload().set_predicted(p);
-                items.push(Item::Node(node.id()));
+                items.push(Item::Node(arm, node.id()));
                 predicted.push(p);
             }
             let mut pending = std::mem::take(&mut *self.pending.lock());
@@ -783,21 +839,21 @@ impl<'a> Search<'a> {
             }
             let item = items[*index].take();
             match item {
-                Some(Item::Node(id)) => {
-                    let Ok(node) = self.tree.node(id) else { continue };
+                Some(Item::Node(arm, id)) => {
+                    let Ok(node) = self.arms[arm].tree.node(id) else { continue };
                     let Ok(c) = node.payload().candidate(program) else { continue };
                     let model = node.expanded_by();
                     let lineage = node.payload().lineage.clone();
-                    self.measure(id, c.clone(), lineage, model);
+                    self.measure(arm, id, c.clone(), lineage, model);
                 }
                 Some(Item::Pending(entry)) => {
                     let node = NewNode::new(
                         entry.fingerprint,
                         NodeData::new(entry.lineage.clone(), entry.candidate.clone(), predicted[*index]),
                     );
-                    let Ok(inserted) = self.tree.add_children(entry.parent, [node]) else { continue };
+                    let Ok(inserted) = self.arms[entry.arm].tree.add_children(entry.parent, [node]) else { continue };
                     // One child asked, one insertion answered.
-                    self.measure(inserted[0].id, entry.candidate, entry.lineage, entry.model);
+                    self.measure(entry.arm, inserted[0].id, entry.candidate, entry.lineage, entry.model);
                 }
                 None => {}
             }
@@ -814,7 +870,7 @@ impl<'a> Search<'a> {
 
     /// Measures one candidate (unless known), records the trial, and puts
     /// its latency into the tree and the cost model.
-    fn measure(&self, id: NodeId, candidate: Candidate, lineage: Lineage, model: Option<ModelId>) {
+    fn measure(&self, arm: usize, id: NodeId, candidate: Candidate, lineage: Lineage, model: Option<ModelId>) {
         let nest = lower(&candidate);
         let fingerprint = nest.fingerprint();
         if self.measured.lock().contains_key(&fingerprint) {
@@ -847,7 +903,8 @@ impl<'a> Search<'a> {
             Err(e) => (None, Some(format!("{:?}: {e}", e.kind())), None),
         };
         self.measured.lock().insert(fingerprint, latency);
-        let model_name = model.and_then(|m| self.models.as_ref().and_then(|ms| ms.entries.get(m.0 as usize)));
+        let arm = &self.arms[arm];
+        let model_name = model.and_then(|m| arm.models.as_ref().and_then(|ms| ms.entries.get(m.0 as usize)));
         let record = TrialRecord {
             job: self.spec.job,
             workload_fingerprint: self.spec.workload_fingerprint.clone(),
@@ -884,7 +941,7 @@ impl<'a> Search<'a> {
             (Some(ms), Some(best)) => (best / ms).clamp(0.0, 1.0),
             _ => 0.0,
         };
-        let _ = self.tree.set_measured(id, value);
+        let _ = arm.tree.set_measured(id, value);
         self.curve.lock().push(latency);
         self.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms, failure }));
         self.progress("measuring");
@@ -894,14 +951,16 @@ impl<'a> Search<'a> {
     fn renormalise(&self) {
         let Some(best) = self.best.lock().as_ref().map(|b| b.latency) else { return };
         let measured = self.measured.lock();
-        for node in self.tree.nodes() {
-            if node.transposition_of().is_some() {
-                continue;
-            }
-            if let Some(latency) = measured.get(&node.fingerprint()) {
-                let value = latency.map_or(0.0, |ms| (best / ms).clamp(0.0, 1.0));
-                if node.measured() != Some(value) {
-                    let _ = self.tree.set_measured(node.id(), value);
+        for arm in &self.arms {
+            for node in arm.tree.nodes() {
+                if node.transposition_of().is_some() {
+                    continue;
+                }
+                if let Some(latency) = measured.get(&node.fingerprint()) {
+                    let value = latency.map_or(0.0, |ms| (best / ms).clamp(0.0, 1.0));
+                    if node.measured() != Some(value) {
+                        let _ = arm.tree.set_measured(node.id(), value);
+                    }
                 }
             }
         }
@@ -909,45 +968,59 @@ impl<'a> Search<'a> {
 
     // ---- reporting ---------------------------------------------------
 
-    fn total_calls(&self, models: &Models) -> u64 {
-        models.roster.ids().map(|id| models.stats.summary(id).calls).sum()
+    /// Every model of the job with its calls so far, over all arms.
+    fn model_summaries(&self) -> Vec<(&ModelEntry, ModelSummary)> {
+        self.arms
+            .iter()
+            .filter_map(|arm| arm.models.as_ref())
+            .flat_map(|models| models.roster.ids().map(|id| (&models.entries[id.0 as usize], models.stats.summary(id))))
+            .collect()
+    }
+
+    fn total_calls(&self) -> u64 {
+        self.model_summaries().iter().map(|(_, s)| s.calls).sum()
     }
 
     fn model_reports(&self) -> Vec<ModelReport> {
-        let Some(models) = &self.models else { return Vec::new() };
-        models
-            .roster
-            .ids()
-            .map(|id| {
-                let s = models.stats.summary(id);
-                let entry = &models.entries[id.0 as usize];
-                ModelReport {
-                    name: entry.name.clone(),
-                    parameters: entry.parameters,
-                    calls: s.calls,
-                    errors: s.errors(),
-                    hit_rate: s.hit_rate(),
-                    tokens: s.tokens,
-                    seconds: s.seconds,
-                }
+        self.model_summaries()
+            .into_iter()
+            .map(|(entry, s)| ModelReport {
+                name: entry.name.clone(),
+                parameters: entry.parameters,
+                calls: s.calls,
+                errors: s.errors(),
+                hit_rate: s.hit_rate(),
+                tokens: s.tokens,
+                seconds: s.seconds,
             })
             .collect()
     }
 
+    /// The trees as one snapshot: the tree's own bytes when there is one
+    /// (what jobs before `colt:separate-trees` stored), the list of every
+    /// tree's bytes otherwise.
+    fn snapshot(&self) -> Result<Vec<u8>, String> {
+        let mut trees = Vec::with_capacity(self.arms.len());
+        for arm in &self.arms {
+            trees.push(arm.tree.snapshot().map_err(|e| e.to_string())?);
+        }
+        if trees.len() == 1 {
+            return Ok(trees.remove(0));
+        }
+        bincode::serde::encode_to_vec(&trees, bincode::config::standard()).map_err(|e| e.to_string())
+    }
+
     fn progress(&self, phase: &str) {
-        let (llm_calls, llm_tokens, largest_model_share) = match &self.models {
-            None => (BTreeMap::new(), BTreeMap::new(), None),
-            Some(models) => {
-                let (mut calls, mut tokens) = (BTreeMap::new(), BTreeMap::new());
-                for id in models.roster.ids() {
-                    let summary = models.stats.summary(id);
-                    calls.insert(models.entries[id.0 as usize].name.clone(), summary.calls);
-                    tokens.insert(models.entries[id.0 as usize].name.clone(), summary.tokens);
-                }
-                let total: u64 = calls.values().sum();
-                let largest = models.stats.summary(models.roster.largest()).calls;
-                (calls, tokens, (total > 0).then(|| largest as f64 / total as f64))
-            }
+        let summaries = self.model_summaries();
+        let (llm_calls, llm_tokens, largest_model_share) = if summaries.is_empty() {
+            (BTreeMap::new(), BTreeMap::new(), None)
+        } else {
+            let calls: BTreeMap<String, u64> = summaries.iter().map(|(e, s)| (e.name.clone(), s.calls)).collect();
+            let tokens = summaries.iter().map(|(e, s)| (e.name.clone(), s.tokens)).collect();
+            let total: u64 = calls.values().sum();
+            // The first of the largest, as `Roster::largest` chooses.
+            let largest = summaries.iter().rev().max_by_key(|(e, _)| e.parameters).map_or(0, |(_, s)| s.calls);
+            (calls, tokens, (total > 0).then(|| largest as f64 / total as f64))
         };
         self.emit(Event::Progress(Progress {
             phase: phase.to_string(),
@@ -992,6 +1065,23 @@ impl Proposer for ServiceProposer<'_> {
             self.models.get(model.0 as usize).ok_or_else(|| ProposalFailure(format!("no model {}", model.0)))?;
         self.services.propose(&entry.name, system, user, grammar, self.seed)
     }
+}
+
+/// The trees of a snapshot `Search::snapshot` took: `arms` of them.
+fn restore_forest(bytes: &[u8], arms: usize) -> Result<Vec<Tree<NodeData>>, SearchError> {
+    let error = |e: &dyn std::fmt::Display| SearchError(format!("cannot restore the tree snapshot: {e}"));
+    if arms == 1 {
+        return Ok(vec![Tree::restore(bytes).map_err(|e| error(&e))?]);
+    }
+    let (trees, read): (Vec<Vec<u8>>, usize) =
+        bincode::serde::decode_from_slice(bytes, bincode::config::standard()).map_err(|e| error(&e))?;
+    if read != bytes.len() {
+        return Err(error(&format!("{} bytes after the last tree", bytes.len() - read)));
+    }
+    if trees.len() != arms {
+        return Err(error(&format!("it holds {} trees, the job has {arms} models", trees.len())));
+    }
+    trees.iter().map(|t| Tree::restore(t).map_err(|e| error(&e))).collect()
 }
 
 fn roster_of(models: &[ModelEntry]) -> Result<Roster, SearchError> {

@@ -28,6 +28,15 @@ pub struct ColtVariant {
     pub no_course_alteration: bool,
     /// λ overridden (`colt:lambda=X`).
     pub lambda: Option<f64>,
+    /// One tree per model, no sharing (`colt:separate-trees`): a model
+    /// expands only its own tree and never sees another's nodes, so it
+    /// cannot hand its work to another model either. The trees share what
+    /// every strategy shares: the job's trial budget, its measurements (a
+    /// candidate two trees reach is measured once) and the cost model.
+    /// What is left is exactly the claim under test: that sharing one tree
+    /// helps.
+    #[serde(default)]
+    pub separate_trees: bool,
 }
 
 impl Strategy {
@@ -38,6 +47,11 @@ impl Strategy {
     /// Whether the strategy calls models.
     pub fn uses_models(&self) -> bool {
         matches!(self, Strategy::Colt(_) | Strategy::Single)
+    }
+
+    /// Whether the job grows one tree per model instead of one shared tree.
+    pub fn separate_trees(&self) -> bool {
+        matches!(self, Strategy::Colt(v) if v.separate_trees)
     }
 
     /// Whether its candidates come from the search tree's expansions.
@@ -51,6 +65,9 @@ impl fmt::Display for Strategy {
         match self {
             Strategy::Colt(v) => {
                 f.write_str("colt")?;
+                if v.separate_trees {
+                    f.write_str(":separate-trees")?;
+                }
                 if v.no_course_alteration {
                     f.write_str(":no-course-alteration")?;
                 }
@@ -68,7 +85,9 @@ impl fmt::Display for Strategy {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown strategy `{text}`: expected colt, colt:no-course-alteration, colt:lambda=X (X in [0, 1]), single, mcts, evolutionary or random")]
+#[error(
+    "unknown strategy `{text}`: expected colt, colt:separate-trees, colt:no-course-alteration, colt:lambda=X (X in [0, 1]), single, mcts, evolutionary or random"
+)]
 pub struct StrategyParseError {
     pub text: String,
 }
@@ -86,6 +105,8 @@ impl FromStr for Strategy {
                 for part in parts.by_ref() {
                     if part == "no-course-alteration" {
                         variant.no_course_alteration = true;
+                    } else if part == "separate-trees" {
+                        variant.separate_trees = true;
                     } else if let Some(x) = part.strip_prefix("lambda=") {
                         let l: f64 = x.parse().map_err(|_| error())?;
                         if !(0.0..=1.0).contains(&l) {
@@ -117,8 +138,17 @@ mod tests {
 
     #[test]
     fn strategies_print_as_they_parse() {
-        for text in ["colt", "colt:no-course-alteration", "colt:lambda=0.5", "single", "mcts", "evolutionary", "random"]
-        {
+        for text in [
+            "colt",
+            "colt:separate-trees",
+            "colt:no-course-alteration",
+            "colt:lambda=0.5",
+            "colt:separate-trees:lambda=0.3",
+            "single",
+            "mcts",
+            "evolutionary",
+            "random",
+        ] {
             let s: Strategy = text.parse().unwrap();
             assert_eq!(s.to_string(), text);
         }

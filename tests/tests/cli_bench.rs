@@ -60,6 +60,8 @@ fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
         "{}",
         &svg[..200.min(svg.len())]
     );
+    let png = std::fs::read(out.join("gemm-512.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 1000, "gemm-512.png is not a PNG plot");
 
     // The outputs again from the JSON alone, measuring nothing.
     let again = dir.path().join("again");
@@ -68,6 +70,7 @@ fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(again.join("tables.md")).unwrap(), tables);
     assert!(again.join("gemm-512.svg").is_file());
+    assert!(again.join("gemm-512.png").is_file());
 }
 
 #[test]

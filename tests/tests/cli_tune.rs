@@ -87,7 +87,7 @@ fn tune_with_the_small_model_finds_a_verified_kernel_faster_than_naive() {
     assert_eq!(fastest, best, "the reported best is the database's best");
     let job = TuningDb::open(&db).unwrap().job(job_id(&out)).unwrap().unwrap();
     assert_eq!(job.state, JobState::Done);
-    for file in ["report.md", "curve.svg", "kernel.c", "decisions.txt", "summary.json", "job.json"] {
+    for file in ["report.md", "curve.svg", "curve.png", "kernel.c", "decisions.txt", "summary.json", "job.json"] {
         assert!(out.join(file).is_file(), "{file} missing in --out");
     }
 

@@ -11,12 +11,14 @@
 //!
 //! Writes to `--out`: `bench.json` (every figure and every run's curve, to
 //! compare across versions with `--compare`), `tables.md` (a table per
-//! workload) and `<workload>.svg` (best speedup versus trials, a line per
-//! strategy, the band between the worst and best repeat).
+//! workload) and `<workload>.svg` and `.png` (best speedup versus trials, a
+//! line per strategy, the band between the worst and best repeat).
 
+use crate::plot::{self, Drawn};
 use anyhow::{bail, Context, Result};
 use colt_actors::{Colt, Event, JobSettings, SearchParams, Strategy, TuneRequest};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -275,10 +277,14 @@ fn write_outputs(
     crate::tune::write_atomically(&out.join("bench.json"), json.as_bytes())?;
     let tables = tables_markdown(report, earlier);
     crate::tune::write_atomically(&out.join("tables.md"), tables.as_bytes())?;
+    let max_trials = report.budgets.last().copied().unwrap_or(1).max(1);
     for w in &report.workloads {
-        let svg = plot_speedups(w, &report.budgets)?;
-        let path = out.join(format!("{}.svg", w.workload.replace(['/', ' '], "_")));
-        crate::tune::write_atomically(&path, svg.as_bytes())?;
+        let name = w.workload.replace(['/', ' '], "_");
+        let series = speedup_series(w, max_trials);
+        let svg = crate::plot::svg(|root| draw_speedups(root, w, &series, max_trials)).map_err(plot_error)?;
+        crate::tune::write_atomically(&out.join(format!("{name}.svg")), svg.as_bytes())?;
+        let png = crate::plot::png(|root| draw_speedups(root, w, &series, max_trials)).map_err(plot_error)?;
+        crate::tune::write_atomically(&out.join(format!("{name}.png")), &png)?;
     }
     Ok((json, tables))
 }
@@ -418,23 +424,10 @@ fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> Strin
 /// (trial, median, worst, best) speedup over the repeats.
 type SpeedupPoint = (usize, f64, f64, f64);
 
-/// Best speedup versus trials, a line per strategy (the median repeat) and
-/// a band from the worst to the best repeat.
-fn plot_speedups(w: &WorkloadReport, budgets: &[usize]) -> Result<String> {
-    const COLOURS: [RGBColor; 8] = [
-        RGBColor(214, 39, 40),
-        RGBColor(31, 119, 180),
-        RGBColor(44, 160, 44),
-        RGBColor(255, 127, 14),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
-    ];
-    let max_trials = budgets.last().copied().unwrap_or(1).max(1);
-    // Per strategy and trial: (trial, median, min, max) speedup over repeats.
-    let series: Vec<(String, Vec<SpeedupPoint>)> = w
-        .strategies
+/// Per strategy, its best speedup after each trial: the median repeat, the
+/// worst and the best.
+fn speedup_series(w: &WorkloadReport, max_trials: usize) -> Vec<(String, Vec<SpeedupPoint>)> {
+    w.strategies
         .iter()
         .map(|s| {
             let points = (1..=max_trials)
@@ -451,30 +444,47 @@ fn plot_speedups(w: &WorkloadReport, budgets: &[usize]) -> Result<String> {
                 .collect();
             (s.strategy.clone(), points)
         })
-        .collect();
+        .collect()
+}
+
+/// Best speedup versus trials, a line per strategy (the median repeat) and
+/// a band from the worst to the best repeat.
+fn draw_speedups<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    w: &WorkloadReport,
+    series: &[(String, Vec<SpeedupPoint>)],
+    max_trials: usize,
+) -> Drawn {
+    const COLOURS: [RGBColor; 8] = [
+        RGBColor(214, 39, 40),
+        RGBColor(31, 119, 180),
+        RGBColor(44, 160, 44),
+        RGBColor(255, 127, 14),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+    ];
     let top = series.iter().flat_map(|(_, p)| p.iter().map(|x| x.3)).fold(1.0, f64::max) * 1.1;
-    let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(format!("{}: best speedup over naive versus trials", w.workload), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(56)
             .build_cartesian_2d(1..max_trials, 0.0..top)
-            .map_err(plot_error)?;
-        chart.configure_mesh().x_desc("trials").y_desc("speedup (x)").draw().map_err(plot_error)?;
+            .map_err(plot::error)?;
+        chart.configure_mesh().x_desc("trials").y_desc("speedup (x)").draw().map_err(plot::error)?;
         for (i, (name, points)) in series.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
             let band: Vec<(usize, f64)> =
                 points.iter().map(|p| (p.0, p.3)).chain(points.iter().rev().map(|p| (p.0, p.2))).collect();
             if points.len() > 1 {
-                chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15)))).map_err(plot_error)?;
+                chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.15)))).map_err(plot::error)?;
             }
             chart
                 .draw_series(LineSeries::new(points.iter().map(|p| (p.0, p.1)), colour.stroke_width(2)))
-                .map_err(plot_error)?
+                .map_err(plot::error)?
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
         }
@@ -484,10 +494,9 @@ fn plot_speedups(w: &WorkloadReport, budgets: &[usize]) -> Result<String> {
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
             .draw()
-            .map_err(plot_error)?;
-        root.present().map_err(plot_error)?;
+            .map_err(plot::error)?;
     }
-    Ok(svg)
+    Ok(())
 }
 
 fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {

@@ -9,6 +9,7 @@ use colt_ir::{load_workload, Size};
 mod bench;
 mod measure_worker;
 mod models;
+mod plot;
 mod report;
 mod run;
 mod serve;

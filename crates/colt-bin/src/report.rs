@@ -1,5 +1,6 @@
-//! The report a tuning job leaves in its output folder: `report.md` for a person, `curve.svg` (best latency versus
-//! trials), `summary.json` for scripts, and the best kernel's `kernel.c` and `decisions.txt` when there is one.
+//! The report a tuning job leaves in its output folder: `report.md` for a person, `curve.svg` and `curve.png` (best
+//! latency versus trials), `summary.json` for scripts, and the best kernel's `kernel.c` and `decisions.txt` when
+//! there is one.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,6 +11,8 @@ use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::plot::{error as plot_error, Drawn};
 use serde::{Deserialize, Serialize};
 
 /// What a tuning job achieved, as `summary.json` and the one-line summary print it.
@@ -67,6 +70,7 @@ pub struct ReportInput<'a> {
 pub struct ReportFiles {
     pub report_md: PathBuf,
     pub curve_svg: PathBuf,
+    pub curve_png: PathBuf,
     pub kernel_c: Option<PathBuf>,
     pub decisions_txt: Option<PathBuf>,
     pub summary_json: PathBuf,
@@ -88,20 +92,22 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, Repo
     let s = input.summary;
     let title = format!("{}: {} on {}", s.workload, s.strategy, s.target);
     let svg = plot_curve_svg(input.curve, s.naive_ms, &title)?;
+    let png = plot_curve_png(input.curve, s.naive_ms, &title)?;
     let json_path = dir.join("summary.json");
     let json =
         serde_json::to_string_pretty(s).map_err(|source| ReportError::Json { path: json_path.clone(), source })?;
     // Fields initialise in order: report.md goes last, so its presence means every file it links to is there.
     Ok(ReportFiles {
         curve_svg: write_file(&dir.join("curve.svg"), &svg)?,
+        curve_png: write_file(&dir.join("curve.png"), &png)?,
         kernel_c: input.best_source.map(|src| write_file(&dir.join("kernel.c"), src)).transpose()?,
         decisions_txt: input.best_decisions.map(|d| write_file(&dir.join("decisions.txt"), d)).transpose()?,
-        summary_json: write_file(&json_path, &(json + "\n"))?,
-        report_md: write_file(&dir.join("report.md"), &report_markdown(input))?,
+        summary_json: write_file(&json_path, json + "\n")?,
+        report_md: write_file(&dir.join("report.md"), report_markdown(input))?,
     })
 }
 
-fn write_file(path: &Path, contents: &str) -> Result<PathBuf, ReportError> {
+fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<PathBuf, ReportError> {
     std::fs::write(path, contents).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })?;
     Ok(path.to_path_buf())
 }
@@ -150,6 +156,20 @@ const LOG_AXIS_SPAN: f64 = 10.0;
 /// Best latency versus trials as an SVG document: a dot per measured trial (failed ones omitted), the best-so-far
 /// step line, and a dashed line at the naive latency.
 pub fn plot_curve_svg(curve: &[TrialPoint], naive_ms: f64, title: &str) -> Result<String, ReportError> {
+    crate::plot::svg(|root| draw_latency_curve(root, curve, naive_ms, title)).map_err(ReportError::Plot)
+}
+
+/// The same plot as [`plot_curve_svg`], as a PNG file's bytes.
+pub fn plot_curve_png(curve: &[TrialPoint], naive_ms: f64, title: &str) -> Result<Vec<u8>, ReportError> {
+    crate::plot::png(|root| draw_latency_curve(root, curve, naive_ms, title)).map_err(ReportError::Plot)
+}
+
+fn draw_latency_curve<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    curve: &[TrialPoint],
+    naive_ms: f64,
+    title: &str,
+) -> Drawn {
     let usable = |v: f64| v.is_finite() && v > 0.0;
     let x_of = |trial: usize| u32::try_from(trial).unwrap_or(u32::MAX);
     let measured: Vec<(u32, f64)> =
@@ -169,21 +189,13 @@ pub fn plot_curve_svg(curve: &[TrialPoint], naive_ms: f64, title: &str) -> Resul
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (1.0, 1.0) };
     let last_trial = curve.iter().map(|p| x_of(p.trial)).max().unwrap_or(1).max(1);
     let data = Curve { title, last_trial, measured: &measured, best_steps: &best_steps, naive };
-
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (800, 480)).into_drawing_area();
-        root.fill(&WHITE).map_err(plot_error)?;
-        if hi / lo > LOG_AXIS_SPAN {
-            let (lo, hi) = (lo / 1.25, hi * 1.25);
-            draw_curve(&root, (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), &data)?;
-        } else {
-            let pad = if hi > lo { (hi - lo) * 0.1 } else { hi * 0.1 };
-            draw_curve(&root, (lo - pad).max(0.0)..hi + pad, &data)?;
-        }
-        root.present().map_err(plot_error)?;
+    if hi / lo > LOG_AXIS_SPAN {
+        let (lo, hi) = (lo / 1.25, hi * 1.25);
+        draw_curve(root, (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), &data)
+    } else {
+        let pad = if hi > lo { (hi - lo) * 0.1 } else { hi * 0.1 };
+        draw_curve(root, (lo - pad).max(0.0)..hi + pad, &data)
     }
-    Ok(svg)
 }
 
 const BEST_LINE: RGBColor = RGBColor(0xD6, 0x27, 0x28);
@@ -221,11 +233,7 @@ struct Curve<'a> {
     naive: Option<f64>,
 }
 
-fn plot_error(e: impl std::fmt::Display) -> ReportError {
-    ReportError::Plot(e.to_string())
-}
-
-fn draw_curve<Y>(root: &DrawingArea<SVGBackend<'_>, Shift>, y_range: Y, data: &Curve) -> Result<(), ReportError>
+fn draw_curve<DB: DrawingBackend, Y>(root: &DrawingArea<DB, Shift>, y_range: Y, data: &Curve) -> Drawn
 where
     Y: AsRangedCoord<Value = f64>,
     Y::CoordDescType: ValueFormatter<f64>,
@@ -447,6 +455,18 @@ mod tests {
     }
 
     #[test]
+    fn png_is_the_same_plot() {
+        let points = curve(&[Some(30.0), None, Some(12.0), Some(15.0), Some(9.5)]);
+        let ((w, h), rgb) = crate::plot::decode_png(&plot_curve_png(&points, 40.0, "matmul").unwrap());
+        assert_eq!((w, h), crate::plot::SIZE);
+        assert!(crate::plot::count_pixels(&rgb, BEST_LINE) > 100, "no best-so-far line in the PNG");
+        for points in [curve(&[None, None]), Vec::new()] {
+            let ((_, _), rgb) = crate::plot::decode_png(&plot_curve_png(&points, 600.0, "edge").unwrap());
+            assert_eq!(crate::plot::count_pixels(&rgb, BEST_LINE), 0, "a best line with nothing measured");
+        }
+    }
+
+    #[test]
     fn svg_is_drawn_for_edge_cases() {
         let long: Vec<Option<f64>> = (0..64).map(|i| (i % 7 != 3).then(|| 500.0 / (1.0 + i as f64))).collect();
         for points in [curve(&[Some(5.0)]), curve(&[None, None, None]), curve(&long), Vec::new()] {
@@ -506,7 +526,7 @@ mod tests {
         assert!(md.contains("![best latency versus trials](curve.svg)"));
         assert!(md.contains("| 3 | failed | 3.200 ms |"), "{md}");
         assert_eq!(std::fs::read_to_string(files.kernel_c.unwrap()).unwrap(), "void kernel(void) {}\n");
-        assert!(files.decisions_txt.unwrap().exists() && files.curve_svg.exists());
+        assert!(files.decisions_txt.unwrap().exists() && files.curve_svg.exists() && files.curve_png.exists());
         let json: TuneSummary = serde_json::from_str(&std::fs::read_to_string(files.summary_json).unwrap()).unwrap();
         assert_eq!(json.speedup, Some(12.5));
     }

@@ -185,6 +185,23 @@ fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
 }
 
 #[test]
+fn the_root_widens_with_the_best_predicted_fresh_samples_each_round() {
+    let root_children = |spec: &JobSpec| {
+        let outcome = run(spec, &Scripted::default());
+        let tree: colt_tree::Tree<colt_actors::node::NodeData> =
+            colt_tree::Tree::restore(&outcome.snapshot.unwrap()).unwrap();
+        let root = tree.node(tree.root()).unwrap();
+        root.children().count()
+    };
+    let mut fixed = spec(Strategy::Mcts, 24);
+    fixed.settings.params.root_samples = 0;
+    assert_eq!(root_children(&fixed), 16, "without widening the root keeps its first level");
+    let widened = spec(Strategy::Mcts, 24);
+    let children = root_children(&widened);
+    assert!(children > 16 && (children - 16) % 8 == 0, "the root has {children} children");
+}
+
+#[test]
 fn model_proposals_reach_the_measured_trials() {
     let spec = spec(Strategy::colt(), 24);
     let services = Scripted::default();

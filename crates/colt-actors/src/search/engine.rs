@@ -442,6 +442,9 @@ impl<'a> Search<'a> {
 
     /// One generation round of the job's strategy.
     fn generate(&self) {
+        if self.spec.settings.strategy.is_tree_search() {
+            self.widen_root();
+        }
         match self.spec.settings.strategy {
             Strategy::Colt(_) | Strategy::Single => self.expansion_phase(self.spec.settings.params.llm_expansions),
             Strategy::Mcts => self.expansion_phase(self.spec.settings.params.random_expansions),
@@ -455,6 +458,36 @@ impl<'a> Search<'a> {
     }
 
     // ---- tree search -------------------------------------------------
+
+    /// Progressive widening of the root: the root's children are samples of
+    /// the design space, and each round the best-predicted
+    /// `root_widening` of `root_samples` fresh samples join them (every
+    /// tree's root, for separate trees). Without it the tree only grows
+    /// around its first 16 samples, and a good region of the space that
+    /// none of them is near is never reached: on 2026-11-25, with 48
+    /// samples and 8 kept, `mcts` at 64 trials went from 7.37 to 3.58 ms on
+    /// deepseek-r1-moe (7.43 to 5.06 with another seed), 6.68 to 4.84 ms on
+    /// llama3-8b-attn, 16.96 to 15.03 on flux-attn, 1.41 to 1.18 on
+    /// flux-conv, 6.60 to 6.76 on llama4-scout-mlp and 0.915 to 0.981 on
+    /// gemm-512 (one seed each).
+    fn widen_root(&self) {
+        let params = &self.spec.settings.params;
+        if params.root_samples == 0 || params.root_widening == 0 {
+            return;
+        }
+        let mut samples: Vec<_> = (0..params.root_samples)
+            .map(|_| self.sample())
+            .map(|(candidate, lineage, fingerprint)| (self.predict(&candidate), candidate, lineage, fingerprint))
+            .collect();
+        samples.sort_by(|a, b| b.0.total_cmp(&a.0));
+        samples.truncate(params.root_widening);
+        for arm in &self.arms {
+            let nodes = samples.iter().map(|(predicted, candidate, lineage, fingerprint)| {
+                NewNode::new(*fingerprint, NodeData::new(lineage.clone(), candidate.clone(), *predicted))
+            });
+            let _ = arm.tree.add_children(arm.tree.root(), nodes);
+        }
+    }
 
     /// `quota` expansions shared by the search threads.
     fn expansion_phase(&self, quota: usize) {

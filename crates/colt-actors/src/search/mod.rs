@@ -74,6 +74,13 @@ pub struct SearchParams {
     pub batch: usize,
     /// Candidates sampled from the design space as the tree's first level.
     pub initial: usize,
+    /// Tree strategies: fresh samples of the design space drawn each round,
+    /// of which the `root_widening` best predicted join the root's
+    /// children (see `Search::widen_root`). 0 keeps the first level fixed.
+    #[serde(default)]
+    pub root_samples: usize,
+    #[serde(default)]
+    pub root_widening: usize,
     /// Expansions between two measurement rounds, for the model-driven
     /// strategies (each is one model call, plus a correction sometimes).
     pub llm_expansions: usize,
@@ -104,6 +111,8 @@ impl Default for SearchParams {
             epsilon: colt_policy::DEFAULT_EPSILON,
             batch: 8,
             initial: 16,
+            root_samples: 48,
+            root_widening: 8,
             llm_expansions: 4,
             random_expansions: 32,
             rollouts: 4,

@@ -92,3 +92,100 @@ fn bench_errors_name_what_is_wrong() {
         assert!(stderr(&o).contains(expected), "{all:?}: {}", stderr(&o));
     }
 }
+
+/// A workload of a synthetic run: name, naive ms, and each strategy's curve.
+type SyntheticWorkload<'a> = (&'a str, f64, &'a [(&'a str, &'a [f64])]);
+
+/// A `bench.json` of one run of these workloads and budgets: one repeat,
+/// target speedup 10x.
+
+fn bench_json(workloads: &[SyntheticWorkload<'_>], budgets: &[usize], wall_s: f64) -> String {
+    let workloads: Vec<serde_json::Value> = workloads
+        .iter()
+        .map(|(name, naive, strategies)| {
+            let strategies: Vec<serde_json::Value> = strategies
+                .iter()
+                .map(|(strategy, curve)| {
+                    let best = |b: usize| curve.iter().take(b).copied().fold(f64::INFINITY, f64::min);
+                    let best_ms: serde_json::Map<_, _> =
+                        budgets.iter().map(|&b| (b.to_string(), serde_json::json!(best(b)))).collect();
+                    let speedup: serde_json::Map<_, _> =
+                        budgets.iter().map(|&b| (b.to_string(), serde_json::json!(naive / best(b)))).collect();
+                    serde_json::json!({
+                        "strategy": strategy, "best_ms": best_ms, "speedup": speedup, "trials_to_target": null,
+                        "llm_calls": {}, "llm_tokens": 0, "largest_model_share": null, "wall_s": 1.0,
+                        "runs": [{"seed": 1, "curve": curve, "wall_s": 1.0}],
+                    })
+                })
+                .collect();
+            serde_json::json!({"workload": name, "naive_ms": naive, "strategies": strategies})
+        })
+        .collect();
+    serde_json::json!({"budgets": budgets, "target_speedup": 10.0, "repeats": 1, "workloads": workloads, "wall_s": wall_s})
+        .to_string()
+}
+
+#[test]
+fn bench_from_several_runs_joins_them_against_the_first_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let first = write(
+        "first.json",
+        bench_json(
+            &[("gemm-512", 100.0, &[("random", &[20.0, 12.0, 11.0, 9.0])]), ("flux-conv", 50.0, &[("random", &[5.0])])],
+            &[2, 4],
+            30.0,
+        ),
+    );
+    // The same workload measured again later: another naive latency.
+    let second = write(
+        "second.json",
+        bench_json(
+            &[("gemm-512", 120.0, &[("mcts", &[15.0, 8.0, 5.0, 6.0])]), ("llama3-8b-attn", 80.0, &[("mcts", &[4.0])])],
+            &[2, 4],
+            12.0,
+        ),
+    );
+    let out = dir.path().join("joined");
+    let o = colt(&["bench", "--from", &first, "--from", &second, "--out", out.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let joined: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(joined["wall_s"], 42.0, "the runs' wall times add up");
+    let names: Vec<&str> =
+        joined["workloads"].as_array().unwrap().iter().map(|w| w["workload"].as_str().unwrap()).collect();
+    assert_eq!(names, ["gemm-512", "flux-conv", "llama3-8b-attn"]);
+    let gemm = &joined["workloads"][0];
+    assert_eq!(gemm["naive_ms"], 100.0, "the first run's baseline is kept");
+    let strategies: Vec<&str> =
+        gemm["strategies"].as_array().unwrap().iter().map(|s| s["strategy"].as_str().unwrap()).collect();
+    assert_eq!(strategies, ["random", "mcts"]);
+    let mcts = &gemm["strategies"][1];
+    assert_eq!(mcts["best_ms"]["4"], 5.0, "best latencies are kept as measured");
+    assert_eq!(mcts["speedup"]["4"], 20.0, "speedups are against the kept baseline: 100 / 5");
+    assert_eq!(mcts["speedup"]["2"], 12.5);
+    assert_eq!(mcts["trials_to_target"], 2, "100 / 10 = 10 ms is first reached at the second trial");
+    let tables = std::fs::read_to_string(out.join("tables.md")).unwrap();
+    assert!(tables.contains("| mcts | 8.000 (12.5x) | 5.000 (20.0x)"), "{tables}");
+    assert!(out.join("llama3-8b-attn.png").is_file());
+
+    // What cannot be joined is named.
+    let other_budgets =
+        write("budgets.json", bench_json(&[("gemm-512", 100.0, &[("evolutionary", &[9.0])])], &[2, 8], 1.0));
+    for (files, expected) in [
+        (vec![first.as_str(), first.as_str()], "strategy `random` on `gemm-512` is already in an earlier file"),
+        (vec![first.as_str(), other_budgets.as_str()], "their budgets differ ([2, 8] against [2, 4])"),
+        (vec![first.as_str(), "/nonexistent/bench.json"], "/nonexistent/bench.json"),
+    ] {
+        let mut args = vec!["bench", "--out", out.to_str().unwrap()];
+        for f in &files {
+            args.extend(["--from", f]);
+        }
+        let o = colt(&args);
+        assert!(!o.status.success(), "{files:?} were joined");
+        assert!(stderr(&o).contains(expected), "{files:?}: {}", stderr(&o));
+    }
+}

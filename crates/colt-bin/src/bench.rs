@@ -57,9 +57,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub compare: Option<PathBuf>,
     /// Measure nothing: write the tables and plots of this earlier
-    /// `bench.json` (a stopped run's, say) into `--out`.
+    /// `bench.json` (a stopped run's, say) into `--out`. Repeated, the
+    /// runs are joined into one (see `bench_merge.rs`): a bench made in
+    /// parts, by workloads or by strategies.
     #[arg(long)]
-    pub from: Option<PathBuf>,
+    pub from: Vec<PathBuf>,
     /// Print `bench.json` on stdout.
     #[arg(long)]
     pub json: bool,
@@ -123,9 +125,11 @@ pub fn run(args: BenchArgs) -> Result<String> {
         bail!("--repeats must be at least 1");
     }
     let earlier = args.compare.as_deref().map(read_report).transpose()?;
-    if let Some(path) = &args.from {
-        // Only the outputs, again, from an earlier run's figures.
-        let report = read_report(path)?;
+    if !args.from.is_empty() {
+        // Only the outputs, again, from earlier runs' figures.
+        let reports =
+            args.from.iter().map(|path| Ok((path.clone(), read_report(path)?))).collect::<Result<Vec<_>>>()?;
+        let report = crate::bench_merge::merge(reports)?;
         std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create `{}`", args.out.display()))?;
         let (json, tables) = write_outputs(&args.out, &report, earlier.as_ref())?;
         return Ok(if args.json { json + "\n" } else { tables });
@@ -307,19 +311,11 @@ fn strategy_report(
     colt: &Colt,
 ) -> StrategyReport {
     let mut best_ms = BTreeMap::new();
-    let mut speedup = BTreeMap::new();
     for &b in budgets {
         let bests: Vec<f64> = runs.iter().filter_map(|r| best_within(&r.curve, b)).collect();
-        let m = (bests.len() == runs.len()).then(|| median(bests)).flatten();
-        best_ms.insert(b, m);
-        speedup.insert(b, m.map(|m| naive / m));
+        best_ms.insert(b, (bests.len() == runs.len()).then(|| median(bests)).flatten());
     }
-    let reached: Vec<Option<usize>> = runs.iter().map(|r| first_reaching(&r.curve, naive / target)).collect();
-    let trials_to_target = if reached.iter().all(Option::is_some) {
-        median(reached.into_iter().flatten().map(|n| n as f64).collect()).map(|m| m.round() as usize)
-    } else {
-        None
-    };
+    let (speedup, trials_to_target) = against_naive(&runs, &best_ms, naive, target);
     let total: u64 = llm_calls.values().sum();
     let largest = colt.models().into_iter().max_by_key(|m| m.parameters).map(|m| m.name);
     let largest_model_share =
@@ -335,6 +331,25 @@ fn strategy_report(
         wall_s,
         runs,
     }
+}
+
+/// The figures of a strategy that depend on the naive latency: the speedup
+/// at each budget, and the median over runs of the first trial reaching
+/// `target` times naive (None when a run never did).
+pub(crate) fn against_naive(
+    runs: &[RunRecord],
+    best_ms: &BTreeMap<usize, Option<f64>>,
+    naive: f64,
+    target: f64,
+) -> (BTreeMap<usize, Option<f64>>, Option<usize>) {
+    let speedup = best_ms.iter().map(|(&b, m)| (b, m.map(|m| naive / m))).collect();
+    let reached: Vec<Option<usize>> = runs.iter().map(|r| first_reaching(&r.curve, naive / target)).collect();
+    let trials_to_target = if reached.iter().all(Option::is_some) {
+        median(reached.into_iter().flatten().map(|n| n as f64).collect()).map(|m| m.round() as usize)
+    } else {
+        None
+    };
+    (speedup, trials_to_target)
 }
 
 /// The best verified latency among the first `budget` trials.

@@ -7,6 +7,7 @@ use colt_ir::schedule::{Candidate, Edit};
 use colt_ir::{load_workload, Size};
 
 mod bench;
+mod bench_merge;
 mod measure_worker;
 mod models;
 mod plot;

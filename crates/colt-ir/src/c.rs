@@ -119,9 +119,54 @@ pub struct ExprPrinter<'a> {
     pub program: &'a Program,
     pub axis_c: Vec<String>,
     pub axis_range: Vec<(i64, i64)>,
+    /// Loads read from a work-group's copy in local memory instead (OpenCL).
+    pub staged: &'a [StagedLoad],
+}
+
+/// A load served from a work-group's copy of a region of its buffer in
+/// `__local` memory (OpenCL): the copy holds the region row-major, padding
+/// included, so reads need no bounds check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StagedLoad {
+    pub buffer: BufferId,
+    /// The local array's name.
+    pub array: String,
+    /// Per dimension of the buffer: the copy's stride, and the index's
+    /// terms `coefficient·axis`.
+    pub dims: Vec<(usize, Vec<(AxisId, i64)>)>,
+    /// Per axis of the stage: the C expression of the region's first value
+    /// along it (the group tile's or the `R0` step's start).
+    pub base: Vec<String>,
 }
 
 impl ExprPrinter<'_> {
+    /// The element offset of a staged load in its local copy, if `buffer`
+    /// is staged.
+    pub fn staged_access(&self, buffer: BufferId) -> Option<(String, String)> {
+        let staged = self.staged.iter().find(|s| s.buffer == buffer)?;
+        let terms: Vec<String> = staged
+            .dims
+            .iter()
+            .filter(|(_, terms)| !terms.is_empty())
+            .map(|(stride, terms)| {
+                let index: Vec<String> = terms
+                    .iter()
+                    .map(|&(a, k)| {
+                        let relative = format!("({} - {})", self.axis_c[a.0], staged.base[a.0]);
+                        if k == 1 {
+                            relative
+                        } else {
+                            format!("{relative} * {k}L")
+                        }
+                    })
+                    .collect();
+                format!("({}) * {stride}L", index.join(" + "))
+            })
+            .collect();
+        let offset = if terms.is_empty() { "0".to_string() } else { terms.join(" + ") };
+        Some((staged.array.clone(), offset))
+    }
+
     pub fn range(&self, e: &IndexExpr) -> (i64, i64) {
         e.range(&|a: &AxisId| self.axis_range[a.0])
     }
@@ -191,6 +236,9 @@ impl ExprPrinter<'_> {
         match e {
             Expr::Const(c) => c_f32(*c),
             Expr::Load(l) => {
+                if let Some((array, offset)) = self.staged_access(l.buffer) {
+                    return format!("{array}[{offset}]");
+                }
                 let buf = self.program.buffer(l.buffer);
                 let access = format!("{}[{}]", c_ident(&buf.name), self.offset(l.buffer, &l.index));
                 match (l.pad, self.bounds_check(l)) {
@@ -272,6 +320,7 @@ fn naive_stage(out: &mut String, program: &Program, stage: &Stage) {
         program,
         axis_c: stage.axes.iter().map(|a| c_ident(&a.name)).collect(),
         axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
+        staged: &[],
     };
     let out_index: Vec<IndexExpr> = stage.spatial_axes().map(|(id, _)| IndexExpr::Axis(id)).collect();
     let target =

@@ -12,12 +12,12 @@
 //! whole reduction.
 
 use crate::expr::{AxisId, Expr, IndexExpr};
-use crate::loopnest::{Loop, LoopKind, LoopNest, Node};
+use crate::loopnest::{Loop, LoopNest, Node};
 use crate::program::{AxisKind, Stage};
-use crate::schedule::{analysis::tile_sizes, lower, Accumulator, Candidate, Placement};
+use crate::schedule::{analysis::tile_sizes, gpu, lower, Accumulator, Candidate, Placement, Target};
 
 /// The number of features.
-pub const FEATURE_COUNT: usize = 32;
+pub const FEATURE_COUNT: usize = 36;
 
 /// What each feature is, in order.
 pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
@@ -53,6 +53,10 @@ pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
     "log2 bytes of temporaries",
     "share of flops in the heaviest phase",
     "share of the heaviest stage's reduction done per R0 step (r1 / extent)",
+    "OpenCL: log2 work-items per work-group of the heaviest stage's kernel (0 on the CPU)",
+    "OpenCL: log2 work-groups of the heaviest stage's kernel (0 on the CPU)",
+    "OpenCL: log2 bytes the heaviest stage stages in local memory per work-group (0 on the CPU)",
+    "OpenCL: share of the heaviest stage's operands staged in local memory (0 on the CPU)",
 ];
 
 /// A candidate's features.
@@ -110,7 +114,7 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
             t.vector_flops += flops;
         }
         t.lane_flops += flops * s.lanes as f64;
-        if let Some(p) = loops.iter().find(|l| l.kind == LoopKind::Parallel) {
+        if let Some(p) = loops.iter().find(|l| l.kind.is_parallel()) {
             t.parallel_flops += flops;
             t.parallel_log_trips += flops * (p.trips as f64).log2();
             let even = if p.trips % 2 == 0 { 1.0 } else { p.trips as f64 / (p.trips + 1) as f64 };
@@ -162,6 +166,7 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
     let reduction_share =
         stage.reduction_axes().map(|(id, a)| sched.tiles[id.0][0] as f64 / a.extent as f64).product::<f64>() as f32;
     let phase_share = heaviest_phase_share(c, &t.stage_flops, t.flops);
+    let opencl = opencl_features(c, heaviest);
     Features([
         log2p(t.flops),
         log2p(t.bytes),
@@ -195,7 +200,32 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
         log2p(temp_bytes),
         phase_share,
         reduction_share,
+        opencl[0],
+        opencl[1],
+        opencl[2],
+        opencl[3],
     ])
+}
+
+/// The OpenCL features of stage `s`: those of the kernel it runs in (its
+/// root's, when it is computed at another stage).
+fn opencl_features(c: &Candidate, s: usize) -> [f32; 4] {
+    if c.target() != Target::OpenCl {
+        return [0.0; 4];
+    }
+    let root = match c.stages()[s].placement {
+        Placement::At { stage, .. } => stage,
+        _ => s,
+    };
+    let regions = gpu::local_regions(c, root).unwrap_or_default();
+    let local_bytes: usize = regions.iter().map(|r| 4 * r.floats()).sum();
+    let operands = crate::schedule::pack::operands(&c.bodies()[root]).len().max(1);
+    [
+        log2p(gpu::work_group_size(c, root) as f64),
+        log2p(gpu::work_groups(c, root) as f64),
+        log2p(local_bytes as f64),
+        regions.len() as f32 / operands as f32,
+    ]
 }
 
 fn count_loops(nodes: &[Node]) -> usize {

@@ -3,6 +3,8 @@
 //! carry what the cost model's features need (work, accesses, lanes), so
 //! features are read off the same tree the C comes from.
 
+use crate::opencl::{OpenClLaunch, OpenClProgram};
+use crate::schedule::Target;
 use std::fmt::Write;
 
 /// What a loop does with its iterations.
@@ -11,6 +13,18 @@ pub enum LoopKind {
     Serial,
     /// The fused outer loops of a parallel stage, split over the tasks.
     Parallel,
+    /// OpenCL: the work-groups of a kernel (`get_group_id(0)`); a
+    /// top-level loop of this kind is one kernel.
+    Groups,
+    /// OpenCL: the work-items of a work-group (`get_local_id(0)`).
+    Items,
+}
+
+impl LoopKind {
+    /// Whether its iterations run at once (tasks, work-groups, work-items).
+    pub fn is_parallel(self) -> bool {
+        self != LoopKind::Serial
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -69,8 +83,12 @@ pub enum Node {
         then_share: f64,
     },
     Stmt(Statement),
-    /// Every task waits for every other (between dependent phases).
+    /// Every task waits for every other (between dependent phases; on
+    /// OpenCL, between kernels).
     Barrier,
+    /// OpenCL: every work-item of the group waits for the others, and their
+    /// writes to local and global memory are visible after it.
+    GroupBarrier,
     Comment(String),
 }
 
@@ -80,15 +98,58 @@ pub struct LoopNest {
     pub name: String,
     /// The C declarations the body needs beyond the common prelude.
     pub prelude: String,
-    /// `const float *restrict A = bufs[0];` lines.
+    /// `const float *restrict A = bufs[0];` lines (on OpenCL, the kernels'
+    /// parameter list).
     pub bindings: String,
     /// Lengths in floats of the scratch buffers (packed operands) the
     /// caller allocates after the program's buffers in `bufs[]`.
     pub scratch: Vec<usize>,
     pub body: Vec<Node>,
+    pub target: Target,
 }
 
 impl LoopNest {
+    /// The kernel's source in its target's language.
+    pub fn source(&self) -> String {
+        match self.target {
+            Target::Cpu => self.to_c(),
+            Target::OpenCl => self.to_opencl().source,
+        }
+    }
+
+    /// The OpenCL kernels: each top-level work-group loop is one
+    /// `__kernel` (`colt_phase0`, ...) and one launch, in order.
+    pub fn to_opencl(&self) -> OpenClProgram {
+        let mut source = String::new();
+        let _ = writeln!(source, "/* colt scheduled OpenCL kernels: {} */", self.name);
+        source.push_str(crate::opencl::PRELUDE);
+        source.push_str(&self.prelude);
+        let mut launches = Vec::new();
+        for node in &self.body {
+            match node {
+                Node::Loop(l) if l.kind == LoopKind::Groups => {
+                    let entry = format!("colt_phase{}", launches.len());
+                    let items = l
+                        .body
+                        .iter()
+                        .find_map(|n| match n {
+                            Node::Loop(i) if i.kind == LoopKind::Items => Some(i.trips),
+                            _ => None,
+                        })
+                        .unwrap_or(1);
+                    let _ = writeln!(source, "\n__kernel void {entry}({}) {{", self.bindings);
+                    print_nodes(&mut source, std::slice::from_ref(node), 1, Target::OpenCl);
+                    source.push_str("}\n");
+                    launches.push(OpenClLaunch { entry, global: l.trips * items, local: Some(items) });
+                }
+                Node::Comment(text) => {
+                    let _ = writeln!(source, "\n/* {} */", text.replace("*/", "* /"));
+                }
+                _ => {}
+            }
+        }
+        OpenClProgram { source: crate::opencl::opencl_spelling(&source), launches }
+    }
     /// The kernel as C.
     pub fn to_c(&self) -> String {
         let mut out = String::new();
@@ -98,15 +159,15 @@ impl LoopNest {
         let _ = writeln!(out, "\n{} {{", crate::c::SIGNATURE);
         out.push_str("  (void)ntasks; (void)barrier; (void)barrier_ctx; (void)task;\n");
         out.push_str(&self.bindings);
-        print_nodes(&mut out, &self.body, 1);
+        print_nodes(&mut out, &self.body, 1, Target::Cpu);
         out.push_str("}\n");
         out
     }
 
-    /// A stable 64-bit hash of the lowered code (FNV-1a of the C text):
+    /// A stable 64-bit hash of the lowered code (FNV-1a of the source):
     /// two candidates that lower to the same kernel share it.
     pub fn fingerprint(&self) -> u64 {
-        let text = self.to_c();
+        let text = self.source();
         text.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3))
     }
 
@@ -132,7 +193,7 @@ impl LoopNest {
                         walk(otherwise, stack, share * (1.0 - then_share), f);
                     }
                     Node::Stmt(s) => f(s, stack, share),
-                    Node::Let { .. } | Node::Barrier | Node::Comment(_) => {}
+                    Node::Let { .. } | Node::Barrier | Node::GroupBarrier | Node::Comment(_) => {}
                 }
             }
         }
@@ -182,7 +243,12 @@ fn outline_nodes(out: &mut String, nodes: &[Node], depth: usize, names: &[String
                     let heads: Vec<String> = chain
                         .iter()
                         .map(|l| {
-                            let kind = if l.kind == LoopKind::Parallel { " parallel" } else { "" };
+                            let kind = match l.kind {
+                                LoopKind::Serial => "",
+                                LoopKind::Parallel => " parallel",
+                                LoopKind::Groups => " work-groups",
+                                LoopKind::Items => " work-items",
+                            };
                             let unroll = l.unroll.map(|u| format!(" unroll{u}")).unwrap_or_default();
                             format!("{} x{}{kind}{unroll}", l.var, l.trips)
                         })
@@ -198,7 +264,7 @@ fn outline_nodes(out: &mut String, nodes: &[Node], depth: usize, names: &[String
                 let shown = if then.is_empty() { otherwise } else { then };
                 any |= outline_nodes(out, shown, depth, names);
             }
-            Node::Barrier => {
+            Node::Barrier | Node::GroupBarrier => {
                 flush(out, &mut statements);
                 let _ = writeln!(out, "{}barrier", " ".repeat(depth));
             }
@@ -213,17 +279,25 @@ fn outline_nodes(out: &mut String, nodes: &[Node], depth: usize, names: &[String
     any
 }
 
-fn print_nodes(out: &mut String, nodes: &[Node], depth: usize) {
+fn print_nodes(out: &mut String, nodes: &[Node], depth: usize, target: Target) {
     let pad = "  ".repeat(depth);
     for n in nodes {
         match n {
+            // Bound to the NDRange: an index, and the body at the same
+            // scope (where `__local` declarations must stay).
+            Node::Loop(l) if matches!(l.kind, LoopKind::Groups | LoopKind::Items) => {
+                let id = if l.kind == LoopKind::Groups { "get_group_id" } else { "get_local_id" };
+                let _ = writeln!(out, "{pad}long {} = {id}(0);", l.var);
+                print_nodes(out, &l.body, depth, target);
+            }
             Node::Loop(l) => {
                 if let Some(u) = l.unroll {
-                    let _ = writeln!(out, "{pad}#pragma GCC unroll {u}");
+                    let pragma = if target == Target::Cpu { "GCC unroll" } else { "unroll" };
+                    let _ = writeln!(out, "{pad}#pragma {pragma} {u}");
                 }
                 let step = if l.step == 1 { format!("{}++", l.var) } else { format!("{} += {}", l.var, l.step) };
                 let _ = writeln!(out, "{pad}for (long {v} = {}; {v} < {}; {step}) {{", l.start, l.end, v = l.var);
-                print_nodes(out, &l.body, depth + 1);
+                print_nodes(out, &l.body, depth + 1, target);
                 let _ = writeln!(out, "{pad}}}");
             }
             Node::Let { var, value } => {
@@ -235,12 +309,12 @@ fn print_nodes(out: &mut String, nodes: &[Node], depth: usize) {
             }
             Node::If { cond, then, otherwise, .. } => {
                 let _ = writeln!(out, "{pad}if ({cond}) {{");
-                print_nodes(out, then, depth + 1);
+                print_nodes(out, then, depth + 1, target);
                 if otherwise.is_empty() {
                     let _ = writeln!(out, "{pad}}}");
                 } else {
                     let _ = writeln!(out, "{pad}}} else {{");
-                    print_nodes(out, otherwise, depth + 1);
+                    print_nodes(out, otherwise, depth + 1, target);
                     let _ = writeln!(out, "{pad}}}");
                 }
             }
@@ -249,6 +323,9 @@ fn print_nodes(out: &mut String, nodes: &[Node], depth: usize) {
             }
             Node::Barrier => {
                 let _ = writeln!(out, "{pad}if (ntasks > 1) barrier(barrier_ctx);");
+            }
+            Node::GroupBarrier => {
+                let _ = writeln!(out, "{pad}barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);");
             }
             Node::Comment(text) => {
                 let _ = writeln!(out, "{pad}/* {} */", text.replace("*/", "* /"));

@@ -1,8 +1,9 @@
 //! Lowering to OpenCL C: the naive program as one kernel per stage, one
 //! work-item per output element, enqueued in program order. It is the
 //! baseline GPU kernels are measured against, and what `colt run --target
-//! opencl` verifies a device with. (The OpenCL schedule space is a later
-//! piece of work.)
+//! opencl` verifies a device with. Scheduled OpenCL kernels come from the
+//! OpenCL schedule space (`schedule::gpu`), printed by
+//! `LoopNest::to_opencl`.
 //!
 //! Every kernel takes every buffer, in the ABI's `bufs[]` order, as a
 //! `__global float *` argument; inputs are `const`.
@@ -18,6 +19,8 @@ pub struct OpenClLaunch {
     pub entry: String,
     /// One-dimensional global work size.
     pub global: usize,
+    /// One-dimensional work-group size, or the platform's choice.
+    pub local: Option<usize>,
 }
 
 /// An OpenCL program and the launches that run it.
@@ -29,15 +32,16 @@ pub struct OpenClProgram {
 
 /// The helpers of `c::PRELUDE`, for OpenCL C: the device's own `exp`
 /// (accurate to a few ulp), and no function pointers.
-const PRELUDE: &str = r#"inline float colt_exp(float x) { return exp(x); }
+pub(crate) const PRELUDE: &str = r#"inline float colt_exp(float x) { return exp(x); }
 inline float colt_max(float a, float b) { return a > b ? a : b; }
 inline float colt_min(float a, float b) { return a < b ? a : b; }
 inline long colt_floordiv(long a, long b) { long q = a / b; return (a % b != 0 && a < 0) ? q - 1 : q; }
 inline long colt_floormod(long a, long b) { long r = a % b; return r < 0 ? r + b : r; }
+inline long colt_minl(long a, long b) { return a < b ? a : b; }
 "#;
 
 /// C's compiler builtins, as OpenCL C spells them.
-fn opencl_spelling(c: &str) -> String {
+pub(crate) fn opencl_spelling(c: &str) -> String {
     c.replace("__builtin_sqrtf(", "sqrt(")
         .replace("__builtin_inff()", "INFINITY")
         .replace("__builtin_nanf(\"\")", "NAN")
@@ -61,7 +65,7 @@ pub fn naive_opencl(program: &Program) -> OpenClProgram {
         let _ = writeln!(source, "\n__kernel void {entry}({}) {{", params.join(", "));
         source.push_str(&opencl_spelling(&stage_body(program, stage)));
         source.push_str("}\n");
-        launches.push(OpenClLaunch { entry, global: points.max(1) });
+        launches.push(OpenClLaunch { entry, global: points.max(1), local: None });
     }
     OpenClProgram { source, launches }
 }
@@ -73,6 +77,7 @@ fn stage_body(program: &Program, stage: &Stage) -> String {
         program,
         axis_c: stage.axes.iter().map(|a| c_ident(&a.name)).collect(),
         axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
+        staged: &[],
     };
     let mut out = String::from("  long colt_id = get_global_id(0);\n");
     let spatial: Vec<_> = stage.spatial_axes().collect();

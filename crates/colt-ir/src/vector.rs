@@ -101,6 +101,10 @@ impl VectorPrinter<'_> {
         if stride == Some(0) {
             return Printed(self.scalar.value(&Expr::Load(l.clone())), false);
         }
+        if let Some((array, offset)) = self.scalar.staged_access(l.buffer) {
+            // A staged copy keeps the buffer's last dimension contiguous.
+            return Printed(format!("colt_vload{}(&{array}[{offset}])", self.lanes), true);
+        }
         // Legality (vector_obstacle) guarantees stride 1 and a bounds check
         // that does not depend on the vector axis.
         let buf = program.buffer(l.buffer);
@@ -192,4 +196,28 @@ impl VectorPrinter<'_> {
             }
         }
     }
+}
+
+/// The OpenCL C of the same helpers [`vector_prelude`] declares for C, on
+/// OpenCL's own vector types (`float4`, `int4`, ...) and built-ins.
+pub fn opencl_vector_prelude(lanes: usize) -> String {
+    let l = lanes;
+    let iota: Vec<String> = (0..lanes).map(|i| i.to_string()).collect();
+    format!(
+        r#"
+typedef float{l} colt_v{l};
+typedef int{l} colt_vi{l};
+#define colt_vload{l}(p) vload{l}(0, (p))
+#define colt_vstore{l}(p, v) vstore{l}((v), 0, (p))
+#define colt_splat{l}(x) ((colt_v{l})(x))
+#define colt_mask{l}(c) ((colt_vi{l})(-(int)((c) != 0)))
+#define colt_iota{l}() ((colt_vi{l})({iota}))
+#define colt_vsel{l}(m, a, b) select((b), (a), (m))
+#define colt_vmax{l}(a, b) select((b), (a), (a) > (b))
+#define colt_vmin{l}(a, b) select((b), (a), (a) < (b))
+#define colt_vsqrt{l}(a) sqrt(a)
+#define colt_vexp{l}(a) exp(a)
+"#,
+        iota = iota.join(", ")
+    )
 }

@@ -22,7 +22,7 @@
 
 use super::candidate::ScheduleError;
 use super::sketch::loads;
-use super::{Accumulator, Candidate, Placement, StageRule, MAX_REGISTER_TILE, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use super::{Accumulator, Candidate, Placement, StageRule, Target, MAX_REGISTER_TILE, UNROLL_DEPTHS};
 use crate::expr::{AxisId, BufferId, Expr, IndexExpr, Load};
 use crate::program::{AxisKind, Combine, Program, Stage};
 
@@ -320,9 +320,15 @@ pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
                     extent: axis.extent,
                 });
             }
-            if rule == StageRule::Simple && axis.kind == AxisKind::Spatial && (factors[0] != 1 || factors[1] != 1) {
+            // On OpenCL the simple rule frees `f1` too: the work-items.
+            let fixed_outer = c.target() == Target::Cpu && factors[0] != 1;
+            if rule == StageRule::Simple && axis.kind == AxisKind::Spatial && (fixed_outer || factors[1] != 1) {
                 return Err(ScheduleError::LevelFixedBySketch { stage: name, axis: axis_name });
             }
+        }
+        match c.target() {
+            Target::Cpu => super::gpu::check_cpu_stage(c, s)?,
+            Target::OpenCl => super::gpu::check_stage(c, s)?,
         }
         let spatial = stage.spatial_axes().count();
         match sched.placement {
@@ -339,8 +345,10 @@ pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
                 check_attach_point(c, s, r, loop_index)?;
             }
         }
-        if !VECTOR_WIDTHS.contains(&sched.vector) {
-            return Err(ScheduleError::BadVectorWidth { stage: name, lanes: sched.vector });
+        let widths = c.target().vector_widths();
+        if !widths.contains(&sched.vector) {
+            let widths = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ");
+            return Err(ScheduleError::BadVectorWidth { stage: name, lanes: sched.vector, widths });
         }
         if sched.vector > 1 {
             if let Some(reason) = vector_obstacle(&view.program, stage, &view.bodies[s], &view.contiguous) {

@@ -2,7 +2,7 @@
 
 use super::analysis::{self, check_decisions, loop_order, LoopLevel};
 use super::sketch::{effective_bodies, sketches, Sketch, StageRule};
-use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, Target, UNROLL_DEPTHS};
 use crate::expr::Expr;
 use crate::program::{AxisKind, Program};
 use std::sync::Arc;
@@ -18,6 +18,7 @@ pub struct Candidate {
     /// sketch and shared by every candidate edited from it.
     bodies: Arc<[Expr]>,
     pub(crate) stages: Vec<StageSchedule>,
+    target: Target,
 }
 
 /// Why a schedule is not legal. Every variant names the stage (and the axis
@@ -44,8 +45,8 @@ pub enum ScheduleError {
     ParallelTooDeep { stage: String, loops: usize, spatial: usize },
     #[error("stage `{stage}` is computed at another stage's loop, which decides its parallelism; it cannot be parallel itself")]
     ParallelInsideComputeAt { stage: String },
-    #[error("stage `{stage}`: {lanes} is not a vector width (1, 4, 8 or 16)")]
-    BadVectorWidth { stage: String, lanes: usize },
+    #[error("stage `{stage}`: {lanes} is not a vector width of the target ({widths})")]
+    BadVectorWidth { stage: String, lanes: usize, widths: String },
     #[error("stage `{stage}` cannot be vectorised along its innermost spatial axis: {reason}")]
     NotVectorisable { stage: String, reason: String },
     #[error("stage `{stage}`: {lanes} lanes do not divide the register tile of axis `{axis}` ({f3})")]
@@ -84,23 +85,62 @@ pub enum ScheduleError {
     BlockNeedsVectorDimension { stage: String, operand: String, axis: String },
     #[error("stage `{stage}` cannot pack `{operand}`: it is computed in the same phase, after the packing would run")]
     PackProducedInPhase { stage: String, operand: String },
+    #[error("stage `{stage}`: OpenCL kernels bind every spatial loop to work-groups and work-items; there is no `parallel` decision (use loops=0)")]
+    ParallelOnOpenCl { stage: String },
+    #[error("stage `{stage}` packs `{operand}` in a CPU layout; on OpenCL an operand is `original` or staged in `local` memory")]
+    CpuLayoutOnOpenCl { stage: String, operand: String },
+    #[error("stage `{stage}` stages `{operand}` in local memory, which only OpenCL kernels have")]
+    LocalOnCpu { stage: String, operand: String },
+    #[error("stage `{stage}` cannot be computed at `{at}`: on OpenCL a stage is computed at a root stage's work-group loop (its last `S0` loop) or at the root")]
+    AttachNotGroupLoop { stage: String, at: String },
+    #[error("stage `{stage}` is computed inside another stage's work-group; only root stages stage operands in local memory")]
+    LocalInComputeAt { stage: String },
+    #[error("stage `{stage}` has work-groups of {items} work-items (the product of its spatial axes' first tile factors), more than {max}", max = super::gpu::MAX_WORK_GROUP)]
+    WorkGroupTooLarge { stage: String, items: usize },
+    #[error("stage `{stage}` cannot stage `{operand}` in local memory: {reason}")]
+    LocalNotStageable { stage: String, operand: String, reason: String },
+    #[error("stage `{stage}` accumulates a register tile of {floats} floats per work-item, more than {max}", max = super::gpu::MAX_TILE_FLOATS)]
+    TileTooLargeForWorkItem { stage: String, floats: usize },
+    #[error("stage `{stage}` stages {floats} floats in local memory per work-group, more than {max}", max = super::gpu::MAX_LOCAL_FLOATS)]
+    LocalTooLarge { stage: String, floats: usize },
 }
 
 impl Candidate {
-    /// A candidate from explicit decisions, checked.
+    /// A CPU candidate from explicit decisions, checked.
     pub fn new(program: Arc<Program>, sketch: Sketch, stages: Vec<StageSchedule>) -> Result<Candidate, ScheduleError> {
+        Candidate::new_on(program, sketch, stages, Target::Cpu)
+    }
+
+    /// A candidate for `target` from explicit decisions, checked.
+    pub fn new_on(
+        program: Arc<Program>,
+        sketch: Sketch,
+        stages: Vec<StageSchedule>,
+        target: Target,
+    ) -> Result<Candidate, ScheduleError> {
         let bodies = effective_bodies(&program, &sketch).into();
-        let candidate = Candidate { program, sketch, bodies, stages };
+        let candidate = Candidate { program, sketch, bodies, stages, target };
         candidate.check()?;
         Ok(candidate)
     }
 
-    /// The untransformed schedule of a sketch: every stage at the root,
+    /// The untransformed CPU schedule of a sketch: every stage at the root,
     /// untiled, scalar, sequential.
     pub fn initial(program: Arc<Program>, sketch: Sketch) -> Candidate {
+        Candidate::initial_on(program, sketch, Target::Cpu)
+    }
+
+    /// The untransformed schedule of a sketch on `target` (on OpenCL: one
+    /// work-item per work-group, each computing one point).
+    pub fn initial_on(program: Arc<Program>, sketch: Sketch, target: Target) -> Candidate {
         let stages = (0..program.stages().len()).map(|s| default_schedule(&program, &sketch, s)).collect();
         let bodies = effective_bodies(&program, &sketch).into();
-        Candidate { program, sketch, bodies, stages }
+        Candidate { program, sketch, bodies, stages, target }
+    }
+
+    /// What the candidate's kernel runs on.
+    pub fn target(&self) -> Target {
+        self.target
     }
 
     /// The same program and sketch with other decisions, checked.
@@ -110,6 +150,7 @@ impl Candidate {
             sketch: self.sketch.clone(),
             bodies: self.bodies.clone(),
             stages,
+            target: self.target,
         };
         candidate.check()?;
         Ok(candidate)
@@ -125,10 +166,17 @@ impl Candidate {
     /// decided), redrawn until legal; then, for half the stages, a random
     /// legal compute-at placement if there is one.
     pub fn sample(program: Arc<Program>, seed: u64) -> Candidate {
+        Candidate::sample_on(program, Target::Cpu, seed)
+    }
+
+    /// [`sample`](Candidate::sample) on `target`. The CPU's stream of
+    /// random draws is unchanged by the OpenCL space's existence, so CPU
+    /// lineages stored before it rebuild the same candidates.
+    pub fn sample_on(program: Arc<Program>, target: Target, seed: u64) -> Candidate {
         let mut rng = Rng::new(seed);
         let all = sketches(&program);
         let sketch = all[rng.below(all.len())].clone();
-        let mut candidate = Candidate::initial(program, sketch);
+        let mut candidate = Candidate::initial_on(program, sketch, target);
         for s in (0..candidate.stages.len()).rev() {
             if candidate.sketch.is_inlined(s) {
                 continue;
@@ -165,8 +213,13 @@ impl Candidate {
             if self.stages[r].placement != Placement::Root {
                 continue;
             }
-            for (i, l) in loop_order(&program.stages()[r]).iter().enumerate() {
-                if l.section <= super::Section::R0 {
+            let order = loop_order(&program.stages()[r]);
+            for (i, l) in order.iter().enumerate() {
+                let offered = match self.target {
+                    Target::Cpu => l.section <= super::Section::R0,
+                    Target::OpenCl => super::gpu::is_group_loop(&order, i),
+                };
+                if offered {
                     options.push(Placement::At { stage: r, loop_index: i });
                 }
             }
@@ -192,9 +245,10 @@ impl Candidate {
         let stage = &program.stages()[s];
         let rule = self.sketch.rules[s];
         let last_spatial = stage.spatial_axes().last().map(|(id, _)| id);
+        let gpu = self.target == Target::OpenCl;
         // Vector lanes first, so that the register tile of the innermost
         // axis can be drawn as a multiple of them.
-        let lanes = rng.pick(&VECTOR_WIDTHS);
+        let lanes = rng.pick(self.target.vector_widths());
         let tiles = stage
             .axes
             .iter()
@@ -205,10 +259,18 @@ impl Candidate {
                     return vec![rng.pick(&domain)];
                 }
                 let mut factors = vec![1, 1, 1];
-                let free: &[usize] = if rule == StageRule::MultiLevelTiling { &[2, 1, 0] } else { &[2] };
+                let free: &[usize] = match (rule == StageRule::MultiLevelTiling, gpu) {
+                    (true, _) => &[2, 1, 0],
+                    (false, true) => &[2, 0],
+                    (false, false) => &[2],
+                };
                 for &l in free {
                     let used: usize = factors.iter().product();
-                    let mut fits: Vec<usize> = domain.iter().copied().filter(|f| f * used <= axis.extent).collect();
+                    // Work-items per group along one axis: at most 64, so
+                    // that a few axes' product stays under the group limit.
+                    let cap = if gpu && l == 0 { 64 } else { usize::MAX };
+                    let mut fits: Vec<usize> =
+                        domain.iter().copied().filter(|f| f * used <= axis.extent && *f <= cap).collect();
                     if l == 2 && Some(crate::expr::AxisId(a)) == last_spatial {
                         let multiples: Vec<usize> = fits.iter().copied().filter(|f| f % lanes == 0).collect();
                         if !multiples.is_empty() {
@@ -221,29 +283,33 @@ impl Candidate {
             })
             .collect();
         let spatial = stage.spatial_axes().count();
+        // The draws in the order the CPU space has always made them, so
+        // that stored CPU lineages rebuild the same candidates.
         let accumulator = if stage.combine != crate::program::Combine::Assign && rng.below(3) != 0 {
             Accumulator::Registers
         } else {
             Accumulator::Memory
         };
+        let parallel = rng.below(spatial + 1);
+        let unroll = rng.pick(&UNROLL_DEPTHS);
+        // Each operand packed (CPU) or staged in local memory (OpenCL)
+        // with probability 1/3.
+        let chosen = {
+            let mut ids: Vec<usize> =
+                super::pack::operands(&self.bodies[s]).into_iter().map(|b| b.0).filter(|_| rng.below(3) == 0).collect();
+            ids.sort_unstable();
+            ids
+        };
         StageSchedule {
             placement: Placement::Root,
             tiles,
-            parallel: rng.below(spatial + 1),
+            parallel: if gpu { 0 } else { parallel },
             vector: lanes,
-            unroll: rng.pick(&UNROLL_DEPTHS),
+            unroll,
             accumulator,
             blocked: Vec::new(),
-            // Each operand packed with probability 1/3.
-            packed: {
-                let mut ids: Vec<usize> = super::pack::operands(&self.bodies[s])
-                    .into_iter()
-                    .map(|b| b.0)
-                    .filter(|_| rng.below(3) == 0)
-                    .collect();
-                ids.sort_unstable();
-                ids
-            },
+            packed: if gpu { Vec::new() } else { chosen.clone() },
+            local: if gpu { chosen } else { Vec::new() },
         }
     }
 
@@ -301,5 +367,6 @@ pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> 
         accumulator: Accumulator::Memory,
         packed: Vec::new(),
         blocked: Vec::new(),
+        local: Vec::new(),
     }
 }

@@ -6,7 +6,7 @@
 use super::analysis::{loop_name, loop_order, Section};
 use super::candidate::{Candidate, ScheduleError};
 use super::sketch::StageRule;
-use super::{factor_domain, Accumulator, PackLayout, Placement, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use super::{factor_domain, Accumulator, PackLayout, Placement, Target, UNROLL_DEPTHS};
 use crate::program::AxisKind;
 use std::fmt;
 
@@ -121,7 +121,11 @@ impl Edit {
                 })?;
                 sched.packed.retain(|&x| x != b.0);
                 sched.blocked.retain(|&x| x != b.0);
-                if *layout != PackLayout::Original {
+                sched.local.retain(|&x| x != b.0);
+                if *layout == PackLayout::Local {
+                    sched.local.push(b.0);
+                    sched.local.sort_unstable();
+                } else if *layout != PackLayout::Original {
                     sched.packed.push(b.0);
                     sched.packed.sort_unstable();
                 }
@@ -181,7 +185,8 @@ impl Edit {
                     "original" => PackLayout::Original,
                     "packed" => PackLayout::Packed,
                     "blocked" => PackLayout::Blocked,
-                    _ => return Err(err("`layout` is \"original\", \"packed\" or \"blocked\"")),
+                    "local" => PackLayout::Local,
+                    _ => return Err(err("`layout` is \"original\", \"packed\", \"blocked\" or \"local\"")),
                 };
                 Edit::Pack { stage, operand: string("operand")?, layout }
             }
@@ -281,6 +286,7 @@ pub fn placement_text(c: &Candidate, p: &Placement) -> String {
 /// time to each value of the axis's factor domain.
 pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
     let program = c.program();
+    let gpu = c.target() == Target::OpenCl;
     let mut proposals = Vec::new();
     for (s, stage) in program.stages().iter().enumerate() {
         let rule = c.sketch.rules[s];
@@ -291,10 +297,11 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         let sched = &c.stages[s];
         for (a, axis) in stage.axes.iter().enumerate() {
             let current = &sched.tiles[a];
-            let levels: Vec<usize> = match (axis.kind, rule) {
-                (AxisKind::Reduction, _) => vec![0],
-                (AxisKind::Spatial, StageRule::MultiLevelTiling) => vec![0, 1, 2],
-                (AxisKind::Spatial, _) => vec![2],
+            let levels: Vec<usize> = match (axis.kind, rule, gpu) {
+                (AxisKind::Reduction, _, _) => vec![0],
+                (AxisKind::Spatial, StageRule::MultiLevelTiling, _) => vec![0, 1, 2],
+                (AxisKind::Spatial, _, true) => vec![0, 2],
+                (AxisKind::Spatial, _, false) => vec![2],
             };
             for l in levels {
                 for v in factor_domain(axis.extent) {
@@ -310,10 +317,13 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         for depth in UNROLL_DEPTHS.into_iter().filter(|&d| d != sched.unroll) {
             proposals.push(Edit::Unroll { stage: name.clone(), depth });
         }
-        for loops in (0..=stage.spatial_axes().count()).filter(|&n| n != sched.parallel) {
+        // A GPU kernel's spatial loops are all bound to work-groups and
+        // work-items: there is no parallel decision.
+        let parallel_choices = if gpu { 0 } else { stage.spatial_axes().count() + 1 };
+        for loops in (0..parallel_choices).filter(|&n| n != sched.parallel) {
             proposals.push(Edit::Parallel { stage: name.clone(), loops });
         }
-        for lanes in VECTOR_WIDTHS.into_iter().filter(|&v| v != sched.vector) {
+        for lanes in c.target().vector_widths().iter().copied().filter(|&v| v != sched.vector) {
             proposals.push(Edit::Vectorize { stage: name.clone(), lanes });
         }
         for into in [Accumulator::Memory, Accumulator::Registers].into_iter().filter(|&a| a != sched.accumulator) {
@@ -324,10 +334,17 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
                 PackLayout::Blocked
             } else if sched.packed.contains(&b.0) {
                 PackLayout::Packed
+            } else if sched.local.contains(&b.0) {
+                PackLayout::Local
             } else {
                 PackLayout::Original
             };
-            for layout in [PackLayout::Original, PackLayout::Packed, PackLayout::Blocked] {
+            let layouts: &[PackLayout] = if gpu {
+                &[PackLayout::Original, PackLayout::Local]
+            } else {
+                &[PackLayout::Original, PackLayout::Packed, PackLayout::Blocked]
+            };
+            for &layout in layouts {
                 if layout != current {
                     let operand = program.buffer(b).name.clone();
                     proposals.push(Edit::Pack { stage: name.clone(), operand, layout });
@@ -338,7 +355,8 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         for r in s + 1..program.stages().len() {
             let order = loop_order(&program.stages()[r]);
             for (i, l) in order.iter().enumerate() {
-                if l.section <= Section::R0 {
+                let offered = if gpu { super::gpu::is_group_loop(&order, i) } else { l.section <= Section::R0 };
+                if offered {
                     places.push(Placement::At { stage: r, loop_index: i });
                 }
             }

@@ -3,13 +3,15 @@
 
 use super::analysis::{load_stride, loop_order, tile_sizes, LoopLevel, Section};
 use super::pack::{packed_view, PackPlan, SourceIndex};
-use super::{Accumulator, Candidate, Group, Member, Placement};
-use crate::c::{accumulate, buffer_bindings, c_f32, c_ident, ExprPrinter};
+use super::{Accumulator, Candidate, Group, Member, Placement, Target};
+use crate::c::{accumulate, buffer_bindings, c_f32, c_ident, ExprPrinter, StagedLoad};
 use crate::expr::{AxisId, Cond, Expr, IndexExpr};
 use crate::loopnest::{Access, Loop, LoopKind, LoopNest, Node, Statement};
 use crate::program::{Combine, Program, Stage};
 use crate::vector::{vector_prelude, VectorPrinter};
 use std::collections::{BTreeMap, BTreeSet};
+
+mod gpu;
 
 /// The range a stage's axis covers where the stage is computed: C
 /// expressions for its bounds and the most points it can hold.
@@ -25,16 +27,22 @@ struct Lowering<'a> {
     program: &'a Program,
     bodies: Vec<Expr>,
     lanes_used: BTreeSet<usize>,
+    /// OpenCL: the operands the stage being lowered reads from local memory.
+    staged: Vec<StagedLoad>,
 }
 
-/// The loop nest of a candidate.
+/// The loop nest of a candidate, on its target.
 pub fn lower(c: &Candidate) -> LoopNest {
+    if c.target() == Target::OpenCl {
+        return gpu::lower_opencl(c);
+    }
     let source = c.program();
     // Every constructor of a Candidate runs `Candidate::check`, which
     // builds this same view and refuses the candidate if it fails.
     let view = packed_view(c).expect("a valid candidate's packings are legal");
     let program = &view.program;
-    let mut lowering = Lowering { c, program, bodies: view.bodies.clone(), lanes_used: BTreeSet::new() };
+    let mut lowering =
+        Lowering { c, program, bodies: view.bodies.clone(), lanes_used: BTreeSet::new(), staged: Vec::new() };
     let mut body = Vec::new();
     for (i, group) in c.groups().iter().enumerate() {
         if i > 0 {
@@ -52,7 +60,14 @@ pub fn lower(c: &Candidate) -> LoopNest {
     }
     let prelude: String = lowering.lanes_used.iter().map(|&l| vector_prelude(l)).collect();
     let scratch = program.buffers()[source.buffers().len()..].iter().map(|b| b.len()).collect();
-    LoopNest { name: source.name().to_string(), prelude, bindings: buffer_bindings(program), body, scratch }
+    LoopNest {
+        name: source.name().to_string(),
+        prelude,
+        bindings: buffer_bindings(program),
+        body,
+        scratch,
+        target: Target::Cpu,
+    }
 }
 
 fn ident(text: &str) -> String {
@@ -253,6 +268,14 @@ impl Lowering<'_> {
 
     /// A member's region at loop `pos` of its root, then its own nest.
     fn member(&mut self, m: &Member, pos: usize, root: usize) -> Vec<Node> {
+        let (mut nodes, ranges) = self.member_region(m, pos, root);
+        nodes.extend(self.nest(m.stage, &ranges, &BTreeMap::new()));
+        nodes
+    }
+
+    /// The bounds of the region of a member's output that loop `pos` of its
+    /// root needs: the bindings that compute them, and each axis's range.
+    fn member_region(&self, m: &Member, pos: usize, root: usize) -> (Vec<Node>, Vec<AxisRange>) {
         let order = loop_order(self.stage(root));
         let root_stage = self.stage(root);
         let stage = self.stage(m.stage);
@@ -282,8 +305,7 @@ impl Lowering<'_> {
             nodes.push(Node::Let { var: hi.clone(), value: format!("colt_minl({lo} + {size}, {extent})") });
             ranges.push(AxisRange { lo, hi, len: size });
         }
-        nodes.extend(self.nest(m.stage, &ranges, &BTreeMap::new()));
-        nodes
+        (nodes, ranges)
     }
 
     /// Loops from `pos` of the order down to the start of `S2`, then the
@@ -403,6 +425,7 @@ impl Lowering<'_> {
             program: self.program,
             axis_c,
             axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
+            staged: &self.staged,
         }
     }
 

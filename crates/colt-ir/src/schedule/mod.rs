@@ -44,6 +44,7 @@
 pub mod analysis;
 mod candidate;
 mod edit;
+pub mod gpu;
 mod lower;
 pub mod pack;
 mod render;
@@ -108,6 +109,48 @@ pub struct StageSchedule {
     /// The packed operands (a subset of `packed`) whose vector dimension is
     /// also blocked by the register tile, ascending.
     pub blocked: Vec<usize>,
+    /// OpenCL only: buffer ids of the operands each work-group stages in
+    /// `__local` memory before reading them (see [`gpu`]), ascending.
+    pub local: Vec<usize>,
+}
+
+/// What a candidate's kernel runs on: the same program, sketches and edit
+/// language, with each decision read as [`gpu`] says for OpenCL.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// C under the kernel ABI, run by the CPU measurer's tasks.
+    #[default]
+    Cpu,
+    /// OpenCL C kernels, one per phase, on an OpenCL device.
+    OpenCl,
+}
+
+impl Target {
+    /// `cpu` or `opencl`, as the command line and the database spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Cpu => "cpu",
+            Target::OpenCl => "opencl",
+        }
+    }
+
+    /// The space of a job's target label: `opencl` or `opencl:DEVICE` is
+    /// OpenCL's, anything else (`cpu`) the CPU's.
+    pub fn of_label(label: &str) -> Target {
+        if label == "opencl" || label.starts_with("opencl:") {
+            Target::OpenCl
+        } else {
+            Target::Cpu
+        }
+    }
+
+    /// The vector widths a stage may use on this target.
+    pub fn vector_widths(self) -> &'static [usize] {
+        match self {
+            Target::Cpu => &VECTOR_WIDTHS,
+            Target::OpenCl => &gpu::VECTOR_WIDTHS,
+        }
+    }
 }
 
 /// The layout an operand is read in.
@@ -121,6 +164,9 @@ pub enum PackLayout {
     /// width: `[v / f3, ..., v % f3]`, so that one register tile's reads
     /// along the reduction are one contiguous stream.
     Blocked,
+    /// OpenCL: the region a work-group reads, copied into `__local` memory
+    /// by the group's work-items for each step of the outer reduction loops.
+    Local,
 }
 
 impl PackLayout {
@@ -129,6 +175,7 @@ impl PackLayout {
             PackLayout::Original => "original",
             PackLayout::Packed => "packed",
             PackLayout::Blocked => "blocked",
+            PackLayout::Local => "local",
         }
     }
 }

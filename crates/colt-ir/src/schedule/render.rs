@@ -14,6 +14,9 @@ impl Candidate {
     pub fn decisions_text(&self) -> String {
         let program = self.program();
         let mut out = format!("sketch {}\n", self.sketch.name(program));
+        if self.target() == super::Target::OpenCl {
+            out = format!("opencl {out}");
+        }
         for (s, sched) in self.stages.iter().enumerate() {
             let stage = &program.stages()[s];
             let name = program.stage_name(stage);
@@ -32,7 +35,7 @@ impl Candidate {
                 })
                 .collect();
             let _ = write!(out, "{name}: at={} tile {}", placement_text(self, &sched.placement), tiles.join(" "));
-            if sched.placement == Placement::Root {
+            if sched.placement == Placement::Root && self.target() == super::Target::Cpu {
                 let _ = write!(out, " parallel={}", sched.parallel);
             }
             let _ = write!(out, " vector={} unroll={}", sched.vector, sched.unroll);
@@ -50,6 +53,11 @@ impl Candidate {
                     })
                     .collect();
                 let _ = write!(out, " pack={}", names.join(","));
+            }
+            if !sched.local.is_empty() {
+                let names: Vec<&str> =
+                    sched.local.iter().map(|&b| program.buffer(crate::expr::BufferId(b)).name.as_str()).collect();
+                let _ = write!(out, " local={}", names.join(","));
             }
             if stage.combine != crate::program::Combine::Assign {
                 let acc = if sched.accumulator == Accumulator::Registers { "registers" } else { "memory" };

@@ -30,8 +30,7 @@ fn gemm_kernel(name: &str, source: &str) -> OpenClKernel {
 fn measurer() -> OpenClMeasurer {
     // pocl is the platform scripts/setup.sh installs; the test fails, never
     // skips, when it is missing.
-    let device = OpenClDevice::open(&DeviceChoice { platform: Some("portable".into()), device: 0 })
-        .unwrap_or_else(|e| panic!("{e}"));
+    let device = OpenClDevice::open(&DeviceChoice::named("portable", 0)).unwrap_or_else(|e| panic!("{e}"));
     let plan = RunPlan { warmup_runs: 1, min_runs: 5, min_seconds: 0.0, max_seconds: 1.0 };
     OpenClMeasurer::new(device, OpenClConfig { plan, seed: colt_ir::data::DEFAULT_SEED })
 }
@@ -70,7 +69,7 @@ fn a_naive_opencl_gemm_verifies_on_pocl_and_wrong_or_broken_kernels_fail_typed()
 
 #[test]
 fn a_platform_that_is_not_there_is_named_with_what_is() {
-    match OpenClDevice::open(&DeviceChoice { platform: Some("no such vendor".into()), device: 0 }) {
+    match OpenClDevice::open(&DeviceChoice::named("no such vendor", 0)) {
         Err(e @ OpenClError::NoSuchPlatform { .. }) => assert!(e.to_string().contains("Portable"), "{e}"),
         Err(other) => panic!("{other}"),
         Ok(_) => panic!("found a platform called `no such vendor`"),

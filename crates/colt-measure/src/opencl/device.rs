@@ -4,12 +4,21 @@
 use super::OpenClError;
 use ocl::{core, flags, Context, Device, Platform, Queue};
 
-/// Which device to use: the first platform whose name contains `platform`
-/// (case-insensitive; any platform when `None`), and its device `device`.
+/// Which device to use: a platform by index (as `colt devices` numbers
+/// them) or by a part of its name (case-insensitive), the first when
+/// `None`; on it, a device by index or by a part of its name, the first
+/// when `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceChoice {
     pub platform: Option<String>,
-    pub device: usize,
+    pub device: Option<String>,
+}
+
+impl DeviceChoice {
+    /// A platform by (part of) its name, its device `index`.
+    pub fn named(platform: &str, index: usize) -> DeviceChoice {
+        DeviceChoice { platform: Some(platform.to_string()), device: Some(index.to_string()) }
+    }
 }
 
 /// A device with a context and an in-order profiling queue.
@@ -21,51 +30,147 @@ pub struct OpenClDevice {
     pub(crate) device: Device,
 }
 
+/// What `colt devices` shows of one device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub index: usize,
+    pub name: String,
+    pub vendor: String,
+    /// `GPU`, `CPU`, `ACCELERATOR`, ...
+    pub kind: String,
+    pub compute_units: u32,
+    pub max_work_group: usize,
+    pub local_memory_bytes: u64,
+    pub global_memory_bytes: u64,
+}
+
+/// A platform and its devices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformInfo {
+    pub index: usize,
+    pub name: String,
+    pub version: String,
+    pub devices: Vec<DeviceInfo>,
+}
+
+/// The index `wanted` names among `names`: a number is an index, anything
+/// else the first name containing it (case-insensitive).
+fn select(wanted: Option<&str>, names: &[String]) -> Option<usize> {
+    let Some(wanted) = wanted else { return (!names.is_empty()).then_some(0) };
+    if let Ok(index) = wanted.trim().parse::<usize>() {
+        return (index < names.len()).then_some(index);
+    }
+    let wanted = wanted.to_lowercase();
+    names.iter().position(|n| n.to_lowercase().contains(&wanted))
+}
+
+fn platforms() -> Result<Vec<(Platform, String)>, OpenClError> {
+    platform_count()?;
+    // `core::get_platform_ids` rather than `Platform::list`, which panics
+    // when the ICD loader finds no platform.
+    let ids = core::get_platform_ids().map_err(|e| OpenClError::NoPlatform { message: e.to_string() })?;
+    if ids.is_empty() {
+        return Err(OpenClError::NoPlatform { message: "the ICD loader lists none".into() });
+    }
+    Ok(ids
+        .into_iter()
+        .map(Platform::new)
+        .map(|p| {
+            let name = p.name().unwrap_or_else(|e| format!("<unnamed: {e}>"));
+            (p, name)
+        })
+        .collect())
+}
+
+fn devices_of(platform: Platform, platform_name: &str) -> Result<Vec<(Device, String)>, OpenClError> {
+    let devices = Device::list_all(platform).map_err(|e| OpenClError::Setup {
+        what: "device list",
+        device: platform_name.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(devices
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let name = d.name().unwrap_or_else(|_| format!("{platform_name} device {i}"));
+            (d, name)
+        })
+        .collect())
+}
+
+/// Every platform the ICD loader finds and its devices.
+pub fn list_devices() -> Result<Vec<PlatformInfo>, OpenClError> {
+    use ocl::enums::{DeviceInfo as Info, DeviceInfoResult as R, PlatformInfo as PInfo};
+    let mut out = Vec::new();
+    for (index, (platform, name)) in platforms()?.into_iter().enumerate() {
+        let version = platform.info(PInfo::Version).map(|v| v.to_string()).unwrap_or_default();
+        let mut devices = Vec::new();
+        for (i, (device, device_name)) in devices_of(platform, &name)?.into_iter().enumerate() {
+            let info = |what| device.info(what).ok();
+            devices.push(DeviceInfo {
+                index: i,
+                name: device_name,
+                vendor: device.vendor().unwrap_or_default(),
+                kind: match info(Info::Type) {
+                    Some(R::Type(t)) => {
+                        format!("{t:?}").replace("DeviceType(", "").replace("DEVICE_TYPE_", "").replace(')', "")
+                    }
+                    _ => "?".into(),
+                },
+                compute_units: match info(Info::MaxComputeUnits) {
+                    Some(R::MaxComputeUnits(n)) => n,
+                    _ => 0,
+                },
+                max_work_group: device.max_wg_size().unwrap_or(0),
+                local_memory_bytes: match info(Info::LocalMemSize) {
+                    Some(R::LocalMemSize(n)) => n,
+                    _ => 0,
+                },
+                global_memory_bytes: match info(Info::GlobalMemSize) {
+                    Some(R::GlobalMemSize(n)) => n,
+                    _ => 0,
+                },
+            });
+        }
+        out.push(PlatformInfo { index, name, version, devices });
+    }
+    Ok(out)
+}
+
 impl OpenClDevice {
     /// Opens the chosen device. No platform at all (no ICD loader
     /// configuration, no driver) is [`OpenClError::NoPlatform`], never a panic.
     pub fn open(choice: &DeviceChoice) -> Result<OpenClDevice, OpenClError> {
-        platform_count()?;
-        // `core::get_platform_ids` rather than `Platform::list`, which panics
-        // when the ICD loader finds no platform.
-        let ids = core::get_platform_ids().map_err(|e| OpenClError::NoPlatform { message: e.to_string() })?;
-        if ids.is_empty() {
-            return Err(OpenClError::NoPlatform { message: "the ICD loader lists none".into() });
-        }
-        let platforms: Vec<(Platform, String)> = ids
-            .into_iter()
-            .map(Platform::new)
-            .map(|p| {
-                let name = p.name().unwrap_or_else(|e| format!("<unnamed: {e}>"));
-                (p, name)
-            })
-            .collect();
-        let (platform, platform_name) = match &choice.platform {
-            // `ids` was checked non-empty above, and `platforms` maps it one to one.
-            None => platforms[0].clone(),
-            Some(wanted) => platforms
-                .iter()
-                .find(|(_, name)| name.to_lowercase().contains(&wanted.to_lowercase()))
-                .cloned()
-                .ok_or_else(|| OpenClError::NoSuchPlatform {
-                    wanted: wanted.clone(),
-                    available: platforms.iter().map(|(_, n)| n.clone()).collect(),
-                })?,
-        };
+        let platforms = platforms()?;
+        let names: Vec<String> = platforms.iter().map(|(_, n)| n.clone()).collect();
+        let index = select(choice.platform.as_deref(), &names).ok_or_else(|| OpenClError::NoSuchPlatform {
+            wanted: choice.platform.clone().unwrap_or_default(),
+            available: names.clone(),
+        })?;
+        let (platform, platform_name) = platforms[index].clone();
+        let devices = devices_of(platform, &platform_name)?;
+        let device_names: Vec<String> = devices.iter().map(|(_, n)| n.clone()).collect();
+        let index = select(choice.device.as_deref(), &device_names).ok_or_else(|| OpenClError::NoDevice {
+            platform: platform_name.clone(),
+            wanted: choice.device.clone().unwrap_or_else(|| "0".into()),
+            available: device_names.clone(),
+        })?;
+        let (device, name) = devices[index].clone();
         let setup = |what: &'static str, device: &str| {
             let device = device.to_string();
             move |e: ocl::Error| OpenClError::Setup { what, device, message: e.to_string() }
         };
-        let devices = Device::list_all(platform).map_err(setup("device list", &platform_name))?;
-        let device = *devices.get(choice.device).ok_or(OpenClError::NoDevice {
-            platform: platform_name.clone(),
-            index: choice.device,
-            count: devices.len(),
-        })?;
-        let name = device.name().unwrap_or_else(|_| format!("{platform_name} device {}", choice.device));
         let context = Context::builder().platform(platform).devices(device).build().map_err(setup("context", &name))?;
         let queue = Queue::new(&context, device, Some(flags::QUEUE_PROFILING_ENABLE)).map_err(setup("queue", &name))?;
         Ok(OpenClDevice { name, platform_name, context, queue, device })
+    }
+
+    /// The most bytes of `__local` memory a work-group may use.
+    pub fn local_memory_bytes(&self) -> u64 {
+        match self.device.info(ocl::enums::DeviceInfo::LocalMemSize) {
+            Ok(ocl::enums::DeviceInfoResult::LocalMemSize(n)) => n,
+            _ => 0,
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 pub enum OpenClError {
     #[error("no OpenCL platform is available ({message}); install an OpenCL driver (e.g. Debian's pocl-opencl-icd, which scripts/setup.sh installs)")]
     NoPlatform { message: String },
-    #[error("no OpenCL platform matches `{wanted}` (available: {})", available.join(", "))]
+    #[error("no OpenCL platform matches `{wanted}` (platforms, by index from 0: {})", available.join(", "))]
     NoSuchPlatform { wanted: String, available: Vec<String> },
-    #[error("OpenCL platform `{platform}` has {count} devices, no device {index}")]
-    NoDevice { platform: String, index: usize, count: usize },
+    #[error("OpenCL platform `{platform}` has no device `{wanted}` (devices, by index from 0: {})", available.join(", "))]
+    NoDevice { platform: String, wanted: String, available: Vec<String> },
     #[error("OpenCL {what} on `{device}`: {message}")]
     Setup { what: &'static str, device: String, message: String },
     #[error("OpenCL kernel `{kernel}` does not build on `{device}`: {log}")]

@@ -123,7 +123,9 @@ impl OpenClMeasurer {
     fn bind(&self, program: &Program, kernel: &OpenClKernel) -> Result<Bound, OpenClError> {
         let device = &self.device;
         let cl_program =
-            ocl::Program::builder().src(kernel.source.as_str()).devices(device.device).build(&device.context).map_err(
+            // `-w`: the compiler's warnings would go to the process's
+            // stderr on some platforms (pocl); errors still fail the build.
+            ocl::Program::builder().src(kernel.source.as_str()).cmplr_opt("-w").devices(device.device).build(&device.context).map_err(
                 |e| OpenClError::Build { kernel: kernel.name.clone(), device: device.name.clone(), log: e.to_string() },
             )?;
         let mut buffers = Vec::new();

@@ -19,7 +19,7 @@ mod error;
 mod kernel;
 mod measurer;
 
-pub use device::{DeviceChoice, OpenClDevice};
+pub use device::{list_devices, DeviceChoice, DeviceInfo, OpenClDevice, PlatformInfo};
 pub use error::OpenClError;
 pub use kernel::{Launch, OpenClKernel};
 pub use measurer::{OpenClConfig, OpenClMeasurer};

@@ -81,7 +81,9 @@ fn main() {
         let program = Arc::new(workload.program(colt_ir::Size::Bench));
         let flops = program.flops() as f64;
         let started = Instant::now();
-        let saved = cache.join(format!("{name}.json"));
+        // Keyed by the feature count: rows saved with another feature set
+        // are measured again rather than misread.
+        let saved = cache.join(format!("{name}-{}f.json", colt_ir::features::FEATURE_COUNT));
         let mut measured: Vec<(Vec<f32>, f64)> = if fresh {
             Vec::new()
         } else {

@@ -9,7 +9,7 @@
 
 use crate::course::{keep, Course, CourseAlteration, Kept};
 use crate::protocol::{
-    answer_grammar, correction_prompt, expansion_prompt, parse_answer, ExpansionView, Scores, SYSTEM_PROMPT,
+    answer_grammar, correction_prompt, expansion_prompt, parse_answer, system_prompt, ExpansionView, Scores,
 };
 use crate::stats::ModelStats;
 use colt_ir::schedule::{Candidate, Edit, Rng};
@@ -97,7 +97,7 @@ impl Expander {
         let roster = self.stats.roster().clone();
         let grammar = answer_grammar(view.legal, &roster);
         let (child, edits, asked_next, random_fallback) =
-            match proposer.propose(model, SYSTEM_PROMPT, &expansion_prompt(view), &grammar) {
+            match proposer.propose(model, system_prompt(current.target()), &expansion_prompt(view), &grammar) {
                 Ok(proposal) => {
                     let mut action = parse_answer(&proposal.answer, view.legal, &roster);
                     let applied = action.apply(current);
@@ -156,7 +156,8 @@ impl Expander {
         let proposal_scores = Scores { predicted: Some(expansion.score), measured: None };
         let user = correction_prompt(view, &expansion.edits, proposal_scores, &proposer_name);
         let grammar = answer_grammar(view.legal, &roster);
-        let Ok(proposal) = proposer.propose(largest, SYSTEM_PROMPT, &user, &grammar) else {
+        let system = system_prompt(view.current.candidate.target());
+        let Ok(proposal) = proposer.propose(largest, system, &user, &grammar) else {
             let record = crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
             self.stats.record_call(largest, record);
             expansion.correction = Some(Kept::Proposal);

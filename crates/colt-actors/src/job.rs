@@ -9,13 +9,14 @@
 use crate::db::{JobId, JobState, NewJob, TrialRecord, TuningDb};
 use crate::db_actor::{Db, DbActor};
 use crate::llm::{Generate, LlmActor, LlmStartError};
-use crate::measure::{CpuMeasureActor, MeasureCpu};
+use crate::measure::{CpuMeasureActor, MeasureCpu, MeasureOpenCl, OpenClMeasureActor};
 use crate::node::Lineage;
 use crate::search::{run_search, Event, JobSettings, JobSpec, ModelEntry, Outcome, Resume, Services, StopReason};
 use crate::system::{ask, ActorGone, ActorSystem};
 use actix::{Actor, Addr, Context, Handler, Message, SyncArbiter};
 use colt_ir::Program;
 use colt_llm::{PauseGate, SessionOptions};
+use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClError, OpenClKernel, OpenClMeasurer};
 use colt_measure::{Builder, CpuConfig, KernelSource, MeasureError, Measurement, WorkerCommand};
 use colt_policy::{Proposal, ProposalFailure};
 use crossbeam_channel::{unbounded, Sender};
@@ -37,6 +38,9 @@ pub struct ColtConfig {
     /// How to start the isolated measurement worker.
     pub worker: WorkerCommand,
     pub builder: Arc<Builder>,
+    /// The OpenCL device to tune for, if any: jobs whose target is
+    /// `opencl:...` are measured on it (with the CPU config's run plan).
+    pub opencl: Option<DeviceChoice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,12 +61,19 @@ pub enum ColtError {
     NoSuchJob { job: JobId, db: String },
     #[error("{0}")]
     Search(String),
+    #[error(transparent)]
+    OpenCl(#[from] OpenClError),
+    #[error("job {job} of the tuning database `{db}` was tuned for target `{found}`, not `{asked}`")]
+    TargetMismatch { job: JobId, db: String, found: String, asked: String },
+    #[error("target `{target}` needs an OpenCL device, and this colt process opened none")]
+    NoOpenClDevice { target: String },
 }
 
 /// The running actor system of a colt process.
 pub struct Colt {
     models: Vec<(ModelEntry, Addr<LlmActor>)>,
     cpu: Addr<CpuMeasureActor>,
+    opencl: Option<(String, Addr<OpenClMeasureActor>)>,
     db: Db,
     db_path: PathBuf,
     // Dropped last: stops every actor.
@@ -81,6 +92,24 @@ impl Colt {
             // stops itself, and DbActor never does (a panic ends its thread).
             SyncArbiter::start(1, move || DbActor::new(db.lock().take().expect("the database actor starts once")))
         })?;
+        let opencl = match &config.opencl {
+            None => None,
+            Some(choice) => {
+                let device = OpenClDevice::open(choice)?;
+                let label = format!("opencl:{} / {}", device.platform_name, device.name);
+                let plan = config.cpu.plan.clone();
+                let measurer = OpenClMeasurer::new(device, OpenClConfig { plan, seed: config.cpu.seed });
+                let gate = pause.clone();
+                let cell = Mutex::new(Some(measurer));
+                // One thread, made once (see the database actor).
+                let addr = system.run(move || {
+                    SyncArbiter::start(1, move || {
+                        OpenClMeasureActor::new(cell.lock().take().expect("the OpenCL actor starts once"), gate.clone())
+                    })
+                })?;
+                Some((label, addr))
+            }
+        };
         let (builder, worker, cpu_config, gate) = (config.builder, config.worker, config.cpu, pause.clone());
         let cpu = system.run(move || {
             SyncArbiter::start(1, move || {
@@ -100,7 +129,20 @@ impl Colt {
             let addr = system.run(move || actor.start())?;
             models.push((entry, addr));
         }
-        Ok(Colt { models, cpu, db: Db::new(db_addr), db_path: config.db, system })
+        Ok(Colt { models, cpu, opencl, db: Db::new(db_addr), db_path: config.db, system })
+    }
+
+    /// The target label of the OpenCL device this process opened
+    /// (`opencl:PLATFORM / DEVICE`), if any.
+    pub fn opencl_target(&self) -> Option<&str> {
+        self.opencl.as_ref().map(|(label, _)| label.as_str())
+    }
+
+    /// The label of the target this process tunes for: its OpenCL device's
+    /// if it opened one, else `cpu`. Jobs, trials and "best known" lookups
+    /// are per label, so kernels of two devices never mix.
+    pub fn target_label(&self) -> String {
+        self.opencl_target().unwrap_or("cpu").to_string()
     }
 
     pub fn db(&self) -> &Db {
@@ -125,6 +167,15 @@ impl Colt {
         let workload_text = colt_ir::print_program(&request.program);
         let workload_fingerprint = crate::search::workload_fingerprint(&request.program);
         let target = request.target.clone();
+        let opencl = match colt_ir::schedule::Target::of_label(&target) {
+            colt_ir::schedule::Target::Cpu => None,
+            colt_ir::schedule::Target::OpenCl => Some(
+                self.opencl
+                    .as_ref()
+                    .map(|(_, a)| a.clone())
+                    .ok_or(ColtError::NoOpenClDevice { target: target.clone() })?,
+            ),
+        };
         let (job, resume, naive_ms) = match request.resume {
             Some(job) => {
                 let row = self.db.call(move |db| db.job(job))??;
@@ -135,6 +186,14 @@ impl Colt {
                         db: self.db_path.display().to_string(),
                         found: row.job.workload.clone(),
                         asked: request.workload.clone(),
+                    });
+                }
+                if row.job.target != target {
+                    return Err(ColtError::TargetMismatch {
+                        job,
+                        db: self.db_path.display().to_string(),
+                        found: row.job.target.clone(),
+                        asked: target.clone(),
                     });
                 }
                 let trials = self.db.call(move |db| db.job_trials(job))??;
@@ -191,6 +250,7 @@ impl Colt {
         let services = ActorServices {
             models: self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),
             cpu: self.cpu.clone(),
+            opencl,
             db: self.db.clone(),
             program: request.program.clone(),
             answer_tokens: request.settings.params.answer_tokens,
@@ -302,6 +362,7 @@ impl Handler<RunJob> for JobActor {
 struct ActorServices {
     models: HashMap<String, Addr<LlmActor>>,
     cpu: Addr<CpuMeasureActor>,
+    opencl: Option<Addr<OpenClMeasureActor>>,
     db: Db,
     program: Arc<Program>,
     answer_tokens: u32,
@@ -341,6 +402,18 @@ impl Services for ActorServices {
         let kernel = kernel.clone();
         let kernel_name = kernel.name.clone();
         ask(&self.cpu, "CPU measurement", |reply| MeasureCpu { program, kernel, reply })
+            .unwrap_or_else(|e| Err(MeasureError::Worker { kernel: kernel_name, message: e.to_string() }))
+    }
+
+    fn measure_opencl(&self, kernel: &OpenClKernel) -> Result<Measurement, MeasureError> {
+        let Some(addr) = &self.opencl else {
+            let message = format!("`{}`: this job has no OpenCL device", kernel.name);
+            return Err(MeasureError::OpenCl(OpenClError::NoPlatform { message }));
+        };
+        let program = self.program.clone();
+        let kernel = kernel.clone();
+        let kernel_name = kernel.name.clone();
+        ask(addr, "OpenCL measurement", |reply| MeasureOpenCl { program, kernel, reply })
             .unwrap_or_else(|e| Err(MeasureError::Worker { kernel: kernel_name, message: e.to_string() }))
     }
 

@@ -1,7 +1,7 @@
 //! What a search-tree node carries: how to rebuild its candidate (the
 //! lineage), the candidate itself once built, and its latest prediction.
 
-use colt_ir::schedule::{Candidate, Edit};
+use colt_ir::schedule::{Candidate, Edit, Target};
 use colt_ir::Program;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,8 +40,14 @@ impl Lineage {
         next
     }
 
+    /// The CPU candidate of this lineage.
     pub fn rebuild(&self, program: &Arc<Program>) -> Result<Candidate, LineageError> {
-        let mut candidate = Candidate::sample(program.clone(), self.seed);
+        self.rebuild_on(program, Target::Cpu)
+    }
+
+    /// The candidate of this lineage in `target`'s schedule space.
+    pub fn rebuild_on(&self, program: &Arc<Program>, target: Target) -> Result<Candidate, LineageError> {
+        let mut candidate = Candidate::sample_on(program.clone(), target, self.seed);
         for (index, text) in self.edits.iter().enumerate() {
             let error = |reason: String| LineageError { seed: self.seed, index, edit: text.clone(), reason };
             let edit = Edit::parse(text).map_err(|e| error(e.to_string()))?;
@@ -86,11 +92,11 @@ impl NodeData {
     }
 
     /// The candidate, rebuilt from the lineage if this node was restored.
-    pub fn candidate(&self, program: &Arc<Program>) -> Result<&Candidate, LineageError> {
+    pub fn candidate(&self, program: &Arc<Program>, target: Target) -> Result<&Candidate, LineageError> {
         if let Some(c) = self.candidate.get() {
             return Ok(c);
         }
-        let built = self.lineage.rebuild(program)?;
+        let built = self.lineage.rebuild_on(program, target)?;
         Ok(self.candidate.get_or_init(|| built))
     }
 

@@ -14,7 +14,8 @@ use super::{Event, JobSpec, ModelEntry, Progress, Services, Strategy, TrialEvent
 use crate::db::TrialRecord;
 use crate::node::{Lineage, NodeData};
 use colt_ir::features::{features, features_of};
-use colt_ir::schedule::{legal_edits, lower, Candidate, Edit, Rng};
+use colt_ir::schedule::{legal_edits, lower, Candidate, Edit, Rng, Target};
+use colt_measure::opencl::OpenClKernel;
 use colt_measure::KernelSource;
 use colt_policy::cost::{CostModel, Roofline};
 use colt_policy::protocol::{ExpansionView, Scores, SearchProgress, Shown};
@@ -201,7 +202,7 @@ impl<'a> Search<'a> {
         let trees = match spec.resume.as_ref().and_then(|r| r.snapshot.as_ref()) {
             Some(bytes) => restore_forest(bytes, model_sets.len())?,
             None => {
-                let root = Candidate::sample(program.clone(), spec.settings.seed);
+                let root = Candidate::sample_on(program.clone(), spec.space(), spec.settings.seed);
                 let fingerprint = lower(&root).fingerprint();
                 let root_node = || {
                     NewNode::new(fingerprint, NodeData::new(Lineage::sampled(spec.settings.seed), root.clone(), 0.0))
@@ -308,7 +309,7 @@ impl<'a> Search<'a> {
             }
         }
         for (lineage, latency, own, model) in rows {
-            let Ok(candidate) = lineage.rebuild(program) else {
+            let Ok(candidate) = lineage.rebuild_on(program, self.spec.space()) else {
                 self.warn(format!("a stored candidate no longer builds ({lineage}); skipped"));
                 continue;
             };
@@ -349,11 +350,12 @@ impl<'a> Search<'a> {
             return Ok(ms);
         }
         self.progress("measuring the naive kernel");
-        let kernel = KernelSource::naive(&self.spec.program);
-        let m = self
-            .services
-            .measure(&kernel)
-            .map_err(|e| SearchError(format!("the naive kernel of `{}` failed: {e}", self.spec.workload)))?;
+        let measured = match self.spec.space() {
+            Target::Cpu => self.services.measure(&KernelSource::naive(&self.spec.program)),
+            Target::OpenCl => self.services.measure_opencl(&OpenClKernel::naive(&self.spec.program)),
+        };
+        let m =
+            measured.map_err(|e| SearchError(format!("the naive kernel of `{}` failed: {e}", self.spec.workload)))?;
         let ms = m.timing.median_ms;
         *self.naive_ms.lock() = Some(ms);
         self.emit(Event::Baseline(ms));
@@ -430,7 +432,7 @@ impl<'a> Search<'a> {
     /// this job), its lineage and its fingerprint.
     fn sample(&self) -> (Candidate, Lineage, u64) {
         let seed = self.next_seed.fetch_add(1, Ordering::Relaxed);
-        let candidate = Candidate::sample(self.spec.program.clone(), seed);
+        let candidate = Candidate::sample_on(self.spec.program.clone(), self.spec.space(), seed);
         let fingerprint = lower(&candidate).fingerprint();
         (candidate, Lineage::sampled(seed), fingerprint)
     }
@@ -534,7 +536,7 @@ impl<'a> Search<'a> {
             })
             .map_err(|e| format!("selection failed: {e}"))?;
         let leaf = tree.node(path.leaf()).map_err(|e| e.to_string())?;
-        let candidate = match leaf.payload().candidate(&self.spec.program) {
+        let candidate = match leaf.payload().candidate(&self.spec.program, self.spec.space()) {
             Ok(c) => c.clone(),
             Err(e) => {
                 let _ = tree.abandon(path);
@@ -624,7 +626,7 @@ impl<'a> Search<'a> {
         let parent = ancestor(leaf.parent());
         let grandparent = ancestor(parent.and_then(|p| p.parent()));
         let shown_of = |node: NodeRef<'_, NodeData>| -> Option<(Candidate, Scores)> {
-            let c = node.payload().candidate(program).ok()?.clone();
+            let c = node.payload().candidate(program, self.spec.space()).ok()?.clone();
             Some((c, Scores { predicted: node.payload().predicted(), measured: node.measured() }))
         };
         let parent_shown = parent.and_then(shown_of);
@@ -751,7 +753,7 @@ impl<'a> Search<'a> {
         measured.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (_, id) in measured.into_iter().take(p / 4) {
             let Ok(node) = tree.node(id) else { continue };
-            let Ok(c) = node.payload().candidate(program) else { continue };
+            let Ok(c) = node.payload().candidate(program, self.spec.space()) else { continue };
             if seen.insert(node.fingerprint()) {
                 population.push((self.predict(c), c.clone(), node.payload().lineage.clone(), node.fingerprint()));
             }
@@ -839,7 +841,7 @@ impl<'a> Search<'a> {
                 {
                     continue;
                 }
-                let Ok(c) = node.payload().candidate(program) else { continue };
+                let Ok(c) = node.payload().candidate(program, self.spec.space()) else { continue };
                 let p = self.predict(c);
                 node.payload().set_predicted(p);
                 items.push(Item::Node(arm, node.id()));
@@ -874,7 +876,7 @@ impl<'a> Search<'a> {
             match item {
                 Some(Item::Node(arm, id)) => {
                     let Ok(node) = self.arms[arm].tree.node(id) else { continue };
-                    let Ok(c) = node.payload().candidate(program) else { continue };
+                    let Ok(c) = node.payload().candidate(program, self.spec.space()) else { continue };
                     let model = node.expanded_by();
                     let lineage = node.payload().lineage.clone();
                     self.measure(arm, id, c.clone(), lineage, model);
@@ -909,13 +911,15 @@ impl<'a> Search<'a> {
         if self.measured.lock().contains_key(&fingerprint) {
             return;
         }
-        let source = nest.to_c();
-        let kernel = KernelSource {
-            name: format!("{} {fingerprint:016x}", self.spec.program.name()),
-            c: source.clone(),
-            scratch: nest.scratch.clone(),
+        let source = nest.source();
+        let result = match self.spec.space() {
+            Target::Cpu => self.services.measure(&KernelSource {
+                name: format!("{} {fingerprint:016x}", self.spec.program.name()),
+                c: source.clone(),
+                scratch: nest.scratch.clone(),
+            }),
+            Target::OpenCl => self.services.measure_opencl(&OpenClKernel::from_nest(&nest)),
         };
-        let result = self.services.measure(&kernel);
         if let Err(e) = &result {
             if !e.is_candidate_fault() {
                 // Not the candidate's fault: no trial. A machinery that

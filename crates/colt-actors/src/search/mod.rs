@@ -19,6 +19,7 @@ pub use strategy::{Strategy, StrategyParseError};
 use crate::db::TrialRecord;
 use crate::node::Lineage;
 use colt_ir::Program;
+use colt_measure::opencl::{OpenClError, OpenClKernel};
 use colt_measure::{KernelSource, MeasureError, Measurement};
 use colt_policy::{Proposal, ProposalFailure};
 use serde::{Deserialize, Serialize};
@@ -45,8 +46,14 @@ pub trait Services: Sync {
         grammar: &str,
         seed: u32,
     ) -> Result<Proposal, ProposalFailure>;
-    /// Builds, checks and times a kernel of the job's program on the target.
+    /// Builds, checks and times a kernel of the job's program on the CPU.
     fn measure(&self, kernel: &KernelSource) -> Result<Measurement, MeasureError>;
+    /// The same for the OpenCL kernels of a job on an OpenCL target.
+    fn measure_opencl(&self, kernel: &OpenClKernel) -> Result<Measurement, MeasureError> {
+        Err(MeasureError::OpenCl(OpenClError::NoPlatform {
+            message: format!("`{}`: this colt process was started without an OpenCL device", kernel.name),
+        }))
+    }
     /// Stores a measured trial durably before returning.
     fn record(&self, trial: &TrialRecord) -> Result<(), String>;
 }
@@ -161,6 +168,13 @@ pub struct JobSpec {
     pub known: Vec<(Lineage, f64)>,
     /// A resumed job: its recorded trials and its last tree snapshot.
     pub resume: Option<Resume>,
+}
+
+impl JobSpec {
+    /// The schedule space of the job's target (`cpu`, `opencl:DEVICE`).
+    pub fn space(&self) -> colt_ir::schedule::Target {
+        colt_ir::schedule::Target::of_label(&self.target)
+    }
 }
 
 #[derive(Clone, Debug, Default)]

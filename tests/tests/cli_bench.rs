@@ -98,7 +98,6 @@ type SyntheticWorkload<'a> = (&'a str, f64, &'a [(&'a str, &'a [f64])]);
 
 /// A `bench.json` of one run of these workloads and budgets: one repeat,
 /// target speedup 10x.
-
 fn bench_json(workloads: &[SyntheticWorkload<'_>], budgets: &[usize], wall_s: f64) -> String {
     let workloads: Vec<serde_json::Value> = workloads
         .iter()

@@ -1,7 +1,7 @@
 //! `colt run`: every suite workload's naive kernel verifies on the CPU (in
 //! colt's measure worker) and on OpenCL (this machine's pocl CPU device),
-//! a scheduled candidate verifies too, and the user's mistakes are clear
-//! errors.
+//! a scheduled candidate of each space verifies too, `colt devices` lists
+//! the device, and the user's mistakes are clear errors.
 
 use colt_e2e::{colt, stderr, stdout};
 
@@ -34,6 +34,25 @@ fn every_workload_verifies_on_opencl() {
     for w in ["gemm-512", "llama3-8b-attn", "deepseek-r1-moe", "flux-attn", "flux-conv", "llama4-scout-mlp"] {
         assert_verified(&run_json(&["run", w, "--target", "opencl", "--json", "--quick"]), w, "opencl");
     }
+    // A candidate of the OpenCL schedule space, the device named by a part
+    // of the platform's name and its index.
+    let args = ["run", "flux-attn", "--target", "opencl", "--platform", "portable", "--device", "0"];
+    let v = run_json(&[&args[..], &["--random", "--seed", "5", "--json", "--quick"]].concat());
+    assert_verified(&v, "flux-attn", "opencl");
+    assert_ne!(v["kernel"], "flux-attn naive opencl");
+}
+
+#[test]
+fn devices_lists_this_machines_pocl_device() {
+    let out = colt(&["devices"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("platform 0: Portable Computing Language"), "{text}");
+    assert!(text.contains("  device 0: ") && text.contains("[CPU]"), "{text}");
+    let out = colt(&["devices", "--json"]);
+    let line: serde_json::Value = serde_json::from_str(stdout(&out).lines().next().unwrap()).unwrap();
+    assert_eq!((line["platform"].as_u64(), line["device"].as_u64()), (Some(0), Some(0)), "{line}");
+    assert!(line["max_work_group"].as_u64().unwrap() >= 256, "{line}");
 }
 
 #[test]
@@ -42,7 +61,18 @@ fn run_errors_name_what_is_wrong() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.starts_with("colt: error: cannot open the OpenCL device") && err.contains("no-such-platform"), "{err}");
-    let out = colt(&["run", "gemm-512", "--target", "opencl", "--random", "--quick"]);
+    assert!(err.contains("Portable Computing Language"), "names the platforms there are: {err}");
+    let out = colt(&["run", "gemm-512", "--target", "opencl", "--device", "7", "--quick"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("the OpenCL schedule space does not exist yet"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("has no device `7`") && err.contains("pthread"), "{err}");
+    // A CPU decision in the OpenCL space.
+    let out =
+        colt(&["run", "gemm-512", "--target", "opencl", "--sketch", "0", "--apply", r#"parallel(stage="C", loops=1)"#]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(r#"`parallel(stage="C", loops=1)` is illegal"#) && err.contains("no `parallel` decision"),
+        "{err}"
+    );
 }

@@ -65,11 +65,26 @@ pub struct BenchArgs {
     /// Print `bench.json` on stdout.
     #[arg(long)]
     pub json: bool,
+    /// The full model shapes instead of the bench shapes.
+    #[arg(long)]
+    pub full: bool,
+    #[command(flatten)]
+    pub target: crate::TargetArg,
+}
+
+fn cpu_label() -> String {
+    "cpu".to_string()
 }
 
 /// Everything a bench measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BenchReport {
+    /// `cpu`, or `opencl:PLATFORM / DEVICE`.
+    #[serde(default = "cpu_label")]
+    pub target: String,
+    /// Whether the workloads had their full model shapes.
+    #[serde(default)]
+    pub full: bool,
     pub budgets: Vec<usize>,
     pub target_speedup: f64,
     pub repeats: usize,
@@ -80,6 +95,10 @@ pub struct BenchReport {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkloadReport {
     pub workload: String,
+    /// Floating-point operations of one run (for GFLOP/s; 0 in reports
+    /// written before it was recorded).
+    #[serde(default)]
+    pub flops: u64,
     pub naive_ms: f64,
     pub strategies: Vec<StrategyReport>,
 }
@@ -137,14 +156,15 @@ pub fn run(args: BenchArgs) -> Result<String> {
     let programs: Vec<(String, Arc<colt_ir::Program>)> = workloads
         .iter()
         .map(|w| {
-            colt_ir::load_workload(w, colt_ir::Size::Bench)
+            colt_ir::load_workload(w, if args.full { colt_ir::Size::Full } else { colt_ir::Size::Bench })
                 .map(|p| (w.clone(), Arc::new(p)))
                 .with_context(|| format!("cannot load workload `{w}`"))
         })
         .collect::<Result<_>>()?;
     let models = crate::tune::model_paths(strategies.iter().any(Strategy::uses_models), &args.models)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create `{}`", args.out.display()))?;
-    let colt = crate::tune::start_colt(args.out.join("bench.db"), models)?;
+    let colt = crate::tune::start_colt(args.out.join("bench.db"), models, args.target.opencl())?;
+    let target = colt.target_label();
     let stop = crate::tune::stop_on_ctrl_c()?;
 
     let started = Instant::now();
@@ -168,6 +188,8 @@ pub fn run(args: BenchArgs) -> Result<String> {
     );
 
     let mut report = BenchReport {
+        target: target.clone(),
+        full: args.full,
         budgets: budgets.clone(),
         target_speedup: args.target_speedup,
         repeats: args.repeats,
@@ -191,7 +213,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
                 let request = TuneRequest {
                     workload: name.clone(),
                     program: program.clone(),
-                    target: "cpu".into(),
+                    target: target.clone(),
                     settings: JobSettings {
                         strategy: strategy.clone(),
                         trials: max_budget,
@@ -252,6 +274,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
         }
         report.workloads.push(WorkloadReport {
             workload: name.clone(),
+            flops: program.flops(),
             naive_ms: naive_ms.unwrap_or(f64::NAN),
             strategies: rows,
         });
@@ -375,11 +398,27 @@ fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> Strin
     let mut md = String::new();
     let _ = writeln!(
         md,
-        "# colt bench\n\n{} repeat(s); budgets {:?}; target speedup {}x; {:.0} s in all.\n",
-        report.repeats, report.budgets, report.target_speedup, report.wall_s
+        "# colt bench\n\nOn {}, {} shapes. {} repeat(s); budgets {:?}; target speedup {}x; {:.0} s in all.\n",
+        report.target,
+        if report.full { "full" } else { "bench" },
+        report.repeats,
+        report.budgets,
+        report.target_speedup,
+        report.wall_s
     );
+    let gflops = |flops: u64, ms: f64| flops as f64 / (ms * 1e-3) / 1e9;
     for w in &report.workloads {
-        let _ = writeln!(md, "## {} (naive {:.3} ms)\n", w.workload, w.naive_ms);
+        if w.flops > 0 {
+            let _ = writeln!(
+                md,
+                "## {} (naive {:.3} ms, {:.1} GFLOP/s)\n",
+                w.workload,
+                w.naive_ms,
+                gflops(w.flops, w.naive_ms)
+            );
+        } else {
+            let _ = writeln!(md, "## {} (naive {:.3} ms)\n", w.workload, w.naive_ms);
+        }
         let mut head = String::from("| strategy |");
         let mut rule = String::from("|---|");
         for b in &report.budgets {
@@ -393,10 +432,10 @@ fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> Strin
             rule.push_str("--:|");
         }
         head.push_str(&format!(
-            " trials to {}x | LLM calls | largest share | tokens | wall s |",
+            " GFLOP/s @{last} | trials to {}x | LLM calls | largest share | tokens | wall s |",
             report.target_speedup
         ));
-        rule.push_str("--:|---|--:|--:|--:|");
+        rule.push_str("--:|--:|---|--:|--:|--:|");
         let _ = writeln!(md, "{head}\n{rule}");
         for s in &w.strategies {
             let mut row = format!("| {} |", s.strategy);
@@ -416,6 +455,8 @@ fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> Strin
                     .and_then(|o| o.best_ms.get(&last).copied().flatten());
                 let _ = write!(row, " {} |", before.map_or("—".into(), |b| format!("{b:.3}")));
             }
+            let best = s.best_ms.get(&last).copied().flatten().filter(|_| w.flops > 0);
+            let _ = write!(row, " {} |", best.map_or("—".into(), |ms| format!("{:.1}", gflops(w.flops, ms))));
             let calls = if s.llm_calls.is_empty() {
                 "—".to_string()
             } else {

@@ -34,6 +34,12 @@ pub fn merge(reports: Vec<(PathBuf, BenchReport)>) -> Result<BenchReport> {
                 first_path.display()
             )
         };
+        if report.target != joined.target {
+            return Err(differs("targets", joined.target.clone(), report.target.clone()));
+        }
+        if report.full != joined.full {
+            return Err(differs("shapes (--full)", joined.full.to_string(), report.full.to_string()));
+        }
         if report.budgets != joined.budgets {
             return Err(differs("budgets", format!("{:?}", joined.budgets), format!("{:?}", report.budgets)));
         }

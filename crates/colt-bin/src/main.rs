@@ -39,6 +39,41 @@ impl WorkloadArg {
     }
 }
 
+/// Where kernels run, and on OpenCL which device.
+#[derive(clap::Args, Clone, Debug)]
+pub struct TargetArg {
+    /// `cpu`, or `opencl`: an OpenCL device (see `colt devices`), with
+    /// OpenCL's schedule space.
+    #[arg(long, value_enum, default_value_t = run::Target::Cpu)]
+    pub target: run::Target,
+    /// OpenCL platform: its index in `colt devices` or a part of its name;
+    /// the first by default.
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// OpenCL device on that platform: its index or a part of its name; the
+    /// first by default.
+    #[arg(long)]
+    pub device: Option<String>,
+}
+
+impl TargetArg {
+    /// The schedule space of the target.
+    pub fn space(&self) -> colt_ir::schedule::Target {
+        match self.target {
+            run::Target::Cpu => colt_ir::schedule::Target::Cpu,
+            run::Target::Opencl => colt_ir::schedule::Target::OpenCl,
+        }
+    }
+
+    /// The OpenCL device to open, if the target is OpenCL.
+    pub fn opencl(&self) -> Option<colt_measure::opencl::DeviceChoice> {
+        (self.target == run::Target::Opencl).then(|| colt_measure::opencl::DeviceChoice {
+            platform: self.platform.clone(),
+            device: self.device.clone(),
+        })
+    }
+}
+
 #[derive(clap::Args)]
 struct CandidateArg {
     /// Seed of the random candidate.
@@ -51,14 +86,21 @@ struct CandidateArg {
     /// Apply these edits first, in order (e.g. `--apply 'parallel(stage="C", loops=1)'`).
     #[arg(long)]
     apply: Vec<String>,
+    /// The schedule space: `cpu`, or `opencl` (kernels in OpenCL C).
+    #[arg(long = "space", value_enum, default_value_t = run::Target::Cpu)]
+    space: run::Target,
 }
 
 impl CandidateArg {
     /// The chosen candidate, after the edits.
     fn candidate(&self, program: colt_ir::Program) -> Result<Candidate> {
         let program = std::sync::Arc::new(program);
+        let space = match self.space {
+            run::Target::Cpu => colt_ir::schedule::Target::Cpu,
+            run::Target::Opencl => colt_ir::schedule::Target::OpenCl,
+        };
         let mut c = match self.sketch {
-            None => Candidate::sample(program, self.seed),
+            None => Candidate::sample_on(program, space, self.seed),
             Some(index) => {
                 let all = colt_ir::schedule::sketches(&program);
                 let sketch = all.get(index).cloned().with_context(|| {
@@ -69,7 +111,7 @@ impl CandidateArg {
                         all.len() - 1
                     )
                 })?;
-                Candidate::initial(program, sketch)
+                Candidate::initial_on(program, sketch, space)
             }
         };
         for text in &self.apply {
@@ -122,7 +164,8 @@ enum Command {
     ShowProgram(WorkloadArg),
     /// Print a workload's kernel as C: the naive one (the baseline of every
     /// speedup), or with `--random` (or `--sketch N`) a candidate of its
-    /// schedule space, after the edits given with `--apply`.
+    /// schedule space, after the edits given with `--apply`; with `--space
+    /// opencl`, as OpenCL C.
     EmitC {
         #[command(flatten)]
         workload: WorkloadArg,
@@ -131,20 +174,14 @@ enum Command {
     },
     /// Build, verify and time one kernel of a workload on the CPU or an
     /// OpenCL device: the naive kernel, or with `--random`/`--sketch` a
-    /// candidate of its schedule space (CPU only for now).
+    /// candidate of the target's schedule space.
     Run {
         #[command(flatten)]
         workload: WorkloadArg,
         #[command(flatten)]
         kernel: KernelArg,
-        #[arg(long, value_enum, default_value_t = run::Target::Cpu)]
-        target: run::Target,
-        /// OpenCL platform to use (its name or a part of it); the first by default.
-        #[arg(long)]
-        platform: Option<String>,
-        /// OpenCL device index on that platform.
-        #[arg(long, default_value_t = 0)]
-        device: usize,
+        #[command(flatten)]
+        target: TargetArg,
         /// Print one line of JSON.
         #[arg(long)]
         json: bool,
@@ -168,6 +205,13 @@ enum Command {
         workload: WorkloadArg,
         #[command(flatten)]
         candidate: CandidateArg,
+    },
+    /// List the OpenCL platforms and devices, numbered as `--platform` and
+    /// `--device` take them.
+    Devices {
+        /// One line of JSON per device.
+        #[arg(long)]
+        json: bool,
     },
     /// Describe GGUF models, one JSON line each: name, architecture,
     /// parameters, quantisation, context length, chat template and format.
@@ -213,18 +257,23 @@ fn run(cli: Cli) -> Result<()> {
         Command::ShowProgram(arg) => emit(&show_program(&arg.load()?)),
         Command::EmitC { workload, kernel } => {
             let program = workload.load()?;
-            match kernel.candidate(&program)? {
-                Some(c) => emit(&colt_ir::schedule::lower(&c).to_c()),
-                None => emit(&colt_ir::c::naive_c(&program)),
+            match (kernel.candidate(&program)?, kernel.candidate.space) {
+                (Some(c), _) => emit(&colt_ir::schedule::lower(&c).source()),
+                (None, run::Target::Cpu) => emit(&colt_ir::c::naive_c(&program)),
+                (None, run::Target::Opencl) => emit(&colt_ir::opencl::naive_opencl(&program).source),
             }
         }
-        Command::Run { workload, kernel, target, platform, device, json, quick } => {
+        Command::Devices { json } => emit(&run::devices(json)?),
+        Command::Run { workload, mut kernel, target, json, quick } => {
             let program = workload.load()?;
+            // The candidate comes from the target's schedule space.
+            kernel.candidate.space = target.target;
             let subject = match kernel.candidate(&program)? {
                 Some(c) => run::Subject::Candidate(c),
                 None => run::Subject::Naive,
             };
-            let device = colt_measure::opencl::DeviceChoice { platform, device };
+            let device = target.opencl().unwrap_or_default();
+            let target = target.target;
             let plan = if quick { run::quick_plan() } else { colt_measure::RunPlan::default() };
             emit(&run::run(&program, run::RunRequest { target, subject, device, plan }, json)?);
         }

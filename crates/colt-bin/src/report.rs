@@ -100,11 +100,20 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, Repo
     Ok(ReportFiles {
         curve_svg: write_file(&dir.join("curve.svg"), &svg)?,
         curve_png: write_file(&dir.join("curve.png"), &png)?,
-        kernel_c: input.best_source.map(|src| write_file(&dir.join("kernel.c"), src)).transpose()?,
+        kernel_c: input.best_source.map(|src| write_file(&dir.join(kernel_file(input)), src)).transpose()?,
         decisions_txt: input.best_decisions.map(|d| write_file(&dir.join("decisions.txt"), d)).transpose()?,
         summary_json: write_file(&json_path, json + "\n")?,
         report_md: write_file(&dir.join("report.md"), report_markdown(input))?,
     })
+}
+
+/// `kernel.cl` for an OpenCL target's kernels, `kernel.c` for the CPU's.
+fn kernel_file(input: &ReportInput) -> &'static str {
+    if input.summary.target.starts_with("opencl") {
+        "kernel.cl"
+    } else {
+        "kernel.c"
+    }
 }
 
 fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<PathBuf, ReportError> {
@@ -322,7 +331,8 @@ fn report_markdown(input: &ReportInput) -> String {
         let _ = write!(md, "Decisions ([decisions.txt](decisions.txt)):\n\n{}\n", fenced(decisions));
     }
     if input.best_source.is_some() {
-        md.push_str("Source: [kernel.c](kernel.c)\n");
+        let file = kernel_file(input);
+        let _ = writeln!(md, "Source: [{file}]({file})");
     }
     md.push_str("\n## Trials\n\n");
     let mut shown: Vec<&TrialPoint> = Vec::new();

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use colt_ir::Program;
-use colt_measure::opencl::{DeviceChoice, Launch, OpenClConfig, OpenClDevice, OpenClKernel, OpenClMeasurer};
+use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClKernel, OpenClMeasurer};
 use colt_measure::{Builder, CpuConfig, CpuMeasurer, KernelSource, Measurement, RunPlan, WorkerCommand};
 use std::sync::Arc;
 
@@ -55,19 +55,9 @@ pub fn run(program: &Program, request: RunRequest, json: bool) -> Result<String>
             (kernel.name.clone(), m, format!("cpu ({cores} cores)"))
         }
         Target::Opencl => {
-            if matches!(request.subject, Subject::Candidate(_)) {
-                anyhow::bail!("OpenCL runs the naive kernel only: the OpenCL schedule space does not exist yet");
-            }
-            let lowered = colt_ir::opencl::naive_opencl(program);
-            let kernel = OpenClKernel {
-                name: format!("{} naive opencl", program.name()),
-                source: lowered.source,
-                scratch: Vec::new(),
-                launches: lowered
-                    .launches
-                    .into_iter()
-                    .map(|l| Launch { entry: l.entry, global: vec![l.global], local: None })
-                    .collect(),
+            let kernel = match &request.subject {
+                Subject::Naive => OpenClKernel::naive(program),
+                Subject::Candidate(c) => OpenClKernel::candidate(c),
             };
             let device = OpenClDevice::open(&request.device).context("cannot open the OpenCL device")?;
             let where_ = format!("opencl ({} / {})", device.platform_name, device.name);
@@ -108,4 +98,39 @@ fn report(program: &Program, label: &str, m: &Measurement, target: &str, json: b
             m.timing.runs
         )
     }
+}
+
+/// `colt devices`: every OpenCL platform and device, numbered as
+/// `--platform` and `--device` take them.
+pub fn devices(json: bool) -> Result<String> {
+    let platforms = colt_measure::opencl::list_devices().context("cannot list the OpenCL devices")?;
+    let mut out = String::new();
+    for p in &platforms {
+        if !json {
+            out.push_str(&format!("platform {}: {} ({})\n", p.index, p.name, p.version));
+        }
+        for d in &p.devices {
+            if json {
+                let line = serde_json::json!({
+                    "platform": p.index, "platform_name": p.name, "device": d.index, "name": d.name,
+                    "vendor": d.vendor, "type": d.kind, "compute_units": d.compute_units,
+                    "max_work_group": d.max_work_group, "local_memory_bytes": d.local_memory_bytes,
+                    "global_memory_bytes": d.global_memory_bytes,
+                });
+                out.push_str(&format!("{line}\n"));
+            } else {
+                out.push_str(&format!(
+                    "  device {}: {} [{}] {} compute units, work-groups up to {}, {} KiB local, {} MiB global\n",
+                    d.index,
+                    d.name,
+                    d.kind,
+                    d.compute_units,
+                    d.max_work_group,
+                    d.local_memory_bytes / 1024,
+                    d.global_memory_bytes >> 20
+                ));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -92,6 +92,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         cpu: CpuConfig::default(),
         worker: WorkerCommand::colt(exe),
         builder: Arc::new(Builder::system()),
+        // The daemon tunes for the CPU it runs on (see the module docs).
+        opencl: None,
     })?;
     let daemon = Arc::new(Daemon {
         colt,

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use colt_actors::db::{JobId, TuningDb};
 use colt_actors::search::StopReason;
 use colt_actors::{Colt, ColtConfig, Event, JobSettings, Lineage, SearchParams, Strategy, TuneRequest};
+use colt_measure::opencl::DeviceChoice;
 use colt_measure::{Builder, CpuConfig, WorkerCommand};
 use crossbeam_channel::unbounded;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -35,8 +36,8 @@ pub struct TuneArgs {
     pub threads: usize,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    #[arg(long, value_enum, default_value_t = crate::run::Target::Cpu)]
-    pub target: crate::run::Target,
+    #[command(flatten)]
+    pub target: crate::TargetArg,
     /// The tuning database (created if missing).
     #[arg(long, default_value = "colt.db")]
     pub db: PathBuf,
@@ -82,12 +83,6 @@ struct JobFile {
 
 pub fn run(args: TuneArgs) -> Result<()> {
     let program = Arc::new(args.workload.load()?);
-    if args.target == crate::run::Target::Opencl {
-        bail!(
-            "`colt tune --target opencl` needs an OpenCL schedule space, which colt does not have yet; \
-             `colt run --target opencl` measures the naive OpenCL kernel"
-        );
-    }
     let strategy: Strategy = args.strategy.parse()?;
     let out = args.out.clone().unwrap_or_else(|| {
         let name = program.name().replace(['/', ' '], "_");
@@ -113,7 +108,8 @@ pub fn run(args: TuneArgs) -> Result<()> {
     } else {
         None
     };
-    let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?)?;
+    let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, args.target.opencl())?;
+    let target = colt.target_label();
     let mut params = SearchParams::default();
     if let Some(l) = args.lambda {
         params.lambda = l;
@@ -127,7 +123,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let request = TuneRequest {
         workload: args.workload.workload.clone(),
         program: program.clone(),
-        target: "cpu".into(),
+        target: target.clone(),
         settings: JobSettings {
             strategy: strategy.clone(),
             trials: args.trials,
@@ -213,7 +209,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let summary = TuneSummary {
         workload: program.name().to_string(),
         strategy: strategy.to_string(),
-        target: "cpu".into(),
+        target,
         trials: outcome.curve.len(),
         naive_ms: outcome.naive_ms,
         best_ms,
@@ -227,9 +223,9 @@ pub fn run(args: TuneArgs) -> Result<()> {
 
     let (source, decisions, lineage) = match &outcome.best {
         Some((_, lineage, candidate)) => (
-            Some(colt_ir::schedule::lower(candidate).to_c()),
+            Some(colt_ir::schedule::lower(candidate).source()),
             Some(candidate.render()),
-            Some(format!("colt emit-c {} {lineage}", args.workload.workload)),
+            Some(format!("colt emit-c {} --space {} {lineage}", args.workload.workload, candidate.target().name())),
         ),
         None => (None, None, None),
     };
@@ -283,8 +279,9 @@ pub fn model_paths(needed: bool, given: &[PathBuf]) -> Result<Vec<PathBuf>> {
     })
 }
 
-/// The actor system of a `tune` or `bench` process.
-pub fn start_colt(db: PathBuf, models: Vec<PathBuf>) -> Result<Colt> {
+/// The actor system of a `tune` or `bench` process, with the OpenCL device
+/// to tune for if any.
+pub fn start_colt(db: PathBuf, models: Vec<PathBuf>, opencl: Option<DeviceChoice>) -> Result<Colt> {
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
     Ok(Colt::start(ColtConfig {
         db,
@@ -296,6 +293,7 @@ pub fn start_colt(db: PathBuf, models: Vec<PathBuf>) -> Result<Colt> {
         cpu: CpuConfig::default(),
         worker: WorkerCommand::colt(exe),
         builder: Arc::new(Builder::system()),
+        opencl,
     })?)
 }
 
@@ -377,7 +375,7 @@ pub fn show(args: ShowArgs) -> Result<String> {
         colt_ir::load_workload(&args.workload, colt_ir::Size::Bench)
             .with_context(|| format!("cannot load workload `{}`", args.workload))?,
     );
-    let candidate = lineage.rebuild(&program)?;
+    let candidate = lineage.rebuild_on(&program, colt_ir::schedule::Target::of_label(&best.target))?;
     let nest = colt_ir::schedule::lower(&candidate);
     if nest.fingerprint() != best.fingerprint {
         bail!(
@@ -400,14 +398,15 @@ pub fn show(args: ShowArgs) -> Result<String> {
         ));
     }
     Ok(format!(
-        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: colt emit-c {} {lineage}\n{}\n{}",
+        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: colt emit-c {} --space {} {lineage}\n{}\n{}",
         args.workload,
         best.target,
         best.job,
         best.strategy,
         best.fingerprint,
         args.workload,
+        candidate.target().name(),
         candidate.render().lines().map(|l| format!("// {l}\n")).collect::<String>(),
-        nest.to_c()
+        nest.source()
     ))
 }

@@ -64,6 +64,15 @@ fn select(wanted: Option<&str>, names: &[String]) -> Option<usize> {
     names.iter().position(|n| n.to_lowercase().contains(&wanted))
 }
 
+/// Held while platforms and devices are listed and opened: pocl's
+/// first-use initialisation is not thread-safe (two threads opening the
+/// device at once saw a platform with no devices).
+static DISCOVERY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn discovery() -> std::sync::MutexGuard<'static, ()> {
+    DISCOVERY.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn platforms() -> Result<Vec<(Platform, String)>, OpenClError> {
     platform_count()?;
     // `core::get_platform_ids` rather than `Platform::list`, which panics
@@ -101,6 +110,7 @@ fn devices_of(platform: Platform, platform_name: &str) -> Result<Vec<(Device, St
 /// Every platform the ICD loader finds and its devices.
 pub fn list_devices() -> Result<Vec<PlatformInfo>, OpenClError> {
     use ocl::enums::{DeviceInfo as Info, DeviceInfoResult as R, PlatformInfo as PInfo};
+    let _discovery = discovery();
     let mut out = Vec::new();
     for (index, (platform, name)) in platforms()?.into_iter().enumerate() {
         let version = platform.info(PInfo::Version).map(|v| v.to_string()).unwrap_or_default();
@@ -141,6 +151,7 @@ impl OpenClDevice {
     /// Opens the chosen device. No platform at all (no ICD loader
     /// configuration, no driver) is [`OpenClError::NoPlatform`], never a panic.
     pub fn open(choice: &DeviceChoice) -> Result<OpenClDevice, OpenClError> {
+        let _discovery = discovery();
         let platforms = platforms()?;
         let names: Vec<String> = platforms.iter().map(|(_, n)| n.clone()).collect();
         let index = select(choice.platform.as_deref(), &names).ok_or_else(|| OpenClError::NoSuchPlatform {

@@ -16,10 +16,13 @@
 //! ```
 //! (with `CARGO_TARGET_DIR` set the same way for both). The worker is found
 //! next to the example's directory (`target/release/`), or at
-//! `--worker PATH`.
+//! `--worker PATH`. With `--opencl`, the candidates come from the OpenCL
+//! schedule space and are measured on the first OpenCL device (pocl on a
+//! CPU-only machine), so the same figures show the cost model there.
 
 use colt_ir::features::Features;
-use colt_ir::schedule::Candidate;
+use colt_ir::schedule::{Candidate, Target};
+use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClKernel, OpenClMeasurer};
 use colt_measure::{
     affinity, ArtifactCache, Builder, Compiler, CpuConfig, CpuMeasurer, KernelSource, RunPlan, TimingGate,
     WorkerCommand,
@@ -35,7 +38,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let mut workloads = Vec::new();
     let (mut train, mut holdout, mut worker) = (64usize, 32usize, None::<PathBuf>);
-    let (mut splits, mut fresh) = (10usize, false);
+    let (mut splits, mut fresh, mut opencl) = (10usize, false, false);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--train" => train = args.next().and_then(|v| v.parse().ok()).expect("--train N"),
@@ -43,6 +46,7 @@ fn main() {
             "--worker" => worker = args.next().map(PathBuf::from),
             "--splits" => splits = args.next().and_then(|v| v.parse().ok()).expect("--splits N"),
             "--fresh" => fresh = true,
+            "--opencl" => opencl = true,
             name => workloads.push(name.to_string()),
         }
     }
@@ -71,7 +75,13 @@ fn main() {
         timeout: Duration::from_secs(20),
         seed: colt_ir::data::DEFAULT_SEED,
     };
-    let mut measurer = CpuMeasurer::new(builder, WorkerCommand::new(&worker), config);
+    let mut measurer = CpuMeasurer::new(builder, WorkerCommand::new(&worker), config.clone());
+    let device = opencl.then(|| {
+        let device = OpenClDevice::open(&DeviceChoice::default()).unwrap_or_else(|e| panic!("{e}"));
+        println!("on OpenCL: {} / {}", device.platform_name, device.name);
+        OpenClMeasurer::new(device, OpenClConfig { plan: config.plan.clone(), seed: config.seed })
+    });
+    let target = if opencl { Target::OpenCl } else { Target::Cpu };
 
     println!(
         "workload            n=0 (prior)   n=8    n=16   n=32   n=64   (mean Spearman ρ on {holdout} held-out candidates, {splits} splits)"
@@ -83,7 +93,7 @@ fn main() {
         let started = Instant::now();
         // Keyed by the feature count: rows saved with another feature set
         // are measured again rather than misread.
-        let saved = cache.join(format!("{name}-{}f.json", colt_ir::features::FEATURE_COUNT));
+        let saved = cache.join(format!("{name}-{}-{}f.json", target.name(), colt_ir::features::FEATURE_COUNT));
         let mut measured: Vec<(Vec<f32>, f64)> = if fresh {
             Vec::new()
         } else {
@@ -93,13 +103,17 @@ fn main() {
         let mut fingerprints = std::collections::HashSet::new();
         let mut seed = 0u64;
         while measured.len() < holdout + train {
-            let candidate = Candidate::sample(program.clone(), seed);
+            let candidate = Candidate::sample_on(program.clone(), target, seed);
             seed += 1;
             let nest = colt_ir::schedule::lower(&candidate);
             if !fingerprints.insert(nest.fingerprint()) {
                 continue;
             }
-            match measurer.measure(&program, &KernelSource::candidate(&candidate)) {
+            let result = match &device {
+                Some(device) => device.measure(&program, &OpenClKernel::from_nest(&nest)),
+                None => measurer.measure(&program, &KernelSource::candidate(&candidate)),
+            };
+            match result {
                 Ok(m) => measured.push((
                     colt_ir::features::features_of(&candidate, &nest).0.to_vec(),
                     flops / (m.timing.median_ms / 1e3),

@@ -39,6 +39,12 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The last line of `text` as JSON (what `--json` prints at the end).
+pub fn json_line(text: &str) -> serde_json::Value {
+    let line = text.lines().last().unwrap_or_else(|| panic!("no output: {text}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
 /// A response of [`http`]: status and body.
 pub struct Response {
     pub status: u16,

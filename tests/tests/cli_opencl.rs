@@ -6,14 +6,9 @@
 //! are clear errors.
 
 use colt_actors::db::TuningDb;
-use colt_e2e::{colt, repo_root, stderr, stdout};
+use colt_e2e::{colt, json_line, repo_root, stderr, stdout};
 
 const SMALL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-fn json_line(text: &str) -> serde_json::Value {
-    let line = text.lines().last().unwrap_or_else(|| panic!("no output: {text}"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
-}
 
 #[test]
 fn tune_on_opencl_finds_a_verified_kernel_faster_than_the_naive_one() {

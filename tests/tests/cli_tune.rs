@@ -2,7 +2,7 @@
 //! the tuning database, resume, Ctrl-C and SIGKILL.
 
 use colt_actors::db::{JobState, TrialRecord, TuningDb};
-use colt_e2e::{colt, colt_binary, repo_root, stderr, stdout};
+use colt_e2e::{colt, colt_binary, json_line, repo_root, stderr, stdout};
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -12,11 +12,6 @@ const SMALL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";
 
 fn require_small_model() {
     assert!(repo_root().join(SMALL).is_file(), "{SMALL} is missing: run `bash scripts/fetch-models.sh`");
-}
-
-fn json_line(text: &str) -> serde_json::Value {
-    let line = text.lines().last().unwrap_or_else(|| panic!("no output: {text}"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
 fn trials_of(db: &Path, job: i64) -> Vec<TrialRecord> {

@@ -47,9 +47,9 @@ pub(crate) fn opencl_spelling(c: &str) -> String {
         .replace("__builtin_nanf(\"\")", "NAN")
 }
 
-/// The naive program in OpenCL C.
-pub fn naive_opencl(program: &Program) -> OpenClProgram {
-    let mut source = format!("/* colt naive OpenCL kernels: {} */\n{PRELUDE}", program.name());
+/// Every kernel's parameter list: each buffer, in the ABI's `bufs[]` order,
+/// as a `__global float *` (inputs `const`).
+pub(crate) fn kernel_params(program: &Program) -> String {
     let params: Vec<String> = program
         .buffers()
         .iter()
@@ -58,11 +58,18 @@ pub fn naive_opencl(program: &Program) -> OpenClProgram {
             format!("__global {constness}float *restrict {}", c_ident(&b.name))
         })
         .collect();
+    params.join(", ")
+}
+
+/// The naive program in OpenCL C.
+pub fn naive_opencl(program: &Program) -> OpenClProgram {
+    let mut source = format!("/* colt naive OpenCL kernels: {} */\n{PRELUDE}", program.name());
+    let params = kernel_params(program);
     let mut launches = Vec::new();
     for (i, stage) in program.stages().iter().enumerate() {
         let entry = format!("colt_stage{i}");
         let points: usize = stage.spatial_axes().map(|(_, a)| a.extent).product();
-        let _ = writeln!(source, "\n__kernel void {entry}({}) {{", params.join(", "));
+        let _ = writeln!(source, "\n__kernel void {entry}({}) {{", params);
         source.push_str(&opencl_spelling(&stage_body(program, stage)));
         source.push_str("}\n");
         launches.push(OpenClLaunch { entry, global: points.max(1), local: None });

@@ -8,7 +8,7 @@ use super::{arith_count, ident, AxisRange, Lowering};
 use crate::c::{accumulate, c_f32, c_ident, StagedLoad};
 use crate::expr::{AxisId, IndexExpr};
 use crate::loopnest::{Access, Loop, LoopKind, LoopNest, Node, Statement};
-use crate::program::{BufferRole, Combine};
+use crate::program::Combine;
 use crate::schedule::analysis::{loop_order, tile_sizes, Section};
 use crate::schedule::gpu::{local_regions, work_group_size, work_groups, LocalRegion};
 use crate::schedule::{Candidate, Group, Member, Target};
@@ -33,18 +33,10 @@ pub(super) fn lower_opencl(c: &Candidate) -> LoopNest {
         body.push(lowering.kernel(group));
     }
     let prelude: String = lowering.lanes_used.iter().map(|&l| opencl_vector_prelude(l)).collect();
-    let params: Vec<String> = program
-        .buffers()
-        .iter()
-        .map(|b| {
-            let constness = if b.role == BufferRole::Input { "const " } else { "" };
-            format!("__global {constness}float *restrict {}", c_ident(&b.name))
-        })
-        .collect();
     LoopNest {
         name: program.name().to_string(),
         prelude,
-        bindings: params.join(", "),
+        bindings: crate::opencl::kernel_params(program),
         scratch: Vec::new(),
         body,
         target: Target::OpenCl,

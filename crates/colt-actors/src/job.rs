@@ -101,7 +101,10 @@ impl Colt {
                 let measurer = OpenClMeasurer::new(device, OpenClConfig { plan, seed: config.cpu.seed });
                 let gate = pause.clone();
                 let cell = Mutex::new(Some(measurer));
-                // One thread, made once (see the database actor).
+                // One thread: the measurer owns the device's queue. The
+                // factory runs once: a sync actor is made again only after it
+                // stops itself, and OpenClMeasureActor never does (a panic
+                // ends its thread), so the cell is still full when it runs.
                 let addr = system.run(move || {
                     SyncArbiter::start(1, move || {
                         OpenClMeasureActor::new(cell.lock().take().expect("the OpenCL actor starts once"), gate.clone())
@@ -132,17 +135,12 @@ impl Colt {
         Ok(Colt { models, cpu, opencl, db: Db::new(db_addr), db_path: config.db, system })
     }
 
-    /// The target label of the OpenCL device this process opened
-    /// (`opencl:PLATFORM / DEVICE`), if any.
-    pub fn opencl_target(&self) -> Option<&str> {
-        self.opencl.as_ref().map(|(label, _)| label.as_str())
-    }
-
     /// The label of the target this process tunes for: its OpenCL device's
-    /// if it opened one, else `cpu`. Jobs, trials and "best known" lookups
-    /// are per label, so kernels of two devices never mix.
+    /// (`opencl:PLATFORM / DEVICE`) if it opened one, else `cpu`. Jobs,
+    /// trials and "best known" lookups are per label, so kernels of two
+    /// devices never mix.
     pub fn target_label(&self) -> String {
-        self.opencl_target().unwrap_or("cpu").to_string()
+        self.opencl.as_ref().map_or("cpu", |(label, _)| label.as_str()).to_string()
     }
 
     pub fn db(&self) -> &Db {

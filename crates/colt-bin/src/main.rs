@@ -57,14 +57,6 @@ pub struct TargetArg {
 }
 
 impl TargetArg {
-    /// The schedule space of the target.
-    pub fn space(&self) -> colt_ir::schedule::Target {
-        match self.target {
-            run::Target::Cpu => colt_ir::schedule::Target::Cpu,
-            run::Target::Opencl => colt_ir::schedule::Target::OpenCl,
-        }
-    }
-
     /// The OpenCL device to open, if the target is OpenCL.
     pub fn opencl(&self) -> Option<colt_measure::opencl::DeviceChoice> {
         (self.target == run::Target::Opencl).then(|| colt_measure::opencl::DeviceChoice {
@@ -95,10 +87,7 @@ impl CandidateArg {
     /// The chosen candidate, after the edits.
     fn candidate(&self, program: colt_ir::Program) -> Result<Candidate> {
         let program = std::sync::Arc::new(program);
-        let space = match self.space {
-            run::Target::Cpu => colt_ir::schedule::Target::Cpu,
-            run::Target::Opencl => colt_ir::schedule::Target::OpenCl,
-        };
+        let space = self.space.space();
         let mut c = match self.sketch {
             None => Candidate::sample_on(program, space, self.seed),
             Some(index) => {

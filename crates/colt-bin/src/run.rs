@@ -15,6 +15,16 @@ pub enum Target {
     Opencl,
 }
 
+impl Target {
+    /// The schedule space of kernels for this target.
+    pub fn space(self) -> colt_ir::schedule::Target {
+        match self {
+            Target::Cpu => colt_ir::schedule::Target::Cpu,
+            Target::Opencl => colt_ir::schedule::Target::OpenCl,
+        }
+    }
+}
+
 /// What to run on the target.
 pub enum Subject {
     Naive,

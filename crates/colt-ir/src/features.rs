@@ -217,6 +217,7 @@ fn opencl_features(c: &Candidate, s: usize) -> [f32; 4] {
         Placement::At { stage, .. } => stage,
         _ => s,
     };
+    // A valid candidate's regions were checked (`Candidate::check`).
     let regions = gpu::local_regions(c, root).unwrap_or_default();
     let local_bytes: usize = regions.iter().map(|r| 4 * r.floats()).sum();
     let operands = crate::schedule::pack::operands(&c.bodies()[root]).len().max(1);

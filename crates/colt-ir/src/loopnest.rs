@@ -142,8 +142,9 @@ impl LoopNest {
                     source.push_str("}\n");
                     launches.push(OpenClLaunch { entry, global: l.trips * items, local: Some(items) });
                 }
-                Node::Comment(text) => {
-                    let _ = writeln!(source, "\n/* {} */", text.replace("*/", "* /"));
+                Node::Comment(_) => {
+                    source.push('\n');
+                    print_nodes(&mut source, std::slice::from_ref(node), 0, Target::OpenCl);
                 }
                 _ => {}
             }

@@ -911,14 +911,19 @@ impl<'a> Search<'a> {
         if self.measured.lock().contains_key(&fingerprint) {
             return;
         }
-        let source = nest.source();
-        let result = match self.spec.space() {
-            Target::Cpu => self.services.measure(&KernelSource {
-                name: format!("{} {fingerprint:016x}", self.spec.program.name()),
-                c: source.clone(),
-                scratch: nest.scratch.clone(),
-            }),
-            Target::OpenCl => self.services.measure_opencl(&OpenClKernel::from_nest(&nest)),
+        // The source is printed once: for the measurement and its hash.
+        let name = format!("{} {fingerprint:016x}", self.spec.program.name());
+        let (source, result) = match self.spec.space() {
+            Target::Cpu => {
+                let source = nest.to_c();
+                let kernel = KernelSource { name, c: source.clone(), scratch: nest.scratch.clone() };
+                (source, self.services.measure(&kernel))
+            }
+            Target::OpenCl => {
+                let program = nest.to_opencl();
+                let source = program.source.clone();
+                (source, self.services.measure_opencl(&OpenClKernel::from_program(name, program)))
+            }
         };
         if let Err(e) = &result {
             if !e.is_candidate_fault() {

@@ -320,9 +320,9 @@ pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
                     extent: axis.extent,
                 });
             }
-            // On OpenCL the simple rule frees `f1` too: the work-items.
-            let fixed_outer = c.target() == Target::Cpu && factors[0] != 1;
-            if rule == StageRule::Simple && axis.kind == AxisKind::Spatial && (fixed_outer || factors[1] != 1) {
+            let free = c.target().free_levels(rule);
+            let fixed_set = (0..factors.len()).any(|l| !free.contains(&l) && factors[l] != 1);
+            if axis.kind == AxisKind::Spatial && fixed_set {
                 return Err(ScheduleError::LevelFixedBySketch { stage: name, axis: axis_name });
             }
         }

@@ -1,7 +1,7 @@
 //! Candidates: a program, a sketch and every decision; sampling; validity.
 
 use super::analysis::{self, check_decisions, loop_order, LoopLevel};
-use super::sketch::{effective_bodies, sketches, Sketch, StageRule};
+use super::sketch::{effective_bodies, sketches, Sketch};
 use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, Target, UNROLL_DEPTHS};
 use crate::expr::Expr;
 use crate::program::{AxisKind, Program};
@@ -214,14 +214,8 @@ impl Candidate {
                 continue;
             }
             let order = loop_order(&program.stages()[r]);
-            for (i, l) in order.iter().enumerate() {
-                let offered = match self.target {
-                    Target::Cpu => l.section <= super::Section::R0,
-                    Target::OpenCl => super::gpu::is_group_loop(&order, i),
-                };
-                if offered {
-                    options.push(Placement::At { stage: r, loop_index: i });
-                }
+            for i in (0..order.len()).filter(|&i| self.target.offers_attach(&order, i)) {
+                options.push(Placement::At { stage: r, loop_index: i });
             }
         }
         let before = self.stages[s].clone();
@@ -245,7 +239,7 @@ impl Candidate {
         let stage = &program.stages()[s];
         let rule = self.sketch.rules[s];
         let last_spatial = stage.spatial_axes().last().map(|(id, _)| id);
-        let gpu = self.target == Target::OpenCl;
+        let parallel_decision = self.target.has_parallel_decision();
         // Vector lanes first, so that the register tile of the innermost
         // axis can be drawn as a multiple of them.
         let lanes = rng.pick(self.target.vector_widths());
@@ -259,16 +253,13 @@ impl Candidate {
                     return vec![rng.pick(&domain)];
                 }
                 let mut factors = vec![1, 1, 1];
-                let free: &[usize] = match (rule == StageRule::MultiLevelTiling, gpu) {
-                    (true, _) => &[2, 1, 0],
-                    (false, true) => &[2, 0],
-                    (false, false) => &[2],
-                };
-                for &l in free {
+                // Innermost level first: the register tile is drawn as a
+                // multiple of the lanes before the outer levels take the rest.
+                for &l in self.target.free_levels(rule).iter().rev() {
                     let used: usize = factors.iter().product();
                     // Work-items per group along one axis: at most 64, so
                     // that a few axes' product stays under the group limit.
-                    let cap = if gpu && l == 0 { 64 } else { usize::MAX };
+                    let cap = if self.target == Target::OpenCl && l == 0 { 64 } else { usize::MAX };
                     let mut fits: Vec<usize> =
                         domain.iter().copied().filter(|f| f * used <= axis.extent && *f <= cap).collect();
                     if l == 2 && Some(crate::expr::AxisId(a)) == last_spatial {
@@ -300,16 +291,20 @@ impl Candidate {
             ids.sort_unstable();
             ids
         };
+        let (packed, local) = match self.target {
+            Target::Cpu => (chosen, Vec::new()),
+            Target::OpenCl => (Vec::new(), chosen),
+        };
         StageSchedule {
             placement: Placement::Root,
             tiles,
-            parallel: if gpu { 0 } else { parallel },
+            parallel: if parallel_decision { parallel } else { 0 },
             vector: lanes,
             unroll,
             accumulator,
             blocked: Vec::new(),
-            packed: if gpu { Vec::new() } else { chosen.clone() },
-            local: if gpu { chosen } else { Vec::new() },
+            packed,
+            local,
         }
     }
 

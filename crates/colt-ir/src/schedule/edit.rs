@@ -3,10 +3,10 @@
 //! `tile(stage="C", axis="j", factors=[4,8,16])`, which is what a model
 //! reads, what a grammar enumerates and what a test names.
 
-use super::analysis::{loop_name, loop_order, Section};
+use super::analysis::{loop_name, loop_order};
 use super::candidate::{Candidate, ScheduleError};
 use super::sketch::StageRule;
-use super::{factor_domain, Accumulator, PackLayout, Placement, Target, UNROLL_DEPTHS};
+use super::{factor_domain, Accumulator, PackLayout, Placement, UNROLL_DEPTHS};
 use crate::program::AxisKind;
 use std::fmt;
 
@@ -286,7 +286,7 @@ pub fn placement_text(c: &Candidate, p: &Placement) -> String {
 /// time to each value of the axis's factor domain.
 pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
     let program = c.program();
-    let gpu = c.target() == Target::OpenCl;
+    let target = c.target();
     let mut proposals = Vec::new();
     for (s, stage) in program.stages().iter().enumerate() {
         let rule = c.sketch.rules[s];
@@ -297,13 +297,11 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         let sched = &c.stages[s];
         for (a, axis) in stage.axes.iter().enumerate() {
             let current = &sched.tiles[a];
-            let levels: Vec<usize> = match (axis.kind, rule, gpu) {
-                (AxisKind::Reduction, _, _) => vec![0],
-                (AxisKind::Spatial, StageRule::MultiLevelTiling, _) => vec![0, 1, 2],
-                (AxisKind::Spatial, _, true) => vec![0, 2],
-                (AxisKind::Spatial, _, false) => vec![2],
+            let levels: &[usize] = match axis.kind {
+                AxisKind::Reduction => &[0],
+                AxisKind::Spatial => target.free_levels(rule),
             };
-            for l in levels {
+            for &l in levels {
                 for v in factor_domain(axis.extent) {
                     if v == current[l] {
                         continue;
@@ -317,13 +315,11 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         for depth in UNROLL_DEPTHS.into_iter().filter(|&d| d != sched.unroll) {
             proposals.push(Edit::Unroll { stage: name.clone(), depth });
         }
-        // A GPU kernel's spatial loops are all bound to work-groups and
-        // work-items: there is no parallel decision.
-        let parallel_choices = if gpu { 0 } else { stage.spatial_axes().count() + 1 };
+        let parallel_choices = if target.has_parallel_decision() { stage.spatial_axes().count() + 1 } else { 0 };
         for loops in (0..parallel_choices).filter(|&n| n != sched.parallel) {
             proposals.push(Edit::Parallel { stage: name.clone(), loops });
         }
-        for lanes in c.target().vector_widths().iter().copied().filter(|&v| v != sched.vector) {
+        for lanes in target.vector_widths().iter().copied().filter(|&v| v != sched.vector) {
             proposals.push(Edit::Vectorize { stage: name.clone(), lanes });
         }
         for into in [Accumulator::Memory, Accumulator::Registers].into_iter().filter(|&a| a != sched.accumulator) {
@@ -339,12 +335,7 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
             } else {
                 PackLayout::Original
             };
-            let layouts: &[PackLayout] = if gpu {
-                &[PackLayout::Original, PackLayout::Local]
-            } else {
-                &[PackLayout::Original, PackLayout::Packed, PackLayout::Blocked]
-            };
-            for &layout in layouts {
+            for &layout in target.pack_layouts() {
                 if layout != current {
                     let operand = program.buffer(b).name.clone();
                     proposals.push(Edit::Pack { stage: name.clone(), operand, layout });
@@ -354,11 +345,8 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
         let mut places = vec![Placement::Root];
         for r in s + 1..program.stages().len() {
             let order = loop_order(&program.stages()[r]);
-            for (i, l) in order.iter().enumerate() {
-                let offered = if gpu { super::gpu::is_group_loop(&order, i) } else { l.section <= Section::R0 };
-                if offered {
-                    places.push(Placement::At { stage: r, loop_index: i });
-                }
+            for i in (0..order.len()).filter(|&i| target.offers_attach(&order, i)) {
+                places.push(Placement::At { stage: r, loop_index: i });
             }
         }
         for p in places.into_iter().filter(|p| *p != sched.placement) {

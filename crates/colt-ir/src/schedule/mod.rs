@@ -151,6 +151,41 @@ impl Target {
             Target::OpenCl => &gpu::VECTOR_WIDTHS,
         }
     }
+
+    /// The levels of a spatial axis's `[f1, f2, f3]` that a stage under
+    /// `rule` may set, ascending; the others stay 1. On OpenCL the simple
+    /// rule frees `f1` too: the work-items.
+    pub fn free_levels(self, rule: StageRule) -> &'static [usize] {
+        match (rule, self) {
+            (StageRule::MultiLevelTiling, _) => &[0, 1, 2],
+            (_, Target::OpenCl) => &[0, 2],
+            (_, Target::Cpu) => &[2],
+        }
+    }
+
+    /// Whether a stage may be computed at loop `index` of a root stage's
+    /// `order`: the CPU offers its `S0`, `S1` and `R0` loops, OpenCL only
+    /// the work-group loop.
+    pub fn offers_attach(self, order: &[LoopLevel], index: usize) -> bool {
+        match self {
+            Target::Cpu => order.get(index).is_some_and(|l| l.section <= Section::R0),
+            Target::OpenCl => gpu::is_group_loop(order, index),
+        }
+    }
+
+    /// The layouts an operand may be read in.
+    pub fn pack_layouts(self) -> &'static [PackLayout] {
+        match self {
+            Target::Cpu => &[PackLayout::Original, PackLayout::Packed, PackLayout::Blocked],
+            Target::OpenCl => &[PackLayout::Original, PackLayout::Local],
+        }
+    }
+
+    /// Whether stages choose how many outer loops run in parallel (on
+    /// OpenCL every spatial loop is bound to work-groups and work-items).
+    pub fn has_parallel_decision(self) -> bool {
+        self == Target::Cpu
+    }
 }
 
 /// The layout an operand is read in.

@@ -53,6 +53,8 @@ impl Lowering<'_> {
         let spatial: Vec<AxisId> = stage.spatial_axes().map(|(id, _)| id).collect();
         let items = work_group_size(c, r);
         let groups = work_groups(c, r);
+        // `Candidate::check` ran `local_regions` on every root stage (a
+        // candidate exists only once it passed), so this cannot fail.
         let regions = local_regions(c, r).unwrap_or_default();
 
         let mut group_body = Vec::new();

@@ -41,10 +41,12 @@
 //!
 //! Selection and reads take no lock: child lists are intrusive links read
 //! with acquire loads, counters are relaxed atomics (statistics, exact once
-//! the threads that wrote them are joined). A backup takes the stripe lock of
-//! its leaf only, to keep (terminal visits, own value) consistent with a
-//! concurrent measurement; an expansion takes its parent's stripe and a
-//! transposition-table shard; a snapshot pauses expansions only. The crate
+//! the threads that wrote them are joined). Backups take no lock either: to
+//! keep a leaf's (terminal visits, own value) consistent with a concurrent
+//! measurement or snapshot they pass the leaf's backup gate, which only
+//! those close, briefly (`backup.rs`); an expansion takes its parent's
+//! stripe and a transposition-table shard; a snapshot pauses expansions
+//! only. The crate
 //! has no `unsafe`. Concurrency is tested by property tests that run random
 //! programs on several threads, stress tests, and exact invariant checks;
 //! `loom` is not used because `parking_lot`, `dashmap` and `OnceLock` are

@@ -2,7 +2,7 @@
 //! candidate, in every node that stands for it and in all their ancestors.
 //!
 //! Each node keeps what the backups that *ended* at it contributed (terminal
-//! visits, own value sum), under its stripe. Replacing predictions is then
+//! visits, own value sum), behind its backup gate (`backup.rs`). Replacing predictions is then
 //! exact: the node's own sum becomes `measurement × terminal visits`, and the
 //! difference is added to the node and each ancestor. Backups that pass
 //! through a node towards a deeper leaf are the deeper node's business.
@@ -41,17 +41,16 @@ impl<P> Tree<P> {
 
     /// Rewrites the backups that ended at `node` to `first`'s measurement.
     fn replace_contribution(&self, id: NodeId, node: &Node<P>, first: &Node<P>) {
-        let delta = {
-            let _stripe = self.stripes.lock(id);
-            // Read under the stripe rather than passed in, so that with two
-            // racing measurements every node ends on the one stored last.
+        let delta = self.with_backups_held(id, node, || {
+            // Read with the pair held rather than passed in, so that with
+            // two racing measurements every node ends on the one stored last.
             let measured = self.measurement(first).unwrap_or(Units(0)).0;
             let terminal = node.terminal_visits.load(Ordering::Relaxed);
             // terminal < 2^31 in any real search (see value.rs), so the
             // product stays within i64.
             let target = measured.saturating_mul(terminal as i64);
             target - node.own_value_sum.swap(target, Ordering::Relaxed)
-        };
+        });
         if delta != 0 {
             for ancestor in self.ancestors(id) {
                 if let Ok(node) = self.get(ancestor) {

@@ -33,7 +33,39 @@ pub(crate) const NOT_MEASURED: u64 = u64::MAX;
 
 /// A node in the arena. Fields fixed at creation are plain; everything that
 /// changes later is atomic, so that readers never lock.
+///
+/// `repr(C)`, counters first: the words a selection reads and a backup
+/// writes (traffic, value sum, and at a leaf the terminal pair and its
+/// gate) sit next to each other, so that when two threads walk the same
+/// path each node costs as few cache-line transfers as it can.
 pub(crate) struct Node<P> {
+    // Counters. `traffic` and `value_sum` are updated along whole paths with
+    // relaxed `fetch_add`s (they are statistics: exact once the threads that
+    // updated them have been joined, approximate while they run).
+    // `terminal_visits` and `own_value_sum` change together: by backups
+    // through `backup_gate`, by measurements and read by snapshots with the
+    // gate closed (see `backup.rs`).
+    /// Visits in the high bits, virtual loss in the low `LOSS_BITS`: a
+    /// backup turns one unit of virtual loss into one visit with a single
+    /// `fetch_add`, one read-modify-write fewer per node per backup on the
+    /// lines every search thread contends for (the root's above all).
+    pub(crate) traffic: AtomicU64,
+    /// In fixed-point units (see `value.rs`).
+    pub(crate) value_sum: AtomicI64,
+    /// Backups whose path ended at this node.
+    pub(crate) terminal_visits: AtomicU64,
+    /// Sum of the values those backups contributed, in units.
+    pub(crate) own_value_sum: AtomicI64,
+    /// Backups ending at this node that are updating (terminal visits, own
+    /// value sum) right now, in the low bits, and `GATE_CLOSED` while a
+    /// measurement or a snapshot needs that pair to itself.
+    pub(crate) backup_gate: AtomicU32,
+    /// Measured value as `f64` bits, or `NOT_MEASURED`. Kept as given rather
+    /// than in units, so that a caller reads back exactly what it measured;
+    /// sums use its rounding to units. Only meaningful on a node with
+    /// `transposition_of == NONE`; the others read their first node's.
+    pub(crate) measured: AtomicU64,
+
     pub(crate) payload: P,
     pub(crate) fingerprint: u64,
     /// `NodeId::NONE` for the root.
@@ -59,28 +91,6 @@ pub(crate) struct Node<P> {
     /// first node it is the newest later one, on each later one the one
     /// before it. Prepended under the transposition table's entry lock.
     pub(crate) next_transposition: AtomicU32,
-
-    // Counters. `traffic` and `value_sum` are updated along whole paths with
-    // relaxed `fetch_add`s (they are statistics: exact once the threads that
-    // updated them have been joined, approximate while they run).
-    // `terminal_visits` and `own_value_sum` change together, under this
-    // node's stripe.
-    /// Visits in the high bits, virtual loss in the low `LOSS_BITS`: a
-    /// backup turns one unit of virtual loss into one visit with a single
-    /// `fetch_add`, one read-modify-write fewer per node per backup on the
-    /// lines every search thread contends for (the root's above all).
-    pub(crate) traffic: AtomicU64,
-    /// In fixed-point units (see `value.rs`).
-    pub(crate) value_sum: AtomicI64,
-    /// Backups whose path ended at this node.
-    pub(crate) terminal_visits: AtomicU64,
-    /// Sum of the values those backups contributed, in units.
-    pub(crate) own_value_sum: AtomicI64,
-    /// Measured value as `f64` bits, or `NOT_MEASURED`. Kept as given rather
-    /// than in units, so that a caller reads back exactly what it measured;
-    /// sums use its rounding to units. Only meaningful on a node with
-    /// `transposition_of == NONE`; the others read their first node's.
-    pub(crate) measured: AtomicU64,
 }
 
 /// Bits of `Node::traffic` that count virtual loss. 2^24 (16 million)
@@ -143,6 +153,7 @@ impl<P> Node<P> {
             value_sum: AtomicI64::new(0),
             terminal_visits: AtomicU64::new(0),
             own_value_sum: AtomicI64::new(0),
+            backup_gate: AtomicU32::new(0),
             measured: AtomicU64::new(NOT_MEASURED),
         }
     }

@@ -71,10 +71,9 @@ impl<P: Serialize> Tree<P> {
             // index below `len` is a complete node.
             let id = NodeId::new(u32::try_from(index).map_err(|_| TreeError::Full { len })?);
             let node = self.get(id)?;
-            let (terminal_visits, own_value_sum) = {
-                let _stripe = self.stripes.lock(id);
+            let (terminal_visits, own_value_sum) = self.with_backups_held(id, node, || {
                 (node.terminal_visits.load(Ordering::Relaxed), node.own_value_sum.load(Ordering::Relaxed))
-            };
+            });
             let measured = node.measured.load(Ordering::SeqCst);
             let measured = (measured != NOT_MEASURED).then(|| f64::from_bits(measured));
             records.push(NodeRecordOut {

@@ -6,9 +6,10 @@
 //! created by one expansion) fall on different stripes.
 //!
 //! What a node's stripe guards (see `tree.rs` for the full list): appending
-//! to the node's child list, and the pair (terminal visits, own value sum)
-//! that a backup ending at the node and a measurement of it both update. Reads
-//! of child lists and counters take no lock.
+//! to the node's child list, and closing the node's backup gate, which a
+//! measurement of the node and a snapshot do to have its pair (terminal
+//! visits, own value sum) to themselves (see `backup.rs`). Reads of child
+//! lists and counters, selections and backups take no lock.
 //!
 //! Lock order: the growth gate, then at most one stripe, then a transposition
 //! table shard. No code holds two stripes at once.

@@ -2,8 +2,10 @@
 //!
 //! What guards what:
 //! - the arena: nothing (append-only, stable slots, lock-free reads);
-//! - a node's child list and its (terminal visits, own value sum) pair: the
-//!   node's stripe (`stripes.rs`);
+//! - a node's child list: the node's stripe (`stripes.rs`);
+//! - a node's (terminal visits, own value sum) pair: its backup gate, which
+//!   backups pass without locking and measurements and snapshots close
+//!   under the node's stripe (`backup.rs`);
 //! - the transposition table: its own shard locks (`dashmap`);
 //! - the set of nodes as a whole: `growth`, held shared by every expansion
 //!   and exclusively by `snapshot`, so that a snapshot sees no half-added

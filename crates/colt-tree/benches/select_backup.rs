@@ -1,11 +1,48 @@
 //! Select + backup throughput on a 100k-node tree, with 1 and 2 threads.
 //!
-//! Run: `CARGO_TARGET_DIR=/tmp/target-tree cargo bench -p colt-tree`.
+//! Run: `cargo bench -p colt-tree --bench select_backup` (the figures and
+//! how to read them: README, "The search tree").
 //! One element = one `select` (UCT with virtual loss, from the root to a
 //! leaf) followed by one `backup` of a value at that leaf.
+//!
+//! Every sample starts from the same tree: the warmed tree is snapshotted
+//! once and each sample runs on a fresh restore of it (restoring is not
+//! timed), with the same number of iterations (flat sampling). Without
+//! this, each benchmark ran on the visits every earlier one had added (tens
+//! of millions), so a figure depended on how many iterations criterion
+//! happened to run before it, and the two-thread figures moved by a factor
+//! of three between runs of the same code.
+//!
+//! Before the groups of a tree shape, an untimed run of two threads prints
+//! how often a thread's selection ends at the leaf the other thread
+//! selected last: UCT's argmax moves slowly on a tree with this many
+//! visits, a unit of virtual loss barely changes it, so the two threads
+//! mostly walk the same path and every node's counters move between the
+//! cores several times per operation. That, not locking, is what the
+//! two-thread figures measure.
+//!
+//! Each group has three benchmarks: one thread; two threads sharing the
+//! tree (the figure the tree is judged by); and a control, two threads each
+//! on its own copy of the tree, which share nothing and so show what the
+//! two vCPUs give to two threads that do not interact (about twice the
+//! one-thread rate). The threads are pinned one per CPU (see `pin_to_cpu`).
+//!
+//! Each group also prints the time a cache line takes to go from one CPU
+//! to the other and back, before and after it (median of 21 ping-pongs of
+//! 10 000 round trips): the shared-tree figures are bound by it. On the
+//! development VM it is about 45 ns most of the time, and for a minute or
+//! so now and then about 380 ns (the hypervisor moving the vCPUs apart);
+//! groups run in such a period show the shared-tree rate divided by two or
+//! more while the control does not move.
+//!
+//! Each group also prints the host's steal time while it ran (Linux
+//! `/proc/stat`): on a virtual machine, time the hypervisor gave the vCPUs
+//! to other guests counts in both clocks below, and a group with a few
+//! percent of steal is not a figure to compare.
 
 use colt_tree::{NewNode, NodeId, NodeRef, Tree};
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const NODES: usize = 100_000;
@@ -73,6 +110,73 @@ fn select_backup(tree: &Tree<u32>, uct: &mut Uct) {
     tree.backup(path, value).expect("value in range");
 }
 
+/// Untimed: the share of selections, over two threads running `iters`
+/// operations each on `tree`, that end at the leaf the other thread
+/// selected last.
+fn shared_leaf_share(tree: &Tree<u32>, iters: u64) -> f64 {
+    #[repr(align(64))]
+    struct LastLeaf(AtomicU32);
+    let last = [LastLeaf(AtomicU32::new(u32::MAX)), LastLeaf(AtomicU32::new(u32::MAX))];
+    let shared: u64 = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|me| {
+                let last = &last;
+                scope.spawn(move || {
+                    pin_to_cpu(me);
+                    let mut uct = Uct::default();
+                    let mut shared = 0;
+                    for _ in 0..iters {
+                        let path =
+                            tree.select(tree.root(), |parent, child| uct.score(parent, child)).expect("root exists");
+                        let leaf = path.leaf().index();
+                        shared += u64::from(last[1 - me].0.load(Ordering::Relaxed) == leaf);
+                        last[me].0.store(leaf, Ordering::Relaxed);
+                        let value = value_of(path.leaf());
+                        tree.backup(path, value).expect("value in range");
+                    }
+                    shared
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("probe thread")).sum()
+    });
+    shared as f64 / (2 * iters) as f64
+}
+
+/// Untimed: the median, over 21 runs of 10 000, of the time a cache line
+/// takes to go from one thread to another and back (two threads taking
+/// turns to increment one atomic). On a virtual machine it depends on where
+/// the hypervisor has placed the two vCPUs at that moment.
+fn line_round_trip() -> Duration {
+    const ROUND_TRIPS: u64 = 10_000;
+    // Thread `me` increments `turn` from 2·round + me to 2·round + me + 1.
+    fn take_turns(turn: &AtomicU64, me: u64) -> Duration {
+        pin_to_cpu(me as usize);
+        let start = Instant::now();
+        for round in 0..ROUND_TRIPS {
+            while turn.load(Ordering::Acquire) != 2 * round + me {
+                std::hint::spin_loop();
+            }
+            turn.store(2 * round + me + 1, Ordering::Release);
+        }
+        start.elapsed()
+    }
+    let mut runs: Vec<Duration> = (0..21)
+        .map(|_| {
+            let turn = AtomicU64::new(0);
+            let elapsed = std::thread::scope(|scope| {
+                let second = scope.spawn(|| take_turns(&turn, 1));
+                let first = scope.spawn(|| take_turns(&turn, 0));
+                let first = first.join().expect("ping-pong thread");
+                second.join().expect("ping-pong thread").min(first)
+            });
+            elapsed / u32::try_from(ROUND_TRIPS).expect("fits")
+        })
+        .collect();
+    runs.sort();
+    runs[runs.len() / 2]
+}
+
 /// How a run is timed.
 #[derive(Clone, Copy)]
 enum Clock {
@@ -85,6 +189,33 @@ enum Clock {
     /// development machines have 2 cores shared with other builds.
     OnCpu,
 }
+
+/// Pins the calling thread to CPU `cpu` modulo the CPUs this process may
+/// use, where the platform allows (Linux), so that two benchmark threads
+/// never take turns on one CPU while the other idles: unpinned, the first
+/// ping-pong of a run measured 2 µs per round trip for all of its 21
+/// repetitions (about 0.4 s), the cost of two threads sharing one vCPU.
+#[cfg(target_os = "linux")]
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: `set` is a plain bit set, zeroed, then filled and passed by
+    // pointer with its true size; the calls only read it.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return;
+        }
+        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
+        if cpus.is_empty() {
+            return;
+        }
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpus[cpu % cpus.len()], &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pin_to_cpu(_cpu: usize) {}
 
 /// Nanoseconds this thread has spent on a CPU, where the platform says.
 #[cfg(unix)]
@@ -104,12 +235,17 @@ fn thread_cpu_ns() -> Option<u64> {
     None
 }
 
-fn run(tree: &Tree<u32>, threads: u64, iters: u64, clock: Clock) -> Duration {
+/// Runs one thread per entry of `trees`, each doing `iters` operations on
+/// its tree (the same tree several times over for a shared tree).
+fn run(trees: &[&Tree<u32>], iters: u64, clock: Clock) -> Duration {
     let start = Instant::now();
     let cpu_times: Vec<Option<u64>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
+        let handles: Vec<_> = trees
+            .iter()
+            .enumerate()
+            .map(|(cpu, &tree)| {
+                scope.spawn(move || {
+                    pin_to_cpu(cpu);
                     let before = thread_cpu_ns();
                     let mut uct = Uct::default();
                     for _ in 0..iters {
@@ -133,20 +269,56 @@ fn run(tree: &Tree<u32>, threads: u64, iters: u64, clock: Clock) -> Duration {
     }
 }
 
+/// The host's CPU time counters (`/proc/stat`'s first line, in ticks):
+/// (all time, steal). `None` where there is no such file.
+fn host_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> =
+        stat.lines().next()?.split_whitespace().skip(1).map(|field| field.parse().ok()).collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal [guest guest_nice]
+    // (guest time is already counted in user).
+    let steal = *fields.get(7)?;
+    Some((fields.iter().take(8).sum(), steal))
+}
+
 fn bench(c: &mut Criterion) {
     for branching in BRANCHING {
-        let tree = tree(branching);
+        let warmed = tree(branching).snapshot().expect("snapshot of the warmed tree");
+        let probe: Tree<u32> = Tree::restore(&warmed).expect("restore of the warmed tree");
+        eprintln!(
+            "select_backup/100k_nodes/branching_{branching}: with 2 threads, {:.1}% of selections end at the leaf \
+             the other thread selected last",
+            100.0 * shared_leaf_share(&probe, 100_000)
+        );
         for (clock, name) in [(Clock::Wall, "wall"), (Clock::OnCpu, "on_cpu")] {
-            let mut group = c.benchmark_group(format!("select_backup/100k_nodes/branching_{branching}/{name}"));
-            for threads in [1u64, 2] {
+            let group_name = format!("select_backup/100k_nodes/branching_{branching}/{name}");
+            let round_trip_before = line_round_trip();
+            let ticks_before = host_ticks();
+            let mut group = c.benchmark_group(&group_name);
+            group.sampling_mode(SamplingMode::Flat);
+            for (threads, trees, name) in [(1, 1, "1_thread"), (2, 1, "2_threads"), (2, 2, "2_threads_2_trees")] {
                 // Elements count operations over all threads: the per-thread
                 // rate is the reported rate divided by `threads`.
-                group.throughput(Throughput::Elements(threads));
-                group.bench_function(format!("{threads}_threads"), |b| {
-                    b.iter_custom(|iters| run(&tree, threads, iters, clock))
+                group.throughput(Throughput::Elements(threads as u64));
+                group.bench_function(name, |b| {
+                    b.iter_custom(|iters| {
+                        let copies: Vec<Tree<u32>> =
+                            (0..trees).map(|_| Tree::restore(&warmed).expect("restore of the warmed tree")).collect();
+                        let per_thread: Vec<&Tree<u32>> = (0..threads).map(|t| &copies[t % trees]).collect();
+                        run(&per_thread, iters, clock)
+                    })
                 });
             }
             group.finish();
+            if let (Some((all_before, steal_before)), Some((all_after, steal_after))) = (ticks_before, host_ticks()) {
+                let share = (steal_after - steal_before) as f64 / (all_after - all_before).max(1) as f64;
+                eprintln!(
+                    "{group_name}: host steal {:.1}% of CPU time while it ran; a cache line's round trip between \
+                     two threads took {round_trip_before:.0?} before it and {:.0?} after",
+                    100.0 * share,
+                    line_round_trip()
+                );
+            }
         }
     }
 }

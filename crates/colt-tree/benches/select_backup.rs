@@ -40,75 +40,14 @@
 //! to other guests counts in both clocks below, and a group with a few
 //! percent of steal is not a figure to compare.
 
-use colt_tree::{NewNode, NodeId, NodeRef, Tree};
+#[allow(dead_code, reason = "each benchmark uses part of the shared code")]
+mod shared;
+
+use colt_tree::Tree;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use shared::{line_round_trip, pin_to_cpu, select_backup, tree, value_of, Uct, BRANCHING};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
-
-const NODES: usize = 100_000;
-/// Children per node: two shapes of the same size, a deep narrow tree
-/// (depth 9) and a shallower bushier one (depth 6). Selection cost grows
-/// with depth × branching, mostly in the caller's scoring.
-const BRANCHING: [usize; 2] = [4, 8];
-
-/// A complete tree of `NODES` nodes, filled breadth-first, then warmed with
-/// one backup per node so that UCT has statistics to work with.
-fn tree(branching: usize) -> Tree<u32> {
-    let tree = Tree::new(NewNode::new(0, 0));
-    let mut frontier = std::collections::VecDeque::from([tree.root()]);
-    let mut len = 1;
-    while len < NODES {
-        let Some(parent) = frontier.pop_front() else { break };
-        let count = branching.min(NODES - len);
-        let children = (0..count).map(|k| {
-            let fingerprint = (len + k) as u64;
-            NewNode::new(fingerprint, fingerprint as u32)
-        });
-        for insertion in tree.add_children(parent, children).expect("tree grows") {
-            frontier.push_back(insertion.id);
-        }
-        len += count;
-    }
-    for _ in 0..NODES {
-        select_backup(&tree, &mut Uct::default());
-    }
-    tree
-}
-
-/// UCT (C = 1.41, DESIGN.md's default) with virtual loss counted as visits
-/// that scored 0; unvisited children first. Caches ln N(parent) per parent,
-/// as a real policy would.
-#[derive(Default)]
-struct Uct {
-    parent: Option<NodeId>,
-    log_parent_visits: f64,
-}
-
-impl Uct {
-    fn score(&mut self, parent: NodeRef<'_, u32>, child: NodeRef<'_, u32>) -> f64 {
-        let n = (child.visits() + u64::from(child.virtual_loss())) as f64;
-        if n == 0.0 {
-            return f64::INFINITY;
-        }
-        if self.parent != Some(parent.id()) {
-            self.parent = Some(parent.id());
-            let n_parent = parent.visits() + u64::from(parent.virtual_loss());
-            self.log_parent_visits = (n_parent.max(1) as f64).ln();
-        }
-        child.value_sum() / n + 1.41 * (self.log_parent_visits / n).sqrt()
-    }
-}
-
-/// A value that depends on the leaf only, like a cost model's prediction.
-fn value_of(leaf: NodeId) -> f64 {
-    f64::from(leaf.index().wrapping_mul(2_654_435_761) >> 8) / f64::from(1u32 << 24)
-}
-
-fn select_backup(tree: &Tree<u32>, uct: &mut Uct) {
-    let path = tree.select(tree.root(), |parent, child| uct.score(parent, child)).expect("root exists");
-    let value = value_of(path.leaf());
-    tree.backup(path, value).expect("value in range");
-}
 
 /// Untimed: the share of selections, over two threads running `iters`
 /// operations each on `tree`, that end at the leaf the other thread
@@ -143,40 +82,6 @@ fn shared_leaf_share(tree: &Tree<u32>, iters: u64) -> f64 {
     shared as f64 / (2 * iters) as f64
 }
 
-/// Untimed: the median, over 21 runs of 10 000, of the time a cache line
-/// takes to go from one thread to another and back (two threads taking
-/// turns to increment one atomic). On a virtual machine it depends on where
-/// the hypervisor has placed the two vCPUs at that moment.
-fn line_round_trip() -> Duration {
-    const ROUND_TRIPS: u64 = 10_000;
-    // Thread `me` increments `turn` from 2·round + me to 2·round + me + 1.
-    fn take_turns(turn: &AtomicU64, me: u64) -> Duration {
-        pin_to_cpu(me as usize);
-        let start = Instant::now();
-        for round in 0..ROUND_TRIPS {
-            while turn.load(Ordering::Acquire) != 2 * round + me {
-                std::hint::spin_loop();
-            }
-            turn.store(2 * round + me + 1, Ordering::Release);
-        }
-        start.elapsed()
-    }
-    let mut runs: Vec<Duration> = (0..21)
-        .map(|_| {
-            let turn = AtomicU64::new(0);
-            let elapsed = std::thread::scope(|scope| {
-                let second = scope.spawn(|| take_turns(&turn, 1));
-                let first = scope.spawn(|| take_turns(&turn, 0));
-                let first = first.join().expect("ping-pong thread");
-                second.join().expect("ping-pong thread").min(first)
-            });
-            elapsed / u32::try_from(ROUND_TRIPS).expect("fits")
-        })
-        .collect();
-    runs.sort();
-    runs[runs.len() / 2]
-}
-
 /// How a run is timed.
 #[derive(Clone, Copy)]
 enum Clock {
@@ -189,33 +94,6 @@ enum Clock {
     /// development machines have 2 cores shared with other builds.
     OnCpu,
 }
-
-/// Pins the calling thread to CPU `cpu` modulo the CPUs this process may
-/// use, where the platform allows (Linux), so that two benchmark threads
-/// never take turns on one CPU while the other idles: unpinned, the first
-/// ping-pong of a run measured 2 µs per round trip for all of its 21
-/// repetitions (about 0.4 s), the cost of two threads sharing one vCPU.
-#[cfg(target_os = "linux")]
-fn pin_to_cpu(cpu: usize) {
-    // SAFETY: `set` is a plain bit set, zeroed, then filled and passed by
-    // pointer with its true size; the calls only read it.
-    unsafe {
-        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
-            return;
-        }
-        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize).filter(|&c| libc::CPU_ISSET(c, &allowed)).collect();
-        if cpus.is_empty() {
-            return;
-        }
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpus[cpu % cpus.len()], &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn pin_to_cpu(_cpu: usize) {}
 
 /// Nanoseconds this thread has spent on a CPU, where the platform says.
 #[cfg(unix)]

@@ -30,10 +30,11 @@
 //! Each group also prints the time a cache line takes to go from one CPU
 //! to the other and back, before and after it (median of 21 ping-pongs of
 //! 10 000 round trips): the shared-tree figures are bound by it. On the
-//! development VM it is about 45 ns most of the time, and for a minute or
-//! so now and then about 380 ns (the hypervisor moving the vCPUs apart);
-//! groups run in such a period show the shared-tree rate divided by two or
-//! more while the control does not move.
+//! development VM it is about 45 ns most of the time, and 400–480 ns for
+//! tens of seconds now and then (presumably the hypervisor moving the
+//! vCPUs apart); groups run in such a period show the shared-tree rate
+//! divided by two while the control does not move. The `slices` benchmark
+//! tells the two apart slice by slice.
 //!
 //! Each group also prints the host's steal time while it ran (Linux
 //! `/proc/stat`): on a virtual machine, time the hypervisor gave the vCPUs

@@ -3,17 +3,17 @@
 //! that it leaves the CPU space as it was. That its kernels compute the
 //! right answer is fuzzed on pocl in colt-measure's `opencl_fuzz` test.
 
+mod common;
+
+use common::{illegal, workload};
+
 use colt_ir::features::{features, FEATURE_NAMES};
 use colt_ir::loopnest::LoopKind;
 use colt_ir::schedule::{
-    gpu, legal_edits, lower, sketches, Candidate, Edit, EditError, PackLayout, Placement, ScheduleError, Target,
+    gpu, legal_edits, lower, sketches, Candidate, Edit, PackLayout, Placement, ScheduleError, Target,
 };
-use colt_ir::{Program, Size};
+use colt_ir::Size;
 use std::sync::Arc;
-
-fn workload(name: &str) -> Arc<Program> {
-    Arc::new(colt_ir::builtin(name).unwrap().program(Size::Bench))
-}
 
 fn initial(name: &str, sketch: usize) -> Candidate {
     let p = workload(name);
@@ -22,16 +22,6 @@ fn initial(name: &str, sketch: usize) -> Candidate {
 
 fn apply(c: &Candidate, texts: &[&str]) -> Candidate {
     texts.iter().fold(c.clone(), |c, t| Edit::parse(t).unwrap().apply(&c).unwrap_or_else(|e| panic!("{e}")))
-}
-
-fn illegal(c: &Candidate, text: &str) -> ScheduleError {
-    match Edit::parse(text).unwrap().apply(c) {
-        Err(EditError::Illegal { edit, reason }) => {
-            assert_eq!(edit, text, "the error names the edit");
-            reason
-        }
-        other => panic!("`{text}` should be illegal, got {other:?}"),
-    }
 }
 
 #[test]

@@ -1,16 +1,16 @@
 //! The schedule space: sketches, sampling, edits (legal and each kind of
 //! illegal), rendering, fingerprints and features.
 
+mod common;
+
+use common::{illegal, workload};
+
 use colt_ir::features::{features, FEATURE_COUNT, FEATURE_NAMES};
 use colt_ir::schedule::{
     legal_edits, lower, sketches, Accumulator, Candidate, Edit, EditError, Placement, ScheduleError, StageRule,
 };
-use colt_ir::{Program, Size};
+use colt_ir::Size;
 use std::sync::Arc;
-
-fn workload(name: &str) -> Arc<Program> {
-    Arc::new(colt_ir::builtin(name).unwrap().program(Size::Bench))
-}
 
 fn gemm_initial() -> Candidate {
     let p = workload("gemm-512");
@@ -19,16 +19,6 @@ fn gemm_initial() -> Candidate {
 
 fn edit(text: &str) -> Edit {
     Edit::parse(text).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn illegal(c: &Candidate, text: &str) -> ScheduleError {
-    match edit(text).apply(c) {
-        Err(EditError::Illegal { edit, reason }) => {
-            assert_eq!(edit, text, "the error names the edit");
-            reason
-        }
-        other => panic!("`{text}` should be illegal, got {other:?}"),
-    }
 }
 
 #[test]

@@ -1,14 +1,34 @@
-//! Shared by colt-ir's integration tests: paths, and a throwaway harness that
-//! compiles a kernel with the system C compiler and runs it on the seeded
-//! inputs (the real builder and loader live in colt-measure).
+//! Shared by colt-ir's integration tests: paths, suite workloads and
+//! refused edits, and a throwaway harness that compiles a kernel with the
+//! system C compiler and runs it on the seeded inputs (the real builder and
+//! loader live in colt-measure).
 
 #![allow(dead_code)]
 
 pub mod random_program;
 
+use colt_ir::schedule::{Candidate, Edit, EditError, ScheduleError};
 use colt_ir::{Program, Size};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+
+/// A suite workload at its bench size.
+pub fn workload(name: &str) -> Arc<Program> {
+    Arc::new(colt_ir::builtin(name).unwrap().program(Size::Bench))
+}
+
+/// The reason `text` is refused on `c`; fails the test if the edit does not
+/// parse, applies, or is refused without naming itself.
+pub fn illegal(c: &Candidate, text: &str) -> ScheduleError {
+    match Edit::parse(text).unwrap_or_else(|e| panic!("{e}")).apply(c) {
+        Err(EditError::Illegal { edit, reason }) => {
+            assert_eq!(edit, text, "the error names the edit");
+            reason
+        }
+        other => panic!("`{text}` should be illegal, got {other:?}"),
+    }
+}
 
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -46,7 +46,7 @@ mod shared;
 
 use colt_tree::Tree;
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use shared::{line_round_trip, pin_to_cpu, select_backup, tree, value_of, Uct, BRANCHING};
+use shared::{line_round_trip, pin_to_cpu, select_backup, tree, Uct, BRANCHING};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -66,18 +66,15 @@ fn shared_leaf_share(tree: &Tree<u32>, iters: u64) -> f64 {
                     let mut uct = Uct::default();
                     let mut shared = 0;
                     for _ in 0..iters {
-                        let path =
-                            tree.select(tree.root(), |parent, child| uct.score(parent, child)).expect("root exists");
-                        let leaf = path.leaf().index();
+                        let leaf = select_backup(tree, &mut uct).index();
                         shared += u64::from(last[1 - me].0.load(Ordering::Relaxed) == leaf);
                         last[me].0.store(leaf, Ordering::Relaxed);
-                        let value = value_of(path.leaf());
-                        tree.backup(path, value).expect("value in range");
                     }
                     shared
                 })
             })
             .collect();
+        // A join fails only if the thread panicked: pass it on.
         handles.into_iter().map(|h| h.join().expect("probe thread")).sum()
     });
     shared as f64 / (2 * iters) as f64
@@ -134,6 +131,7 @@ fn run(trees: &[&Tree<u32>], iters: u64, clock: Clock) -> Duration {
                 })
             })
             .collect();
+        // A join fails only if the thread panicked: pass it on.
         handles.into_iter().map(|h| h.join().expect("bench thread")).collect()
     });
     let wall = start.elapsed();
@@ -162,6 +160,8 @@ fn host_ticks() -> Option<(u64, u64)> {
 
 fn bench(c: &mut Criterion) {
     for branching in BRANCHING {
+        // A `u32` payload always encodes, and bytes a snapshot just wrote
+        // always restore.
         let warmed = tree(branching).snapshot().expect("snapshot of the warmed tree");
         let probe: Tree<u32> = Tree::restore(&warmed).expect("restore of the warmed tree");
         eprintln!(

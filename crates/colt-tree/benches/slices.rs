@@ -59,6 +59,8 @@ fn main() {
     // `cargo bench` passes `--bench`; the one number, if any, is the count.
     let slices = std::env::args().skip(1).find_map(|arg| arg.parse::<usize>().ok()).unwrap_or(200);
     for branching in BRANCHING {
+        // A `u32` payload always encodes, and bytes a snapshot just wrote
+        // always restore.
         let warmed = tree(branching).snapshot().expect("snapshot of the warmed tree");
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
         let mut slow_round_trips = Vec::new();

@@ -25,6 +25,7 @@ pub fn tree(branching: usize) -> Tree<u32> {
             let fingerprint = (len + k) as u64;
             NewNode::new(fingerprint, fingerprint as u32)
         });
+        // `parent` is a node of this tree, far below the arena's capacity.
         for insertion in tree.add_children(parent, children).expect("tree grows") {
             frontier.push_back(insertion.id);
         }
@@ -65,10 +66,15 @@ pub fn value_of(leaf: NodeId) -> f64 {
     f64::from(leaf.index().wrapping_mul(2_654_435_761) >> 8) / f64::from(1u32 << 24)
 }
 
-pub fn select_backup(tree: &Tree<u32>, uct: &mut Uct) {
+/// One operation: selects a leaf from the root and backs up its value;
+/// returns the leaf.
+pub fn select_backup(tree: &Tree<u32>, uct: &mut Uct) -> NodeId {
+    // Every tree here has its root, and the path is this tree's own.
     let path = tree.select(tree.root(), |parent, child| uct.score(parent, child)).expect("root exists");
-    let value = value_of(path.leaf());
-    tree.backup(path, value).expect("value in range");
+    let leaf = path.leaf();
+    // `value_of` is a 24-bit fraction, in [0, 1).
+    tree.backup(path, value_of(leaf)).expect("value in range");
+    leaf
 }
 
 /// Untimed: the median, over 21 runs of 10 000, of the time a cache line
@@ -76,12 +82,12 @@ pub fn select_backup(tree: &Tree<u32>, uct: &mut Uct) {
 /// turns to increment one atomic). On a virtual machine it depends on where
 /// the hypervisor has placed the two vCPUs at that moment.
 pub fn line_round_trip() -> Duration {
-    const ROUND_TRIPS: u64 = 10_000;
+    const ROUND_TRIPS: u32 = 10_000;
     // Thread `me` increments `turn` from 2·round + me to 2·round + me + 1.
     fn take_turns(turn: &AtomicU64, me: u64) -> Duration {
         pin_to_cpu(me as usize);
         let start = Instant::now();
-        for round in 0..ROUND_TRIPS {
+        for round in 0..u64::from(ROUND_TRIPS) {
             while turn.load(Ordering::Acquire) != 2 * round + me {
                 std::hint::spin_loop();
             }
@@ -95,10 +101,11 @@ pub fn line_round_trip() -> Duration {
             let elapsed = std::thread::scope(|scope| {
                 let second = scope.spawn(|| take_turns(&turn, 1));
                 let first = scope.spawn(|| take_turns(&turn, 0));
+                // A join fails only if the thread panicked: pass it on.
                 let first = first.join().expect("ping-pong thread");
                 second.join().expect("ping-pong thread").min(first)
             });
-            elapsed / u32::try_from(ROUND_TRIPS).expect("fits")
+            elapsed / ROUND_TRIPS
         })
         .collect();
     runs.sort();

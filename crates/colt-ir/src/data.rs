@@ -3,7 +3,7 @@
 //! compares buffers the same way.
 //!
 //! Generator: each buffer has its own SplitMix64 stream, seeded with
-//! `splitmix64(seed ^ fnv1a64(buffer name))`; element `e` of the buffer is
+//! `splitmix64(seed ^ fnv1a(buffer name))`; element `e` of the buffer is
 //! the `e`-th draw `x` mapped to `(x >> 40) as f32 * 2^-23 - 1`, i.e. a
 //! multiple of 2^-23 in [-1, 1). Keying streams by name makes a buffer's data
 //! independent of the other buffers' sizes and order.
@@ -26,13 +26,9 @@ pub fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn fnv1a64(text: &str) -> u64 {
-    text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3))
-}
-
 /// `len` values in [-1, 1) for the buffer called `name`.
 pub fn fill(name: &str, len: usize, seed: u64) -> Vec<f32> {
-    let mut state = seed ^ fnv1a64(name);
+    let mut state = seed ^ crate::fnv1a(name.as_bytes());
     let mut stream = splitmix64(&mut state);
     (0..len)
         .map(|_| {

@@ -74,6 +74,7 @@ pub mod c;
 pub mod data;
 pub mod expr;
 pub mod features;
+mod fingerprint;
 pub mod interp;
 pub mod loopnest;
 pub mod opencl;
@@ -85,6 +86,7 @@ pub mod vector;
 pub mod workloads;
 
 pub use expr::{AxisId, BinaryOp, BufferId, CmpOp, Cond, Expr, IndexExpr, Load, UnaryOp};
+pub use fingerprint::{fnv1a, workload_fingerprint};
 pub use program::{
     Axis, AxisKind, Buffer, BufferRole, Combine, DType, Name, Pos, Program, ProgramDef, Stage, StageDef,
 };

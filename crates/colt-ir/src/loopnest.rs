@@ -165,11 +165,10 @@ impl LoopNest {
         out
     }
 
-    /// A stable 64-bit hash of the lowered code (FNV-1a of the source):
-    /// two candidates that lower to the same kernel share it.
+    /// A stable 64-bit hash of the lowered code ([`fnv1a`](crate::fnv1a) of
+    /// the source): two candidates that lower to the same kernel share it.
     pub fn fingerprint(&self) -> u64 {
-        let text = self.source();
-        text.bytes().fold(0xCBF2_9CE4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3))
+        crate::fnv1a(self.source().as_bytes())
     }
 
     /// Visits every statement with the loops that enclose it, outermost

@@ -45,6 +45,7 @@ pub mod analysis;
 mod candidate;
 mod edit;
 pub mod gpu;
+mod lineage;
 mod lower;
 pub mod pack;
 mod render;
@@ -53,6 +54,7 @@ mod sketch;
 pub use analysis::{loop_name, loop_order, Group, LoopLevel, Member, Section, StageBinding};
 pub use candidate::{Candidate, ScheduleError};
 pub use edit::{legal_edits, placement_text, Edit, EditError, EditParseError};
+pub use lineage::{Lineage, LineageError};
 pub use lower::lower;
 pub use sketch::{effective_bodies, inlinable, sketches, Sketch, StageRule};
 

@@ -1,0 +1,227 @@
+//! Recorded trial sequences: every strategy's measured candidates, in
+//! order, for a few seeds and two workloads, with a deterministic target
+//! (a latency that is a fixed function of the kernel's source, so no timing
+//! noise reaches the cost model) and a scripted model (its answer a fixed
+//! function of its prompt). The files under `tests/sequences/` were
+//! recorded before the search moved into its own crate; the same sequences
+//! must come out after any change that claims not to change behaviour.
+//!
+//! `COLT_RECORD_SEQUENCES=1` rewrites the files (for a deliberate change of
+//! behaviour: say which and why in the commit). A missing file fails.
+
+use colt_actors::db::TrialRecord;
+use colt_actors::search::{run_search, Event, JobSettings, JobSpec, ModelEntry, Outcome, Resume, SearchParams, Services};
+use colt_actors::Lineage;
+use colt_measure::{KernelSource, MeasureError, Measurement, Phases, Timing};
+use colt_policy::{Proposal, ProposalFailure};
+use crossbeam_channel::unbounded;
+use parking_lot::Mutex;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+const STRATEGIES: [&str; 8] = [
+    "colt",
+    "colt:no-course-alteration",
+    "colt:separate-trees",
+    "colt:lambda=0.5",
+    "single",
+    "mcts",
+    "evolutionary",
+    "random",
+];
+const WORKLOADS: [&str; 2] = ["gemm-512", "llama3-8b-attn"];
+
+fn fnv(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The deterministic target and the scripted models.
+#[derive(Default)]
+struct Scripted {
+    records: Mutex<Vec<TrialRecord>>,
+}
+
+impl Services for Scripted {
+    /// Any legal edit of the grammar, chosen by a hash of the prompt, and a
+    /// next model chosen by the same hash: the answer depends on everything
+    /// the prompt shows, so a changed prompt changes the sequence.
+    fn propose(&self, model: &str, _: &str, user: &str, grammar: &str, _: u32) -> Result<Proposal, ProposalFailure> {
+        let h = fnv(user);
+        let alternatives: Vec<&str> = grammar
+            .lines()
+            .filter(|l| l.starts_with("edit-"))
+            .filter_map(|l| l.split_once(" ::= ").map(|(_, r)| r))
+            .flat_map(|r| r.split(" | "))
+            .collect();
+        let models: Vec<&str> = grammar
+            .lines()
+            .find_map(|l| l.strip_prefix("model ::= "))
+            .map(|r| r.split(" | ").map(|m| m.trim_matches('"').trim_matches('\\').trim_matches('"')).collect())
+            .unwrap_or_default();
+        if alternatives.is_empty() || h % 11 == 0 {
+            return Err(ProposalFailure(format!("{model}: scripted failure")));
+        }
+        let edit = alternatives[(h % alternatives.len() as u64) as usize];
+        let json = edit.trim_matches('"').replace("\\\\", "\\").replace("\\\"", "\"");
+        let next = models.get(((h >> 32) % models.len().max(1) as u64) as usize).copied().unwrap_or(model);
+        // Every seventh answer carries a second, unreadable edit.
+        let extra = if h % 7 == 0 { ", \"tile(stage=\\\"NOPE\\\")\"" } else { "" };
+        Ok(Proposal { answer: format!("{{\"edits\": [{json}{extra}], \"next_model\": \"{next}\"}}"), tokens: 100, seconds: 0.01 })
+    }
+
+    /// A latency from the source's hash; one kernel in 13 computes garbage.
+    fn measure(&self, kernel: &KernelSource) -> Result<Measurement, MeasureError> {
+        let h = fnv(&kernel.c);
+        if h % 13 == 0 {
+            return Err(MeasureError::WrongResult { kernel: kernel.name.clone(), buffer: "C".into(), max_rel_err: 1.0 });
+        }
+        let ms = 1.0 + (h % 10_000) as f64 / 100.0;
+        Ok(Measurement {
+            kernel: kernel.name.clone(),
+            timing: Timing::from_samples(&[ms]).unwrap(),
+            max_rel_err: 0.0,
+            phases: Phases::default(),
+        })
+    }
+
+    fn record(&self, trial: &TrialRecord) -> Result<(), String> {
+        self.records.lock().push(trial.clone());
+        Ok(())
+    }
+}
+
+fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {
+    let program = Arc::new(colt_ir::builtin(workload).unwrap().program(colt_ir::Size::Bench));
+    JobSpec {
+        job: 1,
+        workload: workload.into(),
+        workload_fingerprint: colt_actors::search::workload_fingerprint(&program),
+        target: "cpu".into(),
+        program,
+        models: vec![
+            ModelEntry { name: "small".into(), parameters: 100_000_000 },
+            ModelEntry { name: "large".into(), parameters: 1_000_000_000 },
+        ],
+        settings: JobSettings {
+            strategy: strategy.parse().unwrap(),
+            trials,
+            llm_calls: None,
+            wall: None,
+            // One thread: two threads interleave their expansions by timing.
+            threads: 1,
+            seed,
+            params: SearchParams::default(),
+        },
+        naive_ms: Some(150.0),
+        known: Vec::new(),
+        resume: None,
+    }
+}
+
+fn run(spec: &JobSpec) -> (Outcome, Vec<TrialRecord>) {
+    let services = Scripted::default();
+    let (events, _inbox) = unbounded::<Event>();
+    let outcome = run_search(spec, &services, &AtomicBool::new(false), &events).unwrap();
+    let records = services.records.lock().clone();
+    (outcome, records)
+}
+
+fn describe(title: &str, records: &[TrialRecord], outcome: &Outcome, out: &mut String) {
+    let _ = writeln!(out, "## {title}");
+    for r in records {
+        let latency = r.median_ms.map_or("failed".to_string(), |ms| format!("{ms:.2}"));
+        let _ = writeln!(
+            out,
+            "{} seed={} fp={:016x} {latency} model={} edits=[{}]",
+            r.trial_index,
+            r.seed,
+            r.fingerprint,
+            r.model.as_deref().unwrap_or("-"),
+            r.edits.join(" ; ")
+        );
+    }
+    let calls: Vec<String> = outcome.models.iter().map(|m| format!("{}={}", m.name, m.calls)).collect();
+    let _ = writeln!(
+        out,
+        "end reason={:?} best={:?} calls=[{}] course_alterations={}",
+        outcome.reason,
+        outcome.best.as_ref().map(|b| format!("{:.2}", b.0)),
+        calls.join(","),
+        outcome.course_alterations
+    );
+}
+
+/// Two fresh jobs, a job resumed from its snapshot, and a job that starts
+/// from an earlier job's records.
+fn sequences(workload: &str, strategy: &str) -> String {
+    let mut out = String::new();
+    for seed in [1, 2] {
+        let (outcome, records) = run(&spec(workload, strategy, seed, 24));
+        describe(&format!("seed {seed}, 24 trials"), &records, &outcome, &mut out);
+    }
+    let (first, before) = run(&spec(workload, strategy, 3, 12));
+    let mut resumed = spec(workload, strategy, 3, 24);
+    resumed.resume = Some(Resume { trials: before.clone(), snapshot: first.snapshot.clone() });
+    let (outcome, after) = run(&resumed);
+    let all: Vec<TrialRecord> = before.iter().cloned().chain(after).collect();
+    describe("seed 3, 12 trials, resumed to 24", &all, &outcome, &mut out);
+
+    let mut warm = spec(workload, strategy, 4, 16);
+    warm.known = before
+        .iter()
+        .filter_map(|r| r.median_ms.map(|ms| (Lineage { seed: r.seed, edits: r.edits.clone() }, ms)))
+        .collect();
+    let (outcome, records) = run(&warm);
+    describe("seed 4, 16 trials, from seed 3's records", &records, &outcome, &mut out);
+    out
+}
+
+fn check(workload: &str, strategy: &str) {
+    let name = format!("{workload}-{}.txt", strategy.replace([':', '='], "_"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/sequences").join(name);
+    let actual = sequences(workload, strategy);
+    if std::env::var_os("COLT_RECORD_SEQUENCES").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (record with COLT_RECORD_SEQUENCES=1)", path.display()));
+    if expected != actual {
+        let diff = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{workload} {strategy}: the trial sequence changed at line {}:\nrecorded: {}\nnow:      {}",
+            diff + 1,
+            expected.lines().nth(diff).unwrap_or("<end>"),
+            actual.lines().nth(diff).unwrap_or("<end>")
+        );
+    }
+}
+
+#[test]
+fn recorded_sequences_of_the_tree_strategies() {
+    for workload in WORKLOADS {
+        for strategy in STRATEGIES.iter().filter(|s| !matches!(**s, "evolutionary" | "random")) {
+            check(workload, strategy);
+        }
+    }
+}
+
+#[test]
+fn recorded_sequences_of_evolutionary_and_random_search() {
+    for workload in WORKLOADS {
+        for strategy in ["evolutionary", "random"] {
+            check(workload, strategy);
+        }
+    }
+}

@@ -14,7 +14,7 @@
 use crate::expr::{AxisId, Expr, IndexExpr};
 use crate::loopnest::{Loop, LoopNest, Node};
 use crate::program::{AxisKind, Stage};
-use crate::schedule::{analysis::tile_sizes, gpu, lower, Accumulator, Candidate, Placement, Target};
+use crate::schedule::{analysis::tile_sizes, lower, opencl, Accumulator, Candidate, Placement, Target};
 
 /// The number of features.
 pub const FEATURE_COUNT: usize = 36;
@@ -217,13 +217,14 @@ fn opencl_features(c: &Candidate, s: usize) -> [f32; 4] {
         Placement::At { stage, .. } => stage,
         _ => s,
     };
+    let (stage, sched) = (&c.program().stages()[root], &c.stages()[root]);
     // A valid candidate's regions were checked (`Candidate::check`).
-    let regions = gpu::local_regions(c, root).unwrap_or_default();
+    let regions = opencl::local_regions(c.program(), root, &c.bodies()[root], sched).unwrap_or_default();
     let local_bytes: usize = regions.iter().map(|r| 4 * r.floats()).sum();
     let operands = crate::schedule::pack::operands(&c.bodies()[root]).len().max(1);
     [
-        log2p(gpu::work_group_size(c, root) as f64),
-        log2p(gpu::work_groups(c, root) as f64),
+        log2p(opencl::work_group_size(stage, sched) as f64),
+        log2p(opencl::work_groups(stage, sched) as f64),
         log2p(local_bytes as f64),
         regions.len() as f32 / operands as f32,
     ]

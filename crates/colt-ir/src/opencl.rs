@@ -2,7 +2,7 @@
 //! work-item per output element, enqueued in program order. It is the
 //! baseline GPU kernels are measured against, and what `colt run --target
 //! opencl` verifies a device with. Scheduled OpenCL kernels come from the
-//! OpenCL schedule space (`schedule::gpu`), printed by
+//! OpenCL schedule space (`schedule::opencl`), printed by
 //! `LoopNest::to_opencl`.
 //!
 //! Every kernel takes every buffer, in the ABI's `bufs[]` order, as a

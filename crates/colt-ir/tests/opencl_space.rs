@@ -10,7 +10,7 @@ use common::{illegal, workload};
 use colt_ir::features::{features, FEATURE_NAMES};
 use colt_ir::loopnest::LoopKind;
 use colt_ir::schedule::{
-    gpu, legal_edits, lower, sketches, Candidate, Edit, PackLayout, Placement, ScheduleError, Target,
+    legal_edits, lower, opencl, sketches, Candidate, Edit, PackLayout, Placement, ScheduleError, Target,
 };
 use colt_ir::Size;
 use std::sync::Arc;
@@ -38,10 +38,11 @@ fn tiles_bind_work_groups_and_work_items_and_local_staging_fits_the_tiles() {
             r#"accumulate(stage="C", into="registers")"#,
         ],
     );
-    assert_eq!(gpu::work_group_size(&c, 0), 16 * 8);
+    let (stage, sched) = (&c.program().stages()[0], &c.stages()[0]);
+    assert_eq!(opencl::work_group_size(stage, sched), 16 * 8);
     // i: 512 / 64 groups; j: 512 / 128 groups.
-    assert_eq!(gpu::work_groups(&c, 0), 8 * 4);
-    let regions = gpu::local_regions(&c, 0).unwrap();
+    assert_eq!(opencl::work_groups(stage, sched), 8 * 4);
+    let regions = opencl::local_regions(c.program(), 0, &c.bodies()[0], sched).unwrap();
     // A's region: the group's 64 rows by the 16-wide k step; B's: 16 by 128.
     assert_eq!(regions.iter().map(|r| r.floats()).collect::<Vec<_>>(), vec![64 * 16, 16 * 128]);
     let program = lower(&c).to_opencl();
@@ -148,7 +149,9 @@ fn sampling_and_legal_edits_stay_in_the_opencl_space() {
                 fused += usize::from(matches!(s.placement, Placement::At { .. }));
                 vector += usize::from(s.vector > 1);
             }
-            items += usize::from((0..c.stages().len()).any(|s| gpu::work_group_size(&c, s) > 1));
+            items += usize::from(
+                c.program().stages().iter().zip(c.stages()).any(|(stage, s)| opencl::work_group_size(stage, s) > 1),
+            );
             let nest = lower(&c);
             assert!(matches!(&nest.body[1], colt_ir::loopnest::Node::Loop(l) if l.kind == LoopKind::Groups));
             // Every legal edit applies and stays on OpenCL; none is a CPU one.

@@ -1,5 +1,6 @@
-//! What a schedule means, and whether it is legal: loop orders, tile sizes,
-//! compute-at groups and their bindings, vectorisability.
+//! What a schedule means: loop orders, tile sizes, compute-at groups and
+//! their bindings, strides. The rules that every decision must keep are in
+//! `check`, which reads them through these.
 //!
 //! # Compute-at, precisely
 //!
@@ -20,11 +21,11 @@
 //! 3. `p` is in `R`'s `S0`, `S1` or `R0` loops, at or inside its parallel
 //!    loops, and `X` itself is not parallel.
 
-use super::candidate::ScheduleError;
-use super::sketch::loads;
-use super::{Accumulator, Candidate, Placement, StageRule, Target, MAX_REGISTER_TILE, UNROLL_DEPTHS};
-use crate::expr::{AxisId, BufferId, Expr, IndexExpr, Load};
-use crate::program::{AxisKind, Combine, Program, Stage};
+use super::error::ScheduleError;
+use super::sketch::{loads, Sketch};
+use super::{Placement, StageSchedule};
+use crate::expr::{AxisId, Expr, IndexExpr, Load};
+use crate::program::{Program, Stage};
 
 /// Which part of the `S S R S R S` order a loop belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,17 +121,20 @@ pub fn consumers(program: &Program, bodies: &[Expr], inlined: &[bool], x: usize)
         .collect()
 }
 
-/// The groups of a candidate, in execution order, or the first rule a
-/// placement breaks.
-pub fn groups(c: &Candidate) -> Result<Vec<Group>, ScheduleError> {
-    let program = c.program();
-    let bodies = c.bodies();
+/// The groups of a schedule — `stages`' decisions for `program` under
+/// `sketch`, whose bodies after inlining are `bodies` — in execution
+/// order, or the first rule a placement breaks.
+pub fn groups(
+    program: &Program,
+    sketch: &Sketch,
+    bodies: &[Expr],
+    stages: &[StageSchedule],
+) -> Result<Vec<Group>, ScheduleError> {
     let n = program.stages().len();
-    let inlined: Vec<bool> = (0..n).map(|s| c.sketch.is_inlined(s)).collect();
+    let inlined: Vec<bool> = (0..n).map(|s| sketch.is_inlined(s)).collect();
     // The phase each stage runs in: its own index for roots, its root's
     // for members.
-    let phase: Vec<usize> = c
-        .stages
+    let phase: Vec<usize> = stages
         .iter()
         .enumerate()
         .map(|(s, sched)| match sched.placement {
@@ -140,18 +144,18 @@ pub fn groups(c: &Candidate) -> Result<Vec<Group>, ScheduleError> {
         })
         .collect();
     let mut result = Vec::new();
-    for r in (0..n).filter(|&s| c.stages[s].placement == Placement::Root) {
+    for r in (0..n).filter(|&s| stages[s].placement == Placement::Root) {
         let root = &program.stages()[r];
         let order = loop_order(root);
         // Bindings of the group's stages, filled consumers first.
         let mut bound: Vec<Option<Vec<Option<AxisId>>>> = vec![None; n];
         bound[r] = Some((0..root.axes.len()).map(|a| Some(AxisId(a))).collect());
-        let depth = |s: usize| match c.stages[s].placement {
+        let depth = |s: usize| match stages[s].placement {
             Placement::At { loop_index, .. } => loop_index,
             _ => usize::MAX,
         };
         let mut members = Vec::new();
-        for x in (0..r).rev().filter(|&x| matches!(c.stages[x].placement, Placement::At { stage, .. } if stage == r)) {
+        for x in (0..r).rev().filter(|&x| matches!(stages[x].placement, Placement::At { stage, .. } if stage == r)) {
             let stage = &program.stages()[x];
             let xname = program.stage_name(stage).to_string();
             let rank = stage.spatial_axes().count();
@@ -193,7 +197,7 @@ pub fn groups(c: &Candidate) -> Result<Vec<Group>, ScheduleError> {
             // Rule 2: no enclosing loop may repeat the member's work.
             for l in &order[..=loop_index] {
                 let axis = root.axis(l.axis);
-                let trips = trip_count(axis.extent, &c.stages[r].tiles[l.axis.0], l.level);
+                let trips = trip_count(axis.extent, &stages[r].tiles[l.axis.0], l.level);
                 if trips > 1 && !dims.contains(&Some(l.axis)) {
                     return Err(ScheduleError::RecomputedInLoop {
                         stage: xname,
@@ -236,182 +240,9 @@ pub fn index_coefficient(e: &IndexExpr, axis: AxisId) -> Option<i64> {
     Some(at(1) - at(0))
 }
 
-/// Why the innermost spatial axis of a stage cannot be vectorised, if it
-/// cannot: every load must be contiguous (stride 1) or invariant (stride 0)
-/// along it, and a padded load's bounds check must not depend on it.
-/// Loads of `contiguous` buffers (blocked packs) count as contiguous.
-pub fn vector_obstacle(program: &Program, stage: &Stage, body: &Expr, contiguous: &[BufferId]) -> Option<String> {
-    let Some((axis, _)) = stage.spatial_axes().last() else {
-        return Some("it has no spatial axis".to_string());
-    };
-    let ranges: Vec<(i64, i64)> = stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect();
-    let mut obstacle = None;
-    let mut check = |l: &Load| {
-        if obstacle.is_some() {
-            return;
-        }
-        let name = &program.buffer(l.buffer).name;
-        if contiguous.contains(&l.buffer) {
-            return;
-        }
-        match load_stride(program, l, axis) {
-            Some(0) | Some(1) => {}
-            Some(s) => obstacle = Some(format!("`{name}` is read with stride {s} along it")),
-            None => obstacle = Some(format!("`{name}` is indexed by a division or modulo of it")),
-        }
-        if l.pad.is_some() {
-            let shape = &program.buffer(l.buffer).shape;
-            for (e, &extent) in l.index.iter().zip(shape) {
-                let (lo, hi) = e.range(&|a: &AxisId| ranges[a.0]);
-                if e.mentions(&axis) && (lo < 0 || hi >= extent as i64) {
-                    obstacle = Some(format!("the padding of `{name}` depends on it"));
-                }
-            }
-        }
-    };
-    body.for_each_load(&mut check);
-    obstacle
-}
-
-/// Checks every decision of a candidate (not the placements' group rules,
-/// which [`groups`] checks).
-pub fn check_decisions(c: &Candidate) -> Result<(), ScheduleError> {
-    let program = c.program();
-    let view = super::pack::packed_view(c)?;
-    let n = program.stages().len();
-    for s in 0..n {
-        let stage = &program.stages()[s];
-        let name = program.stage_name(stage).to_string();
-        let sched = &c.stages[s];
-        let rule = c.sketch.rules[s];
-        if rule == StageRule::Inlined {
-            if sched.placement != Placement::Inlined {
-                return Err(ScheduleError::InlinedStagePlaced { stage: name });
-            }
-            continue;
-        }
-        if sched.tiles.len() != stage.axes.len() {
-            return Err(ScheduleError::WrongAxisCount {
-                stage: name,
-                expected: stage.axes.len(),
-                got: sched.tiles.len(),
-            });
-        }
-        for (axis, factors) in stage.axes.iter().zip(&sched.tiles) {
-            let expected = if axis.kind == AxisKind::Spatial { 3 } else { 1 };
-            let axis_name = axis.name.clone();
-            if factors.len() != expected {
-                return Err(ScheduleError::WrongFactorCount {
-                    stage: name,
-                    axis: axis_name,
-                    expected,
-                    got: factors.len(),
-                });
-            }
-            if factors.contains(&0) {
-                return Err(ScheduleError::ZeroFactor { stage: name, axis: axis_name });
-            }
-            let product: usize = factors.iter().product();
-            if product > axis.extent {
-                return Err(ScheduleError::TileLargerThanAxis {
-                    stage: name,
-                    axis: axis_name,
-                    product,
-                    extent: axis.extent,
-                });
-            }
-            let free = c.target().free_levels(rule);
-            let fixed_set = (0..factors.len()).any(|l| !free.contains(&l) && factors[l] != 1);
-            if axis.kind == AxisKind::Spatial && fixed_set {
-                return Err(ScheduleError::LevelFixedBySketch { stage: name, axis: axis_name });
-            }
-        }
-        match c.target() {
-            Target::Cpu => super::gpu::check_cpu_stage(c, s)?,
-            Target::OpenCl => super::gpu::check_stage(c, s)?,
-        }
-        let spatial = stage.spatial_axes().count();
-        match sched.placement {
-            Placement::Inlined => return Err(ScheduleError::NotInlinable { stage: name }),
-            Placement::Root => {
-                if sched.parallel > spatial {
-                    return Err(ScheduleError::ParallelTooDeep { stage: name, loops: sched.parallel, spatial });
-                }
-            }
-            Placement::At { stage: r, loop_index } => {
-                if sched.parallel != 0 {
-                    return Err(ScheduleError::ParallelInsideComputeAt { stage: name });
-                }
-                check_attach_point(c, s, r, loop_index)?;
-            }
-        }
-        let widths = c.target().vector_widths();
-        if !widths.contains(&sched.vector) {
-            let widths = widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(", ");
-            return Err(ScheduleError::BadVectorWidth { stage: name, lanes: sched.vector, widths });
-        }
-        if sched.vector > 1 {
-            if let Some(reason) = vector_obstacle(&view.program, stage, &view.bodies[s], &view.contiguous) {
-                return Err(ScheduleError::NotVectorisable { stage: name, reason });
-            }
-            // `vector_obstacle` refuses a stage without spatial axes, so
-            // there is a last one here.
-            if let Some((last, axis)) = stage.spatial_axes().last() {
-                let f3 = sched.tiles[last.0][2];
-                if !f3.is_multiple_of(sched.vector) {
-                    return Err(ScheduleError::VectorDoesNotDivideTile {
-                        stage: name,
-                        lanes: sched.vector,
-                        axis: axis.name.clone(),
-                        f3,
-                    });
-                }
-            }
-        }
-        if !UNROLL_DEPTHS.contains(&sched.unroll) {
-            return Err(ScheduleError::BadUnroll { stage: name, depth: sched.unroll });
-        }
-        if sched.accumulator == Accumulator::Registers {
-            if stage.combine == Combine::Assign {
-                return Err(ScheduleError::RegistersWithoutReduction { stage: name });
-            }
-            let count = register_count(stage, sched);
-            if count > MAX_REGISTER_TILE {
-                return Err(ScheduleError::RegisterTileTooLarge { stage: name, count });
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Accumulator variables of a stage's register tile: its `S3` points over
 /// the vector lanes.
-pub fn register_count(stage: &Stage, sched: &super::StageSchedule) -> usize {
+pub fn register_count(stage: &Stage, sched: &StageSchedule) -> usize {
     let points: usize = stage.spatial_axes().map(|(id, _)| sched.tiles[id.0][2]).product();
     points / sched.vector.max(1)
-}
-
-fn check_attach_point(c: &Candidate, s: usize, r: usize, loop_index: usize) -> Result<(), ScheduleError> {
-    let program = c.program();
-    let name = program.stage_name(&program.stages()[s]).to_string();
-    if r <= s || r >= program.stages().len() {
-        return Err(ScheduleError::AttachNotToLaterStage { stage: name });
-    }
-    let root = &program.stages()[r];
-    let root_name = program.stage_name(root).to_string();
-    if c.stages[r].placement != Placement::Root {
-        return Err(ScheduleError::AttachToNonRoot { stage: name, target: root_name });
-    }
-    let order = loop_order(root);
-    let Some(l) = order.get(loop_index) else {
-        return Err(ScheduleError::AttachLoopMissing { stage: name, target: root_name, loop_index });
-    };
-    let at = format!("{root_name}.{}", loop_name(root, l));
-    if l.section > Section::R0 {
-        return Err(ScheduleError::AttachInsideTile { stage: name, at });
-    }
-    if loop_index + 1 < c.stages[r].parallel {
-        return Err(ScheduleError::AttachBetweenParallelLoops { stage: name, at });
-    }
-    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Candidates: a program, a sketch and every decision; sampling; validity.
 
-use super::analysis::{self, check_decisions, loop_order, LoopLevel};
+use super::analysis::{self, loop_order, LoopLevel};
+use super::check::Decisions;
+use super::error::ScheduleError;
 use super::sketch::{effective_bodies, sketches, Sketch};
 use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, Target, UNROLL_DEPTHS};
 use crate::expr::Expr;
@@ -19,90 +21,6 @@ pub struct Candidate {
     bodies: Arc<[Expr]>,
     pub(crate) stages: Vec<StageSchedule>,
     target: Target,
-}
-
-/// Why a schedule is not legal. Every variant names the stage (and the axis
-/// or loop) it is about.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ScheduleError {
-    #[error("stage `{stage}` has {got} tiled axes, expected {expected}")]
-    WrongAxisCount { stage: String, expected: usize, got: usize },
-    #[error("axis `{axis}` of stage `{stage}` takes {expected} tile factors, got {got}")]
-    WrongFactorCount { stage: String, axis: String, expected: usize, got: usize },
-    #[error("axis `{axis}` of stage `{stage}` has a tile factor of 0")]
-    ZeroFactor { stage: String, axis: String },
-    #[error(
-        "the tile factors of axis `{axis}` of stage `{stage}` multiply to {product}, more than its extent {extent}"
-    )]
-    TileLargerThanAxis { stage: String, axis: String, product: usize, extent: usize },
-    #[error("stage `{stage}` uses the simple sketch rule: only the innermost tile factor of axis `{axis}` is free")]
-    LevelFixedBySketch { stage: String, axis: String },
-    #[error("stage `{stage}` is inlined by its sketch and has no loops to schedule")]
-    InlinedStagePlaced { stage: String },
-    #[error("stage `{stage}` cannot be inlined: it is not an elementwise temporary read without padding")]
-    NotInlinable { stage: String },
-    #[error("stage `{stage}` has {spatial} spatial loops, cannot parallelise {loops}")]
-    ParallelTooDeep { stage: String, loops: usize, spatial: usize },
-    #[error("stage `{stage}` is computed at another stage's loop, which decides its parallelism; it cannot be parallel itself")]
-    ParallelInsideComputeAt { stage: String },
-    #[error("stage `{stage}`: {lanes} is not a vector width of the target ({widths})")]
-    BadVectorWidth { stage: String, lanes: usize, widths: String },
-    #[error("stage `{stage}` cannot be vectorised along its innermost spatial axis: {reason}")]
-    NotVectorisable { stage: String, reason: String },
-    #[error("stage `{stage}`: {lanes} lanes do not divide the register tile of axis `{axis}` ({f3})")]
-    VectorDoesNotDivideTile { stage: String, lanes: usize, axis: String, f3: usize },
-    #[error("stage `{stage}`: {depth} is not an unroll depth (0, 16, 64 or 512)")]
-    BadUnroll { stage: String, depth: usize },
-    #[error("stage `{stage}` is elementwise: it has no reduction to accumulate in registers")]
-    RegistersWithoutReduction { stage: String },
-    #[error("stage `{stage}`: a register tile of {count} accumulators is more than the {max} registers there are", max = super::MAX_REGISTER_TILE)]
-    RegisterTileTooLarge { stage: String, count: usize },
-    #[error("stage `{stage}` can only be computed at a loop of a later stage")]
-    AttachNotToLaterStage { stage: String },
-    #[error(
-        "stage `{stage}` cannot be computed at `{target}`, which is itself computed at or inlined into another stage"
-    )]
-    AttachToNonRoot { stage: String, target: String },
-    #[error("stage `{stage}`: `{target}` has no loop number {loop_index}")]
-    AttachLoopMissing { stage: String, target: String, loop_index: usize },
-    #[error(
-        "stage `{stage}` cannot be computed at `{at}`: only the outer tile loops (levels S0, S1, R0) take other stages"
-    )]
-    AttachInsideTile { stage: String, at: String },
-    #[error("stage `{stage}` cannot be computed at `{at}`: it lies between loops that are fused for parallelism")]
-    AttachBetweenParallelLoops { stage: String, at: String },
-    #[error("stage `{stage}` cannot be computed inside `{root}`: its consumer `{consumer}` runs before `{root}`")]
-    ConsumerRunsEarlier { stage: String, consumer: String, root: String },
-    #[error("stage `{stage}` must be computed no deeper than its consumer `{consumer}` in the same loop nest")]
-    ConsumerShallower { stage: String, consumer: String },
-    #[error("stage `{stage}` cannot be computed at `{at}`: loop `{loop_name}` iterates {trips} times over an axis `{stage}` does not depend on, so it would be recomputed")]
-    RecomputedInLoop { stage: String, at: String, loop_name: String, trips: usize },
-    #[error("stage `{stage}` does not read `{operand}`, so it cannot pack it")]
-    PackNotRead { stage: String, operand: String },
-    #[error("stage `{stage}` reads `{operand}` at different indices, so one packed layout cannot serve it")]
-    PackReadSeveralWays { stage: String, operand: String },
-    #[error("stage `{stage}` can block `{operand}` only when it is a root stage reading it at exactly its vector axis `{axis}` in one dimension")]
-    BlockNeedsVectorDimension { stage: String, operand: String, axis: String },
-    #[error("stage `{stage}` cannot pack `{operand}`: it is computed in the same phase, after the packing would run")]
-    PackProducedInPhase { stage: String, operand: String },
-    #[error("stage `{stage}`: OpenCL kernels bind every spatial loop to work-groups and work-items; there is no `parallel` decision (use loops=0)")]
-    ParallelOnOpenCl { stage: String },
-    #[error("stage `{stage}` packs `{operand}` in a CPU layout; on OpenCL an operand is `original` or staged in `local` memory")]
-    CpuLayoutOnOpenCl { stage: String, operand: String },
-    #[error("stage `{stage}` stages `{operand}` in local memory, which only OpenCL kernels have")]
-    LocalOnCpu { stage: String, operand: String },
-    #[error("stage `{stage}` cannot be computed at `{at}`: on OpenCL a stage is computed at a root stage's work-group loop (its last `S0` loop) or at the root")]
-    AttachNotGroupLoop { stage: String, at: String },
-    #[error("stage `{stage}` is computed inside another stage's work-group; only root stages stage operands in local memory")]
-    LocalInComputeAt { stage: String },
-    #[error("stage `{stage}` has work-groups of {items} work-items (the product of its spatial axes' first tile factors), more than {max}", max = super::gpu::MAX_WORK_GROUP)]
-    WorkGroupTooLarge { stage: String, items: usize },
-    #[error("stage `{stage}` cannot stage `{operand}` in local memory: {reason}")]
-    LocalNotStageable { stage: String, operand: String, reason: String },
-    #[error("stage `{stage}` accumulates a register tile of {floats} floats per work-item, more than {max}", max = super::gpu::MAX_TILE_FLOATS)]
-    TileTooLargeForWorkItem { stage: String, floats: usize },
-    #[error("stage `{stage}` stages {floats} floats in local memory per work-group, more than {max}", max = super::gpu::MAX_LOCAL_FLOATS)]
-    LocalTooLarge { stage: String, floats: usize },
 }
 
 impl Candidate {
@@ -308,10 +226,16 @@ impl Candidate {
         }
     }
 
-    /// Checks every rule; see [`analysis`].
+    /// Checks every rule (see `check`, and [`analysis`] for compute-at's).
     pub fn check(&self) -> Result<(), ScheduleError> {
-        check_decisions(self)?;
-        analysis::groups(self).map(|_| ())
+        Decisions {
+            program: &self.program,
+            sketch: &self.sketch,
+            bodies: &self.bodies,
+            stages: &self.stages,
+            target: self.target,
+        }
+        .check()
     }
 
     pub fn program(&self) -> &Program {
@@ -339,7 +263,7 @@ impl Candidate {
     /// The phases of the kernel: root stages with what is computed inside
     /// them. A candidate is valid, so this cannot fail.
     pub fn groups(&self) -> Vec<Group> {
-        analysis::groups(self).unwrap_or_default()
+        analysis::groups(&self.program, &self.sketch, &self.bodies, &self.stages).unwrap_or_default()
     }
 
     /// The index of the stage called `name`.

@@ -4,7 +4,8 @@
 //! reads, what a grammar enumerates and what a test names.
 
 use super::analysis::{loop_name, loop_order};
-use super::candidate::{Candidate, ScheduleError};
+use super::candidate::Candidate;
+use super::error::ScheduleError;
 use super::sketch::StageRule;
 use super::{factor_domain, Accumulator, PackLayout, Placement, UNROLL_DEPTHS};
 use crate::program::AxisKind;

@@ -11,7 +11,7 @@ use crate::program::{Combine, Program, Stage};
 use crate::vector::{vector_prelude, VectorPrinter};
 use std::collections::{BTreeMap, BTreeSet};
 
-mod gpu;
+mod opencl;
 
 /// The range a stage's axis covers where the stage is computed: C
 /// expressions for its bounds and the most points it can hold.
@@ -34,12 +34,12 @@ struct Lowering<'a> {
 /// The loop nest of a candidate, on its target.
 pub fn lower(c: &Candidate) -> LoopNest {
     if c.target() == Target::OpenCl {
-        return gpu::lower_opencl(c);
+        return opencl::lower_opencl(c);
     }
     let source = c.program();
     // Every constructor of a Candidate runs `Candidate::check`, which
     // builds this same view and refuses the candidate if it fails.
-    let view = packed_view(c).expect("a valid candidate's packings are legal");
+    let view = packed_view(source, c.bodies(), c.stages()).expect("a valid candidate's packings are legal");
     let program = &view.program;
     let mut lowering =
         Lowering { c, program, bodies: view.bodies.clone(), lanes_used: BTreeSet::new(), staged: Vec::new() };

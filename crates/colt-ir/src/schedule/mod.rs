@@ -43,17 +43,20 @@
 
 pub mod analysis;
 mod candidate;
+mod check;
 mod edit;
-pub mod gpu;
+mod error;
 mod lineage;
 mod lower;
+pub mod opencl;
 pub mod pack;
 mod render;
 mod sketch;
 
 pub use analysis::{loop_name, loop_order, Group, LoopLevel, Member, Section, StageBinding};
-pub use candidate::{Candidate, ScheduleError};
+pub use candidate::Candidate;
 pub use edit::{legal_edits, placement_text, Edit, EditError, EditParseError};
+pub use error::ScheduleError;
 pub use lineage::{Lineage, LineageError};
 pub use lower::lower;
 pub use sketch::{effective_bodies, inlinable, sketches, Sketch, StageRule};
@@ -112,12 +115,12 @@ pub struct StageSchedule {
     /// also blocked by the register tile, ascending.
     pub blocked: Vec<usize>,
     /// OpenCL only: buffer ids of the operands each work-group stages in
-    /// `__local` memory before reading them (see [`gpu`]), ascending.
+    /// `__local` memory before reading them (see [`opencl`]), ascending.
     pub local: Vec<usize>,
 }
 
 /// What a candidate's kernel runs on: the same program, sketches and edit
-/// language, with each decision read as [`gpu`] says for OpenCL.
+/// language, with each decision read as [`opencl`] says for OpenCL.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Target {
     /// C under the kernel ABI, run by the CPU measurer's tasks.
@@ -150,7 +153,7 @@ impl Target {
     pub fn vector_widths(self) -> &'static [usize] {
         match self {
             Target::Cpu => &VECTOR_WIDTHS,
-            Target::OpenCl => &gpu::VECTOR_WIDTHS,
+            Target::OpenCl => &opencl::VECTOR_WIDTHS,
         }
     }
 
@@ -171,7 +174,7 @@ impl Target {
     pub fn offers_attach(self, order: &[LoopLevel], index: usize) -> bool {
         match self {
             Target::Cpu => order.get(index).is_some_and(|l| l.section <= Section::R0),
-            Target::OpenCl => gpu::is_group_loop(order, index),
+            Target::OpenCl => opencl::is_group_loop(order, index),
         }
     }
 

@@ -11,8 +11,8 @@
 //! `bufs[]`; [`LoopNest::scratch`](crate::loopnest::LoopNest) gives their
 //! lengths.
 
-use super::candidate::ScheduleError;
-use super::{Candidate, Placement};
+use super::error::ScheduleError;
+use super::{Placement, StageSchedule};
 use crate::expr::{AxisId, BufferId, Cond, Expr, IndexExpr, Load};
 use crate::program::{Buffer, BufferRole, DType, Program};
 
@@ -62,20 +62,25 @@ pub fn operands(body: &Expr) -> Vec<BufferId> {
     out
 }
 
-/// Builds the packed view of a candidate, or says why a packing is illegal.
-pub fn packed_view(c: &Candidate) -> Result<PackedView, ScheduleError> {
-    let source_program = c.program();
+/// Builds the packed view of a schedule — `stages`' decisions for
+/// `source_program`, whose bodies after inlining are `bodies` — or says why
+/// a packing is illegal.
+pub fn packed_view(
+    source_program: &Program,
+    bodies: &[Expr],
+    stages: &[StageSchedule],
+) -> Result<PackedView, ScheduleError> {
     let mut program = source_program.clone();
-    let mut bodies = c.bodies().to_vec();
+    let mut bodies = bodies.to_vec();
     let mut plans = Vec::new();
     let mut contiguous = Vec::new();
-    let phase_of = |s: usize| match c.stages[s].placement {
+    let phase_of = |s: usize| match stages[s].placement {
         Placement::At { stage, .. } => stage,
         _ => s,
     };
     for (s, stage) in source_program.stages().iter().enumerate() {
         let stage_name = source_program.stage_name(stage).to_string();
-        for &b in &c.stages[s].packed {
+        for &b in &stages[s].packed {
             let buffer = source_program.buffer(BufferId(b)).clone();
             let loads: Vec<Load> = {
                 let mut v = Vec::new();
@@ -111,16 +116,16 @@ pub fn packed_view(c: &Candidate) -> Result<PackedView, ScheduleError> {
                 low.push(lo);
                 extent.push((hi - lo + 1) as usize);
             }
-            let blocked = c.stages[s].blocked.contains(&b);
+            let blocked = stages[s].blocked.contains(&b);
             let vector_dims: Vec<usize> = (0..first.index.len()).filter(|&k| mentions_v(&first.index[k])).collect();
             let block = match (blocked, vector_axis, vector_dims.as_slice()) {
                 (false, ..) => None,
                 (true, Some(v), &[k])
                     if first.index[k] == IndexExpr::Axis(v)
-                        && c.stages[s].placement == Placement::Root
-                        && c.stages[s].packed.contains(&b) =>
+                        && stages[s].placement == Placement::Root
+                        && stages[s].packed.contains(&b) =>
                 {
-                    Some((k, v, c.stages[s].tiles[v.0][2]))
+                    Some((k, v, stages[s].tiles[v.0][2]))
                 }
                 (true, ..) => {
                     let axis = vector_axis.map(|v| stage.axis(v).name.clone()).unwrap_or_default();

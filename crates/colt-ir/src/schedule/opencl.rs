@@ -40,11 +40,11 @@
 //! There is no `parallel` decision (everything spatial is bound), and the
 //! CPU's packed and blocked layouts do not exist on OpenCL.
 
-use super::analysis::{loop_order, tile_sizes, LoopLevel, Section};
-use super::candidate::{Candidate, ScheduleError};
-use super::Placement;
-use crate::expr::{AxisId, BufferId, IndexExpr};
-use crate::program::AxisKind;
+use super::analysis::{tile_sizes, LoopLevel, Section};
+use super::error::ScheduleError;
+use super::StageSchedule;
+use crate::expr::{AxisId, BufferId, Expr, IndexExpr};
+use crate::program::{AxisKind, Program, Stage};
 
 /// Vector widths on OpenCL: `float`, `float2`, `float4`, `float8`.
 pub const VECTOR_WIDTHS: [usize; 4] = [1, 2, 4, 8];
@@ -69,18 +69,16 @@ pub fn is_group_loop(order: &[LoopLevel], index: usize) -> bool {
         && order.get(index + 1).is_none_or(|n| n.section != Section::S0)
 }
 
-/// Work-items per work-group of stage `s`: the product of its spatial
-/// axes' `f1`.
-pub fn work_group_size(c: &Candidate, s: usize) -> usize {
-    let stage = &c.program().stages()[s];
-    stage.spatial_axes().map(|(a, _)| c.stages()[s].tiles[a.0][0]).product()
+/// Work-items per work-group of a stage with decisions `sched`: the
+/// product of its spatial axes' `f1`.
+pub fn work_group_size(stage: &Stage, sched: &StageSchedule) -> usize {
+    stage.spatial_axes().map(|(a, _)| sched.tiles[a.0][0]).product()
 }
 
-/// Work-groups of root stage `s`: the product over its spatial axes of the
-/// number of group tiles.
-pub fn work_groups(c: &Candidate, s: usize) -> usize {
-    let stage = &c.program().stages()[s];
-    stage.spatial_axes().map(|(a, axis)| axis.extent.div_ceil(tile_sizes(&c.stages()[s].tiles[a.0])[0])).product()
+/// Work-groups of a root stage with decisions `sched`: the product over its
+/// spatial axes of the number of group tiles.
+pub fn work_groups(stage: &Stage, sched: &StageSchedule) -> usize {
+    stage.spatial_axes().map(|(a, axis)| axis.extent.div_ceil(tile_sizes(&sched.tiles[a.0])[0])).product()
 }
 
 /// One dimension of a staged region: the operand's index in that dimension
@@ -137,11 +135,16 @@ fn affine(e: &IndexExpr) -> Option<(i64, Vec<(AxisId, i64)>)> {
     }
 }
 
-/// The regions stage `s` stages in local memory, or why it cannot.
-pub fn local_regions(c: &Candidate, s: usize) -> Result<Vec<LocalRegion>, ScheduleError> {
-    let program = c.program();
+/// The regions stage `s` of `program` stages in local memory under its
+/// decisions `sched`, reading them as its body after inlining (`body`)
+/// does, or why it cannot.
+pub fn local_regions(
+    program: &Program,
+    s: usize,
+    body: &Expr,
+    sched: &StageSchedule,
+) -> Result<Vec<LocalRegion>, ScheduleError> {
     let stage = &program.stages()[s];
-    let sched = &c.stages()[s];
     let name = program.stage_name(stage).to_string();
     let mut regions = Vec::new();
     for &b in &sched.local {
@@ -153,7 +156,7 @@ pub fn local_regions(c: &Candidate, s: usize) -> Result<Vec<LocalRegion>, Schedu
             reason: reason.to_string(),
         };
         let mut reads = Vec::new();
-        c.bodies()[s].for_each_load(&mut |l| {
+        body.for_each_load(&mut |l| {
             if l.buffer == buffer {
                 reads.push(l.clone());
             }
@@ -186,60 +189,7 @@ pub fn local_regions(c: &Candidate, s: usize) -> Result<Vec<LocalRegion>, Schedu
     }
     let floats: usize = regions.iter().map(LocalRegion::floats).sum();
     if floats > MAX_LOCAL_FLOATS {
-        return Err(ScheduleError::LocalTooLarge { stage: name, floats });
+        return Err(ScheduleError::LocalTooLarge { stage: name, floats, max: MAX_LOCAL_FLOATS });
     }
     Ok(regions)
-}
-
-/// The OpenCL rules of stage `s` (after the target-independent ones).
-pub(crate) fn check_stage(c: &Candidate, s: usize) -> Result<(), ScheduleError> {
-    let program = c.program();
-    let stage = &program.stages()[s];
-    let name = program.stage_name(stage).to_string();
-    let sched = &c.stages()[s];
-    if sched.parallel != 0 {
-        return Err(ScheduleError::ParallelOnOpenCl { stage: name });
-    }
-    if let Some(&b) = sched.packed.first() {
-        let operand = program.buffer(BufferId(b)).name.clone();
-        return Err(ScheduleError::CpuLayoutOnOpenCl { stage: name, operand });
-    }
-    match sched.placement {
-        Placement::At { stage: r, loop_index } => {
-            let order = loop_order(&program.stages()[r]);
-            if !is_group_loop(&order, loop_index) {
-                let root = &program.stages()[r];
-                let at = format!("{}.{}", program.stage_name(root), super::loop_name(root, &order[loop_index]));
-                return Err(ScheduleError::AttachNotGroupLoop { stage: name, at });
-            }
-            if !sched.local.is_empty() {
-                return Err(ScheduleError::LocalInComputeAt { stage: name });
-            }
-        }
-        Placement::Root => {
-            let floats: usize = stage.spatial_axes().map(|(a, _)| sched.tiles[a.0][2]).product();
-            if sched.accumulator == super::Accumulator::Registers && floats > MAX_TILE_FLOATS {
-                return Err(ScheduleError::TileTooLargeForWorkItem { stage: name, floats });
-            }
-            let items = work_group_size(c, s);
-            if items > MAX_WORK_GROUP {
-                return Err(ScheduleError::WorkGroupTooLarge { stage: name, items });
-            }
-            local_regions(c, s)?;
-        }
-        Placement::Inlined => {}
-    }
-    Ok(())
-}
-
-/// The CPU's side of the same rule: local memory is OpenCL's.
-pub(crate) fn check_cpu_stage(c: &Candidate, s: usize) -> Result<(), ScheduleError> {
-    let program = c.program();
-    if let Some(&b) = c.stages()[s].local.first() {
-        return Err(ScheduleError::LocalOnCpu {
-            stage: program.stage_name(&program.stages()[s]).to_string(),
-            operand: program.buffer(BufferId(b)).name.clone(),
-        });
-    }
-    Ok(())
 }

@@ -1,4 +1,4 @@
-//! Lowering an OpenCL candidate (see `schedule::gpu` for what its
+//! Lowering an OpenCL candidate (see `schedule::opencl` for what its
 //! decisions mean): one work-group loop per phase, each a kernel; inside,
 //! the work-item loop, the members computed cooperatively, the `R0` loops
 //! with the local-memory copies, and each work-item's `S2` loops and
@@ -10,7 +10,7 @@ use crate::expr::{AxisId, IndexExpr};
 use crate::loopnest::{Access, Loop, LoopKind, LoopNest, Node, Statement};
 use crate::program::Combine;
 use crate::schedule::analysis::{loop_order, tile_sizes, Section};
-use crate::schedule::gpu::{local_regions, work_group_size, work_groups, LocalRegion};
+use crate::schedule::opencl::{local_regions, work_group_size, work_groups, LocalRegion};
 use crate::schedule::{Candidate, Group, Member, Target};
 use crate::vector::opencl_vector_prelude;
 use std::collections::BTreeSet;
@@ -51,11 +51,11 @@ impl Lowering<'_> {
         let stage = self.stage(r).clone();
         let sched = c.stages()[r].clone();
         let spatial: Vec<AxisId> = stage.spatial_axes().map(|(id, _)| id).collect();
-        let items = work_group_size(c, r);
-        let groups = work_groups(c, r);
+        let items = work_group_size(&stage, &sched);
+        let groups = work_groups(&stage, &sched);
         // `Candidate::check` ran `local_regions` on every root stage (a
         // candidate exists only once it passed), so this cannot fail.
-        let regions = local_regions(c, r).unwrap_or_default();
+        let regions = local_regions(c.program(), r, &c.bodies()[r], &sched).unwrap_or_default();
 
         let mut group_body = Vec::new();
         let arrays: Vec<String> = regions

@@ -1,0 +1,324 @@
+//! The register tile at the end of a stage's `S2` loops: the fast path
+//! for full tiles (constant trip counts, vectors, accumulators in
+//! registers) and the clamped scalar path for the tiles at the edges, with
+//! the statements' costs and accesses that the features read.
+
+use super::{arith_count, AxisRange, Lowering};
+use crate::c::{accumulate, c_f32, c_ident, ExprPrinter};
+use crate::expr::{AxisId, IndexExpr};
+use crate::loopnest::{Access, Loop, LoopKind, Node, Statement};
+use crate::program::{Combine, Stage};
+use crate::schedule::analysis::{load_stride, tile_sizes, LoopLevel, Section};
+use crate::schedule::{Accumulator, StageSchedule};
+use crate::vector::VectorPrinter;
+
+impl Lowering<'_> {
+    /// The register tile at the end of the `S2` loops: a fast path for full
+    /// tiles (constant trip counts, vectors, register accumulators) and a
+    /// clamped scalar path for the tiles at the edges.
+    pub(super) fn tile(&mut self, s: usize, ranges: &[AxisRange]) -> Vec<Node> {
+        let stage = self.stage(s).clone();
+        let sched = self.c.stages()[s].clone();
+        let spatial: Vec<AxisId> = stage.spatial_axes().map(|(id, _)| id).collect();
+        let reduction: Vec<AxisId> = stage.reduction_axes().map(|(id, _)| id).collect();
+        let f3 = |a: AxisId| sched.tiles[a.0][2];
+        let full: Vec<String> = spatial
+            .iter()
+            .filter(|&&a| f3(a) > 1)
+            .map(|&a| format!("{} + {} <= {}", self.var(s, a, 2), f3(a), ranges[a.0].hi))
+            .collect();
+        let first: Vec<String> = reduction.iter().map(|&k| format!("{} == 0", self.var(s, k, 0))).collect();
+        let first = if first.is_empty() { "1".to_string() } else { first.join(" && ") };
+        let fast = self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first);
+        if full.is_empty() {
+            return fast;
+        }
+        let edge = self.edge_tile(s, &stage, &spatial, &reduction, &first, ranges);
+        // The share of tiles that are full, axis by axis.
+        let then_share = spatial
+            .iter()
+            .map(|&a| {
+                let len = ranges[a.0].len;
+                (len / f3(a)) as f64 / len.div_ceil(f3(a)) as f64
+            })
+            .product();
+        vec![Node::If { cond: full.join(" && "), then: fast, otherwise: edge, then_share }]
+    }
+
+    /// The share of stage `s`'s `R0` iterations that are the first, where
+    /// a tile's accumulation starts.
+    fn first_share(&self, s: usize) -> f64 {
+        let stage = self.stage(s);
+        let tiles = &self.c.stages()[s].tiles;
+        let r0_trips: f64 =
+            stage.reduction_axes().map(|(k, a)| a.extent.div_ceil(tile_sizes(&tiles[k.0])[0]) as f64).product();
+        1.0 / r0_trips
+    }
+
+    pub(super) fn printer(&self, stage: &Stage, axis_c: Vec<String>) -> ExprPrinter<'_> {
+        ExprPrinter {
+            program: self.program,
+            axis_c,
+            axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
+            staged: &self.staged,
+        }
+    }
+
+    fn out_offset(&self, stage: &Stage, printer: &ExprPrinter) -> String {
+        let index: Vec<IndexExpr> = stage.spatial_axes().map(|(id, _)| IndexExpr::Axis(id)).collect();
+        printer.offset(stage.output, &index)
+    }
+
+    fn accesses(&self, s: usize, stage: &Stage, lanes: usize, accumulate_in_memory: bool) -> Vec<Access> {
+        let vaxis = stage.spatial_axes().last().map(|(id, _)| id);
+        let mut out = Vec::new();
+        self.bodies[s].for_each_load(&mut |l| {
+            let stride = vaxis.and_then(|a| load_stride(self.program, l, a));
+            let elements = if lanes > 1 && stride != Some(0) { lanes } else { 1 };
+            out.push(Access { buffer: l.buffer.0, write: false, elements, stride });
+        });
+        let output = Access { buffer: stage.output.0, write: true, elements: lanes, stride: Some(1) };
+        if accumulate_in_memory {
+            out.push(Access { write: false, ..output.clone() });
+        }
+        out.push(output);
+        out
+    }
+
+    fn statement(&self, s: usize, text: String, lanes: usize, extra_flops: usize, accesses: Vec<Access>) -> Node {
+        let flops = (arith_count(&self.bodies[s]) + extra_flops) * lanes;
+        Node::Stmt(Statement { text, stage: s, flops, lanes, accesses })
+    }
+
+    fn init_statement(&self, s: usize, text: String, lanes: usize, output: usize) -> Node {
+        Node::Stmt(Statement {
+            text,
+            stage: s,
+            flops: 0,
+            lanes,
+            accesses: vec![Access { buffer: output, write: true, elements: lanes, stride: Some(1) }],
+        })
+    }
+
+    /// The `S3` loops of a full tile with constant trip counts, the last
+    /// one stepping by `lanes`, around `inner`.
+    fn constant_s3(&self, s: usize, spatial: &[AxisId], lanes: usize, unroll: usize, inner: Vec<Node>) -> Vec<Node> {
+        let sched = &self.c.stages()[s];
+        let mut body = inner;
+        for (i, &a) in spatial.iter().enumerate().rev() {
+            let f3 = sched.tiles[a.0][2];
+            let step = if i + 1 == spatial.len() { lanes } else { 1 };
+            let var = self.var(s, a, 3);
+            let parent = self.var(s, a, 2);
+            if f3 == step {
+                let mut nodes = vec![Node::Let { var, value: parent }];
+                nodes.extend(body);
+                body = nodes;
+                continue;
+            }
+            let trips = f3 / step;
+            let innermost = i + 1 == spatial.len();
+            body = vec![Node::Loop(Loop {
+                var,
+                start: parent.clone(),
+                end: format!("{parent} + {f3}"),
+                step,
+                kind: LoopKind::Serial,
+                trips,
+                unroll: if innermost && unroll > 0 { Some(unroll.min(trips)).filter(|&u| u >= 2) } else { None },
+                body,
+            })];
+        }
+        body
+    }
+
+    /// The `R1` loops around `inner`, the innermost with an unroll hint.
+    fn r1_loops(&self, s: usize, reduction: &[AxisId], unroll: usize, inner: Vec<Node>) -> Vec<Node> {
+        let stage = self.stage(s);
+        let ranges: Vec<AxisRange> =
+            stage.axes.iter().map(|a| AxisRange { lo: "0".into(), hi: a.extent.to_string(), len: a.extent }).collect();
+        let mut body = inner;
+        for (i, &k) in reduction.iter().enumerate().rev() {
+            let hint = if i + 1 == reduction.len() && unroll > 0 { Some(unroll) } else { None };
+            body = self.loop_over(s, LoopLevel { axis: k, level: 1, section: Section::R1 }, &ranges, body, hint);
+        }
+        body
+    }
+
+    fn fast_tile(
+        &mut self,
+        s: usize,
+        stage: &Stage,
+        sched: &StageSchedule,
+        spatial: &[AxisId],
+        reduction: &[AxisId],
+        first: &str,
+    ) -> Vec<Node> {
+        let lanes = sched.vector;
+        if lanes > 1 {
+            self.lanes_used.insert(lanes);
+        }
+        let out_name = c_ident(&self.program.buffer(stage.output).name);
+        let init = c_f32(stage.combine.init());
+        let vaxis = spatial.last().copied();
+        // Axis values at the innermost point: x3 for spatial, k1 for
+        // reduction axes.
+        let innermost_c = |this: &Self| -> Vec<String> {
+            stage
+                .axes
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let level = if a.kind == crate::program::AxisKind::Spatial { 3 } else { 1 };
+                    this.var(s, AxisId(i), level)
+                })
+                .collect()
+        };
+        let body_c = |this: &Self, axis_c: Vec<String>| -> (String, String) {
+            let printer = this.printer(stage, axis_c);
+            let offset = this.out_offset(stage, &printer);
+            let value = match vaxis {
+                Some(v) if lanes > 1 => VectorPrinter { scalar: &printer, axis: v, lanes }.value(&this.bodies[s]),
+                _ => printer.value(&this.bodies[s]),
+            };
+            (offset, value)
+        };
+        let load = |offset: &str| {
+            if lanes > 1 {
+                format!("colt_vload{lanes}(&{out_name}[{offset}])")
+            } else {
+                format!("{out_name}[{offset}]")
+            }
+        };
+        let store = |offset: &str, value: &str| {
+            if lanes > 1 {
+                format!("colt_vstore{lanes}(&{out_name}[{offset}], {value});")
+            } else {
+                format!("{out_name}[{offset}] = {value};")
+            }
+        };
+        let splat_init = if lanes > 1 { format!("colt_splat{lanes}({init})") } else { init.clone() };
+        let combine = |acc: &str, value: &str| accumulate(stage.combine, acc, value, lanes);
+
+        if stage.combine == Combine::Assign {
+            let (offset, value) = body_c(self, innermost_c(self));
+            let stmt = self.statement(s, store(&offset, &value), lanes, 0, self.accesses(s, stage, lanes, false));
+            return self.constant_s3(s, spatial, lanes, sched.unroll, vec![stmt]);
+        }
+        if sched.accumulator == Accumulator::Memory {
+            let printer = self.printer(stage, innermost_c(self));
+            let offset = self.out_offset(stage, &printer);
+            let init_stmt = self.init_statement(s, store(&offset, &splat_init), lanes, stage.output.0);
+            let init_loops = self.constant_s3(s, spatial, lanes, 0, vec![init_stmt]);
+            let (offset, value) = body_c(self, innermost_c(self));
+            let update = store(&offset, &combine(&load(&offset), &value));
+            let stmt = self.statement(s, update, lanes, 1, self.accesses(s, stage, lanes, true));
+            let inner = self.constant_s3(s, spatial, lanes, sched.unroll, vec![stmt]);
+            let mut nodes = vec![Node::If {
+                cond: first.to_string(),
+                then: init_loops,
+                otherwise: Vec::new(),
+                then_share: self.first_share(s),
+            }];
+            nodes.extend(self.r1_loops(s, reduction, 0, inner));
+            return nodes;
+        }
+        // Registers: one accumulator per point of the tile.
+        let mut points: Vec<Vec<usize>> = vec![Vec::new()];
+        for (i, &a) in spatial.iter().enumerate() {
+            let step = if i + 1 == spatial.len() { lanes } else { 1 };
+            let offsets: Vec<usize> = (0..sched.tiles[a.0][2]).step_by(step).collect();
+            points = points.iter().flat_map(|p| offsets.iter().map(move |&o| [p.clone(), vec![o]].concat())).collect();
+        }
+        let ty = if lanes > 1 { format!("colt_v{lanes}") } else { "float".to_string() };
+        let point_c = |this: &Self, p: &[usize]| -> Vec<String> {
+            stage
+                .axes
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    if a.kind == crate::program::AxisKind::Reduction {
+                        return this.var(s, AxisId(i), 1);
+                    }
+                    let q = spatial.iter().position(|&x| x.0 == i).map(|j| p[j]).unwrap_or(0);
+                    let base = this.var(s, AxisId(i), 2);
+                    if q == 0 {
+                        base
+                    } else {
+                        format!("({base} + {q})")
+                    }
+                })
+                .collect()
+        };
+        let mut before = Vec::new();
+        let mut updates = Vec::new();
+        let mut after = Vec::new();
+        for (n, p) in points.iter().enumerate() {
+            let (offset, value) = body_c(self, point_c(self, p));
+            let acc = format!("acc{n}");
+            before.push(Node::Let {
+                var: String::new(),
+                value: format!("{ty} {acc} = ({first}) ? {splat_init} : {};", load(&offset)),
+            });
+            updates.push(self.statement(
+                s,
+                format!("{acc} = {};", combine(&acc, &value)),
+                lanes,
+                1,
+                self.accesses(s, stage, lanes, false),
+            ));
+            after.push(Node::Let { var: String::new(), value: store(&offset, &acc) });
+        }
+        let unroll = if sched.unroll > 0 { (sched.unroll / points.len().max(1)).max(1) } else { 0 };
+        let mut nodes = before;
+        nodes.extend(self.r1_loops(s, reduction, unroll, updates));
+        nodes.extend(after);
+        nodes
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn edge_tile(
+        &self,
+        s: usize,
+        stage: &Stage,
+        spatial: &[AxisId],
+        reduction: &[AxisId],
+        first: &str,
+        ranges: &[AxisRange],
+    ) -> Vec<Node> {
+        let axis_c: Vec<String> = stage
+            .axes
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.var(s, AxisId(i), if a.kind == crate::program::AxisKind::Spatial { 3 } else { 1 }))
+            .collect();
+        let printer = self.printer(stage, axis_c);
+        let out_name = c_ident(&self.program.buffer(stage.output).name);
+        let target = format!("{out_name}[{}]", self.out_offset(stage, &printer));
+        let value = printer.value(&self.bodies[s]);
+        let clamped = |this: &Self, inner: Vec<Node>| -> Vec<Node> {
+            let mut body = inner;
+            for &a in spatial.iter().rev() {
+                let l = LoopLevel { axis: a, level: 3, section: Section::S3 };
+                body = this.loop_over(s, l, ranges, body, None);
+            }
+            body
+        };
+        if stage.combine == Combine::Assign {
+            let stmt = self.statement(s, format!("{target} = {value};"), 1, 0, self.accesses(s, stage, 1, false));
+            return clamped(self, vec![stmt]);
+        }
+        let init = self.init_statement(s, format!("{target} = {};", c_f32(stage.combine.init())), 1, stage.output.0);
+        let update = format!("{target} = {};", accumulate(stage.combine, &target, &value, 1));
+        let stmt = self.statement(s, update, 1, 1, self.accesses(s, stage, 1, true));
+        let mut nodes = vec![Node::If {
+            cond: first.to_string(),
+            then: clamped(self, vec![init]),
+            otherwise: Vec::new(),
+            then_share: self.first_share(s),
+        }];
+        let inner = clamped(self, vec![stmt]);
+        nodes.extend(self.r1_loops(s, reduction, 0, inner));
+        nodes
+    }
+}

@@ -5,7 +5,7 @@
 //! opencl` reports latency, GFLOP/s and speedup, and the user's mistakes
 //! are clear errors.
 
-use colt_actors::db::TuningDb;
+use colt_db::TuningDb;
 use colt_e2e::{colt, json_line, repo_root, stderr, stdout};
 
 const SMALL: &str = "models/SmolLM2-135M-Instruct.Q4_1.gguf";

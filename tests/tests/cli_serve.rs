@@ -1,7 +1,7 @@
 //! `colt serve` against a real daemon process on a loopback port: the API,
 //! its errors, the token rule, and durability across SIGKILL and SIGTERM.
 
-use colt_actors::db::{JobState, TuningDb};
+use colt_db::{JobState, TuningDb};
 use colt_e2e::{colt_binary, free_port, http, repo_root, Response};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
@@ -83,7 +83,7 @@ fn submit(daemon: &Daemon, body: &str) -> i64 {
     r.json()["id"].as_i64().unwrap()
 }
 
-fn trials(db: &Path, job: i64) -> Vec<colt_actors::db::TrialRecord> {
+fn trials(db: &Path, job: i64) -> Vec<colt_db::TrialRecord> {
     TuningDb::open(db).unwrap().job_trials(job).unwrap()
 }
 

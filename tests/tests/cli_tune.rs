@@ -1,7 +1,7 @@
 //! `colt tune` end to end: the real small default model, real measurements,
 //! the tuning database, resume, Ctrl-C and SIGKILL.
 
-use colt_actors::db::{JobState, TrialRecord, TuningDb};
+use colt_db::{JobState, TrialRecord, TuningDb};
 use colt_e2e::{colt, colt_binary, json_line, repo_root, stderr, stdout};
 use std::collections::HashSet;
 use std::path::Path;

@@ -2,9 +2,9 @@
 //! request is a closure run on the actor's thread with the database, so
 //! callers use `TuningDb`'s whole API without a message type per method.
 
-use crate::db::TuningDb;
 use crate::system::{ask, ActorGone};
 use actix::{Actor, Addr, Handler, Message, SyncContext};
+use colt_db::TuningDb;
 use crossbeam_channel::Sender;
 
 type DbJob = Box<dyn FnOnce(&mut TuningDb) + Send>;

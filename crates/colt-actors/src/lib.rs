@@ -1,34 +1,22 @@
-//! colt-actors: the actix system that runs a tuning job, and the search it
-//! runs.
-//!
-//! It owns:
-//! - the **actors** of DESIGN.md: one per loaded model ([`llm::LlmActor`],
-//!   inference on the model's own thread), the CPU and OpenCL measurement
-//!   actors ([`measure`], one request at a time, pausing the models'
-//!   decoding while they time), the tuning-database actor ([`db_actor`]),
-//!   and the job actor ([`job::JobActor`]) that runs a job's search on a
-//!   coordinator thread which starts the search threads; threads and actors
-//!   talk through messages carrying crossbeam reply channels
-//!   ([`system::ask`]);
-//! - the **search** ([`search`]): the strategies `colt`, `single`, `mcts`,
-//!   `evolutionary` and `random` in one loop of generation and measurement
-//!   rounds, over colt-tree, colt-policy and colt-ir;
-//! - the **tuning database** ([`db`]): every job and measured candidate in
-//!   SQLite (WAL), so jobs resume and later jobs start from what is known.
-//!
-//! [`Colt`] starts the whole system; [`Colt::tune`] runs one job. It knows
-//! nothing of the command line: colt-bin parses arguments, shows progress
-//! and writes reports.
+//! colt-actors: the actix runtime of a colt process. It owns the actors of
+//! DESIGN.md — one per model (inference on the model's own thread), the
+//! measurement actor (CPU and OpenCL, one request at a time, pausing the
+//! models while it times), the database actor and a job actor per job —
+//! and [`Colt`], the façade that implements colt-search's proposer, runner
+//! and recorder with them; [`daemon`] is the daemon's job queue on top.
+//! Threads and actors talk through messages carrying crossbeam reply
+//! channels ([`system::ask`]). It knows nothing of the command line or
+//! HTTP.
 
-pub mod db;
+mod colt;
+pub mod daemon;
 pub mod db_actor;
-pub mod job;
+mod job_actor;
 pub mod llm;
 pub mod measure;
-pub mod node;
-pub mod search;
+pub mod services;
 pub mod system;
+mod tune;
 
-pub use job::{Colt, ColtConfig, ColtError, TuneRequest, TuneResult};
-pub use node::Lineage;
-pub use search::{Event, JobSettings, JobSpec, ModelEntry, Progress, SearchParams, Strategy};
+pub use colt::{Colt, ColtConfig, ColtError};
+pub use tune::{TuneRequest, TuneResult};

@@ -16,7 +16,8 @@
 
 use crate::plot::{self, Drawn};
 use anyhow::{bail, Context, Result};
-use colt_actors::{Colt, Event, JobSettings, SearchParams, Strategy, TuneRequest};
+use colt_actors::{Colt, TuneRequest};
+use colt_search::{Event, JobSettings, SearchParams, StrategyChoice};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -133,7 +134,8 @@ pub fn run(args: BenchArgs) -> Result<String> {
     } else {
         args.workloads.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
     };
-    let strategies: Vec<Strategy> = args.strategies.iter().map(|s| s.parse::<Strategy>()).collect::<Result<_, _>>()?;
+    let strategies: Vec<StrategyChoice> =
+        args.strategies.iter().map(|s| s.parse::<StrategyChoice>()).collect::<Result<_, _>>()?;
     let mut budgets = args.trials.clone();
     budgets.sort_unstable();
     budgets.dedup();
@@ -161,10 +163,10 @@ pub fn run(args: BenchArgs) -> Result<String> {
                 .with_context(|| format!("cannot load workload `{w}`"))
         })
         .collect::<Result<_>>()?;
-    let models = crate::tune::model_paths(strategies.iter().any(Strategy::uses_models), &args.models)?;
+    let models = crate::tune::model_paths(strategies.iter().any(StrategyChoice::uses_models), &args.models)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create `{}`", args.out.display()))?;
     let colt = crate::tune::start_colt(args.out.join("bench.db"), models, args.target.opencl())?;
-    let target = colt.target_label();
+    let target = colt.target();
     let stop = crate::tune::stop_on_ctrl_c()?;
 
     let started = Instant::now();
@@ -188,7 +190,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
     );
 
     let mut report = BenchReport {
-        target: target.clone(),
+        target: target.label(),
         full: args.full,
         budgets: budgets.clone(),
         target_speedup: args.target_speedup,
@@ -323,7 +325,7 @@ fn read_report(path: &std::path::Path) -> Result<BenchReport> {
 
 #[allow(clippy::too_many_arguments)]
 fn strategy_report(
-    strategy: &Strategy,
+    strategy: &StrategyChoice,
     runs: Vec<RunRecord>,
     naive: f64,
     budgets: &[usize],

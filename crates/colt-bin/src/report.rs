@@ -49,7 +49,7 @@ pub struct TrialPoint {
 }
 
 /// A model's calls in the job (colt-actors' report of them).
-pub use colt_actors::search::ModelReport as ModelRow;
+pub use colt_search::ModelReport as ModelRow;
 
 pub struct ReportInput<'a> {
     pub summary: &'a TuneSummary,

@@ -4,11 +4,10 @@
 
 use crate::report::{self, ReportInput, TrialPoint, TuneSummary};
 use anyhow::{bail, Context, Result};
-use colt_actors::db::{JobId, TuningDb};
-use colt_actors::search::StopReason;
-use colt_actors::{Colt, ColtConfig, Event, JobSettings, Lineage, SearchParams, Strategy, TuneRequest};
+use colt_actors::{Colt, ColtConfig, TuneRequest};
+use colt_db::{JobId, KernelQuery, TuningDb};
 use colt_measure::opencl::DeviceChoice;
-use colt_measure::{Builder, CpuConfig, WorkerCommand};
+use colt_search::{Event, JobSettings, SearchParams, StopReason, StrategyChoice};
 use crossbeam_channel::unbounded;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -24,8 +23,8 @@ pub struct TuneArgs {
     /// Measured candidates to stop at.
     #[arg(long, default_value_t = 64)]
     pub trials: usize,
-    /// colt, colt:no-course-alteration, colt:lambda=X, single, mcts,
-    /// evolutionary or random.
+    /// colt, colt:separate-trees, colt:no-course-alteration,
+    /// colt:lambda=X, single, mcts, evolutionary, random or beam.
     #[arg(long, default_value = "colt")]
     pub strategy: String,
     /// GGUF models, comma-separated; the default local models by default.
@@ -83,7 +82,7 @@ struct JobFile {
 
 pub fn run(args: TuneArgs) -> Result<()> {
     let program = Arc::new(args.workload.load()?);
-    let strategy: Strategy = args.strategy.parse()?;
+    let strategy: StrategyChoice = args.strategy.parse()?;
     let out = args.out.clone().unwrap_or_else(|| {
         let name = program.name().replace(['/', ' '], "_");
         PathBuf::from("colt-out").join(format!("{name}-{}", strategy.to_string().replace([':', '='], "_")))
@@ -109,7 +108,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         None
     };
     let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, args.target.opencl())?;
-    let target = colt.target_label();
+    let target = colt.target();
     let mut params = SearchParams::default();
     if let Some(l) = args.lambda {
         params.lambda = l;
@@ -209,7 +208,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let summary = TuneSummary {
         workload: program.name().to_string(),
         strategy: strategy.to_string(),
-        target,
+        target: target.label(),
         trials: outcome.curve.len(),
         naive_ms: outcome.naive_ms,
         best_ms,
@@ -283,18 +282,7 @@ pub fn model_paths(needed: bool, given: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// to tune for if any.
 pub fn start_colt(db: PathBuf, models: Vec<PathBuf>, opencl: Option<DeviceChoice>) -> Result<Colt> {
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
-    Ok(Colt::start(ColtConfig {
-        db,
-        models,
-        // Every model gets every core: routing sends most calls to one
-        // model (the smallest, while it keeps hitting), and models take
-        // turns decoding (`DecodeSlots`). Measurement pauses them all.
-        llm_threads: std::thread::available_parallelism().map_or(1, |n| n.get()) as u32,
-        cpu: CpuConfig::default(),
-        worker: WorkerCommand::colt(exe),
-        builder: Arc::new(Builder::system()),
-        opencl,
-    })?)
+    Ok(Colt::start(ColtConfig::for_this_machine(db, models, opencl, exe))?)
 }
 
 /// A flag Ctrl-C sets (the job stops after its current step); a second
@@ -323,7 +311,7 @@ fn progress_bar(trials: usize, hidden: bool) -> ProgressBar {
     bar
 }
 
-fn progress_text(p: &colt_actors::Progress, naive: Option<f64>) -> String {
+fn progress_text(p: &colt_search::Progress, naive: Option<f64>) -> String {
     let mut text = match (p.best_ms, naive.or(p.naive_ms)) {
         (Some(b), Some(n)) => format!("best {b:.3} ms ({:.1}x)", n / b),
         (Some(b), None) => format!("best {b:.3} ms"),
@@ -356,6 +344,10 @@ pub struct ShowArgs {
     /// The workload's name (as given to `colt tune`).
     #[arg(long)]
     pub workload: String,
+    /// Only kernels of this target (`cpu`, `opencl:PLATFORM / DEVICE`);
+    /// any target by default.
+    #[arg(long)]
+    pub target: Option<String>,
     /// Print one line of JSON instead of the kernel.
     #[arg(long)]
     pub json: bool,
@@ -367,46 +359,31 @@ pub fn show(args: ShowArgs) -> Result<String> {
         bail!("no tuning database at `{}`", args.db.display());
     }
     let db = TuningDb::open(&args.db)?;
-    let Some(best) = db.best_for_workload_name(&args.workload, None)? else {
+    let query = KernelQuery::Workload { name: &args.workload, target: args.target.as_deref() };
+    let Some(best) = db.best_kernel(query)? else {
         bail!("the tuning database `{}` has no verified kernel of workload `{}`", args.db.display(), args.workload);
     };
-    let lineage = Lineage { seed: best.seed, edits: best.edits.clone() };
-    let program = Arc::new(
-        colt_ir::load_workload(&args.workload, colt_ir::Size::Bench)
-            .with_context(|| format!("cannot load workload `{}`", args.workload))?,
-    );
-    let candidate = lineage.rebuild_on(&program, colt_ir::schedule::Target::of_label(&best.target))?;
-    let nest = colt_ir::schedule::lower(&candidate);
-    if nest.fingerprint() != best.fingerprint {
-        bail!(
-            "the best record of `{}` (fingerprint {:016x}) rebuilds to another kernel ({:016x}): \
-             the database was written by another version of colt's schedule space",
-            args.workload,
-            best.fingerprint,
-            nest.fingerprint()
-        );
-    }
-    let median = best.median_ms.unwrap_or(f64::NAN);
+    let record = &best.record;
+    let median = record.median_ms.unwrap_or(f64::NAN);
     if args.json {
         return Ok(format!(
             "{}\n",
             serde_json::json!({
-                "workload": args.workload, "target": best.target, "best_ms": median,
-                "fingerprint": format!("{:016x}", best.fingerprint), "strategy": best.strategy,
-                "model": best.model, "job": best.job, "seed": best.seed, "edits": best.edits,
+                "workload": args.workload, "target": record.target, "best_ms": median,
+                "fingerprint": format!("{:016x}", record.fingerprint), "strategy": record.strategy,
+                "model": record.model, "job": record.job, "seed": record.seed, "edits": record.edits,
             })
         ));
     }
     Ok(format!(
-        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: colt emit-c {} --space {} {lineage}\n{}\n{}",
+        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: {}\n{}\n{}",
         args.workload,
-        best.target,
-        best.job,
-        best.strategy,
-        best.fingerprint,
-        args.workload,
-        candidate.target().name(),
-        candidate.render().lines().map(|l| format!("// {l}\n")).collect::<String>(),
-        nest.source()
+        record.target,
+        record.job,
+        record.strategy,
+        record.fingerprint,
+        best.rebuild_command(),
+        best.candidate.render().lines().map(|l| format!("// {l}\n")).collect::<String>(),
+        best.source
     ))
 }

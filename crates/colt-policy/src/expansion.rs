@@ -30,11 +30,22 @@ pub struct Proposal {
 #[error("model call failed: {0}")]
 pub struct ProposalFailure(pub String);
 
-/// What answers for a model: one call, system and user prompt, decoded
-/// under `grammar` (GBNF).
-pub trait Proposer {
-    fn propose(&mut self, model: ModelId, system: &str, user: &str, grammar: &str)
-        -> Result<Proposal, ProposalFailure>;
+/// One model call: the model (by its roster name), the system and user
+/// prompt, the GBNF grammar the answer is decoded under, and the sampling
+/// seed.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelCall<'a> {
+    pub model: &'a str,
+    pub system: &'a str,
+    pub user: &'a str,
+    pub grammar: &'a str,
+    pub seed: u32,
+}
+
+/// What answers for the models: in a job, colt-actors' LLM actors; in
+/// tests, a script. Called from several search threads at once.
+pub trait Proposer: Sync {
+    fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure>;
 }
 
 /// Why an expansion produced no child.
@@ -83,10 +94,12 @@ impl Expander {
     /// Expands `view.current` with `model`. `score` gives a candidate's
     /// score (the cost model's prediction, or a measurement); the parent's
     /// score is `view.current.scores`' best known one, or `score` of it.
+    /// The expansion's calls use the seeds `seed + 1`, `seed + 2`, ...
     pub fn expand(
         &self,
-        proposer: &mut dyn Proposer,
+        proposer: &dyn Proposer,
         model: ModelId,
+        seed: u32,
         view: &ExpansionView<'_>,
         score: &mut dyn FnMut(&Candidate) -> f64,
     ) -> Result<Expansion, ExpansionError> {
@@ -96,29 +109,35 @@ impl Expander {
         }
         let roster = self.stats.roster().clone();
         let grammar = answer_grammar(view.legal, &roster);
-        let (child, edits, asked_next, random_fallback) =
-            match proposer.propose(model, system_prompt(current.target()), &expansion_prompt(view), &grammar) {
-                Ok(proposal) => {
-                    let mut action = parse_answer(&proposal.answer, view.legal, &roster);
-                    let applied = action.apply(current);
-                    self.stats
-                        .record_call(model, action.call_record(proposal.tokens, proposal.seconds, applied.is_none()));
-                    match applied {
-                        Some(a) => (a.candidate, a.edits, action.next_model, false),
-                        None => {
-                            let (c, e) = self.random_edit(current, view.legal)?;
-                            (c, e, action.next_model, true)
-                        }
+        let mut seeds = Seeds(seed);
+        let user = expansion_prompt(view);
+        let call = ModelCall {
+            model: model_name(&roster, model),
+            system: system_prompt(current.target()),
+            user: &user,
+            grammar: &grammar,
+            seed: seeds.next(),
+        };
+        let (child, edits, asked_next, random_fallback) = match proposer.propose(&call) {
+            Ok(proposal) => {
+                let mut action = parse_answer(&proposal.answer, view.legal, &roster);
+                let applied = action.apply(current);
+                self.stats.record_call(model, action.call_record(proposal.tokens, proposal.seconds, applied.is_none()));
+                match applied {
+                    Some(a) => (a.candidate, a.edits, action.next_model, false),
+                    None => {
+                        let (c, e) = self.random_edit(current, view.legal)?;
+                        (c, e, action.next_model, true)
                     }
                 }
-                Err(_) => {
-                    let record =
-                        crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
-                    self.stats.record_call(model, record);
-                    let (c, e) = self.random_edit(current, view.legal)?;
-                    (c, e, None, true)
-                }
-            };
+            }
+            Err(_) => {
+                let record = crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
+                self.stats.record_call(model, record);
+                let (c, e) = self.random_edit(current, view.legal)?;
+                (c, e, None, true)
+            }
+        };
         let parent_score = view.current.scores.best_known().unwrap_or_else(|| score(current));
         let child_score = score(&child);
         if child_score > parent_score {
@@ -134,7 +153,7 @@ impl Expander {
             correction: None,
         };
         if let Course::Escalate { to } = self.course.observe(model, parent_score, child_score) {
-            self.correct(proposer, to, view, &mut expansion, parent_score, score);
+            self.correct(proposer, to, seeds.next(), view, &mut expansion, parent_score, score);
         }
         Ok(expansion)
     }
@@ -142,10 +161,12 @@ impl Expander {
     /// Course alteration: `largest` sees the small model's proposal and both
     /// scores and answers edits from the same parent; its child replaces the
     /// proposal's if it scores at least as well.
+    #[allow(clippy::too_many_arguments)]
     fn correct(
         &self,
-        proposer: &mut dyn Proposer,
+        proposer: &dyn Proposer,
         largest: ModelId,
+        seed: u32,
         view: &ExpansionView<'_>,
         expansion: &mut Expansion,
         parent_score: f64,
@@ -157,7 +178,8 @@ impl Expander {
         let user = correction_prompt(view, &expansion.edits, proposal_scores, &proposer_name);
         let grammar = answer_grammar(view.legal, &roster);
         let system = system_prompt(view.current.candidate.target());
-        let Ok(proposal) = proposer.propose(largest, system, &user, &grammar) else {
+        let call = ModelCall { model: model_name(&roster, largest), system, user: &user, grammar: &grammar, seed };
+        let Ok(proposal) = proposer.propose(&call) else {
             let record = crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
             self.stats.record_call(largest, record);
             expansion.correction = Some(Kept::Proposal);
@@ -198,4 +220,20 @@ impl Expander {
         }
         Err(ExpansionError::NoLegalEdits)
     }
+}
+
+/// The seeds of one expansion's calls, one after another.
+struct Seeds(u32);
+
+impl Seeds {
+    fn next(&mut self) -> u32 {
+        self.0 = self.0.wrapping_add(1);
+        self.0
+    }
+}
+
+/// A roster model's name; `?` for an id the roster does not have (a
+/// proposer then fails the call, which the expansion counts).
+fn model_name(roster: &crate::roster::Roster, model: ModelId) -> &str {
+    roster.get(model).map_or("?", |m| m.name.as_str())
 }

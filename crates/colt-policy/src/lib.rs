@@ -102,7 +102,7 @@ mod uct;
 
 pub use course::{keep, Course, CourseAlteration, Kept, DEFAULT_STREAK};
 pub use error::PolicyError;
-pub use expansion::{Expander, Expansion, ExpansionError, Proposal, ProposalFailure, Proposer};
+pub use expansion::{Expander, Expansion, ExpansionError, ModelCall, Proposal, ProposalFailure, Proposer};
 pub use measure_pick::{EpsilonGreedy, DEFAULT_EPSILON};
 pub use roster::{ModelSpec, Roster};
 pub use stats::{CallRecord, ModelStats, ModelSummary};

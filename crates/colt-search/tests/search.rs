@@ -3,13 +3,13 @@
 //! kernel's source, so every candidate has a fixed, distinct latency). The
 //! real models and measurements are exercised end to end in `tests/`.
 
-use colt_actors::db::TrialRecord;
-use colt_actors::search::{
-    run_search, Event, JobSettings, JobSpec, ModelEntry, Resume, SearchParams, Services, StopReason, Strategy,
+use colt_ir::Program;
+use colt_measure::{Kernel, MeasureError, Measurement, Phases, Target, Timing};
+use colt_search::{
+    run_search, Event, JobSettings, JobSpec, KnownRecord, ModelCall, ModelEntry, NodeData, Outcome, PastTrial,
+    Proposal, ProposalFailure, Proposer, RecordError, Recorder, Resume, Runner, SearchError, SearchParams, StopReason,
+    StrategyChoice, Trial,
 };
-use colt_actors::Lineage;
-use colt_measure::{KernelSource, MeasureError, Measurement, Phases, Timing};
-use colt_policy::{Proposal, ProposalFailure};
 use crossbeam_channel::unbounded;
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
@@ -21,7 +21,7 @@ use std::sync::Arc;
 /// and counts its calls.
 #[derive(Default)]
 struct Scripted {
-    records: Mutex<Vec<TrialRecord>>,
+    records: Mutex<Vec<Trial>>,
     measured: Mutex<HashMap<String, usize>>,
     calls: Mutex<HashMap<String, usize>>,
     /// Measurements that fail as the machinery's fault (not the candidate's).
@@ -36,8 +36,9 @@ fn latency_of(source: &str) -> f64 {
     1.0 + (h % 10_000) as f64 / 100.0
 }
 
-impl Services for Scripted {
-    fn propose(&self, model: &str, _: &str, _: &str, grammar: &str, _: u32) -> Result<Proposal, ProposalFailure> {
+impl Proposer for Scripted {
+    fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure> {
+        let (model, grammar) = (call.model, call.grammar);
         *self.calls.lock().entry(model.to_string()).or_default() += 1;
         // The grammar's first alternative of the first edit rule, unescaped
         // once (GBNF string → JSON string).
@@ -50,35 +51,39 @@ impl Services for Scripted {
             seconds: 0.01,
         })
     }
+}
 
-    fn measure(&self, kernel: &KernelSource) -> Result<Measurement, MeasureError> {
+impl Runner for Scripted {
+    fn run(&self, _: &Arc<Program>, kernel: &Kernel) -> Result<Measurement, MeasureError> {
         if self.machinery_failures.load(Ordering::Relaxed) > 0 {
             self.machinery_failures.fetch_sub(1, Ordering::Relaxed);
-            return Err(MeasureError::Worker { kernel: kernel.name.clone(), message: "scripted".into() });
+            return Err(MeasureError::Worker { kernel: kernel.name().to_string(), message: "scripted".into() });
         }
-        *self.measured.lock().entry(kernel.c.clone()).or_default() += 1;
-        let ms = latency_of(&kernel.c);
+        *self.measured.lock().entry(kernel.source().to_string()).or_default() += 1;
+        let ms = latency_of(kernel.source());
         Ok(Measurement {
-            kernel: kernel.name.clone(),
+            kernel: kernel.name().to_string(),
             timing: Timing::from_samples(&[ms]).unwrap(),
             max_rel_err: 0.0,
             phases: Phases::default(),
         })
     }
+}
 
-    fn record(&self, trial: &TrialRecord) -> Result<(), String> {
+impl Recorder for Scripted {
+    fn record(&self, trial: &Trial) -> Result<(), RecordError> {
         self.records.lock().push(trial.clone());
         Ok(())
     }
 }
 
-fn spec(strategy: Strategy, trials: usize) -> JobSpec {
+fn spec(strategy: StrategyChoice, trials: usize) -> JobSpec {
     let program = Arc::new(colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench));
     JobSpec {
         job: 1,
         workload: "gemm-512".into(),
-        workload_fingerprint: colt_actors::search::workload_fingerprint(&program),
-        target: "cpu".into(),
+        workload_fingerprint: colt_ir::workload_fingerprint(&program),
+        target: Target::Cpu,
         program,
         models: vec![
             ModelEntry { name: "small".into(), parameters: 100_000_000 },
@@ -99,22 +104,39 @@ fn spec(strategy: Strategy, trials: usize) -> JobSpec {
     }
 }
 
-fn run(spec: &JobSpec, services: &Scripted) -> colt_actors::search::Outcome {
+fn search(spec: &JobSpec, services: &Scripted, stop: &AtomicBool) -> Result<Outcome, SearchError> {
     let (events, _inbox) = unbounded::<Event>();
-    run_search(spec, services, &AtomicBool::new(false), &events).unwrap()
+    run_search(spec, services, services, services, stop, &events)
+}
+
+fn run(spec: &JobSpec, services: &Scripted) -> Outcome {
+    search(spec, services, &AtomicBool::new(false)).unwrap()
+}
+
+/// A recorded trial, as a resumed job gets it back.
+fn past(trial: &Trial) -> PastTrial {
+    PastTrial {
+        lineage: trial.lineage.clone(),
+        latency_ms: trial.timing.map(|t| t.median_ms),
+        model: trial.model.clone(),
+    }
+}
+
+fn latency(trial: &Trial) -> Option<f64> {
+    trial.timing.map(|t| t.median_ms)
 }
 
 /// Every record: distinct candidates, consecutive indices, a lineage that
 /// rebuilds the measured kernel.
-fn check_records(spec: &JobSpec, records: &[TrialRecord]) {
+fn check_records(spec: &JobSpec, records: &[Trial]) {
     let fingerprints: HashSet<u64> = records.iter().map(|r| r.fingerprint).collect();
     assert_eq!(fingerprints.len(), records.len(), "a candidate was measured twice");
     for (i, r) in records.iter().enumerate() {
-        assert_eq!(r.trial_index, i as u64);
-        let candidate = Lineage { seed: r.seed, edits: r.edits.clone() }.rebuild(&spec.program).unwrap();
+        assert_eq!(r.index, i as u64);
+        let candidate = r.lineage.rebuild(&spec.program).unwrap();
         let nest = colt_ir::schedule::lower(&candidate);
         assert_eq!(nest.fingerprint(), r.fingerprint, "trial {i}'s lineage rebuilds another kernel");
-        assert_eq!(r.median_ms, Some(latency_of(&nest.to_c())), "trial {i}'s latency is not its kernel's");
+        assert_eq!(latency(r), Some(latency_of(&nest.to_c())), "trial {i}'s latency is not its kernel's");
     }
 }
 
@@ -132,7 +154,7 @@ fn every_strategy_measures_distinct_candidates_up_to_its_budget() {
         assert_eq!(outcome.curve.len(), 14, "{strategy}");
         check_records(&spec, &records);
         assert!(services.measured.lock().values().all(|&n| n == 1), "{strategy}: a kernel was timed twice");
-        let best = records.iter().filter_map(|r| r.median_ms).fold(f64::INFINITY, f64::min);
+        let best = records.iter().filter_map(latency).fold(f64::INFINITY, f64::min);
         assert_eq!(outcome.best.as_ref().map(|b| b.0), Some(best), "{strategy}: the best is not the fastest record");
         let calls: usize = services.calls.lock().values().sum();
         let reported: u64 = outcome.models.iter().map(|m| m.calls).sum();
@@ -147,7 +169,7 @@ fn every_strategy_measures_distinct_candidates_up_to_its_budget() {
 
 #[test]
 fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
-    let strategy: Strategy = "colt:separate-trees".parse().unwrap();
+    let strategy: StrategyChoice = "colt:separate-trees".parse().unwrap();
     // Without root widening: its fresh samples belong to no model and, the
     // best predicted of many, can take all of a 12-trial budget's picks;
     // this test is about whose tree a measured candidate comes from.
@@ -175,19 +197,18 @@ fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
     assert_eq!(reports, ["small", "large"]);
 
     let mut resumed = no_widening(spec(strategy, 20));
-    resumed.resume = Some(Resume { trials: records.clone(), snapshot: outcome.snapshot.clone() });
+    resumed.resume = Some(Resume { trials: records.iter().map(past).collect(), snapshot: outcome.snapshot.clone() });
     let second = Scripted::default();
     let resumed_outcome = run(&resumed, &second);
     assert!(resumed_outcome.tree_nodes >= outcome.tree_nodes, "the resumed trees lost nodes");
-    let all: Vec<TrialRecord> = records.into_iter().chain(second.records.lock().clone()).collect();
+    let all: Vec<Trial> = records.into_iter().chain(second.records.lock().clone()).collect();
     assert_eq!(all.len(), 20);
     check_records(&resumed, &all);
 
     // A two-tree snapshot is not a one-tree job's.
-    let mut wrong = spec(Strategy::colt(), 20);
+    let mut wrong = spec(colt(), 20);
     wrong.resume = Some(Resume { trials: Vec::new(), snapshot: outcome.snapshot });
-    let (events, _inbox) = unbounded::<Event>();
-    let error = run_search(&wrong, &Scripted::default(), &AtomicBool::new(false), &events).err().unwrap();
+    let error = search(&wrong, &Scripted::default(), &AtomicBool::new(false)).err().unwrap();
     assert!(error.to_string().contains("tree snapshot"), "{error}");
 }
 
@@ -195,22 +216,21 @@ fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
 fn the_root_widens_with_the_best_predicted_fresh_samples_each_round() {
     let root_children = |spec: &JobSpec| {
         let outcome = run(spec, &Scripted::default());
-        let tree: colt_tree::Tree<colt_actors::node::NodeData> =
-            colt_tree::Tree::restore(&outcome.snapshot.unwrap()).unwrap();
+        let tree: colt_tree::Tree<NodeData> = colt_tree::Tree::restore(&outcome.snapshot.unwrap()).unwrap();
         let root = tree.node(tree.root()).unwrap();
         root.children().count()
     };
-    let mut fixed = spec(Strategy::Mcts, 24);
+    let mut fixed = spec(mcts(), 24);
     fixed.settings.params.root_samples = 0;
     assert_eq!(root_children(&fixed), 16, "without widening the root keeps its first level");
-    let widened = spec(Strategy::Mcts, 24);
+    let widened = spec(mcts(), 24);
     let children = root_children(&widened);
     assert!(children > 16 && (children - 16) % 8 == 0, "the root has {children} children");
 }
 
 #[test]
 fn model_proposals_reach_the_measured_trials() {
-    let spec = spec(Strategy::colt(), 24);
+    let spec = spec(colt(), 24);
     let services = Scripted::default();
     run(&spec, &services);
     let records = services.records.lock();
@@ -222,44 +242,44 @@ fn model_proposals_reach_the_measured_trials() {
 
 #[test]
 fn a_resumed_job_measures_nothing_it_measured_before() {
-    let first_spec = spec(Strategy::Mcts, 8);
+    let first_spec = spec(mcts(), 8);
     let first = Scripted::default();
     let outcome = run(&first_spec, &first);
     let before = first.records.lock().clone();
-    let mut resumed = spec(Strategy::Mcts, 15);
-    resumed.resume = Some(Resume { trials: before.clone(), snapshot: outcome.snapshot });
+    let mut resumed = spec(mcts(), 15);
+    resumed.resume = Some(Resume { trials: before.iter().map(past).collect(), snapshot: outcome.snapshot });
     let second = Scripted::default();
     let outcome = run(&resumed, &second);
     let after = second.records.lock().clone();
     assert_eq!(after.len(), 7, "the resumed job measures up to its budget only");
     assert_eq!(outcome.curve.len(), 15);
-    let all: Vec<TrialRecord> = before.into_iter().chain(after).collect();
+    let all: Vec<Trial> = before.into_iter().chain(after).collect();
     check_records(&resumed, &all);
 }
 
 #[test]
 fn known_records_are_never_measured_again() {
-    let first_spec = spec(Strategy::Random, 6);
+    let first_spec = spec(random(), 6);
     let first = Scripted::default();
     run(&first_spec, &first);
-    let mut second_spec = spec(Strategy::Evolutionary, 10);
+    let mut second_spec = spec(evolutionary(), 10);
     second_spec.known = first
         .records
         .lock()
         .iter()
-        .map(|r| (Lineage { seed: r.seed, edits: r.edits.clone() }, r.median_ms.unwrap()))
+        .map(|r| KnownRecord { lineage: r.lineage.clone(), latency_ms: latency(r).unwrap() })
         .collect();
     let second = Scripted::default();
     let outcome = run(&second_spec, &second);
     let old: HashSet<u64> = first.records.lock().iter().map(|r| r.fingerprint).collect();
     assert!(second.records.lock().iter().all(|r| !old.contains(&r.fingerprint)));
-    let known_best = second_spec.known.iter().map(|k| k.1).fold(f64::INFINITY, f64::min);
+    let known_best = second_spec.known.iter().map(|k| k.latency_ms).fold(f64::INFINITY, f64::min);
     assert!(outcome.best.unwrap().0 <= known_best, "a job starts from the best known kernel");
 }
 
 #[test]
 fn the_model_call_budget_stops_the_job() {
-    let mut spec = spec(Strategy::colt(), 64);
+    let mut spec = spec(colt(), 64);
     spec.settings.llm_calls = Some(3);
     let services = Scripted::default();
     let outcome = run(&spec, &services);
@@ -273,7 +293,7 @@ fn the_model_call_budget_stops_the_job() {
 
 #[test]
 fn a_stop_request_ends_the_job_between_steps() {
-    let spec = spec(Strategy::Mcts, 64);
+    let spec = spec(mcts(), 64);
     let services = Scripted::default();
     let (events, inbox) = unbounded::<Event>();
     let stop = AtomicBool::new(false);
@@ -285,7 +305,7 @@ fn a_stop_request_ends_the_job_between_steps() {
                 }
             }
         });
-        let outcome = run_search(&spec, &services, &stop, &events).unwrap();
+        let outcome = run_search(&spec, &services, &services, &services, &stop, &events).unwrap();
         drop(events);
         outcome
     });
@@ -297,10 +317,25 @@ fn a_stop_request_ends_the_job_between_steps() {
 
 #[test]
 fn a_failing_measurement_machinery_fails_the_job_with_its_reason() {
-    let spec = spec(Strategy::Random, 16);
+    let spec = spec(random(), 16);
     let services = Scripted { machinery_failures: AtomicUsize::new(100), ..Scripted::default() };
-    let (events, _inbox) = unbounded::<Event>();
-    let error = run_search(&spec, &services, &AtomicBool::new(false), &events).err().expect("the job fails");
+    let error = search(&spec, &services, &AtomicBool::new(false)).err().expect("the job fails");
     assert!(error.to_string().contains("measurement machinery"), "{error}");
     assert!(services.records.lock().is_empty(), "a machinery failure is not the candidate's trial");
+}
+
+fn colt() -> StrategyChoice {
+    "colt".parse().unwrap()
+}
+
+fn mcts() -> StrategyChoice {
+    "mcts".parse().unwrap()
+}
+
+fn random() -> StrategyChoice {
+    "random".parse().unwrap()
+}
+
+fn evolutionary() -> StrategyChoice {
+    "evolutionary".parse().unwrap()
 }

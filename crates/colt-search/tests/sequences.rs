@@ -3,17 +3,20 @@
 //! (a latency that is a fixed function of the kernel's source, so no timing
 //! noise reaches the cost model) and a scripted model (its answer a fixed
 //! function of its prompt). The files under `tests/sequences/` were
-//! recorded before the search moved into its own crate; the same sequences
-//! must come out after any change that claims not to change behaviour.
+//! recorded before the search moved out of colt-actors into this crate
+//! (commit 8be9cf1, by the same test against the old interface); the same
+//! sequences must come out after any change that claims not to change
+//! behaviour.
 //!
 //! `COLT_RECORD_SEQUENCES=1` rewrites the files (for a deliberate change of
 //! behaviour: say which and why in the commit). A missing file fails.
 
-use colt_actors::db::TrialRecord;
-use colt_actors::search::{run_search, Event, JobSettings, JobSpec, ModelEntry, Outcome, Resume, SearchParams, Services};
-use colt_actors::Lineage;
-use colt_measure::{KernelSource, MeasureError, Measurement, Phases, Timing};
-use colt_policy::{Proposal, ProposalFailure};
+use colt_ir::Program;
+use colt_measure::{Kernel, MeasureError, Measurement, Phases, Target, Timing};
+use colt_search::{
+    run_search, Event, JobSettings, JobSpec, KnownRecord, ModelCall, ModelEntry, Outcome, PastTrial, Proposal,
+    ProposalFailure, Proposer, RecordError, Recorder, Resume, Runner, SearchParams, Trial,
+};
 use crossbeam_channel::unbounded;
 use parking_lot::Mutex;
 use std::fmt::Write as _;
@@ -44,14 +47,15 @@ fn fnv(text: &str) -> u64 {
 /// The deterministic target and the scripted models.
 #[derive(Default)]
 struct Scripted {
-    records: Mutex<Vec<TrialRecord>>,
+    records: Mutex<Vec<Trial>>,
 }
 
-impl Services for Scripted {
+impl Proposer for Scripted {
     /// Any legal edit of the grammar, chosen by a hash of the prompt, and a
     /// next model chosen by the same hash: the answer depends on everything
     /// the prompt shows, so a changed prompt changes the sequence.
-    fn propose(&self, model: &str, _: &str, user: &str, grammar: &str, _: u32) -> Result<Proposal, ProposalFailure> {
+    fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure> {
+        let (model, user, grammar) = (call.model, call.user, call.grammar);
         let h = fnv(user);
         let alternatives: Vec<&str> = grammar
             .lines()
@@ -64,33 +68,41 @@ impl Services for Scripted {
             .find_map(|l| l.strip_prefix("model ::= "))
             .map(|r| r.split(" | ").map(|m| m.trim_matches('"').trim_matches('\\').trim_matches('"')).collect())
             .unwrap_or_default();
-        if alternatives.is_empty() || h % 11 == 0 {
+        if alternatives.is_empty() || h.is_multiple_of(11) {
             return Err(ProposalFailure(format!("{model}: scripted failure")));
         }
         let edit = alternatives[(h % alternatives.len() as u64) as usize];
         let json = edit.trim_matches('"').replace("\\\\", "\\").replace("\\\"", "\"");
         let next = models.get(((h >> 32) % models.len().max(1) as u64) as usize).copied().unwrap_or(model);
         // Every seventh answer carries a second, unreadable edit.
-        let extra = if h % 7 == 0 { ", \"tile(stage=\\\"NOPE\\\")\"" } else { "" };
-        Ok(Proposal { answer: format!("{{\"edits\": [{json}{extra}], \"next_model\": \"{next}\"}}"), tokens: 100, seconds: 0.01 })
+        let extra = if h.is_multiple_of(7) { ", \"tile(stage=\\\"NOPE\\\")\"" } else { "" };
+        Ok(Proposal {
+            answer: format!("{{\"edits\": [{json}{extra}], \"next_model\": \"{next}\"}}"),
+            tokens: 100,
+            seconds: 0.01,
+        })
     }
+}
 
+impl Runner for Scripted {
     /// A latency from the source's hash; one kernel in 13 computes garbage.
-    fn measure(&self, kernel: &KernelSource) -> Result<Measurement, MeasureError> {
-        let h = fnv(&kernel.c);
-        if h % 13 == 0 {
-            return Err(MeasureError::WrongResult { kernel: kernel.name.clone(), buffer: "C".into(), max_rel_err: 1.0 });
+    fn run(&self, _: &Arc<Program>, kernel: &Kernel) -> Result<Measurement, MeasureError> {
+        let (name, h) = (kernel.name().to_string(), fnv(kernel.source()));
+        if h.is_multiple_of(13) {
+            return Err(MeasureError::WrongResult { kernel: name, buffer: "C".into(), max_rel_err: 1.0 });
         }
         let ms = 1.0 + (h % 10_000) as f64 / 100.0;
         Ok(Measurement {
-            kernel: kernel.name.clone(),
+            kernel: name,
             timing: Timing::from_samples(&[ms]).unwrap(),
             max_rel_err: 0.0,
             phases: Phases::default(),
         })
     }
+}
 
-    fn record(&self, trial: &TrialRecord) -> Result<(), String> {
+impl Recorder for Scripted {
+    fn record(&self, trial: &Trial) -> Result<(), RecordError> {
         self.records.lock().push(trial.clone());
         Ok(())
     }
@@ -101,8 +113,8 @@ fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {
     JobSpec {
         job: 1,
         workload: workload.into(),
-        workload_fingerprint: colt_actors::search::workload_fingerprint(&program),
-        target: "cpu".into(),
+        workload_fingerprint: colt_ir::workload_fingerprint(&program),
+        target: Target::Cpu,
         program,
         models: vec![
             ModelEntry { name: "small".into(), parameters: 100_000_000 },
@@ -124,26 +136,30 @@ fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {
     }
 }
 
-fn run(spec: &JobSpec) -> (Outcome, Vec<TrialRecord>) {
+fn run(spec: &JobSpec) -> (Outcome, Vec<Trial>) {
     let services = Scripted::default();
     let (events, _inbox) = unbounded::<Event>();
-    let outcome = run_search(spec, &services, &AtomicBool::new(false), &events).unwrap();
+    let outcome = run_search(spec, &services, &services, &services, &AtomicBool::new(false), &events).unwrap();
     let records = services.records.lock().clone();
     (outcome, records)
 }
 
-fn describe(title: &str, records: &[TrialRecord], outcome: &Outcome, out: &mut String) {
+fn latency(trial: &Trial) -> Option<f64> {
+    trial.timing.map(|t| t.median_ms)
+}
+
+fn describe(title: &str, records: &[Trial], outcome: &Outcome, out: &mut String) {
     let _ = writeln!(out, "## {title}");
     for r in records {
-        let latency = r.median_ms.map_or("failed".to_string(), |ms| format!("{ms:.2}"));
+        let latency = latency(r).map_or("failed".to_string(), |ms| format!("{ms:.2}"));
         let _ = writeln!(
             out,
             "{} seed={} fp={:016x} {latency} model={} edits=[{}]",
-            r.trial_index,
-            r.seed,
+            r.index,
+            r.lineage.seed,
             r.fingerprint,
             r.model.as_deref().unwrap_or("-"),
-            r.edits.join(" ; ")
+            r.lineage.edits.join(" ; ")
         );
     }
     let calls: Vec<String> = outcome.models.iter().map(|m| format!("{}={}", m.name, m.calls)).collect();
@@ -167,15 +183,19 @@ fn sequences(workload: &str, strategy: &str) -> String {
     }
     let (first, before) = run(&spec(workload, strategy, 3, 12));
     let mut resumed = spec(workload, strategy, 3, 24);
-    resumed.resume = Some(Resume { trials: before.clone(), snapshot: first.snapshot.clone() });
+    let trials = before
+        .iter()
+        .map(|t| PastTrial { lineage: t.lineage.clone(), latency_ms: latency(t), model: t.model.clone() })
+        .collect();
+    resumed.resume = Some(Resume { trials, snapshot: first.snapshot.clone() });
     let (outcome, after) = run(&resumed);
-    let all: Vec<TrialRecord> = before.iter().cloned().chain(after).collect();
+    let all: Vec<Trial> = before.iter().cloned().chain(after).collect();
     describe("seed 3, 12 trials, resumed to 24", &all, &outcome, &mut out);
 
     let mut warm = spec(workload, strategy, 4, 16);
     warm.known = before
         .iter()
-        .filter_map(|r| r.median_ms.map(|ms| (Lineage { seed: r.seed, edits: r.edits.clone() }, ms)))
+        .filter_map(|r| latency(r).map(|latency_ms| KnownRecord { lineage: r.lineage.clone(), latency_ms }))
         .collect();
     let (outcome, records) = run(&warm);
     describe("seed 4, 16 trials, from seed 3's records", &records, &outcome, &mut out);

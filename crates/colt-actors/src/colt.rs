@@ -1,0 +1,171 @@
+//! A colt process's actors: [`Colt::start`] starts the system — a model
+//! actor per model, the measurement actor (CPU, and the OpenCL device when
+//! one is opened), the database actor — and [`Colt::tune`] (in `tune.rs`)
+//! runs jobs on it.
+
+use crate::db_actor::{Db, DbActor};
+use crate::llm::{DecodeSlots, LlmActor, LlmStartError};
+use crate::measure::MeasureActor;
+use crate::system::{ActorGone, ActorSystem};
+use actix::{Addr, SyncArbiter};
+use colt_db::{DbError, JobId, TuningDb};
+use colt_llm::{PauseGate, SessionOptions};
+use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClError, OpenClMeasurer};
+use colt_measure::{Builder, CpuConfig, Target, WorkerCommand};
+use colt_search::ModelEntry;
+use parking_lot::Mutex;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a colt process runs on.
+pub struct ColtConfig {
+    /// The tuning database file.
+    pub db: PathBuf,
+    /// GGUF files to load (none for strategies without models).
+    pub models: Vec<PathBuf>,
+    /// llama.cpp threads of each model's session.
+    pub llm_threads: u32,
+    pub cpu: CpuConfig,
+    /// How to start the isolated measurement worker.
+    pub worker: WorkerCommand,
+    pub builder: Arc<Builder>,
+    /// The OpenCL device to tune for, if any: jobs whose target is
+    /// `opencl:...` are measured on it (with the CPU config's run plan).
+    pub opencl: Option<DeviceChoice>,
+}
+
+impl ColtConfig {
+    /// The set-up of a `colt` process on this machine: kernels built by the
+    /// system C compiler into the default cache, measured in a worker that
+    /// is `exe measure-worker`, every model given every core (routing sends
+    /// most calls to one model, models take turns decoding, and
+    /// measurement pauses them all).
+    pub fn for_this_machine(
+        db: PathBuf,
+        models: Vec<PathBuf>,
+        opencl: Option<DeviceChoice>,
+        exe: PathBuf,
+    ) -> ColtConfig {
+        ColtConfig {
+            db,
+            models,
+            llm_threads: std::thread::available_parallelism().map_or(1, |n| n.get()) as u32,
+            cpu: CpuConfig::default(),
+            worker: WorkerCommand::colt(exe),
+            builder: Arc::new(Builder::system()),
+            opencl,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ColtError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Model(#[from] LlmStartError),
+    #[error(transparent)]
+    Actor(#[from] ActorGone),
+    #[error("cannot start the actor system: {0}")]
+    System(std::io::Error),
+    #[error("two models are named `{0}`: model names must differ (they route the search)")]
+    DuplicateModel(String),
+    #[error("job {job} of the tuning database `{db}` is for workload `{found}`, not `{asked}`")]
+    ResumeMismatch { job: JobId, db: String, found: String, asked: String },
+    #[error("the tuning database `{db}` has no job {job}")]
+    NoSuchJob { job: JobId, db: String },
+    #[error(transparent)]
+    Search(#[from] colt_search::SearchError),
+    #[error("cannot start job {job}'s thread: {source}")]
+    JobThread { job: JobId, source: std::io::Error },
+    #[error(transparent)]
+    OpenCl(#[from] OpenClError),
+    #[error("job {job} of the tuning database `{db}` was tuned for target `{found}`, not `{asked}`")]
+    TargetMismatch { job: JobId, db: String, found: String, asked: String },
+    #[error("target `{target}` needs an OpenCL device, and this colt process opened none")]
+    NoOpenClDevice { target: String },
+    #[error("target `{target}`: this colt process tunes for `{serves}`")]
+    OtherDevice { target: String, serves: String },
+    #[error("{0}")]
+    OnJob(String),
+}
+
+/// The running actor system of a colt process.
+pub struct Colt {
+    pub(crate) models: Vec<(ModelEntry, Addr<LlmActor>)>,
+    pub(crate) measure: Addr<MeasureActor>,
+    /// The OpenCL device's target, if one was opened.
+    pub(crate) opencl: Option<Target>,
+    pub(crate) db: Db,
+    pub(crate) db_path: PathBuf,
+    // Dropped last: stops every actor.
+    pub(crate) system: ActorSystem,
+}
+
+impl Colt {
+    pub fn start(config: ColtConfig) -> Result<Colt, ColtError> {
+        let system = ActorSystem::start().map_err(ColtError::System)?;
+        let pause = PauseGate::new();
+        let tuning_db = TuningDb::open(&config.db)?;
+        let db_addr = system.run(move || {
+            let db = Mutex::new(Some(tuning_db));
+            // One thread: SQLite connections are used from one thread. The
+            // factory runs once: a sync actor is made again only after it
+            // stops itself, and DbActor never does (a panic ends its thread).
+            SyncArbiter::start(1, move || DbActor::new(db.lock().take().expect("the database actor starts once")))
+        })?;
+        let (opencl, opencl_target) = match &config.opencl {
+            None => (None, None),
+            Some(choice) => {
+                let device = OpenClDevice::open(choice)?;
+                let target = Target::opencl(device.platform_name.clone(), device.name.clone());
+                let plan = config.cpu.plan.clone();
+                (Some(OpenClMeasurer::new(device, OpenClConfig { plan, seed: config.cpu.seed })), Some(target))
+            }
+        };
+        let (builder, worker, cpu_config, gate) = (config.builder, config.worker, config.cpu, pause.clone());
+        let cell = Mutex::new(Some((opencl, builder, worker, cpu_config)));
+        // One thread: the measurer owns the worker and the device's queue.
+        // The factory runs once (see the database actor), so the cell is
+        // still full when it runs.
+        let measure = system.run(move || {
+            SyncArbiter::start(1, move || {
+                let (opencl, builder, worker, cpu) = cell.lock().take().expect("the measurement actor starts once");
+                MeasureActor::new(builder, worker, cpu, opencl, gate.clone())
+            })
+        })?;
+        let mut models = Vec::new();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let slots = DecodeSlots::new(cores / config.llm_threads.max(1) as usize);
+        for path in &config.models {
+            let options = SessionOptions::default().threads(config.llm_threads.max(1)).pause_gate(pause.clone());
+            let actor = LlmActor::load(path, options, slots.clone())?;
+            let entry = ModelEntry { name: actor.info().name.clone(), parameters: actor.info().parameters };
+            if models.iter().any(|(m, _): &(ModelEntry, _)| m.name == entry.name) {
+                return Err(ColtError::DuplicateModel(entry.name));
+            }
+            let addr = system.run(move || actix::Actor::start(actor))?;
+            models.push((entry, addr));
+        }
+        Ok(Colt { models, measure, opencl: opencl_target, db: Db::new(db_addr), db_path: config.db, system })
+    }
+
+    /// The target this process tunes for: its OpenCL device if it opened
+    /// one, else the CPU. Jobs, trials and "best known" lookups are per
+    /// target label, so kernels of two devices never mix.
+    pub fn target(&self) -> Target {
+        self.opencl.clone().unwrap_or(Target::Cpu)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.db_path
+    }
+
+    pub fn models(&self) -> Vec<ModelEntry> {
+        self.models.iter().map(|(m, _)| m.clone()).collect()
+    }
+}

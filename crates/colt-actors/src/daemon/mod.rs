@@ -1,0 +1,357 @@
+//! The tuning daemon's job queue, without HTTP: jobs are rows of the tuning
+//! database, so they survive restarts, and a scheduler thread runs them one
+//! at a time (measurements must not overlap on the measured cores),
+//! interrupted (`running`) ones first, then queued ones, oldest first.
+//! Every measured trial and every round's snapshot is in the database
+//! before anything else hears of them, so a daemon killed mid-job resumes
+//! it from its last snapshot and its recorded trials, measuring nothing
+//! twice. [`Daemon::shutdown`] stops the running job after its current
+//! step and leaves it `running`, so that the next start resumes it.
+//!
+//! `colt serve` puts an HTTP API in front of it: each request is one call
+//! here, answered with the typed views of [`views`].
+
+mod metrics;
+mod submit;
+pub mod views;
+
+pub use submit::{Submit, SubmitError, MAX_TRIALS};
+
+use crate::colt::Colt;
+use crate::tune::TuneRequest;
+use colt_db::{JobId, JobRow, JobState};
+use colt_search::{Event, JobSettings, Progress, SearchParams, StopReason};
+use parking_lot::{Condvar, Mutex};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use views::{JobEvent, JobView};
+
+/// Receives one job's events; returns false once it no longer listens.
+pub type Listener = Box<dyn Fn(&JobEvent) -> bool + Send>;
+
+/// Why a request about a job cannot be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("no job {0}")]
+    NoSuchJob(JobId),
+    #[error("job {id} is already {state}")]
+    Finished { id: JobId, state: JobState },
+    #[error("job {0} has no verified kernel yet")]
+    NoKernel(JobId),
+    #[error(transparent)]
+    Kernel(#[from] colt_db::KernelError),
+    #[error(transparent)]
+    Db(#[from] colt_db::DbError),
+    #[error(transparent)]
+    Actor(#[from] crate::system::ActorGone),
+}
+
+pub struct Daemon {
+    colt: Colt,
+    /// Wakes the scheduler when a job is submitted or the daemon stops.
+    wake: Condvar,
+    state: Mutex<DaemonState>,
+    shutting_down: AtomicBool,
+    max_jobs: usize,
+    /// Search threads of each job.
+    threads: usize,
+}
+
+#[derive(Default)]
+struct DaemonState {
+    running: Option<Running>,
+    /// Jobs cancelled while queued or running.
+    cancelled: Vec<JobId>,
+    /// Event listeners of jobs that have not started yet: they become the
+    /// running job's listeners when it starts.
+    waiting: HashMap<JobId, Vec<Listener>>,
+    /// Calls and tokens per model of the jobs this process finished.
+    calls: BTreeMap<String, u64>,
+    tokens: BTreeMap<String, u64>,
+}
+
+struct Running {
+    job: JobId,
+    stop: Arc<AtomicBool>,
+    progress: Option<Progress>,
+    naive_ms: Option<f64>,
+    listeners: Vec<Listener>,
+}
+
+/// A job's options beyond its row's columns, as its row stores them.
+#[derive(Default, Serialize, Deserialize)]
+struct JobOptions {
+    llm_calls: Option<u64>,
+    wall_s: Option<f64>,
+    params: Option<SearchParams>,
+}
+
+impl Daemon {
+    /// The daemon on `colt`'s actors, with its scheduler thread running.
+    pub fn start(colt: Colt, max_jobs: usize, threads: usize) -> std::io::Result<(Arc<Daemon>, JoinHandle<()>)> {
+        let daemon = Arc::new(Daemon {
+            colt,
+            wake: Condvar::new(),
+            state: Mutex::new(DaemonState::default()),
+            shutting_down: AtomicBool::new(false),
+            max_jobs,
+            threads: threads.max(1),
+        });
+        let scheduler = {
+            let daemon = daemon.clone();
+            std::thread::Builder::new().name("scheduler".into()).spawn(move || daemon.schedule())?
+        };
+        Ok((daemon, scheduler))
+    }
+
+    pub fn colt(&self) -> &Colt {
+        &self.colt
+    }
+
+    /// Stops the running job after its current step (it stays `running`,
+    /// so the next start resumes it) and ends the scheduler.
+    pub fn shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        if let Some(stop) = self.state.lock().running.as_ref().map(|r| r.stop.clone()) {
+            stop.store(true, Ordering::SeqCst);
+        }
+        self.wake.notify_all();
+    }
+
+    /// The job currently running, if any.
+    pub fn running_job(&self) -> Option<JobId> {
+        self.state.lock().running.as_ref().map(|r| r.job)
+    }
+
+    /// Queues a job; its id.
+    pub fn submit(&self, request: Submit) -> Result<JobId, SubmitError> {
+        let job = request.into_job(&self.colt)?;
+        let unfinished = self.db(|db| db.jobs())?.iter().filter(|j| j.state.is_unfinished()).count();
+        if unfinished >= self.max_jobs {
+            return Err(SubmitError::TooMany { unfinished, max_jobs: self.max_jobs });
+        }
+        let id = self.db(move |db| db.create_job(&job))?;
+        self.wake.notify_all();
+        Ok(id)
+    }
+
+    /// Every job, by id, as the API shows it.
+    pub fn jobs(&self) -> Result<Vec<JobView>, JobError> {
+        Ok(self.db(|db| db.jobs())?.iter().map(|row| self.view(row)).collect())
+    }
+
+    pub fn job(&self, id: JobId) -> Result<JobView, JobError> {
+        Ok(self.view(&self.row(id)?))
+    }
+
+    /// Cancels a queued or running job (a running one stops after its
+    /// current step).
+    pub fn cancel(&self, id: JobId) -> Result<(), JobError> {
+        let row = self.row(id)?;
+        if !row.state.is_unfinished() {
+            return Err(JobError::Finished { id, state: row.state });
+        }
+        let running_now = {
+            let mut state = self.state.lock();
+            state.cancelled.push(id);
+            match state.running.as_ref().filter(|r| r.job == id) {
+                Some(r) => {
+                    r.stop.store(true, Ordering::SeqCst);
+                    true
+                }
+                None => false,
+            }
+        };
+        if !running_now {
+            self.db(move |db| db.set_job_state(id, JobState::Cancelled, None))?;
+            let waiting = self.state.lock().waiting.remove(&id).unwrap_or_default();
+            end_stream(waiting, id, "cancelled", None);
+        }
+        Ok(())
+    }
+
+    /// Sends `listener` the job's state now, then every event of the job
+    /// until it ends (nothing more for a finished job).
+    pub fn subscribe(&self, id: JobId, listener: Listener) -> Result<(), JobError> {
+        let row = self.row(id)?;
+        listener(&JobEvent::new("state", &self.view(&row)));
+        let mut state = self.state.lock();
+        match state.running.as_mut().filter(|r| r.job == id) {
+            Some(r) => r.listeners.push(listener),
+            // Queued (or interrupted, waiting to resume): the stream waits
+            // for the job to start.
+            None if row.state.is_unfinished() => state.waiting.entry(id).or_default().push(listener),
+            // Finished: the stream ends after its state.
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// The job's best verified kernel (its fingerprint checked, on the
+    /// job's own target).
+    pub fn kernel(&self, id: JobId) -> Result<views::KernelView, JobError> {
+        self.row(id)?;
+        let best = self.db(move |db| db.best_kernel(colt_db::KernelQuery::Job(id)))?;
+        let best = best.ok_or(JobError::NoKernel(id))?;
+        Ok(views::KernelView::of(id, &best))
+    }
+
+    pub fn health(&self) -> views::HealthView {
+        views::HealthView {
+            status: "ok",
+            running_job: self.running_job(),
+            models: self.colt.models(),
+            database: self.colt.db_path().to_path_buf(),
+            target: self.colt.target().label(),
+        }
+    }
+
+    /// Runs `f` on the database actor.
+    fn db<T: Send + 'static, E: Into<JobError> + Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut colt_db::TuningDb) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, JobError> {
+        self.colt.db().call(f)?.map_err(Into::into)
+    }
+
+    fn row(&self, id: JobId) -> Result<JobRow, JobError> {
+        self.db(move |db| db.job(id))?.ok_or(JobError::NoSuchJob(id))
+    }
+
+    /// A job as the API shows it: its row, and live progress when running.
+    fn view(&self, row: &JobRow) -> JobView {
+        let state = self.state.lock();
+        let live = state.running.as_ref().filter(|r| r.job == row.id);
+        JobView::of(row, live.map(|r| (r.progress.as_ref(), r.naive_ms)))
+    }
+
+    fn schedule(self: Arc<Self>) {
+        while !self.shutting_down.load(Ordering::SeqCst) {
+            let next = self.colt.db().call(|db| db.jobs()).ok().and_then(|r| r.ok()).and_then(|jobs| {
+                let pick = |state| jobs.iter().find(|j| j.state == state).cloned();
+                pick(JobState::Running).or_else(|| pick(JobState::Queued))
+            });
+            match next {
+                Some(job) => self.run_job(job),
+                None => {
+                    let mut state = self.state.lock();
+                    self.wake.wait_for(&mut state, Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    fn run_job(self: &Arc<Self>, row: JobRow) {
+        let id = row.id;
+        let request = match self.request_of(&row) {
+            Ok(r) => r,
+            Err(message) => {
+                let _ = self.colt.db().call(move |db| db.set_job_state(id, JobState::Failed, Some(&message)));
+                return;
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let mut state = self.state.lock();
+            if state.cancelled.contains(&id) {
+                end_stream(state.waiting.remove(&id).unwrap_or_default(), id, "cancelled", None);
+                drop(state);
+                let _ = self.colt.db().call(move |db| db.set_job_state(id, JobState::Cancelled, None));
+                return;
+            }
+            let listeners = state.waiting.remove(&id).unwrap_or_default();
+            state.running = Some(Running { job: id, stop: stop.clone(), progress: None, naive_ms: None, listeners });
+        }
+        let (events, inbox) = crossbeam_channel::unbounded();
+        let relay = self.relay(inbox);
+        let result = self.colt.tune(request, events, stop, |_| Ok(()));
+        let _ = relay.join();
+        let mut state = self.state.lock();
+        let running = state.running.take();
+        let cancelled = state.cancelled.contains(&id);
+        if let Ok(result) = &result {
+            for m in &result.outcome.models {
+                *state.calls.entry(m.name.clone()).or_default() += m.calls;
+                *state.tokens.entry(m.name.clone()).or_default() += m.tokens;
+            }
+        }
+        drop(state);
+        let final_state = match &result {
+            Ok(_) if cancelled => Some(JobState::Cancelled),
+            // Stopped by the daemon's shutdown: left `running`, so that the
+            // next start resumes it.
+            Ok(r) if r.outcome.reason == StopReason::Stopped => Some(JobState::Running),
+            Ok(_) => None,
+            // `tune` marks a job whose search failed; this covers the
+            // failures before it (so the job is not picked again forever).
+            Err(_) => Some(JobState::Failed),
+        };
+        let error = result.as_ref().err().map(|e| e.to_string());
+        if let Some(s) = final_state {
+            let error = error.clone();
+            let _ = self.colt.db().call(move |db| db.set_job_state(id, s, error.as_deref()));
+        }
+        if let Some(running) = running {
+            let state = final_state.map_or(if result.is_ok() { "done" } else { "failed" }, JobState::as_str);
+            end_stream(running.listeners, id, state, error);
+        }
+    }
+
+    /// What a job row asks for, as a tune request (resuming the row itself).
+    fn request_of(&self, row: &JobRow) -> Result<TuneRequest, String> {
+        let program = colt_ir::parse_workload(&row.job.workload_text, &row.job.workload, colt_ir::Size::Bench)
+            .map_err(|e| format!("job {}'s workload no longer parses: {e}", row.id))?;
+        let options: JobOptions = serde_json::from_str(&row.job.options_json).unwrap_or_default();
+        let target = row.job.target.parse().map_err(|e| format!("job {}: {e}", row.id))?;
+        let strategy = row.job.strategy.parse().map_err(|e| format!("job {}: {e}", row.id))?;
+        Ok(TuneRequest {
+            workload: row.job.workload.clone(),
+            program: Arc::new(program),
+            target,
+            settings: JobSettings {
+                strategy,
+                trials: row.job.trials as usize,
+                llm_calls: options.llm_calls,
+                wall: options.wall_s.map(Duration::from_secs_f64),
+                threads: self.threads,
+                seed: row.job.seed,
+                params: options.params.unwrap_or_default(),
+            },
+            resume: Some(row.id),
+            start_from_known: false,
+            naive_ms: None,
+        })
+    }
+
+    /// Keeps the running job's progress for status requests and passes its
+    /// events on to its listeners.
+    fn relay(self: &Arc<Self>, inbox: crossbeam_channel::Receiver<Event>) -> JoinHandle<()> {
+        let daemon = self.clone();
+        std::thread::spawn(move || {
+            for event in inbox {
+                let Some(sent) = JobEvent::of(&event) else { continue };
+                let mut s = daemon.state.lock();
+                if let Some(r) = s.running.as_mut() {
+                    match event {
+                        Event::Progress(p) => r.progress = Some(p),
+                        Event::Baseline(ms) => r.naive_ms = Some(ms),
+                        _ => {}
+                    }
+                    r.listeners.retain(|l| l(&sent));
+                }
+            }
+        })
+    }
+}
+
+/// The last event of a job's stream; dropping the listeners then ends it.
+fn end_stream(listeners: Vec<Listener>, job: JobId, state: &str, error: Option<String>) {
+    let end = JobEvent::new("end", &views::EndView { job, state: state.to_string(), error });
+    for l in listeners {
+        l(&end);
+    }
+}

@@ -1,0 +1,92 @@
+//! A job as a client submits it, checked before it is queued.
+
+use crate::colt::Colt;
+use colt_db::NewJob;
+use colt_measure::Target;
+use colt_search::{SearchParams, StrategyChoice};
+use serde::Deserialize;
+
+/// Most trials one job may ask for.
+pub const MAX_TRIALS: usize = 100_000;
+
+/// A job to submit: a built-in workload or a workload text, and how to
+/// tune it (everything but the workload has a default).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submit {
+    /// A built-in workload's name, or...
+    pub workload: Option<String>,
+    /// ...a workload in colt's text format.
+    pub workload_text: Option<String>,
+    /// `cpu` (the default), or the daemon's OpenCL device: `opencl` or its
+    /// label.
+    pub target: Option<String>,
+    pub strategy: Option<String>,
+    pub trials: Option<usize>,
+    pub seed: Option<u64>,
+    pub llm_calls: Option<u64>,
+    pub wall_s: Option<f64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The request itself is wrong: a client error.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{unfinished} jobs are queued or running (--max-jobs {max_jobs})")]
+    TooMany { unfinished: usize, max_jobs: usize },
+    /// The daemon could not queue it (its database failed).
+    #[error(transparent)]
+    Internal(#[from] super::JobError),
+}
+
+impl Submit {
+    /// The job row to queue, if the request is one this daemon can run.
+    pub(crate) fn into_job(self, colt: &Colt) -> Result<NewJob, SubmitError> {
+        let invalid = |m: String| SubmitError::Invalid(m);
+        let program = match (&self.workload, &self.workload_text) {
+            (Some(name), None) => colt_ir::builtin(name)
+                .map(|w| w.program(colt_ir::Size::Bench))
+                .ok_or_else(|| invalid(format!("no built-in workload `{name}` (see `colt workloads`)")))?,
+            (None, Some(text)) => colt_ir::parse_workload(text, "workload_text", colt_ir::Size::Bench)
+                .map_err(|e| invalid(format!("workload_text does not parse: {e}")))?,
+            _ => return Err(invalid("give exactly one of `workload` (a built-in name) and `workload_text`".into())),
+        };
+        let serves = colt.target();
+        let target = match self.target.as_deref() {
+            None | Some("cpu") => Target::Cpu,
+            // The daemon's own OpenCL device, by its kind.
+            Some("opencl") if serves != Target::Cpu => serves.clone(),
+            Some(label) => label.parse::<Target>().map_err(|e| invalid(e.to_string()))?,
+        };
+        if target != serves && target != Target::Cpu {
+            return Err(invalid(format!("target `{target}`: this daemon tunes for `cpu` and `{serves}`")));
+        }
+        let strategy: StrategyChoice =
+            self.strategy.as_deref().unwrap_or("colt").parse().map_err(|e| invalid(format!("{e}")))?;
+        if strategy.uses_models() && colt.models().is_empty() {
+            return Err(invalid(format!(
+                "strategy `{strategy}` needs models and the daemon has none (start it with --models, or fetch the defaults)"
+            )));
+        }
+        let trials = self.trials.unwrap_or(64);
+        if !(1..=MAX_TRIALS).contains(&trials) {
+            return Err(invalid(format!("trials must be in 1..={MAX_TRIALS}, not {trials}")));
+        }
+        let options = serde_json::json!({
+            "llm_calls": self.llm_calls,
+            "wall_s": self.wall_s,
+            "params": SearchParams::default(),
+        });
+        Ok(NewJob {
+            workload: self.workload.clone().unwrap_or_else(|| program.name().to_string()),
+            workload_text: colt_ir::print_program(&program),
+            workload_fingerprint: colt_ir::workload_fingerprint(&program),
+            target: target.label(),
+            strategy: strategy.to_string(),
+            trials: trials as u64,
+            seed: self.seed.unwrap_or(0),
+            options_json: options.to_string(),
+        })
+    }
+}

@@ -1,0 +1,139 @@
+//! What the daemon answers, as typed views that serialise to the API's
+//! JSON.
+
+use colt_db::{BestKernel, JobId, JobRow, JobState};
+use colt_search::{Event, ModelEntry, Progress};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A job: its row, and its live progress while it runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobView {
+    pub id: JobId,
+    pub workload: String,
+    pub target: String,
+    pub strategy: String,
+    pub state: String,
+    pub trials: usize,
+    pub trial_budget: u64,
+    pub best_ms: Option<f64>,
+    pub naive_ms: Option<f64>,
+    pub speedup: Option<f64>,
+    pub llm_calls: Option<BTreeMap<String, u64>>,
+    pub error: Option<String>,
+    pub created_unix: f64,
+    pub updated_unix: f64,
+}
+
+impl JobView {
+    /// `live`: the running job's progress and baseline, when this is it.
+    pub fn of(row: &JobRow, live: Option<(Option<&Progress>, Option<f64>)>) -> JobView {
+        let state = match (row.state, live) {
+            (JobState::Running, None) => "queued".to_string(), // interrupted, waiting to resume
+            (s, _) => s.to_string(),
+        };
+        let progress = live.and_then(|(p, _)| p);
+        let trials = progress.map_or(row.trials_done as usize, |p| p.trials);
+        let best = progress.and_then(|p| p.best_ms).or(row.best_ms);
+        let naive = live.and_then(|(_, n)| n);
+        JobView {
+            id: row.id,
+            workload: row.job.workload.clone(),
+            target: row.job.target.clone(),
+            strategy: row.job.strategy.clone(),
+            state,
+            trials,
+            trial_budget: row.job.trials,
+            best_ms: best,
+            naive_ms: naive,
+            speedup: naive.zip(best).map(|(n, b)| n / b),
+            llm_calls: progress.map(|p| p.llm_calls.clone()),
+            error: row.error.clone(),
+            created_unix: row.created_unix,
+            updated_unix: row.updated_unix,
+        }
+    }
+}
+
+/// A job's best verified kernel.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelView {
+    pub job: JobId,
+    pub workload: String,
+    pub target: String,
+    pub best_ms: Option<f64>,
+    pub fingerprint: String,
+    pub model: Option<String>,
+    pub lineage: LineageView,
+    pub decisions: String,
+    /// C on the CPU, OpenCL C on an OpenCL device.
+    pub source: String,
+    pub scratch: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LineageView {
+    pub seed: u64,
+    pub edits: Vec<String>,
+}
+
+impl KernelView {
+    pub fn of(job: JobId, best: &BestKernel) -> KernelView {
+        KernelView {
+            job,
+            workload: best.workload.clone(),
+            target: best.record.target.clone(),
+            best_ms: best.record.median_ms,
+            fingerprint: format!("{:016x}", best.record.fingerprint),
+            model: best.record.model.clone(),
+            lineage: LineageView { seed: best.lineage.seed, edits: best.lineage.edits.clone() },
+            decisions: best.candidate.render(),
+            source: best.source.clone(),
+            scratch: best.scratch.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HealthView {
+    pub status: &'static str,
+    pub running_job: Option<JobId>,
+    pub models: Vec<ModelEntry>,
+    pub database: PathBuf,
+    /// The device this daemon tunes for besides the CPU (`cpu` if none).
+    pub target: String,
+}
+
+/// The end of a job's event stream.
+#[derive(Clone, Debug, Serialize)]
+pub struct EndView {
+    pub job: JobId,
+    pub state: String,
+    pub error: Option<String>,
+}
+
+/// One event of a job's stream: its kind (`state`, `baseline`, `trial`,
+/// `progress`, `warning`, `end`) and its JSON.
+#[derive(Clone, Debug)]
+pub struct JobEvent {
+    pub kind: &'static str,
+    pub data: serde_json::Value,
+}
+
+impl JobEvent {
+    pub fn new(kind: &'static str, data: &impl Serialize) -> JobEvent {
+        JobEvent { kind, data: serde_json::to_value(data).unwrap_or(serde_json::Value::Null) }
+    }
+
+    /// A search event as a stream event (checkpoints are not streamed).
+    pub fn of(event: &Event) -> Option<JobEvent> {
+        Some(match event {
+            Event::Progress(p) => JobEvent::new("progress", p),
+            Event::Trial(t) => JobEvent::new("trial", t),
+            Event::Baseline(ms) => JobEvent::new("baseline", &serde_json::json!({ "naive_ms": ms })),
+            Event::Warning(w) => JobEvent::new("warning", w),
+            Event::Checkpoint(_) => return None,
+        })
+    }
+}

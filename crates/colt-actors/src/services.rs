@@ -1,0 +1,109 @@
+//! colt-search's three interfaces, answered by the actors: a model call
+//! goes to that model's actor, a measurement to the measurement actor, a
+//! trial to the database actor.
+
+use crate::db_actor::Db;
+use crate::llm::{Generate, LlmActor};
+use crate::measure::{Measure, MeasureActor};
+use crate::system::ask;
+use actix::Addr;
+use colt_db::TrialRecord;
+use colt_ir::Program;
+use colt_measure::{Kernel, MeasureError, Measurement};
+use colt_search::{ModelCall, Proposal, ProposalFailure, Proposer, RecordError, Recorder, Runner, Trial};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Model calls, by model name, to the models' actors.
+pub struct ActorProposer {
+    pub models: HashMap<String, Addr<LlmActor>>,
+    /// Most tokens of one answer.
+    pub answer_tokens: u32,
+}
+
+impl Proposer for ActorProposer {
+    fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure> {
+        let model = call.model;
+        let addr = self.models.get(model).ok_or_else(|| ProposalFailure(format!("no model named `{model}`")))?;
+        let generate = |reply| Generate {
+            system: call.system.to_string(),
+            user: call.user.to_string(),
+            grammar: Some(call.grammar.to_string()),
+            max_tokens: self.answer_tokens,
+            seed: call.seed,
+            reply,
+        };
+        let completion = ask(addr, "model", generate)
+            .map_err(|e| ProposalFailure(e.to_string()))?
+            .map_err(|e| ProposalFailure(format!("model `{model}`: {e}")))?;
+        let s = completion.stats;
+        Ok(Proposal {
+            answer: completion.text,
+            tokens: (s.prompt_tokens + s.generated_tokens) as u64,
+            seconds: s.prompt_seconds + s.generation_seconds,
+        })
+    }
+}
+
+/// Measurements, to the measurement actor.
+pub struct ActorRunner {
+    pub addr: Addr<MeasureActor>,
+}
+
+impl Runner for ActorRunner {
+    fn run(&self, program: &Arc<Program>, kernel: &Kernel) -> Result<Measurement, MeasureError> {
+        let request = |reply| Measure { program: program.clone(), kernel: kernel.clone(), reply };
+        ask(&self.addr, "measurement", request)
+            .unwrap_or_else(|e| Err(MeasureError::Worker { kernel: kernel.name().to_string(), message: e.to_string() }))
+    }
+}
+
+/// Trials, to the tuning database.
+pub struct DbRecorder {
+    pub db: Db,
+}
+
+impl Recorder for DbRecorder {
+    fn record(&self, trial: &Trial) -> Result<(), RecordError> {
+        let record = record_of(trial);
+        match self.db.call(move |db| db.record_trial(&record)) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(RecordError(Box::new(e))),
+            Err(e) => Err(RecordError(Box::new(e))),
+        }
+    }
+}
+
+/// A search's trial as the database stores it.
+pub fn record_of(trial: &Trial) -> TrialRecord {
+    let timing = trial.timing.as_ref();
+    TrialRecord {
+        job: trial.job,
+        workload_fingerprint: trial.workload_fingerprint.clone(),
+        target: trial.target.label(),
+        seed: trial.lineage.seed,
+        edits: trial.lineage.edits.clone(),
+        decisions: trial.decisions.clone(),
+        source_hash: trial.source_hash.clone(),
+        fingerprint: trial.fingerprint,
+        verified: timing.is_some(),
+        median_ms: timing.map(|t| t.median_ms),
+        min_ms: timing.map(|t| t.min_ms),
+        max_ms: timing.map(|t| t.max_ms),
+        runs: timing.map_or(0, |t| t.runs as u32),
+        failure: trial.failure.clone(),
+        strategy: trial.strategy.clone(),
+        model: trial.model.clone(),
+        trial_index: trial.index,
+        created_unix: trial.created_unix,
+    }
+}
+
+/// A recorded trial, as a resumed search takes it back.
+pub fn past_trial_of(record: &TrialRecord) -> colt_search::PastTrial {
+    colt_search::PastTrial {
+        lineage: colt_ir::schedule::Lineage { seed: record.seed, edits: record.edits.clone() },
+        latency_ms: if record.verified { record.median_ms } else { None },
+        model: record.model.clone(),
+    }
+}

@@ -1,0 +1,163 @@
+//! [`Colt::tune`]: one tuning job on a running [`Colt`] — its database row
+//! created or resumed, its search run by a job actor, its state written
+//! when it ends.
+
+use crate::colt::{Colt, ColtError};
+use crate::job_actor::{JobActor, RunJob};
+use crate::services::{past_trial_of, ActorProposer, ActorRunner, DbRecorder};
+use crate::system::ask;
+use colt_db::{JobId, JobState, NewJob};
+use colt_ir::Program;
+use colt_measure::Target;
+use colt_search::{Event, JobSettings, JobSpec, KnownRecord, Outcome, Resume, StopReason};
+use crossbeam_channel::Sender;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// Earlier jobs' best records a new job starts from.
+const KNOWN_RECORDS: usize = 8;
+
+/// One tuning job to run.
+#[derive(Clone)]
+pub struct TuneRequest {
+    /// The workload as the user named it (a built-in name or a file).
+    pub workload: String,
+    pub program: Arc<Program>,
+    pub target: Target,
+    pub settings: JobSettings,
+    /// Continue this job of the database instead of starting one.
+    pub resume: Option<JobId>,
+    /// Start from the database's best records of this workload and target.
+    pub start_from_known: bool,
+    /// The naive kernel's latency when the caller measured it already (a
+    /// bench runs many jobs on one workload): not measured again.
+    pub naive_ms: Option<f64>,
+}
+
+pub struct TuneResult {
+    pub job: JobId,
+    pub outcome: Outcome,
+}
+
+impl Colt {
+    /// Runs one tuning job to its end (or until `stop` is set) and returns
+    /// its outcome; `events` receives its progress. `on_job` learns the
+    /// job's id once its database row exists, before anything is measured
+    /// (to write down how to resume it); its error aborts the job.
+    pub fn tune(
+        &self,
+        request: TuneRequest,
+        events: Sender<Event>,
+        stop: Arc<AtomicBool>,
+        on_job: impl FnOnce(JobId) -> Result<(), String>,
+    ) -> Result<TuneResult, ColtError> {
+        let workload_fingerprint = colt_ir::workload_fingerprint(&request.program);
+        let target = request.target.clone();
+        if let Target::OpenCl { .. } = &target {
+            match &self.opencl {
+                None => return Err(ColtError::NoOpenClDevice { target: target.label() }),
+                Some(opened) if *opened != target => {
+                    return Err(ColtError::OtherDevice { target: target.label(), serves: opened.label() })
+                }
+                Some(_) => {}
+            }
+        }
+        let (job, resume, naive_ms) = match request.resume {
+            Some(job) => self.resumed(job, &request, &workload_fingerprint)?,
+            None => {
+                let new = NewJob {
+                    workload: request.workload.clone(),
+                    workload_text: colt_ir::print_program(&request.program),
+                    workload_fingerprint: workload_fingerprint.clone(),
+                    target: target.label(),
+                    strategy: request.settings.strategy.to_string(),
+                    trials: request.settings.trials as u64,
+                    seed: request.settings.seed,
+                    options_json: serde_json::json!({
+                        "threads": request.settings.threads,
+                        "llm_calls": request.settings.llm_calls,
+                        "wall_s": request.settings.wall.map(|w| w.as_secs_f64()),
+                        "params": request.settings.params,
+                        "models": self.models(),
+                    })
+                    .to_string(),
+                };
+                (self.db.call(move |db| db.create_job(&new))??, None, None)
+            }
+        };
+        let known = if request.start_from_known && resume.is_none() {
+            let (fp, label) = (workload_fingerprint.clone(), target.label());
+            let best = self.db.call(move |db| db.best_trials(&fp, &label, KNOWN_RECORDS))??;
+            best.into_iter()
+                .filter(|t| t.job != job)
+                .filter_map(|t| {
+                    let lineage = colt_ir::schedule::Lineage { seed: t.seed, edits: t.edits };
+                    t.median_ms.map(|latency_ms| KnownRecord { lineage, latency_ms })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        on_job(job).map_err(ColtError::OnJob)?;
+        self.db.call(move |db| db.set_job_state(job, JobState::Running, None))??;
+        let spec = JobSpec {
+            job,
+            workload: request.workload.clone(),
+            workload_fingerprint,
+            target,
+            program: request.program.clone(),
+            models: self.models(),
+            settings: request.settings.clone(),
+            naive_ms: naive_ms.or(request.naive_ms),
+            known,
+            resume,
+        };
+        let actor = JobActor {
+            spec: Arc::new(spec),
+            proposer: Arc::new(ActorProposer {
+                models: self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),
+                answer_tokens: request.settings.params.answer_tokens,
+            }),
+            runner: Arc::new(ActorRunner { addr: self.measure.clone() }),
+            recorder: Arc::new(DbRecorder { db: self.db.clone() }),
+            stop,
+            events,
+            db: self.db.clone(),
+        };
+        let addr = self.system.run(move || actix::Actor::start(actor))?;
+        let outcome = ask(&addr, "job", |reply| RunJob { reply })?;
+        let (state, error) = match &outcome {
+            Ok(o) if o.reason == StopReason::Stopped => (JobState::Stopped, None),
+            Ok(_) => (JobState::Done, None),
+            Err(e) => (JobState::Failed, Some(e.to_string())),
+        };
+        self.db.call(move |db| db.set_job_state(job, state, error.as_deref()))??;
+        Ok(TuneResult { job, outcome: outcome? })
+    }
+
+    /// A job of the database to resume: it must be the same workload and
+    /// target; its trials, last snapshot and baseline come back.
+    fn resumed(
+        &self,
+        job: JobId,
+        request: &TuneRequest,
+        workload_fingerprint: &str,
+    ) -> Result<(JobId, Option<Resume>, Option<f64>), ColtError> {
+        let db = self.db_path.display().to_string();
+        let row = self.db.call(move |db| db.job(job))??;
+        let row = row.ok_or_else(|| ColtError::NoSuchJob { job, db: db.clone() })?;
+        if row.job.workload_fingerprint != workload_fingerprint {
+            let (found, asked) = (row.job.workload.clone(), request.workload.clone());
+            return Err(ColtError::ResumeMismatch { job, db, found, asked });
+        }
+        if row.job.target != request.target.label() {
+            let (found, asked) = (row.job.target.clone(), request.target.label());
+            return Err(ColtError::TargetMismatch { job, db, found, asked });
+        }
+        let trials = self.db.call(move |db| db.job_trials(job))??;
+        let snapshot = self.db.call(move |db| db.snapshot(job))??;
+        let naive = self.db.call(move |db| db.baseline(job))??;
+        let trials = trials.iter().map(past_trial_of).collect();
+        Ok((job, Some(Resume { trials, snapshot }), naive))
+    }
+}

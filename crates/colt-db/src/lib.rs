@@ -1,0 +1,20 @@
+//! colt-db: the tuning database. Every tuning job (what to tune, where, how,
+//! its state) and every candidate it measured, its tree snapshots and its
+//! naive baseline, in one SQLite file (WAL); and the one lookup of the best
+//! verified kernel, rebuilt and checked against its record.
+//!
+//! It knows no search, no actor and no command line: records are plain
+//! types, a candidate is named by its lineage (colt-ir), a target by its
+//! label. One [`TuningDb`] owns one connection and is used from one thread.
+
+mod best_kernel;
+mod error;
+mod records;
+mod schema;
+mod tuning_db;
+
+pub use best_kernel::{BestKernel, KernelError, KernelQuery};
+pub use error::DbError;
+pub use records::{JobId, JobRow, JobState, NewJob, TrialRecord, UnknownJobState};
+pub use schema::SCHEMA_VERSION;
+pub use tuning_db::TuningDb;

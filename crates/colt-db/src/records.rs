@@ -1,0 +1,121 @@
+//! What the database stores, as plain types: jobs (what to tune, where,
+//! how, and where they stand) and trials (one measured candidate each).
+
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+
+pub type JobId = i64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Stopped,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 6] =
+        [JobState::Queued, JobState::Running, JobState::Stopped, JobState::Done, JobState::Failed, JobState::Cancelled];
+
+    /// Queued or running: not finished (a running job that was stopped by
+    /// a daemon's shutdown waits to resume).
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, JobState::Queued | JobState::Running)
+    }
+
+    /// The text stored in the database and shown to users (serde's too).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Stopped => "stopped",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown job state `{0}` (expected queued, running, stopped, done, failed or cancelled)")]
+pub struct UnknownJobState(pub String);
+
+impl FromStr for JobState {
+    type Err = UnknownJobState;
+
+    fn from_str(text: &str) -> Result<JobState, UnknownJobState> {
+        JobState::ALL.into_iter().find(|s| s.as_str() == text).ok_or_else(|| UnknownJobState(text.to_string()))
+    }
+}
+
+/// A job as it is created: what to tune, where, and how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewJob {
+    /// The workload's name as the user gave it.
+    pub workload: String,
+    /// The program in colt's text format, so the job can be rerun without the original file.
+    pub workload_text: String,
+    pub workload_fingerprint: String,
+    pub target: String,
+    pub strategy: String,
+    /// The trial budget.
+    pub trials: u64,
+    pub seed: u64,
+    /// Everything else of the job's configuration.
+    pub options_json: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobRow {
+    pub id: JobId,
+    pub job: NewJob,
+    pub state: JobState,
+    pub error: Option<String>,
+    pub created_unix: f64,
+    pub updated_unix: f64,
+    /// How many trials the job has recorded.
+    pub trials_done: u64,
+    /// The best verified median of its trials.
+    pub best_ms: Option<f64>,
+}
+
+/// One measured candidate of one job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrialRecord {
+    pub job: JobId,
+    pub workload_fingerprint: String,
+    pub target: String,
+    /// The candidate is colt-ir's `Candidate::sample(program, seed)` ...
+    pub seed: u64,
+    /// ... then these edits applied in order.
+    pub edits: Vec<String>,
+    /// The schedule, rendered for people.
+    pub decisions: String,
+    /// Hash of the kernel source.
+    pub source_hash: String,
+    /// The candidate's loop-nest fingerprint; unique within a job.
+    pub fingerprint: u64,
+    pub verified: bool,
+    pub median_ms: Option<f64>,
+    pub min_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    pub runs: u32,
+    /// Failure kind and message when not verified.
+    pub failure: Option<String>,
+    pub strategy: String,
+    /// The model that proposed it; `None` for sampled or random candidates.
+    pub model: Option<String>,
+    /// 0-based order in its job.
+    pub trial_index: u64,
+    pub created_unix: f64,
+}

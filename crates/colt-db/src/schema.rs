@@ -1,0 +1,142 @@
+//! The schema (version 1) and how rows map to records.
+
+use crate::records::{JobRow, NewJob, TrialRecord};
+use rusqlite::types::Type;
+use rusqlite::Row;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The schema this code reads and writes, kept in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// `PRAGMA application_id` of colt's files ("colt" in ASCII), so a SQLite file
+/// written by another program is told apart from an empty one.
+pub(crate) const APPLICATION_ID: i64 = 0x636f_6c74;
+
+/// Long enough for another process's write (milliseconds) to finish, short
+/// enough that a stuck one is reported rather than waited on forever.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE jobs (
+    -- AUTOINCREMENT: a job id written into a resume file never names another job later.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workload TEXT NOT NULL,
+    workload_text TEXT NOT NULL,
+    workload_fingerprint TEXT NOT NULL,
+    target TEXT NOT NULL,
+    strategy TEXT NOT NULL,
+    trials INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    options_json TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'stopped', 'done', 'failed', 'cancelled')),
+    error TEXT,
+    created_unix REAL NOT NULL,
+    updated_unix REAL NOT NULL,
+    baseline_ms REAL
+);
+CREATE INDEX jobs_by_workload ON jobs (workload);
+CREATE INDEX jobs_by_setup ON jobs (workload_fingerprint, target, strategy);
+CREATE TABLE trials (
+    id INTEGER PRIMARY KEY,
+    job INTEGER NOT NULL REFERENCES jobs (id),
+    workload_fingerprint TEXT NOT NULL,
+    target TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    edits TEXT NOT NULL,
+    decisions TEXT NOT NULL,
+    source_hash TEXT NOT NULL,
+    fingerprint INTEGER NOT NULL,
+    verified INTEGER NOT NULL,
+    median_ms REAL,
+    min_ms REAL,
+    max_ms REAL,
+    runs INTEGER NOT NULL,
+    failure TEXT,
+    strategy TEXT NOT NULL,
+    model TEXT,
+    trial_index INTEGER NOT NULL,
+    created_unix REAL NOT NULL,
+    UNIQUE (job, fingerprint)
+);
+CREATE INDEX trials_by_job ON trials (job, trial_index);
+CREATE INDEX trials_best ON trials (workload_fingerprint, target, verified, median_ms);
+-- Apart from jobs so that listing jobs never reads the (large) tree snapshots.
+CREATE TABLE snapshots (
+    job INTEGER PRIMARY KEY REFERENCES jobs (id),
+    bytes BLOB NOT NULL,
+    saved_unix REAL NOT NULL
+);
+";
+
+pub(crate) const JOB_COLUMNS: &str =
+    "id, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, \
+    options_json, state, error, created_unix, updated_unix, \
+    (SELECT COUNT(*) FROM trials WHERE trials.job = jobs.id), \
+    (SELECT MIN(median_ms) FROM trials WHERE trials.job = jobs.id AND verified = 1)";
+
+pub(crate) const TRIAL_COLUMNS: &str =
+    "job, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, \
+    verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix";
+
+/// SQLite integers are i64; u64s are stored bit-cast so that every value,
+/// including those >= 2^63, round-trips exactly.
+pub(crate) fn bits(v: u64) -> i64 {
+    v as i64
+}
+
+pub(crate) fn unbits(v: i64) -> u64 {
+    v as u64
+}
+
+pub(crate) fn now_unix() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn conversion(column: usize, e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, Type::Text, Box::new(e))
+}
+
+pub(crate) fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
+        id: row.get(0)?,
+        job: NewJob {
+            workload: row.get(1)?,
+            workload_text: row.get(2)?,
+            workload_fingerprint: row.get(3)?,
+            target: row.get(4)?,
+            strategy: row.get(5)?,
+            trials: unbits(row.get(6)?),
+            seed: unbits(row.get(7)?),
+            options_json: row.get(8)?,
+        },
+        state: row.get::<_, String>(9)?.parse().map_err(|e| conversion(9, e))?,
+        error: row.get(10)?,
+        created_unix: row.get(11)?,
+        updated_unix: row.get(12)?,
+        trials_done: unbits(row.get(13)?),
+        best_ms: row.get(14)?,
+    })
+}
+
+pub(crate) fn trial_from_row(row: &Row<'_>) -> rusqlite::Result<TrialRecord> {
+    Ok(TrialRecord {
+        job: row.get(0)?,
+        workload_fingerprint: row.get(1)?,
+        target: row.get(2)?,
+        seed: unbits(row.get(3)?),
+        edits: serde_json::from_str(&row.get::<_, String>(4)?).map_err(|e| conversion(4, e))?,
+        decisions: row.get(5)?,
+        source_hash: row.get(6)?,
+        fingerprint: unbits(row.get(7)?),
+        verified: row.get(8)?,
+        median_ms: row.get(9)?,
+        min_ms: row.get(10)?,
+        max_ms: row.get(11)?,
+        runs: row.get(12)?,
+        failure: row.get(13)?,
+        strategy: row.get(14)?,
+        model: row.get(15)?,
+        trial_index: unbits(row.get(16)?),
+        created_unix: row.get(17)?,
+    })
+}

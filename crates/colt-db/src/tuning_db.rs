@@ -1,0 +1,351 @@
+//! The tuning database: every tuning job and every candidate it measured, in
+//! one SQLite file in WAL mode.
+//!
+//! It is what lets a job be resumed (its trials and last tree snapshot are
+//! here), a later job on the same workload and target start from the best
+//! records of earlier ones ([`TuningDb::best_trials`]), and a daemon list its
+//! jobs after a restart ([`TuningDb::jobs`]). A trial names its candidate by
+//! how to rebuild it — colt-ir's `Candidate::sample(program, seed)` then
+//! `edits` applied in order — so records stay meaningful across runs.
+//!
+//! One [`TuningDb`] owns one connection and is used from one thread (the
+//! database actor), so it does no locking of its own; other processes may
+//! read the same file concurrently, which is what WAL is for.
+
+use crate::error::DbError;
+use crate::records::{JobId, JobRow, JobState, NewJob, TrialRecord};
+use crate::schema::{
+    bits, job_from_row, now_unix, trial_from_row, unbits, APPLICATION_ID, BUSY_TIMEOUT, JOB_COLUMNS, SCHEMA,
+    SCHEMA_VERSION, TRIAL_COLUMNS,
+};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
+use std::path::{Path, PathBuf};
+
+pub struct TuningDb {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl TuningDb {
+    /// Opens the database at `path`, creating the file and its schema if
+    /// missing (but not its parent directory).
+    pub fn open(path: &Path) -> Result<TuningDb, DbError> {
+        let conn = Connection::open(path).map_err(|source| DbError::Open { path: path.to_path_buf(), source })?;
+        TuningDb::init(conn, path.to_path_buf())
+    }
+
+    pub fn open_in_memory() -> Result<TuningDb, DbError> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| DbError::Open { path: path.clone(), source })?;
+        TuningDb::init(conn, path)
+    }
+
+    fn init(conn: Connection, path: PathBuf) -> Result<TuningDb, DbError> {
+        let mut db = TuningDb { conn, path };
+        db.conn.busy_timeout(BUSY_TIMEOUT).map_err(db.fail("set the busy timeout"))?;
+        // Check what the file is before changing anything in it: switching a
+        // foreign file to WAL would modify it.
+        let header = |c: &Connection| -> rusqlite::Result<(i64, i64, i64)> {
+            let app = c.pragma_query_value(None, "application_id", |r| r.get(0))?;
+            let version = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let tables = c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+            Ok((app, version, tables))
+        };
+        let (app, version, tables) = header(&db.conn).map_err(|source| match source.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => DbError::NotADatabase { path: db.path.clone(), source },
+            _ => DbError::Open { path: db.path.clone(), source },
+        })?;
+        let fresh = app == 0 && version == 0 && tables == 0;
+        if !fresh && app != APPLICATION_ID && version <= SCHEMA_VERSION {
+            return Err(DbError::Foreign { path: db.path });
+        }
+        if version > SCHEMA_VERSION {
+            return Err(DbError::TooNew { path: db.path, found: version });
+        }
+        // WAL: readers (`colt show`, a daemon) never block the tuning job's
+        // writes. synchronous=NORMAL in WAL loses nothing when the process is
+        // killed, only on power loss, and saves an fsync per trial.
+        // A file system without WAL support (some network ones) keeps the
+        // old journal: slower for readers, still correct, so not an error.
+        db.conn
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(db.fail("set the connection's pragmas"))?;
+        if fresh {
+            let path = db.path.clone();
+            let fail = |source| DbError::Sql { path: path.clone(), what: "create the schema".into(), source };
+            let tx = db.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
+            // Another process may have created it since the check above.
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
+            if version == 0 {
+                tx.execute_batch(SCHEMA).map_err(fail)?;
+                tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(fail)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
+            }
+            tx.commit().map_err(fail)?;
+        }
+        Ok(db)
+    }
+
+    /// The file's path (`:memory:` for an in-memory database).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn fail(&self, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DbError {
+        let (path, what) = (self.path.clone(), what.into());
+        move |source| DbError::Sql { path, what, source }
+    }
+
+    fn no_such_job(&self, job: JobId) -> DbError {
+        DbError::NoSuchJob { path: self.path.clone(), job }
+    }
+
+    /// An update that changed no row was given a job id that does not exist.
+    fn changed_job(&self, job: JobId, rows: usize) -> Result<(), DbError> {
+        if rows == 0 {
+            return Err(self.no_such_job(job));
+        }
+        Ok(())
+    }
+
+    /// Records a new job in state [`JobState::Queued`].
+    pub fn create_job(&mut self, job: &NewJob) -> Result<JobId, DbError> {
+        let now = now_unix();
+        self.conn
+            .execute(
+                "INSERT INTO jobs (workload, workload_text, workload_fingerprint, target, strategy, trials, seed, \
+                 options_json, state, created_unix, updated_unix) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                params![
+                    job.workload,
+                    job.workload_text,
+                    job.workload_fingerprint,
+                    job.target,
+                    job.strategy,
+                    bits(job.trials),
+                    bits(job.seed),
+                    job.options_json,
+                    JobState::Queued.as_str(),
+                    now
+                ],
+            )
+            .map_err(self.fail(format!("create a job for workload `{}`", job.workload)))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn job(&self, id: JobId) -> Result<Option<JobRow>, DbError> {
+        self.conn
+            .query_row(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), [id], job_from_row)
+            .optional()
+            .map_err(self.fail(format!("read job {id}")))
+    }
+
+    /// Every job, by id.
+    pub fn jobs(&self) -> Result<Vec<JobRow>, DbError> {
+        self.query(&format!("SELECT {JOB_COLUMNS} FROM jobs ORDER BY id"), [], job_from_row, "list the jobs")
+    }
+
+    /// Sets a job's state and its error (`None` clears an earlier one, e.g.
+    /// when a failed job is resumed).
+    pub fn set_job_state(&mut self, id: JobId, state: JobState, error: Option<&str>) -> Result<(), DbError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE jobs SET state = ?2, error = ?3, updated_unix = ?4 WHERE id = ?1",
+                params![id, state.as_str(), error, now_unix()],
+            )
+            .map_err(self.fail(format!("set job {id}'s state to {state}")))?;
+        self.changed_job(id, changed)
+    }
+
+    /// Records one measured candidate, committed before this returns. A
+    /// candidate (fingerprint) already recorded in the job is left as it was
+    /// and `false` returned: a resumed job re-measures nothing twice.
+    pub fn record_trial(&mut self, trial: &TrialRecord) -> Result<bool, DbError> {
+        let (path, job) = (self.path.clone(), trial.job);
+        let fail = |source| DbError::Sql { path: path.clone(), what: format!("record a trial of job {job}"), source };
+        // A Vec<String> has no map keys or non-finite floats, the only
+        // things serde_json refuses to write.
+        let edits = serde_json::to_string(&trial.edits).expect("a list of strings always serializes");
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
+        let exists = tx.query_row("SELECT 1 FROM jobs WHERE id = ?1", [job], |_| Ok(())).optional().map_err(fail)?;
+        if exists.is_none() {
+            return Err(DbError::NoSuchJob { path, job });
+        }
+        let inserted = tx
+            .execute(
+                &format!(
+                    "INSERT INTO trials ({TRIAL_COLUMNS}) VALUES \
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+                     ON CONFLICT (job, fingerprint) DO NOTHING"
+                ),
+                params![
+                    job,
+                    trial.workload_fingerprint,
+                    trial.target,
+                    bits(trial.seed),
+                    edits,
+                    trial.decisions,
+                    trial.source_hash,
+                    bits(trial.fingerprint),
+                    trial.verified,
+                    trial.median_ms,
+                    trial.min_ms,
+                    trial.max_ms,
+                    trial.runs,
+                    trial.failure,
+                    trial.strategy,
+                    trial.model,
+                    bits(trial.trial_index),
+                    trial.created_unix
+                ],
+            )
+            .map_err(fail)?
+            == 1;
+        if inserted {
+            tx.execute("UPDATE jobs SET updated_unix = ?2 WHERE id = ?1", params![job, now_unix()]).map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+        Ok(inserted)
+    }
+
+    /// A job's trials in the order they were measured.
+    pub fn job_trials(&self, job: JobId) -> Result<Vec<TrialRecord>, DbError> {
+        let sql = format!("SELECT {TRIAL_COLUMNS} FROM trials WHERE job = ?1 ORDER BY trial_index, id");
+        self.query(&sql, [job], trial_from_row, &format!("read job {job}'s trials"))
+    }
+
+    /// The fastest verified candidates of a workload on a target, across all
+    /// jobs: one record per candidate (its fastest), fastest first.
+    pub fn best_trials(
+        &self,
+        workload_fingerprint: &str,
+        target: &str,
+        limit: usize,
+    ) -> Result<Vec<TrialRecord>, DbError> {
+        let sql = format!(
+            "SELECT {TRIAL_COLUMNS} FROM ( \
+                 SELECT *, ROW_NUMBER() OVER (PARTITION BY fingerprint ORDER BY median_ms, id) AS place FROM trials \
+                 WHERE workload_fingerprint = ?1 AND target = ?2 AND verified = 1 AND median_ms IS NOT NULL) \
+             WHERE place = 1 ORDER BY median_ms, id LIMIT ?3"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query(&sql, params![workload_fingerprint, target, limit], trial_from_row, "read the best trials")
+    }
+
+    /// The fastest verified trial of any job on the workload named
+    /// `workload`, on `target` or any target.
+    pub fn best_for_workload_name(&self, workload: &str, target: Option<&str>) -> Result<Option<TrialRecord>, DbError> {
+        let sql = format!(
+            "SELECT {TRIAL_COLUMNS} FROM trials \
+             WHERE job IN (SELECT id FROM jobs WHERE workload = ?1) AND (?2 IS NULL OR target = ?2) \
+             AND verified = 1 AND median_ms IS NOT NULL ORDER BY median_ms, id LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, params![workload, target], trial_from_row)
+            .optional()
+            .map_err(self.fail(format!("read the best trial of workload `{workload}`")))
+    }
+
+    /// The fastest verified trial of one job.
+    pub fn best_of_job(&self, job: JobId) -> Result<Option<TrialRecord>, DbError> {
+        let sql = format!(
+            "SELECT {TRIAL_COLUMNS} FROM trials WHERE job = ?1 AND verified = 1 AND median_ms IS NOT NULL \
+             ORDER BY median_ms, id LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, [job], trial_from_row)
+            .optional()
+            .map_err(self.fail(format!("read job {job}'s best trial")))
+    }
+
+    /// Whether this connection enforces the schema's foreign keys (SQLite
+    /// turns them on per connection).
+    pub fn foreign_keys_enforced(&self) -> Result<bool, DbError> {
+        self.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).map_err(self.fail("read the foreign-key setting"))
+    }
+
+    /// The most recently created job with this setup, in any state.
+    pub fn latest_job(
+        &self,
+        workload_fingerprint: &str,
+        target: &str,
+        strategy: &str,
+    ) -> Result<Option<JobRow>, DbError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE workload_fingerprint = ?1 AND target = ?2 AND strategy = ?3 \
+             ORDER BY id DESC LIMIT 1"
+        );
+        self.conn
+            .query_row(&sql, params![workload_fingerprint, target, strategy], job_from_row)
+            .optional()
+            .map_err(self.fail("find the latest job"))
+    }
+
+    /// Keeps `bytes` as the job's search-tree snapshot, replacing the last one.
+    pub fn save_snapshot(&mut self, job: JobId, bytes: &[u8]) -> Result<(), DbError> {
+        // Inserting from `jobs` makes an unknown job change no row rather than fail a foreign key.
+        let changed = self
+            .conn
+            .execute(
+                "INSERT INTO snapshots (job, bytes, saved_unix) SELECT id, ?2, ?3 FROM jobs WHERE id = ?1 \
+                 ON CONFLICT (job) DO UPDATE SET bytes = excluded.bytes, saved_unix = excluded.saved_unix",
+                params![job, bytes, now_unix()],
+            )
+            .map_err(self.fail(format!("save job {job}'s snapshot")))?;
+        self.changed_job(job, changed)
+    }
+
+    /// The job's last search-tree snapshot, if it saved one.
+    pub fn snapshot(&self, job: JobId) -> Result<Option<Vec<u8>>, DbError> {
+        self.require_job(job)?;
+        self.conn
+            .query_row("SELECT bytes FROM snapshots WHERE job = ?1", [job], |r| r.get(0))
+            .optional()
+            .map_err(self.fail(format!("read job {job}'s snapshot")))
+    }
+
+    /// Records the job's naive (unscheduled) kernel time, so a resumed job
+    /// need not measure it again.
+    pub fn set_baseline(&mut self, job: JobId, ms: f64) -> Result<(), DbError> {
+        let changed = self
+            .conn
+            .execute("UPDATE jobs SET baseline_ms = ?2 WHERE id = ?1", params![job, ms])
+            .map_err(self.fail(format!("set job {job}'s baseline")))?;
+        self.changed_job(job, changed)
+    }
+
+    pub fn baseline(&self, job: JobId) -> Result<Option<f64>, DbError> {
+        self.conn
+            .query_row("SELECT baseline_ms FROM jobs WHERE id = ?1", [job], |r| r.get(0))
+            .optional()
+            .map_err(self.fail(format!("read job {job}'s baseline")))?
+            .ok_or_else(|| self.no_such_job(job))
+    }
+
+    /// Failed trials of all jobs, counted by failure kind (the text before
+    /// the first `:` of `TrialRecord::failure`), for the daemon's metrics.
+    pub fn failure_counts(&self) -> Result<Vec<(String, u64)>, DbError> {
+        self.query(
+            "SELECT CASE WHEN instr(failure, ':') > 0 THEN substr(failure, 1, instr(failure, ':') - 1) ELSE failure END, \
+             count(*) FROM trials WHERE failure IS NOT NULL GROUP BY 1 ORDER BY 1",
+            [],
+            |row| Ok((row.get::<_, String>(0)?, unbits(row.get::<_, i64>(1)?))),
+            "count the failed trials",
+        )
+    }
+
+    fn require_job(&self, job: JobId) -> Result<(), DbError> {
+        self.job(job)?.map(|_| ()).ok_or_else(|| self.no_such_job(job))
+    }
+
+    fn query<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: fn(&Row<'_>) -> rusqlite::Result<T>,
+        what: &str,
+    ) -> Result<Vec<T>, DbError> {
+        let run = || self.conn.prepare_cached(sql)?.query_map(params, map)?.collect::<rusqlite::Result<Vec<T>>>();
+        run().map_err(self.fail(what))
+    }
+}

@@ -1,0 +1,274 @@
+//! The tuning database's records, through its public API, on in-memory
+//! databases and on real files.
+
+use colt_db::{DbError, JobId, JobState, NewJob, TrialRecord, TuningDb, SCHEMA_VERSION};
+use rusqlite::Connection;
+
+fn new_job(workload: &str, target: &str) -> NewJob {
+    NewJob {
+        workload: workload.to_string(),
+        workload_text: format!("program {workload}"),
+        workload_fingerprint: format!("fp-{workload}"),
+        target: target.to_string(),
+        strategy: "colt".to_string(),
+        trials: 100,
+        seed: u64::MAX,
+        options_json: r#"{"threads":2}"#.to_string(),
+    }
+}
+
+/// A verified trial when `median_ms` is given, a failed one otherwise.
+fn trial(job: JobId, workload: &str, target: &str, fingerprint: u64, median_ms: Option<f64>) -> TrialRecord {
+    TrialRecord {
+        job,
+        workload_fingerprint: format!("fp-{workload}"),
+        target: target.to_string(),
+        seed: 1 << 63,
+        edits: vec!["tile i 32".to_string(), "say \"hé\"".to_string()],
+        decisions: "i:32".to_string(),
+        source_hash: "abc".to_string(),
+        fingerprint,
+        verified: median_ms.is_some(),
+        median_ms,
+        min_ms: median_ms.map(|m| m * 0.9),
+        max_ms: median_ms.map(|m| m * 1.1),
+        runs: if median_ms.is_some() { 5 } else { 0 },
+        failure: median_ms.is_none().then(|| "Wrong: output differs".to_string()),
+        strategy: "colt".to_string(),
+        model: median_ms.map(|_| "qwen".to_string()),
+        trial_index: fingerprint % 1000,
+        created_unix: 1_700_000_000.25,
+    }
+}
+
+fn medians(trials: &[TrialRecord]) -> Vec<(u64, f64)> {
+    trials.iter().map(|t| (t.fingerprint, t.median_ms.unwrap())).collect()
+}
+
+#[test]
+fn a_job_round_trips_and_starts_queued() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let job = new_job("matmul", "cpu");
+    let id = db.create_job(&job).unwrap();
+    let row = db.job(id).unwrap().unwrap();
+    assert_eq!(row.job, job);
+    assert_eq!((row.state, row.error, row.trials_done, row.best_ms), (JobState::Queued, None, 0, None));
+    assert!(row.created_unix > 1.6e9 && row.updated_unix == row.created_unix);
+    let other = db.create_job(&new_job("conv", "cpu")).unwrap();
+    assert_eq!(db.jobs().unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), vec![id, other]);
+    assert_eq!(db.job(other + 1).unwrap(), None);
+}
+
+#[test]
+fn failures_are_counted_by_kind() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let id = db.create_job(&new_job("matmul", "cpu")).unwrap();
+    for (fp, failure) in [(1, "WrongResult: x"), (2, "Crashed: y"), (3, "WrongResult: z"), (4, "odd")] {
+        let mut t = trial(id, "matmul", "cpu", fp, None);
+        t.failure = Some(failure.into());
+        db.record_trial(&t).unwrap();
+    }
+    db.record_trial(&trial(id, "matmul", "cpu", 5, Some(1.0))).unwrap();
+    let counts = db.failure_counts().unwrap();
+    assert_eq!(counts, vec![("Crashed".into(), 1), ("WrongResult".into(), 2), ("odd".into(), 1)]);
+}
+
+#[test]
+fn job_states_parse_from_their_text() {
+    for state in JobState::ALL {
+        assert_eq!(state.as_str().parse::<JobState>().unwrap(), state);
+        assert_eq!(serde_json::to_string(&state).unwrap(), format!("\"{state}\""));
+    }
+    assert!("paused".parse::<JobState>().unwrap_err().to_string().contains("`paused`"));
+}
+
+#[test]
+fn trials_round_trip_exactly_in_trial_order() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let id = db.create_job(&new_job("matmul", "cpu")).unwrap();
+    let failed = trial(id, "matmul", "cpu", u64::MAX, None);
+    let fast = trial(id, "matmul", "cpu", (1 << 63) + 7, Some(1.25));
+    let first = trial(id, "matmul", "cpu", 3, Some(2.5));
+    for t in [&failed, &fast, &first] {
+        assert!(db.record_trial(t).unwrap());
+    }
+    // trial_index is fingerprint % 1000: 3, 615, 815.
+    assert_eq!(db.job_trials(id).unwrap(), vec![first, failed, fast]);
+    assert_eq!(db.job_trials(id + 1).unwrap(), vec![]);
+}
+
+#[test]
+fn recording_a_candidate_twice_in_a_job_is_a_no_op() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let (a, b) = (db.create_job(&new_job("m", "cpu")).unwrap(), db.create_job(&new_job("m", "cpu")).unwrap());
+    assert!(db.record_trial(&trial(a, "m", "cpu", 9, Some(2.0))).unwrap());
+    assert!(!db.record_trial(&trial(a, "m", "cpu", 9, Some(1.0))).unwrap());
+    assert_eq!(medians(&db.job_trials(a).unwrap()), vec![(9, 2.0)]);
+    // The same candidate in another job is another measurement.
+    assert!(db.record_trial(&trial(b, "m", "cpu", 9, Some(1.0))).unwrap());
+}
+
+#[test]
+fn best_trials_are_verified_fastest_first_one_per_candidate_across_jobs() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let (a, b) = (db.create_job(&new_job("m", "cpu")).unwrap(), db.create_job(&new_job("m", "cpu")).unwrap());
+    let other = db.create_job(&new_job("other", "cpu")).unwrap();
+    for t in [
+        trial(a, "m", "cpu", 1, Some(2.0)),
+        trial(b, "m", "cpu", 1, Some(1.5)),
+        trial(a, "m", "cpu", 2, Some(1.8)),
+        trial(b, "m", "cpu", 3, None),
+        trial(a, "m", "gpu", 4, Some(0.1)),
+        trial(other, "other", "cpu", 5, Some(0.2)),
+    ] {
+        db.record_trial(&t).unwrap();
+    }
+    let best = db.best_trials("fp-m", "cpu", 10).unwrap();
+    assert_eq!(medians(&best), vec![(1, 1.5), (2, 1.8)]);
+    assert_eq!(best[0].job, b);
+    assert_eq!(medians(&db.best_trials("fp-m", "cpu", 1).unwrap()), vec![(1, 1.5)]);
+    assert_eq!(medians(&db.best_trials("fp-m", "gpu", usize::MAX).unwrap()), vec![(4, 0.1)]);
+
+    assert_eq!(db.best_for_workload_name("m", None).unwrap().unwrap().median_ms, Some(0.1));
+    assert_eq!(db.best_for_workload_name("m", Some("cpu")).unwrap().unwrap().median_ms, Some(1.5));
+    assert_eq!(db.best_for_workload_name("m", Some("npu")).unwrap(), None);
+    assert_eq!(db.best_for_workload_name("nope", None).unwrap(), None);
+}
+
+#[test]
+fn job_state_and_progress_follow_the_job() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let id = db.create_job(&new_job("m", "cpu")).unwrap();
+    db.set_job_state(id, JobState::Running, None).unwrap();
+    db.record_trial(&trial(id, "m", "cpu", 1, Some(3.0))).unwrap();
+    db.record_trial(&trial(id, "m", "cpu", 2, None)).unwrap();
+    db.record_trial(&trial(id, "m", "cpu", 3, Some(2.0))).unwrap();
+    db.set_job_state(id, JobState::Failed, Some("worker died")).unwrap();
+    let row = db.job(id).unwrap().unwrap();
+    assert_eq!((row.state, row.error.as_deref()), (JobState::Failed, Some("worker died")));
+    assert_eq!((row.trials_done, row.best_ms), (3, Some(2.0)));
+    assert!(row.updated_unix >= row.created_unix);
+    // Resuming clears the old error.
+    db.set_job_state(id, JobState::Running, None).unwrap();
+    assert_eq!(db.job(id).unwrap().unwrap().error, None);
+}
+
+#[test]
+fn latest_job_is_the_newest_with_that_setup() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let first = db.create_job(&new_job("m", "cpu")).unwrap();
+    let second = db.create_job(&new_job("m", "cpu")).unwrap();
+    db.create_job(&NewJob { strategy: "random".into(), ..new_job("m", "cpu") }).unwrap();
+    db.set_job_state(second, JobState::Cancelled, None).unwrap();
+    assert_eq!(db.latest_job("fp-m", "cpu", "colt").unwrap().map(|j| j.id), Some(second));
+    assert!(first < second);
+    assert_eq!(db.latest_job("fp-m", "gpu", "colt").unwrap(), None);
+}
+
+#[test]
+fn unknown_jobs_are_errors_naming_the_job() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let e = db.set_job_state(42, JobState::Done, None).unwrap_err();
+    assert!(matches!(e, DbError::NoSuchJob { job: 42, .. }));
+    assert_eq!(e.to_string(), "tuning database `:memory:`: no job 42");
+    assert!(matches!(db.record_trial(&trial(7, "m", "cpu", 1, None)), Err(DbError::NoSuchJob { job: 7, .. })));
+    assert!(matches!(db.save_snapshot(7, b"x"), Err(DbError::NoSuchJob { job: 7, .. })));
+    assert!(matches!(db.snapshot(7), Err(DbError::NoSuchJob { job: 7, .. })));
+    assert!(matches!(db.set_baseline(7, 1.0), Err(DbError::NoSuchJob { job: 7, .. })));
+    assert!(matches!(db.baseline(7), Err(DbError::NoSuchJob { job: 7, .. })));
+}
+
+#[test]
+fn snapshots_and_baselines_are_kept_per_job() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let id = db.create_job(&new_job("m", "cpu")).unwrap();
+    assert_eq!((db.snapshot(id).unwrap(), db.baseline(id).unwrap()), (None, None));
+    db.save_snapshot(id, b"one").unwrap();
+    db.save_snapshot(id, b"two").unwrap();
+    db.set_baseline(id, 12.5).unwrap();
+    assert_eq!((db.snapshot(id).unwrap(), db.baseline(id).unwrap()), (Some(b"two".to_vec()), Some(12.5)));
+}
+
+#[test]
+fn a_reopened_file_keeps_everything_and_is_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("colt.db");
+    let (row, trials) = {
+        let mut db = TuningDb::open(&path).unwrap();
+        assert_eq!(db.path(), path);
+        let id = db.create_job(&new_job("m", "cpu")).unwrap();
+        db.record_trial(&trial(id, "m", "cpu", u64::MAX - 1, Some(1.0))).unwrap();
+        db.record_trial(&trial(id, "m", "cpu", 2, None)).unwrap();
+        db.save_snapshot(id, &[0, 1, 255]).unwrap();
+        db.set_job_state(id, JobState::Stopped, None).unwrap();
+        (db.job(id).unwrap().unwrap(), db.job_trials(id).unwrap())
+    };
+    let db = TuningDb::open(&path).unwrap();
+    assert_eq!(db.jobs().unwrap(), vec![row.clone()]);
+    assert_eq!(db.job_trials(row.id).unwrap(), trials);
+    assert_eq!(db.snapshot(row.id).unwrap(), Some(vec![0, 1, 255]));
+    let conn = Connection::open(&path).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    assert!(db.foreign_keys_enforced().unwrap());
+}
+
+#[test]
+fn a_recorded_trial_is_visible_to_another_connection_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("colt.db");
+    let mut db = TuningDb::open(&path).unwrap();
+    let id = db.create_job(&new_job("m", "cpu")).unwrap();
+    db.record_trial(&trial(id, "m", "cpu", 1 << 63, Some(1.0))).unwrap();
+    let reader = Connection::open(&path).unwrap();
+    let fingerprint: i64 =
+        reader.query_row("SELECT fingerprint FROM trials WHERE job = ?1", [id], |r| r.get(0)).unwrap();
+    assert_eq!(fingerprint as u64, 1 << 63);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "these are my notes, not a database\n".repeat(100)).unwrap();
+    let e = TuningDb::open(&path).err().unwrap();
+    assert!(matches!(e, DbError::NotADatabase { .. }), "{e:?}");
+    assert!(e.to_string().contains(&format!("`{}`", path.display())), "{e}");
+}
+
+#[test]
+fn another_programs_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    Connection::open(&path).unwrap().execute_batch("CREATE TABLE jobs (x);").unwrap();
+    let e = TuningDb::open(&path).err().unwrap();
+    assert!(matches!(e, DbError::Foreign { .. }), "{e:?}");
+    assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+}
+
+#[test]
+fn a_newer_schema_is_refused_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    drop(TuningDb::open(&path).unwrap());
+    Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let e = TuningDb::open(&path).err().unwrap();
+    let text = e.to_string();
+    assert!(matches!(e, DbError::TooNew { found: 99, .. }), "{e:?}");
+    assert!(text.contains(&path.display().to_string()) && text.contains("99"), "{text}");
+    assert!(text.contains(&format!("version {SCHEMA_VERSION}")), "{text}");
+}
+
+#[test]
+fn a_missing_directory_is_an_open_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing").join("colt.db");
+    let e = TuningDb::open(&path).err().unwrap();
+    assert!(matches!(e, DbError::Open { .. }) && e.to_string().contains(&path.display().to_string()), "{e}");
+}
+
+#[test]
+fn the_database_can_move_to_its_actor_thread() {
+    fn send<T: Send>() {}
+    send::<TuningDb>();
+}

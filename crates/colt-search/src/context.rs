@@ -1,0 +1,220 @@
+//! What a strategy may use, and nothing more: the job, sampling of the
+//! design space, the cost model's predictions, random legal edits, the
+//! budgets and where the job stands, progress and warnings. It is one-way:
+//! a strategy reads from it and draws from its random streams, but never
+//! measures, records or stops the job — the loop does.
+//!
+//! Every method takes `&self`: tree strategies call it from several search
+//! threads at once.
+
+use crate::events::{Event, Progress};
+use crate::job::{JobSpec, ModelEntry};
+use crate::outcome::ModelReport;
+use crate::params::SearchParams;
+use colt_ir::features::features;
+use colt_ir::schedule::{lower, Candidate, Edit, Lineage, Rng, Target};
+use colt_ir::Program;
+use colt_policy::cost::{CostModel, Roofline};
+use crossbeam_channel::Sender;
+use parking_lot::{Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The best verified candidate so far.
+#[derive(Clone)]
+pub(crate) struct Best {
+    pub latency: f64,
+    pub lineage: Lineage,
+    pub candidate: Candidate,
+}
+
+pub struct SearchContext<'a> {
+    spec: &'a JobSpec,
+    pub(crate) cost: RwLock<CostModel>,
+    /// Fingerprint → latency (None = failed) of every candidate measured in
+    /// this job or known from earlier ones: never measured again.
+    pub(crate) measured: Mutex<HashMap<u64, Option<f64>>>,
+    pub(crate) best: Mutex<Option<Best>>,
+    pub(crate) trial_count: AtomicUsize,
+    /// One entry per trial of this job: its latency (None = failed).
+    pub(crate) curve: Mutex<Vec<Option<f64>>>,
+    pub(crate) naive_ms: Mutex<Option<f64>>,
+    rng: Mutex<Rng>,
+    /// Seeds of sampled candidates: a counter, so that no seed is used twice.
+    next_seed: AtomicU64,
+    stop: &'a AtomicBool,
+    events: &'a Sender<Event>,
+}
+
+impl<'a> SearchContext<'a> {
+    /// `rng_seed` seeds the strategy's random choices; `first_sample_seed`
+    /// the counter of sampled candidates' seeds.
+    pub(crate) fn new(
+        spec: &'a JobSpec,
+        rng_seed: u64,
+        first_sample_seed: u64,
+        stop: &'a AtomicBool,
+        events: &'a Sender<Event>,
+    ) -> SearchContext<'a> {
+        SearchContext {
+            spec,
+            cost: RwLock::new(CostModel::new(Roofline::default())),
+            measured: Mutex::new(HashMap::new()),
+            best: Mutex::new(None),
+            trial_count: AtomicUsize::new(spec.resume.as_ref().map_or(0, |r| r.trials.len())),
+            curve: Mutex::new(Vec::new()),
+            naive_ms: Mutex::new(spec.naive_ms),
+            rng: Mutex::new(Rng::new(rng_seed)),
+            next_seed: AtomicU64::new(first_sample_seed),
+            stop,
+            events,
+        }
+    }
+
+    pub fn spec(&self) -> &JobSpec {
+        self.spec
+    }
+
+    pub fn program(&self) -> &Arc<Program> {
+        &self.spec.program
+    }
+
+    /// The schedule space of the job's target.
+    pub fn space(&self) -> Target {
+        self.spec.space()
+    }
+
+    pub fn params(&self) -> &SearchParams {
+        &self.spec.settings.params
+    }
+
+    /// The job's models (for `single`, a strategy uses the largest alone).
+    pub fn models(&self) -> &[ModelEntry] {
+        &self.spec.models
+    }
+
+    /// The job's first candidate: the design space's sample of the job's
+    /// seed (a tree's root).
+    pub fn first_candidate(&self) -> (Candidate, Lineage, u64) {
+        let seed = self.spec.settings.seed;
+        let candidate = Candidate::sample_on(self.spec.program.clone(), self.space(), seed);
+        let fingerprint = lower(&candidate).fingerprint();
+        (candidate, Lineage::sampled(seed), fingerprint)
+    }
+
+    /// A fresh sample of the design space (a seed never used before in
+    /// this job), its lineage and its fingerprint.
+    pub fn sample(&self) -> (Candidate, Lineage, u64) {
+        let seed = self.next_seed.fetch_add(1, Ordering::Relaxed);
+        let candidate = Candidate::sample_on(self.spec.program.clone(), self.space(), seed);
+        let fingerprint = lower(&candidate).fingerprint();
+        (candidate, Lineage::sampled(seed), fingerprint)
+    }
+
+    /// The cost model's predicted value in [0, 1].
+    pub fn predict(&self, candidate: &Candidate) -> f64 {
+        self.cost.read().predict(&features(candidate))
+    }
+
+    /// A random edit of `legal` (not empty) that applies, and the child.
+    pub fn random_edit(&self, candidate: &Candidate, legal: &[Edit]) -> (Candidate, Edit) {
+        let mut rng = self.rng.lock();
+        let start = rng.below(legal.len());
+        for i in 0..legal.len() {
+            let edit = &legal[(start + i) % legal.len()];
+            if let Ok(child) = edit.apply(candidate) {
+                return (child, edit.clone());
+            }
+        }
+        // legal_edits lists edits that apply; keep the candidate if not.
+        // `start < legal.len()`: callers pass a non-empty list.
+        (candidate.clone(), legal[start].clone())
+    }
+
+    /// A uniform index below `n` (> 0) from the strategy's random stream.
+    pub fn below(&self, n: usize) -> usize {
+        self.rng.lock().below(n)
+    }
+
+    /// 64 random bits from the strategy's random stream.
+    pub fn next_u64(&self) -> u64 {
+        self.rng.lock().next_u64()
+    }
+
+    /// The latency of a measured or known candidate (inner None: it
+    /// failed); None when it was never measured.
+    pub fn measured_latency(&self, fingerprint: u64) -> Option<Option<f64>> {
+        self.measured.lock().get(&fingerprint).copied()
+    }
+
+    pub fn is_measured(&self, fingerprint: u64) -> bool {
+        self.measured.lock().contains_key(&fingerprint)
+    }
+
+    /// The best verified latency so far (this job's or a known record's).
+    pub fn best_ms(&self) -> Option<f64> {
+        self.best.lock().as_ref().map(|b| b.latency)
+    }
+
+    /// Trials measured so far, a resumed job's earlier ones included.
+    pub fn trials(&self) -> usize {
+        self.trial_count.load(Ordering::Relaxed)
+    }
+
+    /// The job's trial budget.
+    pub fn trial_budget(&self) -> usize {
+        self.spec.settings.trials
+    }
+
+    /// The job's model-call budget (all models together).
+    pub fn llm_call_budget(&self) -> Option<u64> {
+        self.spec.settings.llm_calls
+    }
+
+    /// Search threads a strategy may run.
+    pub fn threads(&self) -> usize {
+        self.spec.settings.threads.max(1)
+    }
+
+    /// Whether the job was told to stop: a strategy ends its round early.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Where the job stands, with the strategy's model calls so far.
+    pub fn progress(&self, phase: &str, models: &[ModelReport], course_alterations: u64) {
+        let (llm_calls, llm_tokens, largest_model_share) = if models.is_empty() {
+            (BTreeMap::new(), BTreeMap::new(), None)
+        } else {
+            let calls: BTreeMap<String, u64> = models.iter().map(|m| (m.name.clone(), m.calls)).collect();
+            let tokens = models.iter().map(|m| (m.name.clone(), m.tokens)).collect();
+            let total: u64 = calls.values().sum();
+            // The first of the largest, as `Roster::largest` chooses.
+            let largest = models.iter().rev().max_by_key(|m| m.parameters).map_or(0, |m| m.calls);
+            (calls, tokens, (total > 0).then(|| largest as f64 / total as f64))
+        };
+        self.emit(Event::Progress(Progress {
+            phase: phase.to_string(),
+            trials: self.trials(),
+            trial_budget: self.trial_budget(),
+            naive_ms: *self.naive_ms.lock(),
+            best_ms: self.best_ms(),
+            llm_calls,
+            llm_tokens,
+            largest_model_share,
+            course_alterations,
+        }));
+    }
+
+    /// Something that does not stop the job (a model error, a stored
+    /// candidate that no longer builds): reported and the job goes on.
+    pub fn warn(&self, message: String) {
+        tracing::warn!(job = self.spec.job, "{message}");
+        self.emit(Event::Warning(message));
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+}

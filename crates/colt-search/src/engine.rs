@@ -1,0 +1,251 @@
+//! The tuning loop, the same for every strategy: what the job knows,
+//! the baseline, then rounds — the strategy generates, fills the pool and
+//! picks; the loop measures, records, retrains the cost model and
+//! checkpoints — until a budget is spent or the job is told to stop.
+
+use crate::context::{Best, SearchContext};
+use crate::error::SearchError;
+use crate::events::{Event, TrialEvent};
+use crate::interfaces::{Recorder, Runner, Trial};
+use crate::job::JobSpec;
+use crate::known::load_known;
+use crate::outcome::{Outcome, StopReason};
+use crate::pool::{Fate, Pool, PoolEntry, RoundResults};
+use crate::strategy::{Generated, Strategy};
+use colt_ir::features::features_of;
+use colt_ir::schedule::lower;
+use colt_measure::Kernel;
+use colt_policy::{EpsilonGreedy, Proposer};
+use crossbeam_channel::Sender;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// A measurement machinery that fails this many times in a row ends the
+/// job rather than spin.
+const MACHINERY_FAILURES: usize = 3;
+
+/// Rounds in a row that measure nothing new end the job: the strategy
+/// keeps reaching known candidates (a small design space).
+const IDLE_ROUNDS: usize = 3;
+
+/// Runs the job to its end. `stop` is polled between steps; `events`
+/// receives progress (a closed receiver is fine).
+pub fn run_search(
+    spec: &JobSpec,
+    proposer: &dyn Proposer,
+    runner: &dyn Runner,
+    recorder: &dyn Recorder,
+    stop: &AtomicBool,
+    events: &Sender<Event>,
+) -> Result<Outcome, SearchError> {
+    let started = Instant::now();
+    let trials_done = spec.resume.as_ref().map_or(0, |r| r.trials.len()) as u64;
+    let seed = spec.settings.seed;
+    let mut streams = colt_ir::schedule::Rng::new(seed ^ 0x636f_6c74);
+    let mut picker = EpsilonGreedy::new(spec.settings.params.epsilon, streams.next_u64())?;
+    // A resumed job continues with other random choices and other samples
+    // than the ones it already made.
+    let rng_seed = streams.next_u64() ^ trials_done;
+    let first_sample = seed.wrapping_mul(0x9e37_79b9).wrapping_add(1 + trials_done * 4096);
+    let ctx = SearchContext::new(spec, rng_seed, first_sample, stop, events);
+    let mut strategy = spec.settings.strategy.build(spec, proposer)?;
+
+    let known = load_known(&ctx);
+    let snapshot = spec.resume.as_ref().and_then(|r| r.snapshot.as_deref());
+    strategy.pre_tuning(&ctx, &known, snapshot)?;
+    ctx.cost.write().retrain();
+    strategy.post_round(&ctx);
+
+    let naive_ms = baseline(&ctx, runner)?;
+    let mut job = Job { ctx: &ctx, strategy: strategy.as_mut(), runner, recorder, machinery_failures: 0, started };
+    let reason = job.rounds(&mut picker)?;
+
+    let best = ctx.best.lock().clone().map(|b| (b.latency, b.lineage, b.candidate));
+    let outcome = Outcome {
+        reason,
+        naive_ms,
+        best,
+        curve: ctx.curve.lock().clone(),
+        models: strategy.models(),
+        course_alterations: strategy.course_alterations(),
+        tree_nodes: strategy.size(),
+        snapshot: strategy.snapshot().ok(),
+        wall_s: started.elapsed().as_secs_f64(),
+    };
+    Ok(outcome)
+}
+
+fn baseline(ctx: &SearchContext<'_>, runner: &dyn Runner) -> Result<f64, SearchError> {
+    if let Some(ms) = *ctx.naive_ms.lock() {
+        ctx.emit(Event::Baseline(ms));
+        return Ok(ms);
+    }
+    ctx.progress("measuring the naive kernel", &[], 0);
+    let kernel = Kernel::naive(ctx.program(), ctx.space());
+    let measured = runner
+        .run(ctx.program(), &kernel)
+        .map_err(|e| SearchError::Baseline { workload: ctx.spec().workload.clone(), source: Box::new(e) })?;
+    let ms = measured.timing.median_ms;
+    *ctx.naive_ms.lock() = Some(ms);
+    ctx.emit(Event::Baseline(ms));
+    Ok(ms)
+}
+
+struct Job<'j, 'c> {
+    ctx: &'c SearchContext<'c>,
+    strategy: &'j mut dyn Strategy,
+    runner: &'j dyn Runner,
+    recorder: &'j dyn Recorder,
+    machinery_failures: usize,
+    started: Instant,
+}
+
+impl Job<'_, '_> {
+    fn rounds(&mut self, picker: &mut EpsilonGreedy) -> Result<StopReason, SearchError> {
+        let ctx = self.ctx;
+        let mut first = true;
+        let mut idle_rounds = 0;
+        let mut llm_spent = false;
+        loop {
+            if let Some(reason) = self.should_stop(llm_spent) {
+                return Ok(reason);
+            }
+            // The first round measures what the strategy starts from (a
+            // tree's first level) before generating anything.
+            let mut pool = Pool::new(ctx);
+            if first {
+                self.strategy.fill(ctx, &mut pool);
+            }
+            if !first || pool.is_empty() {
+                llm_spent |= self.strategy.generate(ctx) == Generated::LlmBudgetSpent;
+                pool = Pool::new(ctx);
+                self.strategy.fill(ctx, &mut pool);
+            }
+            first = false;
+            if let Some(reason) = self.should_stop(llm_spent).filter(|r| *r != StopReason::LlmBudget) {
+                return Ok(reason);
+            }
+            let before = ctx.trials();
+            self.measurement_round(pool, picker)?;
+            ctx.cost.write().retrain();
+            self.strategy.post_round(ctx);
+            if let Ok(bytes) = self.strategy.snapshot() {
+                ctx.emit(Event::Checkpoint(std::sync::Arc::new(bytes)));
+            }
+            if llm_spent {
+                return Ok(StopReason::LlmBudget);
+            }
+            idle_rounds = if ctx.trials() == before { idle_rounds + 1 } else { 0 };
+            if idle_rounds >= IDLE_ROUNDS {
+                return Ok(StopReason::Exhausted);
+            }
+        }
+    }
+
+    fn should_stop(&self, llm_spent: bool) -> Option<StopReason> {
+        let ctx = self.ctx;
+        if ctx.stopped() {
+            Some(StopReason::Stopped)
+        } else if ctx.trials() >= ctx.trial_budget() {
+            Some(StopReason::TrialBudget)
+        } else if self.out_of_time() {
+            Some(StopReason::WallClock)
+        } else if llm_spent {
+            Some(StopReason::LlmBudget)
+        } else {
+            None
+        }
+    }
+
+    fn out_of_time(&self) -> bool {
+        self.ctx.spec().settings.wall.is_some_and(|w| self.started.elapsed() >= w)
+    }
+
+    /// Picks the round's batch from the pool, measures it in pick order and
+    /// tells the strategy what became of every entry.
+    fn measurement_round(&mut self, pool: Pool<'_>, picker: &mut EpsilonGreedy) -> Result<(), SearchError> {
+        let ctx = self.ctx;
+        self.progress("measuring");
+        let batch = ctx.params().batch.min(ctx.trial_budget().saturating_sub(ctx.trials()));
+        let picks = self.strategy.pick(&pool, batch, picker);
+        let mut entries: Vec<Option<PoolEntry>> = pool.into_entries().into_iter().map(Some).collect();
+        let mut measured = Vec::with_capacity(picks.len());
+        for index in picks {
+            if ctx.stopped() || self.out_of_time() {
+                break;
+            }
+            let Some(entry) = entries.get_mut(index).and_then(Option::take) else { continue };
+            let fate = self.measure(&entry)?;
+            measured.push((entry, fate));
+        }
+        let left = entries.into_iter().flatten().collect();
+        self.strategy.notify(ctx, RoundResults { measured, left });
+        Ok(())
+    }
+
+    /// Measures one candidate, records the trial, and enters its latency
+    /// into the cost model and the best.
+    fn measure(&mut self, entry: &PoolEntry) -> Result<Fate, SearchError> {
+        let ctx = self.ctx;
+        let nest = lower(&entry.candidate);
+        let fingerprint = nest.fingerprint();
+        let kernel = Kernel::lowered(format!("{} {fingerprint:016x}", ctx.program().name()), &nest);
+        let result = self.runner.run(ctx.program(), &kernel);
+        if let Err(e) = &result {
+            if !e.is_candidate_fault() {
+                self.machinery_failures += 1;
+                ctx.warn(format!("measurement machinery failed ({} in a row): {e}", self.machinery_failures));
+                if self.machinery_failures >= MACHINERY_FAILURES {
+                    let Err(source) = result else { unreachable!("matched as an error above") };
+                    return Err(SearchError::Machinery { source: Box::new(source) });
+                }
+                return Ok(Fate::MachineryFailed);
+            }
+        }
+        self.machinery_failures = 0;
+        let index = ctx.trial_count.fetch_add(1, Ordering::Relaxed);
+        let (latency, failure, timing) = match &result {
+            Ok(m) => (Some(m.timing.median_ms), None, Some(m.timing)),
+            Err(e) => (None, Some(format!("{:?}: {e}", e.kind())), None),
+        };
+        ctx.measured.lock().insert(fingerprint, latency);
+        let trial = Trial {
+            job: ctx.spec().job,
+            workload_fingerprint: ctx.spec().workload_fingerprint.clone(),
+            target: ctx.spec().target.clone(),
+            lineage: entry.lineage.clone(),
+            decisions: entry.candidate.render(),
+            source_hash: format!("{:016x}", colt_ir::fnv1a(kernel.source().as_bytes())),
+            fingerprint,
+            timing,
+            failure: failure.clone(),
+            strategy: ctx.spec().settings.strategy.to_string(),
+            model: entry.model.clone(),
+            index: index as u64,
+            created_unix: now_unix(),
+        };
+        if let Err(e) = self.recorder.record(&trial) {
+            ctx.warn(format!("trial {index} was measured but not recorded: {e}"));
+        }
+        if let Some(ms) = latency {
+            let mut best = ctx.best.lock();
+            if best.as_ref().is_none_or(|b| ms < b.latency) {
+                *best = Some(Best { latency: ms, lineage: entry.lineage.clone(), candidate: entry.candidate.clone() });
+            }
+            drop(best);
+            ctx.cost.write().add_measurement(&features_of(&entry.candidate, &nest), 1.0 / ms);
+        }
+        ctx.curve.lock().push(latency);
+        ctx.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms: ctx.best_ms(), failure }));
+        self.progress("measuring");
+        Ok(Fate::Measured(latency))
+    }
+
+    fn progress(&self, phase: &str) {
+        self.ctx.progress(phase, &self.strategy.models(), self.strategy.course_alterations());
+    }
+}
+
+fn now_unix() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}

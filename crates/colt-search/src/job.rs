@@ -1,0 +1,87 @@
+//! One tuning job as the search sees it: what to tune, where, with which
+//! models and budgets, and what is already known.
+
+use crate::params::SearchParams;
+use crate::registry::StrategyChoice;
+use colt_ir::schedule::Lineage;
+use colt_ir::Program;
+use colt_measure::Target;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A model of the job, as the search needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    pub name: String,
+    pub parameters: u64,
+}
+
+/// What a job asks of its search, as its submitter gives it (`colt tune`'s
+/// flags, a daemon job's row).
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    pub strategy: StrategyChoice,
+    /// Measured candidates to stop at.
+    pub trials: usize,
+    /// Model calls to stop at (all models together).
+    pub llm_calls: Option<u64>,
+    pub wall: Option<Duration>,
+    /// Search threads.
+    pub threads: usize,
+    pub seed: u64,
+    pub params: SearchParams,
+}
+
+/// A verified record of an earlier job on the same workload and target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KnownRecord {
+    pub lineage: Lineage,
+    pub latency_ms: f64,
+}
+
+/// A trial this job recorded before it was stopped (a resumed job).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PastTrial {
+    pub lineage: Lineage,
+    /// None: it failed.
+    pub latency_ms: Option<f64>,
+    /// The model whose proposal it is or extends.
+    pub model: Option<String>,
+}
+
+/// A resumed job: its recorded trials and its last snapshot.
+#[derive(Clone, Debug, Default)]
+pub struct Resume {
+    pub trials: Vec<PastTrial>,
+    pub snapshot: Option<Vec<u8>>,
+}
+
+/// One tuning job.
+#[derive(Clone)]
+pub struct JobSpec {
+    /// The job's id in its caller's records (the tuning database's).
+    pub job: i64,
+    pub workload: String,
+    pub workload_fingerprint: String,
+    pub target: Target,
+    pub program: Arc<Program>,
+    /// The job's models (for `single`, only the largest is used).
+    pub models: Vec<ModelEntry>,
+    pub settings: JobSettings,
+    /// The naive kernel's latency when already known (a resumed job);
+    /// measured first otherwise.
+    pub naive_ms: Option<f64>,
+    /// Verified records of earlier jobs on this workload and target: known
+    /// candidates to start from (never measured again, not this job's
+    /// trials).
+    pub known: Vec<KnownRecord>,
+    pub resume: Option<Resume>,
+}
+
+impl JobSpec {
+    /// The schedule space of the job's target.
+    pub fn space(&self) -> colt_ir::schedule::Target {
+        self.target.space()
+    }
+}

@@ -1,0 +1,50 @@
+//! colt-search: the tuning loop and the strategies behind one interface.
+//! The loop ([`run_search`]) owns the baseline, the rounds, the candidate
+//! pool, measurement, records, checkpoints and stop rules for every
+//! strategy; a [`Strategy`] only generates candidates, may pick which to
+//! measure, and is told the results. `colt`, `single` and `mcts` are one
+//! tree search told apart by who expands ([`strategy::tree`]);
+//! `evolutionary`, `random` and `beam` are a file each. What waits on the
+//! world goes through three interfaces: a [`Proposer`] (a model call), a
+//! [`Runner`] (a measurement) and a [`Recorder`] (a durable record). It
+//! knows no actor, no database engine and no command line.
+//!
+//! # Example
+//!
+//! ```
+//! use colt_search::{StrategyChoice, SearchParams};
+//! let strategy: StrategyChoice = "colt:lambda=0.5".parse().unwrap();
+//! assert!(strategy.uses_models());
+//! assert_eq!(strategy.to_string(), "colt:lambda=0.5");
+//! assert!("genetic".parse::<StrategyChoice>().is_err());
+//! assert_eq!(SearchParams::default().batch, 8);
+//! ```
+
+mod context;
+mod engine;
+mod error;
+mod events;
+mod interfaces;
+mod job;
+mod known;
+mod node;
+mod outcome;
+mod params;
+mod pool;
+mod registry;
+pub mod strategy;
+
+pub use context::SearchContext;
+pub use engine::run_search;
+pub use error::SearchError;
+pub use events::{Event, Progress, TrialEvent};
+pub use interfaces::{NoModels, RecordError, Recorder, Runner, Trial};
+pub use job::{JobSettings, JobSpec, KnownRecord, ModelEntry, PastTrial, Resume};
+pub use node::NodeData;
+pub use outcome::{ModelReport, Outcome, StopReason};
+pub use params::SearchParams;
+pub use pool::{Fate, Pool, PoolEntry, RoundResults};
+pub use registry::{StrategyChoice, StrategyParseError, STRATEGIES};
+pub use strategy::Strategy;
+
+pub use colt_policy::{ModelCall, Proposal, ProposalFailure, Proposer};

@@ -1,0 +1,47 @@
+//! What a finished (or stopped) job found.
+
+use colt_ir::schedule::{Candidate, Lineage};
+use serde::{Deserialize, Serialize};
+
+/// Why a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    TrialBudget,
+    LlmBudget,
+    WallClock,
+    /// Told to stop (Ctrl-C, a cancelled daemon job).
+    Stopped,
+    /// Nothing left to measure: every candidate the strategy can reach has
+    /// been measured.
+    Exhausted,
+}
+
+pub struct Outcome {
+    pub reason: StopReason,
+    pub naive_ms: f64,
+    /// The best verified candidate: latency, lineage, candidate.
+    pub best: Option<(f64, Lineage, Candidate)>,
+    /// One entry per trial of this job: its latency (None = failed).
+    pub curve: Vec<Option<f64>>,
+    pub models: Vec<ModelReport>,
+    pub course_alterations: u64,
+    /// Candidates the strategy holds (tree nodes, population).
+    pub tree_nodes: usize,
+    pub snapshot: Option<Vec<u8>>,
+    pub wall_s: f64,
+}
+
+/// A model's calls in a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelReport {
+    pub name: String,
+    pub parameters: u64,
+    pub calls: u64,
+    pub errors: u64,
+    /// Share (0 to 1) of its calls whose child beat its parent.
+    pub hit_rate: f64,
+    /// Prompt plus generated tokens.
+    pub tokens: u64,
+    pub seconds: f64,
+}

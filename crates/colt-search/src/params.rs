@@ -1,0 +1,70 @@
+//! The search's knobs, the same for every strategy that reads them.
+
+use serde::{Deserialize, Serialize};
+
+/// The search's knobs. Defaults are chosen for a 64-trial budget on 2
+/// cores (see the crate README section "Defaults").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchParams {
+    /// λ of model-aware UCT.
+    pub lambda: f64,
+    /// C of UCT.
+    pub exploration: f64,
+    /// K of course alteration.
+    pub course_k: u32,
+    /// ε of the measurement pick.
+    pub epsilon: f64,
+    /// Candidates measured per measurement round.
+    pub batch: usize,
+    /// Candidates sampled from the design space as the tree's first level.
+    pub initial: usize,
+    /// Tree strategies: fresh samples of the design space drawn each round,
+    /// of which the `root_widening` best predicted join the root's
+    /// children (see `Search::widen_root`). 0 keeps the first level fixed.
+    #[serde(default)]
+    pub root_samples: usize,
+    #[serde(default)]
+    pub root_widening: usize,
+    /// Expansions between two measurement rounds, for the model-driven
+    /// strategies (each is one model call, plus a correction sometimes).
+    pub llm_expansions: usize,
+    /// Expansions between two measurement rounds for `mcts` (random edits
+    /// cost nothing, so it gets more).
+    pub random_expansions: usize,
+    /// Cost-model rollouts from each new child, and their depth in edits.
+    /// `rollouts` after a random expansion (`mcts`), `llm_rollouts` after a
+    /// model's: both give a round the same number of rollout candidates
+    /// (32 × 4 = 4 × 32), so `colt` and `mcts` choose what to measure
+    /// from pools of one size and differ only in who picks the edits.
+    pub rollouts: usize,
+    pub llm_rollouts: usize,
+    pub rollout_depth: usize,
+    /// Evolutionary search: population and generations per round.
+    pub population: usize,
+    pub generations: usize,
+    /// Most tokens of one model answer.
+    pub answer_tokens: u32,
+}
+
+impl Default for SearchParams {
+    fn default() -> SearchParams {
+        SearchParams {
+            lambda: 0.2,
+            exploration: colt_policy::DEFAULT_EXPLORATION,
+            course_k: colt_policy::DEFAULT_STREAK,
+            epsilon: colt_policy::DEFAULT_EPSILON,
+            batch: 8,
+            initial: 16,
+            root_samples: 48,
+            root_widening: 8,
+            llm_expansions: 4,
+            random_expansions: 32,
+            rollouts: 4,
+            llm_rollouts: 32,
+            rollout_depth: 3,
+            population: 64,
+            generations: 4,
+            answer_tokens: 96,
+        }
+    }
+}

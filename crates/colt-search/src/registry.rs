@@ -1,0 +1,157 @@
+//! The strategies a job can run, by name: `--strategy` text is parsed
+//! here, and only here is one told from another. Adding a strategy is its
+//! file under `strategy/` and one line in [`STRATEGIES`].
+
+use crate::error::SearchError;
+use crate::job::JobSpec;
+use crate::strategy::{beam, evolutionary, random, tree, Strategy};
+use colt_policy::Proposer;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::str::FromStr;
+
+/// Makes a strategy for a job; `proposer` answers its model calls.
+pub type Build = for<'p> fn(&StrategyChoice, &JobSpec, &'p dyn Proposer) -> Result<Box<dyn Strategy + 'p>, SearchError>;
+
+/// A registered strategy.
+pub struct StrategyKind {
+    pub name: &'static str,
+    /// What `--strategy` accepts for it.
+    pub syntax: &'static str,
+    /// Whether it calls models (a job without models refuses it).
+    pub uses_models: bool,
+    /// Reads the options after `name:` (split at `:`) and returns them in
+    /// canonical order, or None if one is unknown.
+    pub options: fn(&[&str]) -> Option<Vec<String>>,
+    pub build: Build,
+}
+
+/// Every strategy, in the order help texts list them.
+pub const STRATEGIES: &[StrategyKind] =
+    &[tree::COLT, tree::SINGLE, tree::MCTS, evolutionary::EVOLUTIONARY, random::RANDOM, beam::BEAM];
+
+/// The options of a strategy that takes none.
+pub fn no_options(options: &[&str]) -> Option<Vec<String>> {
+    options.is_empty().then(Vec::new)
+}
+
+/// A parsed `--strategy`: a registered strategy and its options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrategyChoice {
+    kind: usize,
+    options: Vec<String>,
+}
+
+impl StrategyChoice {
+    fn kind(&self) -> &'static StrategyKind {
+        // `kind` is an index into STRATEGIES: only `from_str` makes one.
+        &STRATEGIES[self.kind]
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind().name
+    }
+
+    pub fn options(&self) -> &[String] {
+        &self.options
+    }
+
+    pub fn uses_models(&self) -> bool {
+        self.kind().uses_models
+    }
+
+    /// The strategy, ready for `job`.
+    pub fn build<'p>(&self, job: &JobSpec, proposer: &'p dyn Proposer) -> Result<Box<dyn Strategy + 'p>, SearchError> {
+        (self.kind().build)(self, job, proposer)
+    }
+}
+
+impl fmt::Display for StrategyChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        for option in &self.options {
+            write!(f, ":{option}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown strategy `{text}`: expected {}", expected())]
+pub struct StrategyParseError {
+    pub text: String,
+}
+
+fn expected() -> String {
+    let names: Vec<&str> = STRATEGIES.iter().map(|k| k.syntax).collect();
+    let (last, rest) = names.split_last().map_or(("", &[][..]), |(l, r)| (*l, r));
+    format!("{} or {last}", rest.join(", "))
+}
+
+impl FromStr for StrategyChoice {
+    type Err = StrategyParseError;
+
+    fn from_str(text: &str) -> Result<StrategyChoice, StrategyParseError> {
+        let error = || StrategyParseError { text: text.to_string() };
+        let mut parts = text.trim().split(':');
+        let head = parts.next().unwrap_or_default();
+        let kind = STRATEGIES.iter().position(|k| k.name == head).ok_or_else(error)?;
+        let rest: Vec<&str> = parts.collect();
+        let options = (STRATEGIES[kind].options)(&rest).ok_or_else(error)?;
+        Ok(StrategyChoice { kind, options })
+    }
+}
+
+impl Serialize for StrategyChoice {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for StrategyChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<StrategyChoice, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategies_print_as_they_parse() {
+        for text in [
+            "colt",
+            "colt:separate-trees",
+            "colt:no-course-alteration",
+            "colt:lambda=0.5",
+            "colt:separate-trees:lambda=0.3",
+            "single",
+            "mcts",
+            "evolutionary",
+            "random",
+            "beam",
+        ] {
+            let s: StrategyChoice = text.parse().unwrap();
+            assert_eq!(s.to_string(), text);
+        }
+        let reordered: StrategyChoice = "colt:lambda=0.30:separate-trees".parse().unwrap();
+        assert_eq!(reordered.to_string(), "colt:separate-trees:lambda=0.3");
+    }
+
+    #[test]
+    fn unknown_strategies_are_named_with_what_is_expected() {
+        for text in ["colt:lambda=2", "colt:fast", "genetic", "mcts:x", "beam:3", ""] {
+            let e = text.parse::<StrategyChoice>().unwrap_err();
+            let message = e.to_string();
+            assert!(message.contains(&format!("`{text}`")), "{message}");
+            assert!(message.contains("evolutionary") && message.contains("beam"), "{message}");
+        }
+    }
+
+    #[test]
+    fn only_the_model_driven_strategies_use_models() {
+        let users: Vec<&str> = STRATEGIES.iter().filter(|k| k.uses_models).map(|k| k.name).collect();
+        assert_eq!(users, ["colt", "single"]);
+    }
+}

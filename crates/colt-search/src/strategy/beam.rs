@@ -1,0 +1,90 @@
+//! BEAM search, after tinygrad's (`tinygrad/codegen/opt/search.py`): keep
+//! the `k` fastest measured candidates, expand each by every legal edit,
+//! rank the children by the cost model and measure the best; `k` is the
+//! round's batch. It starts from the design space's samples, like the
+//! tree's first level, and every round's pool is only the new frontier.
+
+use super::members::Members;
+use crate::context::SearchContext;
+use crate::error::SearchError;
+use crate::job::JobSpec;
+use crate::known::KnownCandidate;
+use crate::pool::{Pool, RoundResults};
+use crate::registry::{no_options, StrategyChoice, StrategyKind};
+use crate::strategy::{Generated, Strategy};
+use colt_ir::schedule::{legal_edits, lower};
+use colt_policy::Proposer;
+
+pub const BEAM: StrategyKind = StrategyKind {
+    name: "beam",
+    syntax: "beam",
+    uses_models: false,
+    options: no_options,
+    build: |_: &StrategyChoice, _: &JobSpec, _: &dyn Proposer| Ok(Box::new(Beam::default())),
+};
+
+#[derive(Default)]
+pub struct Beam {
+    members: Members,
+    /// Positions in `members` of the candidates this round offers.
+    frontier: Vec<usize>,
+}
+
+impl Strategy for Beam {
+    fn pre_tuning(
+        &mut self,
+        ctx: &SearchContext<'_>,
+        known: &[KnownCandidate],
+        snapshot: Option<&[u8]>,
+    ) -> Result<(), SearchError> {
+        self.members = Members::start(ctx, known, snapshot)?;
+        if snapshot.is_none() {
+            for _ in 0..ctx.params().initial {
+                let (candidate, lineage, fingerprint) = ctx.sample();
+                self.members.push(candidate, lineage, fingerprint);
+            }
+        }
+        self.frontier = (0..self.members.len()).collect();
+        Ok(())
+    }
+
+    fn generate(&mut self, ctx: &SearchContext<'_>) -> Generated {
+        ctx.progress("expanding the beam", &[], 0);
+        let width = ctx.params().batch.max(1);
+        let mut children = Vec::new();
+        for parent in self.members.fastest(ctx).into_iter().take(width) {
+            for edit in legal_edits(&parent.candidate) {
+                let Ok(child) = edit.apply(&parent.candidate) else { continue };
+                let fingerprint = lower(&child).fingerprint();
+                if !ctx.is_measured(fingerprint) && !self.members.contains(fingerprint) {
+                    children.push((ctx.predict(&child), child, parent.lineage.then(&[edit]), fingerprint));
+                }
+            }
+        }
+        children.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let first = self.members.len();
+        for (_, child, lineage, fingerprint) in children {
+            self.members.push(child, lineage, fingerprint);
+        }
+        self.frontier = (first..self.members.len()).collect();
+        Generated::Candidates
+    }
+
+    fn fill(&mut self, _: &SearchContext<'_>, pool: &mut Pool<'_>) {
+        self.members.fill_some(pool, &self.frontier);
+    }
+
+    /// Children not measured this round are dropped: the next round's beam
+    /// is made of measured candidates only.
+    fn notify(&mut self, _: &SearchContext<'_>, _: RoundResults) {
+        self.frontier.clear();
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, SearchError> {
+        self.members.snapshot()
+    }
+
+    fn size(&self) -> usize {
+        self.members.len()
+    }
+}

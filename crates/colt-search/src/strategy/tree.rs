@@ -1,0 +1,349 @@
+//! The tree search of DESIGN.md: `colt` (every model on one shared tree,
+//! with the ablations `:separate-trees`, `:no-course-alteration` and
+//! `:lambda=X`), `single` (the largest model alone) and `mcts` (random
+//! legal edits instead of models) — one search, told apart by who expands.
+//!
+//! Each round the root widens with the best-predicted fresh samples, then
+//! search threads select by model-aware UCT with virtual loss, expand (a
+//! model's joint action or a random edit), roll out with the cost model
+//! and back up. The pool is every unmeasured node, then the rollouts'
+//! best candidates, which join the tree under their node when measured.
+//! Values are throughput over the job's best (in [0, 1]); measured values
+//! are rewritten when the best improves.
+
+mod expand;
+mod forest;
+
+use crate::context::SearchContext;
+use crate::error::SearchError;
+use crate::job::JobSpec;
+use crate::known::KnownCandidate;
+use crate::node::NodeData;
+use crate::outcome::ModelReport;
+use crate::pool::{Fate, Pool, RoundResults};
+use crate::registry::{no_options, StrategyChoice, StrategyKind};
+use crate::strategy::{Generated, Strategy};
+use colt_ir::schedule::{Candidate, Lineage};
+use colt_policy::Proposer;
+use colt_tree::{ModelId, NewNode, NodeId};
+use forest::{Arm, ArmSettings, Expanders};
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+pub const COLT: StrategyKind = StrategyKind {
+    name: "colt",
+    syntax: "colt[:separate-trees][:no-course-alteration][:lambda=X] (X in [0, 1])",
+    uses_models: true,
+    options: colt_options,
+    build: build_tree_search,
+};
+
+pub const SINGLE: StrategyKind =
+    StrategyKind { name: "single", syntax: "single", uses_models: true, options: no_options, build: build_tree_search };
+
+pub const MCTS: StrategyKind =
+    StrategyKind { name: "mcts", syntax: "mcts", uses_models: false, options: no_options, build: build_tree_search };
+
+/// Rollout candidates waiting for a measurement round are capped: the best
+/// predicted ones are kept.
+const PENDING_CAP: usize = 256;
+
+/// `colt`'s ablations, in the order they print.
+fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
+    let (mut separate, mut no_course, mut lambda) = (false, false, None);
+    for part in parts {
+        match *part {
+            "separate-trees" => separate = true,
+            "no-course-alteration" => no_course = true,
+            _ => {
+                let l: f64 = part.strip_prefix("lambda=")?.parse().ok()?;
+                if !(0.0..=1.0).contains(&l) {
+                    return None;
+                }
+                lambda = Some(l);
+            }
+        }
+    }
+    let mut options = Vec::new();
+    options.extend(separate.then(|| "separate-trees".to_string()));
+    options.extend(no_course.then(|| "no-course-alteration".to_string()));
+    options.extend(lambda.map(|l| format!("lambda={l}")));
+    Some(options)
+}
+
+fn build_tree_search<'p>(
+    choice: &StrategyChoice,
+    job: &JobSpec,
+    proposer: &'p dyn Proposer,
+) -> Result<Box<dyn Strategy + 'p>, SearchError> {
+    let options = choice.options();
+    let has = |option: &str| options.iter().any(|o| o == option);
+    let expanders = match choice.name() {
+        "mcts" => Expanders::RandomEdits,
+        "single" => Expanders::Largest,
+        _ if has("separate-trees") => Expanders::SeparateTrees,
+        _ => Expanders::AllModels,
+    };
+    if expanders != Expanders::RandomEdits && job.models.is_empty() {
+        return Err(SearchError::NoModels { strategy: choice.to_string() });
+    }
+    let params = &job.settings.params;
+    let lambda = options.iter().find_map(|o| o.strip_prefix("lambda=")?.parse().ok()).unwrap_or(params.lambda);
+    let settings = ArmSettings {
+        expanders,
+        lambda,
+        exploration: params.exploration,
+        course_k: if has("no-course-alteration") { u32::MAX } else { params.course_k },
+        seed: job.settings.seed,
+    };
+    Ok(Box::new(TreeSearch {
+        settings,
+        proposer,
+        arms: Vec::new(),
+        next_arm: AtomicUsize::new(0),
+        pending: Mutex::new(Vec::new()),
+        offered: Vec::new(),
+        course_alterations: AtomicU64::new(0),
+        llm_exhausted: AtomicBool::new(false),
+        stalled_since: AtomicUsize::new(0),
+        last_best: None,
+    }))
+}
+
+/// A candidate a rollout found, not yet in the tree: it joins the tree
+/// under `parent` if it is measured.
+struct PendingCandidate {
+    parent: NodeId,
+    /// The arm whose tree `parent` is in.
+    arm: usize,
+    /// The model whose proposal the rollout extends, None after a random
+    /// expansion.
+    model: Option<ModelId>,
+    candidate: Candidate,
+    lineage: Lineage,
+    fingerprint: u64,
+}
+
+/// What a pool entry's tag stands for in this round.
+enum Offered {
+    Node { arm: usize, id: NodeId },
+    Pending(PendingCandidate),
+}
+
+pub struct TreeSearch<'p> {
+    settings: ArmSettings,
+    proposer: &'p dyn Proposer,
+    arms: Vec<Arm>,
+    /// Expansions go to the arms in turn.
+    next_arm: AtomicUsize,
+    pending: Mutex<Vec<(f64, PendingCandidate)>>,
+    /// This round's pool entries, by tag.
+    offered: Vec<Option<Offered>>,
+    course_alterations: AtomicU64,
+    llm_exhausted: AtomicBool,
+    /// Expansions since the best last improved (a prompt shows it).
+    stalled_since: AtomicUsize,
+    last_best: Option<f64>,
+}
+
+impl TreeSearch<'_> {
+    /// The name of the model `model` of arm `arm`, for records.
+    fn model_name(&self, arm: usize, model: Option<ModelId>) -> Option<String> {
+        let models = self.arms.get(arm)?.models.as_ref()?;
+        models.entries.get(model?.0 as usize).map(|m| m.name.clone())
+    }
+
+    /// Every tree starts from the same samples of the design space.
+    fn add_initial_level(&self, ctx: &SearchContext<'_>) {
+        let samples: Vec<_> = (0..ctx.params().initial).map(|_| ctx.sample()).collect();
+        for arm in &self.arms {
+            let nodes = samples.iter().map(|(candidate, lineage, fingerprint)| {
+                NewNode::new(*fingerprint, NodeData::new(lineage.clone(), candidate.clone(), 0.0))
+            });
+            let _ = arm.tree.add_children(arm.tree.root(), nodes);
+        }
+    }
+
+    /// Progressive widening of the root: the root's children are samples of
+    /// the design space, and each round the best-predicted
+    /// `root_widening` of `root_samples` fresh samples join them (every
+    /// tree's root, for separate trees). Without it the tree only grows
+    /// around its first 16 samples, and a good region of the space that
+    /// none of them is near is never reached: on 2026-11-25, with 48
+    /// samples and 8 kept, `mcts` at 64 trials went from 7.37 to 3.58 ms on
+    /// deepseek-r1-moe (7.43 to 5.06 with another seed), 6.68 to 4.84 ms on
+    /// llama3-8b-attn, 16.96 to 15.03 on flux-attn, 1.41 to 1.18 on
+    /// flux-conv, 6.60 to 6.76 on llama4-scout-mlp and 0.915 to 0.981 on
+    /// gemm-512 (one seed each).
+    fn widen_root(&self, ctx: &SearchContext<'_>) {
+        let params = ctx.params();
+        if params.root_samples == 0 || params.root_widening == 0 {
+            return;
+        }
+        let mut samples: Vec<_> = (0..params.root_samples)
+            .map(|_| ctx.sample())
+            .map(|(candidate, lineage, fingerprint)| (ctx.predict(&candidate), candidate, lineage, fingerprint))
+            .collect();
+        samples.sort_by(|a, b| b.0.total_cmp(&a.0));
+        samples.truncate(params.root_widening);
+        for arm in &self.arms {
+            let nodes = samples.iter().map(|(predicted, candidate, lineage, fingerprint)| {
+                NewNode::new(*fingerprint, NodeData::new(lineage.clone(), candidate.clone(), *predicted))
+            });
+            let _ = arm.tree.add_children(arm.tree.root(), nodes);
+        }
+    }
+
+    fn add_pending(&self, score: f64, candidate: PendingCandidate) {
+        let mut pending = self.pending.lock();
+        pending.push((score, candidate));
+        if pending.len() > 2 * PENDING_CAP {
+            pending.sort_by(|a, b| b.0.total_cmp(&a.0));
+            pending.truncate(PENDING_CAP);
+        }
+    }
+
+    fn total_calls(&self) -> u64 {
+        forest::summaries(&self.arms).iter().map(|(_, s)| s.calls).sum()
+    }
+}
+
+impl Strategy for TreeSearch<'_> {
+    fn pre_tuning(
+        &mut self,
+        ctx: &SearchContext<'_>,
+        known: &[KnownCandidate],
+        snapshot: Option<&[u8]>,
+    ) -> Result<(), SearchError> {
+        let (root, lineage, fingerprint) = ctx.first_candidate();
+        let root_node = || NewNode::new(fingerprint, NodeData::new(lineage.clone(), root.clone(), 0.0));
+        self.arms = forest::arms(&self.settings, ctx.models(), root_node)?;
+        if let Some(bytes) = snapshot {
+            forest::restore(&mut self.arms, bytes)?;
+        }
+        // A trial recorded after the last snapshot is added under the root:
+        // of every tree for an earlier job's record, of the tree of the
+        // model that proposed it for this job's own.
+        for k in known {
+            let of_model = |arm: &Arm| {
+                arm.models.as_ref().is_some_and(|m| m.entries.iter().any(|e| Some(&e.name) == k.model.as_ref()))
+            };
+            let owner = self.arms.iter().position(of_model);
+            for (i, arm) in self.arms.iter().enumerate() {
+                if owner.is_some_and(|o| o != i) || arm.tree.find(k.fingerprint).is_some() {
+                    continue;
+                }
+                let node = NewNode::new(k.fingerprint, NodeData::new(k.lineage.clone(), k.candidate.clone(), 0.0));
+                let _ = arm.tree.add_children(arm.tree.root(), [node]);
+            }
+        }
+        if snapshot.is_none() {
+            self.add_initial_level(ctx);
+        }
+        self.last_best = ctx.best_ms();
+        Ok(())
+    }
+
+    fn generate(&mut self, ctx: &SearchContext<'_>) -> Generated {
+        self.widen_root(ctx);
+        let params = ctx.params();
+        let quota = if self.settings.expanders == Expanders::RandomEdits {
+            params.random_expansions
+        } else {
+            params.llm_expansions
+        };
+        self.expansion_phase(ctx, quota);
+        if self.llm_exhausted.load(Ordering::Relaxed) {
+            Generated::LlmBudgetSpent
+        } else {
+            Generated::Candidates
+        }
+    }
+
+    fn fill(&mut self, ctx: &SearchContext<'_>, pool: &mut Pool<'_>) {
+        self.offered.clear();
+        for (arm_index, arm) in self.arms.iter().enumerate() {
+            for node in arm.tree.nodes() {
+                if node.transposition_of().is_some() {
+                    continue;
+                }
+                let Ok(candidate) = node.payload().candidate(ctx.program(), ctx.space()) else { continue };
+                let model = self.model_name(arm_index, node.expanded_by());
+                let tag = self.offered.len() as u64;
+                let lineage = &node.payload().lineage;
+                if let Some(p) = pool.offer(node.fingerprint(), candidate, lineage, model.as_deref(), tag) {
+                    node.payload().set_predicted(p);
+                    self.offered.push(Some(Offered::Node { arm: arm_index, id: node.id() }));
+                }
+            }
+        }
+        let pending = std::mem::take(&mut *self.pending.lock());
+        for (_, entry) in pending {
+            let tag = self.offered.len() as u64;
+            let model = self.model_name(entry.arm, entry.model);
+            if pool.offer(entry.fingerprint, &entry.candidate, &entry.lineage, model.as_deref(), tag).is_some() {
+                self.offered.push(Some(Offered::Pending(entry)));
+            }
+        }
+    }
+
+    fn notify(&mut self, ctx: &SearchContext<'_>, results: RoundResults) {
+        let best = ctx.best_ms();
+        for (entry, fate) in results.measured {
+            let Some(offered) = self.offered.get_mut(entry.tag as usize).and_then(Option::take) else { continue };
+            // A measured rollout candidate joins the tree under its node,
+            // in the order the round measured them.
+            let (arm, id) = match offered {
+                Offered::Node { arm, id } => (arm, id),
+                Offered::Pending(p) => {
+                    let payload = NodeData::new(p.lineage, p.candidate, entry.predicted);
+                    let node = NewNode { fingerprint: p.fingerprint, payload, expanded_by: p.model, next_model: None };
+                    // One child asked, one insertion answered.
+                    let Ok(inserted) = self.arms[p.arm].tree.add_children(p.parent, [node]) else { continue };
+                    (p.arm, inserted[0].id)
+                }
+            };
+            if let Fate::Measured(latency) = fate {
+                let value = match (latency, best) {
+                    (Some(ms), Some(best)) => (best / ms).clamp(0.0, 1.0),
+                    _ => 0.0,
+                };
+                let _ = self.arms[arm].tree.set_measured(id, value);
+            }
+        }
+        // Rollout candidates not measured this round wait for the next.
+        let mut pending = self.pending.lock();
+        for entry in results.left {
+            if let Some(Some(Offered::Pending(p))) = self.offered.get_mut(entry.tag as usize).map(Option::take) {
+                pending.push((0.0, p));
+            }
+        }
+        pending.truncate(PENDING_CAP);
+        drop(pending);
+        self.offered.clear();
+        if best != self.last_best {
+            self.stalled_since.store(0, Ordering::Relaxed);
+            self.last_best = best;
+        }
+    }
+
+    fn post_round(&mut self, ctx: &SearchContext<'_>) {
+        forest::renormalise(&self.arms, ctx);
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, SearchError> {
+        forest::snapshot(&self.arms)
+    }
+
+    fn models(&self) -> Vec<ModelReport> {
+        forest::reports(&self.arms)
+    }
+
+    fn course_alterations(&self) -> u64 {
+        self.course_alterations.load(Ordering::Relaxed)
+    }
+
+    fn size(&self) -> usize {
+        self.arms.iter().map(|a| a.tree.len()).sum()
+    }
+}

@@ -1,10 +1,12 @@
 //! Edits: the transformations the search applies, each changing one
 //! decision of one stage. They print and parse as short calls, e.g.
 //! `tile(stage="C", axis="j", factors=[4,8,16])`, which is what a model
-//! reads, what a grammar enumerates and what a test names.
+//! reads, what a grammar enumerates and what a test names; their kinds,
+//! names and arguments are [`EDIT_KINDS`]'.
 
 use super::analysis::{loop_name, loop_order};
 use super::candidate::Candidate;
+use super::edit_kind::{EditKind, EDIT_KINDS};
 use super::error::ScheduleError;
 use super::sketch::StageRule;
 use super::{factor_domain, Accumulator, PackLayout, Placement, UNROLL_DEPTHS};
@@ -74,7 +76,69 @@ pub struct EditParseError {
     pub reason: String,
 }
 
+/// The value of one argument of an edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Argument<'a> {
+    /// A name: a stage, axis, operand, loop or choice (printed quoted).
+    Text(&'a str),
+    Int(usize),
+    /// Tile factors.
+    List(&'a [usize]),
+}
+
+impl Argument<'_> {
+    /// The value without the quotes of a name: `C`, `16`, `[4,8,16]`.
+    pub fn unquoted(&self) -> String {
+        match self {
+            Argument::Text(text) => text.to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// As an edit writes it: `"C"`, `16`, `[4,8,16]`.
+impl fmt::Display for Argument<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Argument::Text(text) => write!(f, "\"{text}\""),
+            Argument::Int(n) => write!(f, "{n}"),
+            Argument::List(values) => {
+                let list: Vec<String> = values.iter().map(|x| x.to_string()).collect();
+                write!(f, "[{}]", list.join(","))
+            }
+        }
+    }
+}
+
 impl Edit {
+    pub fn kind(&self) -> EditKind {
+        match self {
+            Edit::Tile { .. } => EditKind::Tile,
+            Edit::Unroll { .. } => EditKind::Unroll,
+            Edit::ComputeAt { .. } => EditKind::ComputeAt,
+            Edit::Parallel { .. } => EditKind::Parallel,
+            Edit::Vectorize { .. } => EditKind::Vectorize,
+            Edit::Accumulate { .. } => EditKind::Accumulate,
+            Edit::Pack { .. } => EditKind::Pack,
+        }
+    }
+
+    /// Its arguments, named and ordered as its kind's
+    /// [`args`](super::EditKindSpec::args).
+    pub fn arguments(&self) -> Vec<(&'static str, Argument<'_>)> {
+        use Argument::{Int, List, Text};
+        let values = match self {
+            Edit::Tile { stage, axis, factors } => vec![Text(stage), Text(axis), List(factors)],
+            Edit::Unroll { stage, depth } => vec![Text(stage), Int(*depth)],
+            Edit::ComputeAt { stage, at } => vec![Text(stage), Text(at)],
+            Edit::Parallel { stage, loops } => vec![Text(stage), Int(*loops)],
+            Edit::Vectorize { stage, lanes } => vec![Text(stage), Int(*lanes)],
+            Edit::Accumulate { stage, into } => vec![Text(stage), Text(into.name())],
+            Edit::Pack { stage, operand, layout } => vec![Text(stage), Text(operand), Text(layout.name())],
+        };
+        self.kind().spec().args.iter().copied().zip(values).collect()
+    }
+
     pub fn stage(&self) -> &str {
         match self {
             Edit::Tile { stage, .. }
@@ -161,19 +225,26 @@ impl Edit {
             _ => Err(err(&format!("`{key}` takes an integer"))),
         };
         let stage = string("stage")?;
-        let edit = match name {
-            "tile" => {
+        let Some(kind) = EditKind::named(name) else {
+            // In the order `Edit` declares them.
+            let mut kinds: Vec<EditKind> = EDIT_KINDS.iter().map(|k| k.kind).collect();
+            kinds.sort();
+            let names: Vec<&str> = kinds.into_iter().map(EditKind::name).collect();
+            return Err(err(&format!("unknown edit `{name}` ({})", names.join(", "))));
+        };
+        let edit = match kind {
+            EditKind::Tile => {
                 let factors = match get("factors")? {
                     Value::List(v) => v.clone(),
                     _ => return Err(err("`factors` takes a list of integers, e.g. [4,8,16]")),
                 };
                 Edit::Tile { stage, axis: string("axis")?, factors }
             }
-            "unroll" => Edit::Unroll { stage, depth: int("depth")? },
-            "compute_at" => Edit::ComputeAt { stage, at: string("at")? },
-            "parallel" => Edit::Parallel { stage, loops: int("loops")? },
-            "vectorize" => Edit::Vectorize { stage, lanes: int("lanes")? },
-            "accumulate" => {
+            EditKind::Unroll => Edit::Unroll { stage, depth: int("depth")? },
+            EditKind::ComputeAt => Edit::ComputeAt { stage, at: string("at")? },
+            EditKind::Parallel => Edit::Parallel { stage, loops: int("loops")? },
+            EditKind::Vectorize => Edit::Vectorize { stage, lanes: int("lanes")? },
+            EditKind::Accumulate => {
                 let into = match string("into")?.as_str() {
                     "memory" => Accumulator::Memory,
                     "registers" => Accumulator::Registers,
@@ -181,7 +252,7 @@ impl Edit {
                 };
                 Edit::Accumulate { stage, into }
             }
-            "pack" => {
+            EditKind::Pack => {
                 let layout = match string("layout")?.as_str() {
                     "original" => PackLayout::Original,
                     "packed" => PackLayout::Packed,
@@ -191,32 +262,22 @@ impl Edit {
                 };
                 Edit::Pack { stage, operand: string("operand")?, layout }
             }
-            other => {
-                return Err(err(&format!(
-                    "unknown edit `{other}` (tile, unroll, compute_at, parallel, vectorize, accumulate, pack)"
-                )))
-            }
         };
         Ok(edit)
     }
 }
 
+/// `name(arg=value, ...)`, with its kind's name and arguments.
 impl fmt::Display for Edit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Edit::Tile { stage, axis, factors } => {
-                let list: Vec<String> = factors.iter().map(|x| x.to_string()).collect();
-                write!(f, "tile(stage=\"{stage}\", axis=\"{axis}\", factors=[{}])", list.join(","))
+        write!(f, "{}(", self.kind().name())?;
+        for (i, (name, value)) in self.arguments().iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
             }
-            Edit::Unroll { stage, depth } => write!(f, "unroll(stage=\"{stage}\", depth={depth})"),
-            Edit::ComputeAt { stage, at } => write!(f, "compute_at(stage=\"{stage}\", at=\"{at}\")"),
-            Edit::Parallel { stage, loops } => write!(f, "parallel(stage=\"{stage}\", loops={loops})"),
-            Edit::Vectorize { stage, lanes } => write!(f, "vectorize(stage=\"{stage}\", lanes={lanes})"),
-            Edit::Accumulate { stage, into } => write!(f, "accumulate(stage=\"{stage}\", into=\"{}\")", into.name()),
-            Edit::Pack { stage, operand, layout } => {
-                write!(f, "pack(stage=\"{stage}\", operand=\"{operand}\", layout=\"{}\")", layout.name())
-            }
+            write!(f, "{name}={value}")?;
         }
+        f.write_str(")")
     }
 }
 
@@ -283,76 +344,102 @@ pub fn placement_text(c: &Candidate, p: &Placement) -> String {
     }
 }
 
-/// Every edit that applies to `c` and changes it: for tiles, one level at a
+/// Every edit that applies to `c` and changes it: stage by stage, the kinds
+/// `c`'s target offers in [`EDIT_KINDS`]' order; for tiles, one level at a
 /// time to each value of the axis's factor domain.
 pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
-    let program = c.program();
-    let target = c.target();
     let mut proposals = Vec::new();
-    for (s, stage) in program.stages().iter().enumerate() {
-        let rule = c.sketch.rules[s];
-        if rule == StageRule::Inlined {
+    for s in 0..c.program().stages().len() {
+        if c.sketch.rules[s] == StageRule::Inlined {
             continue;
         }
-        let name = program.stage_name(stage).to_string();
-        let sched = &c.stages[s];
-        for (a, axis) in stage.axes.iter().enumerate() {
-            let current = &sched.tiles[a];
-            let levels: &[usize] = match axis.kind {
-                AxisKind::Reduction => &[0],
-                AxisKind::Spatial => target.free_levels(rule),
-            };
-            for &l in levels {
-                for v in factor_domain(axis.extent) {
-                    if v == current[l] {
-                        continue;
-                    }
-                    let mut factors = current.clone();
-                    factors[l] = v;
-                    proposals.push(Edit::Tile { stage: name.clone(), axis: axis.name.clone(), factors });
-                }
-            }
-        }
-        for depth in UNROLL_DEPTHS.into_iter().filter(|&d| d != sched.unroll) {
-            proposals.push(Edit::Unroll { stage: name.clone(), depth });
-        }
-        let parallel_choices = if target.has_parallel_decision() { stage.spatial_axes().count() + 1 } else { 0 };
-        for loops in (0..parallel_choices).filter(|&n| n != sched.parallel) {
-            proposals.push(Edit::Parallel { stage: name.clone(), loops });
-        }
-        for lanes in target.vector_widths().iter().copied().filter(|&v| v != sched.vector) {
-            proposals.push(Edit::Vectorize { stage: name.clone(), lanes });
-        }
-        for into in [Accumulator::Memory, Accumulator::Registers].into_iter().filter(|&a| a != sched.accumulator) {
-            proposals.push(Edit::Accumulate { stage: name.clone(), into });
-        }
-        for b in super::pack::operands(&c.bodies()[s]) {
-            let current = if sched.blocked.contains(&b.0) {
-                PackLayout::Blocked
-            } else if sched.packed.contains(&b.0) {
-                PackLayout::Packed
-            } else if sched.local.contains(&b.0) {
-                PackLayout::Local
-            } else {
-                PackLayout::Original
-            };
-            for &layout in target.pack_layouts() {
-                if layout != current {
-                    let operand = program.buffer(b).name.clone();
-                    proposals.push(Edit::Pack { stage: name.clone(), operand, layout });
-                }
-            }
-        }
-        let mut places = vec![Placement::Root];
-        for r in s + 1..program.stages().len() {
-            let order = loop_order(&program.stages()[r]);
-            for i in (0..order.len()).filter(|&i| target.offers_attach(&order, i)) {
-                places.push(Placement::At { stage: r, loop_index: i });
-            }
-        }
-        for p in places.into_iter().filter(|p| *p != sched.placement) {
-            proposals.push(Edit::ComputeAt { stage: name.clone(), at: placement_text(c, &p) });
+        for spec in EDIT_KINDS.iter().filter(|k| k.offered_on(c.target())) {
+            proposals.extend(proposals_of(c, s, spec.kind));
         }
     }
     proposals.into_iter().filter(|e| e.apply(c).is_ok()).collect()
+}
+
+/// The edits of `kind` that set stage `s`'s decision to another value of
+/// its domain on `c`'s target, legal or not.
+fn proposals_of(c: &Candidate, s: usize, kind: EditKind) -> Vec<Edit> {
+    let program = c.program();
+    let target = c.target();
+    let stage = &program.stages()[s];
+    let name = program.stage_name(stage).to_string();
+    let sched = &c.stages[s];
+    let mut proposals = Vec::new();
+    match kind {
+        EditKind::Tile => {
+            for (a, axis) in stage.axes.iter().enumerate() {
+                let current = &sched.tiles[a];
+                let levels: &[usize] = match axis.kind {
+                    AxisKind::Reduction => &[0],
+                    AxisKind::Spatial => target.free_levels(c.sketch.rules[s]),
+                };
+                for &l in levels {
+                    for v in factor_domain(axis.extent) {
+                        if v == current[l] {
+                            continue;
+                        }
+                        let mut factors = current.clone();
+                        factors[l] = v;
+                        proposals.push(Edit::Tile { stage: name.clone(), axis: axis.name.clone(), factors });
+                    }
+                }
+            }
+        }
+        EditKind::Unroll => {
+            for depth in UNROLL_DEPTHS.into_iter().filter(|&d| d != sched.unroll) {
+                proposals.push(Edit::Unroll { stage: name.clone(), depth });
+            }
+        }
+        EditKind::Parallel => {
+            for loops in (0..=stage.spatial_axes().count()).filter(|&n| n != sched.parallel) {
+                proposals.push(Edit::Parallel { stage: name.clone(), loops });
+            }
+        }
+        EditKind::Vectorize => {
+            for lanes in target.vector_widths().iter().copied().filter(|&v| v != sched.vector) {
+                proposals.push(Edit::Vectorize { stage: name.clone(), lanes });
+            }
+        }
+        EditKind::Accumulate => {
+            for into in [Accumulator::Memory, Accumulator::Registers].into_iter().filter(|&a| a != sched.accumulator) {
+                proposals.push(Edit::Accumulate { stage: name.clone(), into });
+            }
+        }
+        EditKind::Pack => {
+            for b in super::pack::operands(&c.bodies()[s]) {
+                let current = if sched.blocked.contains(&b.0) {
+                    PackLayout::Blocked
+                } else if sched.packed.contains(&b.0) {
+                    PackLayout::Packed
+                } else if sched.local.contains(&b.0) {
+                    PackLayout::Local
+                } else {
+                    PackLayout::Original
+                };
+                for &layout in target.pack_layouts() {
+                    if layout != current {
+                        let operand = program.buffer(b).name.clone();
+                        proposals.push(Edit::Pack { stage: name.clone(), operand, layout });
+                    }
+                }
+            }
+        }
+        EditKind::ComputeAt => {
+            let mut places = vec![Placement::Root];
+            for r in s + 1..program.stages().len() {
+                let order = loop_order(&program.stages()[r]);
+                for i in (0..order.len()).filter(|&i| target.offers_attach(&order, i)) {
+                    places.push(Placement::At { stage: r, loop_index: i });
+                }
+            }
+            for p in places.into_iter().filter(|p| *p != sched.placement) {
+                proposals.push(Edit::ComputeAt { stage: name.clone(), at: placement_text(c, &p) });
+            }
+        }
+    }
+    proposals
 }

@@ -45,6 +45,7 @@ pub mod analysis;
 mod candidate;
 mod check;
 mod edit;
+mod edit_kind;
 mod error;
 mod lineage;
 mod lower;
@@ -55,7 +56,8 @@ mod sketch;
 
 pub use analysis::{loop_name, loop_order, Group, LoopLevel, Member, Section, StageBinding};
 pub use candidate::Candidate;
-pub use edit::{legal_edits, placement_text, Edit, EditError, EditParseError};
+pub use edit::{legal_edits, placement_text, Argument, Edit, EditError, EditParseError};
+pub use edit_kind::{edit_syntax, EditKind, EditKindSpec, EDIT_KINDS};
 pub use error::ScheduleError;
 pub use lineage::{Lineage, LineageError};
 pub use lower::lower;
@@ -187,9 +189,10 @@ impl Target {
     }
 
     /// Whether stages choose how many outer loops run in parallel (on
-    /// OpenCL every spatial loop is bound to work-groups and work-items).
+    /// OpenCL every spatial loop is bound to work-groups and work-items):
+    /// whether the target offers `parallel` edits.
     pub fn has_parallel_decision(self) -> bool {
-        self == Target::Cpu
+        EditKind::Parallel.spec().offered_on(self)
     }
 }
 

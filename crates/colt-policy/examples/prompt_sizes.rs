@@ -7,9 +7,9 @@
 //! Tokens are approximated as characters / 4 (no tokenizer here: colt-llm
 //! counts real tokens per model).
 
-use colt_ir::schedule::{legal_edits, Candidate};
+use colt_ir::schedule::{legal_edits, Candidate, Target};
 use colt_policy::protocol::{
-    answer_grammar, expansion_prompt, ExpansionView, Scores, SearchProgress, Shown, SYSTEM_PROMPT,
+    answer_grammar, expansion_prompt, system_prompt, ExpansionView, Scores, SearchProgress, Shown,
 };
 use colt_policy::{ModelSpec, ModelStats, Roster};
 use std::sync::Arc;
@@ -25,7 +25,8 @@ fn main() {
         .expect("three distinct names with parameters"),
     );
     let stats = ModelStats::new(roster.clone());
-    println!("system part: {} chars, ~{} tokens (reused across calls)", SYSTEM_PROMPT.len(), SYSTEM_PROMPT.len() / 4);
+    let system = system_prompt(Target::Cpu);
+    println!("system part: {} chars, ~{} tokens (reused across calls)", system.len(), system.len() / 4);
     println!(
         "{:<18} {:>6} {:>11} {:>11} {:>11} {:>13}",
         "workload", "legal", "user chars", "user ~tok", "total ~tok", "grammar chars"
@@ -62,11 +63,11 @@ fn main() {
             legal.len(),
             user.len(),
             user.len() / 4,
-            (user.len() + SYSTEM_PROMPT.len()) / 4,
+            (user.len() + system.len()) / 4,
             grammar.len()
         );
         if show.as_deref() == Some(w.name) {
-            println!("----- system -----\n{SYSTEM_PROMPT}\n----- user -----\n{user}\n----- grammar -----\n{grammar}");
+            println!("----- system -----\n{system}\n----- user -----\n{user}\n----- grammar -----\n{grammar}");
         }
     }
 }

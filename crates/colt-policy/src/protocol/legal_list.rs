@@ -33,34 +33,36 @@ pub fn legal_edits_text(candidate: &Candidate, legal: &[Edit]) -> String {
 }
 
 /// The group an edit belongs to and the value it sets, e.g.
-/// (`tile i=[2,1,_] _∈`, `64`).
+/// (`tile i=[2,1,_] _∈`, `64`) or (`pack B layout∈`, `packed`): the edit's
+/// kind, the arguments between the stage and the last (which say what the
+/// value is set on), and the last argument's name; the value is the last
+/// argument. Names come from the edit itself (colt-ir's edit kinds), so a
+/// new kind of edit is grouped without a change here.
 fn group_of(candidate: &Candidate, edit: &Edit) -> (String, String) {
-    match edit {
-        Edit::Tile { stage, axis, factors } => {
-            let current = current_tiles(candidate, stage, axis);
-            // A legal tile edit changes exactly one level; the template
-            // shows the others and a `_` where the value goes.
-            let level = current
-                .as_ref()
-                .and_then(|cur| (0..factors.len()).find(|&l| cur.get(l) != factors.get(l)))
-                .unwrap_or(0);
-            let template: Vec<String> = factors
-                .iter()
-                .enumerate()
-                .map(|(l, f)| if l == level { "_".to_string() } else { f.to_string() })
-                .collect();
-            (
-                format!("tile {axis}=[{}] _∈", template.join(",")),
-                factors.get(level).map_or(String::new(), |f| f.to_string()),
-            )
-        }
-        Edit::Unroll { depth, .. } => ("unroll depth∈".into(), depth.to_string()),
-        Edit::Parallel { loops, .. } => ("parallel loops∈".into(), loops.to_string()),
-        Edit::Vectorize { lanes, .. } => ("vectorize lanes∈".into(), lanes.to_string()),
-        Edit::Accumulate { into, .. } => ("accumulate into∈".into(), into.name().to_string()),
-        Edit::ComputeAt { at, .. } => ("compute_at at∈".into(), at.clone()),
-        Edit::Pack { operand, layout, .. } => (format!("pack {operand} layout∈"), layout.name().to_string()),
+    let kind = edit.kind().name();
+    if let Edit::Tile { stage, axis, factors } = edit {
+        let current = current_tiles(candidate, stage, axis);
+        // A legal tile edit changes exactly one level; the template
+        // shows the others and a `_` where the value goes.
+        let level =
+            current.as_ref().and_then(|cur| (0..factors.len()).find(|&l| cur.get(l) != factors.get(l))).unwrap_or(0);
+        let template: Vec<String> =
+            factors.iter().enumerate().map(|(l, f)| if l == level { "_".to_string() } else { f.to_string() }).collect();
+        return (
+            format!("{kind} {axis}=[{}] _∈", template.join(",")),
+            factors.get(level).map_or(String::new(), |f| f.to_string()),
+        );
     }
+    let args = edit.arguments();
+    let Some(((last_name, value), between)) = args.split_last() else {
+        return (kind.to_string(), String::new());
+    };
+    let mut key = kind.to_string();
+    for (_, what) in between.iter().skip(1) {
+        key.push(' ');
+        key.push_str(&what.unquoted());
+    }
+    (format!("{key} {last_name}∈"), value.unquoted())
 }
 
 fn current_tiles(candidate: &Candidate, stage: &str, axis: &str) -> Option<Vec<usize>> {

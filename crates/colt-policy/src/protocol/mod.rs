@@ -12,7 +12,7 @@ pub use answer::{parse_answer, AnswerProblem, Applied, JointAction};
 pub use grammar::{answer_grammar, edit_json, MAX_EDITS};
 pub use legal_list::legal_edits_text;
 pub use prompt::{correction_prompt, expansion_prompt, ExpansionView, Scores, SearchProgress, Shown};
-pub use system::{system_prompt, OPENCL_SYSTEM_PROMPT, SYSTEM_PROMPT};
+pub use system::system_prompt;
 
 #[cfg(test)]
 mod tests;

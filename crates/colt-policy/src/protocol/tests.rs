@@ -5,7 +5,7 @@
 use super::*;
 use crate::roster::{ModelSpec, Roster};
 use crate::stats::{CallRecord, ModelStats};
-use colt_ir::schedule::{legal_edits, Candidate, Edit};
+use colt_ir::schedule::{legal_edits, Candidate, Edit, Target};
 use colt_tree::ModelId;
 use std::sync::Arc;
 
@@ -204,7 +204,7 @@ fn prompts_stay_short_on_every_workload() {
             },
         };
         let user = expansion_prompt(&view);
-        let chars = SYSTEM_PROMPT.len() + user.len();
+        let chars = system_prompt(Target::Cpu).len() + user.len();
         assert!(chars < 6000, "{}: {chars} characters\n{user}", w.name);
         assert!(user.contains("legal edits:") && user.contains("parent [measured 0.45]"), "{user}");
     }

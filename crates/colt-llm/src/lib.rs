@@ -1,7 +1,13 @@
-//! colt-llm: local LLMs run in-process through llama.cpp.
+//! colt-llm: local LLMs run in-process through llama.cpp — everything colt
+//! needs from a GGUF model and nothing about how colt uses it: loading and
+//! validating a file, its metadata, chat formatting, grammar-constrained
+//! generation, reuse of a prompt prefix's KV state, per-call accounting,
+//! and pausing decoding. It knows nothing of actors, search trees or the
+//! command line: a session serves one call at a time on its own thread.
 //!
-//! Owns everything colt needs from a GGUF model and nothing about how colt
-//! uses it: loading a file (validated by colt before llama.cpp maps it, so a
+//! # What it owns
+//!
+//! Loading a file (validated by colt before llama.cpp maps it, so a
 //! bad file is an error that names it, never a crash), its metadata
 //! ([`ModelInfo`]: architecture, name, parameter count, quantisation,
 //! context length, chat template), formatting a system and a user message

@@ -1,8 +1,13 @@
 //! colt-measure: colt's ground truth. A number colt reports is a real,
 //! repeatable latency of a kernel that computed the right answer; this
-//! crate produces those numbers.
+//! crate produces those numbers: it builds kernels into a cache, loads them
+//! into executable memory, checks them against the reference interpreter
+//! and times them, in a crash- and hang-proof worker process (and the same
+//! on OpenCL). It knows nothing of the search, of actors or of the command
+//! line.
 //!
-//! It owns:
+//! # What it owns
+//!
 //! - **building** a kernel's C source with the system compiler into a
 //!   position-independent image, kept in a content-addressed cache (key:
 //!   source, compiler identity, flags), so nothing is compiled twice, across
@@ -22,9 +27,10 @@
 //!   the next one gets a fresh worker ([`CpuMeasurer`]);
 //! - the same flow on **OpenCL** ([`opencl`]).
 //!
-//! It knows nothing of the search, of actors or of the command line: the
-//! worker executable is whatever the caller names (`colt measure-worker`,
-//! or this crate's own `colt-measure-worker` binary).
+//! The worker executable is whatever the caller names (`colt
+//! measure-worker`, or this crate's own `colt-measure-worker` binary). A
+//! [`Kernel`] is what one measurement request carries on either target, and
+//! a [`Target`] is where a job's kernels run, parsed from its label.
 //!
 //! ```no_run
 //! use colt_measure::{Builder, CpuConfig, CpuMeasurer, KernelSource, WorkerCommand};

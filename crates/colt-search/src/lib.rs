@@ -1,13 +1,11 @@
 //! colt-search: the tuning loop and the strategies behind one interface.
-//! The loop ([`run_search`]) owns the baseline, the rounds, the candidate
-//! pool, measurement, records, checkpoints and stop rules for every
-//! strategy; a [`Strategy`] only generates candidates, may pick which to
-//! measure, and is told the results. `colt`, `single` and `mcts` are one
-//! tree search told apart by who expands ([`strategy::tree`]);
-//! `evolutionary`, `random` and `beam` are a file each. What waits on the
-//! world goes through three interfaces: a [`Proposer`] (a model call), a
-//! [`Runner`] (a measurement) and a [`Recorder`] (a durable record). It
-//! knows no actor, no database engine and no command line.
+//! The loop ([`run_search`]) owns the baseline, rounds, candidate pool,
+//! measurement, records, checkpoints and stop rules; a [`Strategy`] only
+//! generates candidates, may pick which to measure, and is told the
+//! results (`colt`/`single`/`mcts` are one tree search, [`strategy::tree`];
+//! `evolutionary`, `random`, `beam` a file each). The world is three
+//! interfaces: a [`Proposer`] (a model call), a [`Runner`] (a measurement),
+//! a [`Recorder`]. It knows no actor, no database engine, no command line.
 //!
 //! # Example
 //!

@@ -1,7 +1,11 @@
-//! colt-tree: a generic concurrent Monte Carlo tree search tree.
+//! colt-tree: a generic concurrent Monte Carlo tree search tree that
+//! several search threads select, expand and back up at the same time: the
+//! node arena, lock-striped child lists, atomic visit/value/virtual-loss
+//! counters, the transposition table, and snapshot/restore. It never knows
+//! about programs, schedules, models or actors: the payload is generic, a
+//! fingerprint an opaque `u64`, a model a number, scoring a closure.
 //!
-//! Several search threads select, expand and back up on one [`Tree`] at the
-//! same time. The tree owns:
+//! # What it owns
 //!
 //! - an append-only **node arena** with stable [`NodeId`]s: concurrent
 //!   appends, lock-free reads of existing nodes, no `unsafe`;
@@ -15,10 +19,8 @@
 //!   candidate reached by two paths has one measurement;
 //! - **snapshot/restore** to bytes, so a job can be checkpointed and resumed.
 //!
-//! It must never know about programs, schedules, models or actors: the
-//! payload `P` carries the domain data, a fingerprint is an opaque `u64`, a
-//! model is a number, and scoring (UCT, model-aware or not) is a closure the
-//! caller passes to [`Tree::select`].
+//! The payload `P` carries the domain data, and scoring (UCT, model-aware
+//! or not) is a closure the caller passes to [`Tree::select`].
 //!
 //! # Invariants
 //!

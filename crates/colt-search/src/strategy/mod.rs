@@ -6,7 +6,7 @@
 //! owns measurement, records and checkpoints; a strategy never calls back
 //! into it.
 //!
-//! One file per strategy; [`crate::registry`] names them for `--strategy`.
+//! One file per strategy; [`STRATEGIES`](crate::STRATEGIES) names them for `--strategy`.
 
 pub mod beam;
 pub mod evolutionary;

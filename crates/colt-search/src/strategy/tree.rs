@@ -35,14 +35,28 @@ pub const COLT: StrategyKind = StrategyKind {
     syntax: "colt[:separate-trees][:no-course-alteration][:lambda=X] (X in [0, 1])",
     uses_models: true,
     options: colt_options,
-    build: build_tree_search,
+    build: |choice, job, proposer| {
+        let has = |option: &str| choice.options().iter().any(|o| o == option);
+        let expanders = if has("separate-trees") { Expanders::SeparateTrees } else { Expanders::AllModels };
+        build_tree_search(expanders, choice, job, proposer)
+    },
 };
 
-pub const SINGLE: StrategyKind =
-    StrategyKind { name: "single", syntax: "single", uses_models: true, options: no_options, build: build_tree_search };
+pub const SINGLE: StrategyKind = StrategyKind {
+    name: "single",
+    syntax: "single",
+    uses_models: true,
+    options: no_options,
+    build: |choice, job, proposer| build_tree_search(Expanders::Largest, choice, job, proposer),
+};
 
-pub const MCTS: StrategyKind =
-    StrategyKind { name: "mcts", syntax: "mcts", uses_models: false, options: no_options, build: build_tree_search };
+pub const MCTS: StrategyKind = StrategyKind {
+    name: "mcts",
+    syntax: "mcts",
+    uses_models: false,
+    options: no_options,
+    build: |choice, job, proposer| build_tree_search(Expanders::RandomEdits, choice, job, proposer),
+};
 
 /// Rollout candidates waiting for a measurement round are capped: the best
 /// predicted ones are kept.
@@ -71,19 +85,15 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
     Some(options)
 }
 
+/// The tree search expanded by `expanders`, with `choice`'s ablations.
 fn build_tree_search<'p>(
+    expanders: Expanders,
     choice: &StrategyChoice,
     job: &JobSpec,
     proposer: &'p dyn Proposer,
 ) -> Result<Box<dyn Strategy + 'p>, SearchError> {
     let options = choice.options();
     let has = |option: &str| options.iter().any(|o| o == option);
-    let expanders = match choice.name() {
-        "mcts" => Expanders::RandomEdits,
-        "single" => Expanders::Largest,
-        _ if has("separate-trees") => Expanders::SeparateTrees,
-        _ => Expanders::AllModels,
-    };
     if expanders != Expanders::RandomEdits && job.models.is_empty() {
         return Err(SearchError::NoModels { strategy: choice.to_string() });
     }

@@ -2,12 +2,14 @@
 //! the program to answer.
 //!
 //! It owns the IR (buffers, stages, expressions), the built-in workload
-//! suite and the workload text format, the seeded input generator, the
-//! reference interpreter that every generated kernel is checked against,
-//! the [schedule space](schedule) (sketches, decisions, legal edits), the
-//! lowering of a candidate to a [loop nest](loopnest) and to C (with
-//! [vector](vector) code), and the [features](features) the cost model reads.
-//! It knows nothing of search, models or measurement.
+//! suite and its text format, the seeded inputs, the reference interpreter
+//! every kernel is checked against, the [schedule space](schedule)
+//! (sketches, decisions, edits and their syntax), the lowering of a
+//! candidate to a [loop nest](loopnest) and from it to C or OpenCL, the
+//! [features](features) the cost model reads and the [fingerprints](fnv1a)
+//! colt stores. It knows nothing of search, models or measurement.
+//!
+//! # Examples
 //!
 //! ```
 //! use colt_ir::schedule::{lower, Candidate, Edit};

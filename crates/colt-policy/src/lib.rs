@@ -1,38 +1,12 @@
-//! colt-policy: how colt's search decides.
-//!
-//! The search rules of DESIGN.md ("The search, precisely"), as plain types
-//! over colt-ir's candidates and colt-tree's nodes. It owns:
-//!
-//! - [`Roster`] — the job's models (name, parameter count) and φ, the
-//!   preference for small models: `φ(m) = (ln Pmax − ln Pm)/(ln Pmax − ln
-//!   Pmin)`, 1 for the smallest, 0 for the largest, 1 for all when sizes
-//!   are equal.
-//! - [`ModelAwareUct`] — `score = (1-λ)·Q + λ·φ(model) + C·sqrt(ln N(p) /
-//!   N(c))`, unvisited children first by φ, λ dropped when all siblings
-//!   share a model; as the closure of `Tree::select_with`
-//!   ([`ModelAwareUct::choose`]) or `Tree::select`
-//!   ([`ModelAwareUct::score_child`]).
-//! - [`ModelStats`] — per-model calls, errors, hit rate, tokens, seconds
-//!   (atomics, shared by the search threads) and the routing fallback: the
-//!   best hit rate, ties to the smallest model.
-//! - [`CourseAlteration`] — the streak of small-model regressions and the
-//!   escalation to the largest model every K-th one; [`keep`] decides
-//!   between the proposal and the correction.
-//! - [`protocol`] — the joint action's fixed system prompt, per-call user
-//!   prompt, GBNF grammar (1 to 3 legal edits as JSON strings in colt-ir's
-//!   edit syntax, and a model name) and the answer parser that turns any
-//!   text into typed edits, a next model and counted problems.
-//! - [`Expander`] — one expansion end to end over a [`Proposer`] (the
-//!   model, behind a trait: colt-actors' LLM actor in a job, a script in
-//!   tests): prompt, answer, edits or a random legal edit, statistics,
-//!   routing, course alteration.
-//! - [`EpsilonGreedy`] — which unmeasured candidates to measure next.
-//! - [`cost`] — the cost model: a roofline prior from colt-ir's features,
-//!   corrected online by gradient-boosted trees.
-//!
-//! It knows nothing of LLM runtimes, actors, measurement or the command
-//! line: a model is a [`ModelId`](colt_tree::ModelId) and a name, a score
-//! is a number in [0, 1] (throughput over the best known).
+//! colt-policy: how colt's search decides — the rules of DESIGN.md ("The
+//! search, precisely") as plain types over colt-ir's candidates and
+//! colt-tree's nodes: model-aware UCT and φ ([`ModelAwareUct`],
+//! [`Roster`]), per-model statistics and routing ([`ModelStats`]), course
+//! alteration, the joint-action [`protocol`] (prompts, grammar, answer
+//! parser), one expansion end to end ([`Expander`]), the choice of what to
+//! measure ([`EpsilonGreedy`]) and the [`cost`] model. It knows nothing of
+//! LLM runtimes, actors, measurement or the command line: a model is a
+//! [`ModelId`](colt_tree::ModelId) and a name, a score a number in [0, 1].
 //!
 //! # Example
 //!
@@ -73,6 +47,38 @@
 //! assert_eq!(stats.route(None), ModelId(0));
 //! # Ok::<(), colt_policy::PolicyError>(())
 //! ```
+//!
+//! # The parts
+//!
+//! - [`Roster`] — the job's models (name, parameter count) and φ, the
+//!   preference for small models: `φ(m) = (ln Pmax − ln Pm)/(ln Pmax − ln
+//!   Pmin)`, 1 for the smallest, 0 for the largest, 1 for all when sizes
+//!   are equal.
+//! - [`ModelAwareUct`] — `score = (1-λ)·Q + λ·φ(model) + C·sqrt(ln N(p) /
+//!   N(c))`, unvisited children first by φ, λ dropped when all siblings
+//!   share a model; as the closure of `Tree::select_with`
+//!   ([`ModelAwareUct::choose`]) or `Tree::select`
+//!   ([`ModelAwareUct::score_child`]).
+//! - [`ModelStats`] — per-model calls, errors, hit rate, tokens, seconds
+//!   (atomics, shared by the search threads) and the routing fallback: the
+//!   best hit rate, ties to the smallest model.
+//! - [`CourseAlteration`] — the streak of small-model regressions and the
+//!   escalation to the largest model every K-th one; [`keep`] decides
+//!   between the proposal and the correction.
+//! - [`protocol`] — the joint action's fixed system prompt, per-call user
+//!   prompt, GBNF grammar (1 to 3 legal edits as JSON strings in colt-ir's
+//!   edit syntax, and a model name) and the answer parser that turns any
+//!   text into typed edits, a next model and counted problems.
+//! - [`Expander`] — one expansion end to end over a [`Proposer`] (the
+//!   model, behind a trait: colt-actors' LLM actor in a job, a script in
+//!   tests): prompt, answer, edits or a random legal edit, statistics,
+//!   routing, course alteration.
+//! - [`EpsilonGreedy`] — which unmeasured candidates to measure next.
+//! - [`cost`] — the cost model: a roofline prior from colt-ir's features,
+//!   corrected online by gradient-boosted trees.
+//!
+//! A score is a candidate's throughput over the best known's, so 1 is the
+//! best yet.
 //!
 //! # The cost model's library
 //!

@@ -6,7 +6,7 @@
 //! every kernel is checked against, the [schedule space](schedule)
 //! (sketches, decisions, edits and their syntax), the lowering of a
 //! candidate to a [loop nest](loopnest) and from it to C or OpenCL, the
-//! [features](features) the cost model reads and the [fingerprints](fnv1a)
+//! [features] the cost model reads and the [fingerprints](fnv1a)
 //! colt stores. It knows nothing of search, models or measurement.
 //!
 //! # Examples

@@ -221,6 +221,24 @@ mod tests {
     }
 
     #[test]
+    fn legal_edits_propose_exactly_the_kinds_a_target_offers() {
+        use std::collections::BTreeSet;
+        for target in [Target::Cpu, Target::OpenCl] {
+            let mut proposed = BTreeSet::new();
+            for w in crate::SUITE {
+                let program = std::sync::Arc::new(w.program(crate::Size::Bench));
+                for seed in 0..4 {
+                    let c = super::super::Candidate::sample_on(program.clone(), target, seed);
+                    proposed.extend(super::super::legal_edits(&c).iter().map(|e| e.kind()));
+                }
+            }
+            let offered: BTreeSet<EditKind> =
+                EDIT_KINDS.iter().filter(|k| k.offered_on(target)).map(|k| k.kind).collect();
+            assert_eq!(proposed, offered, "{}", target.name());
+        }
+    }
+
+    #[test]
     fn the_syntax_offers_each_target_what_its_space_has() {
         for target in [Target::Cpu, Target::OpenCl] {
             let syntax = edit_syntax(target);

@@ -1,0 +1,78 @@
+//! What a bench measured: the strategies side by side on workloads, with
+//! the same trial budgets and seeds, as `bench.json` holds it.
+//!
+//! Each (workload, strategy, repeat) is one job with the largest budget;
+//! the figures at a smaller budget N are read from the first N trials of
+//! its latency curve (`figures.rs`): a job's rounds measure the same
+//! candidates up to N whatever its budget, so this is the run a job with
+//! budget N would have made.
+
+pub(crate) mod figures;
+mod merge;
+mod outputs;
+mod speedup_plot;
+mod tables;
+
+pub use figures::{against_naive, best_within, first_reaching, median, strategy_report, StrategyRuns};
+pub use merge::{merge, MergeError};
+pub use outputs::{read_report, write_outputs, BenchError, BenchOutputs};
+pub use speedup_plot::{speedup_plot_png, speedup_plot_svg};
+pub use tables::tables_markdown;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+fn cpu_label() -> String {
+    "cpu".to_string()
+}
+
+/// Everything a bench measured.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// `cpu`, or `opencl:PLATFORM / DEVICE`.
+    #[serde(default = "cpu_label")]
+    pub target: String,
+    /// Whether the workloads had their full model shapes.
+    #[serde(default)]
+    pub full: bool,
+    pub budgets: Vec<usize>,
+    pub target_speedup: f64,
+    pub repeats: usize,
+    pub workloads: Vec<WorkloadReport>,
+    pub wall_s: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorkloadReport {
+    pub workload: String,
+    /// Floating-point operations of one run (for GFLOP/s; 0 in reports
+    /// written before it was recorded).
+    #[serde(default)]
+    pub flops: u64,
+    pub naive_ms: f64,
+    pub strategies: Vec<StrategyReport>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StrategyReport {
+    pub strategy: String,
+    /// Per budget: the median over repeats of the best latency within it.
+    pub best_ms: BTreeMap<usize, Option<f64>>,
+    pub speedup: BTreeMap<usize, Option<f64>>,
+    /// Median over repeats of the first trial reaching the target speedup
+    /// (None when a repeat never did).
+    pub trials_to_target: Option<usize>,
+    pub llm_calls: BTreeMap<String, u64>,
+    pub llm_tokens: u64,
+    pub largest_model_share: Option<f64>,
+    pub wall_s: f64,
+    pub runs: Vec<RunRecord>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub seed: u64,
+    /// Latency per trial (None = failed).
+    pub curve: Vec<Option<f64>>,
+    pub wall_s: f64,
+}

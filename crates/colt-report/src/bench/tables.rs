@@ -1,0 +1,164 @@
+//! `tables.md`: a table per workload, a row per strategy — best latency and
+//! speedup at each budget, GFLOP/s, trials to the target speedup, the
+//! models' calls — beside an earlier bench's best latencies if given.
+
+use crate::bench::BenchReport;
+use std::fmt::Write as _;
+
+/// The tables of `report`; with `earlier`, a column of its best latency at
+/// the largest budget for each strategy it also ran.
+pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# colt bench\n\nOn {}, {} shapes. {} repeat(s); budgets {:?}; target speedup {}x; {:.0} s in all.\n",
+        report.target,
+        if report.full { "full" } else { "bench" },
+        report.repeats,
+        report.budgets,
+        report.target_speedup,
+        report.wall_s
+    );
+    let gflops = |flops: u64, ms: f64| flops as f64 / (ms * 1e-3) / 1e9;
+    for w in &report.workloads {
+        if w.flops > 0 {
+            let _ = writeln!(
+                md,
+                "## {} (naive {:.3} ms, {:.1} GFLOP/s)\n",
+                w.workload,
+                w.naive_ms,
+                gflops(w.flops, w.naive_ms)
+            );
+        } else {
+            let _ = writeln!(md, "## {} (naive {:.3} ms)\n", w.workload, w.naive_ms);
+        }
+        let mut head = String::from("| strategy |");
+        let mut rule = String::from("|---|");
+        for b in &report.budgets {
+            let _ = write!(head, " best ms @{b} (x) |");
+            rule.push_str("--:|");
+        }
+        let old = earlier.and_then(|e| e.workloads.iter().find(|o| o.workload == w.workload));
+        let last = *report.budgets.last().unwrap_or(&0);
+        if old.is_some() {
+            let _ = write!(head, " before @{last} |");
+            rule.push_str("--:|");
+        }
+        head.push_str(&format!(
+            " GFLOP/s @{last} | trials to {}x | LLM calls | largest share | tokens | wall s |",
+            report.target_speedup
+        ));
+        rule.push_str("--:|--:|---|--:|--:|--:|");
+        let _ = writeln!(md, "{head}\n{rule}");
+        for s in &w.strategies {
+            let mut row = format!("| {} |", s.strategy);
+            for b in &report.budgets {
+                match (s.best_ms.get(b).copied().flatten(), s.speedup.get(b).copied().flatten()) {
+                    (Some(ms), Some(x)) => {
+                        let _ = write!(row, " {ms:.3} ({x:.1}x) |");
+                    }
+                    _ => row.push_str(" — |"),
+                }
+            }
+            if let Some(old) = old {
+                let before = old
+                    .strategies
+                    .iter()
+                    .find(|o| o.strategy == s.strategy)
+                    .and_then(|o| o.best_ms.get(&last).copied().flatten());
+                let _ = write!(row, " {} |", before.map_or("—".into(), |b| format!("{b:.3}")));
+            }
+            let best = s.best_ms.get(&last).copied().flatten().filter(|_| w.flops > 0);
+            let _ = write!(row, " {} |", best.map_or("—".into(), |ms| format!("{:.1}", gflops(w.flops, ms))));
+            let calls = if s.llm_calls.is_empty() {
+                "—".to_string()
+            } else {
+                s.llm_calls.iter().map(|(m, n)| format!("{m}: {n}")).collect::<Vec<_>>().join(", ")
+            };
+            let _ = writeln!(
+                row,
+                " {} | {calls} | {} | {} | {:.0} |",
+                s.trials_to_target.map_or("—".into(), |n| n.to_string()),
+                s.largest_model_share.map_or("—".into(), |x| format!("{:.0}%", x * 100.0)),
+                s.llm_tokens,
+                s.wall_s
+            );
+            md.push_str(&row);
+        }
+        let _ = writeln!(md, "\n![best speedup versus trials]({}.svg)\n", plot_file_stem(&w.workload));
+    }
+    md
+}
+
+/// The name of a workload's plot files (`<stem>.svg`, `<stem>.png`): a
+/// workload named by a path or with spaces gets one file, not a folder.
+pub(crate) fn plot_file_stem(workload: &str) -> String {
+    workload.replace(['/', ' '], "_")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::bench::{RunRecord, StrategyReport, WorkloadReport};
+    use std::collections::BTreeMap;
+
+    /// A bench of one workload (gemm-512, naive 100 ms, 2 GFLOP) and two
+    /// strategies, one with model calls, one without a kernel at budget 2.
+    pub(crate) fn report() -> BenchReport {
+        let strategy = |name: &str, best: [Option<f64>; 2], calls: &[(&str, u64)]| StrategyReport {
+            strategy: name.into(),
+            best_ms: BTreeMap::from([(2, best[0]), (4, best[1])]),
+            speedup: BTreeMap::from([(2, best[0].map(|b| 100.0 / b)), (4, best[1].map(|b| 100.0 / b))]),
+            trials_to_target: best[1].map(|_| 3),
+            llm_calls: calls.iter().map(|&(m, n)| (m.to_string(), n)).collect(),
+            llm_tokens: 1200,
+            largest_model_share: (!calls.is_empty()).then_some(0.25),
+            wall_s: 10.4,
+            runs: vec![RunRecord { seed: 1, curve: vec![best[0], None, Some(9.0), best[1]], wall_s: 10.4 }],
+        };
+        BenchReport {
+            target: "cpu".into(),
+            full: false,
+            budgets: vec![2, 4],
+            target_speedup: 10.0,
+            repeats: 1,
+            workloads: vec![WorkloadReport {
+                workload: "gemm-512".into(),
+                flops: 2_000_000_000,
+                naive_ms: 100.0,
+                strategies: vec![
+                    strategy("colt", [Some(20.0), Some(8.0)], &[("qwen-1.5b", 1), ("smollm-135m", 3)]),
+                    strategy("random", [None, Some(10.0)], &[]),
+                ],
+            }],
+            wall_s: 21.0,
+        }
+    }
+
+    #[test]
+    fn a_row_per_strategy_with_the_reports_figures() {
+        let md = tables_markdown(&report(), None);
+        assert!(
+            md.starts_with(
+                "# colt bench\n\nOn cpu, bench shapes. 1 repeat(s); budgets [2, 4]; target speedup 10x; 21 s in all.\n"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("## gemm-512 (naive 100.000 ms, 20.0 GFLOP/s)"), "{md}");
+        assert!(md.contains("| strategy | best ms @2 (x) | best ms @4 (x) | GFLOP/s @4 | trials to 10x | LLM calls | largest share | tokens | wall s |\n|---|--:|--:|--:|--:|---|--:|--:|--:|\n"), "{md}");
+        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 3 | qwen-1.5b: 1, smollm-135m: 3 | 25% | 1200 | 10 |\n"), "{md}");
+        assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 3 | — | — | 1200 | 10 |\n"), "{md}");
+        assert!(md.contains("![best speedup versus trials](gemm-512.svg)"));
+    }
+
+    #[test]
+    fn an_earlier_bench_adds_its_best_at_the_largest_budget() {
+        let mut earlier = report();
+        earlier.workloads[0].strategies.truncate(1);
+        earlier.workloads[0].strategies[0].best_ms.insert(4, Some(9.5));
+        let md = tables_markdown(&report(), Some(&earlier));
+        assert!(md.contains("| best ms @4 (x) | before @4 | GFLOP/s @4 |"), "{md}");
+        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 9.500 | 250.0 |"), "{md}");
+        assert!(md.contains("| random | — | 10.000 (10.0x) | — | 200.0 |"), "{md}");
+    }
+}

@@ -1,0 +1,160 @@
+//! What a tuning job achieved, in figures: `summary.json` and the one line
+//! of JSON `colt tune --json` prints.
+
+use colt_search::Outcome;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a tuning job achieved, as `summary.json` and the one-line summary print it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TuneSummary {
+    pub workload: String,
+    pub strategy: String,
+    pub target: String,
+    /// Measured candidates.
+    pub trials: usize,
+    pub naive_ms: f64,
+    /// Latency of the best verified kernel.
+    pub best_ms: Option<f64>,
+    /// `naive_ms / best_ms`.
+    pub speedup: Option<f64>,
+    pub verified: bool,
+    /// Calls per model name.
+    pub llm_calls: BTreeMap<String, u64>,
+    /// Share of calls made by the largest model; `None` when no LLM was used.
+    pub largest_model_share: Option<f64>,
+    pub course_alterations: u64,
+    pub wall_s: f64,
+}
+
+impl TuneSummary {
+    /// The figures of a job's outcome; `target` is the target's label.
+    pub fn of(workload: &str, strategy: &str, target: &str, outcome: &Outcome) -> TuneSummary {
+        let llm_calls = outcome.models.iter().map(|m| (m.name.clone(), m.calls)).collect();
+        let total_calls: u64 = outcome.models.iter().map(|m| m.calls).sum();
+        let largest_model_share = outcome
+            .models
+            .iter()
+            .max_by_key(|m| m.parameters)
+            .filter(|_| total_calls > 0)
+            .map(|m| m.calls as f64 / total_calls as f64);
+        let best_ms = outcome.best.as_ref().map(|b| b.0);
+        TuneSummary {
+            workload: workload.to_string(),
+            strategy: strategy.to_string(),
+            target: target.to_string(),
+            trials: outcome.curve.len(),
+            naive_ms: outcome.naive_ms,
+            best_ms,
+            speedup: best_ms.map(|b| outcome.naive_ms / b),
+            verified: best_ms.is_some(),
+            llm_calls,
+            largest_model_share,
+            course_alterations: outcome.course_alterations,
+            wall_s: outcome.wall_s,
+        }
+    }
+}
+
+/// The summary's keys in the order scripts and `colt bench` read them; `target` comes last.
+#[derive(Serialize)]
+struct SummaryLine<'a> {
+    workload: &'a str,
+    strategy: &'a str,
+    trials: usize,
+    naive_ms: f64,
+    best_ms: Option<f64>,
+    speedup: Option<f64>,
+    verified: bool,
+    llm_calls: &'a BTreeMap<String, u64>,
+    largest_model_share: Option<f64>,
+    course_alterations: u64,
+    wall_s: f64,
+    target: &'a str,
+}
+
+/// The summary as one line of JSON, keys in a fixed order: `summary.json`'s, with `target` last.
+pub fn summary_line(summary: &TuneSummary) -> String {
+    let line = SummaryLine {
+        workload: &summary.workload,
+        strategy: &summary.strategy,
+        trials: summary.trials,
+        naive_ms: summary.naive_ms,
+        best_ms: summary.best_ms,
+        speedup: summary.speedup,
+        verified: summary.verified,
+        llm_calls: &summary.llm_calls,
+        largest_model_share: summary.largest_model_share,
+        course_alterations: summary.course_alterations,
+        wall_s: summary.wall_s,
+        target: &summary.target,
+    };
+    // Invariant: every field is a string, a number (non-finite ones become null), a bool or a map keyed by
+    // strings, none of which serde_json can fail to serialize; and compact output contains no newline.
+    serde_json::to_string(&line).expect("a SummaryLine always serializes")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use colt_search::{ModelReport, StopReason};
+
+    pub(crate) fn summary() -> TuneSummary {
+        TuneSummary {
+            workload: "matmul-512".into(),
+            strategy: "colt".into(),
+            target: "x86_64-avx2".into(),
+            trials: 3,
+            naive_ms: 40.0,
+            best_ms: Some(3.2),
+            speedup: Some(12.5),
+            verified: true,
+            llm_calls: BTreeMap::from([("qwen-1.5b".into(), 7), ("smollm-135m".into(), 21)]),
+            largest_model_share: Some(0.25),
+            course_alterations: 2,
+            wall_s: 81.25,
+        }
+    }
+
+    #[test]
+    fn summary_line_is_one_ordered_json_line() {
+        let line = summary_line(&summary());
+        assert!(!line.contains('\n'));
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["llm_calls"]["smollm-135m"], 21);
+        let keys = "workload strategy trials naive_ms best_ms speedup verified llm_calls largest_model_share \
+                    course_alterations wall_s target";
+        let positions: Vec<usize> = keys.split_whitespace().map(|k| line.find(&format!("\"{k}\":")).unwrap()).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{line}");
+    }
+
+    #[test]
+    fn the_largest_models_share_of_an_outcome_without_a_kernel() {
+        let model = |name: &str, parameters, calls| ModelReport {
+            name: name.into(),
+            parameters,
+            calls,
+            errors: 0,
+            hit_rate: 0.0,
+            tokens: 0,
+            seconds: 0.0,
+        };
+        let outcome = Outcome {
+            reason: StopReason::TrialBudget,
+            naive_ms: 40.0,
+            best: None,
+            curve: vec![None, None],
+            models: vec![model("qwen-1.5b", 1_500_000_000, 1), model("smollm-135m", 135_000_000, 3)],
+            course_alterations: 1,
+            tree_nodes: 0,
+            snapshot: None,
+            wall_s: 2.0,
+        };
+        let s = TuneSummary::of("gemm-512", "colt", "cpu", &outcome);
+        assert_eq!((s.trials, s.best_ms, s.speedup, s.verified), (2, None, None, false));
+        assert_eq!(s.largest_model_share, Some(0.25));
+        assert_eq!(s.llm_calls["smollm-135m"], 3);
+        let no_calls = Outcome { models: vec![model("qwen-1.5b", 1, 0)], ..outcome };
+        assert_eq!(TuneSummary::of("gemm-512", "colt", "cpu", &no_calls).largest_model_share, None);
+    }
+}

@@ -1,0 +1,42 @@
+//! colt-report: the outputs of a tuning job and of a bench. A job's folder
+//! ([`write_report`]: `report.md`, `curve.svg`/`.png`, `summary.json`, the
+//! best kernel) and its one line of JSON ([`summary_line`]); a bench's
+//! figures computed from its runs' curves ([`strategy_report`]), its
+//! `bench.json`, `tables.md` and speedup plots ([`write_outputs`],
+//! [`read_report`]) and the joining of several benches ([`merge`]). Plots
+//! are SVG and PNG from one drawing, text in the DejaVu Sans it embeds.
+//! It only reads and writes plain figures: it knows no actor, no tuning
+//! loop and no command line.
+//!
+//! # Example
+//!
+//! ```
+//! use colt_report::{best_within, median, summary_line, TrialPoint, TuneSummary};
+//! let curve = [None, Some(9.0), Some(4.0)];
+//! assert_eq!(best_within(&curve, 2), Some(9.0));
+//! assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+//! let points = TrialPoint::curve(&curve);
+//! assert_eq!(points[2].best_ms, Some(4.0));
+//! let summary = TuneSummary {
+//!     workload: "gemm-512".into(), strategy: "random".into(), target: "cpu".into(), trials: 3,
+//!     naive_ms: 40.0, best_ms: Some(4.0), speedup: Some(10.0), verified: true,
+//!     llm_calls: Default::default(), largest_model_share: None, course_alterations: 0, wall_s: 1.5,
+//! };
+//! assert!(summary_line(&summary).starts_with(r#"{"workload":"gemm-512","strategy":"random","trials":3"#));
+//! ```
+
+mod atomic_file;
+mod bench;
+mod job;
+mod plot;
+
+pub use atomic_file::{write_atomically, WriteError};
+pub use bench::{
+    against_naive, best_within, first_reaching, median, merge, read_report, speedup_plot_png, speedup_plot_svg,
+    strategy_report, tables_markdown, write_outputs, BenchError, BenchOutputs, BenchReport, MergeError, RunRecord,
+    StrategyReport, StrategyRuns, WorkloadReport,
+};
+pub use job::{
+    plot_curve_png, plot_curve_svg, summary_line, write_report, ReportError, ReportFiles, ReportInput, TrialPoint,
+    TuneSummary,
+};

@@ -8,6 +8,7 @@
 //! channels ([`system::ask`]). It knows nothing of the command line or
 //! HTTP.
 
+mod bench;
 mod colt;
 pub mod daemon;
 pub mod db_actor;
@@ -18,5 +19,6 @@ pub mod services;
 pub mod system;
 mod tune;
 
+pub use bench::{BenchPlan, BenchProgress};
 pub use colt::{Colt, ColtConfig, ColtError};
 pub use tune::{TuneRequest, TuneResult};

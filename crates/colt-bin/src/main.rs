@@ -7,11 +7,8 @@ use colt_ir::schedule::{Candidate, Edit};
 use colt_ir::{load_workload, Size};
 
 mod bench;
-mod bench_merge;
 mod measure_worker;
 mod models;
-mod plot;
-mod report;
 mod run;
 mod serve;
 mod tune;

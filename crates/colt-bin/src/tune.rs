@@ -2,16 +2,16 @@
 //! it runs, the report in `--out` when it ends, and one JSON line with
 //! `--json` — and `colt show`, the best kernel a database knows.
 
-use crate::report::{self, ReportInput, TrialPoint, TuneSummary};
 use anyhow::{bail, Context, Result};
 use colt_actors::{Colt, ColtConfig, TuneRequest};
 use colt_db::{JobId, KernelQuery, TuningDb};
 use colt_measure::opencl::DeviceChoice;
+use colt_report::{ReportInput, TrialPoint, TuneSummary};
 use colt_search::{Event, JobSettings, SearchParams, StopReason, StrategyChoice};
 use crossbeam_channel::unbounded;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -173,7 +173,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
             }
             let path = out.join("job.json");
             let text = serde_json::to_string_pretty(&JobFile { job, db, workload, strategy })?;
-            write_atomically(&path, text.as_bytes())
+            Ok(colt_report::write_atomically(&path, text.as_bytes())?)
         }
     };
     let result = colt.tune(request, events, stop.clone(), |job| job_file(job).map_err(|e| format!("{e:#}")));
@@ -182,43 +182,8 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let result = result?;
     let outcome = result.outcome;
 
-    let curve: Vec<TrialPoint> = {
-        let mut best: Option<f64> = None;
-        outcome
-            .curve
-            .iter()
-            .enumerate()
-            .map(|(i, latency)| {
-                if let Some(ms) = latency {
-                    best = Some(best.map_or(*ms, |b: f64| b.min(*ms)));
-                }
-                TrialPoint { trial: i + 1, latency_ms: *latency, best_ms: best }
-            })
-            .collect()
-    };
-    let llm_calls = outcome.models.iter().map(|m| (m.name.clone(), m.calls)).collect();
-    let total_calls: u64 = outcome.models.iter().map(|m| m.calls).sum();
-    let largest_share = outcome
-        .models
-        .iter()
-        .max_by_key(|m| m.parameters)
-        .filter(|_| total_calls > 0)
-        .map(|m| m.calls as f64 / total_calls as f64);
-    let best_ms = outcome.best.as_ref().map(|b| b.0);
-    let summary = TuneSummary {
-        workload: program.name().to_string(),
-        strategy: strategy.to_string(),
-        target: target.label(),
-        trials: outcome.curve.len(),
-        naive_ms: outcome.naive_ms,
-        best_ms,
-        speedup: best_ms.map(|b| outcome.naive_ms / b),
-        verified: best_ms.is_some(),
-        llm_calls,
-        largest_model_share: largest_share,
-        course_alterations: outcome.course_alterations,
-        wall_s: outcome.wall_s,
-    };
+    let curve = TrialPoint::curve(&outcome.curve);
+    let summary = TuneSummary::of(program.name(), &strategy.to_string(), &target.label(), &outcome);
 
     let (source, decisions, lineage) = match &outcome.best {
         Some((_, lineage, candidate)) => (
@@ -228,7 +193,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         ),
         None => (None, None, None),
     };
-    let files = report::write_report(
+    let files = colt_report::write_report(
         &out,
         &ReportInput {
             summary: &summary,
@@ -240,7 +205,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         },
     )?;
     if args.json {
-        println!("{}", report::summary_line(&summary));
+        println!("{}", colt_report::summary_line(&summary));
     } else {
         let reason = match outcome.reason {
             StopReason::TrialBudget => "trial budget reached",
@@ -254,7 +219,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
             summary.workload,
             summary.trials,
             summary.naive_ms,
-            match (best_ms, summary.speedup) {
+            match (summary.best_ms, summary.speedup) {
                 (Some(b), Some(s)) => format!("{b:.3} ms ({s:.2}x)"),
                 _ => "none verified".into(),
             },
@@ -326,14 +291,6 @@ fn progress_text(p: &colt_search::Progress, naive: Option<f64>) -> String {
     }
     text.push_str(&format!("  [{}]", p.phase));
     text
-}
-
-/// Writes through a temporary file and a rename, so a reader (or a job
-/// killed mid-write) never sees half a file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write `{}`", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write `{}`", path.display()))
 }
 
 #[derive(clap::Args)]

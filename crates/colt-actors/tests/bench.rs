@@ -1,38 +1,15 @@
 //! [`Colt::bench`], the bench runner: real actors, a real measurement
 //! worker and a real database, no models (model-free strategies).
 
-use colt_actors::{BenchPlan, BenchProgress, Colt, ColtConfig, ColtError};
-use colt_measure::{ArtifactCache, Builder, Compiler, CpuConfig, RunPlan, Target, TimingGate, WorkerCommand};
+use colt_actors::{BenchPlan, BenchProgress, Colt, ColtError};
+use colt_measure::Target;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// colt-measure's worker, built beside this test by `cargo build --release --workspace`.
-fn worker() -> WorkerCommand {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().and_then(|deps| deps.parent()).unwrap().join("colt-measure-worker");
-    assert!(
-        path.is_file(),
-        "no measurement worker at {} (cargo build --release --workspace builds it)",
-        path.display()
-    );
-    WorkerCommand::new(path)
-}
+mod common;
 
 fn colt(dir: &std::path::Path) -> Colt {
-    let cache = ArtifactCache::new(dir.join("kernels"));
-    let builder = Builder::new(Compiler::system(), cache, TimingGate::new());
-    // A quick plan: these tests check the runner, not latencies.
-    let plan = RunPlan { warmup_runs: 0, min_runs: 1, min_seconds: 0.0, max_seconds: 0.05 };
-    Colt::start(ColtConfig {
-        db: dir.join("bench.db"),
-        models: Vec::new(),
-        llm_threads: 1,
-        cpu: CpuConfig { plan, ..CpuConfig::default() },
-        worker: worker(),
-        builder: Arc::new(builder),
-        opencl: None,
-    })
-    .unwrap()
+    common::colt(dir, "bench.db")
 }
 
 fn plan(workloads: &[&str], strategies: &[&str], repeats: usize, target: Target) -> BenchPlan {

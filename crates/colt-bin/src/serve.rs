@@ -55,6 +55,13 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> Result<()> {
+    // The daemon's log is its stderr: library warnings (a model that fails,
+    // a record not written) and errors, each naming its job.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_ansi(false)
+        .init();
     let token = match &args.token_file {
         Some(path) => {
             let text = std::fs::read_to_string(path)

@@ -12,7 +12,7 @@ use crate::known::KnownCandidate;
 use crate::pool::{Pool, RoundResults};
 use crate::registry::{no_options, StrategyChoice, StrategyKind};
 use crate::strategy::{Generated, Strategy};
-use colt_ir::schedule::{legal_edits, lower};
+use colt_ir::schedule::{legal_edits, lower, Candidate, Lineage};
 use colt_policy::Proposer;
 
 pub const BEAM: StrategyKind = StrategyKind {
@@ -26,8 +26,8 @@ pub const BEAM: StrategyKind = StrategyKind {
 #[derive(Default)]
 pub struct Beam {
     members: Members,
-    /// Positions in `members` of the candidates this round offers.
-    frontier: Vec<usize>,
+    /// What this round offers, best predicted first.
+    frontier: Vec<(Candidate, Lineage, u64)>,
 }
 
 impl Strategy for Beam {
@@ -38,13 +38,16 @@ impl Strategy for Beam {
         snapshot: Option<&[u8]>,
     ) -> Result<(), SearchError> {
         self.members = Members::start(ctx, known, snapshot)?;
+        // The first beam is chosen from the design space's samples (a
+        // resumed job's from its measured members).
         if snapshot.is_none() {
             for _ in 0..ctx.params().initial {
                 let (candidate, lineage, fingerprint) = ctx.sample();
-                self.members.push(candidate, lineage, fingerprint);
+                if self.members.push(candidate.clone(), lineage.clone(), fingerprint) {
+                    self.frontier.push((candidate, lineage, fingerprint));
+                }
             }
         }
-        self.frontier = (0..self.members.len()).collect();
         Ok(())
     }
 
@@ -62,16 +65,19 @@ impl Strategy for Beam {
             }
         }
         children.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let first = self.members.len();
+        self.frontier.clear();
         for (_, child, lineage, fingerprint) in children {
-            self.members.push(child, lineage, fingerprint);
+            if self.members.push(child.clone(), lineage.clone(), fingerprint) {
+                self.frontier.push((child, lineage, fingerprint));
+            }
         }
-        self.frontier = (first..self.members.len()).collect();
         Generated::Candidates
     }
 
     fn fill(&mut self, _: &SearchContext<'_>, pool: &mut Pool<'_>) {
-        self.members.fill_some(pool, &self.frontier);
+        for (tag, (candidate, lineage, fingerprint)) in self.frontier.iter().enumerate() {
+            pool.offer(*fingerprint, candidate, lineage, None, tag as u64);
+        }
     }
 
     /// Children not measured this round are dropped: the next round's beam

@@ -93,15 +93,6 @@ impl Members {
         }
     }
 
-    /// Offers the unmeasured members at `positions`, in that order.
-    pub fn fill_some(&self, pool: &mut Pool<'_>, positions: &[usize]) {
-        for &i in positions {
-            if let Some(m) = self.members.get(i) {
-                pool.offer(m.fingerprint, &m.candidate, &m.lineage, None, i as u64);
-            }
-        }
-    }
-
     /// The verified members, fastest first (ties in the order they were
     /// made).
     pub fn fastest(&self, ctx: &SearchContext<'_>) -> Vec<&Member> {

@@ -1,0 +1,101 @@
+//! The daemon's job queue without HTTP: real actors, a real measurement
+//! worker and a real database, no models (model-free strategies).
+
+use colt_actors::daemon::views::JobEvent;
+use colt_actors::daemon::{Daemon, JobError, Submit, SubmitError};
+use parking_lot::Mutex;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod common;
+
+fn daemon(dir: &std::path::Path, max_jobs: usize) -> Arc<Daemon> {
+    Daemon::start(common::colt(dir, "colt.db"), max_jobs, 1).unwrap().0
+}
+
+fn submit(workload: &str, strategy: &str, trials: usize) -> Submit {
+    serde_json::from_value(serde_json::json!({"workload": workload, "strategy": strategy, "trials": trials})).unwrap()
+}
+
+fn wait_for(daemon: &Daemon, id: i64, state: &str) -> colt_actors::daemon::views::JobView {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let view = daemon.job(id).unwrap();
+        if view.state == state {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "job {id} is still {} (waited for {state})", view.state);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_submitted_job_runs_streams_its_events_and_serves_its_kernel() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = daemon(dir.path(), 8);
+    let id = daemon.submit(submit("gemm-512", "random", 3)).unwrap();
+    let events: Arc<Mutex<Vec<JobEvent>>> = Arc::default();
+    let sink = events.clone();
+    daemon
+        .subscribe(
+            id,
+            Box::new(move |e| {
+                sink.lock().push(e.clone());
+                true
+            }),
+        )
+        .unwrap();
+    let done = wait_for(&daemon, id, "done");
+    assert_eq!((done.trials, done.trial_budget, done.strategy.as_str()), (3, 3, "random"));
+    assert!(done.best_ms.is_some_and(|ms| ms > 0.0), "{done:?}");
+    // The stream: the state first, then the job's own events, the end last.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while events.lock().last().is_none_or(|e| e.kind != "end") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kinds: Vec<&str> = events.lock().iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.first(), Some(&"state"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"end"), "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "trial").count(), 3, "{kinds:?}");
+    assert!(kinds.contains(&"baseline"), "{kinds:?}");
+    assert_eq!(events.lock().last().unwrap().data["state"], "done");
+
+    let kernel = daemon.kernel(id).unwrap();
+    assert_eq!((kernel.job, kernel.target.as_str(), kernel.best_ms), (id, "cpu", done.best_ms));
+    assert!(kernel.source.contains("void colt_kernel("), "{}", kernel.source);
+    let metrics = daemon.metrics().unwrap();
+    assert!(metrics.contains("colt_jobs{state=\"done\"} 1") && metrics.contains("colt_trials_total 3"), "{metrics}");
+    assert_eq!(daemon.jobs().unwrap().len(), 1);
+    daemon.shutdown();
+}
+
+#[test]
+fn bad_submissions_are_refused_naming_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = daemon(dir.path(), 1);
+    let invalid = |s: Submit| match daemon.submit(s) {
+        Err(SubmitError::Invalid(message)) => message,
+        other => panic!("expected an invalid submission, got {other:?}"),
+    };
+    assert!(invalid(submit("gemm-512", "colt", 8)).contains("needs models"));
+    assert!(invalid(submit("gemm-513", "random", 8)).contains("no built-in workload `gemm-513`"));
+    assert!(invalid(submit("gemm-512", "genetic", 8)).contains("unknown strategy `genetic`"));
+    assert!(invalid(submit("gemm-512", "random", 0)).contains("trials must be in 1..="));
+    let other_target = serde_json::json!({"workload": "gemm-512", "target": "opencl:X / Y"});
+    assert!(invalid(serde_json::from_value(other_target).unwrap()).contains("this daemon tunes for"));
+    let text = serde_json::json!({"workload_text": "input A[4]\noutput B[4]\nB[i] = A[i] *\n"});
+    assert!(invalid(serde_json::from_value(text).unwrap()).contains("workload_text does not parse"));
+
+    // One unfinished job at most: a second is refused until the first ends.
+    let first = daemon.submit(submit("gemm-512", "random", 2000)).unwrap();
+    assert!(matches!(
+        daemon.submit(submit("gemm-512", "random", 1)),
+        Err(SubmitError::TooMany { unfinished: 1, max_jobs: 1 })
+    ));
+    daemon.cancel(first).unwrap();
+    wait_for(&daemon, first, "cancelled");
+    assert!(matches!(daemon.cancel(first), Err(JobError::Finished { .. })));
+    assert!(matches!(daemon.cancel(first + 1), Err(JobError::NoSuchJob(_))));
+    assert!(matches!(daemon.kernel(first + 1), Err(JobError::NoSuchJob(_))));
+    daemon.shutdown();
+}

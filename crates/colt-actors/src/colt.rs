@@ -76,8 +76,6 @@ pub enum ColtError {
     NoSuchJob { job: JobId, db: String },
     #[error(transparent)]
     Search(#[from] colt_search::SearchError),
-    #[error("cannot start job {job}'s thread: {source}")]
-    JobThread { job: JobId, source: std::io::Error },
     #[error(transparent)]
     OpenCl(#[from] OpenClError),
     #[error("job {job} of the tuning database `{db}` was tuned for target `{found}`, not `{asked}`")]

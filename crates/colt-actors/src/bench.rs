@@ -103,6 +103,7 @@ impl Colt {
             repeats: plan.repeats,
             workloads: Vec::new(),
             wall_s: 0.0,
+            peers: Vec::new(),
         };
         for (name, program) in &plan.workloads {
             let mut naive_ms: Option<f64> = None;
@@ -136,6 +137,7 @@ impl Colt {
                         },
                         resume: None,
                         start_from_known: false,
+                        warm_start: false,
                         naive_ms,
                     };
                     match self.tune_reporting_trials(request, stop.clone(), &mut on_progress) {

@@ -9,6 +9,7 @@ use crate::measure::MeasureActor;
 use crate::system::{ActorGone, ActorSystem};
 use actix::{Addr, SyncArbiter};
 use colt_db::{DbError, JobId, TuningDb};
+use colt_ir::schedule::Sampler;
 use colt_llm::{PauseGate, SessionOptions};
 use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClError, OpenClMeasurer};
 use colt_measure::{Builder, CpuConfig, Target, WorkerCommand};
@@ -96,6 +97,9 @@ pub struct Colt {
     pub(crate) opencl: Option<Target>,
     pub(crate) db: Db,
     pub(crate) db_path: PathBuf,
+    /// How CPU jobs draw samples: informed, for the measured cores and
+    /// this CPU's vector unit.
+    pub(crate) sampler: Sampler,
     // Dropped last: stops every actor.
     pub(crate) system: ActorSystem,
 }
@@ -121,6 +125,7 @@ impl Colt {
                 (Some(OpenClMeasurer::new(device, OpenClConfig { plan, seed: config.cpu.seed })), Some(target))
             }
         };
+        let sampler = Sampler::Informed(config.cpu.machine());
         let (builder, worker, cpu_config, gate) = (config.builder, config.worker, config.cpu, pause.clone());
         let cell = Mutex::new(Some((opencl, builder, worker, cpu_config)));
         // One thread: the measurer owns the worker and the device's queue.
@@ -145,7 +150,7 @@ impl Colt {
             let addr = system.run(move || actix::Actor::start(actor))?;
             models.push((entry, addr));
         }
-        Ok(Colt { models, measure, opencl: opencl_target, db: Db::new(db_addr), db_path: config.db, system })
+        Ok(Colt { models, measure, opencl: opencl_target, db: Db::new(db_addr), db_path: config.db, sampler, system })
     }
 
     /// The target this process tunes for: its OpenCL device if it opened

@@ -81,6 +81,7 @@ pub fn record_of(trial: &Trial) -> TrialRecord {
         job: trial.job,
         workload_fingerprint: trial.workload_fingerprint.clone(),
         target: trial.target.label(),
+        sampler: trial.lineage.sampler,
         seed: trial.lineage.seed,
         edits: trial.lineage.edits.clone(),
         decisions: trial.decisions.clone(),
@@ -102,7 +103,7 @@ pub fn record_of(trial: &Trial) -> TrialRecord {
 /// A recorded trial, as a resumed search takes it back.
 pub fn past_trial_of(record: &TrialRecord) -> colt_search::PastTrial {
     colt_search::PastTrial {
-        lineage: colt_ir::schedule::Lineage { seed: record.seed, edits: record.edits.clone() },
+        lineage: colt_ir::schedule::Lineage { sampler: record.sampler, seed: record.seed, edits: record.edits.clone() },
         latency_ms: if record.verified { record.median_ms } else { None },
         model: record.model.clone(),
     }

@@ -9,13 +9,17 @@ use crate::system::ask;
 use colt_db::{JobId, JobState, NewJob};
 use colt_ir::Program;
 use colt_measure::Target;
-use colt_search::{Event, JobSettings, JobSpec, KnownRecord, Outcome, Resume, StopReason};
+use colt_search::{Event, JobSettings, JobSpec, KnownRecord, Outcome, Resume, StopReason, WarmRecord};
 use crossbeam_channel::Sender;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Earlier jobs' best records a new job starts from.
 const KNOWN_RECORDS: usize = 8;
+
+/// Other workloads' records a job's cost model warms up on, at most: the
+/// newest (a fit on 2,000 rows takes about 0.1 s, once per round).
+const WARM_RECORDS: usize = 2000;
 
 /// One tuning job to run.
 #[derive(Clone)]
@@ -29,6 +33,9 @@ pub struct TuneRequest {
     pub resume: Option<JobId>,
     /// Start from the database's best records of this workload and target.
     pub start_from_known: bool,
+    /// Warm the cost model up on the database's records of other workloads
+    /// on this target.
+    pub warm_start: bool,
     /// The naive kernel's latency when the caller measured it already (a
     /// bench runs many jobs on one workload): not measured again.
     pub naive_ms: Option<f64>,
@@ -91,10 +98,16 @@ impl Colt {
             best.into_iter()
                 .filter(|t| t.job != job)
                 .filter_map(|t| {
-                    let lineage = colt_ir::schedule::Lineage { seed: t.seed, edits: t.edits };
+                    let lineage = colt_ir::schedule::Lineage { sampler: t.sampler, seed: t.seed, edits: t.edits };
                     t.median_ms.map(|latency_ms| KnownRecord { lineage, latency_ms })
                 })
                 .collect()
+        } else {
+            Vec::new()
+        };
+        let warm = if request.warm_start {
+            let (fp, label) = (workload_fingerprint.clone(), target.label());
+            warm_records(self.db.call(move |db| db.other_workloads_trials(&label, &fp, WARM_RECORDS))??)
         } else {
             Vec::new()
         };
@@ -107,9 +120,11 @@ impl Colt {
             target,
             program: request.program.clone(),
             models: self.models(),
+            sampler: self.sampler,
             settings: request.settings.clone(),
             naive_ms: naive_ms.or(request.naive_ms),
             known,
+            warm,
             resume,
         };
         let actor = JobActor {
@@ -160,4 +175,29 @@ impl Colt {
         let trials = trials.iter().map(past_trial_of).collect();
         Ok((job, Some(Resume { trials, snapshot }), naive))
     }
+}
+
+/// The database's trials of other workloads as a warm start: each
+/// workload's program parsed once from its job's text; a workload whose
+/// text no longer parses is left out with a warning.
+fn warm_records(rows: Vec<colt_db::WorkloadTrial>) -> Vec<WarmRecord> {
+    let mut programs: std::collections::HashMap<String, Option<Arc<Program>>> = std::collections::HashMap::new();
+    let mut warm = Vec::with_capacity(rows.len());
+    for row in rows {
+        let program = programs
+            .entry(row.workload_text.clone())
+            .or_insert_with(|| match colt_ir::parse_workload(&row.workload_text, &row.workload, colt_ir::Size::Bench) {
+                Ok(p) => Some(Arc::new(p)),
+                Err(e) => {
+                    tracing::warn!(workload = row.workload, "a stored workload no longer parses: {e}");
+                    None
+                }
+            })
+            .clone();
+        let (Some(program), Some(latency_ms)) = (program, row.trial.median_ms) else { continue };
+        let t = row.trial;
+        let lineage = colt_ir::schedule::Lineage { sampler: t.sampler, seed: t.seed, edits: t.edits };
+        warm.push(WarmRecord { program, lineage, latency_ms });
+    }
+    warm
 }

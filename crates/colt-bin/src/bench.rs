@@ -51,6 +51,13 @@ pub struct BenchArgs {
     /// in parts, by workloads or by strategies.
     #[arg(long)]
     pub from: Vec<PathBuf>,
+    /// A folder of MetaSchedule results of this machine, as
+    /// `shared/peers/metaschedule.py --results-dir DIR` writes them: the
+    /// tables and plots show each beside the strategies (its latency, its
+    /// tuning time, each strategy's ratio to it and trials to reach it),
+    /// and `bench.json` keeps them.
+    #[arg(long)]
+    pub peer_results: Option<PathBuf>,
     /// Print `bench.json` on stdout.
     #[arg(long)]
     pub json: bool,
@@ -79,6 +86,14 @@ pub fn run(args: BenchArgs) -> Result<String> {
         bail!("--repeats must be at least 1");
     }
     let earlier = args.compare.as_deref().map(colt_report::read_report).transpose()?;
+    let peers = args.peer_results.as_deref().map(colt_report::read_peer_results).transpose()?;
+    let with_peers = |report: &BenchReport| -> BenchReport {
+        let mut report = report.clone();
+        if let Some(peers) = &peers {
+            report.peers = peers.clone();
+        }
+        report
+    };
     if !args.from.is_empty() {
         // Only the outputs, again, from earlier runs' figures.
         let reports = args
@@ -86,7 +101,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
             .iter()
             .map(|path| Ok((path.clone(), colt_report::read_report(path)?)))
             .collect::<Result<Vec<_>>>()?;
-        let report = colt_report::merge(reports)?;
+        let report = with_peers(&colt_report::merge(reports)?);
         return outputs(&args, &report, earlier.as_ref());
     }
     let programs: Vec<(String, Arc<colt_ir::Program>)> = workloads
@@ -119,7 +134,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
     let mut unwritten: Option<anyhow::Error> = None;
     let report = colt.bench(&plan, stop.clone(), |progress| {
         if let BenchProgress::WorkloadDone(report) = progress {
-            if let Err(e) = colt_report::write_outputs(&args.out, report, earlier.as_ref()) {
+            if let Err(e) = colt_report::write_outputs(&args.out, &with_peers(report), earlier.as_ref()) {
                 unwritten.get_or_insert(e.into());
                 stop.store(true, Ordering::Relaxed);
             }
@@ -131,7 +146,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
     if let Some(e) = unwritten {
         return Err(e);
     }
-    outputs(&args, &report, earlier.as_ref())
+    outputs(&args, &with_peers(&report), earlier.as_ref())
 }
 
 /// The outputs written to `--out`, and what to print: `bench.json` with

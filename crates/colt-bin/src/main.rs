@@ -68,6 +68,11 @@ struct CandidateArg {
     /// Seed of the random candidate.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// How the random candidate is drawn: `uniform`, or
+    /// `informed(lanes=L, registers=R, cores=C)` (as a tuned kernel's
+    /// lineage names it).
+    #[arg(long, default_value = "uniform")]
+    sampler: colt_ir::schedule::Sampler,
     /// Start from the untransformed candidate of this sketch (0 = every
     /// inlinable stage inlined; see `show-candidate`) instead of a random one.
     #[arg(long)]
@@ -86,7 +91,7 @@ impl CandidateArg {
         let program = std::sync::Arc::new(program);
         let space = self.space.space();
         let mut c = match self.sketch {
-            None => Candidate::sample_on(program, space, self.seed),
+            None => self.sampler.sample(program, space, self.seed),
             Some(index) => {
                 let all = colt_ir::schedule::sketches(&program);
                 let sketch = all.get(index).cloned().with_context(|| {

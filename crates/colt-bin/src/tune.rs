@@ -57,7 +57,8 @@ pub struct TuneArgs {
     /// Stop after this many seconds.
     #[arg(long)]
     pub wall_s: Option<f64>,
-    /// Do not start from the database's best records of this workload.
+    /// Do not learn from the database: neither start from its best records
+    /// of this workload nor warm the cost model up on other workloads' records.
     #[arg(long)]
     pub fresh: bool,
     /// λ of model-aware UCT.
@@ -134,6 +135,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         },
         resume,
         start_from_known: !args.fresh,
+        warm_start: !args.fresh,
         naive_ms: None,
     };
 
@@ -328,7 +330,7 @@ pub fn show(args: ShowArgs) -> Result<String> {
             serde_json::json!({
                 "workload": args.workload, "target": record.target, "best_ms": median,
                 "fingerprint": format!("{:016x}", record.fingerprint), "strategy": record.strategy,
-                "model": record.model, "job": record.job, "seed": record.seed, "edits": record.edits,
+                "model": record.model, "job": record.job, "sampler": record.sampler.to_string(), "seed": record.seed, "edits": record.edits,
             })
         ));
     }

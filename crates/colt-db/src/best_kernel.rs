@@ -75,7 +75,7 @@ impl TuningDb {
         let workload = row.job.workload.clone();
         let program = colt_ir::parse_workload(&row.job.workload_text, &workload, Size::Bench)
             .map_err(|e| KernelError::Workload { job, workload: workload.clone(), message: e.to_string() })?;
-        let lineage = Lineage { seed: record.seed, edits: record.edits.clone() };
+        let lineage = Lineage { sampler: record.sampler, seed: record.seed, edits: record.edits.clone() };
         let candidate = lineage
             .rebuild_on(&Arc::new(program), Target::of_label(&record.target))
             .map_err(|source| KernelError::Lineage { workload: workload.clone(), job, source })?;

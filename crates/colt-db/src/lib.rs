@@ -15,6 +15,6 @@ mod tuning_db;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};
 pub use error::DbError;
-pub use records::{JobId, JobRow, JobState, NewJob, TrialRecord, UnknownJobState};
+pub use records::{JobId, JobRow, JobState, NewJob, TrialRecord, UnknownJobState, WorkloadTrial};
 pub use schema::SCHEMA_VERSION;
 pub use tuning_db::TuningDb;

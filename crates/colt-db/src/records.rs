@@ -1,6 +1,7 @@
 //! What the database stores, as plain types: jobs (what to tune, where,
 //! how, and where they stand) and trials (one measured candidate each).
 
+use colt_ir::schedule::Sampler;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
@@ -95,7 +96,9 @@ pub struct TrialRecord {
     pub job: JobId,
     pub workload_fingerprint: String,
     pub target: String,
-    /// The candidate is colt-ir's `Candidate::sample(program, seed)` ...
+    /// The candidate is `sampler`'s sample of `seed` (colt-ir's
+    /// `Sampler::sample`) ...
+    pub sampler: Sampler,
     pub seed: u64,
     /// ... then these edits applied in order.
     pub edits: Vec<String>,
@@ -118,4 +121,17 @@ pub struct TrialRecord {
     /// 0-based order in its job.
     pub trial_index: u64,
     pub created_unix: f64,
+}
+
+/// A trial with its job's workload, as [`TuningDb::other_workloads_trials`]
+/// gives it.
+///
+/// [`TuningDb::other_workloads_trials`]: crate::TuningDb::other_workloads_trials
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadTrial {
+    pub trial: TrialRecord,
+    /// The workload's name as its job was given it.
+    pub workload: String,
+    /// Its program in colt's text format.
+    pub workload_text: String,
 }

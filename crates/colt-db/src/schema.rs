@@ -1,4 +1,8 @@
-//! The schema (version 1) and how rows map to records.
+//! The schema (version 2) and how rows map to records.
+//!
+//! Version 2 added `trials.sampler` (how the trial's candidate was drawn;
+//! `uniform` for every trial of version 1, which had only that sampler):
+//! a version-1 file is migrated in place when it is opened.
 
 use crate::records::{JobRow, NewJob, TrialRecord};
 use rusqlite::types::Type;
@@ -6,7 +10,7 @@ use rusqlite::Row;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The schema this code reads and writes, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// `PRAGMA application_id` of colt's files ("colt" in ASCII), so a SQLite file
 /// written by another program is told apart from an empty one.
@@ -56,6 +60,7 @@ CREATE TABLE trials (
     model TEXT,
     trial_index INTEGER NOT NULL,
     created_unix REAL NOT NULL,
+    sampler TEXT NOT NULL DEFAULT 'uniform',
     UNIQUE (job, fingerprint)
 );
 CREATE INDEX trials_by_job ON trials (job, trial_index);
@@ -68,6 +73,9 @@ CREATE TABLE snapshots (
 );
 ";
 
+/// From version 1 to 2.
+pub(crate) const MIGRATE_FROM_1: &str = "ALTER TABLE trials ADD COLUMN sampler TEXT NOT NULL DEFAULT 'uniform';";
+
 pub(crate) const JOB_COLUMNS: &str =
     "id, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, \
     options_json, state, error, created_unix, updated_unix, \
@@ -76,7 +84,7 @@ pub(crate) const JOB_COLUMNS: &str =
 
 pub(crate) const TRIAL_COLUMNS: &str =
     "job, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, \
-    verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix";
+    verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix, sampler";
 
 /// SQLite integers are i64; u64s are stored bit-cast so that every value,
 /// including those >= 2^63, round-trips exactly.
@@ -138,5 +146,6 @@ pub(crate) fn trial_from_row(row: &Row<'_>) -> rusqlite::Result<TrialRecord> {
         model: row.get(15)?,
         trial_index: unbits(row.get(16)?),
         created_unix: row.get(17)?,
+        sampler: row.get::<_, String>(18)?.parse().map_err(|e| conversion(18, e))?,
     })
 }

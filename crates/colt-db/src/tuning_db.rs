@@ -5,18 +5,19 @@
 //! here), a later job on the same workload and target start from the best
 //! records of earlier ones ([`TuningDb::best_trials`]), and a daemon list its
 //! jobs after a restart ([`TuningDb::jobs`]). A trial names its candidate by
-//! how to rebuild it — colt-ir's `Candidate::sample(program, seed)` then
-//! `edits` applied in order — so records stay meaningful across runs.
+//! how to rebuild it — colt-ir's `Sampler::sample(program, target, seed)`
+//! of its `sampler`, then `edits` applied in order — so records stay
+//! meaningful across runs.
 //!
 //! One [`TuningDb`] owns one connection and is used from one thread (the
 //! database actor), so it does no locking of its own; other processes may
 //! read the same file concurrently, which is what WAL is for.
 
 use crate::error::DbError;
-use crate::records::{JobId, JobRow, JobState, NewJob, TrialRecord};
+use crate::records::{JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
 use crate::schema::{
-    bits, job_from_row, now_unix, trial_from_row, unbits, APPLICATION_ID, BUSY_TIMEOUT, JOB_COLUMNS, SCHEMA,
-    SCHEMA_VERSION, TRIAL_COLUMNS,
+    bits, job_from_row, now_unix, trial_from_row, unbits, APPLICATION_ID, BUSY_TIMEOUT, JOB_COLUMNS, MIGRATE_FROM_1,
+    SCHEMA, SCHEMA_VERSION, TRIAL_COLUMNS,
 };
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -79,6 +80,17 @@ impl TuningDb {
             if version == 0 {
                 tx.execute_batch(SCHEMA).map_err(fail)?;
                 tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(fail)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
+            }
+            tx.commit().map_err(fail)?;
+        } else if version == 1 {
+            let path = db.path.clone();
+            let fail = |source| DbError::Sql { path: path.clone(), what: "migrate schema 1 to 2".into(), source };
+            let tx = db.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
+            // Another process may have migrated it since the check above.
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
+            if version == 1 {
+                tx.execute_batch(MIGRATE_FROM_1).map_err(fail)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
             }
             tx.commit().map_err(fail)?;
@@ -175,7 +187,7 @@ impl TuningDb {
             .execute(
                 &format!(
                     "INSERT INTO trials ({TRIAL_COLUMNS}) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) \
                      ON CONFLICT (job, fingerprint) DO NOTHING"
                 ),
                 params![
@@ -196,7 +208,8 @@ impl TuningDb {
                     trial.strategy,
                     trial.model,
                     bits(trial.trial_index),
-                    trial.created_unix
+                    trial.created_unix,
+                    trial.sampler.to_string()
                 ],
             )
             .map_err(fail)?
@@ -230,6 +243,33 @@ impl TuningDb {
         );
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.query(&sql, params![workload_fingerprint, target, limit], trial_from_row, "read the best trials")
+    }
+
+    /// Verified trials on `target` of every workload but the one of
+    /// `except_workload_fingerprint`, one per workload and candidate (its
+    /// fastest), the newest first, at most `limit`; each with its job's
+    /// workload. What a job's cost model warms up on.
+    pub fn other_workloads_trials(
+        &self,
+        target: &str,
+        except_workload_fingerprint: &str,
+        limit: usize,
+    ) -> Result<Vec<WorkloadTrial>, DbError> {
+        let sql = format!(
+            "SELECT {TRIAL_COLUMNS}, \
+                 (SELECT workload FROM jobs WHERE jobs.id = job), \
+                 (SELECT workload_text FROM jobs WHERE jobs.id = job) \
+             FROM ( \
+                 SELECT *, ROW_NUMBER() OVER (PARTITION BY workload_fingerprint, fingerprint ORDER BY median_ms, id) \
+                     AS place FROM trials \
+                 WHERE target = ?1 AND workload_fingerprint != ?2 AND verified = 1 AND median_ms IS NOT NULL) \
+             WHERE place = 1 ORDER BY created_unix DESC, id DESC LIMIT ?3"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let map = |row: &Row<'_>| {
+            Ok(WorkloadTrial { trial: trial_from_row(row)?, workload: row.get(19)?, workload_text: row.get(20)? })
+        };
+        self.query(&sql, params![target, except_workload_fingerprint, limit], map, "read other workloads' trials")
     }
 
     /// The fastest verified trial of any job on the workload named

@@ -2,6 +2,7 @@
 //! databases and on real files.
 
 use colt_db::{DbError, JobId, JobState, NewJob, TrialRecord, TuningDb, SCHEMA_VERSION};
+use colt_ir::schedule::{Machine, Sampler};
 use rusqlite::Connection;
 
 fn new_job(workload: &str, target: &str) -> NewJob {
@@ -23,6 +24,12 @@ fn trial(job: JobId, workload: &str, target: &str, fingerprint: u64, median_ms: 
         job,
         workload_fingerprint: format!("fp-{workload}"),
         target: target.to_string(),
+        // Both samplers: odd fingerprints informed.
+        sampler: if !fingerprint.is_multiple_of(2) {
+            Sampler::Informed(Machine { lanes: 8, registers: 16, cores: 2 })
+        } else {
+            Sampler::Uniform
+        },
         seed: 1 << 63,
         edits: vec!["tile i 32".to_string(), "say \"hé\"".to_string()],
         decisions: "i:32".to_string(),
@@ -136,6 +143,37 @@ fn best_trials_are_verified_fastest_first_one_per_candidate_across_jobs() {
 }
 
 #[test]
+fn other_workloads_trials_are_verified_on_the_target_one_per_candidate_newest_first() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let (m, conv, conv2) = (
+        db.create_job(&new_job("m", "cpu")).unwrap(),
+        db.create_job(&new_job("conv", "cpu")).unwrap(),
+        db.create_job(&new_job("conv", "cpu")).unwrap(),
+    );
+    let at = |mut t: TrialRecord, when: f64| {
+        t.created_unix = when;
+        t
+    };
+    for t in [
+        at(trial(m, "m", "cpu", 1, Some(2.0)), 1.0),
+        at(trial(conv, "conv", "cpu", 2, Some(3.0)), 2.0),
+        at(trial(conv, "conv", "cpu", 3, None), 3.0),
+        at(trial(conv, "conv", "opencl", 4, Some(1.0)), 4.0),
+        at(trial(conv2, "conv", "cpu", 2, Some(2.5)), 5.0),
+        at(trial(conv2, "conv", "cpu", 6, Some(4.0)), 6.0),
+    ] {
+        db.record_trial(&t).unwrap();
+    }
+    let others = db.other_workloads_trials("cpu", "fp-m", 10).unwrap();
+    let got: Vec<(u64, f64, &str)> =
+        others.iter().map(|o| (o.trial.fingerprint, o.trial.median_ms.unwrap(), o.workload.as_str())).collect();
+    assert_eq!(got, [(6, 4.0, "conv"), (2, 2.5, "conv")], "candidate 2 once, at its fastest");
+    assert_eq!(others[0].workload_text, "program conv");
+    assert_eq!(db.other_workloads_trials("cpu", "fp-m", 1).unwrap().len(), 1);
+    assert_eq!(db.other_workloads_trials("cpu", "fp-conv", 10).unwrap()[0].workload, "m");
+}
+
+#[test]
 fn job_state_and_progress_follow_the_job() {
     let mut db = TuningDb::open_in_memory().unwrap();
     let id = db.create_job(&new_job("m", "cpu")).unwrap();
@@ -211,6 +249,29 @@ fn a_reopened_file_keeps_everything_and_is_in_wal_mode() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     assert!(db.foreign_keys_enforced().unwrap());
+}
+
+#[test]
+fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let id = {
+        let mut db = TuningDb::open(&path).unwrap();
+        let id = db.create_job(&new_job("m", "cpu")).unwrap();
+        db.record_trial(&trial(id, "m", "cpu", 4, Some(2.0))).unwrap();
+        id
+    };
+    // What version 1 wrote: the same tables without `trials.sampler`.
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("ALTER TABLE trials DROP COLUMN sampler; PRAGMA user_version = 1;").unwrap();
+    drop(conn);
+    let mut db = TuningDb::open(&path).unwrap();
+    let version: i64 = Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(db.job_trials(id).unwrap(), vec![trial(id, "m", "cpu", 4, Some(2.0))]);
+    let informed = trial(id, "m", "cpu", 5, Some(1.0));
+    db.record_trial(&informed).unwrap();
+    assert_eq!(db.job_trials(id).unwrap()[1].sampler, informed.sampler);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Compiler fuzzing: random candidates of every workload — the suite, the
-//! held-back shapes and random programs — lower to C that compiles and
-//! computes what the reference interpreter computes, on 1 to 3 threads.
+//! held-back shapes and random programs, drawn by the uniform and the
+//! informed sampler — lower to C that compiles and computes what the
+//! reference interpreter computes, on 1 to 3 threads.
 //!
 //! Each case draws a candidate from a seed, then keeps a subset of its
 //! decisions (the others reset to the untransformed ones); proptest shrinks
@@ -14,7 +15,7 @@
 mod common;
 
 use colt_ir::data::{initial_buffers, max_rel_err, DEFAULT_SEED, TOLERANCE};
-use colt_ir::schedule::{lower, Accumulator, Candidate, Edit, PackLayout, Placement};
+use colt_ir::schedule::{lower, Accumulator, Candidate, Edit, Machine, PackLayout, Placement, Sampler, Target};
 use colt_ir::{interp, BufferRole, Program, Size};
 use common::random_program::random_program;
 use proptest::prelude::*;
@@ -93,13 +94,23 @@ fn check_candidate(program: &Arc<Program>, reference: &[Vec<f32>], c: &Candidate
     Ok(())
 }
 
-fn fuzz_program(program: Program, count: u32) {
+/// The informed sampler for an AVX2 machine of 2 cores, or an AVX-512
+/// one of 3, by the seed's lowest bit.
+fn informed(seed: u64) -> Sampler {
+    if seed.is_multiple_of(2) {
+        Sampler::Informed(Machine { lanes: 8, registers: 16, cores: 2 })
+    } else {
+        Sampler::Informed(Machine { lanes: 16, registers: 32, cores: 3 })
+    }
+}
+
+fn fuzz_program(program: Program, count: u32, sampler: fn(u64) -> Sampler) {
     let program = Arc::new(program);
     let reference = interp::evaluate(&program, DEFAULT_SEED);
     let mut runner = TestRunner::new(Config { cases: count, failure_persistence: None, ..Config::default() });
     let strategy = (any::<u64>(), proptest::collection::vec(any::<bool>(), 64), 1usize..=3);
     let result = runner.run(&strategy, |(seed, reset, ntasks)| {
-        let c = with_resets(Candidate::sample(program.clone(), seed), &reset);
+        let c = with_resets(sampler(seed).sample(program.clone(), Target::Cpu, seed), &reset);
         check_candidate(&program, &reference, &c, ntasks).map_err(TestCaseError::fail)
     });
     if let Err(e) = result {
@@ -107,26 +118,56 @@ fn fuzz_program(program: Program, count: u32) {
     }
 }
 
-fn suite(count: u32) {
+fn uniform(_: u64) -> Sampler {
+    Sampler::Uniform
+}
+
+fn suite(count: u32, sampler: fn(u64) -> Sampler) {
     for w in colt_ir::SUITE {
-        fuzz_program(w.program(Size::Bench), count);
+        fuzz_program(w.program(Size::Bench), count, sampler);
     }
 }
 
-fn held_back(count: u32) {
+fn held_back(count: u32, sampler: fn(u64) -> Sampler) {
     for p in common::held_back() {
-        fuzz_program(p, count);
+        fuzz_program(p, count, sampler);
     }
 }
 
 #[test]
 fn random_candidates_of_the_suite_match_the_reference() {
-    suite(cases(6));
+    suite(cases(6), uniform);
 }
 
 #[test]
 fn random_candidates_of_held_back_shapes_match_the_reference() {
-    held_back(cases(16));
+    held_back(cases(16), uniform);
+}
+
+#[test]
+fn informed_candidates_of_the_suite_match_the_reference() {
+    suite(cases(6), informed);
+}
+
+#[test]
+fn informed_candidates_of_held_back_shapes_match_the_reference() {
+    held_back(cases(8), informed);
+}
+
+/// A candidate of a random program, drawn by `sampler`, against the
+/// reference.
+fn check_random_program(
+    program_seed: u64,
+    seed: u64,
+    reset: &[bool],
+    ntasks: usize,
+    sampler: fn(u64) -> Sampler,
+) -> Result<(), String> {
+    let def = random_program(program_seed);
+    let program = Arc::new(Program::from_def(&def).expect("random programs are valid"));
+    let reference = interp::evaluate(&program, DEFAULT_SEED);
+    let c = with_resets(sampler(seed).sample(program.clone(), Target::Cpu, seed), reset);
+    check_candidate(&program, &reference, &c, ntasks)
 }
 
 proptest! {
@@ -139,19 +180,27 @@ proptest! {
         reset in proptest::collection::vec(any::<bool>(), 64),
         ntasks in 1usize..=3,
     ) {
-        let def = random_program(program_seed);
-        let program = Arc::new(Program::from_def(&def).expect("random programs are valid"));
-        let reference = interp::evaluate(&program, DEFAULT_SEED);
-        let c = with_resets(Candidate::sample(program.clone(), seed), &reset);
-        check_candidate(&program, &reference, &c, ntasks).map_err(TestCaseError::fail)?;
+        check_random_program(program_seed, seed, &reset, ntasks, uniform).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn informed_candidates_of_random_programs_match_the_reference(
+        program_seed in any::<u64>(),
+        seed in any::<u64>(),
+        reset in proptest::collection::vec(any::<bool>(), 64),
+        ntasks in 1usize..=3,
+    ) {
+        check_random_program(program_seed, seed, &reset, ntasks, informed).map_err(TestCaseError::fail)?;
     }
 }
 
 #[test]
 #[ignore = "the full count: 200 candidates per workload, about half an hour on 2 cores"]
 fn two_hundred_candidates_per_workload() {
-    suite(200);
-    held_back(200);
+    suite(200, uniform);
+    held_back(200, uniform);
+    suite(200, informed);
+    held_back(200, informed);
 }
 
 #[test]

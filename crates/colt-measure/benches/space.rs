@@ -1,5 +1,7 @@
 //! How good colt-ir's schedule space is, measured through colt-measure: for
-//! each workload, the naive kernel, the best of N random candidates and
+//! each workload, the naive kernel, the best and median of N random
+//! candidates of the uniform and of the informed sampler (for this
+//! machine), and
 //! hand-picked candidates (what the search should find), and on gemm-512
 //! OpenBLAS's `cblas_sgemm` in the same run.
 //!
@@ -16,7 +18,7 @@
 //! of sampling, lowering and extracting the features of a candidate is
 //! printed too.
 
-use colt_ir::schedule::{sketches, Candidate, Edit};
+use colt_ir::schedule::{sketches, Candidate, Edit, Sampler, Target};
 use colt_ir::{Program, Size};
 use colt_measure::{Builder, CpuConfig, CpuMeasurer, KernelSource, WorkerCommand};
 use std::path::Path;
@@ -178,48 +180,54 @@ fn main() {
     let mut measurer = CpuMeasurer::new(Arc::new(Builder::system()), worker, CpuConfig::default());
     let cores = measurer.config().cores.len();
     println!("{cores} cores");
-    println!("| workload | naive ms | naive GFLOP/s | best of {count} random ms | GFLOP/s | speedup | failed |");
-    println!("|---|---|---|---|---|---|---|");
+    let samplers = [("uniform", Sampler::Uniform), ("informed", Sampler::Informed(measurer.config().machine()))];
+    println!("samplers: {}", samplers.map(|(_, s)| s.to_string()).join(", "));
+    println!(
+        "| workload | naive ms | sampler | best of {count} ms | GFLOP/s | speedup | median of {count} ms | failed |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     let mut notes = Vec::new();
     for name in &workloads {
         let program = Arc::new(colt_ir::load_workload(name, Size::Bench).expect("a workload"));
         let naive = measurer.measure(&program, &KernelSource::naive(&program)).expect("the naive kernel measures");
         let naive_ms = naive.timing.median_ms;
-        let mut best: Option<(f64, u64)> = None;
-        let mut failed = 0;
-        for seed in 0..count {
-            let c = Candidate::sample(program.clone(), seed);
-            match measurer.measure(&program, &KernelSource::candidate(&c)) {
-                Ok(m) if best.is_none_or(|(b, _)| m.timing.median_ms < b) => best = Some((m.timing.median_ms, seed)),
-                Ok(_) => {}
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("  {name} seed {seed}: {e}");
+        for (label, sampler) in samplers {
+            let mut times: Vec<(f64, u64)> = Vec::new();
+            let mut failed = 0;
+            for seed in 0..count {
+                let c = sampler.sample(program.clone(), Target::Cpu, seed);
+                match measurer.measure(&program, &KernelSource::candidate(&c)) {
+                    Ok(m) => times.push((m.timing.median_ms, seed)),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("  {name} {label} seed {seed}: {e}");
+                    }
                 }
             }
+            times.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let (best_ms, best_seed) = times.first().copied().unwrap_or((f64::NAN, 0));
+            let median_ms = times.get(times.len() / 2).map_or(f64::NAN, |t| t.0);
+            println!(
+                "| {name} | {naive_ms:.3} | {label} | {best_ms:.3} (seed {best_seed}) | {:.1} | {:.1}x | {median_ms:.3} | {failed} |",
+                gflops(&program, best_ms),
+                naive_ms / best_ms
+            );
+            // What the search does per candidate: sample, then lower and
+            // extract features.
+            let samples = 100;
+            let start = std::time::Instant::now();
+            let candidates: Vec<Candidate> =
+                (0..samples).map(|seed| sampler.sample(program.clone(), Target::Cpu, 1000 + seed)).collect();
+            let sampling = start.elapsed().as_secs_f64() * 1e3 / samples as f64;
+            let start = std::time::Instant::now();
+            for c in &candidates {
+                std::hint::black_box(colt_ir::features::features(c));
+            }
+            notes.push(format!(
+                "{name} {label}: per candidate (mean of {samples}): sampling {sampling:.3} ms, lowering + features {:.3} ms",
+                start.elapsed().as_secs_f64() * 1e3 / samples as f64
+            ));
         }
-        let (best_ms, best_seed) = best.unwrap_or((f64::NAN, 0));
-        println!(
-            "| {name} | {naive_ms:.3} | {:.1} | {best_ms:.3} (seed {best_seed}) | {:.1} | {:.1}x | {failed} |",
-            gflops(&program, naive_ms),
-            gflops(&program, best_ms),
-            naive_ms / best_ms
-        );
-        // What the search does per candidate: sample, then lower and
-        // extract features.
-        let samples = 100;
-        let start = std::time::Instant::now();
-        let candidates: Vec<Candidate> =
-            (0..samples).map(|seed| Candidate::sample(program.clone(), 1000 + seed)).collect();
-        let sampling = start.elapsed().as_secs_f64() * 1e3 / samples as f64;
-        let start = std::time::Instant::now();
-        for c in &candidates {
-            std::hint::black_box(colt_ir::features::features(c));
-        }
-        notes.push(format!(
-            "{name}: per candidate (mean of {samples}): sampling {sampling:.3} ms, lowering + features {:.3} ms",
-            start.elapsed().as_secs_f64() * 1e3 / samples as f64
-        ));
         let blas = if name == "gemm-512" { Some(time_openblas(dir.path(), cores)) } else { None };
         for (label, c) in hand_picked(&program) {
             match measurer.measure(&program, &KernelSource::candidate(&c)) {

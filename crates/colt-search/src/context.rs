@@ -12,7 +12,7 @@ use crate::job::{JobSpec, ModelEntry};
 use crate::outcome::ModelReport;
 use crate::params::SearchParams;
 use colt_ir::features::features;
-use colt_ir::schedule::{lower, Candidate, Edit, Lineage, Rng, Target};
+use colt_ir::schedule::{lower, Candidate, Edit, Lineage, Placement, Rng, Sampler, Sketch, Target};
 use colt_ir::Program;
 use colt_policy::cost::{CostModel, Roofline};
 use crossbeam_channel::Sender;
@@ -29,8 +29,35 @@ pub(crate) struct Best {
     pub candidate: Candidate,
 }
 
+/// What screening keeps apart: the sketch, and per stage its placement,
+/// register tile (`f3` of every spatial axis) and packed operands.
+type Structure = (Sketch, Vec<(Placement, Vec<usize>, Vec<usize>)>);
+
+fn structure(c: &Candidate) -> Structure {
+    let stages = c
+        .stages()
+        .iter()
+        .map(|s| {
+            let register_tile = s.tiles.iter().filter(|f| f.len() == 3).map(|f| f[2]).collect();
+            (s.placement.clone(), register_tile, s.packed.clone())
+        })
+        .collect();
+    (c.sketch().clone(), stages)
+}
+
+/// A sample chosen by [`SearchContext::screened`].
+pub struct Screened {
+    /// The cost model's prediction when it was screened (0 when unranked).
+    pub predicted: f64,
+    pub candidate: Candidate,
+    pub lineage: Lineage,
+    pub fingerprint: u64,
+}
+
 pub struct SearchContext<'a> {
     spec: &'a JobSpec,
+    /// The job's knobs, with what its strategy's text overrides.
+    params: SearchParams,
     pub(crate) cost: RwLock<CostModel>,
     /// Fingerprint → latency (None = failed) of every candidate measured in
     /// this job or known from earlier ones: never measured again.
@@ -57,8 +84,13 @@ impl<'a> SearchContext<'a> {
         stop: &'a AtomicBool,
         events: &'a Sender<Event>,
     ) -> SearchContext<'a> {
+        let mut params = spec.settings.params.clone();
+        if let Some(screen) = spec.settings.strategy.screen() {
+            params.screen = screen;
+        }
         SearchContext {
             spec,
+            params,
             cost: RwLock::new(CostModel::new(Roofline::default())),
             measured: Mutex::new(HashMap::new()),
             best: Mutex::new(None),
@@ -85,8 +117,9 @@ impl<'a> SearchContext<'a> {
         self.spec.space()
     }
 
+    /// The job's knobs (with the strategy's `screen=N`).
     pub fn params(&self) -> &SearchParams {
-        &self.spec.settings.params
+        &self.params
     }
 
     /// The job's models (for `single`, a strategy uses the largest alone).
@@ -97,19 +130,83 @@ impl<'a> SearchContext<'a> {
     /// The job's first candidate: the design space's sample of the job's
     /// seed (a tree's root).
     pub fn first_candidate(&self) -> (Candidate, Lineage, u64) {
-        let seed = self.spec.settings.seed;
-        let candidate = Candidate::sample_on(self.spec.program.clone(), self.space(), seed);
-        let fingerprint = lower(&candidate).fingerprint();
-        (candidate, Lineage::sampled(seed), fingerprint)
+        self.first_candidate_by(self.spec.sampler())
+    }
+
+    /// The job's first candidate as `sampler` draws it.
+    pub fn first_candidate_by(&self, sampler: Sampler) -> (Candidate, Lineage, u64) {
+        self.sample_of(sampler, self.spec.settings.seed)
     }
 
     /// A fresh sample of the design space (a seed never used before in
-    /// this job), its lineage and its fingerprint.
+    /// this job) by the job's sampler, its lineage and its fingerprint.
     pub fn sample(&self) -> (Candidate, Lineage, u64) {
+        self.sample_by(self.spec.sampler())
+    }
+
+    /// A fresh sample by `sampler` (the `random` baseline's uniform one).
+    pub fn sample_by(&self, sampler: Sampler) -> (Candidate, Lineage, u64) {
         let seed = self.next_seed.fetch_add(1, Ordering::Relaxed);
-        let candidate = Candidate::sample_on(self.spec.program.clone(), self.space(), seed);
+        self.sample_of(sampler, seed)
+    }
+
+    fn sample_of(&self, sampler: Sampler, seed: u64) -> (Candidate, Lineage, u64) {
+        let candidate = sampler.sample(self.spec.program.clone(), self.space(), seed);
         let fingerprint = lower(&candidate).fingerprint();
-        (candidate, Lineage::sampled(seed), fingerprint)
+        (candidate, Lineage::sampled_by(sampler, seed), fingerprint)
+    }
+
+    /// `count` fresh samples chosen from [`screen`](SearchParams::screen)
+    /// of them by the cost model, best predicted first, each with its
+    /// prediction. Diversity is kept by structure (the sketch, and each
+    /// stage's placement, register tile and packed operands): no structure
+    /// gets more than a quarter of the places (at least one) while others
+    /// are left; the rest of the places go by prediction alone. Without
+    /// it the prior's favourite shape (a bias it has on every workload)
+    /// would fill a tree's whole first level. Candidates already measured or drawn twice
+    /// are skipped, so fewer than `count` may come back. With `screen <=
+    /// count` these are `count` plain samples, unranked.
+    pub fn screened(&self, count: usize) -> Vec<Screened> {
+        let screen = self.params().screen;
+        let mut seen = std::collections::HashSet::new();
+        let mut drawn: Vec<Screened> = Vec::new();
+        for _ in 0..screen.max(count) {
+            let (candidate, lineage, fingerprint) = self.sample();
+            if self.is_measured(fingerprint) || !seen.insert(fingerprint) {
+                continue;
+            }
+            let predicted = if screen > count { self.predict(&candidate) } else { 0.0 };
+            drawn.push(Screened { predicted, candidate, lineage, fingerprint });
+        }
+        if screen <= count {
+            return drawn;
+        }
+        drawn.sort_by(|a, b| b.predicted.total_cmp(&a.predicted));
+        let share = (count / 4).max(1);
+        let mut per_structure: HashMap<Structure, usize> = HashMap::new();
+        let mut kept = Vec::with_capacity(count);
+        let mut passed = Vec::new();
+        for s in drawn {
+            if kept.len() == count {
+                break;
+            }
+            let n = per_structure.entry(structure(&s.candidate)).or_default();
+            if *n < share {
+                *n += 1;
+                kept.push(s);
+            } else {
+                passed.push(s);
+            }
+        }
+        let missing = count - kept.len();
+        kept.extend(passed.into_iter().take(missing));
+        kept.sort_by(|a, b| b.predicted.total_cmp(&a.predicted));
+        kept
+    }
+
+    /// The job's flop/s at `ms` milliseconds a run: the cost model's unit.
+    pub fn flop_rate(&self, ms: f64) -> f64 {
+        self.spec.program.flops() as f64 / (ms * 1e-3)
     }
 
     /// The cost model's predicted value in [0, 1].

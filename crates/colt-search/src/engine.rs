@@ -8,7 +8,7 @@ use crate::error::SearchError;
 use crate::events::{Event, TrialEvent};
 use crate::interfaces::{Recorder, Runner, Trial};
 use crate::job::JobSpec;
-use crate::known::load_known;
+use crate::known::{load_known, load_warm};
 use crate::outcome::{Outcome, StopReason};
 use crate::pool::{Fate, Pool, PoolEntry, RoundResults};
 use crate::strategy::{Generated, Strategy};
@@ -51,9 +51,22 @@ pub fn run_search(
     let mut strategy = spec.settings.strategy.build(spec, proposer)?;
 
     let known = load_known(&ctx);
-    let snapshot = spec.resume.as_ref().and_then(|r| r.snapshot.as_deref());
-    strategy.pre_tuning(&ctx, &known, snapshot)?;
+    let warm_records = load_warm(&ctx);
+    // Before the strategy starts: its first samples are screened by the
+    // model, which has learned from what is known by now.
     ctx.cost.write().retrain();
+    let snapshot = spec.resume.as_ref().and_then(|r| r.snapshot.as_deref());
+    match strategy.pre_tuning(&ctx, &known, snapshot) {
+        // A snapshot of another colt (its lineages or trees in an older
+        // layout): the job goes on from its recorded trials, which are all
+        // known, rather than not at all.
+        Err(SearchError::Snapshot { reason }) if snapshot.is_some() => {
+            ctx.warn(format!("the job's snapshot cannot be restored ({reason}); starting again from its trials"));
+            strategy = spec.settings.strategy.build(spec, proposer)?;
+            strategy.pre_tuning(&ctx, &known, None)?;
+        }
+        other => other?,
+    }
     strategy.post_round(&ctx);
 
     let naive_ms = baseline(&ctx, runner)?;
@@ -69,6 +82,7 @@ pub fn run_search(
         models: strategy.models(),
         course_alterations: strategy.course_alterations(),
         tree_nodes: strategy.size(),
+        warm_records,
         snapshot: strategy.snapshot().ok(),
         wall_s: started.elapsed().as_secs_f64(),
     };
@@ -233,7 +247,7 @@ impl Job<'_, '_> {
                 *best = Some(Best { latency: ms, lineage: entry.lineage.clone(), candidate: entry.candidate.clone() });
             }
             drop(best);
-            ctx.cost.write().add_measurement(&features_of(&entry.candidate, &nest), 1.0 / ms);
+            ctx.cost.write().add_measurement(&features_of(&entry.candidate, &nest), ctx.flop_rate(ms));
         }
         ctx.curve.lock().push(latency);
         ctx.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms: ctx.best_ms(), failure }));

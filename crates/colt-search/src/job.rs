@@ -3,7 +3,7 @@
 
 use crate::params::SearchParams;
 use crate::registry::StrategyChoice;
-use colt_ir::schedule::Lineage;
+use colt_ir::schedule::{Lineage, Sampler};
 use colt_ir::Program;
 use colt_measure::Target;
 use serde::{Deserialize, Serialize};
@@ -40,6 +40,15 @@ pub struct KnownRecord {
     pub latency_ms: f64,
 }
 
+/// A verified record of another workload on the job's target: it warms the
+/// cost model up (its features and flop/s), nothing else.
+#[derive(Clone, Debug)]
+pub struct WarmRecord {
+    pub program: Arc<Program>,
+    pub lineage: Lineage,
+    pub latency_ms: f64,
+}
+
 /// A trial this job recorded before it was stopped (a resumed job).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PastTrial {
@@ -68,6 +77,11 @@ pub struct JobSpec {
     pub program: Arc<Program>,
     /// The job's models (for `single`, only the largest is used).
     pub models: Vec<ModelEntry>,
+    /// How the job's samples of the design space are drawn: the informed
+    /// sampler for the measuring machine (a runtime's choice, not the
+    /// submitter's; `random:uniform` asks for the uniform one). OpenCL
+    /// jobs sample uniformly whatever it says.
+    pub sampler: Sampler,
     pub settings: JobSettings,
     /// The naive kernel's latency when already known (a resumed job);
     /// measured first otherwise.
@@ -76,6 +90,11 @@ pub struct JobSpec {
     /// candidates to start from (never measured again, not this job's
     /// trials).
     pub known: Vec<KnownRecord>,
+    /// Verified records of other workloads on the same target: the cost
+    /// model trains on them before the first round (see colt-policy's
+    /// `CostModel::add_prior_measurement`), so that a machine's second job
+    /// starts with a model that already ranks.
+    pub warm: Vec<WarmRecord>,
     pub resume: Option<Resume>,
 }
 
@@ -83,5 +102,13 @@ impl JobSpec {
     /// The schedule space of the job's target.
     pub fn space(&self) -> colt_ir::schedule::Target {
         self.target.space()
+    }
+
+    /// The sampler the job's samples are drawn with in its space.
+    pub fn sampler(&self) -> Sampler {
+        match self.space() {
+            colt_ir::schedule::Target::Cpu => self.sampler,
+            colt_ir::schedule::Target::OpenCl => Sampler::Uniform,
+        }
     }
 }

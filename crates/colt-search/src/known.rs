@@ -2,7 +2,8 @@
 //! of the workload and target, and, when resumed, its own trials. Each
 //! becomes a known measurement (never measured again), a sample of the
 //! cost model, a candidate for the best, and — through the strategy — a
-//! member of what it searches from.
+//! member of what it searches from. Records of other workloads on the same
+//! target only warm the cost model up ([`load_warm`]).
 
 use crate::context::{Best, SearchContext};
 use colt_ir::features::features_of;
@@ -46,7 +47,7 @@ pub(crate) fn load_known(ctx: &SearchContext<'_>) -> Vec<KnownCandidate> {
             curve.push(latency);
         }
         if let Some(ms) = latency {
-            ctx.cost.write().add_measurement(&features_of(&candidate, &nest), 1.0 / ms);
+            ctx.cost.write().add_measurement(&features_of(&candidate, &nest), ctx.flop_rate(ms));
             let mut best = ctx.best.lock();
             if best.as_ref().is_none_or(|b| ms < b.latency) {
                 *best = Some(Best { latency: ms, lineage: lineage.clone(), candidate: candidate.clone() });
@@ -57,4 +58,28 @@ pub(crate) fn load_known(ctx: &SearchContext<'_>) -> Vec<KnownCandidate> {
     }
     ctx.curve.lock().extend(curve);
     known
+}
+
+/// Trains the cost model on the job's warm start: verified records of
+/// other workloads on the same target (see `JobSpec::warm`). A record that
+/// no longer builds is skipped; how many were is one warning. Returns how
+/// many it learned from.
+pub(crate) fn load_warm(ctx: &SearchContext<'_>) -> usize {
+    let spec = ctx.spec();
+    let mut stale = 0;
+    let mut cost = ctx.cost.write();
+    for record in &spec.warm {
+        let Ok(candidate) = record.lineage.rebuild_on(&record.program, ctx.space()) else {
+            stale += 1;
+            continue;
+        };
+        let nest = lower(&candidate);
+        let rate = record.program.flops() as f64 / (record.latency_ms * 1e-3);
+        cost.add_prior_measurement(&features_of(&candidate, &nest), rate);
+    }
+    drop(cost);
+    if stale > 0 {
+        ctx.warn(format!("{stale} of {} other workloads' records no longer build; not learned from", spec.warm.len()));
+    }
+    spec.warm.len() - stale
 }

@@ -32,12 +32,12 @@ mod pool;
 mod registry;
 pub mod strategy;
 
-pub use context::SearchContext;
+pub use context::{Screened, SearchContext};
 pub use engine::run_search;
 pub use error::SearchError;
 pub use events::{Event, Progress, TrialEvent};
 pub use interfaces::{NoModels, RecordError, Recorder, Runner, Trial};
-pub use job::{JobSettings, JobSpec, KnownRecord, ModelEntry, PastTrial, Resume};
+pub use job::{JobSettings, JobSpec, KnownRecord, ModelEntry, PastTrial, Resume, WarmRecord};
 pub use node::NodeData;
 pub use outcome::{ModelReport, Outcome, StopReason};
 pub use params::SearchParams;

@@ -28,6 +28,9 @@ pub struct Outcome {
     pub course_alterations: u64,
     /// Candidates the strategy holds (tree nodes, population).
     pub tree_nodes: usize,
+    /// Other workloads' records the cost model learned from before the
+    /// first round (the warm start).
+    pub warm_records: usize,
     pub snapshot: Option<Vec<u8>>,
     pub wall_s: f64,
 }

@@ -16,13 +16,19 @@ pub struct SearchParams {
     pub epsilon: f64,
     /// Candidates measured per measurement round.
     pub batch: usize,
-    /// Candidates sampled from the design space as the tree's first level.
+    /// Candidates sampled from the design space as the tree's first level
+    /// (and beam's first beam).
     pub initial: usize,
-    /// Tree strategies: fresh samples of the design space drawn each round,
-    /// of which the `root_widening` best predicted join the root's
-    /// children (see `Search::widen_root`). 0 keeps the first level fixed.
-    #[serde(default)]
-    pub root_samples: usize,
+    /// Samples screened by the cost model for every draw of fresh samples
+    /// a strategy makes (the tree's first level and root widenings,
+    /// evolutionary's fresh members, beam's first beam): the draw keeps the
+    /// best predicted of this many, with diversity (see
+    /// `SearchContext::screened`). At most the draw's size: no screening.
+    #[serde(default = "default_screen")]
+    pub screen: usize,
+    /// Tree strategies: screened samples that join the root's children
+    /// each round (progressive widening, see `TreeSearch::widen_root`).
+    /// 0 keeps the first level fixed.
     #[serde(default)]
     pub root_widening: usize,
     /// Expansions between two measurement rounds, for the model-driven
@@ -46,6 +52,10 @@ pub struct SearchParams {
     pub answer_tokens: u32,
 }
 
+fn default_screen() -> usize {
+    512
+}
+
 impl Default for SearchParams {
     fn default() -> SearchParams {
         SearchParams {
@@ -55,7 +65,7 @@ impl Default for SearchParams {
             epsilon: colt_policy::DEFAULT_EPSILON,
             batch: 8,
             initial: 16,
-            root_samples: 48,
+            screen: default_screen(),
             root_widening: 8,
             llm_expansions: 4,
             random_expansions: 32,

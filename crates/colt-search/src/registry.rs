@@ -1,6 +1,11 @@
 //! The strategies a job can run, by name: `--strategy` text is parsed
 //! here, and only here is one told from another. Adding a strategy is its
 //! file under `strategy/` and one line in [`STRATEGIES`].
+//!
+//! Every strategy also takes `screen=N` (last): the samples screened per
+//! draw of fresh samples (`SearchParams::screen`) for this job, so that a
+//! bench can put screening counts side by side (`evolutionary:screen=0,
+//! evolutionary:screen=2048`).
 
 use crate::error::SearchError;
 use crate::job::JobSpec;
@@ -40,6 +45,8 @@ pub fn no_options(options: &[&str]) -> Option<Vec<String>> {
 pub struct StrategyChoice {
     kind: usize,
     options: Vec<String>,
+    /// `screen=N`: overrides the job's `SearchParams::screen`.
+    screen: Option<usize>,
 }
 
 impl StrategyChoice {
@@ -60,6 +67,11 @@ impl StrategyChoice {
         self.kind().uses_models
     }
 
+    /// The screening count the strategy's text sets, if it sets one.
+    pub fn screen(&self) -> Option<usize> {
+        self.screen
+    }
+
     /// The strategy, ready for `job`.
     pub fn build<'p>(&self, job: &JobSpec, proposer: &'p dyn Proposer) -> Result<Box<dyn Strategy + 'p>, SearchError> {
         (self.kind().build)(self, job, proposer)
@@ -71,6 +83,9 @@ impl fmt::Display for StrategyChoice {
         f.write_str(self.name())?;
         for option in &self.options {
             write!(f, ":{option}")?;
+        }
+        if let Some(n) = self.screen {
+            write!(f, ":screen={n}")?;
         }
         Ok(())
     }
@@ -85,7 +100,7 @@ pub struct StrategyParseError {
 fn expected() -> String {
     let names: Vec<&str> = STRATEGIES.iter().map(|k| k.syntax).collect();
     let (last, rest) = names.split_last().map_or(("", &[][..]), |(l, r)| (*l, r));
-    format!("{} or {last}", rest.join(", "))
+    format!("{} or {last}, each with an optional `:screen=N` last", rest.join(", "))
 }
 
 impl FromStr for StrategyChoice {
@@ -96,9 +111,13 @@ impl FromStr for StrategyChoice {
         let mut parts = text.trim().split(':');
         let head = parts.next().unwrap_or_default();
         let kind = STRATEGIES.iter().position(|k| k.name == head).ok_or_else(error)?;
-        let rest: Vec<&str> = parts.collect();
+        let mut rest: Vec<&str> = parts.collect();
+        let mut screen = None;
+        if let Some(i) = rest.iter().position(|o| o.starts_with("screen=")) {
+            screen = Some(rest.remove(i)["screen=".len()..].parse::<usize>().map_err(|_| error())?);
+        }
         let options = (STRATEGIES[kind].options)(&rest).ok_or_else(error)?;
-        Ok(StrategyChoice { kind, options })
+        Ok(StrategyChoice { kind, options, screen })
     }
 }
 
@@ -130,18 +149,24 @@ mod tests {
             "mcts",
             "evolutionary",
             "random",
+            "random:uniform",
             "beam",
+            "evolutionary:screen=0",
+            "colt:separate-trees:screen=2048",
         ] {
             let s: StrategyChoice = text.parse().unwrap();
             assert_eq!(s.to_string(), text);
         }
         let reordered: StrategyChoice = "colt:lambda=0.30:separate-trees".parse().unwrap();
         assert_eq!(reordered.to_string(), "colt:separate-trees:lambda=0.3");
+        let screened: StrategyChoice = "mcts:screen=64".parse().unwrap();
+        assert_eq!((screened.name(), screened.screen()), ("mcts", Some(64)));
     }
 
     #[test]
     fn unknown_strategies_are_named_with_what_is_expected() {
-        for text in ["colt:lambda=2", "colt:fast", "genetic", "mcts:x", "beam:3", ""] {
+        for text in ["colt:lambda=2", "colt:fast", "genetic", "mcts:x", "beam:3", "random:fast", "mcts:screen=many", ""]
+        {
             let e = text.parse::<StrategyChoice>().unwrap_err();
             let message = e.to_string();
             assert!(message.contains(&format!("`{text}`")), "{message}");

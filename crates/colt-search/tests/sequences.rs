@@ -2,15 +2,17 @@
 //! order, for a few seeds and two workloads, with a deterministic target
 //! (a latency that is a fixed function of the kernel's source, so no timing
 //! noise reaches the cost model) and a scripted model (its answer a fixed
-//! function of its prompt). The files under `tests/sequences/` were
+//! function of its prompt). The files under `tests/sequences/` were first
 //! recorded before the search moved out of colt-actors into this crate
-//! (commit 8be9cf1, by the same test against the old interface); the same
-//! sequences must come out after any change that claims not to change
-//! behaviour.
+//! (commit 8be9cf1, by the same test against the old interface), and
+//! recorded again when the informed sampler and screening became every
+//! job's (issue 17; beam joined then); the same sequences must come out
+//! after any change that claims not to change behaviour.
 //!
 //! `COLT_RECORD_SEQUENCES=1` rewrites the files (for a deliberate change of
 //! behaviour: say which and why in the commit). A missing file fails.
 
+use colt_ir::schedule::{Machine, Sampler};
 use colt_ir::Program;
 use colt_measure::{Kernel, MeasureError, Measurement, Phases, Target, Timing};
 use colt_search::{
@@ -24,15 +26,16 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-const STRATEGIES: [&str; 8] = [
+const STRATEGIES: [&str; 9] = [
     "colt",
     "colt:no-course-alteration",
     "colt:separate-trees",
-    "colt:lambda=0.5",
     "single",
     "mcts",
     "evolutionary",
     "random",
+    "random:uniform",
+    "beam",
 ];
 const WORKLOADS: [&str; 2] = ["gemm-512", "llama3-8b-attn"];
 
@@ -120,6 +123,9 @@ fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {
             ModelEntry { name: "small".into(), parameters: 100_000_000 },
             ModelEntry { name: "large".into(), parameters: 1_000_000_000 },
         ],
+        // A fixed machine, so that the sequences do not depend on the one
+        // the test runs on.
+        sampler: Sampler::Informed(Machine { lanes: 8, registers: 16, cores: 2 }),
         settings: JobSettings {
             strategy: strategy.parse().unwrap(),
             trials,
@@ -128,10 +134,13 @@ fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {
             // One thread: two threads interleave their expansions by timing.
             threads: 1,
             seed,
-            params: SearchParams::default(),
+            // Screening of 64, not the default: the same code path at an
+            // eighth of the cost.
+            params: SearchParams { screen: 64, ..SearchParams::default() },
         },
         naive_ms: Some(150.0),
         known: Vec::new(),
+        warm: Vec::new(),
         resume: None,
     }
 }
@@ -231,16 +240,18 @@ fn check(workload: &str, strategy: &str) {
 #[test]
 fn recorded_sequences_of_the_tree_strategies() {
     for workload in WORKLOADS {
-        for strategy in STRATEGIES.iter().filter(|s| !matches!(**s, "evolutionary" | "random")) {
+        for strategy in STRATEGIES.iter().filter(|s| !POPULATION_STRATEGIES.contains(s)) {
             check(workload, strategy);
         }
     }
 }
 
+const POPULATION_STRATEGIES: [&str; 4] = ["evolutionary", "random", "random:uniform", "beam"];
+
 #[test]
-fn recorded_sequences_of_evolutionary_and_random_search() {
+fn recorded_sequences_of_evolutionary_random_and_beam_search() {
     for workload in WORKLOADS {
-        for strategy in ["evolutionary", "random"] {
+        for strategy in POPULATION_STRATEGIES {
             check(workload, strategy);
         }
     }

@@ -323,6 +323,7 @@ impl Daemon {
             },
             resume: Some(row.id),
             start_from_known: false,
+            warm_start: true,
             naive_ms: None,
         })
     }

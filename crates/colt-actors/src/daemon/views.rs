@@ -74,6 +74,8 @@ pub struct KernelView {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LineageView {
+    /// `uniform` or `informed(lanes=L, registers=R, cores=C)`.
+    pub sampler: String,
     pub seed: u64,
     pub edits: Vec<String>,
 }
@@ -87,7 +89,11 @@ impl KernelView {
             best_ms: best.record.median_ms,
             fingerprint: format!("{:016x}", best.record.fingerprint),
             model: best.record.model.clone(),
-            lineage: LineageView { seed: best.lineage.seed, edits: best.lineage.edits.clone() },
+            lineage: LineageView {
+                sampler: best.lineage.sampler.to_string(),
+                seed: best.lineage.seed,
+                edits: best.lineage.edits.clone(),
+            },
             decisions: best.candidate.render(),
             source: best.source.clone(),
             scratch: best.scratch.clone(),

@@ -124,7 +124,7 @@ impl Candidate {
     }
 
     /// Moves stage `s` to a random legal compute-at location, if any.
-    fn try_random_placement(&mut self, s: usize, rng: &mut Rng) {
+    pub(crate) fn try_random_placement(&mut self, s: usize, rng: &mut Rng) {
         let program = self.program.clone();
         let mut options = Vec::new();
         for r in s + 1..program.stages().len() {
@@ -152,7 +152,7 @@ impl Candidate {
         }
     }
 
-    fn random_schedule(&self, s: usize, rng: &mut Rng) -> StageSchedule {
+    pub(crate) fn random_schedule(&self, s: usize, rng: &mut Rng) -> StageSchedule {
         let program = &self.program;
         let stage = &program.stages()[s];
         let rule = self.sketch.rules[s];

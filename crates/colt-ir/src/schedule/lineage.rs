@@ -1,17 +1,21 @@
 //! How a candidate is made, as the tuning database and tree snapshots store
-//! it: a sampling seed and the edits applied after it.
+//! it: a sampler, a sampling seed and the edits applied after it.
 
-use super::{Candidate, Edit, Target};
+use super::{Candidate, Edit, Sampler, Target};
 use crate::program::Program;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// How a candidate is made, in the words of `colt emit-c --seed S --apply
-/// EDIT...`: [`Candidate::sample_on`]`(program, target, seed)`, then
-/// `edits` applied in order. Short, readable, and rebuilt exactly by the
-/// same colt-ir (sampling and edits are deterministic).
+/// How a candidate is made, in the words of `colt emit-c [--sampler
+/// SAMPLER] --seed S --apply EDIT...`: `sampler`'s
+/// [`sample`](Sampler::sample)`(program, target, seed)`, then `edits`
+/// applied in order. Short, readable, and rebuilt exactly by the same
+/// colt-ir (sampling and edits are deterministic).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lineage {
+    /// Uniform for every lineage written before the informed sampler.
+    #[serde(default)]
+    pub sampler: Sampler,
     pub seed: u64,
     pub edits: Vec<String>,
 }
@@ -28,9 +32,14 @@ pub struct LineageError {
 }
 
 impl Lineage {
-    /// The sampled candidate of `seed`, unedited.
+    /// The uniform sampler's candidate of `seed`, unedited.
     pub fn sampled(seed: u64) -> Lineage {
-        Lineage { seed, edits: Vec::new() }
+        Lineage::sampled_by(Sampler::Uniform, seed)
+    }
+
+    /// `sampler`'s candidate of `seed`, unedited.
+    pub fn sampled_by(sampler: Sampler, seed: u64) -> Lineage {
+        Lineage { sampler, seed, edits: Vec::new() }
     }
 
     /// This lineage followed by `edits`.
@@ -47,7 +56,7 @@ impl Lineage {
 
     /// The candidate of this lineage in `target`'s schedule space.
     pub fn rebuild_on(&self, program: &Arc<Program>, target: Target) -> Result<Candidate, LineageError> {
-        let mut candidate = Candidate::sample_on(program.clone(), target, self.seed);
+        let mut candidate = self.sampler.sample(program.clone(), target, self.seed);
         for (index, text) in self.edits.iter().enumerate() {
             let error = |reason: String| LineageError { seed: self.seed, index, edit: text.clone(), reason };
             let edit = Edit::parse(text).map_err(|e| error(e.to_string()))?;
@@ -57,9 +66,13 @@ impl Lineage {
     }
 }
 
-/// The command-line arguments that rebuild it: `--seed S --apply 'EDIT'...`.
+/// The command-line arguments that rebuild it: `[--sampler 'SAMPLER']
+/// --seed S --apply 'EDIT'...`.
 impl std::fmt::Display for Lineage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.sampler.is_uniform() {
+            write!(f, "--sampler '{}' ", self.sampler)?;
+        }
         write!(f, "--seed {}", self.seed)?;
         for edit in &self.edits {
             write!(f, " --apply '{edit}'")?;
@@ -95,9 +108,27 @@ mod tests {
     }
 
     #[test]
+    fn an_informed_lineage_rebuilds_its_candidate_and_prints_its_sampler() {
+        let program = Arc::new(crate::builtin("gemm-512").unwrap().program(crate::Size::Bench));
+        let sampler = Sampler::Informed(super::super::Machine { lanes: 8, registers: 16, cores: 2 });
+        let start = sampler.sample(program.clone(), Target::Cpu, 11);
+        let edit = super::super::legal_edits(&start)[0].clone();
+        let direct = edit.apply(&start).unwrap();
+        let lineage = Lineage::sampled_by(sampler, 11).then(&[edit]);
+        let rebuilt = lineage.rebuild(&program).unwrap();
+        assert_eq!(super::super::lower(&rebuilt).fingerprint(), super::super::lower(&direct).fingerprint());
+        assert!(
+            lineage.to_string().starts_with("--sampler 'informed(lanes=8, registers=16, cores=2)' --seed 11 --apply"),
+            "{lineage}"
+        );
+        assert_eq!(Lineage::sampled(11).to_string(), "--seed 11");
+    }
+
+    #[test]
     fn a_stale_lineage_names_the_edit_that_fails() {
         let program = Arc::new(crate::builtin("gemm-512").unwrap().program(crate::Size::Bench));
-        let lineage = Lineage { seed: 3, edits: vec!["tile(stage=\"NOPE\", axis=0, level=1, factor=4)".into()] };
+        let lineage =
+            Lineage { edits: vec!["tile(stage=\"NOPE\", axis=0, level=1, factor=4)".into()], ..Lineage::sampled(3) };
         let error = lineage.rebuild(&program).unwrap_err();
         assert_eq!(error.index, 0);
         assert!(error.to_string().contains("NOPE"), "{error}");

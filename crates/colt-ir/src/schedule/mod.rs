@@ -52,6 +52,7 @@ mod lower;
 pub mod opencl;
 pub mod pack;
 mod render;
+mod sampler;
 mod sketch;
 
 pub use analysis::{loop_name, loop_order, Group, LoopLevel, Member, Section, StageBinding};
@@ -61,6 +62,7 @@ pub use edit_kind::{edit_syntax, EditKind, EditKindSpec, EDIT_KINDS};
 pub use error::ScheduleError;
 pub use lineage::{Lineage, LineageError};
 pub use lower::lower;
+pub use sampler::{Machine, Sampler, SamplerParseError};
 pub use sketch::{effective_bodies, inlinable, sketches, Sketch, StageRule};
 
 /// Where a stage is computed.

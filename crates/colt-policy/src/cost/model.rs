@@ -10,8 +10,16 @@
 //! and 80% at 64 (the half-weight point is a judgement for a 64-trial
 //! budget: trees on fewer than ~16 points overfit).
 //!
-//! One model serves one workload: throughputs are normalised by the best
-//! measured one of the job.
+//! One model serves one job, and may start warm: measurements of other
+//! workloads on the same target (the tuning database's, see
+//! [`add_prior_measurement`](CostModel::add_prior_measurement)) train it
+//! before the job's first round — the features are workload-independent
+//! and throughputs are in flop/s, so one kernel's lesson carries to
+//! another's. Those rows weigh [`PRIOR_WEIGHT`] measurements of the job's
+//! own in all, however many they are, so the job's own measurements soon
+//! dominate; and they count as that many measurements in the trees'
+//! weight `w`. Predictions are normalised by the best throughput the job
+//! itself measured.
 
 use super::roofline::Roofline;
 use colt_ir::features::{Features, FEATURE_COUNT};
@@ -25,6 +33,12 @@ pub const HALF_WEIGHT_SAMPLES: f64 = 16.0;
 /// The trees are not trained on fewer measurements than this.
 pub const MIN_TRAINING_SAMPLES: usize = 4;
 
+/// What all of a warm start's rows weigh together, in measurements of the
+/// job's own: a full 64-trial job's worth (a judgement: enough that the
+/// first rounds rank by them, little enough that the job's own
+/// measurements outweigh them by its end).
+pub const PRIOR_WEIGHT: f64 = 64.0;
+
 /// Trees per fit, their depth, learning rate, smallest leaf: small, because
 /// a job has at most a few hundred measurements and the model is refitted
 /// from scratch after each measurement round (gbdt has no incremental fit;
@@ -37,8 +51,11 @@ const MIN_LEAF: usize = 2;
 /// The prior plus the learned correction.
 pub struct CostModel {
     prior: Roofline,
-    /// Features (with ln prior appended), ln measured throughput.
+    /// Features (with ln prior appended), ln measured throughput: the
+    /// job's own measurements.
     samples: Vec<(Vec<f32>, f64)>,
+    /// The same of other workloads' measurements (a warm start).
+    prior_samples: Vec<(Vec<f32>, f64)>,
     mean_residual: f64,
     trees: Option<GBDT>,
     best_ln: Option<f64>,
@@ -46,15 +63,54 @@ pub struct CostModel {
 
 impl CostModel {
     pub fn new(prior: Roofline) -> CostModel {
-        CostModel { prior, samples: Vec::new(), mean_residual: 0.0, trees: None, best_ln: None }
+        CostModel {
+            prior,
+            samples: Vec::new(),
+            prior_samples: Vec::new(),
+            mean_residual: 0.0,
+            trees: None,
+            best_ln: None,
+        }
     }
 
+    /// The job's own measurements.
     pub fn samples(&self) -> usize {
         self.samples.len()
     }
 
-    /// Records a measurement (`throughput` in any unit proportional to
-    /// work per second, e.g. flops / latency; the same for every call).
+    /// The warm start's measurements.
+    pub fn prior_samples(&self) -> usize {
+        self.prior_samples.len()
+    }
+
+    /// Records a measurement of another workload on the same target (a
+    /// warm start; `throughput` in flop/s). It trains the model but does
+    /// not set the scale predictions are normalised by.
+    pub fn add_prior_measurement(&mut self, features: &Features, throughput: f64) {
+        if !(throughput.is_finite() && throughput > 0.0) {
+            return;
+        }
+        let row = self.row(features);
+        self.prior_samples.push((row, throughput.ln()));
+    }
+
+    /// Weight of each warm-start row.
+    fn prior_row_weight(&self) -> f64 {
+        if self.prior_samples.is_empty() {
+            0.0
+        } else {
+            (PRIOR_WEIGHT / self.prior_samples.len() as f64).min(1.0)
+        }
+    }
+
+    /// Measurements the trees' weight counts: the job's own plus what the
+    /// warm start weighs.
+    fn effective_samples(&self) -> f64 {
+        self.samples.len() as f64 + self.prior_row_weight() * self.prior_samples.len() as f64
+    }
+
+    /// Records a measurement of the job's (`throughput` in flop/s, the
+    /// prior's unit and a warm start's).
     /// Non-finite or non-positive throughputs are ignored. Call
     /// [`retrain`](Self::retrain) after a round of them.
     pub fn add_measurement(&mut self, features: &Features, throughput: f64) {
@@ -67,15 +123,23 @@ impl CostModel {
         self.samples.push((row, ln));
     }
 
-    /// Refits the correction on every measurement so far.
+    /// Refits the correction on every measurement so far (the warm
+    /// start's included, weighted).
     pub fn retrain(&mut self) {
-        let n = self.samples.len();
-        if n == 0 {
+        let prior_weight = self.prior_row_weight();
+        let rows: Vec<(&Vec<f32>, f64, f64)> = self
+            .samples
+            .iter()
+            .map(|(row, ln)| (row, *ln, 1.0))
+            .chain(self.prior_samples.iter().map(|(row, ln)| (row, *ln, prior_weight)))
+            .collect();
+        let total: f64 = rows.iter().map(|r| r.2).sum();
+        if rows.is_empty() || total <= 0.0 {
             return;
         }
-        let residuals: Vec<f64> = self.samples.iter().map(|(row, ln)| ln - f64::from(row[FEATURE_COUNT])).collect();
-        self.mean_residual = residuals.iter().sum::<f64>() / n as f64;
-        if n < MIN_TRAINING_SAMPLES {
+        let residual = |(row, ln, _): &(&Vec<f32>, f64, f64)| ln - f64::from(row[FEATURE_COUNT]);
+        self.mean_residual = rows.iter().map(|r| r.2 * residual(r)).sum::<f64>() / total;
+        if rows.len() < MIN_TRAINING_SAMPLES {
             self.trees = None;
             return;
         }
@@ -89,11 +153,12 @@ impl CostModel {
         // No sampling: deterministic fits.
         config.set_data_sample_ratio(1.0);
         config.set_feature_sample_ratio(1.0);
-        let mut data: DataVec = self
-            .samples
+        let mut data: DataVec = rows
             .iter()
-            .zip(&residuals)
-            .map(|((row, _), r)| Data::new_training_data(row.clone(), 1.0, (r - self.mean_residual) as f32, None))
+            .map(|r| {
+                let target = (residual(r) - self.mean_residual) as f32;
+                Data::new_training_data(r.0.clone(), r.2 as f32, target, None)
+            })
             .collect();
         let mut trees = GBDT::new(&config);
         // Every row has FEATURE_COUNT + 1 values (built by `row`), which is
@@ -108,7 +173,7 @@ impl CostModel {
         let prior = f64::from(row[FEATURE_COUNT]);
         let correction = match &self.trees {
             Some(trees) => {
-                let n = self.samples.len() as f64;
+                let n = self.effective_samples();
                 let w = n / (n + HALF_WEIGHT_SAMPLES);
                 let out = trees.predict(&vec![Data::new_test_data(row, None)]);
                 w * f64::from(out.first().copied().unwrap_or(0.0))
@@ -200,6 +265,57 @@ mod tests {
         let learned: Vec<f64> = test.iter().map(|f| model.predict_ln(f)).collect();
         let (before, after) = (spearman(&prior, &actual).unwrap(), spearman(&learned, &actual).unwrap());
         assert!(after > before + 0.05, "prior ρ = {before:.3}, learned ρ = {after:.3}");
+    }
+
+    fn features_of(workload: &str, seeds: std::ops::Range<u64>) -> Vec<Features> {
+        let program = Arc::new(colt_ir::builtin(workload).unwrap().program(colt_ir::Size::Bench));
+        seeds.map(|seed| colt_ir::features::features(&Candidate::sample(program.clone(), seed))).collect()
+    }
+
+    #[test]
+    fn a_warm_start_on_other_workloads_ranks_a_new_one_before_its_first_measurement() {
+        // The same synthetic truth on every workload: what the prior misses
+        // is a property of kernels, not of one workload.
+        let truth = |f: &Features| machine().throughput(f) * (3.0 * f64::from(f.0[6])).exp();
+        let test = features_of("llama3-8b-attn", 0..96);
+        let actual: Vec<f64> = test.iter().map(truth).collect();
+        let cold = CostModel::new(machine());
+        let mut warm = CostModel::new(machine());
+        for workload in ["gemm-512", "flux-conv", "deepseek-r1-moe"] {
+            for f in features_of(workload, 0..64) {
+                warm.add_prior_measurement(&f, truth(&f));
+            }
+        }
+        warm.retrain();
+        assert_eq!((warm.samples(), warm.prior_samples()), (0, 192));
+        let rho = |m: &CostModel| spearman(&test.iter().map(|f| m.predict_ln(f)).collect::<Vec<_>>(), &actual).unwrap();
+        let (before, after) = (rho(&cold), rho(&warm));
+        assert!(after > before + 0.05, "cold ρ = {before:.3}, warm ρ = {after:.3}");
+        // The warm start does not set the scale: still the reference's.
+        let f = &test[0];
+        assert!((warm.predict(f) - (warm.predict_ln(f) - ROOF_REFERENCE_LN).exp().clamp(0.0, 1.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_jobs_own_measurements_outweigh_a_large_warm_start() {
+        // The warm start says feature 6 is good, the job's own kernels that
+        // it is bad: after 64 of its own, the model ranks the job's way.
+        let warm_truth = |f: &Features| machine().throughput(f) * (3.0 * f64::from(f.0[6])).exp();
+        let own_truth = |f: &Features| machine().throughput(f) * (-3.0 * f64::from(f.0[6])).exp();
+        let mut model = CostModel::new(machine());
+        for f in features_of("gemm-512", 0..1000) {
+            model.add_prior_measurement(&f, warm_truth(&f));
+        }
+        let all = features_of("flux-conv", 0..160);
+        let (train, test) = all.split_at(64);
+        for f in train {
+            model.add_measurement(f, own_truth(f));
+        }
+        model.retrain();
+        let actual: Vec<f64> = test.iter().map(own_truth).collect();
+        let learned: Vec<f64> = test.iter().map(|f| model.predict_ln(f)).collect();
+        let rho = spearman(&learned, &actual).unwrap();
+        assert!(rho > 0.3, "ρ against the job's own truth = {rho:.3}");
     }
 
     #[test]

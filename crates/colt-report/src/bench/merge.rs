@@ -14,7 +14,9 @@
 //!   later runs are computed again against it (their best latencies and
 //!   curves are kept as measured). The naive kernel is measured once per
 //!   run: without this one table would mix two baselines;
-//! - the wall time is the sum of the runs'.
+//! - the wall time is the sum of the runs';
+//! - peers' results are kept once per peer, workload and budget (the
+//!   first file's).
 
 use crate::bench::{against_naive, BenchReport};
 use std::path::PathBuf;
@@ -68,6 +70,14 @@ pub fn merge(reports: Vec<(PathBuf, BenchReport)>) -> Result<BenchReport, MergeE
             ));
         }
         joined.wall_s += report.wall_s;
+        for peer in report.peers {
+            let same = |p: &&crate::bench::PeerResult| {
+                p.peer == peer.peer && p.workload == peer.workload && p.trials == peer.trials
+            };
+            if !joined.peers.iter().any(|p| same(&p)) {
+                joined.peers.push(peer);
+            }
+        }
         for workload in report.workloads {
             let Some(existing) = joined.workloads.iter_mut().find(|w| w.workload == workload.workload) else {
                 joined.workloads.push(workload);

@@ -10,12 +10,14 @@
 pub(crate) mod figures;
 mod merge;
 mod outputs;
+mod peers;
 mod speedup_plot;
 mod tables;
 
 pub use figures::{against_naive, best_within, first_reaching, median, strategy_report, StrategyRuns};
 pub use merge::{merge, MergeError};
 pub use outputs::{read_report, write_outputs, BenchError, BenchOutputs};
+pub use peers::{read_peer_result, read_peer_results, PeerError, PeerResult};
 pub use speedup_plot::{speedup_plot_png, speedup_plot_svg};
 pub use tables::tables_markdown;
 
@@ -40,6 +42,20 @@ pub struct BenchReport {
     pub repeats: usize,
     pub workloads: Vec<WorkloadReport>,
     pub wall_s: f64,
+    /// Peer tuners' results on the same machine (`--peer-results`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<PeerResult>,
+}
+
+impl BenchReport {
+    /// The peers' results on `workload` that have a latency, the largest
+    /// trial budget first: the first is the one strategies are compared to.
+    pub fn peers_of(&self, workload: &str) -> Vec<&PeerResult> {
+        let mut peers: Vec<&PeerResult> =
+            self.peers.iter().filter(|p| p.workload == workload && p.best_ms.is_some()).collect();
+        peers.sort_by_key(|p| std::cmp::Reverse(p.trials));
+        peers
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -51,9 +51,10 @@ pub fn write_outputs(
     for w in &report.workloads {
         let name = plot_file_stem(&w.workload);
         let plot_error = |message| BenchError::Plot { workload: w.workload.clone(), message };
-        let svg = speedup_plot_svg(w, max_trials).map_err(plot_error)?;
+        let peers = report.peers_of(&w.workload);
+        let svg = speedup_plot_svg(w, &peers, max_trials).map_err(plot_error)?;
         write_atomically(&out.join(format!("{name}.svg")), svg.as_bytes())?;
-        let png = speedup_plot_png(w, max_trials).map_err(plot_error)?;
+        let png = speedup_plot_png(w, &peers, max_trials).map_err(plot_error)?;
         write_atomically(&out.join(format!("{name}.png")), &png)?;
     }
     Ok(BenchOutputs { json, tables })

@@ -1,22 +1,36 @@
 //! A workload's plot in a bench: best speedup over naive versus trials, a
 //! line per strategy (the median repeat) and a band from the worst to the
-//! best repeat.
+//! best repeat; a dashed level line per peer measured on the same machine
+//! (its best kernel's speedup, reached after its own trials) and for numpy.
 
-use crate::bench::{best_within, median, WorkloadReport};
+use crate::bench::{best_within, median, PeerResult, WorkloadReport};
 use crate::plot::{self, Drawn};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// The plot of `w` over trials 1 to `max_trials`, as an SVG document.
-pub fn speedup_plot_svg(w: &WorkloadReport, max_trials: usize) -> Result<String, String> {
+/// The plot of `w` over trials 1 to `max_trials`, with `peers`' levels, as
+/// an SVG document.
+pub fn speedup_plot_svg(w: &WorkloadReport, peers: &[&PeerResult], max_trials: usize) -> Result<String, String> {
     let series = speedup_series(w, max_trials);
-    plot::svg(|root| draw_speedups(root, w, &series, max_trials))
+    let levels = peer_levels(w, peers);
+    plot::svg(|root| draw_speedups(root, w, &series, &levels, max_trials))
 }
 
 /// The same plot as [`speedup_plot_svg`], as a PNG file's bytes.
-pub fn speedup_plot_png(w: &WorkloadReport, max_trials: usize) -> Result<Vec<u8>, String> {
+pub fn speedup_plot_png(w: &WorkloadReport, peers: &[&PeerResult], max_trials: usize) -> Result<Vec<u8>, String> {
     let series = speedup_series(w, max_trials);
-    plot::png(|root| draw_speedups(root, w, &series, max_trials))
+    let levels = peer_levels(w, peers);
+    plot::png(|root| draw_speedups(root, w, &series, &levels, max_trials))
+}
+
+/// (label, speedup over naive) of each peer with a kernel, then numpy's.
+fn peer_levels(w: &WorkloadReport, peers: &[&PeerResult]) -> Vec<(String, f64)> {
+    let mut levels: Vec<(String, f64)> =
+        peers.iter().filter_map(|p| Some((format!("{} (peer)", p.label()), w.naive_ms / p.best_ms?))).collect();
+    if let Some(numpy) = peers.iter().find_map(|p| p.numpy_ms) {
+        levels.push(("numpy".into(), w.naive_ms / numpy));
+    }
+    levels
 }
 
 /// (trial, median, worst, best) speedup over the repeats.
@@ -62,9 +76,12 @@ fn draw_speedups<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     w: &WorkloadReport,
     series: &[(String, Vec<SpeedupPoint>)],
+    levels: &[(String, f64)],
     max_trials: usize,
 ) -> Drawn {
-    let top = series.iter().flat_map(|(_, p)| p.iter().map(|x| x.3)).fold(1.0, f64::max) * 1.1;
+    let top =
+        series.iter().flat_map(|(_, p)| p.iter().map(|x| x.3)).chain(levels.iter().map(|l| l.1)).fold(1.0, f64::max)
+            * 1.1;
     {
         let mut chart = ChartBuilder::on(root)
             .caption(format!("{}: best speedup over naive versus trials", w.workload), ("sans-serif", 18))
@@ -86,6 +103,16 @@ fn draw_speedups<DB: DrawingBackend>(
                 .map_err(plot::error)?
                 .label(name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+        }
+        for (i, (name, speedup)) in levels.iter().enumerate() {
+            // After the strategies' colours, so that no level looks like one.
+            let colour = COLOURS[(series.len() + i) % COLOURS.len()];
+            let style = colour.stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new([(1, *speedup), (max_trials, *speedup)], 8, 5, style))
+                .map_err(plot::error)?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
         }
         chart
             .configure_series_labels()
@@ -121,10 +148,29 @@ mod tests {
     #[test]
     fn the_plot_names_each_strategy_in_both_formats() {
         let w = report().workloads.remove(0);
-        let svg = speedup_plot_svg(&w, 4).unwrap();
+        let svg = speedup_plot_svg(&w, &[], 4).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("speedup (x)") && svg.contains("random"), "{svg}");
-        let ((width, height), rgb) = crate::plot::decode_png(&speedup_plot_png(&w, 4).unwrap());
+        let ((width, height), rgb) = crate::plot::decode_png(&speedup_plot_png(&w, &[], 4).unwrap());
         assert_eq!((width, height), crate::plot::SIZE);
         assert!(crate::plot::count_pixels(&rgb, COLOURS[0]) > 50, "no colt line in the PNG");
+    }
+
+    #[test]
+    fn a_peer_and_numpy_are_dashed_levels_in_the_legend() {
+        let w = report().workloads.remove(0);
+        let peer = PeerResult {
+            peer: "MetaSchedule".into(),
+            workload: "gemm-512".into(),
+            trials: 64,
+            best_ms: Some(5.0),
+            tuning_wall_s: None,
+            numpy_ms: Some(4.0),
+            file: "x.json".into(),
+        };
+        assert_eq!(peer_levels(&w, &[&peer]), [("MetaSchedule@64 (peer)".to_string(), 20.0), ("numpy".into(), 25.0)]);
+        let svg = speedup_plot_svg(&w, &[&peer], 4).unwrap();
+        assert!(svg.contains("MetaSchedule@64 (peer)") && svg.contains("numpy"), "{svg}");
+        let (_, rgb) = crate::plot::decode_png(&speedup_plot_png(&w, &[&peer], 4).unwrap());
+        assert!(crate::plot::count_pixels(&rgb, COLOURS[2]) > 50, "no peer level in the PNG");
     }
 }

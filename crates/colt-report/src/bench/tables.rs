@@ -1,8 +1,11 @@
 //! `tables.md`: a table per workload, a row per strategy — best latency and
 //! speedup at each budget, GFLOP/s, trials to the target speedup, the
-//! models' calls — beside an earlier bench's best latencies if given.
+//! models' calls — beside an earlier bench's best latencies if given, and
+//! beside the peers measured on the same machine if the report has them (a
+//! row per peer; for each strategy its latency over the peer's and the
+//! trials it needed to reach the peer's latency, the median of repeats).
 
-use crate::bench::BenchReport;
+use crate::bench::{first_reaching, median, BenchReport};
 use std::fmt::Write as _;
 
 /// The tables of `report`; with `earlier`, a column of its best latency at
@@ -44,11 +47,19 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
             let _ = write!(head, " before @{last} |");
             rule.push_str("--:|");
         }
+        let peers = report.peers_of(&w.workload);
+        let reference = peers.first().and_then(|p| Some((p.label(), p.best_ms?)));
+        head.push_str(&format!(" GFLOP/s @{last} |"));
+        rule.push_str("--:|");
+        if let Some((label, _)) = &reference {
+            let _ = write!(head, " vs {label} @{last} | trials to {label} |");
+            rule.push_str("--:|--:|");
+        }
         head.push_str(&format!(
-            " GFLOP/s @{last} | trials to {}x | LLM calls | largest share | tokens | wall s |",
+            " trials to {}x | LLM calls | largest share | tokens | wall s |",
             report.target_speedup
         ));
-        rule.push_str("--:|--:|---|--:|--:|--:|");
+        rule.push_str("--:|---|--:|--:|--:|");
         let _ = writeln!(md, "{head}\n{rule}");
         for s in &w.strategies {
             let mut row = format!("| {} |", s.strategy);
@@ -68,8 +79,20 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
                     .and_then(|o| o.best_ms.get(&last).copied().flatten());
                 let _ = write!(row, " {} |", before.map_or("—".into(), |b| format!("{b:.3}")));
             }
-            let best = s.best_ms.get(&last).copied().flatten().filter(|_| w.flops > 0);
+            let best_at_last = s.best_ms.get(&last).copied().flatten();
+            let best = best_at_last.filter(|_| w.flops > 0);
             let _ = write!(row, " {} |", best.map_or("—".into(), |ms| format!("{:.1}", gflops(w.flops, ms))));
+            if let Some((_, peer_ms)) = reference {
+                let ratio = best_at_last.map_or("—".into(), |ms| format!("{:.2}", ms / peer_ms));
+                let reached: Vec<Option<usize>> = s.runs.iter().map(|r| first_reaching(&r.curve, peer_ms)).collect();
+                let trials = if !reached.is_empty() && reached.iter().all(Option::is_some) {
+                    median(reached.into_iter().flatten().map(|n| n as f64).collect())
+                        .map_or("—".into(), |m| format!("{}", m.round()))
+                } else {
+                    "—".into()
+                };
+                let _ = write!(row, " {ratio} | {trials} |");
+            }
             let calls = if s.llm_calls.is_empty() {
                 "—".to_string()
             } else {
@@ -84,6 +107,30 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
                 s.wall_s
             );
             md.push_str(&row);
+        }
+        for p in &peers {
+            let Some(ms) = p.best_ms else { continue };
+            let mut row = format!("| {} (peer) |", p.label());
+            for b in &report.budgets {
+                if *b == p.trials {
+                    let _ = write!(row, " {ms:.3} ({:.1}x) |", w.naive_ms / ms);
+                } else {
+                    row.push_str(" — |");
+                }
+            }
+            if old.is_some() {
+                row.push_str(" — |");
+            }
+            let _ = write!(row, " {} |", if w.flops > 0 { format!("{:.1}", gflops(w.flops, ms)) } else { "—".into() });
+            if let Some((_, peer_ms)) = reference {
+                let _ = write!(row, " {:.2} | — |", ms / peer_ms);
+            }
+            let wall = p.tuning_wall_s.map_or("—".into(), |s| format!("{s:.0}"));
+            let _ = writeln!(row, " — | — | — | — | {wall} |");
+            md.push_str(&row);
+        }
+        if let Some(numpy) = peers.iter().find_map(|p| p.numpy_ms) {
+            let _ = writeln!(md, "\nnumpy (OpenBLAS) on the same math, timed in the peer's run: {numpy:.3} ms.");
         }
         let _ = writeln!(md, "\n![best speedup versus trials]({}.svg)\n", plot_file_stem(&w.workload));
     }
@@ -131,6 +178,7 @@ pub(crate) mod tests {
                     strategy("random", [None, Some(10.0)], &[]),
                 ],
             }],
+            peers: Vec::new(),
             wall_s: 21.0,
         }
     }
@@ -149,6 +197,36 @@ pub(crate) mod tests {
         assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 3 | qwen-1.5b: 1, smollm-135m: 3 | 25% | 1200 | 10 |\n"), "{md}");
         assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 3 | — | — | 1200 | 10 |\n"), "{md}");
         assert!(md.contains("![best speedup versus trials](gemm-512.svg)"));
+    }
+
+    #[test]
+    fn a_peer_gets_a_row_and_each_strategy_its_ratio_and_trials_to_the_peer() {
+        let mut report = report();
+        let peer = |trials, best_ms| crate::bench::PeerResult {
+            peer: "MetaSchedule".into(),
+            workload: "gemm-512".into(),
+            trials,
+            best_ms,
+            tuning_wall_s: Some(80.4),
+            numpy_ms: Some(12.5),
+            file: "gemm-512__t4.json".into(),
+        };
+        report.peers = vec![peer(2, Some(30.0)), peer(4, Some(9.5)), peer(8, None)];
+        let md = tables_markdown(&report, None);
+        assert!(
+            md.contains("| GFLOP/s @4 | vs MetaSchedule@4 @4 | trials to MetaSchedule@4 | trials to 10x |"),
+            "{md}"
+        );
+        // colt's first trial at or under 9.5 ms is its third (9.0 ms).
+        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 0.84 | 3 | 3 |"), "{md}");
+        assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 1.05 | 3 | 3 |"), "{md}");
+        assert!(
+            md.contains("| MetaSchedule@4 (peer) | — | 9.500 (10.5x) | 210.5 | 1.00 | — | — | — | — | — | 80 |\n"),
+            "{md}"
+        );
+        assert!(md.contains("| MetaSchedule@2 (peer) | 30.000 (3.3x) | — | 66.7 | 3.16 | — |"), "{md}");
+        assert!(!md.contains("MetaSchedule@8"), "a peer without a kernel has no row: {md}");
+        assert!(md.contains("numpy (OpenBLAS) on the same math, timed in the peer's run: 12.500 ms."), "{md}");
     }
 
     #[test]

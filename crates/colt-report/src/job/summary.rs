@@ -147,6 +147,7 @@ pub(crate) mod tests {
             models: vec![model("qwen-1.5b", 1_500_000_000, 1), model("smollm-135m", 135_000_000, 3)],
             course_alterations: 1,
             tree_nodes: 0,
+            warm_records: 0,
             snapshot: None,
             wall_s: 2.0,
         };

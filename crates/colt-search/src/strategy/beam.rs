@@ -41,10 +41,9 @@ impl Strategy for Beam {
         // The first beam is chosen from the design space's samples (a
         // resumed job's from its measured members).
         if snapshot.is_none() {
-            for _ in 0..ctx.params().initial {
-                let (candidate, lineage, fingerprint) = ctx.sample();
-                if self.members.push(candidate.clone(), lineage.clone(), fingerprint) {
-                    self.frontier.push((candidate, lineage, fingerprint));
+            for s in ctx.screened(ctx.params().initial) {
+                if self.members.push(s.candidate.clone(), s.lineage.clone(), s.fingerprint) {
+                    self.frontier.push((s.candidate, s.lineage, s.fingerprint));
                 }
             }
         }

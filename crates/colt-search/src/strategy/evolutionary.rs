@@ -1,5 +1,5 @@
 //! MetaSchedule's evolutionary search over the same cost model: each round
-//! a population of the best measured candidates and fresh samples is
+//! a population of the best measured candidates and fresh screened samples is
 //! mutated by random legal edits for a few generations, selected by the
 //! cost model (a tournament of two picks each parent), and its best
 //! unmeasured members join the pool.
@@ -43,10 +43,16 @@ impl Evolutionary {
                 population.push((ctx.predict(&m.candidate), m.candidate.clone(), m.lineage.clone(), m.fingerprint));
             }
         }
-        while population.len() < p {
-            let (c, lineage, fingerprint) = ctx.sample();
-            if seen.insert(fingerprint) {
-                population.push((ctx.predict(&c), c, lineage, fingerprint));
+        // Fresh members screened by the cost model; a draw that comes back
+        // short (its candidates measured already) is not retried forever.
+        for _ in 0..4 {
+            if population.len() >= p {
+                break;
+            }
+            for s in ctx.screened(p - population.len()) {
+                if seen.insert(s.fingerprint) {
+                    population.push((ctx.predict(&s.candidate), s.candidate, s.lineage, s.fingerprint));
+                }
             }
         }
         for _ in 0..ctx.params().generations {

@@ -9,7 +9,7 @@ use crate::error::SearchError;
 use crate::known::KnownCandidate;
 use crate::node::NodeData;
 use crate::pool::Pool;
-use colt_ir::schedule::{Candidate, Lineage};
+use colt_ir::schedule::{Candidate, Lineage, Sampler};
 use colt_tree::Tree;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -45,10 +45,20 @@ impl Members {
         known: &[KnownCandidate],
         snapshot: Option<&[u8]>,
     ) -> Result<Members, SearchError> {
+        Members::start_by(ctx, ctx.spec().sampler(), known, snapshot)
+    }
+
+    /// [`start`](Members::start) with the first candidate drawn by `sampler`.
+    pub fn start_by(
+        ctx: &SearchContext<'_>,
+        sampler: Sampler,
+        known: &[KnownCandidate],
+        snapshot: Option<&[u8]>,
+    ) -> Result<Members, SearchError> {
         let mut members = Members::default();
         match snapshot {
             None => {
-                let (candidate, lineage, fingerprint) = ctx.first_candidate();
+                let (candidate, lineage, fingerprint) = ctx.first_candidate_by(sampler);
                 members.push(candidate, lineage, fingerprint);
             }
             Some(bytes) => {

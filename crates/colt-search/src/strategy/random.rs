@@ -1,5 +1,7 @@
 //! Random search: each round, fresh samples of the design space, measured
-//! in the order they were drawn.
+//! in the order they were drawn: the job's (informed) sampler's, or with
+//! `random:uniform` the uniform sampler's — the space as it is, the
+//! baseline every rule of the informed sampler is measured against.
 
 use super::members::Members;
 use crate::context::SearchContext;
@@ -7,21 +9,30 @@ use crate::error::SearchError;
 use crate::job::JobSpec;
 use crate::known::KnownCandidate;
 use crate::pool::{Pool, RoundResults};
-use crate::registry::{no_options, StrategyChoice, StrategyKind};
+use crate::registry::{StrategyChoice, StrategyKind};
 use crate::strategy::{Generated, Strategy};
+use colt_ir::schedule::Sampler;
 use colt_policy::{EpsilonGreedy, Proposer};
 
 pub const RANDOM: StrategyKind = StrategyKind {
     name: "random",
-    syntax: "random",
+    syntax: "random[:uniform]",
     uses_models: false,
-    options: no_options,
-    build: |_: &StrategyChoice, _: &JobSpec, _: &dyn Proposer| Ok(Box::new(RandomSearch::default())),
+    options: |options| match options {
+        [] => Some(Vec::new()),
+        ["uniform"] => Some(vec!["uniform".to_string()]),
+        _ => None,
+    },
+    build: |choice: &StrategyChoice, _: &JobSpec, _: &dyn Proposer| {
+        let uniform = choice.options().iter().any(|o| o == "uniform");
+        Ok(Box::new(RandomSearch { members: Members::default(), uniform }))
+    },
 };
 
-#[derive(Default)]
 pub struct RandomSearch {
     members: Members,
+    /// Draws with the uniform sampler instead of the job's.
+    uniform: bool,
 }
 
 impl Strategy for RandomSearch {
@@ -31,13 +42,15 @@ impl Strategy for RandomSearch {
         known: &[KnownCandidate],
         snapshot: Option<&[u8]>,
     ) -> Result<(), SearchError> {
-        self.members = Members::start(ctx, known, snapshot)?;
+        let sampler = if self.uniform { Sampler::Uniform } else { ctx.spec().sampler() };
+        self.members = Members::start_by(ctx, sampler, known, snapshot)?;
         Ok(())
     }
 
     fn generate(&mut self, ctx: &SearchContext<'_>) -> Generated {
         for _ in 0..ctx.params().batch {
-            let (candidate, lineage, fingerprint) = ctx.sample();
+            let (candidate, lineage, fingerprint) =
+                if self.uniform { ctx.sample_by(Sampler::Uniform) } else { ctx.sample() };
             self.members.push(candidate, lineage, fingerprint);
         }
         Generated::Candidates

@@ -163,42 +163,37 @@ impl TreeSearch<'_> {
         models.entries.get(model?.0 as usize).map(|m| m.name.clone())
     }
 
-    /// Every tree starts from the same samples of the design space.
+    /// Every tree starts from the same screened samples of the design
+    /// space.
     fn add_initial_level(&self, ctx: &SearchContext<'_>) {
-        let samples: Vec<_> = (0..ctx.params().initial).map(|_| ctx.sample()).collect();
+        let samples = ctx.screened(ctx.params().initial);
         for arm in &self.arms {
-            let nodes = samples.iter().map(|(candidate, lineage, fingerprint)| {
-                NewNode::new(*fingerprint, NodeData::new(lineage.clone(), candidate.clone(), 0.0))
+            let nodes = samples.iter().map(|s| {
+                NewNode::new(s.fingerprint, NodeData::new(s.lineage.clone(), s.candidate.clone(), s.predicted))
             });
             let _ = arm.tree.add_children(arm.tree.root(), nodes);
         }
     }
 
     /// Progressive widening of the root: the root's children are samples of
-    /// the design space, and each round the best-predicted
-    /// `root_widening` of `root_samples` fresh samples join them (every
-    /// tree's root, for separate trees). Without it the tree only grows
-    /// around its first 16 samples, and a good region of the space that
-    /// none of them is near is never reached: on 2026-11-25, with 48
-    /// samples and 8 kept, `mcts` at 64 trials went from 7.37 to 3.58 ms on
-    /// deepseek-r1-moe (7.43 to 5.06 with another seed), 6.68 to 4.84 ms on
-    /// llama3-8b-attn, 16.96 to 15.03 on flux-attn, 1.41 to 1.18 on
-    /// flux-conv, 6.60 to 6.76 on llama4-scout-mlp and 0.915 to 0.981 on
-    /// gemm-512 (one seed each).
+    /// the design space, and each round `root_widening` screened samples
+    /// join them (every tree's root, for separate trees). Without it the
+    /// tree only grows around its first samples, and a good region of the
+    /// space that none of them is near is never reached: on 2026-11-25,
+    /// with the best 8 of 48 uniform samples a round, `mcts` at 64 trials
+    /// went from 7.37 to 3.58 ms on deepseek-r1-moe (7.43 to 5.06 with
+    /// another seed), 6.68 to 4.84 ms on llama3-8b-attn, 16.96 to 15.03 on
+    /// flux-attn, 1.41 to 1.18 on flux-conv, 6.60 to 6.76 on
+    /// llama4-scout-mlp and 0.915 to 0.981 on gemm-512 (one seed each).
     fn widen_root(&self, ctx: &SearchContext<'_>) {
-        let params = ctx.params();
-        if params.root_samples == 0 || params.root_widening == 0 {
+        let widening = ctx.params().root_widening;
+        if widening == 0 {
             return;
         }
-        let mut samples: Vec<_> = (0..params.root_samples)
-            .map(|_| ctx.sample())
-            .map(|(candidate, lineage, fingerprint)| (ctx.predict(&candidate), candidate, lineage, fingerprint))
-            .collect();
-        samples.sort_by(|a, b| b.0.total_cmp(&a.0));
-        samples.truncate(params.root_widening);
+        let samples = ctx.screened(widening);
         for arm in &self.arms {
-            let nodes = samples.iter().map(|(predicted, candidate, lineage, fingerprint)| {
-                NewNode::new(*fingerprint, NodeData::new(lineage.clone(), candidate.clone(), *predicted))
+            let nodes = samples.iter().map(|s| {
+                NewNode::new(s.fingerprint, NodeData::new(s.lineage.clone(), s.candidate.clone(), s.predicted))
             });
             let _ = arm.tree.add_children(arm.tree.root(), nodes);
         }

@@ -1,0 +1,34 @@
+#!/bin/bash
+# MetaSchedule (../shared/peers/metaschedule.py) on this machine's CPU.
+#
+# The peers' script targets a Zen 4 (`"mcpu": "znver4"` in TARGET_JSON);
+# this runs a copy of it, made in a temporary folder, whose target is the
+# CPU that `gcc -march=native` names here (znver3 on a Zen 3 part) and
+# whose core count is this machine's. Nothing of the script is kept.
+#
+#   bash bench/peers/metaschedule-here.sh RESULTS_DIR [WORKLOAD...]
+#
+# needs the peers' virtual environment (see ../shared/peers/README.md):
+#   python3 -m venv ~/tvmenv && ~/tvmenv/bin/pip install -r ../shared/peers/requirements.txt
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+script=${METASCHEDULE:-$here/../../../shared/peers/metaschedule.py}
+python=${TVM_PYTHON:-$HOME/tvmenv/bin/python}
+results=$(realpath -m "${1:?usage: metaschedule-here.sh RESULTS_DIR [WORKLOAD...]}")
+shift
+workloads=("$@")
+if [ ${#workloads[@]} -eq 0 ]; then
+  workloads=(gemm-512 llama3-8b-attn deepseek-r1-moe flux-attn flux-conv llama4-scout-mlp)
+fi
+cpu=$(gcc -march=native -Q --help=target | awk '$1 == "-march=" { print $2; exit }')
+cores=$(nproc)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sed -e "s/\"mcpu\": \"znver4\"/\"mcpu\": \"$cpu\"/" -e "s/\"num-cores\": 2/\"num-cores\": $cores/" \
+  "$script" > "$tmp/metaschedule.py"
+grep -q "\"mcpu\": \"$cpu\"" "$tmp/metaschedule.py" || { echo "cannot retarget $script" >&2; exit 1; }
+mkdir -p "$results"
+echo "MetaSchedule for -mcpu=$cpu, $cores cores, into $results" >&2
+for w in "${workloads[@]}"; do
+  TVM_NUM_THREADS=$cores "$python" "$tmp/metaschedule.py" --workload "$w" --trials 64 --results-dir "$results"
+done

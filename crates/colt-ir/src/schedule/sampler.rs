@@ -1,0 +1,435 @@
+//! How a candidate is drawn from the schedule space.
+//!
+//! [`Sampler::Uniform`] draws every decision uniformly from its domain (and
+//! is what every lineage stored before the informed sampler means). Most of
+//! what it draws is slow: scalar code, sums in memory, one task, tiles
+//! that fit nothing.
+//!
+//! [`Sampler::Informed`] draws from the part of the space where fast
+//! kernels are, the way MetaSchedule's sketch rules and post-processors
+//! shape its samples, for one [`Machine`]:
+//! - the contiguous (last spatial) axis is vectorised with the machine's
+//!   lanes; an operand whose reads along it are strided, or whose padding
+//!   depends on it, is packed so that they become contiguous;
+//! - a reduction with multi-level tiling accumulates in a register tile that
+//!   fits the register file: `1..=4` vectors along the contiguous axis
+//!   times a number of rows along the spatial axis that reuses the
+//!   contiguous operand (the one its vector loads do not depend on), using
+//!   at most three quarters of the registers (the rest hold the loaded
+//!   vectors and broadcasts);
+//! - tile factors are drawn from the divisors and near-divisors of what is
+//!   left of the extent (a near-divisor leaves edge tiles of under 5% of the
+//!   axis), the inner reduction factor from those between 16 and 512;
+//! - root stages run the fewest outer loops in parallel that give every
+//!   core at least two tasks (outer tiles are shrunk until they do);
+//! - operands the vector loads read contiguously are blocked into panels
+//!   with probability 1/2, others packed with probability 1/4; unroll is
+//!   16 or 64 twice as often as 0 or 512;
+//! - sketches (inlining) and compute-at placements are drawn as the uniform
+//!   sampler draws them.
+//!
+//! A draw that the rules refuse is retried without its optional parts
+//! (blocking, packing, vectors), then redrawn, then drawn uniformly: every
+//! sample is a valid candidate. The informed sampler shapes CPU kernels;
+//! on OpenCL it draws as the uniform one does (its work-group and work-item
+//! decisions have no informed rules yet).
+
+use super::analysis::load_stride;
+use super::candidate::Candidate;
+use super::sketch::{loads, StageRule};
+use super::{factor_domain, Accumulator, Placement, Rng, StageSchedule, Target, MAX_REGISTER_TILE, VECTOR_WIDTHS};
+use crate::expr::AxisId;
+use crate::program::{AxisKind, Combine, Program};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The machine an informed sample is shaped for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Machine {
+    /// f32 lanes of one vector register: 4 (SSE), 8 (AVX2), 16 (AVX-512).
+    pub lanes: usize,
+    /// Vector registers: 16 (SSE, AVX2), 32 (AVX-512).
+    pub registers: usize,
+    /// Cores the kernel's tasks run on.
+    pub cores: usize,
+}
+
+/// How a candidate is drawn from a seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Sampler {
+    /// Every decision uniform in its domain.
+    #[default]
+    Uniform,
+    /// Shaped for a machine (see the module docs).
+    Informed(Machine),
+}
+
+impl Sampler {
+    /// The candidate of `seed` in `target`'s space.
+    pub fn sample(self, program: Arc<Program>, target: Target, seed: u64) -> Candidate {
+        match (self, target) {
+            (Sampler::Informed(machine), Target::Cpu) => sample_informed(program, machine, seed),
+            _ => Candidate::sample_on(program, target, seed),
+        }
+    }
+
+    pub fn is_uniform(self) -> bool {
+        self == Sampler::Uniform
+    }
+}
+
+/// `uniform`, or `informed(lanes=8, registers=16, cores=2)`: how the
+/// command line (`--sampler`) and the tuning database write it.
+impl std::fmt::Display for Sampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sampler::Uniform => write!(f, "uniform"),
+            Sampler::Informed(m) => {
+                write!(f, "informed(lanes={}, registers={}, cores={})", m.lanes, m.registers, m.cores)
+            }
+        }
+    }
+}
+
+/// Why a sampler's text does not name one.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "sampler `{text}`: {reason} (expected `uniform` or `informed(lanes=L, registers=R, cores=C)`, \
+     e.g. `informed(lanes=8, registers=16, cores=2)`)"
+)]
+pub struct SamplerParseError {
+    pub text: String,
+    pub reason: String,
+}
+
+impl std::str::FromStr for Sampler {
+    type Err = SamplerParseError;
+
+    fn from_str(text: &str) -> Result<Sampler, SamplerParseError> {
+        let error = |reason: &str| SamplerParseError { text: text.to_string(), reason: reason.to_string() };
+        let trimmed = text.trim();
+        if trimmed == "uniform" {
+            return Ok(Sampler::Uniform);
+        }
+        let Some(args) = trimmed.strip_prefix("informed(").and_then(|r| r.strip_suffix(')')) else {
+            return Err(error("not a sampler"));
+        };
+        let (mut lanes, mut registers, mut cores) = (None, None, None);
+        for part in args.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part.split_once('=').ok_or_else(|| error(&format!("`{part}` is not NAME=VALUE")))?;
+            let value: usize =
+                value.trim().parse().map_err(|_| error(&format!("`{}` is not a number", value.trim())))?;
+            let slot = match name.trim() {
+                "lanes" => &mut lanes,
+                "registers" => &mut registers,
+                "cores" => &mut cores,
+                other => return Err(error(&format!("unknown argument `{other}`"))),
+            };
+            *slot = Some(value);
+        }
+        let machine = Machine {
+            lanes: lanes.ok_or_else(|| error("`lanes` is missing"))?,
+            registers: registers.ok_or_else(|| error("`registers` is missing"))?,
+            cores: cores.ok_or_else(|| error("`cores` is missing"))?,
+        };
+        if !VECTOR_WIDTHS.contains(&machine.lanes) {
+            return Err(error(&format!("lanes must be one of {VECTOR_WIDTHS:?}")));
+        }
+        if machine.registers == 0 || machine.cores == 0 {
+            return Err(error("registers and cores must be at least 1"));
+        }
+        Ok(Sampler::Informed(machine))
+    }
+}
+
+/// Whether `d` tiles `extent` leaving edge tiles of under 5% of it.
+fn near_divisor(extent: usize, d: usize) -> bool {
+    d >= 1 && d <= extent && (extent % d) * 20 <= extent
+}
+
+/// The near-divisors of `extent` in colt's factor domain, within `lo..=hi`.
+fn near_divisors(extent: usize, lo: usize, hi: usize) -> Vec<usize> {
+    factor_domain(extent).into_iter().filter(|&d| d >= lo && d <= hi && near_divisor(extent, d)).collect()
+}
+
+/// Unroll depths, 16 and 64 twice as likely as none and 512.
+const UNROLL_WEIGHTED: [usize; 6] = [0, 16, 16, 64, 64, 512];
+
+fn sample_informed(program: Arc<Program>, machine: Machine, seed: u64) -> Candidate {
+    let mut rng = Rng::new(seed);
+    let all = super::sketches(&program);
+    let sketch = all[rng.below(all.len())].clone();
+    let mut candidate = Candidate::initial_on(program, sketch, Target::Cpu);
+    for s in (0..candidate.stages.len()).rev() {
+        if candidate.sketch.is_inlined(s) {
+            continue;
+        }
+        place_informed(&mut candidate, s, machine, &mut rng);
+        if rng.below(2) == 0 {
+            candidate.try_random_placement(s, &mut rng);
+        }
+    }
+    candidate
+}
+
+/// Sets stage `s`'s decisions to an informed draw that the rules accept
+/// (see the module docs for the fallbacks).
+fn place_informed(candidate: &mut Candidate, s: usize, machine: Machine, rng: &mut Rng) {
+    let before = candidate.stages[s].clone();
+    for _ in 0..8 {
+        let full = informed_schedule(candidate, s, machine, rng);
+        for variant in fallbacks(&full) {
+            candidate.stages[s] = variant;
+            if candidate.check().is_ok() {
+                return;
+            }
+        }
+    }
+    for _ in 0..32 {
+        candidate.stages[s] = candidate.random_schedule(s, rng);
+        if candidate.check().is_ok() {
+            return;
+        }
+    }
+    candidate.stages[s] = before;
+}
+
+/// The draw, then the draw without blocking, without optional packing,
+/// and scalar.
+fn fallbacks(full: &StageSchedule) -> Vec<StageSchedule> {
+    let mut out = vec![full.clone()];
+    let mut unblocked = full.clone();
+    unblocked.blocked.clear();
+    out.push(unblocked.clone());
+    let mut unpacked = unblocked.clone();
+    unpacked.packed.clear();
+    out.push(unpacked.clone());
+    let mut scalar = unpacked;
+    scalar.vector = 1;
+    out.push(scalar);
+    out
+}
+
+fn informed_schedule(candidate: &Candidate, s: usize, machine: Machine, rng: &mut Rng) -> StageSchedule {
+    let program = candidate.program();
+    let stage = &program.stages()[s];
+    let rule = candidate.sketch.rules[s];
+    let body = &candidate.bodies()[s];
+    let spatial: Vec<(AxisId, usize)> = stage.spatial_axes().map(|(id, a)| (id, a.extent)).collect();
+    let reduces = stage.combine != Combine::Assign;
+    let mut tiles: Vec<Vec<usize>> =
+        stage.axes.iter().map(|a| if a.kind == AxisKind::Spatial { vec![1, 1, 1] } else { vec![1] }).collect();
+    let Some(&(vector_axis, vector_extent)) = spatial.last() else {
+        return candidate.random_schedule(s, rng);
+    };
+    let lanes = VECTOR_WIDTHS.iter().copied().filter(|&w| w <= machine.lanes && w <= vector_extent).max().unwrap_or(1);
+
+    // Which operands the vector loads read how.
+    let mut must_pack: Vec<usize> = Vec::new();
+    let mut contiguous: Vec<usize> = Vec::new();
+    let mut invariant: Vec<usize> = Vec::new();
+    for l in loads(body) {
+        let b = l.buffer.0;
+        let mentions = l.index.iter().any(|e| e.mentions(&vector_axis));
+        let padded_along = l.pad.is_some() && mentions;
+        match load_stride(program, l, vector_axis) {
+            _ if padded_along => must_pack.push(b),
+            Some(0) => invariant.push(b),
+            Some(1) => contiguous.push(b),
+            _ => must_pack.push(b),
+        }
+    }
+    for list in [&mut must_pack, &mut contiguous, &mut invariant] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    contiguous.retain(|b| !must_pack.contains(b));
+    invariant.retain(|b| !must_pack.contains(b) && !contiguous.contains(b));
+
+    let tiled = rule == StageRule::MultiLevelTiling && reduces;
+    // The register tile: vectors along the contiguous axis, rows along the
+    // axis that reuses the vector operand.
+    let vectors = if tiled { 1 + rng.below((vector_extent / lanes).clamp(1, 4)) } else { 1 << rng.below(3) };
+    let mut f3_vector = (vectors * lanes).min(vector_extent);
+    if !near_divisor(vector_extent, f3_vector) {
+        f3_vector = lanes.min(vector_extent);
+    }
+    tiles[vector_axis.0][2] = f3_vector;
+    if tiled {
+        let vector_loads: Vec<_> =
+            loads(body).into_iter().filter(|l| l.index.iter().any(|e| e.mentions(&vector_axis))).collect();
+        let rows_options: Vec<(AxisId, usize)> =
+            spatial[..spatial.len() - 1].iter().copied().filter(|&(_, extent)| extent >= 2).collect();
+        let reusing: Vec<(AxisId, usize)> = rows_options
+            .iter()
+            .copied()
+            .filter(|(a, _)| vector_loads.iter().all(|l| !l.index.iter().any(|e| e.mentions(a))))
+            .collect();
+        let choices = if reusing.is_empty() { &rows_options } else { &reusing };
+        if !choices.is_empty() {
+            let (rows_axis, rows_extent) = choices[rng.below(choices.len())];
+            let budget = (machine.registers * 3 / 4).clamp(1, MAX_REGISTER_TILE);
+            let max_rows = (budget / (f3_vector / lanes).max(1)).clamp(1, rows_extent);
+            let mut options = near_divisors(rows_extent, max_rows.div_ceil(2), max_rows);
+            if options.is_empty() {
+                options = near_divisors(rows_extent, 1, max_rows);
+            }
+            if !options.is_empty() {
+                tiles[rows_axis.0][2] = rng.pick(&options);
+            }
+        }
+        // The middle levels: near-divisors of what the register tile leaves.
+        for &(a, extent) in &spatial {
+            for level in [1, 0] {
+                let used: usize = tiles[a.0].iter().product();
+                let left = extent / used.max(1);
+                let options = near_divisors(left.max(1), 1, 16);
+                if !options.is_empty() {
+                    tiles[a.0][level] = rng.pick(&options);
+                }
+            }
+        }
+    }
+    for (a, axis) in stage.axes.iter().enumerate() {
+        if axis.kind == AxisKind::Reduction {
+            let hi = if tiled { 512 } else { 256 };
+            let mut options = near_divisors(axis.extent, 16.min(axis.extent), hi);
+            if options.is_empty() {
+                options = near_divisors(axis.extent, 1, hi);
+            }
+            tiles[a][0] = if options.is_empty() { 1 } else { rng.pick(&options) };
+        }
+    }
+
+    // Enough outer tasks for the cores: shrink outer tiles until the outer
+    // loops have at least two tasks a core, then fuse the fewest of them.
+    let want = 2 * machine.cores.max(1);
+    let outer = |tiles: &[Vec<usize>], a: AxisId, extent: usize| extent.div_ceil(tiles[a.0].iter().product());
+    let tasks = |tiles: &[Vec<usize>]| spatial.iter().map(|&(a, e)| outer(tiles, a, e)).product::<usize>();
+    for &(a, _) in &spatial {
+        for level in [0, 1] {
+            if tasks(&tiles) < want {
+                tiles[a.0][level] = 1;
+            }
+        }
+    }
+    let mut parallel = spatial.len();
+    let mut fused = 1;
+    for (n, &(a, extent)) in spatial.iter().enumerate() {
+        fused *= outer(&tiles, a, extent);
+        if fused >= want {
+            parallel = n + 1;
+            break;
+        }
+    }
+
+    let mut packed = must_pack.clone();
+    let mut blocked = Vec::new();
+    if tiled {
+        for &b in &contiguous {
+            if rng.below(2) == 0 {
+                packed.push(b);
+                blocked.push(b);
+            }
+        }
+        for &b in &invariant {
+            if rng.below(4) == 0 {
+                packed.push(b);
+            }
+        }
+    }
+    packed.sort_unstable();
+    blocked.sort_unstable();
+    let accumulator = if reduces { Accumulator::Registers } else { Accumulator::Memory };
+    let mut schedule = StageSchedule {
+        placement: Placement::Root,
+        tiles,
+        parallel,
+        vector: lanes,
+        unroll: rng.pick(&UNROLL_WEIGHTED),
+        accumulator,
+        packed,
+        blocked,
+        local: Vec::new(),
+    };
+    if reduces && super::analysis::register_count(stage, &schedule) > MAX_REGISTER_TILE {
+        schedule.accumulator = Accumulator::Memory;
+    }
+    schedule
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AVX2: Machine = Machine { lanes: 8, registers: 16, cores: 2 };
+
+    #[test]
+    fn the_text_form_round_trips_and_bad_text_names_what_is_wrong() {
+        for sampler in [Sampler::Uniform, Sampler::Informed(AVX2)] {
+            assert_eq!(sampler.to_string().parse::<Sampler>().unwrap(), sampler);
+        }
+        let error = "informed(lanes=8, cores=2)".parse::<Sampler>().unwrap_err();
+        assert!(error.to_string().contains("`registers` is missing"), "{error}");
+        let error = "informed(lanes=12, registers=16, cores=2)".parse::<Sampler>().unwrap_err();
+        assert!(error.to_string().contains("lanes must be one of"), "{error}");
+        let error = "fancy".parse::<Sampler>().unwrap_err();
+        assert!(error.to_string().contains("sampler `fancy`"), "{error}");
+    }
+
+    /// What the module docs promise, on every workload of the suite: each
+    /// multi-level-tiled reduction is vectorised with the machine's lanes,
+    /// accumulates in a register tile of at most 3/4 of the registers, and,
+    /// at the root, gives every core two tasks; every root stage runs in
+    /// parallel.
+    #[test]
+    fn informed_samples_of_the_suite_have_the_shape_of_fast_kernels() {
+        for machine in [AVX2, Machine { lanes: 16, registers: 32, cores: 4 }] {
+            for w in crate::SUITE {
+                let program = Arc::new(w.program(crate::Size::Bench));
+                for seed in 0..24 {
+                    let c = Sampler::Informed(machine).sample(program.clone(), Target::Cpu, seed);
+                    for (s, sched) in c.stages().iter().enumerate() {
+                        let stage = &program.stages()[s];
+                        let name = format!("{} seed {seed} stage {}: {sched:?}", w.name, program.stage_name(stage));
+                        if sched.placement == Placement::Root {
+                            assert!(sched.parallel > 0, "{name}");
+                        }
+                        if c.sketch().rules[s] != StageRule::MultiLevelTiling {
+                            continue;
+                        }
+                        assert_eq!(sched.vector, machine.lanes, "{name}");
+                        assert_eq!(sched.accumulator, Accumulator::Registers, "{name}");
+                        let registers = super::super::analysis::register_count(stage, sched);
+                        assert!(registers <= machine.registers * 3 / 4, "{name}");
+                        if sched.placement == Placement::Root {
+                            let tasks: usize = stage
+                                .spatial_axes()
+                                .take(sched.parallel)
+                                .map(|(a, axis)| axis.extent.div_ceil(sched.tiles[a.0].iter().product()))
+                                .product();
+                            assert!(tasks >= 2 * machine.cores, "{name}: {tasks} tasks");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_seed_draws_one_candidate_and_seeds_draw_many() {
+        let program = Arc::new(crate::builtin("llama3-8b-attn").unwrap().program(crate::Size::Bench));
+        let draw = |seed| super::super::lower(&Sampler::Informed(AVX2).sample(program.clone(), Target::Cpu, seed));
+        assert_eq!(draw(5).fingerprint(), draw(5).fingerprint());
+        let distinct: std::collections::HashSet<u64> = (0..64).map(|seed| draw(seed).fingerprint()).collect();
+        assert!(distinct.len() >= 60, "{} distinct of 64", distinct.len());
+    }
+
+    #[test]
+    fn near_divisors_leave_small_edges() {
+        assert!(near_divisor(512, 6)); // 2 of 512 points in the edge tile
+        assert!(!near_divisor(32, 12)); // 8 of 32
+                                        // 3 and 7 leave one point of 64 in an edge tile, 5 and 6 four.
+        assert_eq!(near_divisors(64, 1, 8), vec![1, 2, 3, 4, 7, 8]);
+    }
+}

@@ -20,7 +20,7 @@ workloads=("$@")
 if [ ${#workloads[@]} -eq 0 ]; then
   workloads=(gemm-512 llama3-8b-attn deepseek-r1-moe flux-attn flux-conv llama4-scout-mlp)
 fi
-cpu=$(gcc -march=native -Q --help=target | awk '$1 == "-march=" { print $2; exit }')
+cpu=$(gcc -march=native -Q --help=target | awk '$1 == "-march=" && !found { print $2; found = 1 }')
 cores=$(nproc)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

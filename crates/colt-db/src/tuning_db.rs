@@ -72,30 +72,34 @@ impl TuningDb {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(db.fail("set the connection's pragmas"))?;
         if fresh {
-            let path = db.path.clone();
-            let fail = |source| DbError::Sql { path: path.clone(), what: "create the schema".into(), source };
-            let tx = db.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
-            // Another process may have created it since the check above.
-            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
-            if version == 0 {
-                tx.execute_batch(SCHEMA).map_err(fail)?;
-                tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(fail)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
-            }
-            tx.commit().map_err(fail)?;
+            db.upgrade_from(0, "create the schema", |tx| {
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "application_id", APPLICATION_ID)
+            })?;
         } else if version == 1 {
-            let path = db.path.clone();
-            let fail = |source| DbError::Sql { path: path.clone(), what: "migrate schema 1 to 2".into(), source };
-            let tx = db.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
-            // Another process may have migrated it since the check above.
-            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
-            if version == 1 {
-                tx.execute_batch(MIGRATE_FROM_1).map_err(fail)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
-            }
-            tx.commit().map_err(fail)?;
+            db.upgrade_from(1, "migrate schema 1 to 2", |tx| tx.execute_batch(MIGRATE_FROM_1))?;
         }
         Ok(db)
+    }
+
+    /// Runs `change` and sets the schema version to this code's, in one
+    /// immediate transaction, if the file is still at version `from` (another
+    /// process may have changed it since it was first read).
+    fn upgrade_from(
+        &mut self,
+        from: i64,
+        what: &str,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+    ) -> Result<(), DbError> {
+        let path = self.path.clone();
+        let fail = |source| DbError::Sql { path: path.clone(), what: what.into(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
+        if version == from {
+            change(&tx).map_err(fail)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
     }
 
     /// The file's path (`:memory:` for an in-memory database).

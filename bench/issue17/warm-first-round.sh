@@ -1,0 +1,24 @@
+#!/bin/bash
+# warm start of the sixth workload (flux-conv): a DB with the other five workloads' trials vs an empty one
+set -euo pipefail
+# Needs colt built (cargo build --release) and the two bench databases of
+# model-free-1/ and model-free-2/ (not committed: run their benches first).
+cd "$(dirname "$0")/../.."  # the repository root
+W=${WARM_DIR:-/tmp/warm}; rm -rf $W; mkdir -p $W
+sqlite3 bench/issue17/model-free-1/bench.db "pragma wal_checkpoint(truncate)" >/dev/null
+sqlite3 bench/issue17/model-free-2/bench.db "pragma wal_checkpoint(truncate)" >/dev/null
+cp bench/issue17/model-free-1/bench.db $W/warm.db
+sqlite3 $W/warm.db <<SQL
+attach 'bench/issue17/model-free-2/bench.db' as two;
+insert into jobs select id+100000, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, options_json, state, error, created_unix, updated_unix, baseline_ms from two.jobs where workload != 'flux-conv';
+insert into trials (job, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix, sampler)
+  select job+100000, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix, sampler from two.trials where job in (select id from two.jobs where workload != 'flux-conv');
+delete from snapshots;
+SQL
+sqlite3 $W/warm.db "select workload, count(*) from trials t join jobs j on t.job=j.id where verified=1 group by workload"
+for s in mcts evolutionary random; do for seed in 1 2; do for db in warm empty; do
+  cp $W/$db.db $W/run.db 2>/dev/null || rm -f $W/run.db
+  target/release/colt tune flux-conv --strategy $s --trials 16 --seed $seed --db $W/run.db --out $W/out-$s-$seed-$db --json > $W/out-$s-$seed-$db.json 2>$W/out-$s-$seed-$db.err
+  r=$(sqlite3 $W/run.db "select round(min(case when trial_index<8 then median_ms end),3), round(min(median_ms),3) from trials t join jobs j on t.job=j.id where j.workload='flux-conv' and verified=1")
+  echo "$s seed=$seed $db first8|first16: $r"
+done; done; done

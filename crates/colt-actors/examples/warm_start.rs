@@ -32,16 +32,19 @@ struct Row {
 fn main() {
     let mut dbs: Vec<PathBuf> = Vec::new();
     let mut target = "cpu".to_string();
+    let usage = || -> ! {
+        eprintln!("usage: warm_start DB... [--target LABEL]");
+        std::process::exit(2);
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--target" => target = args.next().expect("--target LABEL"),
+            "--target" => target = args.next().unwrap_or_else(|| usage()),
             _ => dbs.push(a.into()),
         }
     }
     if dbs.is_empty() {
-        eprintln!("usage: warm_start DB... [--target LABEL]");
-        std::process::exit(2);
+        usage();
     }
     // Workload name → its candidates, over every database.
     let mut workloads: BTreeMap<String, Vec<Row>> = BTreeMap::new();

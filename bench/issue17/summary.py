@@ -29,12 +29,10 @@ for arg in sys.argv[1:]:
         for s in w["strategies"]:
             if not s["runs"]:
                 continue
-            bests = [min(c for c in r["curve"][:64] if c is not None) if any(c is not None for c in r["curve"][:64]) else None for r in s["runs"]]
-            best = statistics.median([b for b in bests if b is not None])
-            reach = []
-            for r in s["runs"]:
-                hit = next((i + 1 for i, c in enumerate(r["curve"][:64]) if c is not None and c <= ms), None)
-                reach.append(hit)
+            curves = [[c for c in r["curve"][:64] if c is not None] for r in s["runs"]]
+            best = statistics.median(min(c) for c in curves if c)
+            # A curve is the best so far after each trial: the first trial at or under ms.
+            reach = [next((i + 1 for i, c in enumerate(r["curve"][:64]) if c is not None and c <= ms), None) for r in s["runs"]]
             walls = statistics.median(r["wall_s"] for r in s["runs"])
             reach_text = ", ".join("-" if t is None else str(t) for t in reach)
             print(f"| {name} | {s['strategy']} | {best:.3f} | {best / ms:.2f} | {reach_text} | {walls:.0f} |")

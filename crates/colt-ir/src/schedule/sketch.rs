@@ -86,6 +86,44 @@ fn tiling_rule(stage: &Stage) -> StageRule {
     }
 }
 
+fn has_transcendental(e: &Expr) -> bool {
+    use crate::expr::{BinaryOp, UnaryOp};
+    match e {
+        Expr::Const(_) | Expr::Load(_) => false,
+        Expr::Unary(op, a) => matches!(op, UnaryOp::Exp | UnaryOp::Sqrt) || has_transcendental(a),
+        Expr::Binary(op, a, b) => *op == BinaryOp::Div || has_transcendental(a) || has_transcendental(b),
+        Expr::Select(_, a, b) => has_transcendental(a) || has_transcendental(b),
+    }
+}
+
+/// Whether `sketch` inlines a stage with an `exp`, `sqrt` or division into
+/// a consumer that reads each of its elements many times (the load leaves
+/// out one of the consumer's axes): the consumer then recomputes the
+/// expensive body once per reuse — `silu(G)·U` once per output column of
+/// the down projection, 1792 times in `deepseek-r1-moe` — which a register
+/// tile does not amortise. The informed sampler draws such sketches less
+/// often; they stay in the space.
+pub fn recomputes_expensive(program: &Program, sketch: &Sketch) -> bool {
+    let bodies = effective_bodies(program, sketch);
+    program.stages().iter().enumerate().any(|(s, stage)| {
+        if !sketch.is_inlined(s) || !has_transcendental(&bodies[s]) {
+            return false;
+        }
+        program.stages()[s + 1..].iter().any(|consumer| {
+            let mut reused = false;
+            consumer.body.for_each_load(&mut |l| {
+                if l.buffer == stage.output {
+                    reused |= consumer.axes.iter().enumerate().any(|(n, _)| {
+                        let axis = crate::expr::AxisId(n);
+                        !l.index.iter().any(|e| e.mentions(&axis))
+                    });
+                }
+            });
+            reused
+        })
+    })
+}
+
 /// Every sketch of the program, the all-inlined one first.
 pub fn sketches(program: &Program) -> Vec<Sketch> {
     let inlinable: Vec<usize> = (0..program.stages().len()).filter(|&s| inlinable(program, s)).collect();
@@ -198,4 +236,27 @@ pub fn loads(e: &Expr) -> Vec<&Load> {
     let mut out = Vec::new();
     e.for_each_load(&mut |l| out.push(l));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(name: &str) -> Program {
+        crate::builtin(name).unwrap().program(crate::Size::Bench)
+    }
+
+    #[test]
+    fn inlining_silu_into_the_down_projection_recomputes_it_and_keeping_it_does_not() {
+        let mlp = program("deepseek-r1-moe");
+        let all = sketches(&mlp);
+        let h = mlp.stages().iter().position(|s| mlp.stage_name(s) == "H").unwrap();
+        let inlined: Vec<bool> = all.iter().map(|k| k.is_inlined(h)).collect();
+        assert_eq!(inlined, vec![true, false], "sketches: {all:?}");
+        assert!(recomputes_expensive(&mlp, &all[0]));
+        assert!(!recomputes_expensive(&mlp, &all[1]));
+        // Nothing to inline in a plain matmul.
+        let gemm = program("gemm-512");
+        assert!(sketches(&gemm).iter().all(|k| !recomputes_expensive(&gemm, k)));
+    }
 }

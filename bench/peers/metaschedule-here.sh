@@ -3,7 +3,8 @@
 #
 # The peers' script targets a Zen 4 (`"mcpu": "znver4"` in TARGET_JSON);
 # this runs a copy of it, made in a temporary folder, whose target is the
-# CPU that `gcc -march=native` names here (znver3 on a Zen 3 part) and
+# CPU that `gcc -march=native` names here (znver3 on a Zen 3 part; znver4
+# on an AVX-512 part gcc calls znver3, a Zen 5; or $MCPU) and
 # whose core count is this machine's. Nothing of the script is kept.
 #
 #   bash bench/peers/metaschedule-here.sh RESULTS_DIR [WORKLOAD...]
@@ -20,7 +21,13 @@ workloads=("$@")
 if [ ${#workloads[@]} -eq 0 ]; then
   workloads=(gemm-512 llama3-8b-attn deepseek-r1-moe flux-attn flux-conv llama4-scout-mlp)
 fi
-cpu=$(gcc -march=native -Q --help=target | awk '$1 == "-march=" && !found { print $2; found = 1 }')
+cpu=${MCPU:-$(gcc -march=native -Q --help=target | awk '$1 == "-march=" && !found { print $2; found = 1 }')}
+# Debian 12's gcc 12 names a Zen 5 part (family 26) znver3, which has no
+# AVX-512: MetaSchedule would then tune for half the vector width colt
+# uses. LLVM's znver4 has the same AVX-512 subset; MCPU overrides both.
+if [ -z "${MCPU:-}" ] && [ "$cpu" = znver3 ] && grep -q avx512f /proc/cpuinfo; then
+  cpu=znver4
+fi
 cores=$(nproc)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -255,7 +255,9 @@ impl Lowering<'_> {
         let mut after = Vec::new();
         for (n, p) in points.iter().enumerate() {
             let (offset, value) = body_c(self, point_c(self, p));
-            let acc = format!("acc{n}");
+            // Named by stage: stages placed in one loop declare their
+            // tiles' accumulators in one C scope.
+            let acc = super::ident(&format!("{}_acc{n}", self.stage_name(s)));
             before.push(Node::Let {
                 var: String::new(),
                 value: format!("{ty} {acc} = ({first}) ? {splat_init} : {};", load(&offset)),

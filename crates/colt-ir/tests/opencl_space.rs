@@ -57,7 +57,7 @@ fn tiles_bind_work_groups_and_work_items_and_local_staging_fits_the_tiles() {
         "__local float C_local_B[2048];",
         "barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);",
         "colt_vload4(&C_local_B[",
-        "colt_v4 acc0",
+        "colt_v4 C_acc0",
     ] {
         assert!(program.source.contains(needle), "no `{needle}` in\n{}", program.source);
     }

@@ -409,8 +409,8 @@ fn panel_order(
     let reductions: Vec<usize> =
         stage.axes.iter().enumerate().filter(|(_, a)| a.kind == AxisKind::Reduction).map(|(n, _)| n).collect();
     // One reduction axis sets the panel's depth; with several (a
-    // convolution's channels and window) the innermost-declared keeps its
-    // draw and the panel limit applies to the product.
+    // convolution's channels and window) the first declared is redrawn,
+    // the others keep their draws and count against the panel's size.
     let Some(&depth_axis) = reductions.first() else { return };
     let others: usize = reductions.iter().filter(|&&r| r != depth_axis).map(|&r| tiles[r][0].max(1)).product();
     let max_depth = (PANEL_BYTES / (4 * f3_vector.max(1) * others)).max(1);

@@ -113,10 +113,8 @@ pub fn recomputes_expensive(program: &Program, sketch: &Sketch) -> bool {
             let mut reused = false;
             consumer.body.for_each_load(&mut |l| {
                 if l.buffer == stage.output {
-                    reused |= consumer.axes.iter().enumerate().any(|(n, _)| {
-                        let axis = crate::expr::AxisId(n);
-                        !l.index.iter().any(|e| e.mentions(&axis))
-                    });
+                    reused |=
+                        (0..consumer.axes.len()).any(|n| !l.index.iter().any(|e| e.mentions(&crate::expr::AxisId(n))));
                 }
             });
             reused

@@ -14,10 +14,12 @@
 use crate::expr::{AxisId, Expr, IndexExpr};
 use crate::loopnest::{Loop, LoopNest, Node};
 use crate::program::{AxisKind, Stage};
-use crate::schedule::{analysis::tile_sizes, lower, opencl, Accumulator, Candidate, Placement, Target};
+use crate::schedule::{
+    analysis::tile_sizes, intrinsic_flops, lower, opencl, Accumulator, Candidate, Placement, Target,
+};
 
 /// The number of features.
-pub const FEATURE_COUNT: usize = 36;
+pub const FEATURE_COUNT: usize = 37;
 
 /// What each feature is, in order.
 pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
@@ -53,6 +55,7 @@ pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
     "log2 bytes of temporaries",
     "share of flops in the heaviest phase",
     "share of the heaviest stage's reduction done per R0 step (r1 / extent)",
+    "log2 executed flops per flop of the program computed once (recomputation)",
     "OpenCL: log2 work-items per work-group of the heaviest stage's kernel (0 on the CPU)",
     "OpenCL: log2 work-groups of the heaviest stage's kernel (0 on the CPU)",
     "OpenCL: log2 bytes the heaviest stage stages in local memory per work-group (0 on the CPU)",
@@ -200,6 +203,7 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
         log2p(temp_bytes),
         phase_share,
         reduction_share,
+        (t.flops.max(1.0) / intrinsic_flops(program).max(1.0)).log2().max(0.0) as f32,
         opencl[0],
         opencl[1],
         opencl[2],

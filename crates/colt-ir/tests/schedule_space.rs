@@ -302,6 +302,11 @@ fn features_are_finite_and_follow_the_schedule() {
             let f = features(&Candidate::sample(p.clone(), seed));
             assert!(f.0.iter().all(|x| x.is_finite()), "{}: {:?}", w.name, f.0);
         }
+        // The last sketch keeps every stage: its naive nest computes
+        // nothing twice.
+        let recomputation = FEATURE_NAMES.iter().position(|n| n.contains("(recomputation)")).unwrap();
+        let naive = features(&Candidate::initial(p.clone(), sketches(&p).last().unwrap().clone()));
+        assert!(naive.0[recomputation].abs() < 1e-3, "{}: {}", w.name, naive.0[recomputation]);
     }
     let c = gemm_initial();
     let base = features(&c);

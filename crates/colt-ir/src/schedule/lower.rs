@@ -80,6 +80,22 @@ fn ident(text: &str) -> String {
     c_ident(&text.chars().map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' }).collect::<String>())
 }
 
+/// The flops a program does when every stage is computed once: what the
+/// lowered statements count (`arith_count` of each stage's own body, plus
+/// the combine of a reduction) over each stage's iteration domain. Lowered
+/// nests count more where a stage is inlined or computed at another and so
+/// recomputed; the ratio is the cost model's recomputation feature.
+pub(crate) fn intrinsic_flops(program: &Program) -> f64 {
+    program
+        .stages()
+        .iter()
+        .map(|stage| {
+            let combine = usize::from(stage.reduction_axes().next().is_some());
+            (arith_count(&stage.body) + combine) as f64 * stage.domain_size() as f64
+        })
+        .sum()
+}
+
 fn arith_count(e: &Expr) -> usize {
     match e {
         Expr::Const(_) | Expr::Load(_) => 0,

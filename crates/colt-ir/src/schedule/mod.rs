@@ -61,6 +61,7 @@ pub use edit::{legal_edits, placement_text, Argument, Edit, EditError, EditParse
 pub use edit_kind::{edit_syntax, EditKind, EditKindSpec, EDIT_KINDS};
 pub use error::ScheduleError;
 pub use lineage::{Lineage, LineageError};
+pub(crate) use lower::intrinsic_flops;
 pub use lower::lower;
 pub use sampler::{Machine, Sampler, SamplerParseError};
 pub use sketch::{effective_bodies, inlinable, sketches, Sketch, StageRule};

@@ -12,6 +12,13 @@
 //! - the parallel share of the work is split over the cores, weighted by
 //!   its balance.
 //!
+//! Throughput is the program's flops (each stage computed once) over that
+//! time, not the flops the candidate executes: a sketch that inlines an
+//! `exp` into a consumer with reuse executes more flops in about the time
+//! they take, and counting them would rank the recomputation as fast as
+//! the kernel that stores the stage once (it did: evolutionary search
+//! bred only `inline(H)` SwiGLU candidates, 3–5x slower than `H` kept).
+//!
 //! The constants are a typical x86 server core's orders of magnitude (not
 //! measured on this machine): the prior only has to rank, and the learned
 //! model corrects its biases as measurements arrive.
@@ -28,6 +35,7 @@ const REGISTER_SHARE: usize = 16;
 const BLOCK_BYTES: usize = 18; // reg, l1, l2, l3
 const BLOCK_INTENSITY: usize = 22; // reg, l1, l2, l3
 const FULL_TILES: usize = 26;
+const RECOMPUTATION: usize = 32;
 
 /// The machine the prior assumes.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,9 +94,11 @@ impl Roofline {
         single * ((1.0 - share) + share / (cores * balance).max(1.0))
     }
 
-    /// Estimated flops per second: the prior's throughput.
+    /// Estimated useful flops per second: the prior's throughput (the
+    /// executed flops less what recomputation adds, over the time).
     pub fn throughput(&self, f: &Features) -> f64 {
-        unlog(f.0[LOG_FLOPS]).max(1.0) / self.seconds(f)
+        let useful = unlog(f.0[LOG_FLOPS]).max(1.0) / f64::from(f.0[RECOMPUTATION]).max(0.0).exp2();
+        useful.max(1.0) / self.seconds(f)
     }
 }
 
@@ -147,5 +157,51 @@ mod tests {
         let before = r.seconds(&Features(g));
         g[BLOCK_BYTES + 1] = 20.0;
         assert!(r.seconds(&Features(g)) > before);
+    }
+
+    #[test]
+    fn recomputation_lowers_throughput_in_the_time_it_costs() {
+        let r = machine();
+        let mut f = base();
+        f[REGISTER_SHARE] = 1.0;
+        let once = r.throughput(&Features(f));
+        // Four times the flops executed, of which three quarters recompute
+        // (log2 4 = 2): four times the time for the same useful work.
+        f[LOG_FLOPS] = (1.0f64 + 4e9).log2() as f32;
+        f[RECOMPUTATION] = 2.0;
+        let recomputed = r.throughput(&Features(f));
+        assert!((once / recomputed - 4.0).abs() < 0.01, "{once} {recomputed}");
+    }
+
+    /// The SwiGLU MLP's `H = silu(G)·U` inlined into the down projection is
+    /// recomputed once per output column tile; the prior must rank those
+    /// samples below the ones that keep `H` (measured 3–5x slower).
+    #[test]
+    fn the_prior_ranks_an_inlined_exp_with_reuse_below_the_kept_stage() {
+        use colt_ir::schedule::{Machine, Placement, Sampler, Target};
+        use std::sync::Arc;
+        let program = Arc::new(colt_ir::builtin("deepseek-r1-moe").unwrap().program(colt_ir::Size::Bench));
+        let h = program.buffer_id("H").unwrap();
+        let h_stage = program.stages().iter().position(|s| s.output == h).unwrap();
+        let sampler = Sampler::Informed(Machine { lanes: 16, registers: 32, cores: 2 });
+        let (mut inlined, mut kept) = (Vec::new(), Vec::new());
+        for seed in 0..400 {
+            let c = sampler.sample(program.clone(), Target::Cpu, seed);
+            let f = colt_ir::features::features(&c);
+            let ln = machine().throughput(&f).ln();
+            if c.stages()[h_stage].placement == Placement::Inlined {
+                assert!(f.0[RECOMPUTATION] > 1.0, "seed {seed}: inlined H recomputes: {}", f.0[RECOMPUTATION]);
+                inlined.push(ln);
+            } else {
+                kept.push(ln);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        assert!(inlined.len() >= 20 && kept.len() >= 20, "{} inlined, {} kept", inlined.len(), kept.len());
+        let (i, k) = (median(&mut inlined), median(&mut kept));
+        assert!(i < k - 0.5, "median ln throughput: inlined {i:.2}, kept {k:.2}");
     }
 }

@@ -1,20 +1,33 @@
 #!/bin/bash
-# warm start of the sixth workload (flux-conv): a DB with the other five workloads' trials vs an empty one
+# Warm start of the sixth workload (flux-conv): its first measured round
+# with a database holding the other five workloads' trials, against an
+# empty one.
+#
+#   bash bench/issue17/warm-first-round.sh [BENCH_DB...]
+#
+# Needs colt built (cargo build --release) and bench databases that hold
+# the other workloads (not committed: run their benches first). Default:
+# the two of model-free-1/ and model-free-2/ (the Zen 3 runs).
 set -euo pipefail
-# Needs colt built (cargo build --release) and the two bench databases of
-# model-free-1/ and model-free-2/ (not committed: run their benches first).
 cd "$(dirname "$0")/../.."  # the repository root
+sources=("$@")
+if [ ${#sources[@]} -eq 0 ]; then
+  sources=(bench/issue17/model-free-1/bench.db bench/issue17/model-free-2/bench.db)
+fi
 W=${WARM_DIR:-/tmp/warm}; rm -rf $W; mkdir -p $W
-sqlite3 bench/issue17/model-free-1/bench.db "pragma wal_checkpoint(truncate)" >/dev/null
-sqlite3 bench/issue17/model-free-2/bench.db "pragma wal_checkpoint(truncate)" >/dev/null
-cp bench/issue17/model-free-1/bench.db $W/warm.db
-sqlite3 $W/warm.db <<SQL
-attach 'bench/issue17/model-free-2/bench.db' as two;
-insert into jobs select id+100000, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, options_json, state, error, created_unix, updated_unix, baseline_ms from two.jobs where workload != 'flux-conv';
+for db in "${sources[@]}"; do sqlite3 "$db" "pragma wal_checkpoint(truncate)" >/dev/null; done
+cp "${sources[0]}" $W/warm.db
+sqlite3 $W/warm.db "delete from trials where job in (select id from jobs where workload = 'flux-conv'); delete from jobs where workload = 'flux-conv'; delete from snapshots;"
+offset=100000
+for db in "${sources[@]:1}"; do
+  sqlite3 $W/warm.db <<SQL
+attach '$db' as two;
+insert into jobs select id+$offset, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, options_json, state, error, created_unix, updated_unix, baseline_ms from two.jobs where workload != 'flux-conv';
 insert into trials (job, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix, sampler)
-  select job+100000, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix, sampler from two.trials where job in (select id from two.jobs where workload != 'flux-conv');
-delete from snapshots;
+  select job+$offset, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix, sampler from two.trials where job in (select id from two.jobs where workload != 'flux-conv');
 SQL
+  offset=$((offset + 100000))
+done
 sqlite3 $W/warm.db "select workload, count(*) from trials t join jobs j on t.job=j.id where verified=1 group by workload"
 for s in mcts evolutionary random; do for seed in 1 2; do for db in warm empty; do
   cp $W/$db.db $W/run.db 2>/dev/null || rm -f $W/run.db

@@ -177,9 +177,21 @@ fn another_address_needs_a_token_and_requests_must_carry_it() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--token-file"), "{}", String::from_utf8_lossy(&o.stderr));
 
     let token_file = dir.path().join("token");
-    for (contents, expected) in [(None, "cannot read the token file"), (Some("short\n"), "shorter than 16")] {
-        if let Some(c) = contents {
-            std::fs::write(&token_file, c).unwrap();
+    let write_token = |contents: &str, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&token_file, contents).unwrap();
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    for (contents, expected) in [
+        (None, "cannot read the token file"),
+        (Some(("short\n", 0o600)), "shorter than 16"),
+        (Some(("s3cret-token-of-the-tests\n", 0o644)), "by group or others (mode 644)"),
+        (Some(("s3cret-token-of-the-tests\n", 0o640)), "chmod 600"),
+        (Some(("s3cret-token\nof-the-tests\n", 0o600)), "holds '\\n'"),
+        (Some(("s3cret token of the tests", 0o600)), "without spaces"),
+    ] {
+        if let Some((c, mode)) = contents {
+            write_token(c, mode);
         }
         let o = Command::new(colt_binary())
             .args(["serve", "--listen", "127.0.0.2:0", "--db", db.to_str().unwrap()])
@@ -190,7 +202,7 @@ fn another_address_needs_a_token_and_requests_must_carry_it() {
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(!o.status.success() && err.contains(expected) && err.contains("token"), "{err}");
     }
-    std::fs::write(&token_file, "s3cret-token-of-the-tests\n").unwrap();
+    write_token("s3cret-token-of-the-tests\n", 0o600);
     let daemon = Daemon::start(&db, "127.0.0.2", &["--token-file", token_file.to_str().unwrap()]);
     let r = daemon.get("/v1/health");
     assert_eq!(r.status, 401);
@@ -199,6 +211,11 @@ fn another_address_needs_a_token_and_requests_must_carry_it() {
     assert_eq!(wrong.status, 401);
     let right = http(&daemon.addr, "GET", "/v1/jobs", &[("Authorization", "Bearer s3cret-token-of-the-tests")], None);
     assert_eq!(right.status, 200, "{}", right.body);
+    // The scheme is case-insensitive; the token is not.
+    let lower = http(&daemon.addr, "GET", "/v1/jobs", &[("Authorization", "bearer s3cret-token-of-the-tests")], None);
+    assert_eq!(lower.status, 200, "{}", lower.body);
+    let upper = http(&daemon.addr, "GET", "/v1/jobs", &[("Authorization", "Bearer S3CRET-TOKEN-OF-THE-TESTS")], None);
+    assert_eq!(upper.status, 401);
 }
 
 #[test]

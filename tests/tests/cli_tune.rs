@@ -204,6 +204,13 @@ fn tune_errors_name_what_is_wrong() {
     let o = colt(&["tune", "gemm-512", "--resume", "--out", out.to_str().unwrap(), "--strategy", "random"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("elsewhere.db"), "{}", stderr(&o));
+    // Wall-clock budgets no `Duration` holds (these used to panic).
+    for bad in ["-1", "0", "nan", "inf", "1e300", "soon"] {
+        let flag = format!("--wall-s={bad}");
+        let o = colt(&["tune", "gemm-512", "--strategy", "random", flag.as_str()]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("--wall-s") && stderr(&o).contains(&format!("'{bad}'")), "{}", stderr(&o));
+    }
     let o = colt(&["tune", "no-such-workload", "--strategy", "random"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no-such-workload"), "{}", stderr(&o));

@@ -81,10 +81,22 @@ fn bad_submissions_are_refused_naming_what_is_wrong() {
     assert!(invalid(submit("gemm-513", "random", 8)).contains("no built-in workload `gemm-513`"));
     assert!(invalid(submit("gemm-512", "genetic", 8)).contains("unknown strategy `genetic`"));
     assert!(invalid(submit("gemm-512", "random", 0)).contains("trials must be in 1..="));
+    for wall_s in [-1.0, 0.0, 1e300, f64::NAN, f64::INFINITY] {
+        let mut s = submit("gemm-512", "random", 8);
+        s.wall_s = Some(wall_s);
+        let message = invalid(s);
+        assert!(message.contains("wall_s") && message.contains("30 days"), "{wall_s}: {message}");
+    }
     let other_target = serde_json::json!({"workload": "gemm-512", "target": "opencl:X / Y"});
     assert!(invalid(serde_json::from_value(other_target).unwrap()).contains("this daemon tunes for"));
     let text = serde_json::json!({"workload_text": "input A[4]\noutput B[4]\nB[i] = A[i] *\n"});
     assert!(invalid(serde_json::from_value(text).unwrap()).contains("workload_text does not parse"));
+    // 4 TB of buffers: accepted once, and the reference interpreter's
+    // allocation took the daemon down.
+    let huge = serde_json::json!({"workload_text": "input A[1000000, 1000000]\noutput C[1000000, 1000000]\nC[i, j] = A[i, j] * 2.0\n", "strategy": "random", "trials": 1});
+    assert!(invalid(serde_json::from_value(huge).unwrap()).contains("MAX_BUFFER_ELEMENTS"));
+    let wrapping = serde_json::json!({"workload_text": "input A[8]\noutput C[8]\nC[i] = A[i * 7905747460161236407]\n", "strategy": "random", "trials": 1});
+    assert!(invalid(serde_json::from_value(wrapping).unwrap()).contains("MAX_INDEX_MAGNITUDE"));
 
     // One unfinished job at most: a second is refused until the first ends.
     let first = daemon.submit(submit("gemm-512", "random", 2000)).unwrap();
@@ -97,5 +109,34 @@ fn bad_submissions_are_refused_naming_what_is_wrong() {
     assert!(matches!(daemon.cancel(first), Err(JobError::Finished { .. })));
     assert!(matches!(daemon.cancel(first + 1), Err(JobError::NoSuchJob(_))));
     assert!(matches!(daemon.kernel(first + 1), Err(JobError::NoSuchJob(_))));
+    daemon.shutdown();
+}
+
+/// A row queued before submissions were checked, with a wall-clock budget
+/// no `Duration` holds: it fails naming it, and the scheduler goes on (it
+/// used to panic, and no job ran again).
+#[test]
+fn a_stored_job_with_an_impossible_wall_clock_budget_fails_and_the_next_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench);
+    let bad = colt_db::TuningDb::open(&dir.path().join("colt.db"))
+        .unwrap()
+        .create_job(&colt_db::NewJob {
+            workload: "gemm-512".into(),
+            workload_text: colt_ir::print_program(&program),
+            workload_fingerprint: colt_ir::workload_fingerprint(&program),
+            target: "cpu".into(),
+            strategy: "random".into(),
+            trials: 2,
+            seed: 0,
+            options_json: r#"{"wall_s": -1.0}"#.into(),
+        })
+        .unwrap();
+    let daemon = daemon(dir.path(), 8);
+    let failed = wait_for(&daemon, bad, "failed");
+    let error = failed.error.unwrap_or_default();
+    assert!(error.contains("wall_s") && error.contains("not -1"), "{error}");
+    let next = daemon.submit(submit("gemm-512", "random", 2)).unwrap();
+    wait_for(&daemon, next, "done");
     daemon.shutdown();
 }

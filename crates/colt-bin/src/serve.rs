@@ -8,7 +8,8 @@
 //!   server's threads, in `web::block`). See the README's `colt serve`
 //!   section for the load test that checks it.
 //! - Safety: loopback by default; any other address needs `--token-file`
-//!   (a bearer token, compared in constant time); bodies over 64 KiB are
+//!   (a bearer token in a file only its owner can read, compared in
+//!   constant time; the scheme case-insensitive); bodies over 64 KiB are
 //!   refused (413); every error is `{"error": "..."}` with its status.
 //!
 //! A new endpoint is a handler below and one `.route` line in `run`.
@@ -22,7 +23,7 @@ use colt_actors::{Colt, ColtConfig};
 use colt_db::JobId;
 use serde::Serialize;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Largest request body accepted.
@@ -63,15 +64,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .with_ansi(false)
         .init();
     let token = match &args.token_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the token file `{}`", path.display()))?;
-            let token = text.trim().to_string();
-            if token.len() < 16 {
-                bail!("the token in `{}` is shorter than 16 characters", path.display());
-            }
-            Some(token)
-        }
+        Some(path) => Some(read_token(path)?),
         None if !is_default_loopback(args.listen.ip()) => bail!(
             "refusing to listen on {} without a token: an address other than loopback needs --token-file \
              (requests must then carry `Authorization: Bearer <token>`)",
@@ -222,6 +215,37 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
+/// The bearer token in `path`: a file only its owner can read (a token
+/// others can read is no secret), holding the token and at most one line
+/// ending, at least 16 characters with no whitespace or control character
+/// (which no `Authorization` header could carry to match it).
+fn read_token(path: &Path) -> Result<String> {
+    let shown = path.display();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot read the token file `{shown}`"))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            bail!(
+                "the token file `{shown}` can be read or written by group or others (mode {:o}); `chmod 600` it",
+                mode & 0o777
+            );
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the token file `{shown}`"))?;
+    let token = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    if let Some(c) = token.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        bail!("the token in `{shown}` holds {c:?}: a token is one line of printable characters without spaces");
+    }
+    if token.chars().count() < 16 {
+        bail!("the token in `{shown}` is shorter than 16 characters");
+    }
+    Ok(token.to_string())
+}
+
 impl Api {
     fn authorize(&self, req: &HttpRequest) -> Result<(), ApiError> {
         let Some(token) = &self.token else { return Ok(()) };
@@ -229,8 +253,10 @@ impl Api {
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+            // The scheme is case-insensitive (RFC 9110, section 11.1).
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim_start_matches(' '));
         if constant_time_eq(given.as_bytes(), token.as_bytes()) {
             Ok(())
         } else {

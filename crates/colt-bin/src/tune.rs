@@ -54,8 +54,8 @@ pub struct TuneArgs {
     /// Stop after this many model calls (all models together).
     #[arg(long)]
     pub llm_calls: Option<u64>,
-    /// Stop after this many seconds.
-    #[arg(long)]
+    /// Stop after this many seconds (above 0, at most 30 days).
+    #[arg(long, value_parser = wall_seconds)]
     pub wall_s: Option<f64>,
     /// Do not learn from the database: neither start from its best records
     /// of this workload nor warm the cost model up on other workloads' records.
@@ -265,6 +265,13 @@ pub fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>> {
     })
     .context("cannot install the Ctrl-C handler")?;
     Ok(stop)
+}
+
+/// `--wall-s`: seconds that make a wall-clock budget (clap names the flag).
+fn wall_seconds(text: &str) -> Result<f64, String> {
+    let seconds: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    colt_search::wall_budget(seconds)?;
+    Ok(seconds)
 }
 
 fn progress_bar(trials: usize, hidden: bool) -> ProgressBar {

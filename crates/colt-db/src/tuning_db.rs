@@ -30,7 +30,13 @@ pub struct TuningDb {
 impl TuningDb {
     /// Opens the database at `path`, creating the file and its schema if
     /// missing (but not its parent directory).
+    /// A file it creates is readable by its owner only (0600), and so are
+    /// the `-wal` and `-shm` files beside it (SQLite gives them the main
+    /// file's mode): tuning history names the workloads a site runs.
     pub fn open(path: &Path) -> Result<TuningDb, DbError> {
+        // Where it cannot be created (a missing folder, no permission),
+        // SQLite's open below fails too and names the file.
+        let _ = create_private(path);
         let conn = Connection::open(path).map_err(|source| DbError::Open { path: path.to_path_buf(), source })?;
         TuningDb::init(conn, path.to_path_buf())
     }
@@ -391,5 +397,19 @@ impl TuningDb {
     ) -> Result<Vec<T>, DbError> {
         let run = || self.conn.prepare_cached(sql)?.query_map(params, map)?.collect::<rusqlite::Result<Vec<T>>>();
         run().map_err(self.fail(what))
+    }
+}
+
+/// Creates `path` empty with mode 0600 unless it exists (an empty file is
+/// a database SQLite opens as new).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }

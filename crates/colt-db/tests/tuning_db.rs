@@ -333,3 +333,22 @@ fn the_database_can_move_to_its_actor_thread() {
     fn send<T: Send>() {}
     send::<TuningDb>();
 }
+
+#[test]
+fn a_new_database_and_its_wal_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.db");
+    let mut db = TuningDb::open(&path).unwrap();
+    db.create_job(&new_job("gemm-512", "cpu")).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    let wal = dir.path().join("private.db-wal");
+    assert!(wal.exists(), "the database runs in WAL mode");
+    assert_eq!(mode(&wal), 0o600);
+    // An existing file keeps the mode its owner gave it.
+    drop(db);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    TuningDb::open(&path).unwrap();
+    assert_eq!(mode(&path), 0o640);
+}

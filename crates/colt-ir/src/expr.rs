@@ -173,7 +173,10 @@ impl<A> IndexExpr<A> {
 
     /// The inclusive range of values over the given inclusive axis ranges.
     /// Exact for affine expressions in distinct axes; a safe over-estimate
-    /// otherwise (interval arithmetic).
+    /// otherwise (interval arithmetic). Saturating: a range past `i64`
+    /// ends at `i64::MIN` or `i64::MAX` rather than wrapping, so it is
+    /// never narrower than the truth (validation then refuses it, see
+    /// [`widest`](IndexExpr::widest)).
     pub fn range(&self, axis_range: &impl Fn(&A) -> (i64, i64)) -> (i64, i64) {
         match self {
             IndexExpr::Axis(a) => axis_range(a),
@@ -181,16 +184,16 @@ impl<A> IndexExpr<A> {
             IndexExpr::Add(a, b) => {
                 let (a0, a1) = a.range(axis_range);
                 let (b0, b1) = b.range(axis_range);
-                (a0 + b0, a1 + b1)
+                (a0.saturating_add(b0), a1.saturating_add(b1))
             }
             IndexExpr::Sub(a, b) => {
                 let (a0, a1) = a.range(axis_range);
                 let (b0, b1) = b.range(axis_range);
-                (a0 - b1, a1 - b0)
+                (a0.saturating_sub(b1), a1.saturating_sub(b0))
             }
             IndexExpr::Mul(a, c) => {
                 let (a0, a1) = a.range(axis_range);
-                let (x, y) = (a0 * c, a1 * c);
+                let (x, y) = (a0.saturating_mul(*c), a1.saturating_mul(*c));
                 (x.min(y), x.max(y))
             }
             IndexExpr::Div(a, c) => {
@@ -206,6 +209,23 @@ impl<A> IndexExpr<A> {
                 }
             }
         }
+    }
+
+    /// The largest magnitude the expression or any part of it takes over
+    /// the axis ranges (saturating at `i64::MAX`). A division or modulo
+    /// can bring a part that overflows back into range, so validation
+    /// bounds this, not just the whole index's range.
+    pub fn widest(&self, axis_range: &impl Fn(&A) -> (i64, i64)) -> i64 {
+        let (lo, hi) = self.range(axis_range);
+        let own = lo.saturating_abs().max(hi.saturating_abs());
+        let parts = match self {
+            IndexExpr::Axis(_) | IndexExpr::Const(_) => 0,
+            IndexExpr::Add(a, b) | IndexExpr::Sub(a, b) => a.widest(axis_range).max(b.widest(axis_range)),
+            IndexExpr::Mul(a, c) | IndexExpr::Div(a, c) | IndexExpr::Mod(a, c) => {
+                a.widest(axis_range).max(c.saturating_abs())
+            }
+        };
+        own.max(parts)
     }
 
     /// Whether `axis` occurs in the expression.

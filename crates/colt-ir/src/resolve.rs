@@ -53,7 +53,37 @@ pub enum IrErrorKind {
     AxisNamedLikeBuffer { axis: String },
     #[error("division or modulo by {0}: divisors must be positive constants")]
     BadDivisor(i64),
+    #[error(
+        "buffer `{buffer}` of shape {shape:?} holds more than {limit} elements, the most one buffer may hold \
+         (MAX_BUFFER_ELEMENTS: 4 GiB of f32)"
+    )]
+    BufferTooLarge { buffer: String, shape: Vec<usize>, limit: u64 },
+    #[error(
+        "the program's buffers hold {elements} elements together, more than {limit} \
+         (MAX_PROGRAM_ELEMENTS: 8 GiB of f32)"
+    )]
+    ProgramTooLarge { elements: u64, limit: u64 },
+    #[error(
+        "index `{index}` of `{buffer}` dimension {dim} reaches values beyond ±{limit} (MAX_INDEX_MAGNITUDE): \
+         index arithmetic must stay well inside 64 bits"
+    )]
+    IndexTooLarge { buffer: String, dim: usize, index: String, limit: i64 },
 }
+
+/// Most elements one buffer may hold: 2^30, 4 GiB of f32. The suite's
+/// largest (`flux-attn`'s full-size scores) holds 0.51 G; a buffer past
+/// this is a typo or an attack, and would be allocated by the reference
+/// interpreter and every measurement.
+pub const MAX_BUFFER_ELEMENTS: u64 = 1 << 30;
+
+/// Most elements all of a program's buffers may hold together: 2^31, 8
+/// GiB of f32, a third of the 24 GiB machines colt is built for.
+pub const MAX_PROGRAM_ELEMENTS: u64 = 1 << 31;
+
+/// The largest magnitude an index expression, or any part of it, may
+/// reach over its axes: 2^40. Within it no index arithmetic of the
+/// interpreter or of the generated C (`long`) can overflow.
+pub const MAX_INDEX_MAGNITUDE: i64 = 1 << 40;
 
 /// A validation error: what is wrong, in which stage, and where it was
 /// written when the program came from text.
@@ -82,6 +112,7 @@ impl Program {
     pub fn from_def(def: &ProgramDef) -> Result<Program, IrError> {
         let program_error = |kind| IrError { kind: Box::new(kind), stage: None, pos: None };
         let mut ids: HashMap<&str, BufferId> = HashMap::new();
+        let mut total = 0u64;
         for (i, b) in def.buffers.iter().enumerate() {
             if ids.insert(b.name.as_str(), BufferId(i)).is_some() {
                 return Err(program_error(IrErrorKind::DuplicateBuffer(b.name.clone())));
@@ -89,6 +120,23 @@ impl Program {
             if b.shape.contains(&0) {
                 return Err(program_error(IrErrorKind::EmptyShape { buffer: b.name.clone(), shape: b.shape.clone() }));
             }
+            // Checked: a shape's product can wrap to anything, 0 included.
+            let elements = b
+                .shape
+                .iter()
+                .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+                .filter(|&n| n <= MAX_BUFFER_ELEMENTS)
+                .ok_or_else(|| {
+                    program_error(IrErrorKind::BufferTooLarge {
+                        buffer: b.name.clone(),
+                        shape: b.shape.clone(),
+                        limit: MAX_BUFFER_ELEMENTS,
+                    })
+                })?;
+            total += elements;
+        }
+        if total > MAX_PROGRAM_ELEMENTS {
+            return Err(program_error(IrErrorKind::ProgramTooLarge { elements: total, limit: MAX_PROGRAM_ELEMENTS }));
         }
         let mut resolver = StageResolver { def, ids, written_by: HashMap::new() };
         let mut stages = Vec::with_capacity(def.stages.len());
@@ -364,10 +412,19 @@ fn check_ranges(def: &ProgramDef, stage: &Stage, written: &StageDef) -> Result<(
     let mut loads: Vec<&Load> = Vec::new();
     stage.body.for_each_load(&mut |l| loads.push(l));
     for (load, named) in loads.iter().zip(named_loads) {
+        let buf = &def.buffers[load.buffer.0];
+        for (dim, e) in load.index.iter().enumerate() {
+            if e.widest(&axis_range) > MAX_INDEX_MAGNITUDE {
+                let index = crate::text::print_index(&named.index[dim]);
+                return Err((
+                    IrErrorKind::IndexTooLarge { buffer: buf.name.clone(), dim, index, limit: MAX_INDEX_MAGNITUDE },
+                    named.buffer.pos,
+                ));
+            }
+        }
         if load.pad.is_some() {
             continue;
         }
-        let buf = &def.buffers[load.buffer.0];
         for (dim, e) in load.index.iter().enumerate() {
             let (lo, hi) = e.range(&axis_range);
             if lo < 0 || hi >= buf.shape[dim] as i64 {

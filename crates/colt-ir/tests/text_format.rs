@@ -203,3 +203,55 @@ fn the_workload_name_comes_from_the_header_or_else_the_file_stem() {
     .unwrap();
     assert_eq!(p.name(), "mine.v2");
 }
+
+#[test]
+fn oversized_buffers_and_overflowing_indices_are_refused() {
+    // 2^64 elements: the product wrapped to 0, and the buffer was empty.
+    let (_, m) = error("input A[4294967296, 4294967296]\noutput C[4]\nC[i] = A[0, i]\n");
+    assert!(m.contains("buffer `A` of shape [4294967296, 4294967296]") && m.contains("MAX_BUFFER_ELEMENTS"), "{m}");
+    // 10^12 elements: accepted, then the interpreter's allocation aborted.
+    let (_, m) = error("input A[1000000, 1000000]\noutput C[1000000, 1000000]\nC[i, j] = A[i, j] * 2.0\n");
+    assert!(m.contains("buffer `A`") && m.contains("more than 1073741824 elements"), "{m}");
+    // Two buffers under the limit each, over it together.
+    let (_, m) = error("input A[32768, 32768]\ninput B[32768, 32768]\noutput C[4]\nC[i] = A[i, 0] + B[i, 0]\n");
+    assert!(m.contains("2147483652 elements together") && m.contains("MAX_PROGRAM_ELEMENTS"), "{m}");
+    // An index whose range wrapped into the buffer.
+    assert_error_at(
+        "input A[8]\noutput C[8]\nC[i] = A[i * 7905747460161236407]\n",
+        3,
+        8,
+        &["`A` dimension 0", "MAX_INDEX_MAGNITUDE"],
+    );
+    // A part that overflows, brought back into range by a division: the
+    // whole index's range looks fine, its evaluation wraps.
+    assert_error_at(
+        "input A[8]\noutput C[8]\nC[i] = A[(i * 4611686018427387904) / 4611686018427387904]\n",
+        3,
+        8,
+        &["`A` dimension 0", "MAX_INDEX_MAGNITUDE"],
+    );
+}
+
+#[test]
+fn deep_long_and_huge_texts_are_refused_before_they_overflow_the_stack() {
+    let stage = |rhs: String| format!("input A[8]\noutput C[8]\nC[i] = {rhs}\n");
+    // 5,000 parentheses aborted the process (stack overflow in the parser).
+    let (_, m) = error(&stage(format!("{}A[i]{}", "(".repeat(5000), ")".repeat(5000))));
+    assert!(m.contains("nests deeper than 64 levels (MAX_NESTING)"), "{m}");
+    let (_, m) = error(&stage(format!("{}A[i]", "- ".repeat(5000))));
+    assert!(m.contains("MAX_NESTING"), "{m}");
+    // A flat sum of 3,000 loads is a left-deep tree 3,000 levels deep.
+    let (_, m) = error(&stage(format!("A[i]{}", " + A[i]".repeat(3000))));
+    assert!(m.contains("deeper than 256 levels (MAX_EXPRESSION_DEPTH)"), "{m}");
+    let (_, m) = error(&stage(format!("select({}i < 1, A[i], 0.0)", "i < 1 && ".repeat(3000))));
+    assert!(m.contains("MAX_EXPRESSION_DEPTH"), "{m}");
+    let (_, m) = error(&format!("workload w\n{}", "\n".repeat(1 << 20)));
+    assert!(m.contains("MAX_WORKLOAD_BYTES"), "{m}");
+    // Inside the limits they parse, and mean what they say.
+    let p = parse_workload(&stage(format!("{}A[i]{}", "(".repeat(60), ")".repeat(60))), "ok.colt", Size::Bench);
+    assert!(p.is_ok(), "{p:?}");
+    let p = parse_workload(&stage(format!("A[i]{}", " + A[i]".repeat(200))), "ok.colt", Size::Bench).unwrap();
+    let buffers = colt_ir::interp::evaluate(&p, 1);
+    let (a, c) = (&buffers[0], &buffers[1]);
+    assert!((c[3] - 201.0 * a[3]).abs() < 1e-3 * a[3].abs().max(1.0), "{} {}", c[3], a[3]);
+}

@@ -17,6 +17,23 @@ pub struct ModelEntry {
     pub parameters: u64,
 }
 
+/// The longest wall-clock budget a job may ask for: 30 days. Longer is
+/// no budget a daemon could honour (and `Duration::from_secs_f64` panics
+/// on what no `Duration` holds).
+pub const MAX_WALL_S: f64 = 30.0 * 24.0 * 3600.0;
+
+/// A wall-clock budget of `seconds` as a `Duration`: finite, positive and
+/// at most [`MAX_WALL_S`], or why not (a message for whoever gave it).
+pub fn wall_budget(seconds: f64) -> Result<Duration, String> {
+    if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_WALL_S {
+        Ok(Duration::from_secs_f64(seconds))
+    } else {
+        Err(format!(
+            "a wall-clock budget is a number of seconds above 0 and at most {MAX_WALL_S} (30 days), not {seconds}"
+        ))
+    }
+}
+
 /// What a job asks of its search, as its submitter gives it (`colt tune`'s
 /// flags, a daemon job's row).
 #[derive(Clone, Debug)]

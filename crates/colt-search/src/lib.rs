@@ -37,7 +37,7 @@ pub use engine::run_search;
 pub use error::SearchError;
 pub use events::{Event, Progress, TrialEvent};
 pub use interfaces::{NoModels, RecordError, Recorder, Runner, Trial};
-pub use job::{JobSettings, JobSpec, KnownRecord, ModelEntry, PastTrial, Resume, WarmRecord};
+pub use job::{wall_budget, JobSettings, JobSpec, KnownRecord, ModelEntry, PastTrial, Resume, WarmRecord, MAX_WALL_S};
 pub use node::NodeData;
 pub use outcome::{ModelReport, Outcome, StopReason};
 pub use params::SearchParams;

@@ -308,6 +308,12 @@ impl Daemon {
         let options: JobOptions = serde_json::from_str(&row.job.options_json).unwrap_or_default();
         let target = row.job.target.parse().map_err(|e| format!("job {}: {e}", row.id))?;
         let strategy = row.job.strategy.parse().map_err(|e| format!("job {}: {e}", row.id))?;
+        // Rows queued before submissions were checked may hold any number.
+        let wall = options
+            .wall_s
+            .map(colt_search::wall_budget)
+            .transpose()
+            .map_err(|e| format!("job {}'s wall_s: {e}", row.id))?;
         Ok(TuneRequest {
             workload: row.job.workload.clone(),
             program: Arc::new(program),
@@ -316,7 +322,7 @@ impl Daemon {
                 strategy,
                 trials: row.job.trials as usize,
                 llm_calls: options.llm_calls,
-                wall: options.wall_s.map(Duration::from_secs_f64),
+                wall,
                 threads: self.threads,
                 seed: row.job.seed,
                 params: options.params.unwrap_or_default(),

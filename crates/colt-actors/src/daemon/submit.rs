@@ -73,6 +73,9 @@ impl Submit {
         if !(1..=MAX_TRIALS).contains(&trials) {
             return Err(invalid(format!("trials must be in 1..={MAX_TRIALS}, not {trials}")));
         }
+        if let Some(seconds) = self.wall_s {
+            colt_search::wall_budget(seconds).map_err(|e| invalid(format!("wall_s: {e}")))?;
+        }
         let options = serde_json::json!({
             "llm_calls": self.llm_calls,
             "wall_s": self.wall_s,

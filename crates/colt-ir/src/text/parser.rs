@@ -17,9 +17,20 @@ mod typing;
 /// Parses workload text. `origin` names the text in errors (a path, or
 /// `<builtin>`); `default_name` is used when there is no `workload` line.
 pub fn parse_def(text: &str, origin: &str, default_name: &str, size: Size) -> Result<ProgramDef, WorkloadError> {
+    if text.len() > MAX_WORKLOAD_BYTES {
+        return Err(WorkloadError::Meaning {
+            origin: origin.to_string(),
+            pos: Pos { line: 1, column: 1 },
+            message: format!(
+                "the workload text is {} bytes, more than {MAX_WORKLOAD_BYTES} (MAX_WORKLOAD_BYTES); \
+                 the suite's longest is under 1 KB",
+                text.len()
+            ),
+        });
+    }
     let tokens =
         lex(text).map_err(|e| WorkloadError::Meaning { origin: origin.to_string(), pos: e.pos, message: e.message })?;
-    let mut parser = Parser { tokens, at: 0, origin, size, sizes: HashMap::new() };
+    let mut parser = Parser { tokens, at: 0, origin, size, sizes: HashMap::new(), nesting: 0 };
     parser.program(default_name)
 }
 
@@ -30,7 +41,13 @@ struct Parser<'a> {
     size: Size,
     /// Size parameters declared so far, at the chosen size.
     sizes: HashMap<String, i64>,
+    /// Levels of expression nesting open now (see [`expr::MAX_NESTING`]).
+    nesting: usize,
 }
+
+/// Longest workload text colt reads: 1 MiB. Tokens and trees take tens
+/// of times the text's size; a 50 MB line took seconds and 1.5 GB.
+pub const MAX_WORKLOAD_BYTES: usize = 1 << 20;
 
 type Parsed<T> = Result<T, WorkloadError>;
 

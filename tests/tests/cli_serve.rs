@@ -211,6 +211,11 @@ fn another_address_needs_a_token_and_requests_must_carry_it() {
     assert_eq!(wrong.status, 401);
     let right = http(&daemon.addr, "GET", "/v1/jobs", &[("Authorization", "Bearer s3cret-token-of-the-tests")], None);
     assert_eq!(right.status, 200, "{}", right.body);
+    // Without the token, a body is not read: nothing of the API's fields
+    // is told (an extractor parsed it first, and named them).
+    let probe = http(&daemon.addr, "POST", "/v1/jobs", &[], Some(r#"{"nonsense": 1}"#));
+    assert_eq!(probe.status, 401, "{}", probe.body);
+    assert!(!probe.body.contains("field") && !probe.body.contains("workload"), "{}", probe.body);
     // The scheme is case-insensitive; the token is not.
     let lower = http(&daemon.addr, "GET", "/v1/jobs", &[("Authorization", "bearer s3cret-token-of-the-tests")], None);
     assert_eq!(lower.status, 200, "{}", lower.body);
@@ -330,4 +335,35 @@ fn load_test_status_requests_do_not_slow_measurements() {
     assert_eq!(errors, 0);
     assert!(rate > 0.9 * RATE as f64, "the load did not reach {RATE}/s");
     assert!(median <= 1.05, "measurements under load are {:.1}% slower", (median - 1.0) * 100.0);
+}
+
+/// Clients that stall mid-body are answered 408 and let go (they held a
+/// connection each for ever), and the daemon answers others meanwhile.
+#[test]
+fn stalled_bodies_time_out_and_others_are_answered_meanwhile() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(&dir.path().join("d.db"), "127.0.0.1", &[]);
+    let started = Instant::now();
+    let mut stalled: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&daemon.addr).unwrap();
+            let head =
+                "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
+            s.write_all(head.as_bytes()).unwrap();
+            s.write_all(br#"{"workload""#).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            s
+        })
+        .collect();
+    let health = daemon.get("/v1/health");
+    assert_eq!(health.status, 200, "{}", health.body);
+    for s in &mut stalled {
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 408") && answer.contains("did not arrive within 10 s"), "{answer}");
+    }
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(9) && waited < Duration::from_secs(25), "{waited:?}");
 }

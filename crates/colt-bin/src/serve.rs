@@ -29,6 +29,10 @@ use std::sync::Arc;
 /// Largest request body accepted.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// Longest a job's body may take to arrive once its head has (actix
+/// bounds the head itself: 5 s by default).
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on. Anything but 127.0.0.1 or [::1] needs
@@ -85,7 +89,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
-            .app_data(web::JsonConfig::default().limit(BODY_LIMIT).error_handler(|e, _| ApiError::from_json(e).into()))
             .route("/v1/health", web::get().to(health))
             .route("/metrics", web::get().to(metrics))
             .route("/v1/jobs", web::post().to(submit))
@@ -146,17 +149,6 @@ impl ApiError {
 
     fn internal(e: impl std::fmt::Display) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-    }
-
-    fn from_json(e: actix_web::error::JsonPayloadError) -> ApiError {
-        use actix_web::error::JsonPayloadError as J;
-        match e {
-            J::OverflowKnownLength { .. } | J::Overflow { .. } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is over {BODY_LIMIT} bytes"))
-            }
-            J::ContentType => ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"),
-            other => ApiError::new(StatusCode::BAD_REQUEST, format!("the body is not a valid job: {other}")),
-        }
     }
 }
 
@@ -289,9 +281,50 @@ async fn health(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, A
     Ok(ok(&api.daemon.health()))
 }
 
-async fn submit(req: HttpRequest, api: web::Data<Api>, body: web::Json<Submit>) -> Result<HttpResponse, ApiError> {
+/// The request body of a job: read only once the token is checked (an
+/// extractor would parse it before, and tell anyone the API's field
+/// names), within [`BODY_LIMIT`] bytes and [`BODY_TIMEOUT`] (a client that
+/// stalls mid-body held its connection open for ever).
+async fn job_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Submit, ApiError> {
+    use futures_util::StreamExt;
+    let json =
+        req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| {
+            v.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"));
+    }
+    let too_large =
+        || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the request body is over {BODY_LIMIT} bytes"));
+    let declared = req.headers().get("content-length").and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT) {
+        return Err(too_large());
+    }
+    let read = async {
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}")))?;
+            if body.len() + chunk.len() > BODY_LIMIT {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    };
+    let body = actix_web::rt::time::timeout(BODY_TIMEOUT, read).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request body did not arrive within {} s", BODY_TIMEOUT.as_secs()),
+        )
+    })??;
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the body is not a valid job: {e}")))
+}
+
+async fn submit(req: HttpRequest, api: web::Data<Api>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     api.authorize(&req)?;
-    let body = body.into_inner();
+    let body = job_body(&req, payload).await?;
     let id = api.call(move |d| d.submit(body)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/jobs/{id}")))

@@ -32,6 +32,8 @@ pub enum ModelError {
     Truncated { path: PathBuf, what: String, needed: u64, actual: u64 },
     #[error("model file {} is a malformed GGUF: {reason} (at byte {offset})", path.display())]
     Malformed { path: PathBuf, offset: u64, reason: String },
+    #[error("model file {}: `{key}` {reason}: llama.cpp asserts on it (and would abort the process)", path.display())]
+    Hyperparameter { path: PathBuf, key: String, reason: String },
     #[error("model file {}: architecture `{architecture}` is not supported by this build of llama.cpp", path.display())]
     UnsupportedArchitecture { path: PathBuf, architecture: String },
     #[error("llama.cpp cannot load model file {}: {reason}", path.display())]

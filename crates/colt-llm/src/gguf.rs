@@ -5,7 +5,8 @@
 //! metadata entry and every tensor description itself, bounds-checks each
 //! length against the file's size before reading or allocating, and checks
 //! that the tensor data the header promises lies inside the file (which is
-//! how a truncated download shows up). Tensor byte sizes come from the
+//! how a truncated download shows up); `ModelInfo::read` then checks the
+//! hyperparameters llama.cpp asserts on. Tensor byte sizes come from the
 //! linked ggml itself, so they always agree with the llama.cpp that loads
 //! the file. Format: <https://github.com/ggml-org/ggml/blob/master/docs/gguf.md>.
 
@@ -72,10 +73,16 @@ pub(crate) struct GgufHeader {
 impl GgufHeader {
     /// Reads and validates the header of the GGUF file at `path`.
     pub(crate) fn read(path: &Path) -> Result<GgufHeader, ModelError> {
-        let file = File::open(path).map_err(|source| match source.kind() {
+        let not_found = |source: std::io::Error| match source.kind() {
             std::io::ErrorKind::NotFound => ModelError::NotFound { path: path.to_path_buf() },
             _ => ModelError::Io { path: path.to_path_buf(), source },
-        })?;
+        };
+        // Before opening: `open` of a FIFO blocks until a writer comes.
+        if !std::fs::metadata(path).map_err(not_found)?.is_file() {
+            let source = std::io::Error::other("not a regular file");
+            return Err(ModelError::Io { path: path.to_path_buf(), source });
+        }
+        let file = File::open(path).map_err(not_found)?;
         let meta = file.metadata().map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
         if !meta.is_file() {
             let source = std::io::Error::other("not a regular file");

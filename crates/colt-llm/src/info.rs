@@ -41,6 +41,7 @@ impl ModelInfo {
             offset: 0,
             reason: "no `general.architecture` string in the metadata".into(),
         })?;
+        check_hyperparameters(path, &architecture, &|key| header.metadata.get(key).map(|v| v.as_u64()))?;
         let stem = || path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let quantisation = match header.metadata.get("general.file_type").and_then(|v| v.as_u64()) {
             Some(t) => file_type_name(t).map_or_else(|| format!("file_type {t}"), str::to_string),
@@ -57,6 +58,75 @@ impl ModelInfo {
             architecture,
         })
     }
+}
+
+/// llama.cpp's `LLAMA_MAX_LAYERS` and `LLAMA_MAX_EXPERTS` (src/llama-hparams.h).
+const MAX_LAYERS: u64 = 512;
+const MAX_EXPERTS: u64 = 1024;
+
+/// The hyperparameters llama.cpp checks with `GGML_ASSERT` when it loads a
+/// model (`llm_load_hparams` in src/llama-model.cpp), checked here first:
+/// an assert aborts the whole process, where this is an error naming the
+/// file. `int(key)` is `None` for an absent key (llama.cpp's default then
+/// applies: 0 for the expert counts) and `Some(None)` for one that is not
+/// an integer (a per-layer array, or a type llama.cpp refuses with an
+/// exception, a [`ModelError::Rejected`]): those are left to llama.cpp.
+fn check_hyperparameters(path: &Path, arch: &str, int: &dyn Fn(&str) -> Option<Option<u64>>) -> Result<(), ModelError> {
+    let key = |name: &str| format!("{arch}.{name}");
+    let fail = |name: &str, reason: String| {
+        Err(ModelError::Hyperparameter { path: path.to_path_buf(), key: key(name), reason })
+    };
+    // A key's integer value, its default when absent, or None (not ours).
+    let value = |name: &str, default: Option<u64>| match int(&key(name)) {
+        None => default,
+        Some(v) => v,
+    };
+    let blocks = value("block_count", None);
+    if let Some(n) = blocks {
+        if !(1..=MAX_LAYERS).contains(&n) {
+            return fail("block_count", format!("is {n}, not in 1..={MAX_LAYERS}"));
+        }
+    }
+    if let (Some(nextn), Some(n)) = (value("nextn_predict_layers", None), blocks) {
+        if nextn > n {
+            return fail("nextn_predict_layers", format!("is {nextn}, more than the {n} blocks"));
+        }
+    }
+    let (Some(experts), Some(groups), Some(groups_used)) = (
+        value("expert_count", Some(0)),
+        value("expert_group_count", Some(0)),
+        value("expert_group_used_count", Some(0)),
+    ) else {
+        return Ok(());
+    };
+    if experts > MAX_EXPERTS {
+        return fail("expert_count", format!("is {experts}, more than {MAX_EXPERTS}"));
+    }
+    if let Some(used) = value("expert_used_count", Some(0)) {
+        if used > experts {
+            return fail("expert_used_count", format!("is {used}, more than the {experts} experts"));
+        }
+        if experts > 0 && used == 0 {
+            return fail("expert_used_count", format!("is 0 (or absent) with {experts} experts"));
+        }
+    }
+    if experts > 0 {
+        if groups >= experts {
+            return fail("expert_group_count", format!("is {groups}, not fewer than the {experts} experts"));
+        }
+        if groups > 1 && (experts % groups != 0 || groups_used == 0 || groups_used >= groups) {
+            return fail(
+                "expert_group_count",
+                format!(
+                    "is {groups} with {experts} experts and {groups_used} groups used \
+                     (it must divide the experts, and 0 < used < groups)"
+                ),
+            );
+        }
+    } else if groups > 0 {
+        return fail("expert_group_count", format!("is {groups} with no experts"));
+    }
+    Ok(())
 }
 
 /// llama.cpp's `llama_ftype` names (include/llama.h), as its quantize tool

@@ -84,6 +84,18 @@ fn a_directory() {
     assert!(matches!(load_error(dir.path()), ModelError::Io { .. }));
 }
 
+/// `open` of a FIFO blocks until something writes to it: `colt models` on
+/// one hung for ever.
+#[test]
+fn a_fifo_is_refused_without_waiting_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("model.gguf");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    let err = load_error(&fifo);
+    assert!(matches!(err, ModelError::Io { .. }) && err.to_string().contains("not a regular file"), "{err}");
+}
+
 #[test]
 fn truncated_copies_of_the_small_model() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,4 +164,69 @@ fn a_valid_gguf_that_llama_cpp_rejects_says_why() {
     std::fs::write(&path, gguf(&[("general.architecture", "llama")], &[("w", &[8])])).unwrap();
     let err = load_error(&path);
     assert!(matches!(err, ModelError::Rejected { .. }), "{err}");
+}
+
+/// A llama GGUF with `u32` hyperparameters `ints` (keys without the
+/// `llama.` prefix) and one small tensor.
+fn gguf_with_hyperparameters(ints: &[(&str, u32)]) -> Vec<u8> {
+    fn string(out: &mut Vec<u8>, s: &str) {
+        out.extend((s.len() as u64).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+    let mut out = b"GGUF".to_vec();
+    out.extend(3u32.to_le_bytes());
+    out.extend(1u64.to_le_bytes());
+    out.extend((ints.len() as u64 + 1).to_le_bytes());
+    string(&mut out, "general.architecture");
+    out.extend(8u32.to_le_bytes());
+    string(&mut out, "llama");
+    for (key, value) in ints {
+        string(&mut out, &format!("llama.{key}"));
+        out.extend(4u32.to_le_bytes()); // u32
+        out.extend(value.to_le_bytes());
+    }
+    string(&mut out, "w");
+    out.extend(1u32.to_le_bytes());
+    out.extend(8u64.to_le_bytes());
+    out.extend(0u32.to_le_bytes()); // F32
+    out.extend(0u64.to_le_bytes());
+    out.resize(out.len().div_ceil(32) * 32 + 32, 0);
+    out
+}
+
+/// Hyperparameters llama.cpp asserts on (an abort of the whole process)
+/// are refused first, naming the key; sane ones reach llama.cpp, which
+/// refuses this hollow file with an error.
+#[test]
+fn hyperparameters_llama_cpp_asserts_on_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crafted.gguf");
+    let cases: &[(&[(&str, u32)], &str)] = &[
+        (&[("block_count", 0)], "`llama.block_count` is 0, not in 1..=512"),
+        (&[("block_count", 100_000)], "`llama.block_count` is 100000"),
+        (&[("block_count", 2), ("expert_count", 8), ("expert_used_count", 9)], "`llama.expert_used_count` is 9"),
+        (&[("block_count", 2), ("expert_count", 8)], "`llama.expert_used_count` is 0 (or absent) with 8 experts"),
+        (&[("block_count", 2), ("expert_count", 0), ("expert_used_count", 2)], "more than the 0 experts"),
+        (&[("block_count", 2), ("expert_count", 5000), ("expert_used_count", 2)], "`llama.expert_count` is 5000"),
+        (
+            &[("block_count", 2), ("expert_count", 8), ("expert_used_count", 2), ("expert_group_count", 3)],
+            "`llama.expert_group_count` is 3",
+        ),
+        (&[("block_count", 2), ("nextn_predict_layers", 3)], "`llama.nextn_predict_layers` is 3"),
+    ];
+    for (ints, expected) in cases {
+        std::fs::write(&path, gguf_with_hyperparameters(ints)).unwrap();
+        let err = load_error(&path);
+        assert!(
+            matches!(err, ModelError::Hyperparameter { .. }) && err.to_string().contains(expected),
+            "{ints:?}: {err}"
+        );
+        assert!(err.to_string().contains("llama.cpp asserts on it"), "{err}");
+    }
+    std::fs::write(
+        &path,
+        gguf_with_hyperparameters(&[("block_count", 2), ("expert_count", 8), ("expert_used_count", 2)]),
+    )
+    .unwrap();
+    assert!(matches!(load_error(&path), ModelError::Rejected { .. }));
 }

@@ -111,6 +111,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
     actix_web::rt::System::new().block_on(server.run()).context("the HTTP server failed")?;
     daemon.shutdown();
     let _ = scheduler.join();
+    // Everything into the main file: a backup of `colt.db` alone then holds
+    // the whole history (the database actor's thread may outlive `main`'s
+    // return without closing its connection).
+    if let Ok(Err(e)) = daemon.colt().db().call(|db| db.checkpoint()) {
+        eprintln!("colt serve: {e}");
+    }
     eprintln!("colt serve: stopped");
     Ok(())
 }

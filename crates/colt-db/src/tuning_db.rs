@@ -25,6 +25,9 @@ use std::path::{Path, PathBuf};
 pub struct TuningDb {
     conn: Connection,
     path: PathBuf,
+    /// Whether the file was found (or made) a colt database: only then
+    /// is it checkpointed on drop (a foreign file is left as it was).
+    ours: bool,
 }
 
 impl TuningDb {
@@ -48,7 +51,7 @@ impl TuningDb {
     }
 
     fn init(conn: Connection, path: PathBuf) -> Result<TuningDb, DbError> {
-        let mut db = TuningDb { conn, path };
+        let mut db = TuningDb { conn, path, ours: false };
         db.conn.busy_timeout(BUSY_TIMEOUT).map_err(db.fail("set the busy timeout"))?;
         // Check what the file is before changing anything in it: switching a
         // foreign file to WAL would modify it.
@@ -64,10 +67,10 @@ impl TuningDb {
         })?;
         let fresh = app == 0 && version == 0 && tables == 0;
         if !fresh && app != APPLICATION_ID && version <= SCHEMA_VERSION {
-            return Err(DbError::Foreign { path: db.path });
+            return Err(DbError::Foreign { path: db.path.clone() });
         }
         if version > SCHEMA_VERSION {
-            return Err(DbError::TooNew { path: db.path, found: version });
+            return Err(DbError::TooNew { path: db.path.clone(), found: version });
         }
         // WAL: readers (`colt show`, a daemon) never block the tuning job's
         // writes. synchronous=NORMAL in WAL loses nothing when the process is
@@ -85,6 +88,7 @@ impl TuningDb {
         } else if version == 1 {
             db.upgrade_from(1, "migrate schema 1 to 2", |tx| tx.execute_batch(MIGRATE_FROM_1))?;
         }
+        db.ours = true;
         Ok(db)
     }
 
@@ -176,7 +180,23 @@ impl TuningDb {
                 params![id, state.as_str(), error, now_unix()],
             )
             .map_err(self.fail(format!("set job {id}'s state to {state}")))?;
-        self.changed_job(id, changed)
+        self.changed_job(id, changed)?;
+        if !state.is_unfinished() {
+            // A finished job's rows go into the main file, so that a copy
+            // of `colt.db` alone (a backup that forgets `-wal`) holds it. A
+            // failure here loses nothing: the rows stay in the WAL.
+            let _ = self.checkpoint();
+        }
+        Ok(())
+    }
+
+    /// Moves every committed row from the write-ahead log into the main
+    /// file and empties the log (`wal_checkpoint(TRUNCATE)`). Done when a
+    /// job finishes and when the database is closed.
+    pub fn checkpoint(&mut self) -> Result<(), DbError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(self.fail("checkpoint the write-ahead log".to_string()))
     }
 
     /// Records one measured candidate, committed before this returns. A
@@ -397,6 +417,17 @@ impl TuningDb {
     ) -> Result<Vec<T>, DbError> {
         let run = || self.conn.prepare_cached(sql)?.query_map(params, map)?.collect::<rusqlite::Result<Vec<T>>>();
         run().map_err(self.fail(what))
+    }
+}
+
+impl Drop for TuningDb {
+    /// A clean close leaves everything in the main file (SQLite also does
+    /// this when the last connection closes, but a process that exits
+    /// without dropping its connections never closes them).
+    fn drop(&mut self) {
+        if self.ours {
+            let _ = self.checkpoint();
+        }
     }
 }
 

@@ -352,3 +352,29 @@ fn a_new_database_and_its_wal_are_readable_by_their_owner_only() {
     TuningDb::open(&path).unwrap();
     assert_eq!(mode(&path), 0o640);
 }
+
+/// A copy of the main file alone, taken while colt still has it open,
+/// holds every finished job: the WAL is checkpointed when a job ends (it
+/// was not, and a backup of `colt.db` without `-wal` looked empty).
+#[test]
+fn a_finished_job_is_in_the_main_file_without_its_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("colt.db");
+    let mut db = TuningDb::open(&path).unwrap();
+    let done = db.create_job(&new_job("gemm-512", "cpu")).unwrap();
+    db.record_trial(&trial(done, "gemm-512", "cpu", 7, Some(1.5))).unwrap();
+    db.set_job_state(done, JobState::Done, None).unwrap();
+    let running = db.create_job(&new_job("flux-conv", "cpu")).unwrap();
+    db.set_job_state(running, JobState::Running, None).unwrap();
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let copied = TuningDb::open(&copy).unwrap();
+    assert_eq!(copied.job(done).unwrap().unwrap().state, JobState::Done);
+    assert_eq!(copied.job_trials(done).unwrap().len(), 1);
+    drop(copied);
+    // Closing checkpoints the rest.
+    drop(db);
+    std::fs::copy(&path, &copy).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
+    assert_eq!(TuningDb::open(&copy).unwrap().job(running).unwrap().unwrap().state, JobState::Running);
+}

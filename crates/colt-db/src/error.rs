@@ -18,6 +18,8 @@ pub enum DbError {
         path.display()
     )]
     TooNew { path: PathBuf, found: i64 },
+    #[error("tuning database `{}` is damaged: {reason} (restore a backup, or move it aside to start afresh)", path.display())]
+    Corrupt { path: PathBuf, reason: String },
     #[error("tuning database `{}`: no job {job}", path.display())]
     NoSuchJob { path: PathBuf, job: JobId },
     #[error("tuning database `{}`: cannot {what}: {source}", path.display())]

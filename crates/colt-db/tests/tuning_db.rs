@@ -378,3 +378,41 @@ fn a_finished_job_is_in_the_main_file_without_its_wal() {
     let _ = std::fs::remove_file(dir.path().join("copy.db-wal"));
     assert_eq!(TuningDb::open(&copy).unwrap().job(running).unwrap().unwrap().state, JobState::Running);
 }
+
+/// Garbage in inner pages, or a job in a state colt does not know, is an
+/// error at open naming the file (a daemon started on them, said it was
+/// healthy, and failed every listing).
+#[test]
+fn a_damaged_database_is_refused_at_open_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.db");
+    {
+        let mut db = TuningDb::open(&path).unwrap();
+        let job = db.create_job(&new_job("gemm-512", "cpu")).unwrap();
+        for f in 0..400 {
+            db.record_trial(&trial(job, "gemm-512", "cpu", f, Some(1.0 + f as f64))).unwrap();
+        }
+        db.set_job_state(job, JobState::Done, None).unwrap();
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    assert!(bytes.len() >= 8 * page, "{} bytes", bytes.len());
+    bytes[3 * page..5 * page].fill(0xa5);
+    std::fs::write(&path, &bytes).unwrap();
+    let e = TuningDb::open(&path).err().expect("a damaged file must not open");
+    assert!(matches!(e, DbError::Corrupt { .. }) && e.to_string().contains("damaged.db"), "{e}");
+
+    let path = dir.path().join("odd-state.db");
+    let job = TuningDb::open(&path).unwrap().create_job(&new_job("gemm-512", "cpu")).unwrap();
+    // The schema's CHECK refuses it; another tool may not have.
+    let other = Connection::open(&path).unwrap();
+    other.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE jobs SET state = 'exploded';").unwrap();
+    drop(other);
+    let e = TuningDb::open(&path).err().expect("an unknown state must not open");
+    let message = e.to_string();
+    // quick_check finds the broken CHECK first; without the CHECK (a
+    // version 1 file) the state query names the job.
+    let named = message.contains("CHECK constraint failed in jobs")
+        || message.contains(&format!("job {job} has the unknown state `exploded`"));
+    assert!(matches!(e, DbError::Corrupt { .. }) && message.contains("odd-state.db") && named, "{message}");
+}

@@ -367,3 +367,25 @@ fn stalled_bodies_time_out_and_others_are_answered_meanwhile() {
     let waited = started.elapsed();
     assert!(waited >= Duration::from_secs(9) && waited < Duration::from_secs(25), "{waited:?}");
 }
+
+/// A second daemon on the same database is refused, naming the first's
+/// pid; once the first is gone (SIGKILL too), a new one starts.
+#[test]
+fn one_daemon_per_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let mut first = Daemon::start(&db, "127.0.0.1", &[]);
+    let port = free_port("127.0.0.1");
+    let second = Command::new(colt_binary())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", db.to_str().unwrap()])
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{err}");
+    assert!(err.contains(&format!("another `colt serve` (pid {})", first.child.id())) && err.contains("d.db"), "{err}");
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let third = Daemon::start(&db, "127.0.0.1", &[]);
+    assert_eq!(third.get("/v1/health").status, 200);
+}

@@ -76,6 +76,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ),
         None => None,
     };
+    let _exclusive = lock_database(&args.db)?;
     let models =
         if !args.models.is_empty() { args.models.clone() } else { colt_llm::default_model_paths().unwrap_or_default() };
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
@@ -211,6 +212,42 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
         diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0xff));
     }
     diff == 0
+}
+
+/// One daemon per database: an exclusive lock on `<db>.serve.lock`, held
+/// while the returned file is open (the kernel drops it when the process
+/// dies, SIGKILL included), with the holder's pid inside for the message.
+/// Two daemons on one file both resumed its running job and measured it
+/// twice at once.
+fn lock_database(db: &Path) -> Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    let mut name = db.as_os_str().to_owned();
+    name.push(".serve.lock");
+    let path = PathBuf::from(name);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("cannot open the daemon lock `{}`", path.display()))?;
+    // SAFETY: flock takes a file descriptor that `file` keeps open.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        bail!(
+            "another `colt serve` (pid {}) serves the database `{}`: stop it, or give this one another --db",
+            holder.trim(),
+            db.display()
+        );
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    write!(file, "{}", std::process::id())?;
+    Ok(file)
 }
 
 /// The bearer token in `path`: a file only its owner can read (a token

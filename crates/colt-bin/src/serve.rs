@@ -89,7 +89,6 @@ pub fn run(args: ServeArgs) -> Result<()> {
         lower_this_threads_priority();
         App::new()
             .app_data(state.clone())
-            .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .route("/v1/health", web::get().to(health))
             .route("/metrics", web::get().to(metrics))
             .route("/v1/jobs", web::post().to(submit))

@@ -56,7 +56,7 @@ pub struct TuneArgs {
     pub llm_calls: Option<u64>,
     /// Stop after this many seconds (above 0, at most 30 days).
     #[arg(long, value_parser = wall_seconds)]
-    pub wall_s: Option<f64>,
+    pub wall_s: Option<Duration>,
     /// Do not learn from the database: neither start from its best records
     /// of this workload nor warm the cost model up on other workloads' records.
     #[arg(long)]
@@ -128,7 +128,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
             strategy: strategy.clone(),
             trials: args.trials,
             llm_calls: args.llm_calls,
-            wall: args.wall_s.map(Duration::from_secs_f64),
+            wall: args.wall_s,
             threads: args.threads.max(1),
             seed: args.seed,
             params,
@@ -268,10 +268,9 @@ pub fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>> {
 }
 
 /// `--wall-s`: seconds that make a wall-clock budget (clap names the flag).
-fn wall_seconds(text: &str) -> Result<f64, String> {
+fn wall_seconds(text: &str) -> Result<Duration, String> {
     let seconds: f64 = text.parse().map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    colt_search::wall_budget(seconds)?;
-    Ok(seconds)
+    colt_search::wall_budget(seconds)
 }
 
 fn progress_bar(trials: usize, hidden: bool) -> ProgressBar {

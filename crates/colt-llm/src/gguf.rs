@@ -83,12 +83,7 @@ impl GgufHeader {
             return Err(ModelError::Io { path: path.to_path_buf(), source });
         }
         let file = File::open(path).map_err(not_found)?;
-        let meta = file.metadata().map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
-        if !meta.is_file() {
-            let source = std::io::Error::other("not a regular file");
-            return Err(ModelError::Io { path: path.to_path_buf(), source });
-        }
-        let len = meta.len();
+        let len = file.metadata().map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?.len();
         if len == 0 {
             return Err(ModelError::Empty { path: path.to_path_buf() });
         }

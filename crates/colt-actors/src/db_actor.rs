@@ -33,7 +33,13 @@ impl Handler<DbRequest> for DbActor {
     type Result = ();
 
     fn handle(&mut self, request: DbRequest, _: &mut SyncContext<Self>) {
-        (request.0)(&mut self.db);
+        // A panic inside one request drops its reply (the caller gets
+        // `ActorGone` for that request) and leaves the actor serving the
+        // next: its thread is the only one with the connection.
+        let db = &mut self.db;
+        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (request.0)(db))) {
+            tracing::error!("a database request panicked: {}", crate::measure::panic_message(&*panic));
+        }
     }
 }
 
@@ -46,6 +52,11 @@ pub struct Db {
 impl Db {
     pub fn new(addr: Addr<DbActor>) -> Db {
         Db { addr }
+    }
+
+    /// Whether the actor still runs.
+    pub fn connected(&self) -> bool {
+        self.addr.connected()
     }
 
     /// Runs `f` with the database on the actor's thread and returns its

@@ -9,7 +9,7 @@ use actix::{Actor, Handler, Message, SyncContext};
 use colt_ir::Program;
 use colt_llm::PauseGate;
 use colt_measure::opencl::{OpenClError, OpenClMeasurer};
-use colt_measure::{Builder, CpuConfig, CpuMeasurer, Kernel, MeasureError, Measurement, WorkerCommand};
+use colt_measure::{Builder, CpuConfig, CpuMeasurer, Kernel, MeasureError, Measurement, ReferenceCache, WorkerCommand};
 use crossbeam_channel::Sender;
 use std::sync::Arc;
 
@@ -28,6 +28,8 @@ pub struct MeasureActor {
     cpu: CpuMeasurer,
     opencl: Option<OpenClMeasurer>,
     pause: PauseGate,
+    /// Measurements that panicked (each failed alone).
+    panics: u64,
 }
 
 impl MeasureActor {
@@ -38,7 +40,13 @@ impl MeasureActor {
         opencl: Option<OpenClMeasurer>,
         pause: PauseGate,
     ) -> MeasureActor {
-        MeasureActor { cpu: CpuMeasurer::new(builder, worker, config), opencl, pause }
+        // A workload a user submits can exhaust memory in the reference
+        // interpreter: it runs in a worker, failing that job, not this
+        // process. Both targets check against the same references.
+        let references = Arc::new(ReferenceCache::in_worker(worker.clone()));
+        let cpu = CpuMeasurer::new(builder, worker, config).with_references(references.clone());
+        let opencl = opencl.map(|m| m.with_references(references));
+        MeasureActor { cpu, opencl, pause, panics: 0 }
     }
 }
 
@@ -50,7 +58,28 @@ impl Handler<Measure> for MeasureActor {
     type Result = ();
 
     fn handle(&mut self, request: Measure, _: &mut SyncContext<Self>) {
-        let result = match &request.kernel {
+        // A panic in colt's own code on one job's program (the lowering, the
+        // buffer layout) fails that measurement, not the actor: without
+        // this, every later job of a daemon failed with "the measurement
+        // actor is not running" while health said ok. The worker is ended,
+        // in case the panic left a request half-answered.
+        let name = request.kernel.name().to_string();
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.measure(&request))).unwrap_or_else(|panic| {
+                self.cpu.end_worker();
+                self.panics += 1;
+                Err(MeasureError::Worker {
+                    kernel: name,
+                    message: format!("colt panicked: {}", panic_message(&*panic)),
+                })
+            });
+        let _ = request.reply.send(result);
+    }
+}
+
+impl MeasureActor {
+    fn measure(&mut self, request: &Measure) -> Result<Measurement, MeasureError> {
+        match &request.kernel {
             Kernel::Cpu(kernel) => {
                 // Compile first, with the models running: the measurement
                 // then finds the image in the cache. A build error is
@@ -68,7 +97,16 @@ impl Handler<Measure> for MeasureActor {
                     message: format!("`{}`: this colt process opened no OpenCL device", kernel.name),
                 })),
             },
-        };
-        let _ = request.reply.send(result);
+        }
     }
+}
+
+/// The text of a panic's payload (a `&str` or a `String`, as `panic!`
+/// makes them).
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
 }

@@ -5,7 +5,6 @@ use crate::compiler::Compiler;
 use crate::gate::TimingGate;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -17,6 +16,8 @@ pub enum BuildError {
     CompilerUnavailable { compiler: PathBuf, source: std::io::Error },
     #[error("kernel `{kernel}` does not compile with `{}` ({status}):\n{message}", compiler.display())]
     Compile { kernel: String, compiler: PathBuf, status: String, message: String },
+    #[error("kernel `{kernel}` did not compile within {limit:?} with `{}`: the compiler was killed", compiler.display())]
+    CompileTimedOut { kernel: String, compiler: PathBuf, limit: std::time::Duration },
     #[error("artifact cache `{}`: {source}", path.display())]
     Cache { path: PathBuf, source: std::io::Error },
 }
@@ -149,23 +150,27 @@ impl Builder {
             std::fs::create_dir_all(dir).map_err(cache_error(dir))?;
         }
         std::fs::write(&c_file, source).map_err(cache_error(&c_file))?;
-        let output = Command::new(&self.compiler.program)
-            .args(&self.compiler.flags)
-            .arg("-o")
-            .arg(&image)
-            .arg(&c_file)
-            .stdin(Stdio::null())
-            .output();
+        let mut args: Vec<&std::ffi::OsStr> = self.compiler.flags.iter().map(|f| f.as_ref()).collect();
+        args.extend([std::ffi::OsStr::new("-o"), image.as_os_str(), c_file.as_os_str()]);
+        let output = self.compiler.run(&args);
         let _ = std::fs::remove_file(&c_file);
-        let output = output
-            .map_err(|source| BuildError::CompilerUnavailable { compiler: self.compiler.program.clone(), source })?;
-        if !output.status.success() {
+        let compiler = self.compiler.program.clone();
+        let output = output.map_err(|source| BuildError::CompilerUnavailable { compiler: compiler.clone(), source })?;
+        let Some(crate::compiler::CompilerRun { status, stderr, .. }) = output else {
+            let _ = std::fs::remove_file(&image);
+            return Err(BuildError::CompileTimedOut {
+                kernel: kernel.to_string(),
+                compiler,
+                limit: self.compiler.timeout,
+            });
+        };
+        if !status.success() {
             let _ = std::fs::remove_file(&image);
             return Err(BuildError::Compile {
                 kernel: kernel.to_string(),
-                compiler: self.compiler.program.clone(),
-                status: output.status.to_string(),
-                message: String::from_utf8_lossy(&output.stderr).trim_end().to_string(),
+                compiler,
+                status: status.to_string(),
+                message: String::from_utf8_lossy(&stderr).trim_end().to_string(),
             });
         }
         std::fs::rename(&image, path).map_err(cache_error(path))

@@ -123,6 +123,10 @@ impl WorkerClient {
         let spawn_error = |source| WorkerFault::Spawn { program: self.command.program.clone(), source };
         let mut child = Command::new(&self.command.program)
             .args(&self.command.args)
+            // A crash report is the stderr tail: the panic or allocation
+            // failure's own line, not the backtrace after it.
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -27,6 +27,10 @@ pub enum MeasureError {
     Worker { kernel: String, message: String },
     #[error(transparent)]
     OpenCl(#[from] crate::opencl::OpenClError),
+    /// The program's reference could not be computed: no kernel of it can
+    /// be checked, so this is the machinery's failure, not the candidate's.
+    #[error("measuring kernel `{kernel}`: {source}")]
+    Reference { kernel: String, source: crate::reference::ReferenceError },
 }
 
 /// The kind of a failure, for counting and for tests.
@@ -49,14 +53,14 @@ impl MeasureError {
     pub fn kind(&self) -> FailureKind {
         use crate::opencl::OpenClError;
         match self {
-            MeasureError::Build(BuildError::Compile { .. }) => FailureKind::Build,
+            MeasureError::Build(BuildError::Compile { .. } | BuildError::CompileTimedOut { .. }) => FailureKind::Build,
             MeasureError::Build(_) => FailureKind::Machinery,
             MeasureError::Image { .. } => FailureKind::Image,
             MeasureError::Crashed { .. } => FailureKind::Crashed,
             MeasureError::TimedOut { .. } => FailureKind::TimedOut,
             MeasureError::WrongResult { .. } => FailureKind::WrongResult,
             MeasureError::WroteInput { .. } => FailureKind::WroteInput,
-            MeasureError::Worker { .. } => FailureKind::Machinery,
+            MeasureError::Worker { .. } | MeasureError::Reference { .. } => FailureKind::Machinery,
             MeasureError::OpenCl(OpenClError::Build { .. } | OpenClError::Run { .. }) => FailureKind::OpenClKernel,
             MeasureError::OpenCl(_) => FailureKind::Machinery,
         }

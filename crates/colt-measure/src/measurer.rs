@@ -79,6 +79,12 @@ impl CpuMeasurer {
         self.client.spawned()
     }
 
+    /// Ends the worker process, if one runs; the next measurement starts a
+    /// fresh one.
+    pub fn end_worker(&mut self) {
+        self.client.kill();
+    }
+
     /// Builds, checks and times `kernel`, a kernel of `program`.
     pub fn measure(&mut self, program: &Program, kernel: &KernelSource) -> Result<Measurement, MeasureError> {
         let artifact = self.builder.build(&kernel.name, &kernel.c)?;
@@ -102,7 +108,10 @@ impl CpuMeasurer {
         phases.load = start.elapsed().as_secs_f64();
 
         let start = Instant::now();
-        let reference = self.references.get(program, self.config.seed);
+        let reference = self
+            .references
+            .get(program, self.config.seed)
+            .map_err(|source| MeasureError::Reference { kernel: name.clone(), source })?;
         phases.reference = start.elapsed().as_secs_f64();
 
         let request = Request::Check {
@@ -177,6 +186,7 @@ impl CpuMeasurer {
             Response::Checked { .. } => "a check",
             Response::Timed { .. } => "a timing",
             Response::Failed { .. } => "a failure",
+            Response::Referenced { .. } => "a reference",
         };
         MeasureError::Worker {
             kernel: kernel.to_string(),

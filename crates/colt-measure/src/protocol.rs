@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
 /// A bound on one message, so a corrupt stream cannot make the reader
-/// allocate without limit. The largest real message is a kernel's outputs.
-const MESSAGE_LIMIT: usize = 1 << 31;
+/// allocate without limit. The largest real message is a program's outputs:
+/// colt-ir admits 2^31 elements in all (`MAX_PROGRAM_ELEMENTS`), 8 GiB.
+const MESSAGE_LIMIT: usize = 1 << 34;
 
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<MESSAGE_LIMIT>()
@@ -25,6 +26,10 @@ pub enum Request {
     Check { image: KernelImage, buffers: Vec<BufferSpec>, seed: u64, cores: Vec<usize>, outputs: Vec<usize> },
     /// Time the loaded kernel.
     Time { plan: RunPlan },
+    /// Parse the program `text` (printed by colt-ir, origin `name`), run the
+    /// reference interpreter on inputs of `seed`, and return the buffers at
+    /// `outputs` (indices among the program's buffers).
+    Reference { name: String, text: String, seed: u64, outputs: Vec<usize> },
 }
 
 /// Worker → parent.
@@ -39,6 +44,9 @@ pub enum Response {
     },
     Timed {
         samples_ms: Vec<f64>,
+    },
+    Referenced {
+        outputs: Vec<Vec<f32>>,
     },
     /// The request could not be carried out (the worker lives on).
     Failed {

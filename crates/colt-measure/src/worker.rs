@@ -65,6 +65,9 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> std::io::Result<()
                     }
                 }
             }
+            Request::Reference { name, text, seed, outputs } => {
+                crate::reference::answer_reference(&name, &text, seed, &outputs)
+            }
             Request::Time { plan } => match loaded.as_mut() {
                 None => Response::Failed { message: "no kernel is loaded to time".into() },
                 Some(runner) => match runner.time(&plan) {

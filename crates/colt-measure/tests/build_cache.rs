@@ -84,3 +84,48 @@ fn a_measurement_reports_whether_its_build_was_cached() {
     assert!(second.phases.cached);
     assert_eq!(measurer.builder().stats().compiled, 1);
 }
+
+/// Issue 19, item 10: the C compiler had no time limit, so a compiler that
+/// hangs (or a source that makes it loop) held a job forever. Now it is
+/// killed at its timeout with everything it started (a driver's `cc1`),
+/// and the kernel fails to build with an error saying so.
+#[test]
+fn a_hung_compiler_is_killed_with_its_children_at_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("hung-cc");
+    let child_pid = dir.path().join("child.pid");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in --version|-dumpmachine) echo hung-cc; exit 0;; esac\n\
+             sleep 600 &\necho $! > {}\nwait\n",
+            child_pid.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let compiler = Compiler::new(&script).with_timeout(std::time::Duration::from_secs(1));
+    let builder = Builder::new(compiler, ArtifactCache::new(dir.path().join("cache")), TimingGate::new());
+    let start = std::time::Instant::now();
+    let error = builder.build("k", "void colt_kernel(void) {}").unwrap_err();
+    assert!(start.elapsed() < std::time::Duration::from_secs(20), "{:?}", start.elapsed());
+    assert!(matches!(error, colt_measure::BuildError::CompileTimedOut { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("did not compile within 1s") && error.to_string().contains("hung-cc"),
+        "{error}"
+    );
+    let pid = std::fs::read_to_string(&child_pid).unwrap().trim().to_string();
+    // Killed, it is gone or a zombie until its new parent reaps it.
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) != Some("Z"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while running() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!running(), "the compiler's child {pid} outlived the timeout");
+    let measure = colt_measure::MeasureError::Build(error);
+    assert_eq!(measure.kind(), colt_measure::FailureKind::Build, "a hung build is the candidate's failure");
+}

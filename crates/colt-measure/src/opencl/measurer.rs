@@ -72,7 +72,10 @@ impl OpenClMeasurer {
         phases.load = start.elapsed().as_secs_f64();
 
         let start = Instant::now();
-        let reference = self.references.get(program, self.config.seed);
+        let reference = self
+            .references
+            .get(program, self.config.seed)
+            .map_err(|source| MeasureError::Reference { kernel: kernel.name.clone(), source })?;
         phases.reference = start.elapsed().as_secs_f64();
 
         let start = Instant::now();

@@ -87,6 +87,10 @@ pub enum ColtError {
     OtherDevice { target: String, serves: String },
     #[error("{0}")]
     OnJob(String),
+    #[error("job {job} of the tuning database `{db}` is being run by {owner}: not run twice at once")]
+    JobHeld { job: JobId, db: String, owner: String },
+    #[error("job {job} of the tuning database `{db}` failed: {reason}")]
+    GaveUp { job: JobId, db: String, reason: String },
 }
 
 /// The running actor system of a colt process.
@@ -97,6 +101,8 @@ pub struct Colt {
     pub(crate) opencl: Option<Target>,
     pub(crate) db: Db,
     pub(crate) db_path: PathBuf,
+    /// This process, as the owner of the jobs it runs.
+    pub(crate) owner: colt_db::Owner,
     /// How CPU jobs draw samples: informed, for the measured cores and
     /// this CPU's vector unit.
     pub(crate) sampler: Sampler,
@@ -150,7 +156,9 @@ impl Colt {
             let addr = system.run(move || actix::Actor::start(actor))?;
             models.push((entry, addr));
         }
-        Ok(Colt { models, measure, opencl: opencl_target, db: Db::new(db_addr), db_path: config.db, sampler, system })
+        let owner = colt_db::Owner::this_process(&command_line_name());
+        let db = Db::new(db_addr);
+        Ok(Colt { models, measure, opencl: opencl_target, db, db_path: config.db, owner, sampler, system })
     }
 
     /// The target this process tunes for: its OpenCL device if it opened
@@ -158,6 +166,20 @@ impl Colt {
     /// target label, so kernels of two devices never mix.
     pub fn target(&self) -> Target {
         self.opencl.clone().unwrap_or(Target::Cpu)
+    }
+
+    /// The actors that no longer run (the measurement actor, the
+    /// database, a model): a daemon reports itself degraded while any is.
+    pub fn actors_down(&self) -> Vec<String> {
+        let mut down = Vec::new();
+        if !self.measure.connected() {
+            down.push("measurement".to_string());
+        }
+        if !self.db.connected() {
+            down.push("tuning database".to_string());
+        }
+        down.extend(self.models.iter().filter(|(_, a)| !a.connected()).map(|(m, _)| format!("model `{}`", m.name)));
+        down
     }
 
     pub fn db(&self) -> &Db {
@@ -170,5 +192,17 @@ impl Colt {
 
     pub fn models(&self) -> Vec<ModelEntry> {
         self.models.iter().map(|(m, _)| m.clone()).collect()
+    }
+}
+
+/// `colt serve`, `colt tune`: this process as job owners are named.
+fn command_line_name() -> String {
+    let mut args = std::env::args_os();
+    let program = args.next().map(std::path::PathBuf::from);
+    let name =
+        program.as_deref().and_then(|p| p.file_name()).map_or("colt".into(), |n| n.to_string_lossy().into_owned());
+    match args.next() {
+        Some(sub) => format!("{name} {}", sub.to_string_lossy()),
+        None => name,
     }
 }

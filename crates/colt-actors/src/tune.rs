@@ -6,7 +6,7 @@ use crate::colt::{Colt, ColtError};
 use crate::job_actor::{JobActor, RunJob};
 use crate::services::{past_trial_of, ActorProposer, ActorRunner, DbRecorder};
 use crate::system::ask;
-use colt_db::{JobId, JobState, NewJob};
+use colt_db::{Claim, JobId, JobState, NewJob, Owner, LEASE, LEASE_RENEWAL};
 use colt_ir::Program;
 use colt_measure::Target;
 use colt_search::{Event, JobSettings, JobSpec, KnownRecord, Outcome, Resume, StopReason, WarmRecord};
@@ -92,6 +92,9 @@ impl Colt {
                 (self.db.call(move |db| db.create_job(&new))??, None, None)
             }
         };
+        // Nothing is measured before the job is this process's: a job a
+        // live process runs is refused, not run twice at once.
+        let _lease = self.claim(job, stop.clone())?;
         let known = if request.start_from_known && resume.is_none() {
             let (fp, label) = (workload_fingerprint.clone(), target.label());
             let best = self.db.call(move |db| db.best_trials(&fp, &label, KNOWN_RECORDS))??;
@@ -150,6 +153,42 @@ impl Colt {
         Ok(TuneResult { job, outcome: outcome? })
     }
 
+    /// Claims `job` for this process and keeps the claim renewed until the
+    /// returned lease is dropped (then released). Losing the claim (another
+    /// process took the job over) sets `stop`.
+    fn claim(&self, job: JobId, stop: Arc<AtomicBool>) -> Result<Lease, ColtError> {
+        let owner = self.owner.clone();
+        let db = self.db_path.display().to_string();
+        match self.db.call(move |db| db.claim_job(job, &owner, LEASE))?? {
+            Claim::Claimed => {}
+            Claim::Held { owner, .. } => return Err(ColtError::JobHeld { job, db, owner: owner.to_string() }),
+            Claim::GaveUp { reason } => return Err(ColtError::GaveUp { job, db, reason }),
+        }
+        let (done, renewals) = crossbeam_channel::bounded::<()>(0);
+        let (database, owner) = (self.db.clone(), self.owner.clone());
+        let renewer = std::thread::Builder::new()
+            .name(format!("lease {job}"))
+            .spawn(move || {
+                while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = renewals.recv_timeout(LEASE_RENEWAL) {
+                    let owner = owner.clone();
+                    match database.call(move |db| db.renew_lease(job, &owner, LEASE)) {
+                        Ok(Ok(true)) => {}
+                        Ok(Ok(false)) => {
+                            tracing::error!(job, "another process took this job over: stopping it here");
+                            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                            return;
+                        }
+                        // The database is busy or gone: try again at the next
+                        // renewal (the lease outlasts three of them).
+                        Ok(Err(e)) => tracing::warn!(job, "cannot renew the job's lease: {e}"),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .map_err(ColtError::System)?;
+        Ok(Lease { job, db: self.db.clone(), owner: self.owner.clone(), done: Some(done), renewer: Some(renewer) })
+    }
+
     /// A job of the database to resume: it must be the same workload and
     /// target; its trials, last snapshot and baseline come back.
     fn resumed(
@@ -174,6 +213,29 @@ impl Colt {
         let naive = self.db.call(move |db| db.baseline(job))??;
         let trials = trials.iter().map(past_trial_of).collect();
         Ok((job, Some(Resume { trials, snapshot }), naive))
+    }
+}
+
+/// A claimed job: renewed by a thread while it lives, released when
+/// dropped (on every way out of [`Colt::tune`]).
+struct Lease {
+    job: JobId,
+    db: crate::db_actor::Db,
+    owner: Owner,
+    done: Option<crossbeam_channel::Sender<()>>,
+    renewer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(renewer) = self.renewer.take() {
+            let _ = renewer.join();
+        }
+        let (job, owner) = (self.job, self.owner.clone());
+        // A release that fails leaves the claim to run out; the job is
+        // then counted as crashed once, which is all that is lost.
+        let _ = self.db.call(move |db| db.release_job(job, &owner));
     }
 }
 

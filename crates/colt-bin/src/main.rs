@@ -7,6 +7,7 @@ use colt_ir::schedule::{Candidate, Edit};
 use colt_ir::{load_workload, Size};
 
 mod bench;
+mod db;
 mod measure_worker;
 mod models;
 mod run;
@@ -149,6 +150,9 @@ enum Command {
     /// Print the best verified kernel a tuning database knows for a
     /// workload, with its latency and how to rebuild it.
     Show(tune::ShowArgs),
+    /// Look after a tuning database: `colt db backup DEST`, `colt db check`.
+    #[command(subcommand)]
+    Db(db::DbCommand),
     /// List the built-in workloads: name, MACs, description (tab-separated).
     Workloads,
     /// Print a workload's program: its text and each stage's axes.
@@ -236,6 +240,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench(args) => emit(&bench::run(*args)?),
         Command::Serve(args) => serve::run(*args)?,
         Command::Show(args) => emit(&tune::show(args)?),
+        Command::Db(command) => emit(&db::run(command)?),
         Command::Models(args) => models::run(&args, emit)?,
         Command::MeasureWorker => measure_worker::run()?,
         Command::Workloads => {

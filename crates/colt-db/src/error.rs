@@ -20,6 +20,22 @@ pub enum DbError {
     TooNew { path: PathBuf, found: i64 },
     #[error("tuning database `{}` is damaged: {reason} (restore a backup, or move it aside to start afresh)", path.display())]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "tuning database `{}` is {bytes} bytes but holds no colt schema: its history may be in a `-wal` file \
+         that was not copied with it. Not starting afresh over it (copy the `-wal` beside it, or remove the \
+         file to start a new database)",
+        path.display()
+    )]
+    NoSchema { path: PathBuf, bytes: u64 },
+    #[error(
+        "tuning database `{}`: its write-ahead log `{}` cannot be read consistently ({reason}); SQLite would \
+         drop it and the rows it holds. Move it aside to open the main file alone",
+        path.display(),
+        wal.display()
+    )]
+    BadWal { path: PathBuf, wal: PathBuf, reason: String },
+    #[error("tuning database `{}`: cannot back up into `{}`: {reason}", path.display(), dest.display())]
+    Backup { path: PathBuf, dest: PathBuf, reason: String },
     #[error("tuning database `{}`: no job {job}", path.display())]
     NoSuchJob { path: PathBuf, job: JobId },
     #[error("tuning database `{}`: cannot {what}: {source}", path.display())]

@@ -9,12 +9,14 @@
 
 mod best_kernel;
 mod error;
+pub mod ownership;
 mod records;
 mod schema;
 mod tuning_db;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};
 pub use error::DbError;
-pub use records::{JobId, JobRow, JobState, NewJob, TrialRecord, UnknownJobState, WorkloadTrial};
+pub use ownership::{Claim, Owner, LEASE, LEASE_RENEWAL, MAX_CRASHES};
+pub use records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, UnknownJobState, WorkloadTrial};
 pub use schema::SCHEMA_VERSION;
 pub use tuning_db::TuningDb;

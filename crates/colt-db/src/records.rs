@@ -88,6 +88,26 @@ pub struct JobRow {
     pub trials_done: u64,
     /// The best verified median of its trials.
     pub best_ms: Option<f64>,
+    /// The process running it, while one does (see [`crate::ownership`]).
+    pub owner: Option<crate::Owner>,
+    pub lease_until_unix: Option<f64>,
+    /// How many times an owner died while running it.
+    pub crashes: u32,
+}
+
+impl JobRow {
+    /// Whether a live process other than `me` holds this job (see
+    /// [`crate::ownership`]): on this host by its pid and start time,
+    /// elsewhere by its lease.
+    pub fn held_by_other(&self, me: Option<&crate::Owner>) -> bool {
+        match &self.owner {
+            None => false,
+            Some(o) if Some(o) == me => false,
+            Some(o) => {
+                o.alive_here().unwrap_or_else(|| self.lease_until_unix.unwrap_or(0.0) > crate::schema::now_unix())
+            }
+        }
+    }
 }
 
 /// One measured candidate of one job.
@@ -134,4 +154,13 @@ pub struct WorkloadTrial {
     pub workload: String,
     /// Its program in colt's text format.
     pub workload_text: String,
+}
+
+/// What a database holds, as `colt db check` and `colt db backup` report it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbSummary {
+    pub schema_version: i64,
+    pub jobs: u64,
+    pub trials: u64,
+    pub snapshots: u64,
 }

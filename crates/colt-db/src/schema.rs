@@ -1,8 +1,11 @@
-//! The schema (version 2) and how rows map to records.
+//! The schema (version 3) and how rows map to records.
 //!
 //! Version 2 added `trials.sampler` (how the trial's candidate was drawn;
-//! `uniform` for every trial of version 1, which had only that sampler):
-//! a version-1 file is migrated in place when it is opened.
+//! `uniform` for every trial of version 1, which had only that sampler).
+//! Version 3 added each job's owner, lease and crash count
+//! ([`crate::ownership`]) and an index by state (the daemon's scheduler
+//! reads only unfinished jobs). An older file is migrated in place when it
+//! is opened.
 
 use crate::records::{JobRow, NewJob, TrialRecord};
 use rusqlite::types::Type;
@@ -10,7 +13,7 @@ use rusqlite::Row;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The schema this code reads and writes, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `PRAGMA application_id` of colt's files ("colt" in ASCII), so a SQLite file
 /// written by another program is told apart from an empty one.
@@ -36,8 +39,15 @@ CREATE TABLE jobs (
     error TEXT,
     created_unix REAL NOT NULL,
     updated_unix REAL NOT NULL,
-    baseline_ms REAL
+    baseline_ms REAL,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    owner_started INTEGER,
+    owner_command TEXT,
+    lease_until_unix REAL,
+    crashes INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX jobs_by_state ON jobs (state, id);
 CREATE INDEX jobs_by_workload ON jobs (workload);
 CREATE INDEX jobs_by_setup ON jobs (workload_fingerprint, target, strategy);
 CREATE TABLE trials (
@@ -76,11 +86,23 @@ CREATE TABLE snapshots (
 /// From version 1 to 2.
 pub(crate) const MIGRATE_FROM_1: &str = "ALTER TABLE trials ADD COLUMN sampler TEXT NOT NULL DEFAULT 'uniform';";
 
+/// From version 2 to 3.
+pub(crate) const MIGRATE_FROM_2: &str = "
+ALTER TABLE jobs ADD COLUMN owner_host TEXT;
+ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
+ALTER TABLE jobs ADD COLUMN owner_started INTEGER;
+ALTER TABLE jobs ADD COLUMN owner_command TEXT;
+ALTER TABLE jobs ADD COLUMN lease_until_unix REAL;
+ALTER TABLE jobs ADD COLUMN crashes INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_by_state ON jobs (state, id);
+";
+
 pub(crate) const JOB_COLUMNS: &str =
     "id, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, \
     options_json, state, error, created_unix, updated_unix, \
     (SELECT COUNT(*) FROM trials WHERE trials.job = jobs.id), \
-    (SELECT MIN(median_ms) FROM trials WHERE trials.job = jobs.id AND verified = 1)";
+    (SELECT MIN(median_ms) FROM trials WHERE trials.job = jobs.id AND verified = 1), \
+    owner_host, owner_pid, owner_started, owner_command, lease_until_unix, crashes";
 
 pub(crate) const TRIAL_COLUMNS: &str =
     "job, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, \
@@ -123,6 +145,14 @@ pub(crate) fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRow> {
         updated_unix: row.get(12)?,
         trials_done: unbits(row.get(13)?),
         best_ms: row.get(14)?,
+        owner: match row.get::<_, Option<String>>(15)? {
+            None => None,
+            Some(host) => {
+                Some(crate::Owner { host, pid: row.get(16)?, started: unbits(row.get(17)?), command: row.get(18)? })
+            }
+        },
+        lease_until_unix: row.get(19)?,
+        crashes: row.get(20)?,
     })
 }
 

@@ -1,7 +1,7 @@
 //! The tuning database's records, through its public API, on in-memory
 //! databases and on real files.
 
-use colt_db::{DbError, JobId, JobState, NewJob, TrialRecord, TuningDb, SCHEMA_VERSION};
+use colt_db::{Claim, DbError, JobId, JobState, NewJob, Owner, TrialRecord, TuningDb, LEASE, SCHEMA_VERSION};
 use colt_ir::schedule::{Machine, Sampler};
 use rusqlite::Connection;
 
@@ -261,9 +261,11 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
         db.record_trial(&trial(id, "m", "cpu", 4, Some(2.0))).unwrap();
         id
     };
-    // What version 1 wrote: the same tables without `trials.sampler`.
+    // What version 1 wrote: the same tables without `trials.sampler` (nor
+    // version 3's owners).
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("ALTER TABLE trials DROP COLUMN sampler; PRAGMA user_version = 1;").unwrap();
+    conn.execute_batch(&format!("ALTER TABLE trials DROP COLUMN sampler; {TO_VERSION_2} PRAGMA user_version = 1;"))
+        .unwrap();
     drop(conn);
     let mut db = TuningDb::open(&path).unwrap();
     let version: i64 = Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
@@ -272,6 +274,107 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
     let informed = trial(id, "m", "cpu", 5, Some(1.0));
     db.record_trial(&informed).unwrap();
     assert_eq!(db.job_trials(id).unwrap()[1].sampler, informed.sampler);
+}
+
+/// What turns a version-3 file back into a version-2 one.
+const TO_VERSION_2: &str = "DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
+    ALTER TABLE jobs DROP COLUMN owner_pid; ALTER TABLE jobs DROP COLUMN owner_started; \
+    ALTER TABLE jobs DROP COLUMN owner_command; ALTER TABLE jobs DROP COLUMN lease_until_unix; \
+    ALTER TABLE jobs DROP COLUMN crashes;";
+
+#[test]
+fn a_version_2_file_is_migrated_and_its_jobs_have_no_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    let id = {
+        let mut db = TuningDb::open(&path).unwrap();
+        let id = db.create_job(&new_job("m", "cpu")).unwrap();
+        db.set_job_state(id, JobState::Running, None).unwrap();
+        id
+    };
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("{TO_VERSION_2} PRAGMA user_version = 2;")).unwrap();
+    drop(conn);
+    let mut db = TuningDb::open(&path).unwrap();
+    let job = db.job(id).unwrap().unwrap();
+    assert_eq!((job.state, job.owner, job.crashes), (JobState::Running, None, 0));
+    assert_eq!(db.claim_job(id, &Owner::this_process("test"), LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+}
+
+/// An owner on this host whose process is gone: this pid with another
+/// start time.
+fn dead_owner(command: &str) -> Owner {
+    let me = Owner::this_process(command);
+    Owner { started: me.started + 1000, ..me }
+}
+
+/// A live `colt tune` holds its job: a daemon's claim is refused and its
+/// scheduler does not pick the job; a dead owner's job is taken over, a
+/// crash counted; at the second crash the job fails instead (issue 19,
+/// item 7: a daemon resumed a live `colt tune`'s job).
+#[test]
+fn a_job_is_claimed_by_one_live_owner_and_failed_after_two_crashes() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let id = db.create_job(&new_job("m", "cpu")).unwrap();
+    db.set_job_state(id, JobState::Running, None).unwrap();
+    let me = Owner::this_process("colt tune");
+    assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+    let row = db.job(id).unwrap().unwrap();
+    assert_eq!(row.owner.as_ref(), Some(&me));
+    assert!(row.lease_until_unix.unwrap() > 0.0);
+    // Another process (here: one on another host, its lease running).
+    let other = Owner { host: "elsewhere".into(), ..Owner::this_process("colt serve") };
+    match db.claim_job(id, &other, LEASE).unwrap() {
+        Claim::Held { owner, .. } => assert_eq!(owner, me),
+        claim => panic!("a live owner's job was taken: {claim:?}"),
+    }
+    assert_eq!(db.next_job_to_run().unwrap(), None, "the scheduler picked a held job");
+    assert!(db.renew_lease(id, &me, LEASE).unwrap());
+    assert!(!db.renew_lease(id, &other, LEASE).unwrap(), "a lease renewed by a process that does not hold it");
+    // A clean release: the next claim is no crash.
+    db.release_job(id, &me).unwrap();
+    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(id));
+    assert_eq!(db.claim_job(id, &dead_owner("first"), LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(db.job(id).unwrap().unwrap().crashes, 0);
+    // Its owner died: the job is free, and taking it counts the crash.
+    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(id));
+    assert_eq!(db.claim_job(id, &dead_owner("second"), LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(db.job(id).unwrap().unwrap().crashes, 1);
+    // Died again: failed, with the reason, and never picked again.
+    let Claim::GaveUp { reason } = db.claim_job(id, &me, LEASE).unwrap() else {
+        panic!("a job crashed twice was resumed")
+    };
+    assert!(reason.contains("died 2 times") && reason.contains("second"), "{reason}");
+    let row = db.job(id).unwrap().unwrap();
+    assert_eq!((row.state, row.error.as_deref(), row.owner), (JobState::Failed, Some(reason.as_str()), None));
+    assert_eq!(db.next_job_to_run().unwrap(), None);
+    // Resumed by hand, it starts its count afresh.
+    assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(db.job(id).unwrap().unwrap().crashes, 0);
+    // Another host's owner whose lease ran out is dead too.
+    let id = db.create_job(&new_job("n", "cpu")).unwrap();
+    db.set_job_state(id, JobState::Running, None).unwrap();
+    assert_eq!(db.claim_job(id, &other, std::time::Duration::ZERO).unwrap(), Claim::Claimed);
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(db.job(id).unwrap().unwrap().crashes, 1);
+}
+
+/// The scheduler's pick reads unfinished jobs only: interrupted first,
+/// then the oldest queued.
+#[test]
+fn the_next_job_is_an_interrupted_one_then_the_oldest_queued() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let done = db.create_job(&new_job("a", "cpu")).unwrap();
+    db.set_job_state(done, JobState::Done, None).unwrap();
+    let queued = db.create_job(&new_job("b", "cpu")).unwrap();
+    let _later = db.create_job(&new_job("c", "cpu")).unwrap();
+    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(queued));
+    let interrupted = db.create_job(&new_job("d", "cpu")).unwrap();
+    db.set_job_state(interrupted, JobState::Running, None).unwrap();
+    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(interrupted));
+    assert_eq!(db.unfinished_jobs().unwrap(), 3);
 }
 
 #[test]
@@ -415,4 +518,83 @@ fn a_damaged_database_is_refused_at_open_naming_the_file() {
     let named = message.contains("CHECK constraint failed in jobs")
         || message.contains(&format!("job {job} has the unknown state `exploded`"));
     assert!(matches!(e, DbError::Corrupt { .. }) && message.contains("odd-state.db") && named, "{message}");
+}
+
+/// A copy of `colt.db` without the `-wal` that held its schema is refused,
+/// not "started afresh" (issue 19, item 6: `colt show` wrote a new schema
+/// into it and `colt serve` started with 0 jobs); a `-wal` that is not a
+/// log of this database is refused, not silently dropped.
+#[test]
+fn a_file_without_its_wal_or_with_a_foreign_wal_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("colt.db");
+    let copy = dir.path().join("copy.db");
+    {
+        let _db = TuningDb::open(&path).unwrap();
+        // Another connection keeps the rows in the log: no checkpoint.
+        let writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        std::fs::copy(&path, &copy).unwrap();
+        drop(writer);
+    }
+    assert!(std::fs::metadata(&copy).unwrap().len() > 0, "WAL mode writes the main file's header at once");
+    {
+        let probe = Connection::open(&copy).unwrap();
+        let tables: i64 = probe.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0)).unwrap();
+        drop(probe);
+        assert_eq!(tables, 0, "the copy was meant to hold no schema (the WAL kept it)");
+        let e = TuningDb::open(&copy).err().expect("a schema-less copy must not start afresh");
+        assert!(matches!(e, DbError::NoSchema { .. }) && e.to_string().contains("copy.db"), "{e}");
+        let tables: i64 =
+            Connection::open(&copy).unwrap().query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0)).unwrap();
+        assert_eq!(tables, 0, "the refused file was written to");
+    }
+
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    for (garbage, says) in [
+        (b"not a log".to_vec(), "shorter than"),
+        (vec![0xa5; 4096], "magic number"),
+        (
+            [&[0x37, 0x7f, 0x06, 0x82, 0x00, 0x2d, 0xe2, 0x18, 0x00, 0x00, 0x02, 0x00][..], &[0; 20][..]].concat(),
+            "another database's",
+        ),
+    ] {
+        std::fs::write(&wal, &garbage).unwrap();
+        let e = TuningDb::open(&path).err().expect("a foreign -wal must not open");
+        assert!(matches!(e, DbError::BadWal { .. }) && e.to_string().contains(says), "{e}");
+        assert_eq!(std::fs::read(&wal).unwrap(), garbage, "the refused log was changed");
+    }
+    std::fs::remove_file(&wal).unwrap();
+    TuningDb::open(&path).unwrap();
+}
+
+#[test]
+fn a_backup_is_a_checked_copy_taken_while_the_database_is_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("colt.db");
+    let mut db = TuningDb::open(&path).unwrap();
+    let job = db.create_job(&new_job("gemm-512", "cpu")).unwrap();
+    db.set_job_state(job, JobState::Running, None).unwrap();
+    for f in 0..50 {
+        db.record_trial(&trial(job, "gemm-512", "cpu", f, Some(1.0 + f as f64))).unwrap();
+    }
+    db.save_snapshot(job, b"tree").unwrap();
+    let dest = dir.path().join("backup.db");
+    let summary = db.backup_to(&dest).unwrap();
+    assert_eq!((summary.jobs, summary.trials, summary.snapshots, summary.schema_version), (1, 50, 1, SCHEMA_VERSION));
+    // The copy needs no -wal of its own.
+    let mut wal = dest.as_os_str().to_owned();
+    wal.push("-wal");
+    let _ = std::fs::remove_file(&wal);
+    let copy = TuningDb::open(&dest).unwrap();
+    assert_eq!(copy.job_trials(job).unwrap(), db.job_trials(job).unwrap());
+    assert_eq!(copy.integrity_check().unwrap(), ["ok"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let e = db.backup_to(&dest).expect_err("a backup overwrote a file");
+    assert!(matches!(e, DbError::Backup { .. }) && e.to_string().contains("exists already"), "{e}");
 }

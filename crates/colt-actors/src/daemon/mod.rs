@@ -17,7 +17,7 @@ pub mod views;
 
 pub use submit::{Submit, SubmitError, MAX_TRIALS};
 
-use crate::colt::Colt;
+use crate::colt::{Colt, ColtError};
 use crate::tune::TuneRequest;
 use colt_db::{JobId, JobRow, JobState};
 use colt_search::{Event, JobSettings, Progress, SearchParams, StopReason};
@@ -130,7 +130,7 @@ impl Daemon {
     /// Queues a job; its id.
     pub fn submit(&self, request: Submit) -> Result<JobId, SubmitError> {
         let job = request.into_job(&self.colt)?;
-        let unfinished = self.db(|db| db.jobs())?.iter().filter(|j| j.state.is_unfinished()).count();
+        let unfinished = self.db(|db| db.unfinished_jobs())? as usize;
         if unfinished >= self.max_jobs {
             return Err(SubmitError::TooMany { unfinished, max_jobs: self.max_jobs });
         }
@@ -201,8 +201,10 @@ impl Daemon {
     }
 
     pub fn health(&self) -> views::HealthView {
+        let down = self.colt.actors_down();
         views::HealthView {
-            status: "ok",
+            status: if down.is_empty() { "ok" } else { "degraded" },
+            down,
             running_job: self.running_job(),
             models: self.colt.models(),
             database: self.colt.db_path().to_path_buf(),
@@ -231,10 +233,9 @@ impl Daemon {
 
     fn schedule(self: Arc<Self>) {
         while !self.shutting_down.load(Ordering::SeqCst) {
-            let next = self.colt.db().call(|db| db.jobs()).ok().and_then(|r| r.ok()).and_then(|jobs| {
-                let pick = |state| jobs.iter().find(|j| j.state == state).cloned();
-                pick(JobState::Running).or_else(|| pick(JobState::Queued))
-            });
+            // Interrupted jobs first, then queued ones; not one a live
+            // process (a `colt tune`, another daemon) holds.
+            let next = self.colt.db().call(|db| db.next_job_to_run()).ok().and_then(|r| r.ok()).flatten();
             match next {
                 Some(job) => self.run_job(job),
                 None => {
@@ -286,6 +287,9 @@ impl Daemon {
             // next start resumes it.
             Ok(r) if r.outcome.reason == StopReason::Stopped => Some(JobState::Running),
             Ok(_) => None,
+            // Another process claimed it between the pick and the claim: it
+            // is that process's to finish.
+            Err(ColtError::JobHeld { .. }) => None,
             // `tune` marks a job whose search failed; this covers the
             // failures before it (so the job is not picked again forever).
             Err(_) => Some(JobState::Failed),

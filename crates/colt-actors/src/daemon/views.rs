@@ -24,12 +24,18 @@ pub struct JobView {
     pub error: Option<String>,
     pub created_unix: f64,
     pub updated_unix: f64,
+    /// The process running it (this daemon, another one, or a `colt tune`).
+    pub owner: Option<String>,
+    /// How many times a process died while running it.
+    pub crashes: u32,
 }
 
 impl JobView {
     /// `live`: the running job's progress and baseline, when this is it.
     pub fn of(row: &JobRow, live: Option<(Option<&Progress>, Option<f64>)>) -> JobView {
         let state = match (row.state, live) {
+            // Run by another process (a `colt tune` on this database).
+            (JobState::Running, None) if row.held_by_other(None) => "running".to_string(),
             (JobState::Running, None) => "queued".to_string(), // interrupted, waiting to resume
             (s, _) => s.to_string(),
         };
@@ -52,6 +58,8 @@ impl JobView {
             error: row.error.clone(),
             created_unix: row.created_unix,
             updated_unix: row.updated_unix,
+            owner: row.owner.as_ref().map(ToString::to_string),
+            crashes: row.crashes,
         }
     }
 }
@@ -103,7 +111,9 @@ impl KernelView {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthView {
+    /// `ok`, or `degraded` while an actor is down (then named in `down`).
     pub status: &'static str,
+    pub down: Vec<String>,
     pub running_job: Option<JobId>,
     pub models: Vec<ModelEntry>,
     pub database: PathBuf,

@@ -1,8 +1,9 @@
 //! End-to-end tests of the `colt` binary live in `tests/tests/`; this library
 //! holds what they share.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// The `colt` binary of the profile these tests were built in
 /// (`cargo test --workspace` builds it: colt-bin has an integration test,
@@ -107,4 +108,94 @@ fn unchunk(mut rest: &str) -> String {
 /// it in between, which these tests accept).
 pub fn free_port(ip: &str) -> u16 {
     std::net::TcpListener::bind((ip, 0)).unwrap().local_addr().unwrap().port()
+}
+
+/// A `colt serve` process on a loopback port, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Daemon {
+    /// Starts `colt serve --listen IP:PORT --db DB EXTRA...` and waits until
+    /// it answers health.
+    pub fn start(db: &Path, ip: &str, extra: &[&str]) -> Daemon {
+        Daemon::start_in(Command::new(colt_binary()), db, ip, extra)
+    }
+
+    /// As [`start`](Self::start), with the process's address space (and its
+    /// workers', which inherit it) limited to `kib` KiB (`ulimit -v`).
+    pub fn start_with_memory_limit(db: &Path, kib: u64, extra: &[&str]) -> Daemon {
+        let mut command = Command::new("bash");
+        command.args(["-c", &format!("ulimit -v {kib} && exec \"$0\" \"$@\"")]).arg(colt_binary());
+        Daemon::start_in(command, db, "127.0.0.1", extra)
+    }
+
+    fn start_in(mut command: Command, db: &Path, ip: &str, extra: &[&str]) -> Daemon {
+        let port = free_port(if ip == "127.0.0.2" { "127.0.0.1" } else { ip });
+        let addr = format!("{ip}:{port}");
+        let child = command
+            .args(["serve", "--listen", &addr, "--db", db.to_str().unwrap()])
+            .args(extra)
+            .current_dir(repo_root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut daemon = Daemon { child, addr };
+        daemon.wait_ready(extra);
+        daemon
+    }
+
+    pub fn wait_ready(&mut self, extra: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let auth = extra.contains(&"--token-file");
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the daemon exited ({status}) before answering");
+            }
+            if std::net::TcpStream::connect(&self.addr).is_ok() {
+                let r = http(&self.addr, "GET", "/v1/health", &[], None);
+                if r.status == 200 || (auth && r.status == 401) {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the daemon did not answer in time");
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        http(&self.addr, "GET", path, &[], None)
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> Response {
+        http(&self.addr, "POST", path, &[], Some(body))
+    }
+
+    pub fn wait_state(&self, id: i64, state: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let job = self.get(&format!("/v1/jobs/{id}")).json();
+            if job["state"] == state {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "job {id} never reached `{state}`: {job}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Submits a job; its id (the request must be accepted).
+pub fn submit(daemon: &Daemon, body: &str) -> i64 {
+    let r = daemon.post("/v1/jobs", body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_i64().unwrap()
 }

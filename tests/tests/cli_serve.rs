@@ -2,86 +2,12 @@
 //! its errors, the token rule, and durability across SIGKILL and SIGTERM.
 
 use colt_db::{JobState, TuningDb};
-use colt_e2e::{colt_binary, free_port, http, repo_root, Response};
+use colt_e2e::{colt_binary, free_port, http, repo_root, submit, Daemon};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-struct Daemon {
-    child: Child,
-    addr: String,
-}
-
-impl Daemon {
-    fn start(db: &Path, ip: &str, extra: &[&str]) -> Daemon {
-        let port = free_port(if ip == "127.0.0.2" { "127.0.0.1" } else { ip });
-        let addr = format!("{ip}:{port}");
-        let child = Command::new(colt_binary())
-            .args(["serve", "--listen", &addr, "--db", db.to_str().unwrap()])
-            .args(extra)
-            .current_dir(repo_root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut daemon = Daemon { child, addr };
-        daemon.wait_ready(extra);
-        daemon
-    }
-
-    fn wait_ready(&mut self, extra: &[&str]) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let auth = extra.contains(&"--token-file");
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the daemon exited ({status}) before answering");
-            }
-            if std::net::TcpStream::connect(&self.addr).is_ok() {
-                let r = http(&self.addr, "GET", "/v1/health", &[], None);
-                if r.status == 200 || (auth && r.status == 401) {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("the daemon did not answer in time");
-    }
-
-    fn get(&self, path: &str) -> Response {
-        http(&self.addr, "GET", path, &[], None)
-    }
-
-    fn post(&self, path: &str, body: &str) -> Response {
-        http(&self.addr, "POST", path, &[], Some(body))
-    }
-
-    fn wait_state(&self, id: i64, state: &str) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let job = self.get(&format!("/v1/jobs/{id}")).json();
-            if job["state"] == state {
-                return job;
-            }
-            assert!(Instant::now() < deadline, "job {id} never reached `{state}`: {job}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn submit(daemon: &Daemon, body: &str) -> i64 {
-    let r = daemon.post("/v1/jobs", body);
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()["id"].as_i64().unwrap()
-}
 
 fn trials(db: &Path, job: i64) -> Vec<colt_db::TrialRecord> {
     TuningDb::open(db).unwrap().job_trials(job).unwrap()

@@ -128,7 +128,15 @@ impl Colt {
                 let device = OpenClDevice::open(choice)?;
                 let target = Target::opencl(device.platform_name.clone(), device.name.clone());
                 let plan = config.cpu.plan.clone();
-                (Some(OpenClMeasurer::new(device, OpenClConfig { plan, seed: config.cpu.seed })), Some(target))
+                // Kernels run in the measurement worker, which opens the
+                // same device: a kernel that crashes the driver or never
+                // ends fails that candidate, not this process.
+                let measurer = OpenClMeasurer::new(device, OpenClConfig { plan, seed: config.cpu.seed }).in_worker(
+                    config.worker.clone(),
+                    choice.clone(),
+                    config.cpu.timeout,
+                );
+                (Some(measurer), Some(target))
             }
         };
         let sampler = Sampler::Informed(config.cpu.machine());

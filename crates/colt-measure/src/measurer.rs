@@ -182,15 +182,9 @@ impl CpuMeasurer {
 
     fn unexpected(&mut self, kernel: &str, response: Response) -> MeasureError {
         self.client.kill();
-        let answer = match response {
-            Response::Checked { .. } => "a check",
-            Response::Timed { .. } => "a timing",
-            Response::Failed { .. } => "a failure",
-            Response::Referenced { .. } => "a reference",
-        };
         MeasureError::Worker {
             kernel: kernel.to_string(),
-            message: format!("the worker answered out of turn with {answer}"),
+            message: format!("the worker answered out of turn with {}", response.kind()),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::buffers::BufferSpec;
 use crate::image::KernelImage;
+use crate::opencl::{DeviceChoice, OpenClError, OpenClKernel};
 use crate::runner::RunPlan;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -30,6 +31,10 @@ pub enum Request {
     /// reference interpreter on inputs of `seed`, and return the buffers at
     /// `outputs` (indices among the program's buffers).
     Reference { name: String, text: String, seed: u64, outputs: Vec<usize> },
+    /// Open `device` (once per worker), build `kernel`, bind `buffers`
+    /// (inputs from `seed`), run once and return the buffers at `outputs`.
+    /// The kernel stays bound for `Time`.
+    OpenClCheck { device: DeviceChoice, kernel: OpenClKernel, buffers: Vec<BufferSpec>, seed: u64, outputs: Vec<usize> },
 }
 
 /// Worker → parent.
@@ -52,6 +57,24 @@ pub enum Response {
     Failed {
         message: String,
     },
+    /// An OpenCL request failed in a way OpenCL reports (the kernel does
+    /// not build, a launch is refused); the worker lives on.
+    OpenClFailed {
+        error: OpenClError,
+    },
+}
+
+impl Response {
+    /// What kind of answer this is, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Response::Checked { .. } => "a check",
+            Response::Timed { .. } => "a timing",
+            Response::Referenced { .. } => "a reference",
+            Response::Failed { .. } => "a failure",
+            Response::OpenClFailed { .. } => "an OpenCL failure",
+        }
+    }
 }
 
 pub fn write_message<T: Serialize>(out: &mut impl Write, message: &T) -> std::io::Result<()> {

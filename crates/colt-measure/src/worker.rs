@@ -7,6 +7,7 @@
 //! the tests use).
 
 use crate::loader::LoadedKernel;
+use crate::opencl::{Bound, DeviceChoice, OpenClDevice, OpenClKernel, OpenClMeasurer};
 use crate::protocol::{read_message, write_message, Request, Response};
 use crate::runner::Runner;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -25,6 +26,10 @@ pub fn serve_stdio() -> std::io::Result<()> {
 /// Serves requests from `input`, answering on `output`.
 pub fn serve(mut input: impl Read, mut output: impl Write) -> std::io::Result<()> {
     let mut loaded: Option<Runner> = None;
+    // The OpenCL device, opened at the first OpenCL request (once: opening
+    // a platform costs tenths of a second), and the kernel bound on it.
+    let mut opencl: Option<(DeviceChoice, OpenClMeasurer)> = None;
+    let mut bound: Option<(OpenClKernel, Bound)> = None;
     loop {
         let request: Request = match read_message(&mut input) {
             Ok(request) => request,
@@ -37,6 +42,7 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> std::io::Result<()
         let response = match request {
             Request::Check { image, buffers, seed, cores, outputs } => {
                 loaded = None;
+                bound = None;
                 let start = Instant::now();
                 match LoadedKernel::load(&image) {
                     Err(e) => Response::Failed { message: e.to_string() },
@@ -67,6 +73,43 @@ pub fn serve(mut input: impl Read, mut output: impl Write) -> std::io::Result<()
             }
             Request::Reference { name, text, seed, outputs } => {
                 crate::reference::answer_reference(&name, &text, seed, &outputs)
+            }
+            Request::OpenClCheck { device, kernel, buffers, seed, outputs } => {
+                (loaded, bound) = (None, None);
+                let start = Instant::now();
+                let measurer = match opencl.take() {
+                    Some((choice, measurer)) if choice == device => Ok((choice, measurer)),
+                    _ => OpenClDevice::open(&device)
+                        .map(|d| (device.clone(), OpenClMeasurer::new(d, crate::opencl::OpenClConfig::default()))),
+                };
+                match measurer {
+                    Err(error) => Response::OpenClFailed { error },
+                    Ok(opened) => {
+                        let measurer = &opencl.insert(opened).1;
+                        match measurer.bind(&kernel, &buffers, seed) {
+                            Err(error) => Response::OpenClFailed { error },
+                            Ok(b) => {
+                                let load_seconds = start.elapsed().as_secs_f64();
+                                match measurer.check_run(&kernel, &b, &outputs) {
+                                    Err(error) => Response::OpenClFailed { error },
+                                    Ok((outputs, run_seconds)) => {
+                                        bound = Some((kernel, b));
+                                        Response::Checked { outputs, modified_input: None, load_seconds, run_seconds }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Request::Time { plan } if bound.is_some() => {
+                let (Some((_, measurer)), Some((kernel, b))) = (opencl.as_ref(), bound.as_ref()) else {
+                    unreachable!("a kernel is bound only on an opened device")
+                };
+                match measurer.time(kernel, b, &plan) {
+                    Ok(samples_ms) => Response::Timed { samples_ms },
+                    Err(error) => Response::OpenClFailed { error },
+                }
             }
             Request::Time { plan } => match loaded.as_mut() {
                 None => Response::Failed { message: "no kernel is loaded to time".into() },

@@ -75,3 +75,40 @@ fn a_platform_that_is_not_there_is_named_with_what_is() {
         Ok(_) => panic!("found a platform called `no such vendor`"),
     }
 }
+
+/// Issue 19, item 10: OpenCL kernels ran inside colt's process with no
+/// time limit — one that never ends wedged the daemon, one that faults
+/// killed it. In the worker, the first is killed at its deadline, the
+/// second takes only the worker down; both are typed failures of the
+/// candidate, and the next kernel measures on a fresh worker. The same
+/// device's kernels verify there as they do in process.
+#[test]
+fn in_the_worker_a_hung_or_crashing_opencl_kernel_fails_alone() {
+    let program = colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench);
+    let choice = DeviceChoice::named("portable", 0);
+    let measurer = measurer().in_worker(common::worker(), choice, std::time::Duration::from_secs(1));
+    let good = measurer.measure(&program, &gemm_kernel("gemm-512 opencl naive", GEMM)).unwrap();
+    assert!(good.max_rel_err <= colt_ir::data::TOLERANCE && good.timing.runs >= 1);
+
+    // Loops for ever, with a side effect the compiler must keep.
+    let hung = GEMM.replace("C[i * 512 + j] = acc;", "while (A[0] < 1e30f) { C[i * 512 + j] += 1.0f; }");
+    let start = std::time::Instant::now();
+    let error = measurer.measure(&program, &gemm_kernel("hung", &hung)).unwrap_err();
+    assert_eq!(error.kind(), FailureKind::TimedOut, "{error}");
+    assert!(error.to_string().contains("`hung`"), "{error}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30), "killed after {:?}", start.elapsed());
+
+    let wild = GEMM.replace("C[i * 512 + j] = acc;", "((__global float *)0x10)[i * 512 + j] = acc;");
+    let error = measurer.measure(&program, &gemm_kernel("wild", &wild)).unwrap_err();
+    assert_eq!(error.kind(), FailureKind::Crashed, "{error}");
+
+    let wrong = GEMM.replace("C[i * 512 + j] = acc;", "C[i * 512 + j] = acc + 1.0f;");
+    let error = measurer.measure(&program, &gemm_kernel("off by one", &wrong)).unwrap_err();
+    assert_eq!(error.kind(), FailureKind::WrongResult, "{error}");
+    let broken = GEMM.replace("float acc", "flaot acc");
+    let error = measurer.measure(&program, &gemm_kernel("broken", &broken)).unwrap_err();
+    assert!(matches!(error, MeasureError::OpenCl(OpenClError::Build { .. })), "{error}");
+
+    let again = measurer.measure(&program, &gemm_kernel("gemm-512 opencl naive", GEMM)).unwrap();
+    assert!(again.max_rel_err <= colt_ir::data::TOLERANCE);
+}

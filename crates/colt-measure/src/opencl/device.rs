@@ -8,7 +8,7 @@ use ocl::{core, flags, Context, Device, Platform, Queue};
 /// them) or by a part of its name (case-insensitive), the first when
 /// `None`; on it, a device by index or by a part of its name, the first
 /// when `None`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceChoice {
     pub platform: Option<String>,
     pub device: Option<String>,
@@ -93,7 +93,7 @@ fn platforms() -> Result<Vec<(Platform, String)>, OpenClError> {
 
 fn devices_of(platform: Platform, platform_name: &str) -> Result<Vec<(Device, String)>, OpenClError> {
     let devices = Device::list_all(platform).map_err(|e| OpenClError::Setup {
-        what: "device list",
+        what: "device list".into(),
         device: platform_name.to_string(),
         message: e.to_string(),
     })?;
@@ -169,7 +169,7 @@ impl OpenClDevice {
         let (device, name) = devices[index].clone();
         let setup = |what: &'static str, device: &str| {
             let device = device.to_string();
-            move |e: ocl::Error| OpenClError::Setup { what, device, message: e.to_string() }
+            move |e: ocl::Error| OpenClError::Setup { what: what.to_string(), device, message: e.to_string() }
         };
         let context = Context::builder().platform(platform).devices(device).build().map_err(setup("context", &name))?;
         let queue = Queue::new(&context, device, Some(flags::QUEUE_PROFILING_ENABLE)).map_err(setup("queue", &name))?;

@@ -1,6 +1,6 @@
 //! Why the OpenCL path failed.
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum OpenClError {
     #[error("no OpenCL platform is available ({message}); install an OpenCL driver (e.g. Debian's pocl-opencl-icd, which scripts/setup.sh installs)")]
     NoPlatform { message: String },
@@ -9,7 +9,7 @@ pub enum OpenClError {
     #[error("OpenCL platform `{platform}` has no device `{wanted}` (devices, by index from 0: {})", available.join(", "))]
     NoDevice { platform: String, wanted: String, available: Vec<String> },
     #[error("OpenCL {what} on `{device}`: {message}")]
-    Setup { what: &'static str, device: String, message: String },
+    Setup { what: String, device: String, message: String },
     #[error("OpenCL kernel `{kernel}` does not build on `{device}`: {log}")]
     Build { kernel: String, device: String, log: String },
     #[error("OpenCL kernel `{kernel}` cannot run launch `{entry}` on `{device}`: {message}")]

@@ -1,7 +1,7 @@
 //! An OpenCL kernel to measure: source, scratch buffers, launches.
 
 /// One enqueue of one `__kernel` function.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Launch {
     pub entry: String,
     /// Global work size, 1 to 3 dimensions.
@@ -10,7 +10,7 @@ pub struct Launch {
     pub local: Option<Vec<usize>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OpenClKernel {
     /// Names the kernel in errors and reports.
     pub name: String,

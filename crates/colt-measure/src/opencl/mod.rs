@@ -11,8 +11,10 @@
 //! last one's end, read from profiling events.
 //!
 //! OpenCL programs are built by the platform's own compiler (pocl caches
-//! them itself), and run in this process: a crashing OpenCL kernel takes
-//! the process with it, unlike the CPU path's worker.
+//! them itself). [`OpenClMeasurer::new`] runs them in this process (a
+//! crashing OpenCL kernel takes the process with it);
+//! [`OpenClMeasurer::in_worker`] runs them in the measurement worker, as
+//! the CPU path does, with a deadline — what colt's own jobs use.
 
 mod device;
 mod error;
@@ -22,4 +24,5 @@ mod measurer;
 pub use device::{list_devices, DeviceChoice, DeviceInfo, OpenClDevice, PlatformInfo};
 pub use error::OpenClError;
 pub use kernel::{Launch, OpenClKernel};
+pub(crate) use measurer::Bound;
 pub use measurer::{OpenClConfig, OpenClMeasurer};

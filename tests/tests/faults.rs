@@ -138,3 +138,152 @@ fn colt_db_backup_and_check() {
     let o = colt(&["db", "check", "--db", backup.to_str().unwrap()]);
     assert!(!o.status.success() && stderr(&o).contains("backup.db"), "{}", stderr(&o));
 }
+
+/// Items 1, 3 and 4 through the API, with a token: every hostile job body
+/// is refused with its own message, and the daemon then still answers,
+/// keeps the job it had, and runs a valid one (before: a deep or long
+/// expression overflowed its stack, `wall_s: -1` killed its scheduler, an
+/// overflowing index killed its measurement actor).
+#[test]
+fn hostile_job_bodies_are_refused_each_with_its_reason_and_the_daemon_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let daemon = Daemon::start(&db, "127.0.0.1", &[]);
+    let first = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "random", "trials": 2, "seed": 9}"#);
+    daemon.wait_state(first, "done");
+    let before = trials(&db, first);
+    let text = |t: &str| serde_json::json!({"workload_text": t, "strategy": "random", "trials": 1}).to_string();
+    let deep = format!("input A[8]\noutput C[8]\nC[i] = {}A[i]{}\n", "(".repeat(1200), ")".repeat(1200));
+    let long = format!("input A[8]\noutput C[8]\nC[i] = {}\n", vec!["A[i]"; 3000].join(" + "));
+    let cases: Vec<(String, u16, &str)> = vec![
+        (text(&deep), 400, "MAX_NESTING"),
+        (text(&long), 400, "MAX_EXPRESSION_DEPTH"),
+        (
+            text("input A[1000000, 1000000]\noutput C[1000000, 1000000]\nC[i, j] = A[i, j] * 2.0\n"),
+            400,
+            "MAX_BUFFER_ELEMENTS",
+        ),
+        (text("input A[8]\noutput C[8]\nC[i] = A[i * 7905747460161236407]\n"), 400, "MAX_INDEX_MAGNITUDE"),
+        (text("input A[4294967296, 4294967296]\noutput C[8]\nC[i] = A[0, i]\n"), 400, "MAX_BUFFER_ELEMENTS"),
+        (r#"{"workload": "gemm-512", "wall_s": -1}"#.into(), 400, "30 days), not -1"),
+        (r#"{"workload": "gemm-512", "wall_s": 1e300}"#.into(), 400, "30 days), not 1e300"),
+        (r#"{"workload": "gemm-512", "trials": 0}"#.into(), 400, "trials must be in 1..="),
+        (r#"{"workload": "gemm-512", "strategy": "genetic"}"#.into(), 400, "unknown strategy `genetic`"),
+        (r#"{"workload": "no-such-layer"}"#.into(), 400, "no built-in workload `no-such-layer`"),
+        (r#"{"workload": "gemm-512", "trials": "#.into(), 400, "not a valid job"),
+        (format!(r#"{{"workload_text": "{}"}}"#, "x".repeat(70 << 10)), 413, ""),
+    ];
+    for (body, status, says) in &cases {
+        let r = daemon.post("/v1/jobs", body);
+        assert_eq!(r.status, *status, "{}: {}", &body[..body.len().min(80)], r.body);
+        let error = r.json()["error"].as_str().unwrap_or_default().to_string();
+        assert!(error.contains(says), "`{says}` not in: {error}");
+    }
+    let health = daemon.get("/v1/health").json();
+    assert_eq!(health["status"], "ok", "{health}");
+    let jobs = daemon.get("/v1/jobs").json();
+    assert_eq!(jobs["jobs"].as_array().map(Vec::len), Some(1), "a refused body became a job: {jobs}");
+    let next = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "random", "trials": 2, "seed": 10}"#);
+    daemon.wait_state(next, "done");
+    assert_eq!(trials(&db, first), before, "an earlier job's trials changed");
+}
+
+/// A job whose daemon is killed while running it twice is failed with
+/// that reason at the next start, not resumed (and killed) for ever; its
+/// trials stay, and the daemon runs the next job.
+#[test]
+fn a_job_whose_daemon_died_twice_is_failed_not_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let mut recorded = 0;
+    let mut id = 0;
+    for kill in 0..2 {
+        let mut daemon = Daemon::start(&db, "127.0.0.1", &[]);
+        if kill == 0 {
+            id = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "random", "trials": 400, "seed": 5}"#);
+        }
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while trials(&db, id).len() < recorded + 2 {
+            assert!(Instant::now() < deadline, "the job made no progress");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        daemon.child.kill().unwrap(); // SIGKILL, mid-job
+        daemon.child.wait().unwrap();
+        recorded = trials(&db, id).len();
+        let row = TuningDb::open(&db).unwrap().job(id).unwrap().unwrap();
+        assert_eq!((row.state, row.crashes), (JobState::Running, kill), "{row:?}");
+    }
+    let daemon = Daemon::start(&db, "127.0.0.1", &[]);
+    let failed = daemon.wait_state(id, "failed");
+    let error = failed["error"].as_str().unwrap();
+    assert!(error.contains("died 2 times") && error.contains("colt serve"), "{error}");
+    assert_eq!(failed["crashes"], 2);
+    assert_eq!(trials(&db, id).len(), recorded, "the failed job's trials were lost");
+    let next = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "random", "trials": 2, "seed": 6}"#);
+    daemon.wait_state(next, "done");
+}
+
+/// Items 6 and 8 at the daemon: a damaged database, or a copy of one
+/// without the `-wal` that held it, stops `colt serve` at start, naming
+/// the file (before: it started, said healthy, and listed 500s or 0 jobs).
+#[test]
+fn colt_serve_refuses_a_damaged_or_schema_less_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |db: &Path| {
+        Command::new(colt_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", db.to_str().unwrap()])
+            .current_dir(repo_root())
+            .output()
+            .unwrap()
+    };
+    let damaged = dir.path().join("damaged.db");
+    {
+        let mut db = TuningDb::open(&damaged).unwrap();
+        let job = db.create_job(&colt_db::NewJob {
+            workload: "w".into(),
+            workload_text: "w".into(),
+            workload_fingerprint: "f".into(),
+            target: "cpu".into(),
+            strategy: "random".into(),
+            trials: 1,
+            seed: 0,
+            options_json: "{}".into(),
+        });
+        job.unwrap();
+    }
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let len = bytes.len();
+    bytes[100..len].fill(0x5a);
+    std::fs::write(&damaged, &bytes).unwrap();
+    let o = serve(&damaged);
+    assert!(!o.status.success() && stderr(&o).contains("damaged.db"), "{}", stderr(&o));
+
+    // A copy of a running job's database without its -wal: the main file
+    // holds only the header WAL mode wrote, the schema and rows are in the
+    // log (nothing is checkpointed before the job ends).
+    let live = dir.path().join("live.db");
+    let mut tune = Command::new(colt_binary())
+        .args(["tune", "gemm-512", "--strategy", "random", "--trials", "200", "--db", live.to_str().unwrap()])
+        .args(["--out", dir.path().join("out").to_str().unwrap()])
+        .current_dir(repo_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut wal = live.as_os_str().to_owned();
+    wal.push("-wal");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::metadata(&wal).map_or(0, |m| m.len()) == 0 {
+        assert!(Instant::now() < deadline && tune.try_wait().unwrap().is_none(), "the job wrote no log");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let copy = dir.path().join("copied.db");
+    std::fs::copy(&live, &copy).unwrap();
+    tune.kill().unwrap();
+    tune.wait().unwrap();
+    let o = serve(&copy);
+    assert!(!o.status.success() && stderr(&o).contains("holds no colt schema"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("copied.db"), "{}", stderr(&o));
+    // The original, with its log, still opens with the job in it.
+    assert_eq!(TuningDb::open(&live).unwrap().jobs().unwrap().len(), 1);
+}

@@ -28,8 +28,10 @@ pub fn wall_budget(seconds: f64) -> Result<Duration, String> {
     if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_WALL_S {
         Ok(Duration::from_secs_f64(seconds))
     } else {
+        // 1e300 as itself, not as 301 digits.
+        let given = if seconds.abs() >= 1e9 { format!("{seconds:e}") } else { seconds.to_string() };
         Err(format!(
-            "a wall-clock budget is a number of seconds above 0 and at most {MAX_WALL_S} (30 days), not {seconds}"
+            "a wall-clock budget is a number of seconds above 0 and at most {MAX_WALL_S} (30 days), not {given}"
         ))
     }
 }

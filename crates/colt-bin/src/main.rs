@@ -9,6 +9,7 @@ use colt_ir::{load_workload, Size};
 mod bench;
 mod db;
 mod measure_worker;
+mod model_layers;
 mod models;
 mod run;
 mod serve;
@@ -150,6 +151,10 @@ enum Command {
     /// Print the best verified kernel a tuning database knows for a
     /// workload, with its latency and how to rebuild it.
     Show(tune::ShowArgs),
+    /// List a GGUF model's distinct layer programs (norms, projections,
+    /// attention, MLP or experts, head) for a prefill of `--seq` tokens or
+    /// one `--decode` step, each with its count per forward pass.
+    ModelLayers(model_layers::ModelLayersArgs),
     /// Look after a tuning database: `colt db backup DEST`, `colt db check`.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -241,6 +246,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::run(*args)?,
         Command::Show(args) => emit(&tune::show(args)?),
         Command::Db(command) => emit(&db::run(command)?),
+        Command::ModelLayers(args) => emit(&model_layers::run(&args)?),
         Command::Models(args) => models::run(&args, emit)?,
         Command::MeasureWorker => measure_worker::run()?,
         Command::Workloads => {

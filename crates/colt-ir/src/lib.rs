@@ -79,6 +79,7 @@ pub mod features;
 mod fingerprint;
 pub mod interp;
 pub mod loopnest;
+pub mod model;
 pub mod opencl;
 mod program;
 mod resolve;

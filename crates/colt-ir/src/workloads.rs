@@ -3,8 +3,8 @@
 //! Each workload is also a file under the repository's `workloads/` folder;
 //! a test checks that every file parses to exactly the program built here.
 
-use crate::builder::{ax, cst, exp, index_cmp, load, padded, select, silu, sqrt, ProgramBuilder};
-use crate::expr::CmpOp;
+use crate::builder::{ax, cst, exp, index_cmp, load, padded, select, silu, sqrt, NamedExpr, ProgramBuilder};
+use crate::expr::{CmpOp, Cond};
 use crate::program::{Combine, Program};
 use crate::resolve::IrError;
 
@@ -83,7 +83,8 @@ pub fn builtin(name: &str) -> Option<&'static Workload> {
     SUITE.iter().find(|w| w.name == name)
 }
 
-fn gemm(name: &str, m: usize, n: usize, k: usize) -> Result<Program, IrError> {
+/// `C = A·B`: `A[m, k]`, `B[k, n]`.
+pub(crate) fn gemm(name: &str, m: usize, n: usize, k: usize) -> Result<Program, IrError> {
     ProgramBuilder::new(name)
         .input("A", &[m, k])
         .input("B", &[k, n])
@@ -102,22 +103,61 @@ fn attention(
     dim: usize,
     causal: bool,
 ) -> Result<Program, IrError> {
+    let shape = AttentionShape {
+        heads,
+        kv_heads,
+        queries: seq,
+        keys: seq,
+        key_length: dim,
+        value_length: dim,
+        causal,
+        window: None,
+    };
+    attention_of(name, &shape)
+}
+
+/// An attention layer's shape.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AttentionShape {
+    pub heads: usize,
+    pub kv_heads: usize,
+    /// Query positions: the last `queries` of the `keys` positions.
+    pub queries: usize,
+    pub keys: usize,
+    pub key_length: usize,
+    pub value_length: usize,
+    /// Query `i` sees keys up to its own position only.
+    pub causal: bool,
+    /// And only keys within this many positions of it (itself included).
+    pub window: Option<usize>,
+}
+
+/// Grouped-query attention of `shape`.
+pub(crate) fn attention_of(name: &str, shape: &AttentionShape) -> Result<Program, IrError> {
+    let AttentionShape { heads, kv_heads, queries, keys, key_length, value_length, causal, window } = *shape;
     let group = (heads / kv_heads) as i64;
     let kv_head = || if group == 1 { ax("h") } else { ax("h") / group };
-    let scaled = load("QK", [ax("h"), ax("i"), ax("j")]) / sqrt(cst(dim as f32));
-    let scores =
-        if causal { select(index_cmp(ax("j"), CmpOp::Le, ax("i")), scaled, cst(f32::NEG_INFINITY)) } else { scaled };
+    let offset = (keys - queries) as i64;
+    let position = || if offset == 0 { ax("i") } else { ax("i") + offset };
+    let scaled = load("QK", [ax("h"), ax("i"), ax("j")]) / sqrt(cst(key_length as f32));
+    let mut visible = index_cmp(ax("j"), CmpOp::Le, position());
+    if let Some(window) = window {
+        let nearby = index_cmp(ax("j") + (window as i64 - 1), CmpOp::Ge, position());
+        visible = Cond::And(Box::new(visible), Box::new(nearby));
+    }
+    let scores = if causal || window.is_some() { select(visible, scaled, cst(f32::NEG_INFINITY)) } else { scaled };
+    let (h, q, k) = (heads, queries, keys);
     ProgramBuilder::new(name)
-        .input("Q", &[heads, seq, dim])
-        .input("K", &[kv_heads, seq, dim])
-        .input("V", &[kv_heads, seq, dim])
-        .temp("QK", &[heads, seq, seq])
-        .temp("S", &[heads, seq, seq])
-        .temp("M", &[heads, seq])
-        .temp("E", &[heads, seq, seq])
-        .temp("L", &[heads, seq])
-        .temp("P", &[heads, seq, seq])
-        .output("O", &[heads, seq, dim])
+        .input("Q", &[h, q, key_length])
+        .input("K", &[kv_heads, k, key_length])
+        .input("V", &[kv_heads, k, value_length])
+        .temp("QK", &[h, q, k])
+        .temp("S", &[h, q, k])
+        .temp("M", &[h, q])
+        .temp("E", &[h, q, k])
+        .temp("L", &[h, q])
+        .temp("P", &[h, q, k])
+        .output("O", &[h, q, value_length])
         .stage(
             "QK",
             &["h", "i", "j"],
@@ -150,6 +190,17 @@ fn attention(
 
 /// `Y = (silu(X·Wg) * (X·Wu))·Wd`.
 fn swiglu_mlp(name: &str, tokens: usize, hidden: usize, width: usize) -> Result<Program, IrError> {
+    gated_mlp(name, tokens, hidden, width, silu)
+}
+
+/// `Y = (gate(X·Wg) * (X·Wu))·Wd`.
+pub(crate) fn gated_mlp(
+    name: &str,
+    tokens: usize,
+    hidden: usize,
+    width: usize,
+    gate: fn(NamedExpr) -> NamedExpr,
+) -> Result<Program, IrError> {
     let x = || load("X", [ax("t"), ax("h")]);
     ProgramBuilder::new(name)
         .input("X", &[tokens, hidden])
@@ -162,7 +213,7 @@ fn swiglu_mlp(name: &str, tokens: usize, hidden: usize, width: usize) -> Result<
         .output("Y", &[tokens, hidden])
         .stage("G", &["t", "f"], Combine::Sum, x() * load("Wg", [ax("h"), ax("f")]))
         .stage("U", &["t", "f"], Combine::Sum, x() * load("Wu", [ax("h"), ax("f")]))
-        .stage("H", &["t", "f"], Combine::Assign, silu(load("G", [ax("t"), ax("f")])) * load("U", [ax("t"), ax("f")]))
+        .stage("H", &["t", "f"], Combine::Assign, gate(load("G", [ax("t"), ax("f")])) * load("U", [ax("t"), ax("f")]))
         .stage("Y", &["t", "h"], Combine::Sum, load("H", [ax("t"), ax("f")]) * load("Wd", [ax("f"), ax("h")]))
         .build()
 }

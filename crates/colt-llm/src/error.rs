@@ -34,6 +34,8 @@ pub enum ModelError {
     Malformed { path: PathBuf, offset: u64, reason: String },
     #[error("model file {}: `{key}` {reason}: llama.cpp asserts on it (and would abort the process)", path.display())]
     Hyperparameter { path: PathBuf, key: String, reason: String },
+    #[error("model file {}: cannot derive its layers: {reason}", path.display())]
+    Layers { path: PathBuf, reason: String },
     #[error("model file {}: architecture `{architecture}` is not supported by this build of llama.cpp", path.display())]
     UnsupportedArchitecture { path: PathBuf, architecture: String },
     #[error("llama.cpp cannot load model file {}: {reason}", path.display())]

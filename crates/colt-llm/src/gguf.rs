@@ -41,6 +41,13 @@ impl MetaValue {
         }
     }
 
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match *self {
+            MetaValue::Float(v) => Some(v),
+            _ => None,
+        }
+    }
+
     pub(crate) fn as_u64(&self) -> Option<u64> {
         match *self {
             MetaValue::Uint(v) => Some(v),

@@ -60,6 +60,85 @@ impl ModelInfo {
     }
 }
 
+/// A transformer's shape as its GGUF header states it: what colt needs to
+/// derive the model's layer programs (`colt model-layers`). Keys are
+/// llama.cpp's (`<architecture>.embedding_length`, ...); where a key is
+/// optional, llama.cpp's default is taken (key length = embedding / heads,
+/// value length = key length, KV heads = heads, no experts).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hyperparameters {
+    pub architecture: String,
+    pub embedding: u64,
+    pub blocks: u64,
+    pub feed_forward: u64,
+    pub heads: u64,
+    pub kv_heads: u64,
+    pub key_length: u64,
+    pub value_length: u64,
+    /// `<arch>.vocab_size`, else the length of `tokenizer.ggml.tokens`.
+    pub vocabulary: u64,
+    pub experts: u64,
+    pub experts_used: u64,
+    pub expert_feed_forward: u64,
+    pub rms_epsilon: f64,
+    pub sliding_window: Option<u64>,
+}
+
+impl Hyperparameters {
+    /// Reads them from the GGUF at `path` (validated as [`ModelInfo::read`]
+    /// does). A missing required key, or one that is not a single integer
+    /// (a per-layer array), is a [`ModelError::Layers`] naming it.
+    pub fn read(path: impl AsRef<Path>) -> Result<Hyperparameters, ModelError> {
+        let path = path.as_ref();
+        let info = ModelInfo::read(path)?;
+        let header = GgufHeader::read(path)?;
+        let arch = info.architecture;
+        let fail = |reason: String| ModelError::Layers { path: path.to_path_buf(), reason };
+        let int = |name: &str| -> Result<Option<u64>, ModelError> {
+            let key = format!("{arch}.{name}");
+            match header.metadata.get(&key) {
+                None => Ok(None),
+                Some(v) => v.as_u64().map(Some).ok_or_else(|| fail(format!("`{key}` is not one integer"))),
+            }
+        };
+        let required = |name: &str| int(name)?.ok_or_else(|| fail(format!("no `{arch}.{name}` in the metadata")));
+        let embedding = required("embedding_length")?;
+        let heads = required("attention.head_count")?;
+        if heads == 0 {
+            return Err(fail(format!("`{arch}.attention.head_count` is 0")));
+        }
+        let key_length = int("attention.key_length")?.unwrap_or(embedding / heads);
+        let feed_forward = required("feed_forward_length")?;
+        let vocabulary = match int("vocab_size")? {
+            Some(v) => v,
+            None => match header.metadata.get("tokenizer.ggml.tokens") {
+                Some(crate::gguf::MetaValue::Array { len }) => *len,
+                _ => return Err(fail(format!("neither `{arch}.vocab_size` nor `tokenizer.ggml.tokens`"))),
+            },
+        };
+        Ok(Hyperparameters {
+            embedding,
+            blocks: required("block_count")?,
+            feed_forward,
+            heads,
+            kv_heads: int("attention.head_count_kv")?.unwrap_or(heads),
+            key_length,
+            value_length: int("attention.value_length")?.unwrap_or(key_length),
+            vocabulary,
+            experts: int("expert_count")?.unwrap_or(0),
+            experts_used: int("expert_used_count")?.unwrap_or(0),
+            expert_feed_forward: int("expert_feed_forward_length")?.unwrap_or(feed_forward),
+            rms_epsilon: header
+                .metadata
+                .get(&format!("{arch}.attention.layer_norm_rms_epsilon"))
+                .and_then(|v| v.as_f64())
+                .unwrap_or(1e-5),
+            sliding_window: int("attention.sliding_window")?,
+            architecture: arch.clone(),
+        })
+    }
+}
+
 /// llama.cpp's `LLAMA_MAX_LAYERS` and `LLAMA_MAX_EXPERTS` (src/llama-hparams.h).
 const MAX_LAYERS: u64 = 512;
 const MAX_EXPERTS: u64 = 1024;

@@ -59,7 +59,7 @@ pub use defaults::{
 pub use error::{GenerationError, ModelError};
 pub use generation::Generation;
 pub use grammar::Grammar;
-pub use info::ModelInfo;
+pub use info::{Hyperparameters, ModelInfo};
 pub use model::Model;
 pub use pause::{PauseGate, Paused};
 pub use session::{Session, SessionOptions};

@@ -18,7 +18,9 @@ pub mod measure;
 pub mod services;
 pub mod system;
 mod tune;
+mod tune_model;
 
 pub use bench::{BenchPlan, BenchProgress};
 pub use colt::{Colt, ColtConfig, ColtError};
 pub use tune::{TuneRequest, TuneResult};
+pub use tune_model::{ModelOutcome, ModelRequest, ModelTask, RoundReport, TaskReport};

@@ -114,6 +114,10 @@ impl Colt {
         } else {
             Vec::new()
         };
+        if resume.is_some() {
+            let trials = request.settings.trials as u64;
+            self.db.call(move |db| db.set_job_trials(job, trials))??;
+        }
         on_job(job).map_err(ColtError::OnJob)?;
         self.db.call(move |db| db.set_job_state(job, JobState::Running, None))??;
         let spec = JobSpec {

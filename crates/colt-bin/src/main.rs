@@ -8,12 +8,14 @@ use colt_ir::{load_workload, Size};
 
 mod bench;
 mod db;
+mod export;
 mod measure_worker;
 mod model_layers;
 mod models;
 mod run;
 mod serve;
 mod tune;
+mod tune_model;
 
 #[derive(Parser)]
 #[command(name = "colt", version, about = "An offline autotuner for the layers of ML models")]
@@ -155,6 +157,13 @@ enum Command {
     /// attention, MLP or experts, head) for a prefill of `--seq` tokens or
     /// one `--decode` step, each with its count per forward pass.
     ModelLayers(model_layers::ModelLayersArgs),
+    /// Tune every distinct layer of a GGUF model under one trial budget, a
+    /// task scheduler giving rounds to the layers that lower the estimated
+    /// forward-pass time most; a report in `--out`.
+    TuneModel(Box<tune_model::TuneModelArgs>),
+    /// Write the best kernels of workloads as a C library: kernel files, a
+    /// header, a manifest and a build script (see the README).
+    Export(export::ExportArgs),
     /// Look after a tuning database: `colt db backup DEST`, `colt db check`.
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -247,6 +256,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Show(args) => emit(&tune::show(args)?),
         Command::Db(command) => emit(&db::run(command)?),
         Command::ModelLayers(args) => emit(&model_layers::run(&args)?),
+        Command::TuneModel(args) => emit(&tune_model::run(*args)?),
+        Command::Export(args) => emit(&export::run(&args)?),
         Command::Models(args) => models::run(&args, emit)?,
         Command::MeasureWorker => measure_worker::run()?,
         Command::Workloads => {

@@ -245,6 +245,19 @@ impl TuningDb {
         Ok(())
     }
 
+    /// Sets job `id`'s trial budget: a resumed job may be given more
+    /// (`colt tune-model` resumes a task's job a round at a time).
+    pub fn set_job_trials(&mut self, id: JobId, trials: u64) -> Result<(), DbError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE jobs SET trials = ?2, updated_unix = ?3 WHERE id = ?1",
+                params![id, bits(trials), now_unix()],
+            )
+            .map_err(self.fail(format!("set job {id}'s trial budget")))?;
+        self.changed_job(id, changed)
+    }
+
     /// Claims job `id` for `owner` with a lease of `lease` from now (see
     /// [`crate::ownership`]): taken when no live owner holds it; a job
     /// whose owner died while running it counts a crash, and at

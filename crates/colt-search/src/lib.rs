@@ -31,6 +31,7 @@ mod params;
 mod pool;
 mod registry;
 pub mod strategy;
+pub mod task_scheduler;
 
 pub use context::{Screened, SearchContext};
 pub use engine::run_search;
@@ -44,5 +45,6 @@ pub use params::SearchParams;
 pub use pool::{Fate, Pool, PoolEntry, RoundResults};
 pub use registry::{StrategyChoice, StrategyParseError, STRATEGIES};
 pub use strategy::Strategy;
+pub use task_scheduler::{Allocation, TaskScheduler};
 
 pub use colt_policy::{ModelCall, Proposal, ProposalFailure, Proposer};

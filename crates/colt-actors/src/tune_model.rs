@@ -1,0 +1,157 @@
+//! [`Colt::tune_model`]: one trial budget over a model's tasks. Each task
+//! is an ordinary job of the tuning database, run a round at a time (a
+//! round resumes the task's job with a larger trial budget: its trials and
+//! tree snapshot carry over, nothing is measured twice); colt-search's
+//! [`TaskScheduler`] picks the task of each round.
+
+use crate::colt::{Colt, ColtError};
+use crate::tune::TuneRequest;
+use colt_db::JobId;
+use colt_ir::Program;
+use colt_measure::Target;
+use colt_search::{Allocation, JobSettings, StopReason, TaskScheduler};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One task of a model.
+#[derive(Clone)]
+pub struct ModelTask {
+    pub name: String,
+    pub program: Arc<Program>,
+    /// Runs per forward pass.
+    pub count: u64,
+}
+
+/// A whole-model job.
+pub struct ModelRequest {
+    pub tasks: Vec<ModelTask>,
+    /// Trials over all tasks.
+    pub trials: usize,
+    /// Trials per round.
+    pub round: usize,
+    pub allocation: Allocation,
+    pub target: Target,
+    /// The jobs' settings (their `trials` is set per round).
+    pub settings: JobSettings,
+}
+
+/// A task at the end (or at a round).
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskReport {
+    pub name: String,
+    pub count: u64,
+    pub job: Option<JobId>,
+    pub trials: usize,
+    pub naive_ms: Option<f64>,
+    pub best_ms: Option<f64>,
+}
+
+/// One round: which task, and where it and the pass stood after it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoundReport {
+    pub round: usize,
+    pub task: usize,
+    pub trials: usize,
+    pub best_ms: Option<f64>,
+    /// Σ count × best (naive where a task has no kernel yet).
+    pub pass_ms: Option<f64>,
+    pub total_trials: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelOutcome {
+    pub allocation: String,
+    pub tasks: Vec<TaskReport>,
+    pub rounds: Vec<RoundReport>,
+    /// Σ count × naive.
+    pub naive_pass_ms: Option<f64>,
+    pub tuned_pass_ms: Option<f64>,
+    pub wall_s: f64,
+}
+
+impl Colt {
+    /// Runs `request` to its trial budget (or until `stop`), calling
+    /// `on_round` after each round.
+    pub fn tune_model(
+        &self,
+        request: ModelRequest,
+        stop: Arc<AtomicBool>,
+        mut on_round: impl FnMut(&RoundReport, &[TaskReport]),
+    ) -> Result<ModelOutcome, ColtError> {
+        let start = Instant::now();
+        let counts: Vec<u64> = request.tasks.iter().map(|t| t.count).collect();
+        let mut scheduler = TaskScheduler::new(&counts, request.allocation, request.settings.seed);
+        let mut tasks: Vec<TaskReport> = request
+            .tasks
+            .iter()
+            .map(|t| TaskReport {
+                name: t.name.clone(),
+                count: t.count,
+                job: None,
+                trials: 0,
+                naive_ms: None,
+                best_ms: None,
+            })
+            .collect();
+        let mut rounds = Vec::new();
+        let mut total = 0;
+        let round = request.round.max(1);
+        while total < request.trials && !stop.load(Ordering::SeqCst) {
+            let Some(index) = scheduler.next_task() else { break };
+            let give = round.min(request.trials - total);
+            let task = &request.tasks[index];
+            let before = tasks[index].trials;
+            let tune = TuneRequest {
+                workload: task.name.clone(),
+                program: task.program.clone(),
+                target: request.target.clone(),
+                settings: JobSettings { trials: before + give, ..request.settings.clone() },
+                resume: tasks[index].job,
+                start_from_known: false,
+                warm_start: true,
+                naive_ms: None,
+            };
+            let (events, inbox) = crossbeam_channel::unbounded();
+            let result = self.tune(tune, events, stop.clone(), |_| Ok(()))?;
+            drop(inbox);
+            let job = result.job;
+            let best = self.db.call(move |db| db.best_of_job(job))??.and_then(|t| t.median_ms);
+            let trials = self.db.call(move |db| db.job_trials(job))??.len();
+            let report = &mut tasks[index];
+            report.job = Some(job);
+            report.naive_ms = Some(result.outcome.naive_ms);
+            report.best_ms = best;
+            report.trials = trials;
+            scheduler.set_naive(index, result.outcome.naive_ms);
+            scheduler.record(index, trials, best);
+            total += trials - before;
+            // A task whose space gave nothing more is done.
+            if trials == before || result.outcome.reason == StopReason::Exhausted {
+                scheduler.retire(index);
+            }
+            let r = RoundReport {
+                round: rounds.len(),
+                task: index,
+                trials,
+                best_ms: best,
+                pass_ms: scheduler.estimated_pass_ms(),
+                total_trials: total,
+            };
+            on_round(&r, &tasks);
+            rounds.push(r);
+        }
+        let pass = |pick: fn(&TaskReport) -> Option<f64>| -> Option<f64> {
+            tasks.iter().map(|t| pick(t).or(t.naive_ms).map(|ms| ms * t.count as f64)).sum()
+        };
+        Ok(ModelOutcome {
+            allocation: request.allocation.to_string(),
+            naive_pass_ms: pass(|t| t.naive_ms),
+            tuned_pass_ms: pass(|t| t.best_ms),
+            tasks,
+            rounds,
+            wall_s: start.elapsed().as_secs_f64(),
+        })
+    }
+}

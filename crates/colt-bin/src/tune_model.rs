@@ -1,0 +1,182 @@
+//! `colt tune-model`: every distinct layer of a GGUF model under one trial
+//! budget, rounds given out by a task scheduler (colt-search's
+//! `TaskScheduler`); each task is an ordinary job of the tuning database.
+
+use crate::tune::{model_paths, start_colt, stop_on_ctrl_c};
+use crate::{export, model_layers};
+use anyhow::{Context, Result};
+use colt_actors::{ModelOutcome, ModelRequest, ModelTask, TaskReport};
+use colt_search::{Allocation, JobSettings, SearchParams, StrategyChoice};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct TuneModelArgs {
+    /// The GGUF model file.
+    pub model: PathBuf,
+    /// Trials over all tasks.
+    #[arg(long, default_value_t = 256)]
+    pub trials: usize,
+    /// Prefill of this many tokens (or, with `--decode`, the cache length).
+    #[arg(long, default_value_t = 128)]
+    pub seq: usize,
+    /// One decode step against a cache of `--seq` tokens.
+    #[arg(long)]
+    pub decode: bool,
+    /// The search of each task's job. Evolutionary by default: on these
+    /// machines it matches colt's models at a fifth of the wall time
+    /// (README "Figures"), and a model has many tasks.
+    #[arg(long, default_value = "evolutionary")]
+    pub strategy: String,
+    /// How rounds are given out: `gradient` (Ansor's task scheduler) or
+    /// `equal` (tasks in turn).
+    #[arg(long, default_value = "gradient")]
+    pub scheduler: String,
+    /// Trials per round.
+    #[arg(long, default_value_t = 8)]
+    pub round: usize,
+    /// GGUF models for `--strategy colt` (default: the two default models).
+    #[arg(long, value_delimiter = ',')]
+    pub models: Vec<PathBuf>,
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The tuning database.
+    #[arg(long, default_value = "colt.db")]
+    pub db: PathBuf,
+    /// Where the report goes (default: colt-out/<model>-<phase>-<scheduler>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: TuneModelArgs) -> Result<String> {
+    let strategy: StrategyChoice = args.strategy.parse()?;
+    let allocation: Allocation = args.scheduler.parse().map_err(anyhow::Error::msg)?;
+    if args.trials == 0 || args.trials > colt_actors::daemon::MAX_TRIALS {
+        anyhow::bail!("--trials {}: a model job has 1 to {} trials", args.trials, colt_actors::daemon::MAX_TRIALS);
+    }
+    let tasks = model_layers::tasks(&args.model, args.seq, args.decode)?;
+    let phase = if args.decode { format!("decode{}", args.seq) } else { format!("prefill{}", args.seq) };
+    let stem = args.model.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    let out =
+        args.out.clone().unwrap_or_else(|| PathBuf::from("colt-out").join(format!("{stem}-{phase}-{allocation}")));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create `{}`", out.display()))?;
+    let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, None)?;
+    let request = ModelRequest {
+        tasks: tasks
+            .iter()
+            .map(|t| ModelTask { name: t.name.clone(), program: Arc::new(t.program.clone()), count: t.count })
+            .collect(),
+        trials: args.trials,
+        round: args.round,
+        allocation,
+        target: colt.target(),
+        settings: JobSettings {
+            strategy,
+            trials: 0,
+            llm_calls: None,
+            wall: None,
+            threads: args.threads.max(1),
+            seed: args.seed,
+            params: SearchParams::default(),
+        },
+    };
+    let stop = stop_on_ctrl_c()?;
+    let outcome = colt.tune_model(request, stop, |round, tasks| {
+        let t = &tasks[round.task];
+        eprintln!(
+            "round {:>3}: {} -> {} trials, best {} ms; pass {} ms; {} trials in all",
+            round.round,
+            t.name,
+            round.trials,
+            round.best_ms.map_or("-".into(), |b| format!("{b:.3}")),
+            round.pass_ms.map_or("-".into(), |p| format!("{p:.2}")),
+            round.total_trials
+        );
+    })?;
+    // The library: every task's best verified kernel.
+    let mut kernels = Vec::new();
+    for t in &outcome.tasks {
+        let Some(job) = t.job else { continue };
+        if let Some(best) = colt.db().call(move |db| db.best_kernel(colt_db::KernelQuery::Job(job)))?? {
+            kernels.push((t.name.clone(), t.count, best, t.naive_ms));
+        }
+    }
+    let exported: Vec<export::Exported<'_>> = kernels
+        .iter()
+        .map(|(task, count, kernel, naive_ms)| export::Exported { task, count: *count, kernel, naive_ms: *naive_ms })
+        .collect();
+    export::write_library(&out, &exported)?;
+    let report = report(&args, &outcome);
+    std::fs::write(out.join("report.md"), &report).with_context(|| format!("cannot write into `{}`", out.display()))?;
+    std::fs::write(out.join("outcome.json"), serde_json::to_string_pretty(&outcome)?)?;
+    eprint!("{report}");
+    eprintln!("report: {}", out.join("report.md").display());
+    let summary = serde_json::json!({
+        "model": args.model,
+        "phase": phase,
+        "scheduler": outcome.allocation,
+        "tasks": outcome.tasks.len(),
+        "trials": outcome.rounds.last().map_or(0, |r| r.total_trials),
+        "naive_pass_ms": outcome.naive_pass_ms,
+        "tuned_pass_ms": outcome.tuned_pass_ms,
+        "speedup": outcome.naive_pass_ms.zip(outcome.tuned_pass_ms).map(|(n, t)| n / t),
+        "wall_s": outcome.wall_s,
+        "out": out,
+    });
+    Ok(format!("{summary}\n"))
+}
+
+/// The per-task table, the rounds, and the pass before and after.
+fn report(args: &TuneModelArgs, o: &ModelOutcome) -> String {
+    let mut text = String::new();
+    let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+    let _ = writeln!(
+        text,
+        "# `colt tune-model {}` ({} scheduler, {} trials)\n",
+        args.model.display(),
+        o.allocation,
+        args.trials
+    );
+    let _ = writeln!(text, "| task | count | trials | naive ms | best ms | speedup | share of the tuned pass |");
+    let _ = writeln!(text, "|---|--:|--:|--:|--:|--:|--:|");
+    let tuned = o.tuned_pass_ms.unwrap_or(0.0).max(f64::MIN_POSITIVE);
+    for t in &o.tasks {
+        let best = t.best_ms.or(t.naive_ms);
+        let _ = writeln!(
+            text,
+            "| {} | {} | {} | {} | {} | {} | {:.1}% |",
+            t.name,
+            t.count,
+            t.trials,
+            ms(t.naive_ms),
+            ms(t.best_ms),
+            t.naive_ms.zip(t.best_ms).map_or("-".into(), |(n, b)| format!("{:.2}x", n / b)),
+            100.0 * best.unwrap_or(0.0) * t.count as f64 / tuned
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\nEstimated forward pass (Σ count × latency): naive {} ms, tuned {} ms ({}), in {:.0} s.\n",
+        ms(o.naive_pass_ms),
+        ms(o.tuned_pass_ms),
+        o.naive_pass_ms.zip(o.tuned_pass_ms).map_or("-".into(), |(n, t)| format!("{:.2}x", n / t)),
+        o.wall_s
+    );
+    let split: Vec<String> = o.tasks.iter().map(|t: &TaskReport| format!("{} {}", short(&t.name), t.trials)).collect();
+    let _ = writeln!(text, "Trial split: {}.\n", split.join(", "));
+    let order: Vec<String> = o.rounds.iter().map(|r| short(&o.tasks[r.task].name)).collect();
+    let _ = writeln!(text, "Rounds, in order: {}.", order.join(" "));
+    text
+}
+
+/// The roles part of a task name (after the phase).
+fn short(name: &str) -> String {
+    name.split('.')
+        .skip_while(|p| !(p.starts_with("prefill") || p.starts_with("decode")))
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(".")
+}

@@ -12,6 +12,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `colt tune gemm-512 --strategy random` on `db` in the background.
+fn spawn_tune(db: &Path, out: &Path, trials: usize, seed: u64) -> std::process::Child {
+    Command::new(colt_binary())
+        .args(["tune", "gemm-512", "--strategy", "random", "--seed", &seed.to_string()])
+        .args(["--trials", &trials.to_string(), "--db", db.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .current_dir(repo_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn trials(db: &Path, job: i64) -> Vec<colt_db::TrialRecord> {
     TuningDb::open(db).unwrap().job_trials(job).unwrap()
 }
@@ -26,15 +38,7 @@ fn a_daemon_never_runs_the_job_of_a_live_colt_tune() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.db");
     let trials_asked = 24;
-    let mut tune = Command::new(colt_binary())
-        .args(["tune", "gemm-512", "--strategy", "random", "--seed", "3", "--json"])
-        .args(["--trials", &trials_asked.to_string(), "--db", db.to_str().unwrap()])
-        .args(["--out", dir.path().join("out").to_str().unwrap()])
-        .current_dir(repo_root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut tune = spawn_tune(&db, &dir.path().join("out"), trials_asked, 3);
     let deadline = Instant::now() + Duration::from_secs(120);
     let job = loop {
         let found = db.exists().then(|| TuningDb::open(&db).ok()).flatten().and_then(|d| {
@@ -262,14 +266,7 @@ fn colt_serve_refuses_a_damaged_or_schema_less_database() {
     // holds only the header WAL mode wrote, the schema and rows are in the
     // log (nothing is checkpointed before the job ends).
     let live = dir.path().join("live.db");
-    let mut tune = Command::new(colt_binary())
-        .args(["tune", "gemm-512", "--strategy", "random", "--trials", "200", "--db", live.to_str().unwrap()])
-        .args(["--out", dir.path().join("out").to_str().unwrap()])
-        .current_dir(repo_root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut tune = spawn_tune(&live, &dir.path().join("out"), 200, 0);
     let mut wal = live.as_os_str().to_owned();
     wal.push("-wal");
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -13,6 +13,7 @@ pub mod ownership;
 mod records;
 mod schema;
 mod tuning_db;
+mod upkeep;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};
 pub use error::DbError;

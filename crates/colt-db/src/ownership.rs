@@ -14,6 +14,11 @@
 //! failed instead of being taken again: a job that kills every process that
 //! runs it would otherwise be resumed, and kill, forever.
 
+use crate::error::DbError;
+use crate::records::{JobId, JobRow, JobState};
+use crate::schema::{bits, job_from_row, now_unix, JOB_COLUMNS};
+use crate::tuning_db::TuningDb;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -85,6 +90,113 @@ fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_name = &stat[stat.rfind(')')? + 1..];
     after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+impl TuningDb {
+    /// Claims job `id` for `owner` with a lease of `lease` from now (see
+    /// [`crate::ownership`]): taken when no live owner holds it; a job
+    /// whose owner died while running it counts a crash, and at
+    /// [`MAX_CRASHES`] it is failed instead. Claiming a stopped or failed
+    /// job (an explicit resume) starts its crash count afresh.
+    pub fn claim_job(&mut self, id: JobId, owner: &Owner, lease: Duration) -> Result<Claim, DbError> {
+        let path = self.path.clone();
+        let sql = |what: &str| {
+            let (path, what) = (path.clone(), what.to_string());
+            move |source| DbError::Sql { path, what, source }
+        };
+        let no_such_job = self.no_such_job(id);
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("claim a job"))?;
+        let row = tx
+            .query_row(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), [id], job_from_row)
+            .optional()
+            .map_err(sql("read a job to claim"))?;
+        let row = row.ok_or(no_such_job)?;
+        let now = now_unix();
+        let mut crashes = if row.state == JobState::Running { row.crashes } else { 0 };
+        if let Some(holder) = row.owner.as_ref().filter(|o| *o != owner) {
+            if row.held_by_other(Some(owner)) {
+                let lease_until_unix = row.lease_until_unix.unwrap_or(0.0);
+                return Ok(Claim::Held { owner: holder.clone(), lease_until_unix });
+            }
+            if row.state == JobState::Running {
+                crashes += 1;
+            }
+            if crashes >= MAX_CRASHES {
+                let reason = format!(
+                    "the process running it died {crashes} times (the last: {holder}); not resumed again \
+                     (`colt tune --resume` takes it up by hand)"
+                );
+                tx.execute(
+                    "UPDATE jobs SET state = 'failed', error = ?2, updated_unix = ?3, crashes = ?4, \
+                     owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
+                     lease_until_unix = NULL WHERE id = ?1",
+                    params![id, reason, now, crashes],
+                )
+                .map_err(sql("fail a job that crashed its owners"))?;
+                tx.commit().map_err(sql("fail a job that crashed its owners"))?;
+                return Ok(Claim::GaveUp { reason });
+            }
+        }
+        tx.execute(
+            "UPDATE jobs SET owner_host = ?2, owner_pid = ?3, owner_started = ?4, owner_command = ?5, \
+             lease_until_unix = ?6, crashes = ?7 WHERE id = ?1",
+            params![id, owner.host, owner.pid, bits(owner.started), owner.command, now + lease.as_secs_f64(), crashes],
+        )
+        .map_err(sql("claim a job"))?;
+        tx.commit().map_err(sql("claim a job"))?;
+        Ok(Claim::Claimed)
+    }
+
+    /// Extends `owner`'s lease on job `id` to `lease` from now; false when
+    /// the job is no longer `owner`'s (another process took it over).
+    pub fn renew_lease(&mut self, id: JobId, owner: &Owner, lease: Duration) -> Result<bool, DbError> {
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE jobs SET lease_until_unix = ?5 \
+                 WHERE id = ?1 AND owner_host = ?2 AND owner_pid = ?3 AND owner_started = ?4",
+                params![id, owner.host, owner.pid, bits(owner.started), now_unix() + lease.as_secs_f64()],
+            )
+            .map_err(self.fail(format!("renew the lease on job {id}")))?;
+        Ok(changed == 1)
+    }
+
+    /// Gives job `id` up, if `owner` holds it: the clean end of a run (a
+    /// job given up is not counted as a crash when it is taken again).
+    pub fn release_job(&mut self, id: JobId, owner: &Owner) -> Result<(), DbError> {
+        self.conn
+            .execute(
+                "UPDATE jobs SET owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
+                 lease_until_unix = NULL WHERE id = ?1 AND owner_host = ?2 AND owner_pid = ?3 AND owner_started = ?4",
+                params![id, owner.host, owner.pid, bits(owner.started)],
+            )
+            .map_err(self.fail(format!("release job {id}")))?;
+        Ok(())
+    }
+
+    /// The job a scheduler should run next: an interrupted (`running`) job
+    /// no live owner holds, else the oldest queued one. Reads only the
+    /// unfinished jobs (an index by state), so an idle daemon polling it
+    /// costs nothing however long its history.
+    pub fn next_job_to_run(&self) -> Result<Option<JobRow>, DbError> {
+        let unfinished = self.query(
+            &format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id"
+            ),
+            [],
+            job_from_row,
+            "find the next job to run",
+        )?;
+        Ok(unfinished.into_iter().find(|row| !row.held_by_other(None)))
+    }
+
+    /// How many jobs are queued or running.
+    pub fn unfinished_jobs(&self) -> Result<u64, DbError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(self.fail("count the unfinished jobs"))
+    }
 }
 
 #[cfg(test)]

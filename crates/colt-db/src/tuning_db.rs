@@ -14,19 +14,17 @@
 //! read the same file concurrently, which is what WAL is for.
 
 use crate::error::DbError;
-use crate::ownership::{Claim, Owner, MAX_CRASHES};
-use crate::records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
+use crate::records::{JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
 use crate::schema::{
     bits, job_from_row, now_unix, trial_from_row, unbits, APPLICATION_ID, BUSY_TIMEOUT, JOB_COLUMNS, MIGRATE_FROM_1,
     MIGRATE_FROM_2, SCHEMA, SCHEMA_VERSION, TRIAL_COLUMNS,
 };
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 pub struct TuningDb {
-    conn: Connection,
-    path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
     /// Whether the file was found (or made) a colt database: only then
     /// is it checkpointed on drop (a foreign file is left as it was).
     ours: bool,
@@ -46,7 +44,7 @@ impl TuningDb {
     /// colt would "start fresh" over it).
     pub fn open(path: &Path) -> Result<TuningDb, DbError> {
         let bytes_before = std::fs::metadata(path).map_or(0, |m| m.len());
-        check_wal(path)?;
+        crate::upkeep::check_wal(path)?;
         // Where it cannot be created (a missing folder, no permission),
         // SQLite's open below fails too and names the file.
         let _ = create_private(path);
@@ -172,17 +170,17 @@ impl TuningDb {
         &self.path
     }
 
-    fn fail(&self, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DbError {
+    pub(crate) fn fail(&self, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> DbError {
         let (path, what) = (self.path.clone(), what.into());
         move |source| DbError::Sql { path, what, source }
     }
 
-    fn no_such_job(&self, job: JobId) -> DbError {
+    pub(crate) fn no_such_job(&self, job: JobId) -> DbError {
         DbError::NoSuchJob { path: self.path.clone(), job }
     }
 
     /// An update that changed no row was given a job id that does not exist.
-    fn changed_job(&self, job: JobId, rows: usize) -> Result<(), DbError> {
+    pub(crate) fn changed_job(&self, job: JobId, rows: usize) -> Result<(), DbError> {
         if rows == 0 {
             return Err(self.no_such_job(job));
         }
@@ -256,179 +254,6 @@ impl TuningDb {
             )
             .map_err(self.fail(format!("set job {id}'s trial budget")))?;
         self.changed_job(id, changed)
-    }
-
-    /// Claims job `id` for `owner` with a lease of `lease` from now (see
-    /// [`crate::ownership`]): taken when no live owner holds it; a job
-    /// whose owner died while running it counts a crash, and at
-    /// [`MAX_CRASHES`] it is failed instead. Claiming a stopped or failed
-    /// job (an explicit resume) starts its crash count afresh.
-    pub fn claim_job(&mut self, id: JobId, owner: &Owner, lease: Duration) -> Result<Claim, DbError> {
-        let path = self.path.clone();
-        let sql = |what: &str| {
-            let (path, what) = (path.clone(), what.to_string());
-            move |source| DbError::Sql { path, what, source }
-        };
-        let no_such_job = self.no_such_job(id);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql("claim a job"))?;
-        let row = tx
-            .query_row(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"), [id], job_from_row)
-            .optional()
-            .map_err(sql("read a job to claim"))?;
-        let row = row.ok_or(no_such_job)?;
-        let now = now_unix();
-        let mut crashes = if row.state == JobState::Running { row.crashes } else { 0 };
-        if let Some(holder) = row.owner.as_ref().filter(|o| *o != owner) {
-            if row.held_by_other(Some(owner)) {
-                let lease_until_unix = row.lease_until_unix.unwrap_or(0.0);
-                return Ok(Claim::Held { owner: holder.clone(), lease_until_unix });
-            }
-            if row.state == JobState::Running {
-                crashes += 1;
-            }
-            if crashes >= MAX_CRASHES {
-                let reason = format!(
-                    "the process running it died {crashes} times (the last: {holder}); not resumed again \
-                     (`colt tune --resume` takes it up by hand)"
-                );
-                tx.execute(
-                    "UPDATE jobs SET state = 'failed', error = ?2, updated_unix = ?3, crashes = ?4, \
-                     owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
-                     lease_until_unix = NULL WHERE id = ?1",
-                    params![id, reason, now, crashes],
-                )
-                .map_err(sql("fail a job that crashed its owners"))?;
-                tx.commit().map_err(sql("fail a job that crashed its owners"))?;
-                return Ok(Claim::GaveUp { reason });
-            }
-        }
-        tx.execute(
-            "UPDATE jobs SET owner_host = ?2, owner_pid = ?3, owner_started = ?4, owner_command = ?5, \
-             lease_until_unix = ?6, crashes = ?7 WHERE id = ?1",
-            params![id, owner.host, owner.pid, bits(owner.started), owner.command, now + lease.as_secs_f64(), crashes],
-        )
-        .map_err(sql("claim a job"))?;
-        tx.commit().map_err(sql("claim a job"))?;
-        Ok(Claim::Claimed)
-    }
-
-    /// Extends `owner`'s lease on job `id` to `lease` from now; false when
-    /// the job is no longer `owner`'s (another process took it over).
-    pub fn renew_lease(&mut self, id: JobId, owner: &Owner, lease: Duration) -> Result<bool, DbError> {
-        let changed = self
-            .conn
-            .execute(
-                "UPDATE jobs SET lease_until_unix = ?5 \
-                 WHERE id = ?1 AND owner_host = ?2 AND owner_pid = ?3 AND owner_started = ?4",
-                params![id, owner.host, owner.pid, bits(owner.started), now_unix() + lease.as_secs_f64()],
-            )
-            .map_err(self.fail(format!("renew the lease on job {id}")))?;
-        Ok(changed == 1)
-    }
-
-    /// Gives job `id` up, if `owner` holds it: the clean end of a run (a
-    /// job given up is not counted as a crash when it is taken again).
-    pub fn release_job(&mut self, id: JobId, owner: &Owner) -> Result<(), DbError> {
-        self.conn
-            .execute(
-                "UPDATE jobs SET owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
-                 lease_until_unix = NULL WHERE id = ?1 AND owner_host = ?2 AND owner_pid = ?3 AND owner_started = ?4",
-                params![id, owner.host, owner.pid, bits(owner.started)],
-            )
-            .map_err(self.fail(format!("release job {id}")))?;
-        Ok(())
-    }
-
-    /// The job a scheduler should run next: an interrupted (`running`) job
-    /// no live owner holds, else the oldest queued one. Reads only the
-    /// unfinished jobs (an index by state), so an idle daemon polling it
-    /// costs nothing however long its history.
-    pub fn next_job_to_run(&self) -> Result<Option<JobRow>, DbError> {
-        let unfinished = self.query(
-            &format!(
-                "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id"
-            ),
-            [],
-            job_from_row,
-            "find the next job to run",
-        )?;
-        Ok(unfinished.into_iter().find(|row| !row.held_by_other(None)))
-    }
-
-    /// How many jobs are queued or running.
-    pub fn unfinished_jobs(&self) -> Result<u64, DbError> {
-        self.conn
-            .query_row("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(self.fail("count the unfinished jobs"))
-    }
-
-    /// Copies the database, while it is in use, into a new file `dest`
-    /// (SQLite's online backup API: a consistent snapshot, with whatever
-    /// the write-ahead log holds), then opens the copy as a tuning
-    /// database and checks it holds as many jobs and trials as this one.
-    /// `dest` must not exist: a backup never overwrites.
-    pub fn backup_to(&self, dest: &Path) -> Result<DbSummary, DbError> {
-        let fail = |what: &str| {
-            let (path, what) = (dest.to_path_buf(), what.to_string());
-            move |source| DbError::Sql { path, what, source }
-        };
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(dest).map_err(|e| DbError::Backup {
-            path: self.path.clone(),
-            dest: dest.to_path_buf(),
-            reason: if e.kind() == std::io::ErrorKind::AlreadyExists {
-                "it exists already (a backup never overwrites a file)".to_string()
-            } else {
-                e.to_string()
-            },
-        })?;
-        let summary = self.summary()?;
-        {
-            let mut copy = Connection::open(dest).map_err(fail("open the backup file"))?;
-            let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy).map_err(fail("start the backup"))?;
-            backup.run_to_completion(256, Duration::from_millis(1), None).map_err(fail("copy the database"))?;
-        }
-        let copied = TuningDb::open(dest)?.summary()?;
-        if copied.jobs != summary.jobs || copied.trials != summary.trials {
-            return Err(DbError::Backup {
-                path: self.path.clone(),
-                dest: dest.to_path_buf(),
-                reason: format!(
-                    "the copy holds {} jobs and {} trials, the database {} and {}",
-                    copied.jobs, copied.trials, summary.jobs, summary.trials
-                ),
-            });
-        }
-        Ok(copied)
-    }
-
-    /// What the database holds: its schema version and its rows.
-    pub fn summary(&self) -> Result<DbSummary, DbError> {
-        let count = |table: &str| -> Result<u64, DbError> {
-            self.conn
-                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get::<_, i64>(0))
-                .map(|n| n as u64)
-                .map_err(self.fail(format!("count the {table}")))
-        };
-        let schema_version = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(self.fail("read the schema version"))?;
-        Ok(DbSummary { schema_version, jobs: count("jobs")?, trials: count("trials")?, snapshots: count("snapshots")? })
-    }
-
-    /// SQLite's full `integrity_check` (every page, every index entry
-    /// against its row, every constraint) on top of the `quick_check` done
-    /// at open; its report, `["ok"]` when sound.
-    pub fn integrity_check(&self) -> Result<Vec<String>, DbError> {
-        self.conn
-            .prepare("PRAGMA integrity_check")
-            .and_then(|mut stmt| stmt.query_map([], |r| r.get::<_, String>(0))?.collect())
-            .map_err(self.fail("run SQLite's integrity_check"))
     }
 
     /// Moves every committed row from the write-ahead log into the main
@@ -649,7 +474,7 @@ impl TuningDb {
         self.job(job)?.map(|_| ()).ok_or_else(|| self.no_such_job(job))
     }
 
-    fn query<T>(
+    pub(crate) fn query<T>(
         &self,
         sql: &str,
         params: impl rusqlite::Params,
@@ -670,57 +495,6 @@ impl Drop for TuningDb {
             let _ = self.checkpoint();
         }
     }
-}
-
-/// The magic numbers a write-ahead log starts with (big-endian; the last
-/// bit says which byte order its checksums use) and its format version.
-const WAL_MAGIC: [u32; 2] = [0x377f_0682, 0x377f_0683];
-const WAL_FORMAT: u32 = 3_007_000;
-const WAL_HEADER_BYTES: usize = 32;
-
-/// Refuses a non-empty `<path>-wal` that SQLite would discard as invalid:
-/// one that is too short for its header, does not start with the magic,
-/// or whose page size differs from the main file's (another database's).
-fn check_wal(path: &Path) -> Result<(), DbError> {
-    let mut wal_path = path.as_os_str().to_owned();
-    wal_path.push("-wal");
-    let wal_path = PathBuf::from(wal_path);
-    let mut wal = Vec::with_capacity(WAL_HEADER_BYTES);
-    let Ok(file) = std::fs::File::open(&wal_path) else { return Ok(()) };
-    // Only the header: a log can be large.
-    if std::io::Read::read_to_end(&mut std::io::Read::take(file, WAL_HEADER_BYTES as u64), &mut wal).is_err() {
-        return Ok(());
-    }
-    let bad = |reason: String| DbError::BadWal { path: path.to_path_buf(), wal: wal_path.clone(), reason };
-    if wal.is_empty() {
-        return Ok(());
-    }
-    if wal.len() < WAL_HEADER_BYTES {
-        return Err(bad(format!("{} bytes, shorter than a log's {WAL_HEADER_BYTES}-byte header", wal.len())));
-    }
-    let word = |at: usize| u32::from_be_bytes([wal[at], wal[at + 1], wal[at + 2], wal[at + 3]]);
-    if !WAL_MAGIC.contains(&word(0)) {
-        return Err(bad(format!("it does not start with a write-ahead log's magic number (found {:#010x})", word(0))));
-    }
-    if word(4) != WAL_FORMAT {
-        return Err(bad(format!("log format {} where SQLite writes {WAL_FORMAT}", word(4))));
-    }
-    let mut header = [0u8; 100];
-    let main_page_size = std::fs::File::open(path).ok().and_then(|mut f| {
-        std::io::Read::read_exact(&mut f, &mut header).ok()?;
-        // Bytes 16-17 of the database header; 1 means 65536.
-        Some(match u16::from_be_bytes([header[16], header[17]]) {
-            1 => 65_536,
-            n => u32::from(n),
-        })
-    });
-    if let Some(main) = main_page_size.filter(|&main| main != word(8)) {
-        return Err(bad(format!(
-            "its pages are {} bytes and the database's {main}: it is another database's",
-            word(8)
-        )));
-    }
-    Ok(())
 }
 
 /// Creates `path` empty with mode 0600 unless it exists (an empty file is

@@ -38,6 +38,8 @@ pub enum DbError {
     Backup { path: PathBuf, dest: PathBuf, reason: String },
     #[error("tuning database `{}`: no job {job}", path.display())]
     NoSuchJob { path: PathBuf, job: JobId },
+    #[error("tuning database `{}`: no model job {job}", path.display())]
+    NoSuchModelJob { path: PathBuf, job: crate::ModelJobId },
     #[error("tuning database `{}`: cannot {what}: {source}", path.display())]
     Sql { path: PathBuf, what: String, source: rusqlite::Error },
 }

@@ -1,7 +1,8 @@
 //! colt-db: the tuning database. Every tuning job (what to tune, where, how,
-//! its state) and every candidate it measured, its tree snapshots and its
-//! naive baseline, in one SQLite file (WAL); and the one lookup of the best
-//! verified kernel, rebuilt and checked against its record.
+//! its state), the daemon's whole-model jobs over them, and every candidate
+//! a job measured, its tree snapshots and its naive baseline, in one
+//! SQLite file (WAL); and the one lookup of the best verified kernel,
+//! rebuilt and checked against its record.
 //!
 //! It knows no search, no actor and no command line: records are plain
 //! types, a candidate is named by its lineage (colt-ir), a target by its
@@ -9,6 +10,7 @@
 
 mod best_kernel;
 mod error;
+mod model_jobs;
 pub mod ownership;
 mod records;
 mod schema;
@@ -17,6 +19,7 @@ mod upkeep;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};
 pub use error::DbError;
+pub use model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 pub use ownership::{Claim, Owner, LEASE, LEASE_RENEWAL, MAX_CRASHES};
 pub use records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, UnknownJobState, WorkloadTrial};
 pub use schema::SCHEMA_VERSION;

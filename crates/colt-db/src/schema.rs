@@ -1,11 +1,12 @@
-//! The schema (version 3) and how rows map to records.
+//! The schema (version 4) and how rows map to records.
 //!
 //! Version 2 added `trials.sampler` (how the trial's candidate was drawn;
 //! `uniform` for every trial of version 1, which had only that sampler).
 //! Version 3 added each job's owner, lease and crash count
 //! ([`crate::ownership`]) and an index by state (the daemon's scheduler
-//! reads only unfinished jobs). An older file is migrated in place when it
-//! is opened.
+//! reads only unfinished jobs). Version 4 added `model_jobs`
+//! ([`crate::model_jobs`]: whole-model jobs of the daemon, each over
+//! ordinary jobs). An older file is migrated in place when it is opened.
 
 use crate::records::{JobRow, NewJob, TrialRecord};
 use rusqlite::types::Type;
@@ -13,7 +14,7 @@ use rusqlite::Row;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The schema this code reads and writes, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// `PRAGMA application_id` of colt's files ("colt" in ASCII), so a SQLite file
 /// written by another program is told apart from an empty one.
@@ -81,6 +82,23 @@ CREATE TABLE snapshots (
     bytes BLOB NOT NULL,
     saved_unix REAL NOT NULL
 );
+";
+
+/// Version 4's table: whole-model jobs. What a model job asks for
+/// (`spec_json`) and where it stands (`progress_json`: its tasks' jobs and
+/// rounds) are the daemon's JSON; the tasks' trials are ordinary jobs'.
+pub(crate) const MIGRATE_FROM_3: &str = "
+CREATE TABLE model_jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    progress_json TEXT,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'stopped', 'done', 'failed', 'cancelled')),
+    error TEXT,
+    created_unix REAL NOT NULL,
+    updated_unix REAL NOT NULL
+);
+CREATE INDEX model_jobs_by_state ON model_jobs (state, id);
 ";
 
 /// From version 1 to 2.

@@ -17,7 +17,7 @@ use crate::error::DbError;
 use crate::records::{JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
 use crate::schema::{
     bits, job_from_row, now_unix, trial_from_row, unbits, APPLICATION_ID, BUSY_TIMEOUT, JOB_COLUMNS, MIGRATE_FROM_1,
-    MIGRATE_FROM_2, SCHEMA, SCHEMA_VERSION, TRIAL_COLUMNS,
+    MIGRATE_FROM_2, MIGRATE_FROM_3, SCHEMA, SCHEMA_VERSION, TRIAL_COLUMNS,
 };
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -96,15 +96,22 @@ impl TuningDb {
         if fresh {
             db.upgrade_from(0, "create the schema", |tx| {
                 tx.execute_batch(SCHEMA)?;
+                tx.execute_batch(MIGRATE_FROM_3)?;
                 tx.pragma_update(None, "application_id", APPLICATION_ID)
             })?;
         } else if version == 1 {
-            db.upgrade_from(1, "migrate schema 1 to 3", |tx| {
+            db.upgrade_from(1, "migrate schema 1 to 4", |tx| {
                 tx.execute_batch(MIGRATE_FROM_1)?;
-                tx.execute_batch(MIGRATE_FROM_2)
+                tx.execute_batch(MIGRATE_FROM_2)?;
+                tx.execute_batch(MIGRATE_FROM_3)
             })?;
         } else if version == 2 {
-            db.upgrade_from(2, "migrate schema 2 to 3", |tx| tx.execute_batch(MIGRATE_FROM_2))?;
+            db.upgrade_from(2, "migrate schema 2 to 4", |tx| {
+                tx.execute_batch(MIGRATE_FROM_2)?;
+                tx.execute_batch(MIGRATE_FROM_3)
+            })?;
+        } else if version == 3 {
+            db.upgrade_from(3, "migrate schema 3 to 4", |tx| tx.execute_batch(MIGRATE_FROM_3))?;
         }
         if !fresh {
             db.check_integrity()?;

@@ -1,7 +1,7 @@
 //! The tuning database's records, through its public API, on in-memory
 //! databases and on real files.
 
-use colt_db::{Claim, DbError, JobId, JobState, NewJob, Owner, TrialRecord, TuningDb, LEASE, SCHEMA_VERSION};
+use colt_db::{Claim, DbError, JobId, JobState, NewJob, NewModelJob, Owner, TrialRecord, TuningDb, LEASE, SCHEMA_VERSION};
 use colt_ir::schedule::{Machine, Sampler};
 use rusqlite::Connection;
 
@@ -276,8 +276,11 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
     assert_eq!(db.job_trials(id).unwrap()[1].sampler, informed.sampler);
 }
 
-/// What turns a version-3 file back into a version-2 one.
-const TO_VERSION_2: &str = "DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
+/// What turns a version-4 file back into a version-3 one.
+const TO_VERSION_3: &str = "DROP TABLE model_jobs;";
+
+/// What turns a version-4 file back into a version-2 one.
+const TO_VERSION_2: &str = "DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
     ALTER TABLE jobs DROP COLUMN owner_pid; ALTER TABLE jobs DROP COLUMN owner_started; \
     ALTER TABLE jobs DROP COLUMN owner_command; ALTER TABLE jobs DROP COLUMN lease_until_unix; \
     ALTER TABLE jobs DROP COLUMN crashes;";
@@ -300,6 +303,50 @@ fn a_version_2_file_is_migrated_and_its_jobs_have_no_owner() {
     assert_eq!((job.state, job.owner, job.crashes), (JobState::Running, None, 0));
     assert_eq!(db.claim_job(id, &Owner::this_process("test"), LEASE).unwrap(), Claim::Claimed);
     assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+}
+
+#[test]
+fn a_version_3_file_is_migrated_and_has_no_model_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.db");
+    let id = TuningDb::open(&path).unwrap().create_job(&new_job("m", "cpu")).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("{TO_VERSION_3} PRAGMA user_version = 3;")).unwrap();
+    drop(conn);
+    let mut db = TuningDb::open(&path).unwrap();
+    assert_eq!(db.job(id).unwrap().unwrap().state, JobState::Queued);
+    assert_eq!(db.model_jobs().unwrap(), vec![]);
+    let model = db.create_model_job(&NewModelJob { model: "m".into(), spec_json: "{}".into() }).unwrap();
+    assert_eq!(db.model_job(model).unwrap().unwrap().state, JobState::Queued);
+    assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+}
+
+#[test]
+fn model_jobs_run_interrupted_first_then_oldest_queued_and_keep_their_progress() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let spec = |m: &str| NewModelJob { model: m.into(), spec_json: format!("{{\"model\":\"{m}\"}}") };
+    let a = db.create_model_job(&spec("a")).unwrap();
+    let b = db.create_model_job(&spec("b")).unwrap();
+    let c = db.create_model_job(&spec("c")).unwrap();
+    assert_eq!(db.unfinished_model_jobs().unwrap(), 3);
+    assert_eq!(db.next_model_job_to_run().unwrap().unwrap().id, a);
+    db.set_model_job_state(b, JobState::Running, None).unwrap();
+    db.set_model_job_progress(b, "{\"rounds\":1}").unwrap();
+    let next = db.next_model_job_to_run().unwrap().unwrap();
+    assert_eq!((next.id, next.job, next.progress_json.as_deref()), (b, spec("b"), Some("{\"rounds\":1}")));
+    db.set_model_job_state(b, JobState::Done, None).unwrap();
+    db.set_model_job_state(a, JobState::Failed, Some("no tasks")).unwrap();
+    assert_eq!(db.next_model_job_to_run().unwrap().unwrap().id, c);
+    assert_eq!(db.unfinished_model_jobs().unwrap(), 1);
+    let rows = db.model_jobs().unwrap();
+    assert_eq!(rows.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(), [
+        (a, JobState::Failed),
+        (b, JobState::Done),
+        (c, JobState::Queued)
+    ]);
+    assert_eq!(rows[0].error.as_deref(), Some("no tasks"));
+    let missing = db.set_model_job_state(99, JobState::Done, None).unwrap_err().to_string();
+    assert!(missing.contains("no model job 99"), "{missing}");
 }
 
 /// An owner on this host whose process is gone: this pid with another

@@ -188,7 +188,7 @@ fn model_layers_errors_name_what_is_wrong() {
     let o = colt(&["model-layers", "/nonexistent/model.gguf"]);
     assert!(!o.status.success() && stderr(&o).contains("/nonexistent/model.gguf"), "{}", stderr(&o));
     let o = colt(&["model-layers", model(colt_llm::SMALL_MODEL_FILE).to_str().unwrap(), "--seq", "0"]);
-    assert!(!o.status.success() && stderr(&o).contains("MAX_SEQUENCE"), "{}", stderr(&o));
+    assert!(!o.status.success() && stderr(&o).contains("--seq 0: a sequence is 1 to 8192"), "{}", stderr(&o));
     let o = colt(&["model-layers", model(colt_llm::SMALL_MODEL_FILE).to_str().unwrap(), "--seq", "100000"]);
     assert!(!o.status.success() && stderr(&o).contains("8192"), "{}", stderr(&o));
 }

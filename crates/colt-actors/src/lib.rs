@@ -23,4 +23,4 @@ mod tune_model;
 pub use bench::{BenchPlan, BenchProgress};
 pub use colt::{Colt, ColtConfig, ColtError};
 pub use tune::{TuneRequest, TuneResult};
-pub use tune_model::{ModelOutcome, ModelRequest, ModelTask, RoundReport, TaskReport};
+pub use tune_model::{model_shape, ModelOutcome, ModelProgress, ModelRequest, ModelTask, RoundReport, TaskReport};

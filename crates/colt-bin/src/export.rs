@@ -85,15 +85,19 @@ fn role(r: BufferRole) -> &'static str {
     }
 }
 
-/// `colt export`: the best kernels of single-layer workloads.
+/// `colt export`: the best kernels of single-layer workloads, or of a
+/// daemon's model job (`POST /v1/model-jobs`).
 #[derive(clap::Args)]
 pub struct ExportArgs {
     /// The tuning database.
     #[arg(long, default_value = "colt.db")]
     pub db: std::path::PathBuf,
     /// Workload names (as given to `colt tune`), comma-separated or repeated.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "model_job", conflicts_with = "model_job")]
     pub workload: Vec<String>,
+    /// A model job of `colt serve`: every task's best kernel, with its count.
+    #[arg(long)]
+    pub model_job: Option<colt_db::ModelJobId>,
     /// Only kernels of this target label.
     #[arg(long)]
     pub target: Option<String>,
@@ -108,16 +112,36 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     }
     let db = colt_db::TuningDb::open(&args.db)?;
     let mut found = Vec::new();
+    if let Some(id) = args.model_job {
+        let Some(row) = db.model_job(id)? else {
+            anyhow::bail!("the tuning database `{}` has no model job {id}", args.db.display());
+        };
+        let progress: colt_actors::ModelProgress = match &row.progress_json {
+            Some(json) => serde_json::from_str(json).with_context(|| format!("model job {id}'s progress"))?,
+            None => anyhow::bail!("model job {id} ({}) has run no round yet", row.job.model),
+        };
+        for task in &progress.tasks {
+            let Some(job) = task.job else { continue };
+            if let Some(best) = db.best_kernel(colt_db::KernelQuery::Job(job))? {
+                found.push((task.name.clone(), task.count, best, task.naive_ms));
+            }
+        }
+        if found.is_empty() {
+            anyhow::bail!("model job {id} ({}) has no verified kernel yet", row.job.model);
+        }
+    }
     for name in &args.workload {
         let query = colt_db::KernelQuery::Workload { name, target: args.target.as_deref() };
         let Some(best) = db.best_kernel(query)? else {
             anyhow::bail!("the tuning database `{}` has no verified kernel of workload `{name}`", args.db.display());
         };
         let naive = db.baseline(best.record.job)?;
-        found.push((name.clone(), best, naive));
+        found.push((name.clone(), 1, best, naive));
     }
-    let exported: Vec<Exported<'_>> =
-        found.iter().map(|(task, kernel, naive_ms)| Exported { task, count: 1, kernel, naive_ms: *naive_ms }).collect();
+    let exported: Vec<Exported<'_>> = found
+        .iter()
+        .map(|(task, count, kernel, naive_ms)| Exported { task, count: *count, kernel, naive_ms: *naive_ms })
+        .collect();
     write_library(&args.out, &exported)?;
     Ok(format!(
         "{} kernels exported into `{}` (build: {}/build.sh)\n",

@@ -3,13 +3,9 @@
 //! hyperparameters colt-llm reads).
 
 use anyhow::{bail, Context, Result};
-use colt_ir::model::{model_tasks, Family, ModelShape, Phase, Task};
+use colt_ir::model::{model_tasks, ModelShape, Phase, Task, MAX_SEQUENCE};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// The longest prefill or cache `colt model-layers` derives: its attention
-/// holds heads × N × N scores, and 8192 positions is already gigabytes.
-pub const MAX_SEQUENCE: usize = 8192;
 
 #[derive(clap::Args)]
 pub struct ModelLayersArgs {
@@ -32,37 +28,13 @@ pub struct ModelLayersArgs {
 /// The shape of the model at `path`, as colt-ir derives layers from it.
 pub fn model_shape(path: &Path) -> Result<ModelShape> {
     let h = colt_llm::Hyperparameters::read(path)?;
-    let Some(family) = Family::of_architecture(&h.architecture) else {
-        bail!(
-            "model file {}: architecture `{}`: colt derives the layers of `llama`, `qwen2` and `gemma3` models only",
-            path.display(),
-            h.architecture
-        );
-    };
-    let size = |v: u64| usize::try_from(v).context("a hyperparameter does not fit this machine's integers");
-    Ok(ModelShape {
-        name: slug(path),
-        family,
-        embedding: size(h.embedding)?,
-        blocks: size(h.blocks)?,
-        feed_forward: size(h.feed_forward)?,
-        heads: size(h.heads)?,
-        kv_heads: size(h.kv_heads)?,
-        key_length: size(h.key_length)?,
-        value_length: size(h.value_length)?,
-        vocabulary: size(h.vocabulary)?,
-        experts: size(h.experts)?,
-        experts_used: size(h.experts_used)?,
-        expert_feed_forward: size(h.expert_feed_forward)?,
-        rms_epsilon: h.rms_epsilon as f32,
-        sliding_window: h.sliding_window.map(size).transpose()?,
-    })
+    colt_actors::model_shape(&slug(path), &h).map_err(|e| anyhow::anyhow!("model file {}: {e}", path.display()))
 }
 
 /// The model's tasks for `--seq`/`--decode`.
 pub fn tasks(path: &Path, seq: usize, decode: bool) -> Result<Vec<Task>> {
     if !(1..=MAX_SEQUENCE).contains(&seq) {
-        bail!("--seq {seq}: a sequence is 1 to {MAX_SEQUENCE} tokens (MAX_SEQUENCE)");
+        bail!("--seq {seq}: a sequence is 1 to {MAX_SEQUENCE} tokens");
     }
     let shape = model_shape(path)?;
     let phase = if decode { Phase::Decode { context: seq } } else { Phase::Prefill { tokens: seq } };

@@ -18,7 +18,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use anyhow::{bail, Context, Result};
 use colt_actors::daemon::views::JobEvent;
-use colt_actors::daemon::{Daemon, JobError, Submit, SubmitError};
+use colt_actors::daemon::{Daemon, JobError, ModelSubmit, Submit, SubmitError};
 use colt_actors::{Colt, ColtConfig};
 use colt_db::JobId;
 use serde::Serialize;
@@ -97,6 +97,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .route("/v1/jobs/{id}", web::delete().to(cancel))
             .route("/v1/jobs/{id}/events", web::get().to(events))
             .route("/v1/jobs/{id}/kernel", web::get().to(kernel))
+            .route("/v1/model-jobs", web::post().to(submit_model))
+            .route("/v1/model-jobs", web::get().to(list_models))
+            .route("/v1/model-jobs/{id}", web::get().to(model_status))
+            .route("/v1/model-jobs/{id}", web::delete().to(cancel_model))
             .default_service(web::to(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") }))
     })
     // Two workers: status requests are cheap, and more threads would only
@@ -161,8 +165,8 @@ impl ApiError {
 impl From<JobError> for ApiError {
     fn from(e: JobError) -> ApiError {
         let status = match &e {
-            JobError::NoSuchJob(_) | JobError::NoKernel(_) => StatusCode::NOT_FOUND,
-            JobError::Finished { .. } => StatusCode::CONFLICT,
+            JobError::NoSuchJob(_) | JobError::NoSuchModelJob(_) | JobError::NoKernel(_) => StatusCode::NOT_FOUND,
+            JobError::Finished { .. } | JobError::ModelFinished { .. } => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
@@ -327,7 +331,7 @@ async fn health(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, A
 /// extractor would parse it before, and tell anyone the API's field
 /// names), within [`BODY_LIMIT`] bytes and [`BODY_TIMEOUT`] (a client that
 /// stalls mid-body held its connection open for ever).
-async fn job_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Submit, ApiError> {
+async fn job_body<T: serde::de::DeserializeOwned>(req: &HttpRequest, mut payload: web::Payload) -> Result<T, ApiError> {
     use futures_util::StreamExt;
     let json =
         req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| {
@@ -366,11 +370,39 @@ async fn job_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Submit
 
 async fn submit(req: HttpRequest, api: web::Data<Api>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     api.authorize(&req)?;
-    let body = job_body(&req, payload).await?;
+    let body: Submit = job_body(&req, payload).await?;
     let id = api.call(move |d| d.submit(body)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("location", format!("/v1/jobs/{id}")))
         .json(serde_json::json!({"id": id, "state": "queued"})))
+}
+
+async fn submit_model(req: HttpRequest, api: web::Data<Api>, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+    api.authorize(&req)?;
+    let body: ModelSubmit = job_body(&req, payload).await?;
+    let id = api.call(move |d| d.submit_model(body)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("location", format!("/v1/model-jobs/{id}")))
+        .json(serde_json::json!({"id": id, "state": "queued"})))
+}
+
+async fn list_models(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, ApiError> {
+    api.authorize(&req)?;
+    let jobs = api.call(|d| d.model_jobs()).await?;
+    Ok(ok(&serde_json::json!({ "model_jobs": jobs })))
+}
+
+async fn model_status(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, ApiError> {
+    api.authorize(&req)?;
+    let id = parse_id(&req)?;
+    Ok(ok(&api.call(move |d| d.model_job(id)).await?))
+}
+
+async fn cancel_model(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, ApiError> {
+    api.authorize(&req)?;
+    let id = parse_id(&req)?;
+    api.call(move |d| d.cancel_model(id)).await?;
+    Ok(HttpResponse::Accepted().json(serde_json::json!({"id": id, "state": "cancelled"})))
 }
 
 async fn list(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, ApiError> {

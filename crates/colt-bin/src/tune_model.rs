@@ -82,10 +82,12 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
             seed: args.seed,
             params: SearchParams::default(),
         },
+        progress: None,
     };
     let stop = stop_on_ctrl_c()?;
-    let outcome = colt.tune_model(request, stop, |round, tasks| {
-        let t = &tasks[round.task];
+    let outcome = colt.tune_model(request, stop, |progress| {
+        let Some(round) = progress.rounds.last() else { return true };
+        let t = &progress.tasks[round.task];
         eprintln!(
             "round {:>3}: {} -> {} trials, best {} ms; pass {} ms; {} trials in all",
             round.round,
@@ -95,6 +97,11 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
             round.pass_ms.map_or("-".into(), |p| format!("{p:.2}")),
             round.total_trials
         );
+        // Every task's standing, once per as many rounds as there are tasks.
+        if (round.round + 1).is_multiple_of(progress.tasks.len()) {
+            eprint!("{}", progress_table(&progress.tasks));
+        }
+        true
     })?;
     // The library: every task's best verified kernel.
     let mut kernels = Vec::new();
@@ -169,6 +176,27 @@ fn report(args: &TuneModelArgs, o: &ModelOutcome) -> String {
     let _ = writeln!(text, "Trial split: {}.\n", split.join(", "));
     let order: Vec<String> = o.rounds.iter().map(|r| short(&o.tasks[r.task].name)).collect();
     let _ = writeln!(text, "Rounds, in order: {}.", order.join(" "));
+    text
+}
+
+/// Each task's trials, naive and best latency, and share of the pass so far.
+fn progress_table(tasks: &[TaskReport]) -> String {
+    let latency = |t: &TaskReport| t.best_ms.or(t.naive_ms).map(|ms| ms * t.count as f64);
+    let pass: f64 = tasks.iter().filter_map(latency).sum();
+    let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+    let mut text = String::from("  task                     trials   naive ms    best ms  share\n");
+    for t in tasks {
+        let share = latency(t).map_or("-".into(), |l| format!("{:.1}%", 100.0 * l / pass.max(f64::MIN_POSITIVE)));
+        let _ = writeln!(
+            text,
+            "  {:<24} {:>6} {:>10} {:>10} {:>6}",
+            short(&t.name),
+            t.trials,
+            ms(t.naive_ms),
+            ms(t.best_ms),
+            share
+        );
+    }
     text
 }
 

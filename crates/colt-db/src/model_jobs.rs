@@ -78,7 +78,12 @@ impl TuningDb {
 
     /// Every model job, by id.
     pub fn model_jobs(&self) -> Result<Vec<ModelJobRow>, DbError> {
-        self.query(&format!("SELECT {COLUMNS} FROM model_jobs ORDER BY id"), [], model_job_from_row, "list the model jobs")
+        self.query(
+            &format!("SELECT {COLUMNS} FROM model_jobs ORDER BY id"),
+            [],
+            model_job_from_row,
+            "list the model jobs",
+        )
     }
 
     /// The model job to run next: an interrupted (`running`) one first,
@@ -108,12 +113,7 @@ impl TuningDb {
     }
 
     /// Sets a model job's state and error.
-    pub fn set_model_job_state(
-        &mut self,
-        id: ModelJobId,
-        state: JobState,
-        error: Option<&str>,
-    ) -> Result<(), DbError> {
+    pub fn set_model_job_state(&mut self, id: ModelJobId, state: JobState, error: Option<&str>) -> Result<(), DbError> {
         let changed = self
             .conn
             .execute(

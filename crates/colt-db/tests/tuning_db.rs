@@ -1,7 +1,9 @@
 //! The tuning database's records, through its public API, on in-memory
 //! databases and on real files.
 
-use colt_db::{Claim, DbError, JobId, JobState, NewJob, NewModelJob, Owner, TrialRecord, TuningDb, LEASE, SCHEMA_VERSION};
+use colt_db::{
+    Claim, DbError, JobId, JobState, NewJob, NewModelJob, Owner, TrialRecord, TuningDb, LEASE, SCHEMA_VERSION,
+};
 use colt_ir::schedule::{Machine, Sampler};
 use rusqlite::Connection;
 
@@ -339,11 +341,10 @@ fn model_jobs_run_interrupted_first_then_oldest_queued_and_keep_their_progress()
     assert_eq!(db.next_model_job_to_run().unwrap().unwrap().id, c);
     assert_eq!(db.unfinished_model_jobs().unwrap(), 1);
     let rows = db.model_jobs().unwrap();
-    assert_eq!(rows.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(), [
-        (a, JobState::Failed),
-        (b, JobState::Done),
-        (c, JobState::Queued)
-    ]);
+    assert_eq!(
+        rows.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(),
+        [(a, JobState::Failed), (b, JobState::Done), (c, JobState::Queued)]
+    );
     assert_eq!(rows[0].error.as_deref(), Some("no tasks"));
     let missing = db.set_model_job_state(99, JobState::Done, None).unwrap_err().to_string();
     assert!(missing.contains("no model job 99"), "{missing}");

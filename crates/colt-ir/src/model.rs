@@ -31,6 +31,16 @@ fn gemm(name: &str, m: usize, k: usize, n: usize) -> Result<Program, IrError> {
     crate::workloads::gemm(name, m, n, k)
 }
 
+/// The longest prefill or cache a model's tasks are derived for: its
+/// attention holds heads × N × N scores, and 8192 positions is already
+/// gigabytes.
+pub const MAX_SEQUENCE: usize = 8192;
+
+/// The most blocks and experts a shape may have (far above any published
+/// model's; they bound the tasks' counts).
+pub const MAX_BLOCKS: usize = 1 << 20;
+pub const MAX_EXPERTS: usize = 1 << 16;
+
 /// The families whose layers this module derives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
@@ -236,6 +246,30 @@ fn check(shape: &ModelShape, phase: Phase) -> Result<(), ModelError> {
     if let Some((what, _)) = named.iter().find(|(_, v)| *v == 0) {
         return fail(format!("the {what} is 0"));
     }
+    if shape.blocks > MAX_BLOCKS || shape.experts > MAX_EXPERTS {
+        return fail(format!(
+            "{} blocks and {} experts: colt derives at most {MAX_BLOCKS} blocks and {MAX_EXPERTS} experts",
+            shape.blocks, shape.experts
+        ));
+    }
+    // Bounds that keep every product of two sizes below (hostile shapes
+    // come over the daemon's API) within u64; buffers are bounded further
+    // when each program is built.
+    let limit = crate::MAX_BUFFER_ELEMENTS as usize;
+    let experts = [
+        ("expert count", shape.experts),
+        ("experts used", shape.experts_used),
+        ("expert feed-forward length", shape.expert_feed_forward),
+    ];
+    if let Some((what, v)) = named.iter().chain(&experts).find(|(_, v)| *v > limit) {
+        return fail(format!("the {what} {v} is more than any buffer holds ({limit} elements)"));
+    }
+    let well_named = !shape.name.is_empty()
+        && shape.name.len() <= 64
+        && shape.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !well_named {
+        return fail("a model's name is 1 to 64 letters, digits, `-`, `_` and `.`".into());
+    }
     if !shape.heads.is_multiple_of(shape.kv_heads) {
         return fail(format!("{} heads do not share {} key/value heads evenly", shape.heads, shape.kv_heads));
     }
@@ -248,6 +282,10 @@ fn check(shape: &ModelShape, phase: Phase) -> Result<(), ModelError> {
     };
     if positions == 0 {
         return fail("a prefill of 0 tokens".into());
+    }
+    let (Phase::Prefill { tokens: length } | Phase::Decode { context: length }) = phase;
+    if length > MAX_SEQUENCE {
+        return fail(format!("a sequence of {length} tokens (at most MAX_SEQUENCE, {MAX_SEQUENCE})"));
     }
     if !(shape.rms_epsilon.is_finite() && shape.rms_epsilon >= 0.0) {
         return fail(format!("the RMS norm epsilon {} is not a small positive number", shape.rms_epsilon));
@@ -354,11 +392,18 @@ mod tests {
             (ModelShape { heads: 8, ..smollm() }, "share"),
             (ModelShape { embedding: 0, ..smollm() }, "embedding length is 0"),
             (ModelShape { experts: 4, experts_used: 5, ..smollm() }, "5 experts used of 4"),
+            // Sizes from a hostile client, whose products would overflow.
+            (ModelShape { heads: usize::MAX, kv_heads: 1, ..smollm() }, "more than any buffer holds"),
+            (ModelShape { blocks: usize::MAX, ..smollm() }, "at most 1048576 blocks"),
+            (ModelShape { experts: 1 << 20, experts_used: 1, ..smollm() }, "65536 experts"),
+            (ModelShape { name: "smollm2-135m; rm".into(), ..smollm() }, "name is 1 to 64"),
         ] {
             let e = model_tasks(&bad, Phase::Prefill { tokens: 4 }).unwrap_err().to_string();
             assert!(e.contains("smollm2-135m") && e.contains(says), "{e}");
         }
         let e = model_tasks(&smollm(), Phase::Prefill { tokens: 0 }).unwrap_err().to_string();
         assert!(e.contains("0 tokens"), "{e}");
+        let e = model_tasks(&smollm(), Phase::Decode { context: MAX_SEQUENCE + 1 }).unwrap_err().to_string();
+        assert!(e.contains("8193 tokens"), "{e}");
     }
 }

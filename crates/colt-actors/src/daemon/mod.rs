@@ -12,14 +12,17 @@
 //! here, answered with the typed views of [`views`].
 
 mod metrics;
+pub mod model_jobs;
 mod submit;
 pub mod views;
 
+pub use model_jobs::{ModelJobView, ModelSubmit, MAX_ROUNDS};
 pub use submit::{Submit, SubmitError, MAX_TRIALS};
 
 use crate::colt::{Colt, ColtError};
 use crate::tune::TuneRequest;
-use colt_db::{JobId, JobRow, JobState};
+use crate::tune_model::{ModelProgress, ModelRequest, ModelTask};
+use colt_db::{JobId, JobRow, JobState, ModelJobId, ModelJobRow};
 use colt_search::{Event, JobSettings, Progress, SearchParams, StopReason};
 use parking_lot::{Condvar, Mutex};
 use serde::{Deserialize, Serialize};
@@ -38,6 +41,10 @@ pub type Listener = Box<dyn Fn(&JobEvent) -> bool + Send>;
 pub enum JobError {
     #[error("no job {0}")]
     NoSuchJob(JobId),
+    #[error("no model job {0}")]
+    NoSuchModelJob(ModelJobId),
+    #[error("model job {id} is already {state}")]
+    ModelFinished { id: ModelJobId, state: JobState },
     #[error("job {id} is already {state}")]
     Finished { id: JobId, state: JobState },
     #[error("job {0} has no verified kernel yet")]
@@ -64,8 +71,10 @@ pub struct Daemon {
 #[derive(Default)]
 struct DaemonState {
     running: Option<Running>,
+    running_model: Option<RunningModel>,
     /// Jobs cancelled while queued or running.
     cancelled: Vec<JobId>,
+    cancelled_models: Vec<ModelJobId>,
     /// Event listeners of jobs that have not started yet: they become the
     /// running job's listeners when it starts.
     waiting: HashMap<JobId, Vec<Listener>>,
@@ -80,6 +89,12 @@ struct Running {
     progress: Option<Progress>,
     naive_ms: Option<f64>,
     listeners: Vec<Listener>,
+}
+
+struct RunningModel {
+    id: ModelJobId,
+    stop: Arc<AtomicBool>,
+    progress: Option<ModelProgress>,
 }
 
 /// A job's options beyond its row's columns, as its row stores them.
@@ -116,9 +131,13 @@ impl Daemon {
     /// so the next start resumes it) and ends the scheduler.
     pub fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
-        if let Some(stop) = self.state.lock().running.as_ref().map(|r| r.stop.clone()) {
+        let state = self.state.lock();
+        let stops =
+            state.running.as_ref().map(|r| &r.stop).into_iter().chain(state.running_model.as_ref().map(|m| &m.stop));
+        for stop in stops {
             stop.store(true, Ordering::SeqCst);
         }
+        drop(state);
         self.wake.notify_all();
     }
 
@@ -130,13 +149,72 @@ impl Daemon {
     /// Queues a job; its id.
     pub fn submit(&self, request: Submit) -> Result<JobId, SubmitError> {
         let job = request.into_job(&self.colt)?;
-        let unfinished = self.db(|db| db.unfinished_jobs())? as usize;
-        if unfinished >= self.max_jobs {
-            return Err(SubmitError::TooMany { unfinished, max_jobs: self.max_jobs });
-        }
+        self.check_room()?;
         let id = self.db(move |db| db.create_job(&job))?;
         self.wake.notify_all();
         Ok(id)
+    }
+
+    /// Queues a model job; its id.
+    pub fn submit_model(&self, request: ModelSubmit) -> Result<ModelJobId, SubmitError> {
+        let job = request.into_model_job(&self.colt)?;
+        self.check_room()?;
+        let id = self.db(move |db| db.create_model_job(&job))?;
+        self.wake.notify_all();
+        Ok(id)
+    }
+
+    /// `--max-jobs` counts jobs and model jobs alike.
+    fn check_room(&self) -> Result<(), SubmitError> {
+        let unfinished =
+            self.db(|db| Ok::<_, colt_db::DbError>(db.unfinished_jobs()? + db.unfinished_model_jobs()?))? as usize;
+        if unfinished >= self.max_jobs {
+            return Err(SubmitError::TooMany { unfinished, max_jobs: self.max_jobs });
+        }
+        Ok(())
+    }
+
+    /// Every model job, by id.
+    pub fn model_jobs(&self) -> Result<Vec<ModelJobView>, JobError> {
+        Ok(self.db(|db| db.model_jobs())?.iter().map(|row| self.model_view(row)).collect())
+    }
+
+    pub fn model_job(&self, id: ModelJobId) -> Result<ModelJobView, JobError> {
+        Ok(self.model_view(&self.model_row(id)?))
+    }
+
+    /// Cancels a queued or running model job (a running one stops after
+    /// its current step; its tasks' jobs keep what they measured).
+    pub fn cancel_model(&self, id: ModelJobId) -> Result<(), JobError> {
+        let row = self.model_row(id)?;
+        if !row.state.is_unfinished() {
+            return Err(JobError::ModelFinished { id, state: row.state });
+        }
+        let running_now = {
+            let mut state = self.state.lock();
+            state.cancelled_models.push(id);
+            match state.running_model.as_ref().filter(|r| r.id == id) {
+                Some(r) => {
+                    r.stop.store(true, Ordering::SeqCst);
+                    true
+                }
+                None => false,
+            }
+        };
+        if !running_now {
+            self.db(move |db| db.set_model_job_state(id, JobState::Cancelled, None))?;
+        }
+        Ok(())
+    }
+
+    fn model_row(&self, id: ModelJobId) -> Result<ModelJobRow, JobError> {
+        self.db(move |db| db.model_job(id))?.ok_or(JobError::NoSuchModelJob(id))
+    }
+
+    fn model_view(&self, row: &ModelJobRow) -> ModelJobView {
+        let state = self.state.lock();
+        let live = state.running_model.as_ref().filter(|r| r.id == row.id);
+        ModelJobView::of(row, live.and_then(|r| r.progress.as_ref()), live.is_some())
     }
 
     /// Every job, by id, as the API shows it.
@@ -206,6 +284,7 @@ impl Daemon {
             status: if down.is_empty() { "ok" } else { "degraded" },
             down,
             running_job: self.running_job(),
+            running_model_job: self.state.lock().running_model.as_ref().map(|m| m.id),
             models: self.colt.models(),
             database: self.colt.db_path().to_path_buf(),
             target: self.colt.target().label(),
@@ -236,8 +315,11 @@ impl Daemon {
             // Interrupted jobs first, then queued ones; not one a live
             // process (a `colt tune`, another daemon) holds.
             let next = self.colt.db().call(|db| db.next_job_to_run()).ok().and_then(|r| r.ok()).flatten();
+            let next_model =
+                || self.colt.db().call(|db| db.next_model_job_to_run()).ok().and_then(|r| r.ok()).flatten();
             match next {
                 Some(job) => self.run_job(job),
+                None if let Some(model) = next_model() => self.run_model_job(model),
                 None => {
                     let mut state = self.state.lock();
                     self.wake.wait_for(&mut state, Duration::from_secs(1));
@@ -305,6 +387,56 @@ impl Daemon {
         }
     }
 
+    /// Runs a model job's rounds until its budget is spent, it is
+    /// cancelled, the daemon stops, or an ordinary job is waiting (then it
+    /// stays `running` and resumes after that job).
+    fn run_model_job(self: &Arc<Self>, row: ModelJobRow) {
+        let id = row.id;
+        let request = match model_request_of(&row, self.threads) {
+            Ok(r) => r,
+            Err(message) => {
+                let _ = self.colt.db().call(move |db| db.set_model_job_state(id, JobState::Failed, Some(&message)));
+                return;
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let mut state = self.state.lock();
+            if state.cancelled_models.contains(&id) {
+                drop(state);
+                let _ = self.colt.db().call(move |db| db.set_model_job_state(id, JobState::Cancelled, None));
+                return;
+            }
+            state.running_model = Some(RunningModel { id, stop: stop.clone(), progress: request.progress.clone() });
+        }
+        let _ = self.colt.db().call(move |db| db.set_model_job_state(id, JobState::Running, None));
+        let daemon = self.clone();
+        let result = self.colt.tune_model(request, stop, |progress| {
+            if let Some(m) = daemon.state.lock().running_model.as_mut() {
+                m.progress = Some(progress.clone());
+            }
+            if let Ok(json) = serde_json::to_string(progress) {
+                let _ = daemon.colt.db().call(move |db| db.set_model_job_progress(id, &json));
+            }
+            // Between rounds, a waiting single-layer job goes first.
+            let waiting = daemon.colt.db().call(|db| db.next_job_to_run()).ok().and_then(|r| r.ok()).flatten();
+            waiting.is_none()
+        });
+        let cancelled = {
+            let mut state = self.state.lock();
+            state.running_model = None;
+            state.cancelled_models.contains(&id)
+        };
+        let (final_state, error) = match &result {
+            Ok(_) if cancelled => (JobState::Cancelled, None),
+            Ok(o) if o.complete => (JobState::Done, None),
+            // Yielded, or stopped by the daemon's shutdown: resumed later.
+            Ok(_) => (JobState::Running, None),
+            Err(e) => (JobState::Failed, Some(e.to_string())),
+        };
+        let _ = self.colt.db().call(move |db| db.set_model_job_state(id, final_state, error.as_deref()));
+    }
+
     /// What a job row asks for, as a tune request (resuming the row itself).
     fn request_of(&self, row: &JobRow) -> Result<TuneRequest, String> {
         let program = colt_ir::parse_workload(&row.job.workload_text, &row.job.workload, colt_ir::Size::Bench)
@@ -357,6 +489,46 @@ impl Daemon {
             }
         })
     }
+}
+
+/// What a model job row asks for, resuming from its stored progress.
+fn model_request_of(row: &ModelJobRow, threads: usize) -> Result<ModelRequest, String> {
+    let spec: model_jobs::ModelSpec = serde_json::from_str(&row.job.spec_json)
+        .map_err(|e| format!("model job {}'s stored request does not read: {e}", row.id))?;
+    let tasks = spec
+        .tasks
+        .iter()
+        .map(|t| {
+            let program = colt_ir::parse_workload(&t.workload_text, &t.name, colt_ir::Size::Bench)
+                .map_err(|e| format!("model job {}'s task `{}` no longer parses: {e}", row.id, t.name))?;
+            Ok(ModelTask { name: t.name.clone(), program: Arc::new(program), count: t.count })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let progress = match &row.progress_json {
+        None => None,
+        Some(json) => Some(
+            serde_json::from_str(json)
+                .map_err(|e| format!("model job {}'s stored progress does not read: {e}", row.id))?,
+        ),
+    };
+    let fail = |e: String| format!("model job {}: {e}", row.id);
+    Ok(ModelRequest {
+        tasks,
+        trials: spec.trials,
+        round: spec.round,
+        allocation: spec.scheduler.parse().map_err(fail)?,
+        target: spec.target.parse::<colt_measure::Target>().map_err(|e| fail(e.to_string()))?,
+        settings: JobSettings {
+            strategy: spec.strategy.parse::<colt_search::StrategyChoice>().map_err(|e| fail(e.to_string()))?,
+            trials: 0,
+            llm_calls: None,
+            wall: None,
+            threads,
+            seed: spec.seed,
+            params: SearchParams::default(),
+        },
+        progress,
+    })
 }
 
 /// The last event of a job's stream; dropping the listeners then ends it.

@@ -115,6 +115,8 @@ pub struct HealthView {
     pub status: &'static str,
     pub down: Vec<String>,
     pub running_job: Option<JobId>,
+    /// The model job whose round is running (or that waits between rounds).
+    pub running_model_job: Option<colt_db::ModelJobId>,
     pub models: Vec<ModelEntry>,
     pub database: PathBuf,
     /// The device this daemon tunes for besides the CPU (`cpu` if none).

@@ -94,6 +94,8 @@ fn a_model_job_tunes_every_task_serves_ordinary_jobs_between_rounds_and_exports_
     assert!(job["naive_pass_ms"].as_f64().unwrap() > 0.0);
     let listed = daemon.get("/v1/model-jobs").json();
     assert_eq!(listed["model_jobs"][0]["id"], id);
+    let metrics = daemon.get("/metrics").body;
+    assert!(metrics.contains("colt_model_jobs{state=\"done\"} 1"), "{metrics}");
     drop(daemon);
 
     let out = dir.path().join("lib");

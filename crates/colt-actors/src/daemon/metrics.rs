@@ -1,4 +1,4 @@
-//! The daemon's Prometheus metrics: jobs by state, trials, model calls and
+//! The daemon's Prometheus metrics: jobs and model jobs by state, trials, model calls and
 //! tokens per model, failed trials by kind.
 
 use super::{Daemon, JobError};
@@ -10,6 +10,7 @@ impl Daemon {
     /// The metrics in Prometheus' text format (version 0.0.4).
     pub fn metrics(&self) -> Result<String, JobError> {
         let jobs = self.db(|db| db.jobs())?;
+        let model_jobs = self.db(|db| db.model_jobs())?;
         let failures = self.db(|db| db.failure_counts())?;
         let mut by_state: HashMap<&str, u64> = JobState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for j in &jobs {
@@ -34,6 +35,14 @@ impl Daemon {
         states.sort();
         for (state, n) in states {
             let _ = writeln!(out, "colt_jobs{{state=\"{state}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP colt_model_jobs Model jobs in the tuning database, by state.\n# TYPE colt_model_jobs gauge"
+        );
+        for state in JobState::ALL {
+            let n = model_jobs.iter().filter(|j| j.state == state).count();
+            let _ = writeln!(out, "colt_model_jobs{{state=\"{state}\"}} {n}");
         }
         let _ = writeln!(
             out,

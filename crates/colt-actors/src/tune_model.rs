@@ -63,6 +63,13 @@ pub struct TaskReport {
     pub best_ms: Option<f64>,
 }
 
+impl TaskReport {
+    /// A task before its first round.
+    pub fn unmeasured(name: &str, count: u64) -> TaskReport {
+        TaskReport { name: name.to_string(), count, job: None, trials: 0, naive_ms: None, best_ms: None }
+    }
+}
+
 /// One round: which task, and where it and the pass stood after it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RoundReport {
@@ -101,23 +108,12 @@ impl Colt {
         let start = Instant::now();
         let counts: Vec<u64> = request.tasks.iter().map(|t| t.count).collect();
         let mut scheduler = TaskScheduler::new(&counts, request.allocation, request.settings.seed);
-        let fresh = || -> Vec<TaskReport> {
-            request
-                .tasks
-                .iter()
-                .map(|t| TaskReport {
-                    name: t.name.clone(),
-                    count: t.count,
-                    job: None,
-                    trials: 0,
-                    naive_ms: None,
-                    best_ms: None,
-                })
-                .collect()
-        };
         let mut progress = match request.progress.clone() {
             Some(p) if p.tasks.len() == request.tasks.len() => p,
-            _ => ModelProgress { tasks: fresh(), rounds: Vec::new() },
+            _ => ModelProgress {
+                tasks: request.tasks.iter().map(|t| TaskReport::unmeasured(&t.name, t.count)).collect(),
+                rounds: Vec::new(),
+            },
         };
         for r in &progress.rounds {
             scheduler.record(r.task, r.trials, r.best_ms);

@@ -241,18 +241,7 @@ impl ModelJobView {
         let progress = live.cloned().or(stored);
         let tasks: Vec<TaskReport> = match (&progress, &spec) {
             (Some(p), _) if !p.tasks.is_empty() => p.tasks.clone(),
-            (_, Some(s)) => s
-                .tasks
-                .iter()
-                .map(|t| TaskReport {
-                    name: t.name.clone(),
-                    count: t.count,
-                    job: None,
-                    trials: 0,
-                    naive_ms: None,
-                    best_ms: None,
-                })
-                .collect(),
+            (_, Some(s)) => s.tasks.iter().map(|t| TaskReport::unmeasured(&t.name, t.count)).collect(),
             _ => Vec::new(),
         };
         let weighted = |t: &TaskReport, ms: Option<f64>| ms.map(|ms| ms * t.count as f64);

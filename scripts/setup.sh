@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # Build tools of llama.cpp (llama-cpp-2), the OpenCL loader and a CPU OpenCL
 # platform (ocl, tests on pocl), OpenBLAS (the reference the schedule space
-# is compared with), and a C compiler for kernels.
-packages=(gcc cmake clang libclang-dev ocl-icd-opencl-dev pocl-opencl-icd libopenblas-dev)
+# is compared with), a C compiler for kernels, and PostgreSQL (the shared
+# backend's tests start throw-away servers of their own; nothing is run
+# from the package's own cluster).
+packages=(gcc cmake clang libclang-dev ocl-icd-opencl-dev pocl-opencl-icd libopenblas-dev postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -126,7 +126,7 @@ impl Colt {
             None => (None, None),
             Some(choice) => {
                 let device = OpenClDevice::open(choice)?;
-                let target = Target::opencl(device.platform_name.clone(), device.name.clone());
+                let target = device.target();
                 let plan = config.cpu.plan.clone();
                 // Kernels run in the measurement worker, which opens the
                 // same device: a kernel that crashes the driver or never
@@ -166,7 +166,9 @@ impl Colt {
         }
         let owner = colt_db::Owner::this_process(&command_line_name());
         let db = Db::new(db_addr);
-        Ok(Colt { models, measure, opencl: opencl_target, db, db_path: config.db, owner, sampler, system })
+        // Messages show the database as TuningDb::display does: a server URL without its password.
+        let db_path = PathBuf::from(TuningDb::display(&config.db));
+        Ok(Colt { models, measure, opencl: opencl_target, db, db_path, owner, sampler, system })
     }
 
     /// The target this process tunes for: its OpenCL device if it opened

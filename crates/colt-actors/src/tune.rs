@@ -43,6 +43,11 @@ pub struct TuneRequest {
 
 pub struct TuneResult {
     pub job: JobId,
+    /// The target label the job's records carry (this host's hardware).
+    pub target: String,
+    /// Earlier records of the workload on that label the job started
+    /// from: how many, the fastest and its job.
+    pub started_from: Option<(usize, f64, JobId)>,
     pub outcome: Outcome,
 }
 
@@ -59,18 +64,19 @@ impl Colt {
         on_job: impl FnOnce(JobId) -> Result<(), String>,
     ) -> Result<TuneResult, ColtError> {
         let workload_fingerprint = colt_ir::workload_fingerprint(&request.program);
-        let target = request.target.clone();
-        if let Target::OpenCl { .. } = &target {
-            match &self.opencl {
-                None => return Err(ColtError::NoOpenClDevice { target: target.label() }),
-                Some(opened) if *opened != target => {
-                    return Err(ColtError::OtherDevice { target: target.label(), serves: opened.label() })
+        // The opened device's target, driver named, labels the job.
+        let target = match &request.target {
+            Target::Cpu => Target::Cpu,
+            asked => match &self.opencl {
+                None => return Err(ColtError::NoOpenClDevice { target: asked.label() }),
+                Some(opened) if !asked.is_served_by(opened) => {
+                    return Err(ColtError::OtherDevice { target: asked.label(), serves: opened.label() })
                 }
-                Some(_) => {}
-            }
-        }
+                Some(opened) => opened.clone(),
+            },
+        };
         let (job, resume, naive_ms) = match request.resume {
-            Some(job) => self.resumed(job, &request, &workload_fingerprint)?,
+            Some(job) => self.resumed(job, &request, &target, &workload_fingerprint)?,
             None => {
                 let new = NewJob {
                     workload: request.workload.clone(),
@@ -95,11 +101,14 @@ impl Colt {
         // Nothing is measured before the job is this process's: a job a
         // live process runs is refused, not run twice at once.
         let _lease = self.claim(job, stop.clone())?;
+        let mut started_from = None;
         let known = if request.start_from_known && resume.is_none() {
             let (fp, label) = (workload_fingerprint.clone(), target.label());
             let best = self.db.call(move |db| db.best_trials(&fp, &label, KNOWN_RECORDS))??;
+            let best: Vec<_> = best.into_iter().filter(|t| t.job != job).collect();
+            // best_trials is fastest first.
+            started_from = best.first().and_then(|t| Some((best.len(), t.median_ms?, t.job)));
             best.into_iter()
-                .filter(|t| t.job != job)
                 .filter_map(|t| {
                     let lineage = colt_ir::schedule::Lineage { sampler: t.sampler, seed: t.seed, edits: t.edits };
                     t.median_ms.map(|latency_ms| KnownRecord { lineage, latency_ms })
@@ -120,6 +129,7 @@ impl Colt {
         }
         on_job(job).map_err(ColtError::OnJob)?;
         self.db.call(move |db| db.set_job_state(job, JobState::Running, None))??;
+        let label = target.label();
         let spec = JobSpec {
             job,
             workload: request.workload.clone(),
@@ -154,7 +164,7 @@ impl Colt {
             Err(e) => (JobState::Failed, Some(e.to_string())),
         };
         self.db.call(move |db| db.set_job_state(job, state, error.as_deref()))??;
-        Ok(TuneResult { job, outcome: outcome? })
+        Ok(TuneResult { job, target: label, started_from, outcome: outcome? })
     }
 
     /// Claims `job` for this process and keeps the claim renewed until the
@@ -199,6 +209,7 @@ impl Colt {
         &self,
         job: JobId,
         request: &TuneRequest,
+        target: &Target,
         workload_fingerprint: &str,
     ) -> Result<(JobId, Option<Resume>, Option<f64>), ColtError> {
         let db = self.db_path.display().to_string();
@@ -208,8 +219,8 @@ impl Colt {
             let (found, asked) = (row.job.workload.clone(), request.workload.clone());
             return Err(ColtError::ResumeMismatch { job, db, found, asked });
         }
-        if row.job.target != request.target.label() {
-            let (found, asked) = (row.job.target.clone(), request.target.label());
+        if row.job.target != target.label() {
+            let (found, asked) = (row.job.target.clone(), target.label());
             return Err(ColtError::TargetMismatch { job, db, found, asked });
         }
         let trials = self.db.call(move |db| db.job_trials(job))??;

@@ -56,7 +56,10 @@ fn a_job_per_repeat_with_the_largest_budget_and_consecutive_seeds() {
     });
     assert_eq!(lines, ["start gemm-512 random 5", "end", "start gemm-512 random 6", "end", "done 1"]);
     assert!(trials.contains(&3), "the running job's trials are reported: {trials:?}");
-    assert_eq!((report.target.as_str(), report.budgets.as_slice(), report.repeats), ("cpu", &[2, 3][..], 2));
+    assert_eq!(
+        (report.target.clone(), report.budgets.as_slice(), report.repeats),
+        (Target::Cpu.label(), &[2, 3][..], 2)
+    );
     let w = &report.workloads[0];
     assert!(w.naive_ms > 0.0 && w.flops > 0);
     let s = &w.strategies[0];
@@ -72,7 +75,7 @@ fn a_failed_job_is_an_empty_run_and_a_stop_ends_the_bench_with_its_workload() {
     let dir = tempfile::tempdir().unwrap();
     let colt = colt(dir.path());
     // This Colt opened no OpenCL device: every job fails before measuring.
-    let plan = plan(&["gemm-512", "flux-conv"], &["random", "mcts"], 2, Target::opencl("pocl", "cpu"));
+    let plan = plan(&["gemm-512", "flux-conv"], &["random", "mcts"], 2, "opencl:pocl / cpu".parse().unwrap());
     let stop = Arc::new(AtomicBool::new(false));
     let mut lines = Vec::new();
     let report = colt.bench(&plan, stop.clone(), |p| {

@@ -61,7 +61,10 @@ fn a_submitted_job_runs_streams_its_events_and_serves_its_kernel() {
     assert_eq!(events.lock().last().unwrap().data["state"], "done");
 
     let kernel = daemon.kernel(id).unwrap();
-    assert_eq!((kernel.job, kernel.target.as_str(), kernel.best_ms), (id, "cpu", done.best_ms));
+    assert_eq!(
+        (kernel.job, kernel.target.clone(), kernel.best_ms),
+        (id, colt_measure::Target::Cpu.label(), done.best_ms)
+    );
     assert!(kernel.source.contains("void colt_kernel("), "{}", kernel.source);
     let metrics = daemon.metrics().unwrap();
     assert!(metrics.contains("colt_jobs{state=\"done\"} 1") && metrics.contains("colt_trials_total 3"), "{metrics}");
@@ -125,7 +128,7 @@ fn a_stored_job_with_an_impossible_wall_clock_budget_fails_and_the_next_runs() {
             workload: "gemm-512".into(),
             workload_text: colt_ir::print_program(&program),
             workload_fingerprint: colt_ir::workload_fingerprint(&program),
-            target: "cpu".into(),
+            target: colt_measure::Target::Cpu.label(),
             strategy: "random".into(),
             trials: 2,
             seed: 0,

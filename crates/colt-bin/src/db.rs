@@ -13,7 +13,7 @@ pub enum DbCommand {
     /// check that the copy opens and holds every job and trial.
     Backup {
         /// The tuning database.
-        #[arg(long, default_value = "colt.db")]
+        #[arg(long, default_value = "colt.db", env = "COLT_DB")]
         db: PathBuf,
         /// The backup file to create (never overwritten).
         dest: PathBuf,
@@ -22,8 +22,23 @@ pub enum DbCommand {
     /// version, what it holds; exits 1 on any problem.
     Check {
         /// The tuning database.
-        #[arg(long, default_value = "colt.db")]
+        #[arg(long, default_value = "colt.db", env = "COLT_DB")]
         db: PathBuf,
+    },
+    /// Give the records of one target label another label: for a database
+    /// written before labels named the hardware (its CPU records are
+    /// labelled `cpu`), on the host that measured them. `--to cpu` is this
+    /// host's CPU label.
+    Relabel {
+        /// The tuning database.
+        #[arg(long, default_value = "colt.db", env = "COLT_DB")]
+        db: PathBuf,
+        /// The label the records carry now.
+        #[arg(long)]
+        from: String,
+        /// The label to give them (`cpu`: this host's CPU).
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -41,6 +56,7 @@ pub fn run(command: DbCommand) -> Result<String> {
                 summary.snapshots
             ))
         }
+        DbCommand::Relabel { db, from, to } => relabel(&db, &from, &to),
         DbCommand::Check { db } => {
             let database = open_existing(&db)?;
             let report = database.integrity_check()?;
@@ -66,8 +82,20 @@ pub fn run(command: DbCommand) -> Result<String> {
 }
 
 /// Opens a database that must exist: `colt db` never creates one.
+fn relabel(db: &std::path::Path, from: &str, to: &str) -> Result<String> {
+    let to = crate::tune::target_label(Some(to));
+    if from == to {
+        bail!("`--from` and `--to` are the same label `{to}`");
+    }
+    let (jobs, trials) = open_existing(db)?.relabel_target(from, &to)?;
+    if jobs == 0 && trials == 0 {
+        bail!("tuning database `{}` holds no job or trial of target `{from}`", db.display());
+    }
+    Ok(format!("`{}`: {jobs} jobs and {trials} trials of `{from}` are now `{to}`\n", db.display()))
+}
+
 fn open_existing(db: &std::path::Path) -> Result<TuningDb> {
-    if !db.exists() {
+    if !TuningDb::exists(db) {
         bail!("tuning database `{}` does not exist", db.display());
     }
     TuningDb::open(db).with_context(|| format!("cannot open `{}`", db.display()))

@@ -90,7 +90,7 @@ fn role(r: BufferRole) -> &'static str {
 #[derive(clap::Args)]
 pub struct ExportArgs {
     /// The tuning database.
-    #[arg(long, default_value = "colt.db")]
+    #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: std::path::PathBuf,
     /// Workload names (as given to `colt tune`), comma-separated or repeated.
     #[arg(long, value_delimiter = ',', required_unless_present = "model_job", conflicts_with = "model_job")]
@@ -98,7 +98,8 @@ pub struct ExportArgs {
     /// A model job of `colt serve`: every task's best kernel, with its count.
     #[arg(long)]
     pub model_job: Option<colt_db::ModelJobId>,
-    /// Only kernels of this target label.
+    /// Kernels of this target label (`cpu`, this host's CPU, by default; as
+    /// `colt show --target`).
     #[arg(long)]
     pub target: Option<String>,
     /// The library's folder.
@@ -107,7 +108,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: &ExportArgs) -> Result<String> {
-    if !args.db.is_file() {
+    if !colt_db::TuningDb::exists(&args.db) {
         anyhow::bail!("no tuning database at `{}`", args.db.display());
     }
     let db = colt_db::TuningDb::open(&args.db)?;
@@ -131,9 +132,10 @@ pub fn run(args: &ExportArgs) -> Result<String> {
         }
     }
     for name in &args.workload {
-        let query = colt_db::KernelQuery::Workload { name, target: args.target.as_deref() };
+        let label = crate::tune::target_label(args.target.as_deref());
+        let query = colt_db::KernelQuery::Workload { name, target: &label };
         let Some(best) = db.best_kernel(query)? else {
-            anyhow::bail!("the tuning database `{}` has no verified kernel of workload `{name}`", args.db.display());
+            return Err(crate::tune::no_kernel_on(&db, &args.db, name, &label));
         };
         let naive = db.baseline(best.record.job)?;
         found.push((name.clone(), 1, best, naive));

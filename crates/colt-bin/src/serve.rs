@@ -39,8 +39,9 @@ pub struct ServeArgs {
     /// `--token-file`.
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: SocketAddr,
-    /// The tuning database: jobs, trials and checkpoints.
-    #[arg(long, default_value = "colt.db")]
+    /// The tuning database: jobs, trials and checkpoints; a file, or a
+    /// PostgreSQL server (`postgres://user@host:port/db`) several hosts share.
+    #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: PathBuf,
     /// GGUF models, comma-separated; the default local models when present.
     #[arg(long, value_delimiter = ',')]
@@ -76,7 +77,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ),
         None => None,
     };
-    let _exclusive = lock_database(&args.db)?;
+    // A file is one daemon's; a server is shared by every host's daemons,
+    // which claim its jobs one at a time (colt-db's ownership).
+    let _exclusive = match colt_db::TuningDb::is_server(&args.db) {
+        true => None,
+        false => Some(lock_database(&args.db)?),
+    };
     let models =
         if !args.models.is_empty() { args.models.clone() } else { colt_llm::default_model_paths().unwrap_or_default() };
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;

@@ -37,8 +37,9 @@ pub struct TuneArgs {
     pub seed: u64,
     #[command(flatten)]
     pub target: crate::TargetArg,
-    /// The tuning database (created if missing).
-    #[arg(long, default_value = "colt.db")]
+    /// The tuning database: a SQLite file (created if missing) or a
+    /// PostgreSQL server (`postgres://user@host:port/db`).
+    #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: PathBuf,
     /// Where the report, the best kernel and the job's resume file go;
     /// `colt-out/<workload>-<strategy>` by default.
@@ -185,7 +186,9 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let outcome = result.outcome;
 
     let curve = TrialPoint::curve(&outcome.curve);
-    let summary = TuneSummary::of(program.name(), &strategy.to_string(), &target.label(), &outcome);
+    let mut summary = TuneSummary::of(program.name(), &strategy.to_string(), &result.target, &outcome);
+    summary.started_from =
+        result.started_from.map(|(records, best_ms, best_job)| colt_report::StartedFrom { records, best_ms, best_job });
 
     let (source, decisions, lineage) = match &outcome.best {
         Some((_, lineage, candidate)) => (
@@ -304,13 +307,15 @@ fn progress_text(p: &colt_search::Progress, naive: Option<f64>) -> String {
 #[derive(clap::Args)]
 pub struct ShowArgs {
     /// The tuning database.
-    #[arg(long, default_value = "colt.db")]
+    #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: PathBuf,
     /// The workload's name (as given to `colt tune`).
     #[arg(long)]
     pub workload: String,
-    /// Only kernels of this target (`cpu`, `opencl:PLATFORM / DEVICE`);
-    /// any target by default.
+    /// Kernels of this target label: `cpu` (this host's CPU, the default)
+    /// or a label as the database stores it (`cpu:MODEL [FEATURES]`,
+    /// `opencl:PLATFORM / DEVICE / DRIVER`). Kernels measured on other
+    /// hardware are never shown in place of this one's.
     #[arg(long)]
     pub target: Option<String>,
     /// Print one line of JSON instead of the kernel.
@@ -318,15 +323,42 @@ pub struct ShowArgs {
     pub json: bool,
 }
 
+/// The target label a `--target` names: `cpu` (or none) is this host's CPU.
+pub(crate) fn target_label(arg: Option<&str>) -> String {
+    match arg {
+        None | Some("cpu") => colt_measure::Target::Cpu.label(),
+        Some(label) => label.to_string(),
+    }
+}
+
+/// Why a lookup on `label` found no kernel of `workload`, naming the labels
+/// that hold one.
+pub(crate) fn no_kernel_on(db: &TuningDb, path: &std::path::Path, workload: &str, label: &str) -> anyhow::Error {
+    let others = db.workload_targets(workload).unwrap_or_default();
+    let mut message = format!(
+        "the tuning database `{}` has no verified kernel of workload `{workload}` on `{label}`",
+        path.display()
+    );
+    if !others.is_empty() {
+        let names: Vec<String> = others.iter().map(|l| format!("`{l}`")).collect();
+        message.push_str(&format!(
+            "; it has kernels of it measured on other hardware, which are not reused here: {} (name one with --target)",
+            names.join(", ")
+        ));
+    }
+    anyhow::anyhow!(message)
+}
+
 /// `colt show`: the best verified kernel the database knows for a workload.
 pub fn show(args: ShowArgs) -> Result<String> {
-    if !args.db.is_file() {
+    if !colt_db::TuningDb::exists(&args.db) {
         bail!("no tuning database at `{}`", args.db.display());
     }
     let db = TuningDb::open(&args.db)?;
-    let query = KernelQuery::Workload { name: &args.workload, target: args.target.as_deref() };
+    let label = target_label(args.target.as_deref());
+    let query = KernelQuery::Workload { name: &args.workload, target: &label };
     let Some(best) = db.best_kernel(query)? else {
-        bail!("the tuning database `{}` has no verified kernel of workload `{}`", args.db.display(), args.workload);
+        return Err(no_kernel_on(&db, &args.db, &args.workload, &label));
     };
     let record = &best.record;
     let median = record.median_ms.unwrap_or(f64::NAN);

@@ -44,7 +44,7 @@ pub struct TuneModelArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// The tuning database.
-    #[arg(long, default_value = "colt.db")]
+    #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: PathBuf,
     /// Where the report goes (default: colt-out/<model>-<phase>-<scheduler>).
     #[arg(long)]

@@ -18,9 +18,9 @@ use std::sync::Arc;
 /// Which best kernel.
 #[derive(Clone, Copy, Debug)]
 pub enum KernelQuery<'a> {
-    /// Of every job on the workload named `name`, on `target` (a label)
-    /// or on any target.
-    Workload { name: &'a str, target: Option<&'a str> },
+    /// Of every job on the workload named `name`, on the target labelled
+    /// `target` alone: a kernel measured on other hardware is no answer.
+    Workload { name: &'a str, target: &'a str },
     /// Of one job.
     Job(JobId),
 }

@@ -42,4 +42,21 @@ pub enum DbError {
     NoSuchModelJob { path: PathBuf, job: crate::ModelJobId },
     #[error("tuning database `{}`: cannot {what}: {source}", path.display())]
     Sql { path: PathBuf, what: String, source: rusqlite::Error },
+    #[error("tuning database `{}`: cannot connect to the PostgreSQL server: {source}", path.display())]
+    Connect { path: PathBuf, source: postgres::Error },
+    #[error("tuning database `{}`: cannot {what}: {}", path.display(), postgres_message(source))]
+    Postgres { path: PathBuf, what: String, source: postgres::Error },
+    #[error("tuning database `{}`: a PostgreSQL database whose tables are not colt's (a `jobs` table without colt's schema record); give colt a database of its own", path.display())]
+    ForeignServer { path: PathBuf },
+    #[error("tuning database `{}`: {what} is not done on a PostgreSQL server ({instead})", path.display())]
+    Unsupported { path: PathBuf, what: String, instead: String },
+}
+
+/// The server's own message where it sent one (`Display` of a
+/// `postgres::Error` says only "db error").
+fn postgres_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }

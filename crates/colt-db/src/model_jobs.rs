@@ -10,7 +10,7 @@
 use crate::error::DbError;
 use crate::records::JobState;
 use crate::schema::now_unix;
-use crate::tuning_db::TuningDb;
+use crate::sqlite::SqliteDb;
 use rusqlite::types::Type;
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ fn model_job_from_row(row: &Row<'_>) -> rusqlite::Result<ModelJobRow> {
     })
 }
 
-impl TuningDb {
+impl SqliteDb {
     /// Records a new model job in state [`JobState::Queued`].
     pub fn create_model_job(&mut self, job: &NewModelJob) -> Result<ModelJobId, DbError> {
         let now = now_unix();

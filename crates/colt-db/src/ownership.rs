@@ -15,9 +15,10 @@
 //! runs it would otherwise be resumed, and kill, forever.
 
 use crate::error::DbError;
-use crate::records::{JobId, JobRow, JobState};
+use crate::records::{JobId, JobRow};
 use crate::schema::{bits, job_from_row, now_unix, JOB_COLUMNS};
-use crate::tuning_db::TuningDb;
+use crate::sqlite::SqliteDb;
+use crate::store::ClaimDecision;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -68,7 +69,19 @@ impl std::fmt::Display for Owner {
     }
 }
 
-/// What [`crate::TuningDb::claim_job`] found.
+/// One hold of a job, as the claim history keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClaimRecord {
+    pub owner: Owner,
+    pub claimed_unix: f64,
+    /// When the hold ended, and how: `released` by its owner, or `died`
+    /// (found dead when the job was taken over or given up); `None` while
+    /// it holds.
+    pub ended_unix: Option<f64>,
+    pub ended: Option<String>,
+}
+
+/// What [`crate::TuningStore::claim_job`] found.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Claim {
     /// The job is this owner's now (its lease runs from now).
@@ -92,7 +105,10 @@ fn start_time(pid: u32) -> Option<u64> {
     after_name.split_whitespace().nth(19)?.parse().ok()
 }
 
-impl TuningDb {
+/// Ends job ?1's open hold at ?2, as ?3 (`released`, `died`).
+const END_OPEN_CLAIMS: &str = "UPDATE claims SET ended_unix = ?2, ended = ?3 WHERE job = ?1 AND ended_unix IS NULL";
+
+impl SqliteDb {
     /// Claims job `id` for `owner` with a lease of `lease` from now (see
     /// [`crate::ownership`]): taken when no live owner holds it; a job
     /// whose owner died while running it counts a crash, and at
@@ -112,20 +128,9 @@ impl TuningDb {
             .map_err(sql("read a job to claim"))?;
         let row = row.ok_or(no_such_job)?;
         let now = now_unix();
-        let mut crashes = if row.state == JobState::Running { row.crashes } else { 0 };
-        if let Some(holder) = row.owner.as_ref().filter(|o| *o != owner) {
-            if row.held_by_other(Some(owner)) {
-                let lease_until_unix = row.lease_until_unix.unwrap_or(0.0);
-                return Ok(Claim::Held { owner: holder.clone(), lease_until_unix });
-            }
-            if row.state == JobState::Running {
-                crashes += 1;
-            }
-            if crashes >= MAX_CRASHES {
-                let reason = format!(
-                    "the process running it died {crashes} times (the last: {holder}); not resumed again \
-                     (`colt tune --resume` takes it up by hand)"
-                );
+        let crashes = match crate::store::decide_claim(&row, owner) {
+            ClaimDecision::Held(held) => return Ok(held),
+            ClaimDecision::GiveUp { reason, crashes } => {
                 tx.execute(
                     "UPDATE jobs SET state = 'failed', error = ?2, updated_unix = ?3, crashes = ?4, \
                      owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
@@ -133,16 +138,28 @@ impl TuningDb {
                     params![id, reason, now, crashes],
                 )
                 .map_err(sql("fail a job that crashed its owners"))?;
+                tx.execute(END_OPEN_CLAIMS, params![id, now, "died"]).map_err(sql("end the dead owner's claim"))?;
                 tx.commit().map_err(sql("fail a job that crashed its owners"))?;
                 return Ok(Claim::GaveUp { reason });
             }
-        }
+            ClaimDecision::Take { crashes } => crashes,
+        };
         tx.execute(
             "UPDATE jobs SET owner_host = ?2, owner_pid = ?3, owner_started = ?4, owner_command = ?5, \
              lease_until_unix = ?6, crashes = ?7 WHERE id = ?1",
             params![id, owner.host, owner.pid, bits(owner.started), owner.command, now + lease.as_secs_f64(), crashes],
         )
         .map_err(sql("claim a job"))?;
+        if row.owner.as_ref() != Some(owner) {
+            // A hold left open is a dead owner's (a live one is never taken over).
+            tx.execute(END_OPEN_CLAIMS, params![id, now, "died"]).map_err(sql("end the dead owner's claim"))?;
+            tx.execute(
+                "INSERT INTO claims (job, owner_host, owner_pid, owner_started, owner_command, claimed_unix) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, owner.host, owner.pid, bits(owner.started), owner.command, now],
+            )
+            .map_err(sql("record the claim"))?;
+        }
         tx.commit().map_err(sql("claim a job"))?;
         Ok(Claim::Claimed)
     }
@@ -164,21 +181,50 @@ impl TuningDb {
     /// Gives job `id` up, if `owner` holds it: the clean end of a run (a
     /// job given up is not counted as a crash when it is taken again).
     pub fn release_job(&mut self, id: JobId, owner: &Owner) -> Result<(), DbError> {
-        self.conn
-            .execute(
+        let fail = self.fail(format!("release job {id}"));
+        let run = |conn: &mut rusqlite::Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            let released = tx.execute(
                 "UPDATE jobs SET owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
                  lease_until_unix = NULL WHERE id = ?1 AND owner_host = ?2 AND owner_pid = ?3 AND owner_started = ?4",
                 params![id, owner.host, owner.pid, bits(owner.started)],
-            )
-            .map_err(self.fail(format!("release job {id}")))?;
-        Ok(())
+            )?;
+            if released == 1 {
+                tx.execute(END_OPEN_CLAIMS, params![id, now_unix(), "released"])?;
+            }
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(fail)
+    }
+
+    /// Who held job `id`, in the order they took it.
+    pub fn job_claims(&self, id: JobId) -> Result<Vec<ClaimRecord>, DbError> {
+        self.query(
+            "SELECT owner_host, owner_pid, owner_started, owner_command, claimed_unix, ended_unix, ended \
+             FROM claims WHERE job = ?1 ORDER BY id",
+            [id],
+            |row| {
+                Ok(ClaimRecord {
+                    owner: Owner {
+                        host: row.get(0)?,
+                        pid: row.get(1)?,
+                        started: crate::schema::unbits(row.get(2)?),
+                        command: row.get(3)?,
+                    },
+                    claimed_unix: row.get(4)?,
+                    ended_unix: row.get(5)?,
+                    ended: row.get(6)?,
+                })
+            },
+            &format!("read job {id}'s claims"),
+        )
     }
 
     /// The job a scheduler should run next: an interrupted (`running`) job
     /// no live owner holds, else the oldest queued one. Reads only the
     /// unfinished jobs (an index by state), so an idle daemon polling it
     /// costs nothing however long its history.
-    pub fn next_job_to_run(&self) -> Result<Option<JobRow>, DbError> {
+    pub fn next_job_to_run(&self, targets: &[String]) -> Result<Option<JobRow>, DbError> {
         let unfinished = self.query(
             &format!(
                 "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id"
@@ -187,7 +233,7 @@ impl TuningDb {
             job_from_row,
             "find the next job to run",
         )?;
-        Ok(unfinished.into_iter().find(|row| !row.held_by_other(None)))
+        Ok(unfinished.into_iter().find(|row| targets.contains(&row.job.target) && !row.held_by_other(None)))
     }
 
     /// How many jobs are queued or running.

@@ -1,4 +1,4 @@
-//! The schema (version 4) and how rows map to records.
+//! The schema (version 5) and how rows map to records.
 //!
 //! Version 2 added `trials.sampler` (how the trial's candidate was drawn;
 //! `uniform` for every trial of version 1, which had only that sampler).
@@ -6,7 +6,9 @@
 //! ([`crate::ownership`]) and an index by state (the daemon's scheduler
 //! reads only unfinished jobs). Version 4 added `model_jobs`
 //! ([`crate::model_jobs`]: whole-model jobs of the daemon, each over
-//! ordinary jobs). An older file is migrated in place when it is opened.
+//! ordinary jobs). Version 5 added `claims`, the history of who held each
+//! job when ([`crate::ownership`]). An older file is migrated in place when
+//! it is opened.
 
 use crate::records::{JobRow, NewJob, TrialRecord};
 use rusqlite::types::Type;
@@ -14,7 +16,7 @@ use rusqlite::Row;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The schema this code reads and writes, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// `PRAGMA application_id` of colt's files ("colt" in ASCII), so a SQLite file
 /// written by another program is told apart from an empty one.
@@ -99,6 +101,25 @@ CREATE TABLE model_jobs (
     updated_unix REAL NOT NULL
 );
 CREATE INDEX model_jobs_by_state ON model_jobs (state, id);
+";
+
+/// Version 5's table: every claim of a job — who took it, when, and how
+/// the hold ended (`released`, or `died`: the holder was found dead when
+/// the job was taken over, or failed for it) — so that "never run by two
+/// processes at once" can be read back from the database.
+pub(crate) const MIGRATE_FROM_4: &str = "
+CREATE TABLE claims (
+    id INTEGER PRIMARY KEY,
+    job INTEGER NOT NULL REFERENCES jobs (id),
+    owner_host TEXT NOT NULL,
+    owner_pid INTEGER NOT NULL,
+    owner_started INTEGER NOT NULL,
+    owner_command TEXT NOT NULL,
+    claimed_unix REAL NOT NULL,
+    ended_unix REAL,
+    ended TEXT CHECK (ended IN ('released', 'died'))
+);
+CREATE INDEX claims_by_job ON claims (job, id);
 ";
 
 /// From version 1 to 2.

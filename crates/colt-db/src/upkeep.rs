@@ -1,14 +1,32 @@
 //! The database's upkeep: online backups, what it holds, SQLite's full
-//! integrity check, and the check of a `-wal` before a file is opened.
+//! integrity check, the check of a `-wal` before a file is opened, and
+//! relabelling the records of one target label as another's.
 
 use crate::error::DbError;
 use crate::records::DbSummary;
-use crate::tuning_db::TuningDb;
+use crate::sqlite::SqliteDb;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-impl TuningDb {
+impl SqliteDb {
+    /// Gives every job and trial of the target label `from` the label `to`,
+    /// in one transaction: the records of a database written before labels
+    /// named the hardware (`cpu`), claimed for the hardware they were
+    /// measured on by someone who knows it. Returns the jobs and trials
+    /// changed.
+    pub fn relabel_target(&mut self, from: &str, to: &str) -> Result<(u64, u64), DbError> {
+        let fail = self.fail(format!("relabel target `{from}` as `{to}`"));
+        let run = |conn: &mut Connection| -> rusqlite::Result<(u64, u64)> {
+            let tx = conn.transaction()?;
+            let jobs = tx.execute("UPDATE jobs SET target = ?2 WHERE target = ?1", rusqlite::params![from, to])?;
+            let trials = tx.execute("UPDATE trials SET target = ?2 WHERE target = ?1", rusqlite::params![from, to])?;
+            tx.commit()?;
+            Ok((jobs as u64, trials as u64))
+        };
+        run(&mut self.conn).map_err(fail)
+    }
+
     /// Copies the database, while it is in use, into a new file `dest`
     /// (SQLite's online backup API: a consistent snapshot, with whatever
     /// the write-ahead log holds), then opens the copy as a tuning
@@ -38,7 +56,7 @@ impl TuningDb {
             let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy).map_err(fail("start the backup"))?;
             backup.run_to_completion(256, Duration::from_millis(1), None).map_err(fail("copy the database"))?;
         }
-        let copied = TuningDb::open(dest)?.summary()?;
+        let copied = SqliteDb::open(dest)?.summary()?;
         if copied.jobs != summary.jobs || copied.trials != summary.trials {
             return Err(DbError::Backup {
                 path: self.path.clone(),

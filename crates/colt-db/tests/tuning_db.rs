@@ -1,11 +1,41 @@
-//! The tuning database's records, through its public API, on in-memory
-//! databases and on real files.
+//! The tuning database's records, through its public API: every test of
+//! the records runs on both backends — an in-memory SQLite database and a
+//! fresh database on a real PostgreSQL server this suite starts
+//! (`colt_db::test_server`) — and the file's own behaviour (WAL,
+//! migrations, damage) on real SQLite files.
 
 use colt_db::{
     Claim, DbError, JobId, JobState, NewJob, NewModelJob, Owner, TrialRecord, TuningDb, LEASE, SCHEMA_VERSION,
 };
 use colt_ir::schedule::{Machine, Sampler};
 use rusqlite::Connection;
+
+/// Runs `test` on an in-memory SQLite database, then on a new database of
+/// the suite's PostgreSQL server (started once, on first use).
+fn on_each_backend(test: impl Fn(TuningDb)) {
+    eprintln!("on SQLite (in memory)");
+    test(TuningDb::open_in_memory().unwrap());
+    let url = postgres_database();
+    eprintln!("on PostgreSQL ({url})");
+    test(TuningDb::open(std::path::Path::new(&url)).unwrap());
+}
+
+/// A new database on the suite's one PostgreSQL server.
+fn postgres_database() -> String {
+    static SERVER: std::sync::OnceLock<std::sync::Mutex<colt_db::test_server::TestServer>> = std::sync::OnceLock::new();
+    let server = SERVER.get_or_init(|| {
+        let server = colt_db::test_server::TestServer::start()
+            .unwrap_or_else(|e| panic!("the PostgreSQL backend's tests need a server: {e}"));
+        std::sync::Mutex::new(server)
+    });
+    let mut server = server.lock().unwrap_or_else(|e| e.into_inner());
+    server.fresh_database().unwrap()
+}
+
+/// The label the scheduler tests serve.
+fn cpu() -> Vec<String> {
+    vec!["cpu".to_string()]
+}
 
 fn new_job(workload: &str, target: &str) -> NewJob {
     NewJob {
@@ -56,30 +86,32 @@ fn medians(trials: &[TrialRecord]) -> Vec<(u64, f64)> {
 
 #[test]
 fn a_job_round_trips_and_starts_queued() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let job = new_job("matmul", "cpu");
-    let id = db.create_job(&job).unwrap();
-    let row = db.job(id).unwrap().unwrap();
-    assert_eq!(row.job, job);
-    assert_eq!((row.state, row.error, row.trials_done, row.best_ms), (JobState::Queued, None, 0, None));
-    assert!(row.created_unix > 1.6e9 && row.updated_unix == row.created_unix);
-    let other = db.create_job(&new_job("conv", "cpu")).unwrap();
-    assert_eq!(db.jobs().unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), vec![id, other]);
-    assert_eq!(db.job(other + 1).unwrap(), None);
+    on_each_backend(|mut db| {
+        let job = new_job("matmul", "cpu");
+        let id = db.create_job(&job).unwrap();
+        let row = db.job(id).unwrap().unwrap();
+        assert_eq!(row.job, job);
+        assert_eq!((row.state, row.error, row.trials_done, row.best_ms), (JobState::Queued, None, 0, None));
+        assert!(row.created_unix > 1.6e9 && row.updated_unix == row.created_unix);
+        let other = db.create_job(&new_job("conv", "cpu")).unwrap();
+        assert_eq!(db.jobs().unwrap().iter().map(|j| j.id).collect::<Vec<_>>(), vec![id, other]);
+        assert_eq!(db.job(other + 1).unwrap(), None);
+    });
 }
 
 #[test]
 fn failures_are_counted_by_kind() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let id = db.create_job(&new_job("matmul", "cpu")).unwrap();
-    for (fp, failure) in [(1, "WrongResult: x"), (2, "Crashed: y"), (3, "WrongResult: z"), (4, "odd")] {
-        let mut t = trial(id, "matmul", "cpu", fp, None);
-        t.failure = Some(failure.into());
-        db.record_trial(&t).unwrap();
-    }
-    db.record_trial(&trial(id, "matmul", "cpu", 5, Some(1.0))).unwrap();
-    let counts = db.failure_counts().unwrap();
-    assert_eq!(counts, vec![("Crashed".into(), 1), ("WrongResult".into(), 2), ("odd".into(), 1)]);
+    on_each_backend(|mut db| {
+        let id = db.create_job(&new_job("matmul", "cpu")).unwrap();
+        for (fp, failure) in [(1, "WrongResult: x"), (2, "Crashed: y"), (3, "WrongResult: z"), (4, "odd")] {
+            let mut t = trial(id, "matmul", "cpu", fp, None);
+            t.failure = Some(failure.into());
+            db.record_trial(&t).unwrap();
+        }
+        db.record_trial(&trial(id, "matmul", "cpu", 5, Some(1.0))).unwrap();
+        let counts = db.failure_counts().unwrap();
+        assert_eq!(counts, vec![("Crashed".into(), 1), ("WrongResult".into(), 2), ("odd".into(), 1)]);
+    });
 }
 
 #[test]
@@ -93,140 +125,151 @@ fn job_states_parse_from_their_text() {
 
 #[test]
 fn trials_round_trip_exactly_in_trial_order() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let id = db.create_job(&new_job("matmul", "cpu")).unwrap();
-    let failed = trial(id, "matmul", "cpu", u64::MAX, None);
-    let fast = trial(id, "matmul", "cpu", (1 << 63) + 7, Some(1.25));
-    let first = trial(id, "matmul", "cpu", 3, Some(2.5));
-    for t in [&failed, &fast, &first] {
-        assert!(db.record_trial(t).unwrap());
-    }
-    // trial_index is fingerprint % 1000: 3, 615, 815.
-    assert_eq!(db.job_trials(id).unwrap(), vec![first, failed, fast]);
-    assert_eq!(db.job_trials(id + 1).unwrap(), vec![]);
+    on_each_backend(|mut db| {
+        let id = db.create_job(&new_job("matmul", "cpu")).unwrap();
+        let failed = trial(id, "matmul", "cpu", u64::MAX, None);
+        let fast = trial(id, "matmul", "cpu", (1 << 63) + 7, Some(1.25));
+        let first = trial(id, "matmul", "cpu", 3, Some(2.5));
+        for t in [&failed, &fast, &first] {
+            assert!(db.record_trial(t).unwrap());
+        }
+        // trial_index is fingerprint % 1000: 3, 615, 815.
+        assert_eq!(db.job_trials(id).unwrap(), vec![first, failed, fast]);
+        assert_eq!(db.job_trials(id + 1).unwrap(), vec![]);
+    });
 }
 
 #[test]
 fn recording_a_candidate_twice_in_a_job_is_a_no_op() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let (a, b) = (db.create_job(&new_job("m", "cpu")).unwrap(), db.create_job(&new_job("m", "cpu")).unwrap());
-    assert!(db.record_trial(&trial(a, "m", "cpu", 9, Some(2.0))).unwrap());
-    assert!(!db.record_trial(&trial(a, "m", "cpu", 9, Some(1.0))).unwrap());
-    assert_eq!(medians(&db.job_trials(a).unwrap()), vec![(9, 2.0)]);
-    // The same candidate in another job is another measurement.
-    assert!(db.record_trial(&trial(b, "m", "cpu", 9, Some(1.0))).unwrap());
+    on_each_backend(|mut db| {
+        let (a, b) = (db.create_job(&new_job("m", "cpu")).unwrap(), db.create_job(&new_job("m", "cpu")).unwrap());
+        assert!(db.record_trial(&trial(a, "m", "cpu", 9, Some(2.0))).unwrap());
+        assert!(!db.record_trial(&trial(a, "m", "cpu", 9, Some(1.0))).unwrap());
+        assert_eq!(medians(&db.job_trials(a).unwrap()), vec![(9, 2.0)]);
+        // The same candidate in another job is another measurement.
+        assert!(db.record_trial(&trial(b, "m", "cpu", 9, Some(1.0))).unwrap());
+    });
 }
 
 #[test]
 fn best_trials_are_verified_fastest_first_one_per_candidate_across_jobs() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let (a, b) = (db.create_job(&new_job("m", "cpu")).unwrap(), db.create_job(&new_job("m", "cpu")).unwrap());
-    let other = db.create_job(&new_job("other", "cpu")).unwrap();
-    for t in [
-        trial(a, "m", "cpu", 1, Some(2.0)),
-        trial(b, "m", "cpu", 1, Some(1.5)),
-        trial(a, "m", "cpu", 2, Some(1.8)),
-        trial(b, "m", "cpu", 3, None),
-        trial(a, "m", "gpu", 4, Some(0.1)),
-        trial(other, "other", "cpu", 5, Some(0.2)),
-    ] {
-        db.record_trial(&t).unwrap();
-    }
-    let best = db.best_trials("fp-m", "cpu", 10).unwrap();
-    assert_eq!(medians(&best), vec![(1, 1.5), (2, 1.8)]);
-    assert_eq!(best[0].job, b);
-    assert_eq!(medians(&db.best_trials("fp-m", "cpu", 1).unwrap()), vec![(1, 1.5)]);
-    assert_eq!(medians(&db.best_trials("fp-m", "gpu", usize::MAX).unwrap()), vec![(4, 0.1)]);
+    on_each_backend(|mut db| {
+        let (a, b) = (db.create_job(&new_job("m", "cpu")).unwrap(), db.create_job(&new_job("m", "cpu")).unwrap());
+        let other = db.create_job(&new_job("other", "cpu")).unwrap();
+        for t in [
+            trial(a, "m", "cpu", 1, Some(2.0)),
+            trial(b, "m", "cpu", 1, Some(1.5)),
+            trial(a, "m", "cpu", 2, Some(1.8)),
+            trial(b, "m", "cpu", 3, None),
+            trial(a, "m", "gpu", 4, Some(0.1)),
+            trial(other, "other", "cpu", 5, Some(0.2)),
+        ] {
+            db.record_trial(&t).unwrap();
+        }
+        let best = db.best_trials("fp-m", "cpu", 10).unwrap();
+        assert_eq!(medians(&best), vec![(1, 1.5), (2, 1.8)]);
+        assert_eq!(best[0].job, b);
+        assert_eq!(medians(&db.best_trials("fp-m", "cpu", 1).unwrap()), vec![(1, 1.5)]);
+        assert_eq!(medians(&db.best_trials("fp-m", "gpu", usize::MAX).unwrap()), vec![(4, 0.1)]);
 
-    assert_eq!(db.best_for_workload_name("m", None).unwrap().unwrap().median_ms, Some(0.1));
-    assert_eq!(db.best_for_workload_name("m", Some("cpu")).unwrap().unwrap().median_ms, Some(1.5));
-    assert_eq!(db.best_for_workload_name("m", Some("npu")).unwrap(), None);
-    assert_eq!(db.best_for_workload_name("nope", None).unwrap(), None);
+        // One label's records alone: the faster gpu record is not `cpu`'s answer.
+        assert_eq!(db.best_for_workload_name("m", "cpu").unwrap().unwrap().median_ms, Some(1.5));
+        assert_eq!(db.best_for_workload_name("m", "gpu").unwrap().unwrap().median_ms, Some(0.1));
+        assert_eq!(db.best_for_workload_name("m", "npu").unwrap(), None);
+        assert_eq!(db.best_for_workload_name("nope", "cpu").unwrap(), None);
+        assert_eq!(db.workload_targets("m").unwrap(), vec!["cpu".to_string(), "gpu".to_string()]);
+        assert!(db.workload_targets("nope").unwrap().is_empty());
+    });
 }
 
 #[test]
 fn other_workloads_trials_are_verified_on_the_target_one_per_candidate_newest_first() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let (m, conv, conv2) = (
-        db.create_job(&new_job("m", "cpu")).unwrap(),
-        db.create_job(&new_job("conv", "cpu")).unwrap(),
-        db.create_job(&new_job("conv", "cpu")).unwrap(),
-    );
-    let at = |mut t: TrialRecord, when: f64| {
-        t.created_unix = when;
-        t
-    };
-    for t in [
-        at(trial(m, "m", "cpu", 1, Some(2.0)), 1.0),
-        at(trial(conv, "conv", "cpu", 2, Some(3.0)), 2.0),
-        at(trial(conv, "conv", "cpu", 3, None), 3.0),
-        at(trial(conv, "conv", "opencl", 4, Some(1.0)), 4.0),
-        at(trial(conv2, "conv", "cpu", 2, Some(2.5)), 5.0),
-        at(trial(conv2, "conv", "cpu", 6, Some(4.0)), 6.0),
-    ] {
-        db.record_trial(&t).unwrap();
-    }
-    let others = db.other_workloads_trials("cpu", "fp-m", 10).unwrap();
-    let got: Vec<(u64, f64, &str)> =
-        others.iter().map(|o| (o.trial.fingerprint, o.trial.median_ms.unwrap(), o.workload.as_str())).collect();
-    assert_eq!(got, [(6, 4.0, "conv"), (2, 2.5, "conv")], "candidate 2 once, at its fastest");
-    assert_eq!(others[0].workload_text, "program conv");
-    assert_eq!(db.other_workloads_trials("cpu", "fp-m", 1).unwrap().len(), 1);
-    assert_eq!(db.other_workloads_trials("cpu", "fp-conv", 10).unwrap()[0].workload, "m");
+    on_each_backend(|mut db| {
+        let (m, conv, conv2) = (
+            db.create_job(&new_job("m", "cpu")).unwrap(),
+            db.create_job(&new_job("conv", "cpu")).unwrap(),
+            db.create_job(&new_job("conv", "cpu")).unwrap(),
+        );
+        let at = |mut t: TrialRecord, when: f64| {
+            t.created_unix = when;
+            t
+        };
+        for t in [
+            at(trial(m, "m", "cpu", 1, Some(2.0)), 1.0),
+            at(trial(conv, "conv", "cpu", 2, Some(3.0)), 2.0),
+            at(trial(conv, "conv", "cpu", 3, None), 3.0),
+            at(trial(conv, "conv", "opencl", 4, Some(1.0)), 4.0),
+            at(trial(conv2, "conv", "cpu", 2, Some(2.5)), 5.0),
+            at(trial(conv2, "conv", "cpu", 6, Some(4.0)), 6.0),
+        ] {
+            db.record_trial(&t).unwrap();
+        }
+        let others = db.other_workloads_trials("cpu", "fp-m", 10).unwrap();
+        let got: Vec<(u64, f64, &str)> =
+            others.iter().map(|o| (o.trial.fingerprint, o.trial.median_ms.unwrap(), o.workload.as_str())).collect();
+        assert_eq!(got, [(6, 4.0, "conv"), (2, 2.5, "conv")], "candidate 2 once, at its fastest");
+        assert_eq!(others[0].workload_text, "program conv");
+        assert_eq!(db.other_workloads_trials("cpu", "fp-m", 1).unwrap().len(), 1);
+        assert_eq!(db.other_workloads_trials("cpu", "fp-conv", 10).unwrap()[0].workload, "m");
+    });
 }
 
 #[test]
 fn job_state_and_progress_follow_the_job() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let id = db.create_job(&new_job("m", "cpu")).unwrap();
-    db.set_job_state(id, JobState::Running, None).unwrap();
-    db.record_trial(&trial(id, "m", "cpu", 1, Some(3.0))).unwrap();
-    db.record_trial(&trial(id, "m", "cpu", 2, None)).unwrap();
-    db.record_trial(&trial(id, "m", "cpu", 3, Some(2.0))).unwrap();
-    db.set_job_state(id, JobState::Failed, Some("worker died")).unwrap();
-    let row = db.job(id).unwrap().unwrap();
-    assert_eq!((row.state, row.error.as_deref()), (JobState::Failed, Some("worker died")));
-    assert_eq!((row.trials_done, row.best_ms), (3, Some(2.0)));
-    assert!(row.updated_unix >= row.created_unix);
-    // Resuming clears the old error.
-    db.set_job_state(id, JobState::Running, None).unwrap();
-    assert_eq!(db.job(id).unwrap().unwrap().error, None);
+    on_each_backend(|mut db| {
+        let id = db.create_job(&new_job("m", "cpu")).unwrap();
+        db.set_job_state(id, JobState::Running, None).unwrap();
+        db.record_trial(&trial(id, "m", "cpu", 1, Some(3.0))).unwrap();
+        db.record_trial(&trial(id, "m", "cpu", 2, None)).unwrap();
+        db.record_trial(&trial(id, "m", "cpu", 3, Some(2.0))).unwrap();
+        db.set_job_state(id, JobState::Failed, Some("worker died")).unwrap();
+        let row = db.job(id).unwrap().unwrap();
+        assert_eq!((row.state, row.error.as_deref()), (JobState::Failed, Some("worker died")));
+        assert_eq!((row.trials_done, row.best_ms), (3, Some(2.0)));
+        assert!(row.updated_unix >= row.created_unix);
+        // Resuming clears the old error.
+        db.set_job_state(id, JobState::Running, None).unwrap();
+        assert_eq!(db.job(id).unwrap().unwrap().error, None);
+    });
 }
 
 #[test]
 fn latest_job_is_the_newest_with_that_setup() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let first = db.create_job(&new_job("m", "cpu")).unwrap();
-    let second = db.create_job(&new_job("m", "cpu")).unwrap();
-    db.create_job(&NewJob { strategy: "random".into(), ..new_job("m", "cpu") }).unwrap();
-    db.set_job_state(second, JobState::Cancelled, None).unwrap();
-    assert_eq!(db.latest_job("fp-m", "cpu", "colt").unwrap().map(|j| j.id), Some(second));
-    assert!(first < second);
-    assert_eq!(db.latest_job("fp-m", "gpu", "colt").unwrap(), None);
+    on_each_backend(|mut db| {
+        let first = db.create_job(&new_job("m", "cpu")).unwrap();
+        let second = db.create_job(&new_job("m", "cpu")).unwrap();
+        db.create_job(&NewJob { strategy: "random".into(), ..new_job("m", "cpu") }).unwrap();
+        db.set_job_state(second, JobState::Cancelled, None).unwrap();
+        assert_eq!(db.latest_job("fp-m", "cpu", "colt").unwrap().map(|j| j.id), Some(second));
+        assert!(first < second);
+        assert_eq!(db.latest_job("fp-m", "gpu", "colt").unwrap(), None);
+    });
 }
 
 #[test]
 fn unknown_jobs_are_errors_naming_the_job() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let e = db.set_job_state(42, JobState::Done, None).unwrap_err();
-    assert!(matches!(e, DbError::NoSuchJob { job: 42, .. }));
-    assert_eq!(e.to_string(), "tuning database `:memory:`: no job 42");
-    assert!(matches!(db.record_trial(&trial(7, "m", "cpu", 1, None)), Err(DbError::NoSuchJob { job: 7, .. })));
-    assert!(matches!(db.save_snapshot(7, b"x"), Err(DbError::NoSuchJob { job: 7, .. })));
-    assert!(matches!(db.snapshot(7), Err(DbError::NoSuchJob { job: 7, .. })));
-    assert!(matches!(db.set_baseline(7, 1.0), Err(DbError::NoSuchJob { job: 7, .. })));
-    assert!(matches!(db.baseline(7), Err(DbError::NoSuchJob { job: 7, .. })));
+    on_each_backend(|mut db| {
+        let e = db.set_job_state(42, JobState::Done, None).unwrap_err();
+        assert!(matches!(e, DbError::NoSuchJob { job: 42, .. }));
+        assert_eq!(e.to_string(), format!("tuning database `{}`: no job 42", db.path().display()));
+        assert!(matches!(db.record_trial(&trial(7, "m", "cpu", 1, None)), Err(DbError::NoSuchJob { job: 7, .. })));
+        assert!(matches!(db.save_snapshot(7, b"x"), Err(DbError::NoSuchJob { job: 7, .. })));
+        assert!(matches!(db.snapshot(7), Err(DbError::NoSuchJob { job: 7, .. })));
+        assert!(matches!(db.set_baseline(7, 1.0), Err(DbError::NoSuchJob { job: 7, .. })));
+        assert!(matches!(db.baseline(7), Err(DbError::NoSuchJob { job: 7, .. })));
+    });
 }
 
 #[test]
 fn snapshots_and_baselines_are_kept_per_job() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let id = db.create_job(&new_job("m", "cpu")).unwrap();
-    assert_eq!((db.snapshot(id).unwrap(), db.baseline(id).unwrap()), (None, None));
-    db.save_snapshot(id, b"one").unwrap();
-    db.save_snapshot(id, b"two").unwrap();
-    db.set_baseline(id, 12.5).unwrap();
-    assert_eq!((db.snapshot(id).unwrap(), db.baseline(id).unwrap()), (Some(b"two".to_vec()), Some(12.5)));
+    on_each_backend(|mut db| {
+        let id = db.create_job(&new_job("m", "cpu")).unwrap();
+        assert_eq!((db.snapshot(id).unwrap(), db.baseline(id).unwrap()), (None, None));
+        db.save_snapshot(id, b"one").unwrap();
+        db.save_snapshot(id, b"two").unwrap();
+        db.set_baseline(id, 12.5).unwrap();
+        assert_eq!((db.snapshot(id).unwrap(), db.baseline(id).unwrap()), (Some(b"two".to_vec()), Some(12.5)));
+    });
 }
 
 #[test]
@@ -278,11 +321,15 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
     assert_eq!(db.job_trials(id).unwrap()[1].sampler, informed.sampler);
 }
 
-/// What turns a version-4 file back into a version-3 one.
-const TO_VERSION_3: &str = "DROP TABLE model_jobs;";
+/// What turns a version-5 file back into a version-4 one.
+const TO_VERSION_4: &str = "DROP TABLE claims;";
 
-/// What turns a version-4 file back into a version-2 one.
-const TO_VERSION_2: &str = "DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
+/// What turns a version-5 file back into a version-3 one.
+const TO_VERSION_3: &str = "DROP TABLE claims; DROP TABLE model_jobs;";
+
+/// What turns a version-5 file back into a version-2 one.
+const TO_VERSION_2: &str =
+    "DROP TABLE claims; DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
     ALTER TABLE jobs DROP COLUMN owner_pid; ALTER TABLE jobs DROP COLUMN owner_started; \
     ALTER TABLE jobs DROP COLUMN owner_command; ALTER TABLE jobs DROP COLUMN lease_until_unix; \
     ALTER TABLE jobs DROP COLUMN crashes;";
@@ -324,30 +371,47 @@ fn a_version_3_file_is_migrated_and_has_no_model_jobs() {
 }
 
 #[test]
+fn a_version_4_file_is_migrated_and_its_claims_are_kept_from_then_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.db");
+    let id = TuningDb::open(&path).unwrap().create_job(&new_job("m", "cpu")).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("{TO_VERSION_4} PRAGMA user_version = 4;")).unwrap();
+    drop(conn);
+    let mut db = TuningDb::open(&path).unwrap();
+    assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+    assert_eq!(db.job_claims(id).unwrap(), vec![]);
+    let me = Owner::this_process("colt tune");
+    assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+    assert_eq!(db.job_claims(id).unwrap().len(), 1);
+}
+
+#[test]
 fn model_jobs_run_interrupted_first_then_oldest_queued_and_keep_their_progress() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let spec = |m: &str| NewModelJob { model: m.into(), spec_json: format!("{{\"model\":\"{m}\"}}") };
-    let a = db.create_model_job(&spec("a")).unwrap();
-    let b = db.create_model_job(&spec("b")).unwrap();
-    let c = db.create_model_job(&spec("c")).unwrap();
-    assert_eq!(db.unfinished_model_jobs().unwrap(), 3);
-    assert_eq!(db.next_model_job_to_run().unwrap().unwrap().id, a);
-    db.set_model_job_state(b, JobState::Running, None).unwrap();
-    db.set_model_job_progress(b, "{\"rounds\":1}").unwrap();
-    let next = db.next_model_job_to_run().unwrap().unwrap();
-    assert_eq!((next.id, next.job, next.progress_json.as_deref()), (b, spec("b"), Some("{\"rounds\":1}")));
-    db.set_model_job_state(b, JobState::Done, None).unwrap();
-    db.set_model_job_state(a, JobState::Failed, Some("no tasks")).unwrap();
-    assert_eq!(db.next_model_job_to_run().unwrap().unwrap().id, c);
-    assert_eq!(db.unfinished_model_jobs().unwrap(), 1);
-    let rows = db.model_jobs().unwrap();
-    assert_eq!(
-        rows.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(),
-        [(a, JobState::Failed), (b, JobState::Done), (c, JobState::Queued)]
-    );
-    assert_eq!(rows[0].error.as_deref(), Some("no tasks"));
-    let missing = db.set_model_job_state(99, JobState::Done, None).unwrap_err().to_string();
-    assert!(missing.contains("no model job 99"), "{missing}");
+    on_each_backend(|mut db| {
+        let spec = |m: &str| NewModelJob { model: m.into(), spec_json: format!("{{\"model\":\"{m}\"}}") };
+        let a = db.create_model_job(&spec("a")).unwrap();
+        let b = db.create_model_job(&spec("b")).unwrap();
+        let c = db.create_model_job(&spec("c")).unwrap();
+        assert_eq!(db.unfinished_model_jobs().unwrap(), 3);
+        assert_eq!(db.next_model_job_to_run().unwrap().unwrap().id, a);
+        db.set_model_job_state(b, JobState::Running, None).unwrap();
+        db.set_model_job_progress(b, "{\"rounds\":1}").unwrap();
+        let next = db.next_model_job_to_run().unwrap().unwrap();
+        assert_eq!((next.id, next.job, next.progress_json.as_deref()), (b, spec("b"), Some("{\"rounds\":1}")));
+        db.set_model_job_state(b, JobState::Done, None).unwrap();
+        db.set_model_job_state(a, JobState::Failed, Some("no tasks")).unwrap();
+        assert_eq!(db.next_model_job_to_run().unwrap().unwrap().id, c);
+        assert_eq!(db.unfinished_model_jobs().unwrap(), 1);
+        let rows = db.model_jobs().unwrap();
+        assert_eq!(
+            rows.iter().map(|r| (r.id, r.state)).collect::<Vec<_>>(),
+            [(a, JobState::Failed), (b, JobState::Done), (c, JobState::Queued)]
+        );
+        assert_eq!(rows[0].error.as_deref(), Some("no tasks"));
+        let missing = db.set_model_job_state(99, JobState::Done, None).unwrap_err().to_string();
+        assert!(missing.contains("no model job 99"), "{missing}");
+    });
 }
 
 /// An owner on this host whose process is gone: this pid with another
@@ -363,66 +427,89 @@ fn dead_owner(command: &str) -> Owner {
 /// item 7: a daemon resumed a live `colt tune`'s job).
 #[test]
 fn a_job_is_claimed_by_one_live_owner_and_failed_after_two_crashes() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let id = db.create_job(&new_job("m", "cpu")).unwrap();
-    db.set_job_state(id, JobState::Running, None).unwrap();
-    let me = Owner::this_process("colt tune");
-    assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
-    let row = db.job(id).unwrap().unwrap();
-    assert_eq!(row.owner.as_ref(), Some(&me));
-    assert!(row.lease_until_unix.unwrap() > 0.0);
-    // Another process (here: one on another host, its lease running).
-    let other = Owner { host: "elsewhere".into(), ..Owner::this_process("colt serve") };
-    match db.claim_job(id, &other, LEASE).unwrap() {
-        Claim::Held { owner, .. } => assert_eq!(owner, me),
-        claim => panic!("a live owner's job was taken: {claim:?}"),
-    }
-    assert_eq!(db.next_job_to_run().unwrap(), None, "the scheduler picked a held job");
-    assert!(db.renew_lease(id, &me, LEASE).unwrap());
-    assert!(!db.renew_lease(id, &other, LEASE).unwrap(), "a lease renewed by a process that does not hold it");
-    // A clean release: the next claim is no crash.
-    db.release_job(id, &me).unwrap();
-    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(id));
-    assert_eq!(db.claim_job(id, &dead_owner("first"), LEASE).unwrap(), Claim::Claimed);
-    assert_eq!(db.job(id).unwrap().unwrap().crashes, 0);
-    // Its owner died: the job is free, and taking it counts the crash.
-    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(id));
-    assert_eq!(db.claim_job(id, &dead_owner("second"), LEASE).unwrap(), Claim::Claimed);
-    assert_eq!(db.job(id).unwrap().unwrap().crashes, 1);
-    // Died again: failed, with the reason, and never picked again.
-    let Claim::GaveUp { reason } = db.claim_job(id, &me, LEASE).unwrap() else {
-        panic!("a job crashed twice was resumed")
-    };
-    assert!(reason.contains("died 2 times") && reason.contains("second"), "{reason}");
-    let row = db.job(id).unwrap().unwrap();
-    assert_eq!((row.state, row.error.as_deref(), row.owner), (JobState::Failed, Some(reason.as_str()), None));
-    assert_eq!(db.next_job_to_run().unwrap(), None);
-    // Resumed by hand, it starts its count afresh.
-    assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
-    assert_eq!(db.job(id).unwrap().unwrap().crashes, 0);
-    // Another host's owner whose lease ran out is dead too.
-    let id = db.create_job(&new_job("n", "cpu")).unwrap();
-    db.set_job_state(id, JobState::Running, None).unwrap();
-    assert_eq!(db.claim_job(id, &other, std::time::Duration::ZERO).unwrap(), Claim::Claimed);
-    std::thread::sleep(std::time::Duration::from_millis(10));
-    assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
-    assert_eq!(db.job(id).unwrap().unwrap().crashes, 1);
+    on_each_backend(|mut db| {
+        let id = db.create_job(&new_job("m", "cpu")).unwrap();
+        db.set_job_state(id, JobState::Running, None).unwrap();
+        let me = Owner::this_process("colt tune");
+        assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+        let row = db.job(id).unwrap().unwrap();
+        assert_eq!(row.owner.as_ref(), Some(&me));
+        assert!(row.lease_until_unix.unwrap() > 0.0);
+        // Another process (here: one on another host, its lease running).
+        let other = Owner { host: "elsewhere".into(), ..Owner::this_process("colt serve") };
+        match db.claim_job(id, &other, LEASE).unwrap() {
+            Claim::Held { owner, .. } => assert_eq!(owner, me),
+            claim => panic!("a live owner's job was taken: {claim:?}"),
+        }
+        assert_eq!(db.next_job_to_run(&cpu()).unwrap(), None, "the scheduler picked a held job");
+        assert!(db.renew_lease(id, &me, LEASE).unwrap());
+        assert!(!db.renew_lease(id, &other, LEASE).unwrap(), "a lease renewed by a process that does not hold it");
+        // A clean release: the next claim is no crash.
+        db.release_job(id, &me).unwrap();
+        assert_eq!(db.next_job_to_run(&cpu()).unwrap().map(|r| r.id), Some(id));
+        assert_eq!(db.claim_job(id, &dead_owner("first"), LEASE).unwrap(), Claim::Claimed);
+        assert_eq!(db.job(id).unwrap().unwrap().crashes, 0);
+        // Its owner died: the job is free, and taking it counts the crash.
+        assert_eq!(db.next_job_to_run(&cpu()).unwrap().map(|r| r.id), Some(id));
+        assert_eq!(db.claim_job(id, &dead_owner("second"), LEASE).unwrap(), Claim::Claimed);
+        assert_eq!(db.job(id).unwrap().unwrap().crashes, 1);
+        // Died again: failed, with the reason, and never picked again.
+        let Claim::GaveUp { reason } = db.claim_job(id, &me, LEASE).unwrap() else {
+            panic!("a job crashed twice was resumed")
+        };
+        assert!(reason.contains("died 2 times") && reason.contains("second"), "{reason}");
+        let row = db.job(id).unwrap().unwrap();
+        assert_eq!((row.state, row.error.as_deref(), row.owner), (JobState::Failed, Some(reason.as_str()), None));
+        assert_eq!(db.next_job_to_run(&cpu()).unwrap(), None);
+        // Resumed by hand, it starts its count afresh.
+        assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+        assert_eq!(db.job(id).unwrap().unwrap().crashes, 0);
+        // The history: me (released), first and second (found dead), me
+        // (holding); a claim by the holder itself (a renewal) opens none,
+        // and one hold ends before the next begins.
+        assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+        let claims = db.job_claims(id).unwrap();
+        let who: Vec<(&str, Option<&str>)> =
+            claims.iter().map(|c| (c.owner.command.as_str(), c.ended.as_deref())).collect();
+        assert_eq!(
+            who,
+            [("colt tune", Some("released")), ("first", Some("died")), ("second", Some("died")), ("colt tune", None)]
+        );
+        for pair in claims.windows(2) {
+            assert!(pair[0].ended_unix.unwrap() <= pair[1].claimed_unix, "two holds overlap: {pair:?}");
+        }
+        // Another host's owner whose lease ran out is dead too.
+        let id = db.create_job(&new_job("n", "cpu")).unwrap();
+        db.set_job_state(id, JobState::Running, None).unwrap();
+        assert_eq!(db.claim_job(id, &other, std::time::Duration::ZERO).unwrap(), Claim::Claimed);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        assert_eq!(db.claim_job(id, &me, LEASE).unwrap(), Claim::Claimed);
+        assert_eq!(db.job(id).unwrap().unwrap().crashes, 1);
+    });
 }
 
 /// The scheduler's pick reads unfinished jobs only: interrupted first,
 /// then the oldest queued.
 #[test]
 fn the_next_job_is_an_interrupted_one_then_the_oldest_queued() {
-    let mut db = TuningDb::open_in_memory().unwrap();
-    let done = db.create_job(&new_job("a", "cpu")).unwrap();
-    db.set_job_state(done, JobState::Done, None).unwrap();
-    let queued = db.create_job(&new_job("b", "cpu")).unwrap();
-    let _later = db.create_job(&new_job("c", "cpu")).unwrap();
-    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(queued));
-    let interrupted = db.create_job(&new_job("d", "cpu")).unwrap();
-    db.set_job_state(interrupted, JobState::Running, None).unwrap();
-    assert_eq!(db.next_job_to_run().unwrap().map(|r| r.id), Some(interrupted));
-    assert_eq!(db.unfinished_jobs().unwrap(), 3);
+    on_each_backend(|mut db| {
+        let done = db.create_job(&new_job("a", "cpu")).unwrap();
+        db.set_job_state(done, JobState::Done, None).unwrap();
+        let queued = db.create_job(&new_job("b", "cpu")).unwrap();
+        let _later = db.create_job(&new_job("c", "cpu")).unwrap();
+        assert_eq!(db.next_job_to_run(&cpu()).unwrap().map(|r| r.id), Some(queued));
+        let interrupted = db.create_job(&new_job("d", "cpu")).unwrap();
+        db.set_job_state(interrupted, JobState::Running, None).unwrap();
+        assert_eq!(db.next_job_to_run(&cpu()).unwrap().map(|r| r.id), Some(interrupted));
+        assert_eq!(db.unfinished_jobs().unwrap(), 3);
+        // Another label's job is another host's: never this scheduler's pick.
+        let elsewhere = db.create_job(&new_job("e", "cpu:Another Part [x86_64]")).unwrap();
+        db.set_job_state(elsewhere, JobState::Running, None).unwrap();
+        assert_eq!(db.next_job_to_run(&cpu()).unwrap().map(|r| r.id), Some(interrupted));
+        let there = vec!["cpu:Another Part [x86_64]".to_string()];
+        assert_eq!(db.next_job_to_run(&there).unwrap().map(|r| r.id), Some(elsewhere));
+        assert_eq!(db.next_job_to_run(&[]).unwrap(), None);
+    });
 }
 
 #[test]
@@ -645,4 +732,71 @@ fn a_backup_is_a_checked_copy_taken_while_the_database_is_in_use() {
     }
     let e = db.backup_to(&dest).expect_err("a backup overwrote a file");
     assert!(matches!(e, DbError::Backup { .. }) && e.to_string().contains("exists already"), "{e}");
+}
+
+#[test]
+fn a_postgres_url_is_shown_without_its_password_and_a_dead_server_is_named() {
+    let url = "postgres://colt:s3cret@127.0.0.1:1/nothing";
+    let e = TuningDb::open(std::path::Path::new(url)).err().unwrap();
+    assert!(matches!(e, DbError::Connect { .. }), "{e}");
+    let message = e.to_string();
+    assert!(message.contains("postgres://colt:***@127.0.0.1:1/nothing") && !message.contains("s3cret"), "{message}");
+    assert!(message.contains("cannot connect to the PostgreSQL server"), "{message}");
+}
+
+#[test]
+fn a_postgres_database_of_another_program_or_a_newer_schema_is_refused() {
+    let url = postgres_database();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute("CREATE TABLE jobs (id INT)").unwrap();
+    let e = TuningDb::open(std::path::Path::new(&url)).err().unwrap();
+    assert!(matches!(e, DbError::ForeignServer { .. }), "{e}");
+
+    let url = postgres_database();
+    drop(TuningDb::open(std::path::Path::new(&url)).unwrap());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("UPDATE colt_schema SET version = {}", SCHEMA_VERSION + 1)).unwrap();
+    let e = TuningDb::open(std::path::Path::new(&url)).err().unwrap();
+    assert!(matches!(e, DbError::TooNew { found, .. } if found == SCHEMA_VERSION + 1), "{e}");
+}
+
+#[test]
+fn two_processes_connecting_at_once_create_the_postgres_schema_once() {
+    let url = postgres_database();
+    let opened: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || TuningDb::open(std::path::Path::new(&url)).map(|_| ()))
+        })
+        .collect();
+    for handle in opened {
+        handle.join().unwrap().unwrap();
+    }
+    let mut db = TuningDb::open(std::path::Path::new(&url)).unwrap();
+    assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+    db.create_job(&new_job("m", "cpu")).unwrap();
+    assert_eq!(db.integrity_check().unwrap(), vec!["ok".to_string()]);
+}
+
+#[test]
+fn a_postgres_restart_mid_job_loses_nothing_the_connection_comes_back() {
+    let mut server = colt_db::test_server::TestServer::start().unwrap();
+    let url = server.fresh_database().unwrap();
+    let mut db = TuningDb::open(std::path::Path::new(&url)).unwrap();
+    let job = db.create_job(&new_job("m", "cpu")).unwrap();
+    db.record_trial(&trial(job, "m", "cpu", 1, Some(1.0))).unwrap();
+    server.restart().unwrap();
+    // The old connection is dead; the next write redials and lands.
+    assert!(db.record_trial(&trial(job, "m", "cpu", 2, Some(0.5))).unwrap());
+    assert_eq!(medians(&db.job_trials(job).unwrap()), vec![(1, 1.0), (2, 0.5)]);
+    // While the server is down a write waits for it, then lands.
+    server.stop();
+    let restarter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        server.restart().unwrap();
+        server
+    });
+    assert!(db.record_trial(&trial(job, "m", "cpu", 3, Some(0.7))).unwrap());
+    let _server = restarter.join().unwrap();
+    assert_eq!(db.job_trials(job).unwrap().len(), 3);
 }

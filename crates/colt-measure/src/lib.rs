@@ -55,6 +55,7 @@ mod client;
 mod compiler;
 mod failure;
 mod gate;
+pub mod identity;
 pub mod image;
 mod kernel;
 mod loader;

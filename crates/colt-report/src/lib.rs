@@ -21,6 +21,7 @@
 //!     workload: "gemm-512".into(), strategy: "random".into(), target: "cpu".into(), trials: 3,
 //!     naive_ms: 40.0, best_ms: Some(4.0), speedup: Some(10.0), verified: true,
 //!     llm_calls: Default::default(), largest_model_share: None, course_alterations: 0, wall_s: 1.5,
+//!     started_from: None,
 //! };
 //! assert!(summary_line(&summary).starts_with(r#"{"workload":"gemm-512","strategy":"random","trials":3"#));
 //! ```
@@ -37,6 +38,6 @@ pub use bench::{
     BenchReport, MergeError, PeerError, PeerResult, RunRecord, StrategyReport, StrategyRuns, WorkloadReport,
 };
 pub use job::{
-    plot_curve_png, plot_curve_svg, summary_line, write_report, ReportError, ReportFiles, ReportInput, TrialPoint,
-    TuneSummary,
+    plot_curve_png, plot_curve_svg, summary_line, write_report, ReportError, ReportFiles, ReportInput, StartedFrom,
+    TrialPoint, TuneSummary,
 };

@@ -314,7 +314,8 @@ impl Daemon {
         while !self.shutting_down.load(Ordering::SeqCst) {
             // Interrupted jobs first, then queued ones; not one a live
             // process (a `colt tune`, another daemon) holds.
-            let next = self.colt.db().call(|db| db.next_job_to_run()).ok().and_then(|r| r.ok()).flatten();
+            let targets = self.served_targets();
+            let next = self.colt.db().call(move |db| db.next_job_to_run(&targets)).ok().and_then(|r| r.ok()).flatten();
             let next_model =
                 || self.colt.db().call(|db| db.next_model_job_to_run()).ok().and_then(|r| r.ok()).flatten();
             match next {
@@ -326,6 +327,16 @@ impl Daemon {
                 }
             }
         }
+    }
+
+    /// The target labels this daemon runs jobs of: this host's CPU, and its
+    /// OpenCL device if it opened one.
+    fn served_targets(&self) -> Vec<String> {
+        let mut targets = vec![colt_measure::Target::Cpu.label()];
+        if self.colt.target() != colt_measure::Target::Cpu {
+            targets.push(self.colt.target().label());
+        }
+        targets
     }
 
     fn run_job(self: &Arc<Self>, row: JobRow) {
@@ -419,7 +430,9 @@ impl Daemon {
                 let _ = daemon.colt.db().call(move |db| db.set_model_job_progress(id, &json));
             }
             // Between rounds, a waiting single-layer job goes first.
-            let waiting = daemon.colt.db().call(|db| db.next_job_to_run()).ok().and_then(|r| r.ok()).flatten();
+            let targets = daemon.served_targets();
+            let waiting =
+                daemon.colt.db().call(move |db| db.next_job_to_run(&targets)).ok().and_then(|r| r.ok()).flatten();
             waiting.is_none()
         });
         let cancelled = {

@@ -53,15 +53,21 @@ impl Submit {
             _ => return Err(invalid("give exactly one of `workload` (a built-in name) and `workload_text`".into())),
         };
         let serves = colt.target();
-        let target = match self.target.as_deref() {
+        let asked = match self.target.as_deref() {
             None | Some("cpu") => Target::Cpu,
             // The daemon's own OpenCL device, by its kind.
             Some("opencl") if serves != Target::Cpu => serves.clone(),
             Some(label) => label.parse::<Target>().map_err(|e| invalid(e.to_string()))?,
         };
-        if target != serves && target != Target::Cpu {
-            return Err(invalid(format!("target `{target}`: this daemon tunes for `cpu` and `{serves}`")));
-        }
+        // The job is labelled with the device that serves it, driver named.
+        let target = match asked {
+            Target::Cpu => Target::Cpu,
+            asked if asked.is_served_by(&serves) => serves.clone(),
+            asked => {
+                let cpu = Target::Cpu.label();
+                return Err(invalid(format!("target `{asked}`: this daemon tunes for `{cpu}` and `{serves}`")));
+            }
+        };
         let strategy: StrategyChoice =
             self.strategy.as_deref().unwrap_or("colt").parse().map_err(|e| invalid(format!("{e}")))?;
         if strategy.uses_models() && colt.models().is_empty() {

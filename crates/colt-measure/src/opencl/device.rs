@@ -25,6 +25,9 @@ impl DeviceChoice {
 pub struct OpenClDevice {
     pub name: String,
     pub platform_name: String,
+    /// The driver's version (`CL_DRIVER_VERSION`): part of the target's
+    /// label, as a new driver can change every kernel's speed.
+    pub driver_version: String,
     pub(crate) context: Context,
     pub(crate) queue: Queue,
     pub(crate) device: Device,
@@ -173,7 +176,16 @@ impl OpenClDevice {
         };
         let context = Context::builder().platform(platform).devices(device).build().map_err(setup("context", &name))?;
         let queue = Queue::new(&context, device, Some(flags::QUEUE_PROFILING_ENABLE)).map_err(setup("queue", &name))?;
-        Ok(OpenClDevice { name, platform_name, context, queue, device })
+        let driver_version = match device.info(ocl::enums::DeviceInfo::DriverVersion) {
+            Ok(v) => v.to_string().trim().to_string(),
+            Err(_) => "unknown driver".to_string(),
+        };
+        Ok(OpenClDevice { name, platform_name, driver_version, context, queue, device })
+    }
+
+    /// The target this device measures for, its driver named.
+    pub fn target(&self) -> crate::Target {
+        crate::Target::opencl(self.platform_name.clone(), self.name.clone(), self.driver_version.clone())
     }
 
     /// The most bytes of `__local` memory a work-group may use.

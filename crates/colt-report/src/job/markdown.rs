@@ -20,6 +20,18 @@ pub(crate) fn report_markdown(input: &ReportInput) -> String {
         ("wall time", format!("{:.1} s", s.wall_s)),
         ("course alterations", s.course_alterations.to_string()),
         ("largest-model share", share),
+        (
+            "started from",
+            match &s.started_from {
+                Some(k) => format!(
+                    "{} earlier records of this workload on this target (best {} ms, job {})",
+                    k.records,
+                    ms(k.best_ms),
+                    k.best_job
+                ),
+                None => "nothing known: a fresh start".to_string(),
+            },
+        ),
     ];
     md.push_str("| | |\n|---|---|\n");
     for (name, value) in rows {

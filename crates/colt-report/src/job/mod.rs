@@ -7,7 +7,7 @@ mod markdown;
 pub(crate) mod summary;
 
 pub use curve::{plot_curve_png, plot_curve_svg, TrialPoint};
-pub use summary::{summary_line, TuneSummary};
+pub use summary::{summary_line, StartedFrom, TuneSummary};
 
 use colt_search::ModelReport;
 use std::path::{Path, PathBuf};

@@ -25,6 +25,21 @@ pub struct TuneSummary {
     pub largest_model_share: Option<f64>,
     pub course_alterations: u64,
     pub wall_s: f64,
+    /// The earlier verified records of this workload on this target label
+    /// the job started from (none: a fresh start, `--fresh`, or a resume).
+    #[serde(default)]
+    pub started_from: Option<StartedFrom>,
+}
+
+/// What a job knew before its first trial: earlier jobs' records of its
+/// workload, on its own target label only (any host's, in a shared
+/// database).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StartedFrom {
+    pub records: usize,
+    /// The fastest of them, and the job that measured it.
+    pub best_ms: f64,
+    pub best_job: i64,
 }
 
 impl TuneSummary {
@@ -52,6 +67,7 @@ impl TuneSummary {
             largest_model_share,
             course_alterations: outcome.course_alterations,
             wall_s: outcome.wall_s,
+            started_from: None,
         }
     }
 }
@@ -70,6 +86,7 @@ struct SummaryLine<'a> {
     largest_model_share: Option<f64>,
     course_alterations: u64,
     wall_s: f64,
+    started_from: Option<&'a StartedFrom>,
     target: &'a str,
 }
 
@@ -87,6 +104,7 @@ pub fn summary_line(summary: &TuneSummary) -> String {
         largest_model_share: summary.largest_model_share,
         course_alterations: summary.course_alterations,
         wall_s: summary.wall_s,
+        started_from: summary.started_from.as_ref(),
         target: &summary.target,
     };
     // Invariant: every field is a string, a number (non-finite ones become null), a bool or a map keyed by
@@ -113,6 +131,7 @@ pub(crate) mod tests {
             largest_model_share: Some(0.25),
             course_alterations: 2,
             wall_s: 81.25,
+            started_from: None,
         }
     }
 

@@ -115,6 +115,7 @@ fn build_tree_search<'p>(
         offered: Vec::new(),
         course_alterations: AtomicU64::new(0),
         llm_exhausted: AtomicBool::new(false),
+        llm_reserved: AtomicU64::new(0),
         stalled_since: AtomicUsize::new(0),
         last_best: None,
     }))
@@ -151,6 +152,10 @@ pub struct TreeSearch<'p> {
     offered: Vec<Option<Offered>>,
     course_alterations: AtomicU64,
     llm_exhausted: AtomicBool,
+    /// Model calls made or about to be made (a resumed job's included):
+    /// each search thread reserves its call here before making it, so that
+    /// threads racing at the budget cannot all pass the check.
+    llm_reserved: AtomicU64,
     /// Expansions since the best last improved (a prompt shows it).
     stalled_since: AtomicUsize,
     last_best: Option<f64>,
@@ -246,6 +251,7 @@ impl Strategy for TreeSearch<'_> {
             self.add_initial_level(ctx);
         }
         self.last_best = ctx.best_ms();
+        self.llm_reserved.store(self.total_calls(), Ordering::SeqCst);
         Ok(())
     }
 

@@ -89,7 +89,8 @@ impl TreeSearch<'_> {
                 Some(Child { candidate: child, edits: vec![edit], expanded_by: None, next_model: None, score })
             }
             Some(models) => {
-                if ctx.llm_call_budget().is_some_and(|budget| self.total_calls() >= budget) {
+                let over_budget = |budget: u64| self.llm_reserved.fetch_add(1, Ordering::SeqCst) >= budget;
+                if ctx.llm_call_budget().is_some_and(over_budget) {
                     self.llm_exhausted.store(true, Ordering::Relaxed);
                     let _ = tree.abandon(path);
                     return Ok(());

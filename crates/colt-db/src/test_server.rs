@@ -1,0 +1,197 @@
+//! A throw-away PostgreSQL server for tests and load tests: a new cluster
+//! (`initdb`) in a temporary folder, served by a `postgres` child process
+//! on a free loopback port with trust authentication, stopped and removed
+//! when dropped (and sent SIGTERM if the process that started it dies).
+//!
+//! It needs Debian's `postgresql` package (`scripts/setup.sh` installs it);
+//! the binaries are found under `/usr/lib/postgresql/*/bin`, or in
+//! `COLT_PG_BIN`. PostgreSQL refuses to run as root, so a root process runs
+//! the server as the `postgres` user and hands it the folder.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct TestServer {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    /// The user the server runs as (when this process is root).
+    run_as: Option<(u32, u32)>,
+    child: Option<Child>,
+    databases: u32,
+}
+
+/// Why a test server did not start, in words.
+pub type StartError = String;
+
+fn postgres_bin() -> Result<PathBuf, StartError> {
+    if let Some(dir) = std::env::var_os("COLT_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| {
+            format!("no PostgreSQL in /usr/lib/postgresql ({e}): install Debian's `postgresql` (scripts/setup.sh)")
+        })?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin)| bin.join("initdb").is_file())
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin).ok_or_else(|| "no initdb under /usr/lib/postgresql/*/bin".to_string())
+}
+
+/// The uid and gid of `user`, from /etc/passwd.
+fn user_ids(user: &str) -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.first() == Some(&user) && fields.len() > 3)
+            .then(|| Some((fields[2].parse().ok()?, fields[3].parse().ok()?)))?
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(54329, |a| a.port())
+}
+
+impl TestServer {
+    /// Creates and starts a new cluster; its superuser is `colt`.
+    pub fn start() -> Result<TestServer, StartError> {
+        let bin = postgres_bin()?;
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let run_as = match root {
+            true => Some(
+                user_ids("postgres").ok_or("running as root, and there is no `postgres` user to run the server as")?,
+            ),
+            false => None,
+        };
+        let dir =
+            tempfile::Builder::new().prefix("colt-pg-").tempdir().map_err(|e| format!("temporary folder: {e}"))?;
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| format!("chown the folder: {e}"))?;
+        }
+        let mut server = TestServer { dir, bin, port: free_port(), run_as, child: None, databases: 0 };
+        let data = server.data_dir();
+        let out = server
+            .command("initdb")
+            .args(["-D", data.to_str().unwrap_or_default(), "-U", "colt", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .output()
+            .map_err(|e| format!("run initdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        server.start_server()?;
+        Ok(server)
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.bin.join(program));
+        if let Some((uid, gid)) = self.run_as {
+            command.uid(uid).gid(gid);
+        }
+        command.current_dir(self.dir.path()).env("LC_ALL", "C");
+        command
+    }
+
+    fn start_server(&mut self) -> Result<(), StartError> {
+        let data = self.data_dir();
+        let mut command = self.command("postgres");
+        command
+            .args(["-D", data.to_str().unwrap_or_default(), "-p", &self.port.to_string()])
+            .args([
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                &format!("unix_socket_directories={}", self.dir.path().display()),
+            ])
+            .args(["-c", "fsync=off", "-c", "max_connections=200"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(self.dir.path().join("server.log")).map_err(|e| format!("server log: {e}"))?,
+            ));
+        // SAFETY: prctl is async-signal-safe; it runs after the uid change
+        // (which would clear it) and before exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        // The parent-death signal follows the *thread* that forked: spawn
+        // from a thread that lives as long as this process, not from the
+        // (short-lived) test thread that asked for the server.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(command.spawn());
+            loop {
+                std::thread::park();
+            }
+        });
+        let child = rx.recv().map_err(|e| format!("start postgres: {e}"))?;
+        self.child = Some(child.map_err(|e| format!("start postgres: {e}"))?);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if postgres::Client::connect(&self.url_of("postgres"), postgres::NoTls).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+                return Err(format!("the server did not answer within 30 s: {log}"));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The URL of database `name` on this server.
+    pub fn url_of(&self, name: &str) -> String {
+        format!("postgres://colt@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// A new, empty database on this server, and its URL.
+    pub fn fresh_database(&mut self) -> Result<String, StartError> {
+        self.databases += 1;
+        let name = format!("colt_test_{}", self.databases);
+        let mut admin =
+            postgres::Client::connect(&self.url_of("postgres"), postgres::NoTls).map_err(|e| e.to_string())?;
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).map_err(|e| e.to_string())?;
+        Ok(self.url_of(&name))
+    }
+
+    /// Stops the server (a fast shutdown: clients are disconnected) and
+    /// waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: kill on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server and starts it again on the same port and data.
+    pub fn restart(&mut self) -> Result<(), StartError> {
+        self.stop();
+        self.start_server()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The folder the cluster and its log are in.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

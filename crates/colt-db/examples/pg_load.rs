@@ -8,8 +8,9 @@
 //!     cargo run --release -p colt-db --example pg_load -- 1,4,16,64 10
 //!
 //! The server is a throw-away one (`colt_db::test_server`) on this machine,
-//! sharing its cores with the clients; `COLT_LOAD_URL` points the test at
-//! another server instead.
+//! sharing its cores with the clients, with `fsync=off` unless
+//! `COLT_LOAD_FSYNC=on` (durable commits, as a real server makes them);
+//! `COLT_LOAD_URL` points the test at another server instead.
 
 use colt_db::test_server::TestServer;
 use colt_db::{Claim, JobState, NewJob, Owner, TrialRecord, TuningDb, LEASE};
@@ -101,7 +102,8 @@ fn main() {
     let base = match std::env::var("COLT_LOAD_URL") {
         Ok(url) => url,
         Err(_) => {
-            let s = server.insert(TestServer::start().expect("a throw-away PostgreSQL server"));
+            let fsync = format!("fsync={}", std::env::var("COLT_LOAD_FSYNC").unwrap_or_else(|_| "off".into()));
+            let s = server.insert(TestServer::start_with(&[&fsync]).expect("a throw-away PostgreSQL server"));
             s.fresh_database().expect("a database")
         }
     };

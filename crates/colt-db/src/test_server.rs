@@ -21,6 +21,8 @@ pub struct TestServer {
     run_as: Option<(u32, u32)>,
     child: Option<Child>,
     databases: u32,
+    /// `name=value` server settings, passed as `-c` on every start.
+    settings: Vec<String>,
 }
 
 /// Why a test server did not start, in words.
@@ -57,8 +59,16 @@ fn free_port() -> u16 {
 }
 
 impl TestServer {
-    /// Creates and starts a new cluster; its superuser is `colt`.
+    /// Creates and starts a new cluster; its superuser is `colt`. Commits
+    /// are not flushed to disk (`fsync=off`): a test server holds nothing
+    /// worth a power loss.
     pub fn start() -> Result<TestServer, StartError> {
+        TestServer::start_with(&["fsync=off"])
+    }
+
+    /// As [`start`](Self::start), with these server settings (`name=value`)
+    /// instead, e.g. `fsync=on` to measure what durable commits cost.
+    pub fn start_with(settings: &[&str]) -> Result<TestServer, StartError> {
         let bin = postgres_bin()?;
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
@@ -73,7 +83,8 @@ impl TestServer {
         if let Some((uid, gid)) = run_as {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| format!("chown the folder: {e}"))?;
         }
-        let mut server = TestServer { dir, bin, port: free_port(), run_as, child: None, databases: 0 };
+        let settings = settings.iter().map(|s| s.to_string()).collect();
+        let mut server = TestServer { dir, bin, port: free_port(), run_as, child: None, databases: 0, settings };
         let data = server.data_dir();
         let out = server
             .command("initdb")
@@ -111,7 +122,8 @@ impl TestServer {
                 "-c",
                 &format!("unix_socket_directories={}", self.dir.path().display()),
             ])
-            .args(["-c", "fsync=off", "-c", "max_connections=200"])
+            .args(["-c", "max_connections=200"])
+            .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 std::fs::File::create(self.dir.path().join("server.log")).map_err(|e| format!("server log: {e}"))?,

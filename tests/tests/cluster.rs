@@ -38,6 +38,28 @@ fn three_workers_share_one_postgres_queue_through_a_kill_and_a_server_restart() 
         .collect();
     let db = TuningDb::open(db_path).unwrap();
 
+    // Every worker lists all three, with their addresses and this host's
+    // CPU label, and the jobs each holds.
+    let label = db.jobs().unwrap()[0].job.target.clone();
+    assert!(label.starts_with("cpu:"), "{label}");
+    let mut held = 0;
+    wait_until("the workers hold jobs", Duration::from_secs(120), || {
+        let listed = workers[1].as_ref().unwrap().get("/v1/workers").json();
+        let listed = listed["workers"].as_array().unwrap().clone();
+        assert_eq!(listed.len(), 3, "{listed:?}");
+        for w in workers.iter().flatten() {
+            let mine = listed.iter().find(|l| l["listen"] == w.addr.as_str()).expect("each worker is listed");
+            assert_eq!(
+                (mine["pid"].as_u64(), mine["labels"][0].as_str()),
+                (Some(u64::from(w.child.id())), Some(label.as_str()))
+            );
+        }
+        held = listed.iter().map(|l| l["jobs"].as_array().unwrap().len()).sum();
+        held >= 2
+    });
+    let metrics = workers[2].as_ref().unwrap().get("/metrics").body;
+    assert_eq!(metrics.matches("colt_worker_jobs{worker=").count(), 3, "{metrics}");
+
     // Kill the worker running a job that is under way.
     let mut victim_job = None;
     wait_until("a job is under way", Duration::from_secs(300), || {

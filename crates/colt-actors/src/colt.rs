@@ -196,6 +196,11 @@ impl Colt {
         &self.db
     }
 
+    /// This process, as the owner of the jobs it runs.
+    pub fn owner(&self) -> &colt_db::Owner {
+        &self.owner
+    }
+
     pub fn db_path(&self) -> &std::path::Path {
         &self.db_path
     }

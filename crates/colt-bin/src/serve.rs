@@ -88,6 +88,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
     let colt = Colt::start(ColtConfig::for_this_machine(args.db.clone(), models, args.target.opencl(), exe))?;
     let (daemon, scheduler) = Daemon::start(colt, args.max_jobs, args.threads)?;
+    let heartbeat = daemon.announce(args.listen.to_string())?;
     let state = web::Data::new(Api { daemon: daemon.clone(), token });
     let server = HttpServer::new(move || {
         // The factory runs on each worker thread: the HTTP workers give way
@@ -103,6 +104,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .route("/v1/jobs/{id}", web::delete().to(cancel))
             .route("/v1/jobs/{id}/events", web::get().to(events))
             .route("/v1/jobs/{id}/kernel", web::get().to(kernel))
+            .route("/v1/workers", web::get().to(workers))
             .route("/v1/model-jobs", web::post().to(submit_model))
             .route("/v1/model-jobs", web::get().to(list_models))
             .route("/v1/model-jobs/{id}", web::get().to(model_status))
@@ -121,6 +123,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     actix_web::rt::System::new().block_on(server.run()).context("the HTTP server failed")?;
     daemon.shutdown();
     let _ = scheduler.join();
+    let _ = heartbeat.join();
     // Everything into the main file: a backup of `colt.db` alone then holds
     // the whole history (the database actor's thread may outlive `main`'s
     // return without closing its connection).
@@ -326,6 +329,12 @@ fn parse_id(req: &HttpRequest) -> Result<JobId, ApiError> {
 
 fn ok(value: &impl Serialize) -> HttpResponse {
     HttpResponse::Ok().json(value)
+}
+
+async fn workers(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, ApiError> {
+    api.authorize(&req)?;
+    let workers = api.call(|d| d.workers()).await?;
+    Ok(ok(&serde_json::json!({ "workers": workers })))
 }
 
 async fn health(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, ApiError> {

@@ -22,6 +22,7 @@ mod store;
 pub mod test_server;
 mod tuning_db;
 mod upkeep;
+mod workers;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};
 pub use error::DbError;
@@ -33,3 +34,4 @@ pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteDb;
 pub use store::TuningStore;
 pub use tuning_db::TuningDb;
+pub use workers::WorkerRow;

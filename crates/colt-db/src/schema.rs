@@ -7,7 +7,8 @@
 //! reads only unfinished jobs). Version 4 added `model_jobs`
 //! ([`crate::model_jobs`]: whole-model jobs of the daemon, each over
 //! ordinary jobs). Version 5 added `claims`, the history of who held each
-//! job when ([`crate::ownership`]). An older file is migrated in place when
+//! job when ([`crate::ownership`]), and `workers`, the daemons that serve
+//! the database and their last heartbeat ([`crate::workers`]). An older file is migrated in place when
 //! it is opened.
 
 use crate::records::{JobRow, NewJob, TrialRecord};
@@ -120,6 +121,17 @@ CREATE TABLE claims (
     ended TEXT CHECK (ended IN ('released', 'died'))
 );
 CREATE INDEX claims_by_job ON claims (job, id);
+CREATE TABLE workers (
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started INTEGER NOT NULL,
+    command TEXT NOT NULL,
+    listen TEXT NOT NULL,
+    labels_json TEXT NOT NULL,
+    started_unix REAL NOT NULL,
+    heartbeat_unix REAL NOT NULL,
+    PRIMARY KEY (host, pid, started)
+);
 ";
 
 /// From version 1 to 2.

@@ -23,6 +23,7 @@ use crate::schema::{
     MIGRATE_FROM_2, MIGRATE_FROM_3, MIGRATE_FROM_4, SCHEMA, SCHEMA_VERSION, TRIAL_COLUMNS,
 };
 use crate::store::TuningStore;
+use crate::workers::WorkerRow;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -617,6 +618,15 @@ impl TuningStore for SqliteDb {
     }
     fn job_claims(&self, job: JobId) -> Result<Vec<ClaimRecord>, DbError> {
         SqliteDb::job_claims(self, job)
+    }
+    fn worker_heartbeat(&mut self, worker: &Owner, listen: &str, labels: &[String]) -> Result<(), DbError> {
+        SqliteDb::worker_heartbeat(self, worker, listen, labels)
+    }
+    fn worker_gone(&mut self, worker: &Owner) -> Result<(), DbError> {
+        SqliteDb::worker_gone(self, worker)
+    }
+    fn live_workers(&self, within: Duration) -> Result<Vec<WorkerRow>, DbError> {
+        SqliteDb::live_workers(self, within)
     }
 }
 

@@ -13,6 +13,7 @@ use crate::error::DbError;
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
 use crate::records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
+use crate::workers::WorkerRow;
 use std::path::Path;
 use std::time::Duration;
 
@@ -93,6 +94,14 @@ pub trait TuningStore: Send {
     /// owner opens a hold; a release or a takeover from a dead owner ends
     /// it).
     fn job_claims(&self, id: JobId) -> Result<Vec<ClaimRecord>, DbError>;
+
+    /// Records that `worker` (a daemon listening on `listen`, running jobs
+    /// of `labels`) is alive now; its first heartbeat registers it.
+    fn worker_heartbeat(&mut self, worker: &Owner, listen: &str, labels: &[String]) -> Result<(), DbError>;
+    /// Removes `worker` (its clean shutdown).
+    fn worker_gone(&mut self, worker: &Owner) -> Result<(), DbError>;
+    /// The workers whose last heartbeat is at most `within` old.
+    fn live_workers(&self, within: Duration) -> Result<Vec<WorkerRow>, DbError>;
     /// The job a scheduler serving the target labels `targets` should run
     /// next: an interrupted (`running`) job of those labels no live owner
     /// holds, else the oldest queued one. A job of another label is another

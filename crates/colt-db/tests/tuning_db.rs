@@ -322,14 +322,14 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
 }
 
 /// What turns a version-5 file back into a version-4 one.
-const TO_VERSION_4: &str = "DROP TABLE claims;";
+const TO_VERSION_4: &str = "DROP TABLE claims; DROP TABLE workers;";
 
 /// What turns a version-5 file back into a version-3 one.
-const TO_VERSION_3: &str = "DROP TABLE claims; DROP TABLE model_jobs;";
+const TO_VERSION_3: &str = "DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs;";
 
 /// What turns a version-5 file back into a version-2 one.
 const TO_VERSION_2: &str =
-    "DROP TABLE claims; DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
+    "DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
     ALTER TABLE jobs DROP COLUMN owner_pid; ALTER TABLE jobs DROP COLUMN owner_started; \
     ALTER TABLE jobs DROP COLUMN owner_command; ALTER TABLE jobs DROP COLUMN lease_until_unix; \
     ALTER TABLE jobs DROP COLUMN crashes;";
@@ -799,4 +799,25 @@ fn a_postgres_restart_mid_job_loses_nothing_the_connection_comes_back() {
     assert!(db.record_trial(&trial(job, "m", "cpu", 3, Some(0.7))).unwrap());
     let _server = restarter.join().unwrap();
     assert_eq!(db.job_trials(job).unwrap().len(), 3);
+}
+
+#[test]
+fn workers_are_listed_while_their_heartbeat_is_fresh_and_gone_when_they_say_so() {
+    on_each_backend(|mut db| {
+        let a = Owner { host: "host-a".into(), ..Owner::this_process("colt serve") };
+        let b = Owner { host: "host-b".into(), ..Owner::this_process("colt serve") };
+        let labels = vec!["cpu:A [x86_64]".to_string()];
+        db.worker_heartbeat(&a, "10.0.0.1:7878", &labels).unwrap();
+        db.worker_heartbeat(&b, "10.0.0.2:7878", &[]).unwrap();
+        db.worker_heartbeat(&a, "10.0.0.1:7878", &labels).unwrap();
+        let live = db.live_workers(LEASE).unwrap();
+        let hosts: Vec<&str> = live.iter().map(|w| w.worker.host.as_str()).collect();
+        assert_eq!(hosts, ["host-a", "host-b"], "one row per worker, however many heartbeats");
+        assert_eq!((live[0].listen.as_str(), &live[0].labels), ("10.0.0.1:7878", &labels));
+        assert!(live[0].heartbeat_unix >= live[0].started_unix);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        assert!(db.live_workers(std::time::Duration::from_millis(10)).unwrap().is_empty(), "stale heartbeats listed");
+        db.worker_gone(&b).unwrap();
+        assert_eq!(db.live_workers(LEASE).unwrap().len(), 1);
+    });
 }

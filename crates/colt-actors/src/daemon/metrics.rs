@@ -1,4 +1,5 @@
-//! The daemon's Prometheus metrics: jobs and model jobs by state, trials, model calls and
+//! The daemon's Prometheus metrics: the database's live workers (jobs held,
+//! heartbeat age), jobs and model jobs by state, trials, model calls and
 //! tokens per model, failed trials by kind.
 
 use super::{Daemon, JobError};
@@ -29,7 +30,31 @@ impl Daemon {
                 *tokens.entry(m.clone()).or_default() += n;
             }
         }
+        let workers = self.db(|db| db.live_workers(colt_db::LEASE))?;
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP colt_worker_jobs Unfinished jobs each live worker of the database holds.\n# TYPE colt_worker_jobs gauge"
+        );
+        let held = |w: &colt_db::WorkerRow| {
+            jobs.iter().filter(|j| j.state.is_unfinished() && j.owner.as_ref() == Some(&w.worker)).count()
+        };
+        for w in &workers {
+            let _ = writeln!(out, "colt_worker_jobs{{worker=\"{}\"}} {}", label(&w.worker.to_string()), held(w));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP colt_worker_heartbeat_age_seconds Seconds since each live worker's last heartbeat.\n# TYPE colt_worker_heartbeat_age_seconds gauge"
+        );
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        for w in &workers {
+            let age = (now - w.heartbeat_unix).max(0.0);
+            let _ = writeln!(
+                out,
+                "colt_worker_heartbeat_age_seconds{{worker=\"{}\"}} {age:.3}",
+                label(&w.worker.to_string())
+            );
+        }
         let _ = writeln!(out, "# HELP colt_jobs Jobs in the tuning database, by state.\n# TYPE colt_jobs gauge");
         let mut states: Vec<_> = by_state.into_iter().collect();
         states.sort();

@@ -127,6 +127,35 @@ impl Daemon {
         &self.colt
     }
 
+    /// Records this daemon as a worker of its database, listening on
+    /// `listen`, and renews its heartbeat every [`colt_db::LEASE_RENEWAL`]
+    /// until [`shutdown`](Self::shutdown) (which removes it). Workers of a
+    /// shared database list each other through it (`GET /v1/workers`).
+    pub fn announce(self: &Arc<Self>, listen: String) -> std::io::Result<JoinHandle<()>> {
+        let daemon = self.clone();
+        std::thread::Builder::new().name("heartbeat".into()).spawn(move || {
+            let (me, targets) = (daemon.colt.owner().clone(), daemon.served_targets());
+            while !daemon.shutting_down.load(Ordering::SeqCst) {
+                let (me, listen, targets) = (me.clone(), listen.clone(), targets.clone());
+                let _ = daemon.colt.db().call(move |db| db.worker_heartbeat(&me, &listen, &targets));
+                let next = std::time::Instant::now() + colt_db::LEASE_RENEWAL;
+                while std::time::Instant::now() < next && !daemon.shutting_down.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+            let _ = daemon.colt.db().call(move |db| db.worker_gone(&me));
+        })
+    }
+
+    /// The database's live workers (heartbeat within a lease), each with
+    /// the jobs it holds and their leases.
+    pub fn workers(&self) -> Result<Vec<views::WorkerView>, JobError> {
+        let workers = self.db(|db| db.live_workers(colt_db::LEASE))?;
+        let unfinished: Vec<JobRow> =
+            self.db(|db| db.jobs())?.into_iter().filter(|j| j.state.is_unfinished() && j.owner.is_some()).collect();
+        Ok(workers.iter().map(|w| views::WorkerView::of(w, &unfinished)).collect())
+    }
+
     /// Stops the running job after its current step (it stays `running`,
     /// so the next start resumes it) and ends the scheduler.
     pub fn shutdown(&self) {

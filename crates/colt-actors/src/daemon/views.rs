@@ -7,6 +7,49 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+/// A worker of the database (a `colt serve`, here or on another host).
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkerView {
+    /// As a job's `owner` names it.
+    pub worker: String,
+    pub host: String,
+    pub pid: u32,
+    pub listen: String,
+    /// The target labels it runs jobs of.
+    pub labels: Vec<String>,
+    pub started_unix: f64,
+    pub heartbeat_unix: f64,
+    /// The jobs it holds, with their leases.
+    pub jobs: Vec<HeldJob>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HeldJob {
+    pub id: JobId,
+    pub state: String,
+    pub lease_until_unix: Option<f64>,
+}
+
+impl WorkerView {
+    pub(crate) fn of(w: &colt_db::WorkerRow, unfinished: &[JobRow]) -> WorkerView {
+        let jobs = unfinished
+            .iter()
+            .filter(|j| j.owner.as_ref() == Some(&w.worker))
+            .map(|j| HeldJob { id: j.id, state: j.state.to_string(), lease_until_unix: j.lease_until_unix })
+            .collect();
+        WorkerView {
+            worker: w.worker.to_string(),
+            host: w.worker.host.clone(),
+            pid: w.worker.pid,
+            listen: w.listen.clone(),
+            labels: w.labels.clone(),
+            started_unix: w.started_unix,
+            heartbeat_unix: w.heartbeat_unix,
+            jobs,
+        }
+    }
+}
+
 /// A job: its row, and its live progress while it runs.
 #[derive(Clone, Debug, Serialize)]
 pub struct JobView {

@@ -71,6 +71,20 @@ fn hosts_sharing_a_postgres_server_reuse_each_others_records_on_their_label_only
     // All three hosts' jobs are in the server.
     let db = colt_db::TuningDb::open(Path::new(&url)).unwrap();
     assert_eq!(db.jobs().unwrap().len(), 3);
+
+    // `colt db copy` moves the cluster's history into a file, twice
+    // changing nothing the second time, and the file shows the same kernel.
+    let file = dir.path().join("copy.db");
+    let copy = || colt_as(None, &["db", "copy", "--from", &url, "--to", file.to_str().unwrap()]);
+    let o = copy();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("3 jobs copied (0 there already)"), "{}", stdout(&o));
+    let o = copy();
+    assert!(stdout(&o).contains("0 jobs copied (3 there already), 0 of 9 trials copied"), "{}", stdout(&o));
+    let show = |db: &str| json_line(&stdout(&colt_as(None, &["show", "--db", db, "--workload", "gemm-512", "--json"])));
+    assert_eq!(show(&url), show(file.to_str().unwrap()));
+    let o = colt_as(None, &["db", "copy", "--from", dir.path().join("none.db").to_str().unwrap(), "--to", &url]);
+    assert!(!o.status.success() && stderr(&o).contains("none.db` does not exist"), "{}", stderr(&o));
 }
 
 fn reused_on_their_own_label_only(db_s: &str, dir: &Path) {

@@ -25,6 +25,19 @@ pub enum DbCommand {
         #[arg(long, default_value = "colt.db", env = "COLT_DB")]
         db: PathBuf,
     },
+    /// Copy one database's whole history into another — a file into a
+    /// PostgreSQL server (`postgres://…`) or back, or file to file — keeping
+    /// job ids; idempotent (run it again to finish an interrupted copy), and
+    /// checked (every source job is there with its trials). A running job
+    /// arrives stopped.
+    Copy {
+        /// The database to read.
+        #[arg(long)]
+        from: PathBuf,
+        /// The database to write (created if missing).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Give the records of one target label another label: for a database
     /// written before labels named the hardware (its CPU records are
     /// labelled `cpu`), on the host that measured them. `--to cpu` is this
@@ -57,6 +70,23 @@ pub fn run(command: DbCommand) -> Result<String> {
             ))
         }
         DbCommand::Relabel { db, from, to } => relabel(&db, &from, &to),
+        DbCommand::Copy { from, to } => {
+            let source = open_existing(&from)?;
+            let mut dest = TuningDb::open(&to).with_context(|| format!("cannot open `{}`", TuningDb::display(&to)))?;
+            let c = colt_db::copy_database(&source, &mut dest)?;
+            Ok(format!(
+                "copied `{}` into `{}`: {} jobs copied ({} there already), {} of {} trials copied, {} snapshots, {} model jobs copied ({} there already); every job checked\n",
+                TuningDb::display(&from),
+                TuningDb::display(&to),
+                c.jobs_copied,
+                c.jobs_present,
+                c.trials_copied,
+                c.trials,
+                c.snapshots,
+                c.model_jobs_copied,
+                c.model_jobs_present
+            ))
+        }
         DbCommand::Check { db } => {
             let database = open_existing(&db)?;
             let report = database.integrity_check()?;
@@ -98,5 +128,5 @@ fn open_existing(db: &std::path::Path) -> Result<TuningDb> {
     if !TuningDb::exists(db) {
         bail!("tuning database `{}` does not exist", db.display());
     }
-    TuningDb::open(db).with_context(|| format!("cannot open `{}`", db.display()))
+    TuningDb::open(db).with_context(|| format!("cannot open `{}`", TuningDb::display(db)))
 }

@@ -48,6 +48,8 @@ pub enum DbError {
     Postgres { path: PathBuf, what: String, source: postgres::Error },
     #[error("tuning database `{}`: a PostgreSQL database whose tables are not colt's (a `jobs` table without colt's schema record); give colt a database of its own", path.display())]
     ForeignServer { path: PathBuf },
+    #[error("tuning database `{}`: cannot copy into it: {reason}", path.display())]
+    CopyMismatch { path: PathBuf, reason: String },
     #[error("tuning database `{}`: {what} is not done on a PostgreSQL server ({instead})", path.display())]
     Unsupported { path: PathBuf, what: String, instead: String },
 }

@@ -11,6 +11,7 @@
 //! label. One [`TuningDb`] owns one connection and is used from one thread.
 
 mod best_kernel;
+mod copy;
 mod error;
 mod model_jobs;
 pub mod ownership;
@@ -25,6 +26,7 @@ mod upkeep;
 mod workers;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};
+pub use copy::{copy_database, CopySummary};
 pub use error::DbError;
 pub use model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 pub use ownership::{Claim, ClaimRecord, Owner, LEASE, LEASE_RENEWAL, MAX_CRASHES};

@@ -739,6 +739,68 @@ impl TuningStore for PostgresDb {
         })
     }
 
+    fn import_job(&mut self, row: &JobRow, baseline: Option<f64>) -> Result<bool, DbError> {
+        let j = &row.job;
+        let state = crate::copy::imported_state(row.state).as_str();
+        self.run(&format!("import job {}", row.id), |c| {
+            let mut tx = c.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO jobs (id, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, \
+                 options_json, state, error, created_unix, updated_unix, baseline_ms, crashes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &row.id,
+                    &j.workload,
+                    &j.workload_text,
+                    &j.workload_fingerprint,
+                    &j.target,
+                    &j.strategy,
+                    &bits(j.trials),
+                    &bits(j.seed),
+                    &j.options_json,
+                    &state,
+                    &row.error,
+                    &row.created_unix,
+                    &row.updated_unix,
+                    &baseline,
+                    &i64::from(row.crashes),
+                ],
+            )? == 1;
+            // Ids given explicitly do not move the identity: new jobs must
+            // start above every imported one.
+            tx.execute("SELECT setval(pg_get_serial_sequence('jobs', 'id'), (SELECT MAX(id) FROM jobs))", &[])?;
+            tx.commit()?;
+            Ok(inserted)
+        })
+    }
+
+    fn import_model_job(&mut self, row: &ModelJobRow) -> Result<bool, DbError> {
+        let state = crate::copy::imported_state(row.state).as_str();
+        self.run(&format!("import model job {}", row.id), |c| {
+            let mut tx = c.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO model_jobs (id, model, spec_json, progress_json, state, error, created_unix, updated_unix) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &row.id,
+                    &row.job.model,
+                    &row.job.spec_json,
+                    &row.progress_json,
+                    &state,
+                    &row.error,
+                    &row.created_unix,
+                    &row.updated_unix,
+                ],
+            )? == 1;
+            tx.execute(
+                "SELECT setval(pg_get_serial_sequence('model_jobs', 'id'), (SELECT MAX(id) FROM model_jobs))",
+                &[],
+            )?;
+            tx.commit()?;
+            Ok(inserted)
+        })
+    }
+
     fn worker_heartbeat(&mut self, worker: &Owner, listen: &str, labels: &[String]) -> Result<(), DbError> {
         let labels = serde_json::to_string(labels).expect("strings always serialize");
         let now = now_unix();

@@ -619,6 +619,55 @@ impl TuningStore for SqliteDb {
     fn job_claims(&self, job: JobId) -> Result<Vec<ClaimRecord>, DbError> {
         SqliteDb::job_claims(self, job)
     }
+    fn import_job(&mut self, row: &JobRow, baseline: Option<f64>) -> Result<bool, DbError> {
+        let j = &row.job;
+        let inserted = self
+            .conn
+            .execute(
+                "INSERT INTO jobs (id, workload, workload_text, workload_fingerprint, target, strategy, trials, seed, \
+                 options_json, state, error, created_unix, updated_unix, baseline_ms, crashes) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT (id) DO NOTHING",
+                params![
+                    row.id,
+                    j.workload,
+                    j.workload_text,
+                    j.workload_fingerprint,
+                    j.target,
+                    j.strategy,
+                    bits(j.trials),
+                    bits(j.seed),
+                    j.options_json,
+                    crate::copy::imported_state(row.state).as_str(),
+                    row.error,
+                    row.created_unix,
+                    row.updated_unix,
+                    baseline,
+                    row.crashes
+                ],
+            )
+            .map_err(self.fail(format!("import job {}", row.id)))?;
+        Ok(inserted == 1)
+    }
+    fn import_model_job(&mut self, row: &ModelJobRow) -> Result<bool, DbError> {
+        let inserted = self
+            .conn
+            .execute(
+                "INSERT INTO model_jobs (id, model, spec_json, progress_json, state, error, created_unix, updated_unix) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING",
+                params![
+                    row.id,
+                    row.job.model,
+                    row.job.spec_json,
+                    row.progress_json,
+                    crate::copy::imported_state(row.state).as_str(),
+                    row.error,
+                    row.created_unix,
+                    row.updated_unix
+                ],
+            )
+            .map_err(self.fail(format!("import model job {}", row.id)))?;
+        Ok(inserted == 1)
+    }
     fn worker_heartbeat(&mut self, worker: &Owner, listen: &str, labels: &[String]) -> Result<(), DbError> {
         SqliteDb::worker_heartbeat(self, worker, listen, labels)
     }

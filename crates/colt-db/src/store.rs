@@ -123,6 +123,15 @@ pub trait TuningStore: Send {
     /// Records where a model job stands (after each of its rounds).
     fn set_model_job_progress(&mut self, id: ModelJobId, progress_json: &str) -> Result<(), DbError>;
 
+    /// Inserts `row` under its own id, with its naive baseline, unless a job
+    /// of that id exists (then `false`): `colt db copy`. The copy is held
+    /// by no one; a `running` job arrives `stopped` (its process still runs
+    /// it at the source), to be resumed by hand.
+    fn import_job(&mut self, row: &JobRow, baseline: Option<f64>) -> Result<bool, DbError>;
+    /// Inserts a model job under its own id unless one of that id exists
+    /// (then `false`); a `running` one arrives `stopped`.
+    fn import_model_job(&mut self, row: &ModelJobRow) -> Result<bool, DbError>;
+
     /// What the database holds: its schema version and its rows.
     fn summary(&self) -> Result<DbSummary, DbError>;
     /// The backend's full consistency check; `["ok"]` when sound.

@@ -821,3 +821,57 @@ fn workers_are_listed_while_their_heartbeat_is_fresh_and_gone_when_they_say_so()
         assert_eq!(db.live_workers(LEASE).unwrap().len(), 1);
     });
 }
+
+#[test]
+fn a_copy_from_a_file_to_postgres_and_back_keeps_every_id_and_trial_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("from.db");
+    let mut source = TuningDb::open(&file).unwrap();
+    let a = source.create_job(&new_job("a", "cpu")).unwrap();
+    let b = source.create_job(&new_job("b", "cpu")).unwrap();
+    // A gap in the ids: the copy must not renumber.
+    let c = source.create_job(&new_job("c", "gpu")).unwrap();
+    for (job, n) in [(a, 3), (c, 2)] {
+        for f in 0..n {
+            source.record_trial(&trial(job, "m", "cpu", f, Some(1.0 + f as f64))).unwrap();
+        }
+    }
+    source.set_job_state(b, JobState::Running, None).unwrap();
+    source.set_baseline(a, 40.0).unwrap();
+    source.save_snapshot(a, b"tree").unwrap();
+    let model = source.create_model_job(&NewModelJob { model: "m".into(), spec_json: "{}".into() }).unwrap();
+
+    let url = postgres_database();
+    let mut server = TuningDb::open(std::path::Path::new(&url)).unwrap();
+    let first = colt_db::copy_database(&source, &mut server).unwrap();
+    assert_eq!((first.jobs_copied, first.trials_copied, first.snapshots, first.model_jobs_copied), (3, 5, 1, 1));
+    let again = colt_db::copy_database(&source, &mut server).unwrap();
+    assert_eq!(
+        (again.jobs_copied, again.jobs_present, again.trials_copied),
+        (0, 3, 0),
+        "a second copy changed something"
+    );
+    for id in [a, b, c] {
+        let (s, d) = (source.job(id).unwrap().unwrap(), server.job(id).unwrap().unwrap());
+        assert_eq!((s.job, s.trials_done, s.best_ms), (d.job, d.trials_done, d.best_ms));
+        assert_eq!(source.job_trials(id).unwrap(), server.job_trials(id).unwrap());
+    }
+    assert_eq!(server.job(b).unwrap().unwrap().state, JobState::Stopped, "a running job arrives stopped");
+    assert_eq!((server.baseline(a).unwrap(), server.snapshot(a).unwrap()), (Some(40.0), Some(b"tree".to_vec())));
+    assert_eq!(server.model_job(model).unwrap().unwrap().job.model, "m");
+    // New jobs on the server are numbered after the copied ones.
+    assert!(server.create_job(&new_job("d", "cpu")).unwrap() > c);
+
+    // And back into a new file, as it now is.
+    let back_path = dir.path().join("back.db");
+    let mut back = TuningDb::open(&back_path).unwrap();
+    let copied = colt_db::copy_database(&server, &mut back).unwrap();
+    assert_eq!((copied.jobs_copied, copied.trials_copied), (4, 5));
+    assert_eq!(back.summary().unwrap().trials, 5);
+
+    // Into a database whose job 1 is another job: refused, naming it.
+    let mut other = TuningDb::open_in_memory().unwrap();
+    other.create_job(&new_job("unrelated", "cpu")).unwrap();
+    let e = colt_db::copy_database(&source, &mut other).unwrap_err();
+    assert!(matches!(e, DbError::CopyMismatch { .. }) && e.to_string().contains("job 1 is another job"), "{e}");
+}

@@ -1,9 +1,10 @@
 //! A bounded load test of the PostgreSQL backend: N simulated workers,
 //! each on its own connection, doing what a `colt serve` worker does to the
-//! database as fast as they can for S seconds — claim a queued job, record
-//! its trials, renew the lease (the heartbeat), poll for the next job
-//! (what an idle scheduler does every second), release it. Prints the rates
-//! one server sustains, per operation, as one JSON line per N.
+//! database as fast as they can for S seconds — queue a job, claim the next
+//! one (the scheduler's `claim_next_job`: a read of the unfinished jobs,
+//! then a `FOR UPDATE SKIP LOCKED` claim), record its trials, renew the
+//! lease (the heartbeat), release it. Prints the rates one server sustains,
+//! per operation, as one JSON line per N.
 //!
 //!     cargo run --release -p colt-db --example pg_load -- 1,4,16,64 10
 //!
@@ -13,7 +14,7 @@
 //! `COLT_LOAD_URL` points the test at another server instead.
 
 use colt_db::test_server::TestServer;
-use colt_db::{Claim, JobState, NewJob, Owner, TrialRecord, TuningDb, LEASE};
+use colt_db::{JobState, NewJob, Owner, TrialRecord, TuningDb, LEASE};
 use colt_ir::schedule::Sampler;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,7 +29,6 @@ struct Counts {
     claims: AtomicU64,
     trials: AtomicU64,
     heartbeats: AtomicU64,
-    polls: AtomicU64,
 }
 
 fn job(n: u64) -> NewJob {
@@ -72,12 +72,10 @@ fn worker(url: &str, me: Owner, stop: &AtomicBool, counts: &Counts) {
     let mut db = TuningDb::open(Path::new(url)).expect("connect");
     let targets = vec!["cpu:load test".to_string()];
     while !stop.load(Ordering::Relaxed) {
-        db.next_job_to_run(&targets).expect("poll");
-        counts.polls.fetch_add(1, Ordering::Relaxed);
-        let id = db.create_job(&job(u64::from(me.pid))).expect("queue");
-        if db.claim_job(id, &me, LEASE).expect("claim") != Claim::Claimed {
-            continue;
-        }
+        db.create_job(&job(u64::from(me.pid))).expect("queue");
+        // Another worker may take the job just queued: this one takes the next.
+        let Some(row) = db.claim_next_job(&me, &targets, LEASE).expect("claim") else { continue };
+        let id = row.id;
         counts.claims.fetch_add(1, Ordering::Relaxed);
         db.set_job_state(id, JobState::Running, None).expect("state");
         for i in 0..TRIALS_PER_JOB {
@@ -136,7 +134,7 @@ fn main() {
             serde_json::json!({
                 "workers": n, "seconds": s,
                 "claims_per_s": rate(&counts.claims), "trials_per_s": rate(&counts.trials),
-                "heartbeats_per_s": rate(&counts.heartbeats), "polls_per_s": rate(&counts.polls),
+                "heartbeats_per_s": rate(&counts.heartbeats),
             })
         );
     }

@@ -426,6 +426,42 @@ fn model_job_from_row(row: &Row) -> Attempt<ModelJobRow> {
     })
 }
 
+/// Makes job `id` (its `row` as read under the lock) `owner`'s until
+/// `lease_until`, and opens its hold in the claim history if it is new.
+fn take(
+    tx: &mut postgres::Transaction<'_>,
+    id: JobId,
+    row: &JobRow,
+    owner: &Owner,
+    lease_until: f64,
+    crashes: u32,
+    now: f64,
+) -> Result<(), postgres::Error> {
+    tx.execute(
+        "UPDATE jobs SET owner_host = $2, owner_pid = $3, owner_started = $4, owner_command = $5, \
+         lease_until_unix = $6, crashes = $7 WHERE id = $1",
+        &[
+            &id,
+            &owner.host,
+            &i64::from(owner.pid),
+            &bits(owner.started),
+            &owner.command,
+            &lease_until,
+            &i64::from(crashes),
+        ],
+    )?;
+    if row.owner.as_ref() != Some(owner) {
+        // A hold left open is a dead owner's (a live one is never taken over).
+        tx.execute(END_OPEN_CLAIMS, &[&id, &now, &"died"])?;
+        tx.execute(
+            "INSERT INTO claims (job, owner_host, owner_pid, owner_started, owner_command, claimed_unix) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&id, &owner.host, &i64::from(owner.pid), &bits(owner.started), &owner.command, &now],
+        )?;
+    }
+    Ok(())
+}
+
 fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
@@ -683,28 +719,7 @@ impl TuningStore for PostgresDb {
                     Claim::GaveUp { reason }
                 }
                 ClaimDecision::Take { crashes } => {
-                    tx.execute(
-                        "UPDATE jobs SET owner_host = $2, owner_pid = $3, owner_started = $4, owner_command = $5, \
-                         lease_until_unix = $6, crashes = $7 WHERE id = $1",
-                        &[
-                            &id,
-                            &owner.host,
-                            &i64::from(owner.pid),
-                            &bits(owner.started),
-                            &owner.command,
-                            &(now + lease.as_secs_f64()),
-                            &i64::from(crashes),
-                        ],
-                    )?;
-                    if row.owner.as_ref() != Some(owner) {
-                        // A hold left open is a dead owner's (a live one is never taken over).
-                        tx.execute(END_OPEN_CLAIMS, &[&id, &now, &"died"])?;
-                        tx.execute(
-                            "INSERT INTO claims (job, owner_host, owner_pid, owner_started, owner_command, \
-                             claimed_unix) VALUES ($1, $2, $3, $4, $5, $6)",
-                            &[&id, &owner.host, &i64::from(owner.pid), &bits(owner.started), &owner.command, &now],
-                        )?;
-                    }
+                    take(&mut tx, id, &row, owner, now + lease.as_secs_f64(), crashes, now)?;
                     Claim::Claimed
                 }
             };
@@ -880,6 +895,59 @@ impl TuningStore for PostgresDb {
         );
         let unfinished = self.rows("find the next job to run", &sql, &[&targets], job_from_row)?;
         Ok(unfinished.into_iter().find(|row| !row.held_by_other(None)))
+    }
+
+    fn claim_next_job(
+        &mut self,
+        owner: &Owner,
+        targets: &[String],
+        lease: Duration,
+    ) -> Result<Option<JobRow>, DbError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('running', 'queued') AND target = ANY($1) \
+             ORDER BY state = 'queued', id"
+        );
+        let candidates = self.rows("find jobs to claim", &sql, &[&targets], job_from_row)?;
+        // Held by anyone live, `owner` included: a job it holds already is
+        // not the next one to take.
+        for candidate in candidates.into_iter().filter(|row| !row.held_by_other(None)) {
+            let id = candidate.id;
+            let claimed = self.run("claim the next job", |c| {
+                let mut tx = c.transaction()?;
+                // A row another worker is claiming right now is skipped, not waited on.
+                if tx.query_opt("SELECT id FROM jobs WHERE id = $1 FOR UPDATE SKIP LOCKED", &[&id])?.is_none() {
+                    return Ok(None);
+                }
+                let Some(row) = read_job(&mut tx, id)? else { return Ok(None) };
+                if !row.state.is_unfinished() || row.held_by_other(None) {
+                    return Ok(None);
+                }
+                let now = now_unix();
+                let claimed = match decide_claim(&row, owner) {
+                    ClaimDecision::Held(_) => None,
+                    ClaimDecision::GiveUp { reason, crashes } => {
+                        tx.execute(
+                            "UPDATE jobs SET state = 'failed', error = $2, updated_unix = $3, crashes = $4, \
+                             owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
+                             lease_until_unix = NULL WHERE id = $1",
+                            &[&id, &reason, &now, &i64::from(crashes)],
+                        )?;
+                        tx.execute(END_OPEN_CLAIMS, &[&id, &now, &"died"])?;
+                        None
+                    }
+                    ClaimDecision::Take { crashes } => {
+                        take(&mut tx, id, &row, owner, now + lease.as_secs_f64(), crashes, now)?;
+                        read_job(&mut tx, id)?
+                    }
+                };
+                tx.commit()?;
+                Ok(claimed)
+            })?;
+            if claimed.is_some() {
+                return Ok(claimed);
+            }
+        }
+        Ok(None)
     }
 
     fn unfinished_jobs(&self) -> Result<u64, DbError> {

@@ -580,6 +580,24 @@ impl TuningStore for SqliteDb {
     fn next_job_to_run(&self, targets: &[String]) -> Result<Option<JobRow>, DbError> {
         SqliteDb::next_job_to_run(self, targets)
     }
+    fn claim_next_job(
+        &mut self,
+        owner: &Owner,
+        targets: &[String],
+        lease: Duration,
+    ) -> Result<Option<JobRow>, DbError> {
+        // One process serves a file (the daemon's lock), so the pick and
+        // the claim need no lock between them; a `colt tune` that claims
+        // the job in between makes the claim `Held`, and the next is tried.
+        while let Some(row) = SqliteDb::next_job_to_run(self, targets)? {
+            match SqliteDb::claim_job(self, row.id, owner, lease)? {
+                Claim::Claimed => return SqliteDb::job(self, row.id),
+                Claim::GaveUp { .. } => continue,
+                Claim::Held { .. } => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
     fn unfinished_jobs(&self) -> Result<u64, DbError> {
         SqliteDb::unfinished_jobs(self)
     }

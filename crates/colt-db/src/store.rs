@@ -107,6 +107,15 @@ pub trait TuningStore: Send {
     /// holds, else the oldest queued one. A job of another label is another
     /// host's to run (in a database that several hosts share).
     fn next_job_to_run(&self, targets: &[String]) -> Result<Option<JobRow>, DbError>;
+    /// Claims for `owner` the job [`next_job_to_run`](Self::next_job_to_run)
+    /// would pick among `targets`' jobs, in one step: on a server, rows
+    /// another worker is claiming at this moment are skipped
+    /// (`FOR UPDATE SKIP LOCKED`), not waited on, and a job whose owners
+    /// died too often is failed on the way ([`claim_job`](Self::claim_job)'s
+    /// rules). The claimed job's row, or `None` when there is nothing to
+    /// run.
+    fn claim_next_job(&mut self, owner: &Owner, targets: &[String], lease: Duration)
+        -> Result<Option<JobRow>, DbError>;
     /// How many jobs are queued or running.
     fn unfinished_jobs(&self) -> Result<u64, DbError>;
 

@@ -875,3 +875,49 @@ fn a_copy_from_a_file_to_postgres_and_back_keeps_every_id_and_trial_and_is_idemp
     let e = colt_db::copy_database(&source, &mut other).unwrap_err();
     assert!(matches!(e, DbError::CopyMismatch { .. }) && e.to_string().contains("job 1 is another job"), "{e}");
 }
+
+#[test]
+fn claiming_the_next_job_takes_each_job_once_and_skips_held_and_other_labels() {
+    on_each_backend(|mut db| {
+        let a = Owner { host: "host-a".into(), ..Owner::this_process("colt serve") };
+        let b = Owner { host: "host-b".into(), ..Owner::this_process("colt serve") };
+        let first = db.create_job(&new_job("m", "cpu")).unwrap();
+        let second = db.create_job(&new_job("n", "cpu")).unwrap();
+        db.create_job(&new_job("o", "cpu:Another Part [x86_64]")).unwrap();
+        let took = |db: &mut TuningDb, who: &Owner| db.claim_next_job(who, &cpu(), LEASE).unwrap().map(|r| r.id);
+        assert_eq!(took(&mut db, &a), Some(first));
+        assert_eq!(db.job(first).unwrap().unwrap().owner.as_ref(), Some(&a));
+        // a's job is held (its lease runs): b takes the next one.
+        assert_eq!(took(&mut db, &b), Some(second));
+        assert_eq!(took(&mut db, &b), None, "a held job, or another label's, was claimed");
+        assert_eq!(db.job_claims(first).unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn workers_racing_for_a_postgres_queue_each_take_distinct_jobs() {
+    let url = postgres_database();
+    let mut db = TuningDb::open(std::path::Path::new(&url)).unwrap();
+    let ids: Vec<JobId> = (0..24).map(|i| db.create_job(&new_job(&format!("w{i}"), "cpu")).unwrap()).collect();
+    let racers: Vec<_> = (0..6)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut db = TuningDb::open(std::path::Path::new(&url)).unwrap();
+                let me = Owner { host: format!("racer-{w}"), ..Owner::this_process("colt serve") };
+                let mut mine = Vec::new();
+                while let Some(row) = db.claim_next_job(&me, &cpu(), LEASE).unwrap() {
+                    mine.push(row.id);
+                }
+                mine
+            })
+        })
+        .collect();
+    let taken: Vec<JobId> = racers.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut sorted = taken.clone();
+    sorted.sort();
+    assert_eq!(sorted, ids, "every job claimed exactly once");
+    for id in ids {
+        assert_eq!(db.job_claims(id).unwrap().len(), 1, "job {id}");
+    }
+}

@@ -343,8 +343,16 @@ impl Daemon {
         while !self.shutting_down.load(Ordering::SeqCst) {
             // Interrupted jobs first, then queued ones; not one a live
             // process (a `colt tune`, another daemon) holds.
-            let targets = self.served_targets();
-            let next = self.colt.db().call(move |db| db.next_job_to_run(&targets)).ok().and_then(|r| r.ok()).flatten();
+            // Picked and claimed in one step: in a database several
+            // daemons share, two never both take one job.
+            let (targets, me) = (self.served_targets(), self.colt.owner().clone());
+            let next = self
+                .colt
+                .db()
+                .call(move |db| db.claim_next_job(&me, &targets, colt_db::LEASE))
+                .ok()
+                .and_then(|r| r.ok())
+                .flatten();
             let next_model =
                 || self.colt.db().call(|db| db.next_model_job_to_run()).ok().and_then(|r| r.ok()).flatten();
             match next {
@@ -368,12 +376,19 @@ impl Daemon {
         targets
     }
 
+    /// Runs a job the scheduler claimed; on every way out it is released
+    /// (`tune` releases it on its own way out).
     fn run_job(self: &Arc<Self>, row: JobRow) {
         let id = row.id;
+        let release = || {
+            let me = self.colt.owner().clone();
+            let _ = self.colt.db().call(move |db| db.release_job(id, &me));
+        };
         let request = match self.request_of(&row) {
             Ok(r) => r,
             Err(message) => {
                 let _ = self.colt.db().call(move |db| db.set_job_state(id, JobState::Failed, Some(&message)));
+                release();
                 return;
             }
         };
@@ -384,6 +399,7 @@ impl Daemon {
                 end_stream(state.waiting.remove(&id).unwrap_or_default(), id, "cancelled", None);
                 drop(state);
                 let _ = self.colt.db().call(move |db| db.set_job_state(id, JobState::Cancelled, None));
+                release();
                 return;
             }
             let listeners = state.waiting.remove(&id).unwrap_or_default();

@@ -426,6 +426,25 @@ fn model_job_from_row(row: &Row) -> Attempt<ModelJobRow> {
     })
 }
 
+/// Fails job `id`, whose owners died `crashes` times, for `reason`, and
+/// ends the last one's hold.
+fn give_up(
+    tx: &mut postgres::Transaction<'_>,
+    id: JobId,
+    reason: &str,
+    crashes: u32,
+    now: f64,
+) -> Result<(), postgres::Error> {
+    tx.execute(
+        "UPDATE jobs SET state = 'failed', error = $2, updated_unix = $3, crashes = $4, \
+         owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
+         lease_until_unix = NULL WHERE id = $1",
+        &[&id, &reason, &now, &i64::from(crashes)],
+    )?;
+    tx.execute(END_OPEN_CLAIMS, &[&id, &now, &"died"])?;
+    Ok(())
+}
+
 /// Makes job `id` (its `row` as read under the lock) `owner`'s until
 /// `lease_until`, and opens its hold in the claim history if it is new.
 fn take(
@@ -460,6 +479,12 @@ fn take(
         )?;
     }
     Ok(())
+}
+
+/// The advisory lock of a model job: colt's id as the class (the schema
+/// lock uses the one-key form), the job's id (wrapped to 32 bits).
+fn model_job_lock(id: ModelJobId) -> (i32, i32) {
+    (APPLICATION_ID as i32, id as i32)
 }
 
 fn sql_limit(limit: usize) -> i64 {
@@ -709,13 +734,7 @@ impl TuningStore for PostgresDb {
             let claim = match decide_claim(&row, owner) {
                 ClaimDecision::Held(held) => held,
                 ClaimDecision::GiveUp { reason, crashes } => {
-                    tx.execute(
-                        "UPDATE jobs SET state = 'failed', error = $2, updated_unix = $3, crashes = $4, \
-                         owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
-                         lease_until_unix = NULL WHERE id = $1",
-                        &[&id, &reason, &now, &i64::from(crashes)],
-                    )?;
-                    tx.execute(END_OPEN_CLAIMS, &[&id, &now, &"died"])?;
+                    give_up(&mut tx, id, &reason, crashes, now)?;
                     Claim::GaveUp { reason }
                 }
                 ClaimDecision::Take { crashes } => {
@@ -926,13 +945,7 @@ impl TuningStore for PostgresDb {
                 let claimed = match decide_claim(&row, owner) {
                     ClaimDecision::Held(_) => None,
                     ClaimDecision::GiveUp { reason, crashes } => {
-                        tx.execute(
-                            "UPDATE jobs SET state = 'failed', error = $2, updated_unix = $3, crashes = $4, \
-                             owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
-                             lease_until_unix = NULL WHERE id = $1",
-                            &[&id, &reason, &now, &i64::from(crashes)],
-                        )?;
-                        tx.execute(END_OPEN_CLAIMS, &[&id, &now, &"died"])?;
+                        give_up(&mut tx, id, &reason, crashes, now)?;
                         None
                     }
                     ClaimDecision::Take { crashes } => {
@@ -982,6 +995,31 @@ impl TuningStore for PostgresDb {
              ORDER BY state = 'queued', id LIMIT 1"
         );
         self.row("find the next model job to run", &sql, &[], model_job_from_row)
+    }
+
+    fn claim_next_model_job(&mut self) -> Result<Option<ModelJobRow>, DbError> {
+        let sql = format!(
+            "SELECT {MODEL_JOB_COLUMNS} FROM model_jobs WHERE state IN ('running', 'queued') \
+             ORDER BY state = 'queued', id"
+        );
+        for row in self.rows("find model jobs to run", &sql, &[], model_job_from_row)? {
+            let key = model_job_lock(row.id);
+            let locked = self.run(&format!("lock model job {}", row.id), |c| {
+                Ok(c.query_one("SELECT pg_try_advisory_lock($1, $2)", &[&key.0, &key.1])?.try_get::<_, bool>(0)?)
+            })?;
+            if locked {
+                return Ok(Some(row));
+            }
+        }
+        Ok(None)
+    }
+
+    fn release_model_job(&mut self, id: ModelJobId) -> Result<(), DbError> {
+        let key = model_job_lock(id);
+        self.run(&format!("unlock model job {id}"), |c| {
+            c.query_one("SELECT pg_advisory_unlock($1, $2)", &[&key.0, &key.1])?;
+            Ok(())
+        })
     }
 
     fn unfinished_model_jobs(&self) -> Result<u64, DbError> {

@@ -616,6 +616,12 @@ impl TuningStore for SqliteDb {
     fn unfinished_model_jobs(&self) -> Result<u64, DbError> {
         SqliteDb::unfinished_model_jobs(self)
     }
+    fn claim_next_model_job(&mut self) -> Result<Option<ModelJobRow>, DbError> {
+        SqliteDb::next_model_job_to_run(self)
+    }
+    fn release_model_job(&mut self, _id: ModelJobId) -> Result<(), DbError> {
+        Ok(())
+    }
     fn set_model_job_state(&mut self, id: ModelJobId, state: JobState, error: Option<&str>) -> Result<(), DbError> {
         SqliteDb::set_model_job_state(self, id, state, error)
     }

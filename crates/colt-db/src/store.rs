@@ -126,6 +126,15 @@ pub trait TuningStore: Send {
     fn model_jobs(&self) -> Result<Vec<ModelJobRow>, DbError>;
     /// The model job to run next: an interrupted one, else the oldest queued.
     fn next_model_job_to_run(&self) -> Result<Option<ModelJobRow>, DbError>;
+    /// The model job this process should run next (as
+    /// [`next_model_job_to_run`](Self::next_model_job_to_run)), held for it
+    /// until [`release_model_job`](Self::release_model_job): on a server, by
+    /// an advisory lock of this connection, which the server drops if the
+    /// process dies; one of another live process is skipped. A file has one
+    /// daemon (its lock file), so there it is the next one.
+    fn claim_next_model_job(&mut self) -> Result<Option<ModelJobRow>, DbError>;
+    /// Lets other processes run model job `id` again.
+    fn release_model_job(&mut self, id: ModelJobId) -> Result<(), DbError>;
     /// How many model jobs are queued or running.
     fn unfinished_model_jobs(&self) -> Result<u64, DbError>;
     fn set_model_job_state(&mut self, id: ModelJobId, state: JobState, error: Option<&str>) -> Result<(), DbError>;

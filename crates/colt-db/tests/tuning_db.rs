@@ -921,3 +921,22 @@ fn workers_racing_for_a_postgres_queue_each_take_distinct_jobs() {
         assert_eq!(db.job_claims(id).unwrap().len(), 1, "job {id}");
     }
 }
+
+#[test]
+fn a_model_job_runs_in_one_process_of_a_shared_postgres_at_a_time() {
+    let url = postgres_database();
+    let open = || TuningDb::open(std::path::Path::new(&url)).unwrap();
+    let (mut first, mut second) = (open(), open());
+    let a = first.create_model_job(&NewModelJob { model: "a".into(), spec_json: "{}".into() }).unwrap();
+    let b = first.create_model_job(&NewModelJob { model: "b".into(), spec_json: "{}".into() }).unwrap();
+    assert_eq!(first.claim_next_model_job().unwrap().map(|m| m.id), Some(a));
+    assert_eq!(second.claim_next_model_job().unwrap().map(|m| m.id), Some(b), "a held model job was taken");
+    let mut third = open();
+    assert_eq!(third.claim_next_model_job().unwrap(), None);
+    first.release_model_job(a).unwrap();
+    assert_eq!(third.claim_next_model_job().unwrap().map(|m| m.id), Some(a));
+    // A process that dies lets its model job go.
+    drop(second);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(open().claim_next_model_job().unwrap().map(|m| m.id), Some(b));
+}

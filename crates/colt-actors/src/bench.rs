@@ -41,6 +41,8 @@ pub struct BenchPlan {
     pub full: bool,
     /// Where kernels run: the target the [`Colt`] tunes for.
     pub target: Target,
+    /// Every job's knobs.
+    pub params: SearchParams,
 }
 
 impl BenchPlan {
@@ -133,7 +135,7 @@ impl Colt {
                             wall: None,
                             threads: JOB_THREADS,
                             seed,
-                            params: SearchParams::default(),
+                            params: plan.params.clone(),
                         },
                         resume: None,
                         start_from_known: false,
@@ -148,13 +150,18 @@ impl Colt {
                                 measured.llm_tokens += m.tokens;
                             }
                             measured.wall_s += outcome.wall_s;
-                            measured.runs.push(RunRecord { seed, curve: outcome.curve, wall_s: outcome.wall_s });
+                            measured.runs.push(RunRecord {
+                                seed,
+                                curve: outcome.curve,
+                                wall_s: outcome.wall_s,
+                                probes: outcome.probes,
+                            });
                         }
                         Err(error) => {
                             // One failed job must not lose the rest of a
                             // long bench.
                             on_progress(BenchProgress::RunFailed { workload: name, strategy, seed, error: &error });
-                            measured.runs.push(RunRecord { seed, curve: Vec::new(), wall_s: 0.0 });
+                            measured.runs.push(RunRecord { seed, curve: Vec::new(), wall_s: 0.0, probes: Vec::new() });
                         }
                     }
                     on_progress(BenchProgress::RunEnded);

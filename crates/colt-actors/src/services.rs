@@ -72,6 +72,28 @@ impl Recorder for DbRecorder {
             Err(e) => Err(RecordError(Box::new(e))),
         }
     }
+
+    fn record_probe(&self, job: i64, probe: &colt_search::ProposalProbe) -> Result<(), RecordError> {
+        let record = colt_db::ProbeRecord {
+            job,
+            model: probe.model.clone(),
+            parent_predicted: probe.parent_predicted,
+            proposal_predicted: probe.proposal_predicted,
+            random_predicted: probe.random_predicted,
+            duplicate: probe.duplicate,
+            measured: probe.measured,
+            proposal_ms: probe.proposal_ms,
+            random_ms: probe.random_ms,
+            created_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        };
+        match self.db.call(move |db| db.record_probe(&record)) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(RecordError(Box::new(e))),
+            Err(e) => Err(RecordError(Box::new(e))),
+        }
+    }
 }
 
 /// A search's trial as the database stores it.

@@ -25,6 +25,7 @@ fn plan(workloads: &[&str], strategies: &[&str], repeats: usize, target: Target)
         target_speedup: 2.0,
         full: false,
         target,
+        params: Default::default(),
     }
 }
 

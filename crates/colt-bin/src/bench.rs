@@ -64,6 +64,11 @@ pub struct BenchArgs {
     /// The full model shapes instead of the bench shapes.
     #[arg(long)]
     pub full: bool,
+    /// Measure both sides of every proposal probe (each model call's child
+    /// and a random edit set at the same node), outside the trial budget:
+    /// the proposal-quality table then has measured win rates.
+    #[arg(long)]
+    pub measure_probes: bool,
     #[command(flatten)]
     pub target: crate::TargetArg,
 }
@@ -125,6 +130,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
         target_speedup: args.target_speedup,
         full: args.full,
         target: colt.target(),
+        params: colt_search::SearchParams { measure_probes: args.measure_probes, ..Default::default() },
     };
 
     let bars = Bars::new(plan.runs(), max_budget, args.json);

@@ -71,6 +71,11 @@ pub struct TuneArgs {
     /// Model expansions between measurement rounds.
     #[arg(long)]
     pub expansions: Option<usize>,
+    /// Measure both sides of every proposal probe (each model call's child
+    /// and a random edit set at the same node), outside the trial budget:
+    /// the report's proposal-quality table then has measured win rates.
+    #[arg(long)]
+    pub measure_probes: bool,
 }
 
 /// What `--out DIR/job.json` holds: enough to resume the job.
@@ -121,6 +126,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
     if let Some(e) = args.expansions {
         params.llm_expansions = e.max(1);
     }
+    params.measure_probes = args.measure_probes;
     let request = TuneRequest {
         workload: args.workload.workload.clone(),
         program: program.clone(),

@@ -1,7 +1,7 @@
 //! `colt db copy`: a database's history into another — a SQLite file into
 //! a PostgreSQL server and back, or any of the four ways — keeping every
 //! job's and model job's id (a resume file or a model job's progress names
-//! jobs by id), every trial, snapshot and baseline. Idempotent: what the
+//! jobs by id), every trial, snapshot, baseline and proposal probe. Idempotent: what the
 //! destination already holds is left as it is, so a copy that was
 //! interrupted is finished by running it again; a destination job of the
 //! same id that is another job is an error, not a merge. The claim history
@@ -22,6 +22,8 @@ pub struct CopySummary {
     pub trials_copied: u64,
     pub trials: u64,
     pub snapshots: u64,
+    /// Proposal probes inserted.
+    pub probes_copied: u64,
     pub model_jobs_copied: u64,
     pub model_jobs_present: u64,
 }
@@ -65,6 +67,13 @@ pub fn copy_database(from: &TuningDb, to: &mut TuningDb) -> Result<CopySummary, 
         if let Some(bytes) = from.snapshot(row.id)? {
             to.save_snapshot(row.id, &bytes)?;
             summary.snapshots += 1;
+        }
+        // Probes have no key of their own: an interrupted copy left a
+        // prefix of the source's, in order, so the rest follows it.
+        let present = to.job_probes(row.id)?.len();
+        for probe in from.job_probes(row.id)?.into_iter().skip(present) {
+            to.record_probe(&probe)?;
+            summary.probes_copied += 1;
         }
     }
     for row in from.model_jobs()? {

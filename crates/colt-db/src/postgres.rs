@@ -21,6 +21,7 @@
 use crate::error::DbError;
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
+use crate::probes::{ProbeRecord, MIGRATE_FROM_5_POSTGRES, PROBE_COLUMNS};
 use crate::records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
 use crate::schema::{bits, now_unix, unbits, APPLICATION_ID, SCHEMA_VERSION};
 use crate::store::{decide_claim, ClaimDecision, TuningStore};
@@ -251,6 +252,7 @@ impl PostgresDb {
                 }
                 tx.batch_execute(SCHEMA)?;
                 tx.batch_execute(MIGRATE_FROM_4)?;
+                tx.batch_execute(MIGRATE_FROM_5_POSTGRES)?;
                 tx.execute(
                     "INSERT INTO colt_schema (version, application_id) VALUES ($1, $2)",
                     &[&SCHEMA_VERSION, &APPLICATION_ID],
@@ -263,6 +265,9 @@ impl PostgresDb {
             // Version 4 was the first on PostgreSQL.
             if version == 4 {
                 tx.batch_execute(MIGRATE_FROM_4)?;
+            }
+            if version == 4 || version == 5 {
+                tx.batch_execute(MIGRATE_FROM_5_POSTGRES)?;
                 tx.execute("UPDATE colt_schema SET version = $1", &[&SCHEMA_VERSION])?;
             }
             tx.commit()?;
@@ -686,6 +691,52 @@ impl TuningStore for PostgresDb {
             &[&job, &bytes, &now_unix()],
         )?;
         self.changed_job(job, changed)
+    }
+
+    fn record_probe(&mut self, probe: &ProbeRecord) -> Result<(), DbError> {
+        let job = probe.job;
+        let changed = self.execute(
+            &format!("record a proposal probe of job {job}"),
+            &format!(
+                "INSERT INTO proposal_probes ({PROBE_COLUMNS}) \
+                 SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM jobs WHERE id = $1"
+            ),
+            &[
+                &job,
+                &probe.model,
+                &probe.parent_predicted,
+                &probe.proposal_predicted,
+                &probe.random_predicted,
+                &probe.duplicate,
+                &probe.measured,
+                &probe.proposal_ms,
+                &probe.random_ms,
+                &probe.created_unix,
+            ],
+        )?;
+        self.changed_job(job, changed)
+    }
+
+    fn job_probes(&self, job: JobId) -> Result<Vec<ProbeRecord>, DbError> {
+        self.rows(
+            &format!("read job {job}'s proposal probes"),
+            &format!("SELECT {PROBE_COLUMNS} FROM proposal_probes WHERE job = $1 ORDER BY id"),
+            &[&job],
+            |r| {
+                Ok(ProbeRecord {
+                    job: r.try_get(0)?,
+                    model: r.try_get(1)?,
+                    parent_predicted: r.try_get(2)?,
+                    proposal_predicted: r.try_get(3)?,
+                    random_predicted: r.try_get(4)?,
+                    duplicate: r.try_get(5)?,
+                    measured: r.try_get(6)?,
+                    proposal_ms: r.try_get(7)?,
+                    random_ms: r.try_get(8)?,
+                    created_unix: r.try_get(9)?,
+                })
+            },
+        )
     }
 
     fn snapshot(&self, job: JobId) -> Result<Option<Vec<u8>>, DbError> {

@@ -16,6 +16,7 @@
 use crate::error::DbError;
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
+use crate::probes::ProbeRecord;
 use crate::records::DbSummary;
 use crate::records::{JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
 use crate::schema::{
@@ -105,11 +106,12 @@ impl SqliteDb {
                 tx.execute_batch(SCHEMA)?;
                 tx.execute_batch(MIGRATE_FROM_3)?;
                 tx.execute_batch(MIGRATE_FROM_4)?;
+                tx.execute_batch(crate::probes::MIGRATE_FROM_5)?;
                 tx.pragma_update(None, "application_id", APPLICATION_ID)
             })?;
         } else if (1..SCHEMA_VERSION).contains(&version) {
             // Each step from the file's version on, in one transaction.
-            let steps = [MIGRATE_FROM_1, MIGRATE_FROM_2, MIGRATE_FROM_3, MIGRATE_FROM_4];
+            let steps = [MIGRATE_FROM_1, MIGRATE_FROM_2, MIGRATE_FROM_3, MIGRATE_FROM_4, crate::probes::MIGRATE_FROM_5];
             let what = format!("migrate schema {version} to {SCHEMA_VERSION}");
             db.upgrade_from(version, &what, |tx| {
                 steps[version as usize - 1..].iter().try_for_each(|step| tx.execute_batch(step))
@@ -555,6 +557,12 @@ impl TuningStore for SqliteDb {
     }
     fn save_snapshot(&mut self, job: JobId, bytes: &[u8]) -> Result<(), DbError> {
         SqliteDb::save_snapshot(self, job, bytes)
+    }
+    fn record_probe(&mut self, probe: &ProbeRecord) -> Result<(), DbError> {
+        SqliteDb::record_probe(self, probe)
+    }
+    fn job_probes(&self, job: JobId) -> Result<Vec<ProbeRecord>, DbError> {
+        SqliteDb::job_probes(self, job)
     }
     fn snapshot(&self, job: JobId) -> Result<Option<Vec<u8>>, DbError> {
         SqliteDb::snapshot(self, job)

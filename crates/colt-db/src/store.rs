@@ -12,6 +12,7 @@
 use crate::error::DbError;
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
+use crate::probes::ProbeRecord;
 use crate::records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
 use crate::workers::WorkerRow;
 use std::path::Path;
@@ -74,6 +75,11 @@ pub trait TuningStore: Send {
     fn save_snapshot(&mut self, job: JobId, bytes: &[u8]) -> Result<(), DbError>;
     /// The job's last search-tree snapshot, if it saved one.
     fn snapshot(&self, job: JobId) -> Result<Option<Vec<u8>>, DbError>;
+
+    /// Stores a proposal probe of an existing job.
+    fn record_probe(&mut self, probe: &ProbeRecord) -> Result<(), DbError>;
+    /// The job's proposal probes, in the order they were recorded.
+    fn job_probes(&self, job: JobId) -> Result<Vec<ProbeRecord>, DbError>;
     /// Records the job's naive (unscheduled) kernel time, so a resumed job
     /// need not measure it again.
     fn set_baseline(&mut self, job: JobId, ms: f64) -> Result<(), DbError>;

@@ -5,7 +5,8 @@
 //! migrations, damage) on real SQLite files.
 
 use colt_db::{
-    Claim, DbError, JobId, JobState, NewJob, NewModelJob, Owner, TrialRecord, TuningDb, LEASE, SCHEMA_VERSION,
+    Claim, DbError, JobId, JobState, NewJob, NewModelJob, Owner, ProbeRecord, TrialRecord, TuningDb, LEASE,
+    SCHEMA_VERSION,
 };
 use colt_ir::schedule::{Machine, Sampler};
 use rusqlite::Connection;
@@ -260,6 +261,55 @@ fn unknown_jobs_are_errors_naming_the_job() {
     });
 }
 
+fn probe(job: JobId, model: &str, proposal: Option<f64>, ms: Option<(Option<f64>, Option<f64>)>) -> ProbeRecord {
+    ProbeRecord {
+        job,
+        model: model.into(),
+        parent_predicted: 0.25,
+        proposal_predicted: proposal,
+        random_predicted: 0.5,
+        duplicate: proposal.is_some_and(|p| p > 0.9),
+        measured: ms.is_some(),
+        proposal_ms: ms.and_then(|m| m.0),
+        random_ms: ms.and_then(|m| m.1),
+        created_unix: 1_700_000_000.5,
+    }
+}
+
+#[test]
+fn proposal_probes_round_trip_per_job_in_order() {
+    on_each_backend(|mut db| {
+        let (a, b) = (db.create_job(&new_job("m", "cpu")).unwrap(), db.create_job(&new_job("m", "cpu")).unwrap());
+        let probes = [
+            probe(a, "small", Some(0.75), None),
+            probe(b, "large", None, Some((None, Some(2.5)))),
+            probe(a, "large", Some(0.95), Some((Some(1.25), None))),
+        ];
+        for p in &probes {
+            db.record_probe(p).unwrap();
+        }
+        assert_eq!(db.job_probes(a).unwrap(), [probes[0].clone(), probes[2].clone()]);
+        assert_eq!(db.job_probes(b).unwrap(), [probes[1].clone()]);
+        let e = db.record_probe(&probe(99, "small", None, None)).unwrap_err();
+        assert!(matches!(e, DbError::NoSuchJob { job: 99, .. }), "{e}");
+    });
+}
+
+#[test]
+fn a_version_5_file_is_migrated_and_keeps_probes_from_then_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    let id = TuningDb::open(&path).unwrap().create_job(&new_job("m", "cpu")).unwrap();
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("{TO_VERSION_5} PRAGMA user_version = 5;")).unwrap();
+    drop(conn);
+    let mut db = TuningDb::open(&path).unwrap();
+    assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+    assert_eq!(db.job_probes(id).unwrap(), vec![]);
+    db.record_probe(&probe(id, "small", Some(0.5), None)).unwrap();
+    assert_eq!(db.job_probes(id).unwrap().len(), 1);
+}
+
 #[test]
 fn snapshots_and_baselines_are_kept_per_job() {
     on_each_backend(|mut db| {
@@ -322,14 +372,17 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
 }
 
 /// What turns a version-5 file back into a version-4 one.
-const TO_VERSION_4: &str = "DROP TABLE claims; DROP TABLE workers;";
+const TO_VERSION_4: &str = "DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers;";
 
-/// What turns a version-5 file back into a version-3 one.
-const TO_VERSION_3: &str = "DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs;";
+/// What turns a version-6 file back into a version-5 one.
+const TO_VERSION_5: &str = "DROP TABLE proposal_probes;";
 
-/// What turns a version-5 file back into a version-2 one.
+/// What turns a version-6 file back into a version-3 one.
+const TO_VERSION_3: &str = "DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs;";
+
+/// What turns a version-6 file back into a version-2 one.
 const TO_VERSION_2: &str =
-    "DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
+    "DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
     ALTER TABLE jobs DROP COLUMN owner_pid; ALTER TABLE jobs DROP COLUMN owner_started; \
     ALTER TABLE jobs DROP COLUMN owner_command; ALTER TABLE jobs DROP COLUMN lease_until_unix; \
     ALTER TABLE jobs DROP COLUMN crashes;";
@@ -839,6 +892,8 @@ fn a_copy_from_a_file_to_postgres_and_back_keeps_every_id_and_trial_and_is_idemp
     source.set_job_state(b, JobState::Running, None).unwrap();
     source.set_baseline(a, 40.0).unwrap();
     source.save_snapshot(a, b"tree").unwrap();
+    source.record_probe(&probe(a, "small", Some(0.5), Some((Some(1.0), Some(2.0))))).unwrap();
+    source.record_probe(&probe(a, "large", None, None)).unwrap();
     let model = source.create_model_job(&NewModelJob { model: "m".into(), spec_json: "{}".into() }).unwrap();
 
     let url = postgres_database();
@@ -847,8 +902,8 @@ fn a_copy_from_a_file_to_postgres_and_back_keeps_every_id_and_trial_and_is_idemp
     assert_eq!((first.jobs_copied, first.trials_copied, first.snapshots, first.model_jobs_copied), (3, 5, 1, 1));
     let again = colt_db::copy_database(&source, &mut server).unwrap();
     assert_eq!(
-        (again.jobs_copied, again.jobs_present, again.trials_copied),
-        (0, 3, 0),
+        (again.jobs_copied, again.jobs_present, again.trials_copied, again.probes_copied),
+        (0, 3, 0, 0),
         "a second copy changed something"
     );
     for id in [a, b, c] {
@@ -858,6 +913,7 @@ fn a_copy_from_a_file_to_postgres_and_back_keeps_every_id_and_trial_and_is_idemp
     }
     assert_eq!(server.job(b).unwrap().unwrap().state, JobState::Stopped, "a running job arrives stopped");
     assert_eq!((server.baseline(a).unwrap(), server.snapshot(a).unwrap()), (Some(40.0), Some(b"tree".to_vec())));
+    assert_eq!((first.probes_copied, server.job_probes(a).unwrap()), (2, source.job_probes(a).unwrap()));
     assert_eq!(server.model_job(model).unwrap().unwrap().job.model, "m");
     // New jobs on the server are numbered after the copied ones.
     assert!(server.create_job(&new_job("d", "cpu")).unwrap() > c);

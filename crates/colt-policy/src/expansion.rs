@@ -72,6 +72,24 @@ pub struct Expansion {
     /// Course alteration asked the largest model, and whether its child
     /// was kept.
     pub correction: Option<Kept>,
+    /// Each model call of the expansion beside a random edit set drawn at
+    /// the same node (the acting call's first, then the correction's).
+    pub probes: Vec<Probe>,
+}
+
+/// One model call beside chance: the call's child and a random legal edit
+/// set of as many edits, drawn from the same node's legal list and scored
+/// by the same `score`. The draw has a random stream of its own, so probing
+/// changes nothing of the search.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub model: ModelId,
+    pub parent_score: f64,
+    /// The call's child and its score; None when the answer had no edit
+    /// that applied (the expansion fell back to a random edit) or the call
+    /// failed.
+    pub proposal: Option<(Candidate, f64)>,
+    pub random: (Candidate, f64),
 }
 
 /// The shared part of the expansions of one search.
@@ -79,12 +97,16 @@ pub struct Expander {
     stats: Arc<ModelStats>,
     course: Arc<CourseAlteration>,
     rng: Mutex<Rng>,
+    /// The probes' random edit sets (apart from `rng`: probing must not
+    /// change the fallback edits).
+    probe_rng: Mutex<Rng>,
 }
 
 impl Expander {
     /// `seed` drives the random fallback edits.
     pub fn new(stats: Arc<ModelStats>, course: Arc<CourseAlteration>, seed: u64) -> Expander {
-        Expander { stats, course, rng: Mutex::new(Rng::new(seed)) }
+        let probe_seed = seed ^ 0x7072_6f62_6573;
+        Expander { stats, course, rng: Mutex::new(Rng::new(seed)), probe_rng: Mutex::new(Rng::new(probe_seed)) }
     }
 
     pub fn stats(&self) -> &Arc<ModelStats> {
@@ -143,6 +165,8 @@ impl Expander {
         if child_score > parent_score {
             self.stats.record_hit(model);
         }
+        let proposal = (!random_fallback).then(|| (child.clone(), child_score));
+        let probe = self.probe(model, parent_score, proposal, edits.len(), view, score);
         let mut expansion = Expansion {
             child,
             edits,
@@ -151,6 +175,7 @@ impl Expander {
             score: child_score,
             random_fallback,
             correction: None,
+            probes: vec![probe],
         };
         if let Course::Escalate { to } = self.course.observe(model, parent_score, child_score) {
             self.correct(proposer, to, seeds.next(), view, &mut expansion, parent_score, score);
@@ -183,6 +208,8 @@ impl Expander {
             let record = crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
             self.stats.record_call(largest, record);
             expansion.correction = Some(Kept::Proposal);
+            let probe = self.probe(largest, parent_score, None, expansion.edits.len(), view, score);
+            expansion.probes.push(probe);
             return;
         };
         let mut action = parse_answer(&proposal.answer, view.legal, &roster);
@@ -190,9 +217,14 @@ impl Expander {
         self.stats.record_call(largest, action.call_record(proposal.tokens, proposal.seconds, applied.is_none()));
         let Some(applied) = applied else {
             expansion.correction = Some(Kept::Proposal);
+            let probe = self.probe(largest, parent_score, None, expansion.edits.len(), view, score);
+            expansion.probes.push(probe);
             return;
         };
         let corrected = score(&applied.candidate);
+        let proposal = Some((applied.candidate.clone(), corrected));
+        let probe = self.probe(largest, parent_score, proposal, applied.edits.len(), view, score);
+        expansion.probes.push(probe);
         if corrected > parent_score {
             self.stats.record_hit(largest);
         }
@@ -205,6 +237,22 @@ impl Expander {
             expansion.next_model = self.stats.route(action.next_model);
         }
         expansion.correction = Some(kept);
+    }
+
+    /// `model`'s call beside a random set of `edits` legal edits of the
+    /// same node (at least one), scored by the same `score`.
+    fn probe(
+        &self,
+        model: ModelId,
+        parent_score: f64,
+        proposal: Option<(Candidate, f64)>,
+        edits: usize,
+        view: &ExpansionView<'_>,
+        score: &mut dyn FnMut(&Candidate) -> f64,
+    ) -> Probe {
+        let random = random_edit_set(&mut self.probe_rng.lock(), view.current.candidate, view.legal, edits.max(1));
+        let random_score = score(&random);
+        Probe { model, parent_score, proposal, random: (random, random_score) }
     }
 
     fn random_edit(&self, current: &Candidate, legal: &[Edit]) -> Result<(Candidate, Vec<Edit>), ExpansionError> {
@@ -220,6 +268,23 @@ impl Expander {
         }
         Err(ExpansionError::NoLegalEdits)
     }
+}
+
+/// Up to `count` distinct edits of `legal`, in a random order, applied one
+/// after the other to `current` (an edit an earlier one made inapplicable
+/// is skipped, as a model's joint action skips it).
+pub fn random_edit_set(rng: &mut Rng, current: &Candidate, legal: &[Edit], count: usize) -> Candidate {
+    let mut order: Vec<usize> = (0..legal.len()).collect();
+    let mut result = current.clone();
+    let mut applied = 0;
+    while applied < count && !order.is_empty() {
+        let edit = &legal[order.swap_remove(rng.below(order.len()))];
+        if let Ok(next) = edit.apply(&result) {
+            result = next;
+            applied += 1;
+        }
+    }
+    result
 }
 
 /// The seeds of one expansion's calls, one after another.

@@ -108,7 +108,9 @@ mod uct;
 
 pub use course::{keep, Course, CourseAlteration, Kept, DEFAULT_STREAK};
 pub use error::PolicyError;
-pub use expansion::{Expander, Expansion, ExpansionError, ModelCall, Proposal, ProposalFailure, Proposer};
+pub use expansion::{
+    random_edit_set, Expander, Expansion, ExpansionError, ModelCall, Probe, Proposal, ProposalFailure, Proposer,
+};
 pub use measure_pick::{EpsilonGreedy, DEFAULT_EPSILON};
 pub use roster::{ModelSpec, Roster};
 pub use stats::{CallRecord, ModelStats, ModelSummary};

@@ -21,7 +21,7 @@
 //!     workload: "gemm-512".into(), strategy: "random".into(), target: "cpu".into(), trials: 3,
 //!     naive_ms: 40.0, best_ms: Some(4.0), speedup: Some(10.0), verified: true,
 //!     llm_calls: Default::default(), largest_model_share: None, course_alterations: 0, wall_s: 1.5,
-//!     started_from: None,
+//!     started_from: None, proposal_quality: vec![],
 //! };
 //! assert!(summary_line(&summary).starts_with(r#"{"workload":"gemm-512","strategy":"random","trials":3"#));
 //! ```
@@ -30,6 +30,7 @@ mod atomic_file;
 mod bench;
 mod job;
 mod plot;
+mod probes;
 
 pub use atomic_file::{write_atomically, WriteError};
 pub use bench::{
@@ -41,3 +42,4 @@ pub use job::{
     plot_curve_png, plot_curve_svg, summary_line, write_report, ReportError, ReportFiles, ReportInput, StartedFrom,
     TrialPoint, TuneSummary,
 };
+pub use probes::{proposal_quality, proposal_quality_table, ProposalQuality, WinRate};

@@ -9,7 +9,7 @@ use crate::events::{Event, TrialEvent};
 use crate::interfaces::{Recorder, Runner, Trial};
 use crate::job::JobSpec;
 use crate::known::{load_known, load_warm};
-use crate::outcome::{Outcome, StopReason};
+use crate::outcome::{Outcome, ProposalProbe, StopReason};
 use crate::pool::{Fate, Pool, PoolEntry, RoundResults};
 use crate::strategy::{Generated, Strategy};
 use colt_ir::features::features_of;
@@ -17,6 +17,7 @@ use colt_ir::schedule::lower;
 use colt_measure::Kernel;
 use colt_policy::{EpsilonGreedy, Proposer};
 use crossbeam_channel::Sender;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -70,8 +71,18 @@ pub fn run_search(
     strategy.post_round(&ctx);
 
     let naive_ms = baseline(&ctx, runner)?;
-    let mut job = Job { ctx: &ctx, strategy: strategy.as_mut(), runner, recorder, machinery_failures: 0, started };
+    let mut job = Job {
+        ctx: &ctx,
+        strategy: strategy.as_mut(),
+        runner,
+        recorder,
+        machinery_failures: 0,
+        started,
+        probes: Vec::new(),
+        probe_latencies: HashMap::new(),
+    };
     let reason = job.rounds(&mut picker)?;
+    let probes = std::mem::take(&mut job.probes);
 
     let best = ctx.best.lock().clone().map(|b| (b.latency, b.lineage, b.candidate));
     let outcome = Outcome {
@@ -85,6 +96,7 @@ pub fn run_search(
         warm_records,
         snapshot: strategy.snapshot().ok(),
         wall_s: started.elapsed().as_secs_f64(),
+        probes,
     };
     Ok(outcome)
 }
@@ -112,6 +124,11 @@ struct Job<'j, 'c> {
     recorder: &'j dyn Recorder,
     machinery_failures: usize,
     started: Instant,
+    probes: Vec<ProposalProbe>,
+    /// Probe candidates measured so far, by fingerprint (None = failed):
+    /// kept apart from the job's own `measured`, so that probing never
+    /// changes what the search measures.
+    probe_latencies: HashMap<u64, Option<f64>>,
 }
 
 impl Job<'_, '_> {
@@ -141,6 +158,7 @@ impl Job<'_, '_> {
             }
             let before = ctx.trials();
             self.measurement_round(pool, picker)?;
+            self.probe_round();
             ctx.cost.write().retrain();
             self.strategy.post_round(ctx);
             if let Ok(bytes) = self.strategy.snapshot() {
@@ -257,6 +275,64 @@ impl Job<'_, '_> {
 
     fn progress(&self, phase: &str) {
         self.ctx.progress(phase, &self.strategy.models(), self.strategy.course_alterations());
+    }
+
+    /// The round's proposal probes: measured when the job asks for it
+    /// (outside the trial budget, never recorded as trials), then recorded.
+    fn probe_round(&mut self) {
+        let drafts = self.strategy.take_probes();
+        if drafts.is_empty() {
+            return;
+        }
+        let measure = self.ctx.params().measure_probes;
+        if measure {
+            self.progress("measuring proposal probes");
+        }
+        for draft in drafts {
+            let mut probe = draft.probe;
+            if measure && !self.ctx.stopped() && !self.out_of_time() {
+                let random = self.probe_latency(&draft.random);
+                let proposal = match &draft.proposal {
+                    Some(c) => self.probe_latency(c),
+                    None => Some(None),
+                };
+                if let (Some(random), Some(proposal)) = (random, proposal) {
+                    probe.measured = true;
+                    probe.random_ms = random;
+                    probe.proposal_ms = proposal;
+                }
+            }
+            if let Err(e) = self.recorder.record_probe(self.ctx.spec().job, &probe) {
+                self.ctx.warn(format!("a proposal probe of `{}` was not recorded: {e}", probe.model));
+            }
+            self.probes.push(probe);
+        }
+    }
+
+    /// A probe candidate's median latency (Some(None): it failed; None: the
+    /// machinery failed and it is left unmeasured). A candidate the job
+    /// measured as a trial is not measured again.
+    fn probe_latency(&mut self, candidate: &colt_ir::schedule::Candidate) -> Option<Option<f64>> {
+        let ctx = self.ctx;
+        let nest = lower(candidate);
+        let fingerprint = nest.fingerprint();
+        if let Some(known) = ctx.measured.lock().get(&fingerprint) {
+            return Some(*known);
+        }
+        if let Some(known) = self.probe_latencies.get(&fingerprint) {
+            return Some(*known);
+        }
+        let kernel = Kernel::lowered(format!("{} probe {fingerprint:016x}", ctx.program().name()), &nest);
+        let latency = match self.runner.run(ctx.program(), &kernel) {
+            Ok(m) => Some(m.timing.median_ms),
+            Err(e) if e.is_candidate_fault() => None,
+            Err(e) => {
+                ctx.warn(format!("a proposal probe was not measured: {e}"));
+                return None;
+            }
+        };
+        self.probe_latencies.insert(fingerprint, latency);
+        Some(latency)
     }
 }
 

@@ -20,6 +20,9 @@ pub trait Runner: Sync {
 /// Stores a measured trial durably before returning.
 pub trait Recorder: Sync {
     fn record(&self, trial: &Trial) -> Result<(), RecordError>;
+
+    /// Stores one proposal probe of job `job` (not a trial).
+    fn record_probe(&self, job: i64, probe: &crate::ProposalProbe) -> Result<(), RecordError>;
 }
 
 /// Why a trial was measured but not recorded (the recorder's own error).

@@ -33,6 +33,29 @@ pub struct Outcome {
     pub warm_records: usize,
     pub snapshot: Option<Vec<u8>>,
     pub wall_s: f64,
+    /// Every model call of this run beside a random edit set of the same
+    /// node (the proposal-quality instrument).
+    pub probes: Vec<ProposalProbe>,
+}
+
+/// One model call beside chance (colt-policy's `Probe`): the cost model's
+/// prediction for the call's child and for a random legal edit set of as
+/// many edits at the same node, and, when the job measures its probes
+/// (`SearchParams::measure_probes`), both measured outside the trial
+/// budget. Predictions are the tree's values (higher is faster).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProposalProbe {
+    pub model: String,
+    pub parent_predicted: f64,
+    /// None when the answer had no applicable edit or the call failed.
+    pub proposal_predicted: Option<f64>,
+    pub random_predicted: f64,
+    /// The call's child was already in the tree (its parent included).
+    pub duplicate: bool,
+    /// Whether both children were measured (then a None latency failed).
+    pub measured: bool,
+    pub proposal_ms: Option<f64>,
+    pub random_ms: Option<f64>,
 }
 
 /// A model's calls in a job.

@@ -50,6 +50,11 @@ pub struct SearchParams {
     pub generations: usize,
     /// Most tokens of one model answer.
     pub answer_tokens: u32,
+    /// Measure both children of every proposal probe (the model's and the
+    /// random edit set's), outside the trial budget: the diagnostic mode of
+    /// the proposal-quality instrument. Off, probes are predicted only.
+    #[serde(default)]
+    pub measure_probes: bool,
 }
 
 fn default_screen() -> usize {
@@ -75,6 +80,7 @@ impl Default for SearchParams {
             population: 64,
             generations: 4,
             answer_tokens: 96,
+            measure_probes: false,
         }
     }
 }

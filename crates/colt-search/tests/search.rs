@@ -27,6 +27,7 @@ struct Scripted {
     calls: Mutex<HashMap<String, usize>>,
     /// Measurements that fail as the machinery's fault (not the candidate's).
     machinery_failures: AtomicUsize,
+    probes: Mutex<Vec<colt_search::ProposalProbe>>,
 }
 
 fn latency_of(source: &str) -> f64 {
@@ -45,13 +46,24 @@ impl Proposer for Scripted {
         // once (GBNF string → JSON string).
         let rule = grammar.lines().find(|l| l.starts_with("edit-0 ::=")).ok_or(ProposalFailure("no edit".into()))?;
         let first = rule.split(" ::= ").nth(1).unwrap().split(" | ").next().unwrap();
-        let json = first.trim_matches('"').replace("\\\\", "\\").replace("\\\"", "\"");
+        let json = unliteral(first);
         Ok(Proposal {
             answer: format!("{{\"edits\": [{json}], \"next_model\": \"{model}\"}}"),
             tokens: 100,
             seconds: 0.01,
         })
     }
+}
+
+/// The text a GBNF string literal (`"…"`, escaped) matches.
+fn unliteral(literal: &str) -> String {
+    let inner = &literal[1..literal.len() - 1];
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' { chars.next().unwrap() } else { c });
+    }
+    out
 }
 
 impl Runner for Scripted {
@@ -74,6 +86,11 @@ impl Runner for Scripted {
 impl Recorder for Scripted {
     fn record(&self, trial: &Trial) -> Result<(), RecordError> {
         self.records.lock().push(trial.clone());
+        Ok(())
+    }
+
+    fn record_probe(&self, _job: i64, probe: &colt_search::ProposalProbe) -> Result<(), RecordError> {
+        self.probes.lock().push(probe.clone());
         Ok(())
     }
 }
@@ -166,6 +183,45 @@ fn every_strategy_measures_distinct_candidates_up_to_its_budget() {
             "single" => assert_eq!(services.calls.lock().keys().collect::<Vec<_>>(), ["large"]),
             "colt" | "colt:no-course-alteration" | "colt:separate-trees" => assert!(calls > 0),
             _ => assert_eq!(calls, 0, "{strategy} must not call a model"),
+        }
+    }
+}
+
+#[test]
+fn every_model_call_is_probed_and_measuring_the_probes_leaves_the_search_as_it_was() {
+    for strategy in ["colt", "single"] {
+        // One search thread: two threads' expansions race, so only a
+        // one-thread job makes the same trials twice.
+        let mut plain_spec = spec(strategy.parse().unwrap(), 16);
+        plain_spec.settings.threads = 1;
+        let plain_services = Scripted::default();
+        let plain = run(&plain_spec, &plain_services);
+        let calls: u64 = plain.models.iter().map(|m| m.calls).sum();
+        assert!(calls > 0, "{strategy}");
+        for m in &plain.models {
+            let probes = plain.probes.iter().filter(|p| p.model == m.name).count() as u64;
+            assert_eq!(probes, m.calls, "{strategy}: {} made {} calls, {probes} probes", m.name, m.calls);
+        }
+        assert_eq!(*plain_services.probes.lock(), plain.probes, "{strategy}: every probe is recorded");
+        assert!(plain.probes.iter().all(|p| !p.measured && p.proposal_ms.is_none() && p.random_ms.is_none()));
+        // The scripted model answers a legal edit of the node: it applies.
+        assert!(plain.probes.iter().all(|p| p.proposal_predicted.is_some()), "{strategy}");
+
+        let mut measured_spec = plain_spec.clone();
+        measured_spec.settings.params.measure_probes = true;
+        let services = Scripted::default();
+        let measured = run(&measured_spec, &services);
+        assert_eq!(measured.curve, plain.curve, "{strategy}: measuring probes changed the trials");
+        let trials = |s: &Scripted| s.records.lock().iter().map(|r| r.fingerprint).collect::<Vec<_>>();
+        assert_eq!(trials(&services), trials(&plain_services), "{strategy}: probes were recorded as trials");
+        assert_eq!(measured.probes.len(), plain.probes.len());
+        for (m, p) in measured.probes.iter().zip(&plain.probes) {
+            assert!(m.measured, "{strategy}: a probe was left unmeasured");
+            assert_eq!((m.proposal_predicted, m.random_predicted), (p.proposal_predicted, p.random_predicted));
+            // The scripted target's latencies lie in [1, 101) ms.
+            for ms in [m.proposal_ms, m.random_ms] {
+                assert!(ms.is_some_and(|ms| (1.0..101.0).contains(&ms)), "{strategy}: {m:?}");
+            }
         }
     }
 }

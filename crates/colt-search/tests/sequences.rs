@@ -109,6 +109,10 @@ impl Recorder for Scripted {
         self.records.lock().push(trial.clone());
         Ok(())
     }
+
+    fn record_probe(&self, _job: i64, _probe: &colt_search::ProposalProbe) -> Result<(), RecordError> {
+        Ok(())
+    }
 }
 
 fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {

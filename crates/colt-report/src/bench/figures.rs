@@ -100,7 +100,7 @@ mod tests {
     use super::*;
 
     fn run(seed: u64, curve: &[Option<f64>]) -> RunRecord {
-        RunRecord { seed, curve: curve.to_vec(), wall_s: 1.0 }
+        RunRecord { seed, curve: curve.to_vec(), wall_s: 1.0, probes: Vec::new() }
     }
 
     #[test]

@@ -91,4 +91,7 @@ pub struct RunRecord {
     /// Latency per trial (None = failed).
     pub curve: Vec<Option<f64>>,
     pub wall_s: f64,
+    /// The run's model calls beside random edit sets (model strategies).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<colt_search::ProposalProbe>,
 }

@@ -134,7 +134,12 @@ mod tests {
     #[test]
     fn a_point_per_trial_once_every_repeat_has_a_kernel() {
         let mut w = report().workloads.remove(0);
-        w.strategies[1].runs.push(RunRecord { seed: 2, curve: vec![Some(50.0), Some(25.0)], wall_s: 1.0 });
+        w.strategies[1].runs.push(RunRecord {
+            seed: 2,
+            curve: vec![Some(50.0), Some(25.0)],
+            wall_s: 1.0,
+            probes: Vec::new(),
+        });
         let series = speedup_series(&w, 4);
         assert_eq!(
             series[0].1,

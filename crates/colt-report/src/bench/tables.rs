@@ -134,7 +134,46 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
         }
         let _ = writeln!(md, "\n![best speedup versus trials]({}.svg)\n", plot_file_stem(&w.workload));
     }
+    md.push_str(&proposal_quality_section(report));
     md
+}
+
+/// Every model strategy's calls against random edit sets at the same
+/// nodes: over all workloads, then per workload. Empty when no run probed.
+fn proposal_quality_section(report: &BenchReport) -> String {
+    let mut strategies: Vec<&str> = Vec::new();
+    for s in report.workloads.iter().flat_map(|w| &w.strategies) {
+        if s.runs.iter().any(|r| !r.probes.is_empty()) && !strategies.contains(&s.strategy.as_str()) {
+            strategies.push(&s.strategy);
+        }
+    }
+    if strategies.is_empty() {
+        return String::new();
+    }
+    let mut rows = Vec::new();
+    for strategy in &strategies {
+        let all = report
+            .workloads
+            .iter()
+            .flat_map(|w| &w.strategies)
+            .filter(|s| s.strategy == *strategy)
+            .flat_map(|s| s.runs.iter().flat_map(|r| &r.probes));
+        rows.extend(crate::proposal_quality(all).into_iter().map(|q| (format!("{strategy}, all workloads"), q)));
+    }
+    for w in &report.workloads {
+        for s in w.strategies.iter().filter(|s| s.runs.iter().any(|r| !r.probes.is_empty())) {
+            let probes = s.runs.iter().flat_map(|r| &r.probes);
+            rows.extend(
+                crate::proposal_quality(probes).into_iter().map(|q| (format!("{} on {}", s.strategy, w.workload), q)),
+            );
+        }
+    }
+    format!(
+        "## Proposal quality\n\nEach model call beside a random legal edit set of as many edits at the same node, \
+         both scored by the same cost model, and both measured outside the trial budget where the bench ran with \
+         `--measure-probes`. An unusable answer counts as a loss, a tie as half; the interval is Wilson's at 95%.\n\n{}\n",
+        crate::proposal_quality_table(&rows)
+    )
 }
 
 /// The name of a workload's plot files (`<stem>.svg`, `<stem>.png`): a
@@ -161,7 +200,12 @@ pub(crate) mod tests {
             llm_tokens: 1200,
             largest_model_share: (!calls.is_empty()).then_some(0.25),
             wall_s: 10.4,
-            runs: vec![RunRecord { seed: 1, curve: vec![best[0], None, Some(9.0), best[1]], wall_s: 10.4 }],
+            runs: vec![RunRecord {
+                seed: 1,
+                curve: vec![best[0], None, Some(9.0), best[1]],
+                wall_s: 10.4,
+                probes: Vec::new(),
+            }],
         };
         BenchReport {
             target: "cpu".into(),

@@ -57,6 +57,16 @@ pub(crate) fn report_markdown(input: &ReportInput) -> String {
             );
         }
     }
+    if !s.proposal_quality.is_empty() {
+        md.push_str(
+            "\n## Proposal quality\n\nEach model call beside a random legal edit set of as many edits at the \
+             same node, both scored by the same cost model (and both measured, outside the trial budget, \
+             with `--measure-probes`). An unusable answer counts as a loss, a tie as half.\n\n",
+        );
+        let rows: Vec<(String, crate::ProposalQuality)> =
+            s.proposal_quality.iter().map(|q| (s.strategy.clone(), q.clone())).collect();
+        md.push_str(&crate::proposal_quality_table(&rows));
+    }
     md.push_str("\n## Best kernel\n\n");
     if input.best_lineage.is_none() && input.best_decisions.is_none() && input.best_source.is_none() {
         md.push_str("no verified kernel\n");

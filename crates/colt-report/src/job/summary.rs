@@ -1,6 +1,7 @@
 //! What a tuning job achieved, in figures: `summary.json` and the one line
 //! of JSON `colt tune --json` prints.
 
+use crate::probes::{proposal_quality, ProposalQuality};
 use colt_search::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,6 +30,10 @@ pub struct TuneSummary {
     /// the job started from (none: a fresh start, `--fresh`, or a resume).
     #[serde(default)]
     pub started_from: Option<StartedFrom>,
+    /// Per model, its calls against random edit sets at the same nodes
+    /// (empty for a model-free strategy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proposal_quality: Vec<ProposalQuality>,
 }
 
 /// What a job knew before its first trial: earlier jobs' records of its
@@ -68,6 +73,7 @@ impl TuneSummary {
             course_alterations: outcome.course_alterations,
             wall_s: outcome.wall_s,
             started_from: None,
+            proposal_quality: proposal_quality(&outcome.probes),
         }
     }
 }
@@ -87,6 +93,8 @@ struct SummaryLine<'a> {
     course_alterations: u64,
     wall_s: f64,
     started_from: Option<&'a StartedFrom>,
+    #[serde(skip_serializing_if = "<[ProposalQuality]>::is_empty")]
+    proposal_quality: &'a [ProposalQuality],
     target: &'a str,
 }
 
@@ -105,6 +113,7 @@ pub fn summary_line(summary: &TuneSummary) -> String {
         course_alterations: summary.course_alterations,
         wall_s: summary.wall_s,
         started_from: summary.started_from.as_ref(),
+        proposal_quality: &summary.proposal_quality,
         target: &summary.target,
     };
     // Invariant: every field is a string, a number (non-finite ones become null), a bool or a map keyed by
@@ -132,6 +141,7 @@ pub(crate) mod tests {
             course_alterations: 2,
             wall_s: 81.25,
             started_from: None,
+            proposal_quality: Vec::new(),
         }
     }
 
@@ -169,6 +179,7 @@ pub(crate) mod tests {
             warm_records: 0,
             snapshot: None,
             wall_s: 2.0,
+            probes: Vec::new(),
         };
         let s = TuneSummary::of("gemm-512", "colt", "cpu", &outcome);
         assert_eq!((s.trials, s.best_ms, s.speedup, s.verified), (2, None, None, false));

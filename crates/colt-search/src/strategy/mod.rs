@@ -17,9 +17,19 @@ pub mod tree;
 use crate::context::SearchContext;
 use crate::error::SearchError;
 use crate::known::KnownCandidate;
-use crate::outcome::ModelReport;
+use crate::outcome::{ModelReport, ProposalProbe};
 use crate::pool::{Pool, RoundResults};
+use colt_ir::schedule::Candidate;
 use colt_policy::EpsilonGreedy;
+
+/// A proposal probe as a strategy hands it to the loop: the record, and
+/// the two candidates the loop measures when the job measures its probes.
+pub struct ProbeDraft {
+    pub probe: ProposalProbe,
+    /// The call's child (None when the answer was unusable).
+    pub proposal: Option<Candidate>,
+    pub random: Candidate,
+}
 
 /// What a generation round ended with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,4 +85,9 @@ pub trait Strategy: Send {
 
     /// Candidates it holds (tree nodes, population members).
     fn size(&self) -> usize;
+
+    /// The proposal probes of its model calls since it was last asked.
+    fn take_probes(&mut self) -> Vec<ProbeDraft> {
+        Vec::new()
+    }
 }

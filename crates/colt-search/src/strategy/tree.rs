@@ -22,7 +22,7 @@ use crate::node::NodeData;
 use crate::outcome::ModelReport;
 use crate::pool::{Fate, Pool, RoundResults};
 use crate::registry::{no_options, StrategyChoice, StrategyKind};
-use crate::strategy::{Generated, Strategy};
+use crate::strategy::{Generated, ProbeDraft, Strategy};
 use colt_ir::schedule::{Candidate, Lineage};
 use colt_policy::Proposer;
 use colt_tree::{ModelId, NewNode, NodeId};
@@ -118,6 +118,7 @@ fn build_tree_search<'p>(
         llm_reserved: AtomicU64::new(0),
         stalled_since: AtomicUsize::new(0),
         last_best: None,
+        probes: Mutex::new(Vec::new()),
     }))
 }
 
@@ -159,6 +160,8 @@ pub struct TreeSearch<'p> {
     /// Expansions since the best last improved (a prompt shows it).
     stalled_since: AtomicUsize,
     last_best: Option<f64>,
+    /// Proposal probes of this round's model calls.
+    probes: Mutex<Vec<ProbeDraft>>,
 }
 
 impl TreeSearch<'_> {
@@ -356,5 +359,9 @@ impl Strategy for TreeSearch<'_> {
 
     fn size(&self) -> usize {
         self.arms.iter().map(|a| a.tree.len()).sum()
+    }
+
+    fn take_probes(&mut self) -> Vec<ProbeDraft> {
+        std::mem::take(&mut *self.probes.lock())
     }
 }

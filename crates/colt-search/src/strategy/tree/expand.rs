@@ -7,6 +7,8 @@ use super::forest::Models;
 use super::{PendingCandidate, TreeSearch};
 use crate::context::SearchContext;
 use crate::node::NodeData;
+use crate::outcome::ProposalProbe;
+use crate::strategy::ProbeDraft;
 use colt_ir::schedule::{legal_edits, lower, Candidate, Edit, Lineage};
 use colt_policy::protocol::{ExpansionView, Scores, SearchProgress, Shown};
 use colt_tree::{ModelId, NewNode, NodeId, NodeRef, Tree};
@@ -178,10 +180,33 @@ impl TreeSearch<'_> {
         };
         let seed = (ctx.next_u64() as u32) ^ thread as u32;
         let mut score = |c: &Candidate| ctx.predict(c);
-        let expansion = models.expander.expand(self.proposer, model, seed, &view, &mut score).ok()?;
+        let mut expansion = models.expander.expand(self.proposer, model, seed, &view, &mut score).ok()?;
         if expansion.correction.is_some() {
             self.course_alterations.fetch_add(1, Ordering::Relaxed);
         }
+        let parent_fingerprint = leaf.fingerprint();
+        let drafts = std::mem::take(&mut expansion.probes).into_iter().map(|probe| {
+            let duplicate = probe.proposal.as_ref().is_some_and(|(c, _)| {
+                let fingerprint = lower(c).fingerprint();
+                fingerprint == parent_fingerprint || tree.find(fingerprint).is_some()
+            });
+            let name = models.entries.get(probe.model.0 as usize).map_or("?".to_string(), |m| m.name.clone());
+            ProbeDraft {
+                probe: ProposalProbe {
+                    model: name,
+                    parent_predicted: probe.parent_score,
+                    proposal_predicted: probe.proposal.as_ref().map(|(_, s)| *s),
+                    random_predicted: probe.random.1,
+                    duplicate,
+                    measured: false,
+                    proposal_ms: None,
+                    random_ms: None,
+                },
+                proposal: probe.proposal.map(|(c, _)| c),
+                random: probe.random.0,
+            }
+        });
+        self.probes.lock().extend(drafts);
         self.progress(ctx, "expanding");
         Some(Child {
             candidate: expansion.child,

@@ -134,14 +134,17 @@ impl Daemon {
     fn start_in(mut command: Command, db: &Path, ip: &str, extra: &[&str]) -> Daemon {
         let port = free_port(if ip == "127.0.0.2" { "127.0.0.1" } else { ip });
         let addr = format!("{ip}:{port}");
-        let child = command
-            .args(["serve", "--listen", &addr, "--db", db.to_str().unwrap()])
-            .args(extra)
-            .current_dir(repo_root())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        // The tests' tiny models, not the defaults (1.6 GB), unless the
+        // test names its own.
+        // (colt_llm's TEST_SMALL_MODEL_FILE and TEST_LARGE_MODEL_FILE, in
+        // the checkout's models/, which is the daemon's working directory.)
+        let models = "models/SmolLM2-135M-Instruct.Q4_1.gguf,models/gemma-3-270m-q4_k_m.gguf";
+        command.args(["serve", "--listen", &addr, "--db", db.to_str().unwrap()]);
+        if !extra.contains(&"--models") {
+            command.args(["--models", models]);
+        }
+        let child =
+            command.args(extra).current_dir(repo_root()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         let mut daemon = Daemon { child, addr };
         daemon.wait_ready(extra);
         daemon

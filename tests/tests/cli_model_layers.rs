@@ -175,20 +175,20 @@ fn check_model(file: &str, seq: u64) {
 
 #[test]
 fn the_small_default_models_layers_match_its_header_and_verify() {
-    check_model(colt_llm::SMALL_MODEL_FILE, 64);
+    check_model(colt_llm::TEST_SMALL_MODEL_FILE, 64);
 }
 
 #[test]
 fn the_large_default_models_layers_match_its_header_and_verify() {
-    check_model(colt_llm::LARGE_MODEL_FILE, 64);
+    check_model(colt_llm::TEST_LARGE_MODEL_FILE, 64);
 }
 
 #[test]
 fn model_layers_errors_name_what_is_wrong() {
     let o = colt(&["model-layers", "/nonexistent/model.gguf"]);
     assert!(!o.status.success() && stderr(&o).contains("/nonexistent/model.gguf"), "{}", stderr(&o));
-    let o = colt(&["model-layers", model(colt_llm::SMALL_MODEL_FILE).to_str().unwrap(), "--seq", "0"]);
+    let o = colt(&["model-layers", model(colt_llm::TEST_SMALL_MODEL_FILE).to_str().unwrap(), "--seq", "0"]);
     assert!(!o.status.success() && stderr(&o).contains("--seq 0: a sequence is 1 to 8192"), "{}", stderr(&o));
-    let o = colt(&["model-layers", model(colt_llm::SMALL_MODEL_FILE).to_str().unwrap(), "--seq", "100000"]);
+    let o = colt(&["model-layers", model(colt_llm::TEST_SMALL_MODEL_FILE).to_str().unwrap(), "--seq", "100000"]);
     assert!(!o.status.success() && stderr(&o).contains("8192"), "{}", stderr(&o));
 }

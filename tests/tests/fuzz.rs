@@ -270,7 +270,7 @@ fn the_workload_parser_survives_mutated_inputs() {
 fn the_gguf_reader_survives_mutated_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fuzz.gguf");
-    let model = colt_llm::default_models_dir().join(colt_llm::SMALL_MODEL_FILE);
+    let model = colt_llm::default_models_dir().join(colt_llm::TEST_SMALL_MODEL_FILE);
     // The real file's first megabytes hold its metadata (the tokenizer's
     // vocabulary is most of it) and tensor table; the weights are not read.
     let mut head = vec![0u8; 4 << 20];

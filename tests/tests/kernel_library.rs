@@ -167,7 +167,7 @@ int main(int argc, char **argv) {{
 fn a_c_driver_linked_against_the_exported_library_matches_the_reference() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("lib");
-    let model = repo_root().join("models").join(colt_llm::SMALL_MODEL_FILE);
+    let model = repo_root().join("models").join(colt_llm::TEST_SMALL_MODEL_FILE);
     let o = colt(&[
         "tune-model",
         model.to_str().unwrap(),

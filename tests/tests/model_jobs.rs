@@ -179,11 +179,10 @@ fn bad_model_jobs_are_refused_with_their_reason() {
     }
     assert_eq!(daemon.get("/v1/model-jobs/99").status, 404);
     assert_eq!(daemon.get("/v1/model-jobs").json()["model_jobs"], serde_json::json!([]));
-    // A GGUF file on the server (the smaller default model) names the
+    // A GGUF file on the server (the tests' small model) names the
     // tasks after its stem. --max-jobs counts model jobs: the second is
     // refused; the first is cancelled, and cannot be cancelled again.
-    let smollm =
-        colt_llm::default_model_paths().unwrap().into_iter().min_by_key(|p| p.metadata().unwrap().len()).unwrap();
+    let smollm = colt_llm::default_models_dir().join(colt_llm::TEST_SMALL_MODEL_FILE);
     let body = format!(r#"{{"model_path": "{}", "seq": 8, "trials": 400, "strategy": "random"}}"#, smollm.display());
     let r = daemon.post("/v1/model-jobs", &body);
     assert_eq!(r.status, 201, "{}", r.body);

@@ -155,7 +155,10 @@ impl Colt {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let slots = DecodeSlots::new(cores / config.llm_threads.max(1) as usize);
         for path in &config.models {
-            let options = SessionOptions::default().threads(config.llm_threads.max(1)).pause_gate(pause.clone());
+            let options = SessionOptions::default()
+                .threads(config.llm_threads.max(1))
+                .pause_gate(pause.clone())
+                .sequences(crate::llm::MAX_ANSWERS);
             let actor = LlmActor::load(path, options, slots.clone())?;
             let entry = ModelEntry { name: actor.info().name.clone(), parameters: actor.info().parameters };
             if models.iter().any(|(m, _): &(ModelEntry, _)| m.name == entry.name) {

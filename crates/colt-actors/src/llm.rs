@@ -12,15 +12,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// One call: a chat prompt, decoded under an optional GBNF grammar.
+/// One call: a chat prompt, decoded under an optional GBNF grammar, with
+/// `answers` answers decoded side by side (seeds `seed`, `seed + 1`, ...).
 pub struct Generate {
     pub system: String,
     pub user: String,
     pub grammar: Option<String>,
     pub max_tokens: u32,
     pub seed: u32,
-    pub reply: Sender<Result<Completion, String>>,
+    pub answers: u32,
+    pub reply: Sender<Result<Vec<Completion>, String>>,
 }
+
+/// The most answers one call decodes side by side (each model session has
+/// this many llama.cpp sequences).
+pub const MAX_ANSWERS: u32 = 8;
 
 impl Message for Generate {
     type Result = ();
@@ -112,7 +118,7 @@ impl LlmActor {
                     let prompt = ChatPrompt::new(call.system, call.user);
                     let answer = {
                         let _slot = slots.acquire();
-                        session.chat(&prompt, &generation).map_err(|e| e.to_string())
+                        session.chat_n(&prompt, &generation, call.answers.max(1) as usize).map_err(|e| e.to_string())
                     };
                     let _ = call.reply.send(answer);
                 }

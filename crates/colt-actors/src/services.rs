@@ -31,16 +31,24 @@ impl Proposer for ActorProposer {
             grammar: Some(call.grammar.to_string()),
             max_tokens: self.answer_tokens,
             seed: call.seed,
+            answers: call.answers.clamp(1, crate::llm::MAX_ANSWERS as usize) as u32,
             reply,
         };
-        let completion = ask(addr, "model", generate)
+        let completions = ask(addr, "model", generate)
             .map_err(|e| ProposalFailure(e.to_string()))?
             .map_err(|e| ProposalFailure(format!("model `{model}`: {e}")))?;
-        let s = completion.stats;
+        let mut texts = completions.iter().map(|c| c.text.clone());
+        let answer = texts.next().ok_or_else(|| ProposalFailure(format!("model `{model}` gave no answer")))?;
+        // The prompt was processed once, for every answer.
+        let prompt = completions.first().map_or((0, 0.0), |c| (c.stats.prompt_tokens, c.stats.prompt_seconds));
+        let generated: usize = completions.iter().map(|c| c.stats.generated_tokens).sum();
+        // Answers decoded side by side: the call took as long as its longest.
+        let generating = completions.iter().map(|c| c.stats.generation_seconds).fold(0.0, f64::max);
         Ok(Proposal {
-            answer: completion.text,
-            tokens: (s.prompt_tokens + s.generated_tokens) as u64,
-            seconds: s.prompt_seconds + s.generation_seconds,
+            answer,
+            more_answers: texts.collect(),
+            tokens: (prompt.0 + generated) as u64,
+            seconds: prompt.1 + generating,
         })
     }
 }

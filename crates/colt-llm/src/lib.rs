@@ -33,8 +33,10 @@
 //! # }
 //! ```
 //!
-//! The default models are fetched by `scripts/fetch-models.sh` into
-//! `models/`; [`default_model_paths`] finds them.
+//! The default models (Qwen2.5-Coder 0.5B and 1.5B Instruct) and the
+//! tests' tiny ones are fetched by `scripts/fetch-models.sh` into
+//! `models/`; [`default_model_paths`] finds the defaults. [`Session::chat_n`]
+//! decodes several answers to one prompt side by side.
 
 mod backend;
 mod chat;
@@ -55,6 +57,7 @@ pub use chat::{ChatFormat, ChatPrompt};
 pub use completion::{CallStats, Completion, StopReason};
 pub use defaults::{
     default_model_paths, default_models_dir, model_paths_in, FETCH_SCRIPT, LARGE_MODEL_FILE, SMALL_MODEL_FILE,
+    TEST_LARGE_MODEL_FILE, TEST_SMALL_MODEL_FILE,
 };
 pub use error::{GenerationError, ModelError};
 pub use generation::Generation;

@@ -45,8 +45,14 @@ impl TokenSampler {
     /// accepted into the grammar exactly once (twice would double-feed the
     /// grammar, which aborts the process).
     pub(crate) fn sample(&mut self, context: &LlamaContext<'_>) -> Result<LlamaToken, GenerationError> {
+        self.sample_at(context, -1)
+    }
+
+    /// As [`TokenSampler::sample`], from the logits of the batch's token
+    /// `index` (-1: the last).
+    pub(crate) fn sample_at(&mut self, context: &LlamaContext<'_>, index: i32) -> Result<LlamaToken, GenerationError> {
         let dead_end = || GenerationError::GrammarDeadEnd;
-        let mut candidates = context.token_data_array_ith(-1);
+        let mut candidates = context.token_data_array_ith(index);
         let Some(grammar) = &mut self.grammar else {
             candidates.apply_sampler(&mut self.chain);
             return candidates.selected_token().ok_or_else(dead_end);

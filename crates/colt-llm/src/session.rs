@@ -34,6 +34,10 @@ pub struct SessionOptions {
     pub reuse_prefix: bool,
     /// Checked before every step; see [`PauseGate`].
     pub pause_gate: Option<PauseGate>,
+    /// Most answers one call may decode side by side from one prompt
+    /// ([`Session::chat_n`]): llama.cpp's sequences of one context, the
+    /// prompt's KV state shared between them.
+    pub sequences: u32,
 }
 
 impl Default for SessionOptions {
@@ -41,7 +45,14 @@ impl Default for SessionOptions {
     /// tokens (llama.cpp's default micro-batch), prefix reuse, no gate.
     fn default() -> SessionOptions {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-        SessionOptions { threads, context_tokens: 4096, batch_tokens: 512, reuse_prefix: true, pause_gate: None }
+        SessionOptions {
+            threads,
+            context_tokens: 4096,
+            batch_tokens: 512,
+            reuse_prefix: true,
+            pause_gate: None,
+            sequences: 1,
+        }
     }
 }
 
@@ -70,7 +81,15 @@ impl SessionOptions {
         self.pause_gate = Some(gate);
         self
     }
+
+    pub fn sequences(mut self, sequences: u32) -> SessionOptions {
+        self.sequences = sequences.clamp(1, MAX_SEQUENCES);
+        self
+    }
 }
+
+/// The most answers [`Session::chat_n`] decodes side by side.
+pub const MAX_SEQUENCES: u32 = 16;
 
 /// A llama.cpp context on a [`Model`]: serves one call at a time (`&mut
 /// self`) and keeps the KV state of its last prompt, so that a call whose
@@ -100,7 +119,8 @@ impl<'m> Session<'m> {
         options.context_tokens = options.context_tokens.min(u32::try_from(trained).unwrap_or(u32::MAX)).max(16);
         options.batch_tokens = options.batch_tokens.clamp(1, options.context_tokens);
         let threads = i32::try_from(options.threads.max(1)).unwrap_or(i32::MAX);
-        let params = LlamaContextParams::default()
+        options.sequences = options.sequences.clamp(1, MAX_SEQUENCES);
+        let mut params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(options.context_tokens))
             .with_n_batch(options.batch_tokens)
             .with_n_ubatch(options.batch_tokens)
@@ -109,6 +129,11 @@ impl<'m> Session<'m> {
             // Sliding-window layers (Gemma 3) would otherwise drop keys that
             // left the window, and a prefix could no longer be cut anywhere.
             .with_swa_full(true);
+        if options.sequences > 1 {
+            // One pool of cells for all sequences: the prompt's are shared,
+            // each answer takes its own (not n_ctx / n_seq_max each).
+            params = params.with_n_seq_max(options.sequences).with_kv_unified(true);
+        }
         let backend = backend().map_err(|e| error(e.to_string()))?;
         let context = model.llama().new_context(backend, params).map_err(|e| error(e.to_string()))?;
         let batch = LlamaBatch::new(options.batch_tokens as usize, 1);
@@ -125,13 +150,44 @@ impl<'m> Session<'m> {
 
     /// Formats `prompt` with the model's chat format and answers it.
     pub fn chat(&mut self, prompt: &ChatPrompt, generation: &Generation) -> Result<Completion, GenerationError> {
+        let (tokens, system_end) = self.chat_tokens(prompt)?;
+        self.call(tokens, Some(system_end), generation)
+    }
+
+    /// `prompt` formatted and tokenized, and where its system message ends:
+    /// where it stops agreeing with the same chat without a request.
+    fn chat_tokens(&self, prompt: &ChatPrompt) -> Result<(Vec<LlamaToken>, usize), GenerationError> {
         let tokens = self.tokenize(&self.model.format(prompt)?);
-        // The system message ends where the prompt stops agreeing with the
-        // same chat without a request.
         let without_request = ChatPrompt { system: prompt.system.clone(), user: String::new() };
         let system_tokens = self.tokenize(&self.model.format(&without_request)?);
         let system_end = tokens.iter().zip(&system_tokens).take_while(|(a, b)| a == b).count();
-        self.call(tokens, Some(system_end), generation)
+        Ok((tokens, system_end))
+    }
+
+    /// `n` answers to one prompt (at most `SessionOptions::sequences`),
+    /// decoded side by side: the prompt is processed once (with prefix
+    /// reuse, as [`Session::chat`]), its KV state shared by `n` sequences,
+    /// each sampled with its own sampler and grammar state and the seed
+    /// `generation.seed + i`. Each completion's stats carry the whole
+    /// call's prompt time and the time of the steps it took part in (steps
+    /// are shared: the call took as long as its longest answer). After it,
+    /// the session holds the prompt and the first answer, as after `chat`.
+    pub fn chat_n(
+        &mut self,
+        prompt: &ChatPrompt,
+        generation: &Generation,
+        n: usize,
+    ) -> Result<Vec<Completion>, GenerationError> {
+        let n = n.clamp(1, self.options.sequences as usize);
+        if n == 1 {
+            return Ok(vec![self.chat(prompt, generation)?]);
+        }
+        let (tokens, system_end) = self.chat_tokens(prompt)?;
+        let result = self.run_many(tokens, Some(system_end), generation, n);
+        if result.is_err() {
+            self.forget();
+        }
+        result
     }
 
     /// Continues `text` (already formatted; special tokens such as
@@ -186,46 +242,10 @@ impl<'m> Session<'m> {
         if tokens.is_empty() {
             return Err(GenerationError::EmptyPrompt);
         }
-        let context_tokens = self.options.context_tokens;
-        if tokens.len() + generation.max_tokens as usize > context_tokens as usize {
-            return Err(GenerationError::ContextOverflow {
-                prompt_tokens: tokens.len(),
-                max_tokens: generation.max_tokens,
-                context_tokens,
-            });
-        }
+        self.check_fits(tokens.len(), generation.max_tokens)?;
         let mut sampler = TokenSampler::new(model, generation)?;
         let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
-        let mut paused = Duration::ZERO;
-
-        // Prompt: keep the chunks a cold call would decode the same way,
-        // decode the rest (see crate::reuse).
-        let plan = chunk_ends(tokens.len(), system_end, self.options.batch_tokens as usize);
-        let mut reuse = match self.options.reuse_prefix {
-            true => reusable(&self.cached, &self.cached_ends, &tokens, &plan),
-            false => 0,
-        };
-        if reuse < self.cached.len() && !self.truncate_cache(reuse) {
-            reuse = 0;
-        }
-        stats.reused_prompt_tokens = reuse;
-        let mut working = Duration::ZERO;
-        for &end in plan.iter().filter(|&&end| end > reuse) {
-            let (_step, waited) = step(gate.as_ref());
-            paused += waited;
-            let start = Instant::now();
-            let first = self.cached.len();
-            self.batch.clear();
-            for (pos, &token) in tokens.iter().enumerate().take(end).skip(first) {
-                self.add(token, pos, pos + 1 == tokens.len())?;
-            }
-            self.decode()?;
-            self.cached.extend_from_slice(&tokens[first..end]);
-            self.cached_ends.push(end);
-            working += start.elapsed();
-        }
-        stats.prompt_seconds = working.as_secs_f64();
-
+        let mut paused = self.prompt(&tokens, system_end, &mut stats)?;
         // Answer: sample, stop at end-of-generation, else decode and go on.
         let mut working = Duration::ZERO;
         let mut answer: Vec<u8> = Vec::new();
@@ -254,6 +274,154 @@ impl<'m> Session<'m> {
         stats.generation_seconds = working.as_secs_f64();
         stats.paused_seconds = paused.as_secs_f64();
         Ok(Completion { text: String::from_utf8_lossy(&answer).into_owned(), stop, stats })
+    }
+
+    /// Decodes `tokens` into sequence 0, keeping the chunks of the cached
+    /// prompt a cold call would decode the same way (see crate::reuse);
+    /// the last token's logits are the batch's last. Returns the time
+    /// waited at the pause gate.
+    fn prompt(
+        &mut self,
+        tokens: &[LlamaToken],
+        system_end: Option<usize>,
+        stats: &mut CallStats,
+    ) -> Result<Duration, GenerationError> {
+        let gate = self.options.pause_gate.clone();
+        let mut paused = Duration::ZERO;
+        let plan = chunk_ends(tokens.len(), system_end, self.options.batch_tokens as usize);
+        let mut reuse = match self.options.reuse_prefix {
+            true => reusable(&self.cached, &self.cached_ends, tokens, &plan),
+            false => 0,
+        };
+        if reuse < self.cached.len() && !self.truncate_cache(reuse) {
+            reuse = 0;
+        }
+        stats.reused_prompt_tokens = reuse;
+        let mut working = Duration::ZERO;
+        for &end in plan.iter().filter(|&&end| end > reuse) {
+            let (_step, waited) = step(gate.as_ref());
+            paused += waited;
+            let start = Instant::now();
+            let first = self.cached.len();
+            self.batch.clear();
+            for (pos, &token) in tokens.iter().enumerate().take(end).skip(first) {
+                self.add(token, pos, pos + 1 == tokens.len())?;
+            }
+            self.decode()?;
+            self.cached.extend_from_slice(&tokens[first..end]);
+            self.cached_ends.push(end);
+            working += start.elapsed();
+        }
+        stats.prompt_seconds = working.as_secs_f64();
+        Ok(paused)
+    }
+
+    /// The answers of [`Session::chat_n`]: sequence 0 is the prompt's,
+    /// sequences 1.. are copies of it; every step decodes one token of
+    /// each unfinished answer in one batch. Afterwards only sequence 0's
+    /// tokens stay cached (the others are removed), as after `chat`.
+    fn run_many(
+        &mut self,
+        tokens: Vec<LlamaToken>,
+        system_end: Option<usize>,
+        generation: &Generation,
+        n: usize,
+    ) -> Result<Vec<Completion>, GenerationError> {
+        let model: &'m Model = self.model;
+        let vocab = model.llama().vocab();
+        let gate = self.options.pause_gate.clone();
+        if tokens.is_empty() {
+            return Err(GenerationError::EmptyPrompt);
+        }
+        // Every answer takes its own cells beside the shared prompt's.
+        self.check_fits(tokens.len(), generation.max_tokens.saturating_mul(n as u32))?;
+        let mut samplers = (0..n)
+            .map(|i| TokenSampler::new(model, &generation.clone().seed(generation.seed.wrapping_add(i as u32))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
+        let mut paused = self.prompt(&tokens, system_end, &mut stats)?;
+        let decode_error = |e: String| GenerationError::Decode { reason: e };
+        for seq in 1..n as i32 {
+            self.context.copy_kv_cache_seq(0, seq, None, None).map_err(|e| decode_error(e.to_string()))?;
+        }
+        let start = tokens.len();
+        let mut answers: Vec<Vec<u8>> = vec![Vec::new(); n];
+        let mut generated = vec![0usize; n];
+        let mut stops = vec![None; n];
+        let mut seconds = vec![0.0f64; n];
+        // The batch index of each sequence's logits: all of them read the
+        // prompt's last token first.
+        let mut logits_at: Vec<i32> = vec![-1; n];
+        let mut generate = || -> Result<(), GenerationError> {
+            loop {
+                let (_step, waited) = step(gate.as_ref());
+                paused += waited;
+                let begun = Instant::now();
+                let mut next: Vec<(usize, LlamaToken)> = Vec::new();
+                for seq in 0..n {
+                    if stops[seq].is_some() {
+                        continue;
+                    }
+                    let token = samplers[seq].sample_at(&self.context, logits_at[seq])?;
+                    if vocab.is_eog(token) {
+                        stops[seq] = Some(StopReason::EndOfGeneration);
+                        continue;
+                    }
+                    answers[seq].extend(vocab.token_to_piece(token, false, None));
+                    generated[seq] += 1;
+                    if generated[seq] >= generation.max_tokens as usize {
+                        stops[seq] = Some(StopReason::TokenLimit);
+                    } else {
+                        next.push((seq, token));
+                    }
+                }
+                let active = (0..n).filter(|&s| stops[s].is_none()).count().max(1) as f64;
+                if next.is_empty() {
+                    let elapsed = begun.elapsed().as_secs_f64();
+                    (0..n).for_each(|s| seconds[s] += elapsed / active);
+                    return Ok(());
+                }
+                self.batch.clear();
+                for (i, &(seq, token)) in next.iter().enumerate() {
+                    let pos = i32::try_from(start + generated[seq] - 1)
+                        .map_err(|_| decode_error(format!("position {}", start + generated[seq] - 1)))?;
+                    self.batch.add(token, pos, &[seq as i32], true).map_err(|e| decode_error(e.to_string()))?;
+                    logits_at[seq] = i as i32;
+                }
+                self.decode()?;
+                let elapsed = begun.elapsed().as_secs_f64();
+                for &(seq, _) in &next {
+                    seconds[seq] += elapsed;
+                }
+                if let Some(&(_, token)) = next.iter().find(|(seq, _)| *seq == 0) {
+                    self.cached.push(token);
+                    self.cached_ends.push(self.cached.len());
+                }
+            }
+        };
+        let result = generate();
+        for seq in 1..n as u32 {
+            let _ = self.context.clear_kv_cache_seq(Some(seq), None, None);
+        }
+        result?;
+        stats.paused_seconds = paused.as_secs_f64();
+        Ok((0..n)
+            .map(|seq| Completion {
+                text: String::from_utf8_lossy(&answers[seq]).into_owned(),
+                stop: stops[seq].unwrap_or(StopReason::TokenLimit),
+                stats: CallStats { generated_tokens: generated[seq], generation_seconds: seconds[seq], ..stats },
+            })
+            .collect())
+    }
+
+    /// A prompt of `prompt_tokens` and answers of `max_tokens` in all must
+    /// fit the context.
+    fn check_fits(&self, prompt_tokens: usize, max_tokens: u32) -> Result<(), GenerationError> {
+        let context_tokens = self.options.context_tokens;
+        if prompt_tokens + max_tokens as usize > context_tokens as usize {
+            return Err(GenerationError::ContextOverflow { prompt_tokens, max_tokens, context_tokens });
+        }
+        Ok(())
     }
 
     /// Removes cached positions `keep..`; false if llama.cpp could not (the

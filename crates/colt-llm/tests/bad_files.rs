@@ -3,7 +3,7 @@
 
 mod common;
 
-use colt_llm::{Model, ModelError, ModelInfo, SMALL_MODEL_FILE};
+use colt_llm::{Model, ModelError, ModelInfo, TEST_SMALL_MODEL_FILE};
 use std::io::Read;
 use std::path::Path;
 
@@ -99,7 +99,7 @@ fn a_fifo_is_refused_without_waiting_for_a_writer() {
 #[test]
 fn truncated_copies_of_the_small_model() {
     let dir = tempfile::tempdir().unwrap();
-    let source = common::model_path(SMALL_MODEL_FILE);
+    let source = common::model_path(TEST_SMALL_MODEL_FILE);
     let size = std::fs::metadata(&source).unwrap().len();
     // Cut inside the header, inside the metadata (the vocabulary), in the
     // middle of the weights, and one byte short.

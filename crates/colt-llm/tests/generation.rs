@@ -54,6 +54,36 @@ fn grammar_constrained_answers_parse_on_the_large_model() {
     }
 }
 
+#[test]
+fn several_answers_decode_side_by_side_from_one_prompt_and_leave_the_session_consistent() {
+    let model = common::small_model();
+    let mut session = model.session(common::options().sequences(4)).unwrap();
+    let prompt = ChatPrompt::new(SYSTEM, "Speed up a 512x512 matmul.");
+    let answers = session.chat_n(&prompt, &action(3), 4).unwrap();
+    assert_eq!(answers.len(), 4);
+    for answer in &answers {
+        assert_eq!(answer.stop, StopReason::EndOfGeneration, "{}", answer.text);
+        check_action(&answer.text);
+        assert!(answer.stats.generated_tokens > 0 && answer.stats.generated_tokens <= MAX_TOKENS as usize);
+        assert_eq!(answer.stats.prompt_tokens, answers[0].stats.prompt_tokens);
+    }
+    let distinct: std::collections::HashSet<&str> = answers.iter().map(|a| a.text.as_str()).collect();
+    assert!(distinct.len() > 1, "four seeds gave one answer: {}", answers[0].text);
+    // More than the session's sequences are capped, not an error.
+    assert_eq!(session.chat_n(&prompt, &action(9), 99).unwrap().len(), 4);
+    // The KV state left behind is the prompt's and the first answer's: a
+    // call after it reuses the system message and answers as a cold one.
+    let next = ChatPrompt::new(SYSTEM, "Tiling made it slower; try something else.");
+    let reused = session.chat(&next, &action(5)).unwrap();
+    let fresh = model.session(common::options().reuse_prefix(false)).unwrap().chat(&next, &action(5)).unwrap();
+    assert_eq!(reused.text, fresh.text);
+    assert!(reused.stats.reused_prompt_tokens > 0, "{:?}", reused.stats);
+    // Every answer needs its own cells: too many for the context is refused.
+    let long = Generation::new(400);
+    let e = session.chat_n(&prompt, &long, 4).unwrap_err();
+    assert!(matches!(e, GenerationError::ContextOverflow { .. }), "{e}");
+}
+
 fn reuse_matches_a_cold_call(model: &Model, seeds: std::ops::Range<u32>) {
     let mut warm = model.session(common::options()).unwrap();
     let mut cold = model.session(common::options().reuse_prefix(false)).unwrap();

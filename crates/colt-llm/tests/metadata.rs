@@ -2,7 +2,9 @@
 
 mod common;
 
-use colt_llm::{ChatFormat, ModelInfo, LARGE_MODEL_FILE, SMALL_MODEL_FILE};
+use colt_llm::{
+    ChatFormat, ModelInfo, LARGE_MODEL_FILE, SMALL_MODEL_FILE, TEST_LARGE_MODEL_FILE, TEST_SMALL_MODEL_FILE,
+};
 
 fn within_one_percent(actual: u64, known: u64) -> bool {
     (actual as f64 - known as f64).abs() <= 0.01 * known as f64
@@ -10,7 +12,7 @@ fn within_one_percent(actual: u64, known: u64) -> bool {
 
 #[test]
 fn small_model_metadata() {
-    let info = ModelInfo::read(common::model_path(SMALL_MODEL_FILE)).unwrap();
+    let info = ModelInfo::read(common::model_path(TEST_SMALL_MODEL_FILE)).unwrap();
     assert_eq!(info.architecture, "llama");
     assert!(info.name.to_lowercase().contains("smollm2"), "{}", info.name);
     assert!(within_one_percent(info.parameters, 135_000_000), "{}", info.parameters);
@@ -22,7 +24,7 @@ fn small_model_metadata() {
 
 #[test]
 fn large_model_metadata() {
-    let info = ModelInfo::read(common::model_path(LARGE_MODEL_FILE)).unwrap();
+    let info = ModelInfo::read(common::model_path(TEST_LARGE_MODEL_FILE)).unwrap();
     assert_eq!(info.architecture, "gemma3");
     assert!(within_one_percent(info.parameters, 268_000_000), "{}", info.parameters);
     assert_eq!(info.quantisation, "Q4_K_M");
@@ -33,7 +35,7 @@ fn large_model_metadata() {
 #[test]
 fn loading_agrees_with_the_header_and_picks_a_chat_format() {
     let small = common::small_model();
-    assert_eq!(small.info(), &ModelInfo::read(common::model_path(SMALL_MODEL_FILE)).unwrap());
+    assert_eq!(small.info(), &ModelInfo::read(common::model_path(TEST_SMALL_MODEL_FILE)).unwrap());
     assert!(matches!(small.chat_format(), ChatFormat::Template(_)));
     let text = small.format(&colt_llm::ChatPrompt::new("Be brief.", "Hi")).unwrap();
     assert!(text.starts_with("<|im_start|>system\nBe brief.<|im_end|>"), "{text}");

@@ -54,6 +54,8 @@ fn main() {
                 best_latency: Some(0.0123),
                 stalled_expansions: 3,
             },
+            history: "",
+            reading: None,
         };
         let user = expansion_prompt(&view);
         let grammar = answer_grammar(&legal, &roster);

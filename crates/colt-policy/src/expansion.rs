@@ -17,10 +17,13 @@ use colt_tree::ModelId;
 use parking_lot::Mutex;
 use std::sync::Arc;
 
-/// A model's answer text and what it cost.
+/// A model's answer text (and, when the call asked for several, the
+/// others) and what the call cost.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Proposal {
     pub answer: String,
+    /// The call's further answers to the same prompt (other seeds).
+    pub more_answers: Vec<String>,
     pub tokens: u64,
     pub seconds: f64,
 }
@@ -31,8 +34,9 @@ pub struct Proposal {
 pub struct ProposalFailure(pub String);
 
 /// One model call: the model (by its roster name), the system and user
-/// prompt, the GBNF grammar the answer is decoded under, and the sampling
-/// seed.
+/// prompt, the GBNF grammar the answer is decoded under, the sampling
+/// seed, and how many answers to decode side by side from the one prompt
+/// (a proposer may give fewer).
 #[derive(Clone, Copy, Debug)]
 pub struct ModelCall<'a> {
     pub model: &'a str,
@@ -40,6 +44,7 @@ pub struct ModelCall<'a> {
     pub user: &'a str,
     pub grammar: &'a str,
     pub seed: u32,
+    pub answers: usize,
 }
 
 /// What answers for the models: in a job, colt-actors' LLM actors; in
@@ -96,6 +101,8 @@ pub struct Probe {
 pub struct Expander {
     stats: Arc<ModelStats>,
     course: Arc<CourseAlteration>,
+    /// Answers a call asks for; the best-scoring usable one is the child.
+    answers: usize,
     rng: Mutex<Rng>,
     /// The probes' random edit sets (apart from `rng`: probing must not
     /// change the fallback edits).
@@ -106,7 +113,21 @@ impl Expander {
     /// `seed` drives the random fallback edits.
     pub fn new(stats: Arc<ModelStats>, course: Arc<CourseAlteration>, seed: u64) -> Expander {
         let probe_seed = seed ^ 0x7072_6f62_6573;
-        Expander { stats, course, rng: Mutex::new(Rng::new(seed)), probe_rng: Mutex::new(Rng::new(probe_seed)) }
+        Expander {
+            stats,
+            course,
+            answers: 1,
+            rng: Mutex::new(Rng::new(seed)),
+            probe_rng: Mutex::new(Rng::new(probe_seed)),
+        }
+    }
+
+    /// Each call asks for `answers` answers decoded side by side (at least
+    /// one); the child is the usable answer the cost model scores best,
+    /// and the call's probe is set against as many random edit sets.
+    pub fn answers(mut self, answers: usize) -> Expander {
+        self.answers = answers.max(1);
+        self
     }
 
     pub fn stats(&self) -> &Arc<ModelStats> {
@@ -139,11 +160,15 @@ impl Expander {
             user: &user,
             grammar: &grammar,
             seed: seeds.next(),
+            answers: self.answers,
         };
+        // A call of several answers takes the one `score` ranks first.
+        seeds.0 = seeds.0.wrapping_add(self.answers as u32 - 1);
+        let mut answers_given = 1;
         let (child, edits, asked_next, random_fallback) = match proposer.propose(&call) {
             Ok(proposal) => {
-                let mut action = parse_answer(&proposal.answer, view.legal, &roster);
-                let applied = action.apply(current);
+                answers_given = 1 + proposal.more_answers.len();
+                let (action, applied) = best_answer(&proposal, current, view, &roster, score);
                 self.stats.record_call(model, action.call_record(proposal.tokens, proposal.seconds, applied.is_none()));
                 match applied {
                     Some(a) => (a.candidate, a.edits, action.next_model, false),
@@ -166,7 +191,7 @@ impl Expander {
             self.stats.record_hit(model);
         }
         let proposal = (!random_fallback).then(|| (child.clone(), child_score));
-        let probe = self.probe(model, parent_score, proposal, edits.len(), view, score);
+        let probe = self.probe(model, parent_score, proposal, edits.len(), answers_given, view, score);
         let mut expansion = Expansion {
             child,
             edits,
@@ -203,27 +228,34 @@ impl Expander {
         let user = correction_prompt(view, &expansion.edits, proposal_scores, &proposer_name);
         let grammar = answer_grammar(view.legal, &roster);
         let system = system_prompt(view.current.candidate.target());
-        let call = ModelCall { model: model_name(&roster, largest), system, user: &user, grammar: &grammar, seed };
+        let call = ModelCall {
+            model: model_name(&roster, largest),
+            system,
+            user: &user,
+            grammar: &grammar,
+            seed,
+            answers: self.answers,
+        };
         let Ok(proposal) = proposer.propose(&call) else {
             let record = crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };
             self.stats.record_call(largest, record);
             expansion.correction = Some(Kept::Proposal);
-            let probe = self.probe(largest, parent_score, None, expansion.edits.len(), view, score);
+            let probe = self.probe(largest, parent_score, None, expansion.edits.len(), 1, view, score);
             expansion.probes.push(probe);
             return;
         };
-        let mut action = parse_answer(&proposal.answer, view.legal, &roster);
-        let applied = action.apply(view.current.candidate);
+        let answers_given = 1 + proposal.more_answers.len();
+        let (action, applied) = best_answer(&proposal, view.current.candidate, view, &roster, score);
         self.stats.record_call(largest, action.call_record(proposal.tokens, proposal.seconds, applied.is_none()));
         let Some(applied) = applied else {
             expansion.correction = Some(Kept::Proposal);
-            let probe = self.probe(largest, parent_score, None, expansion.edits.len(), view, score);
+            let probe = self.probe(largest, parent_score, None, expansion.edits.len(), answers_given, view, score);
             expansion.probes.push(probe);
             return;
         };
         let corrected = score(&applied.candidate);
         let proposal = Some((applied.candidate.clone(), corrected));
-        let probe = self.probe(largest, parent_score, proposal, applied.edits.len(), view, score);
+        let probe = self.probe(largest, parent_score, proposal, applied.edits.len(), answers_given, view, score);
         expansion.probes.push(probe);
         if corrected > parent_score {
             self.stats.record_hit(largest);
@@ -239,20 +271,32 @@ impl Expander {
         expansion.correction = Some(kept);
     }
 
-    /// `model`'s call beside a random set of `edits` legal edits of the
-    /// same node (at least one), scored by the same `score`.
+    /// `model`'s call beside the best scoring of `draws` random sets of
+    /// `edits` legal edits of the same node (at least one each), scored by
+    /// the same `score`: a call whose best of several answers was kept is
+    /// set against as many random draws, so the selection favours neither.
+    #[allow(clippy::too_many_arguments)]
     fn probe(
         &self,
         model: ModelId,
         parent_score: f64,
         proposal: Option<(Candidate, f64)>,
         edits: usize,
+        draws: usize,
         view: &ExpansionView<'_>,
         score: &mut dyn FnMut(&Candidate) -> f64,
     ) -> Probe {
-        let random = random_edit_set(&mut self.probe_rng.lock(), view.current.candidate, view.legal, edits.max(1));
-        let random_score = score(&random);
-        Probe { model, parent_score, proposal, random: (random, random_score) }
+        let mut best: Option<(Candidate, f64)> = None;
+        for _ in 0..draws.max(1) {
+            let random = random_edit_set(&mut self.probe_rng.lock(), view.current.candidate, view.legal, edits.max(1));
+            let s = score(&random);
+            if best.as_ref().is_none_or(|(_, b)| s > *b) {
+                best = Some((random, s));
+            }
+        }
+        // At least one draw was made.
+        let random = best.unwrap_or_else(|| (view.current.candidate.clone(), parent_score));
+        Probe { model, parent_score, proposal, random }
     }
 
     fn random_edit(&self, current: &Candidate, legal: &[Edit]) -> Result<(Candidate, Vec<Edit>), ExpansionError> {
@@ -267,6 +311,40 @@ impl Expander {
             }
         }
         Err(ExpansionError::NoLegalEdits)
+    }
+}
+
+/// The call's answer whose child `score` ranks first among those with an
+/// edit that applies (the first answer when none does), read and applied.
+fn best_answer(
+    proposal: &Proposal,
+    current: &Candidate,
+    view: &ExpansionView<'_>,
+    roster: &crate::roster::Roster,
+    score: &mut dyn FnMut(&Candidate) -> f64,
+) -> (crate::protocol::JointAction, Option<crate::protocol::Applied>) {
+    let mut first = parse_answer(&proposal.answer, view.legal, roster);
+    let first_applied = first.apply(current);
+    if proposal.more_answers.is_empty() {
+        return (first, first_applied);
+    }
+    let mut best: Option<(f64, crate::protocol::JointAction, crate::protocol::Applied)> = None;
+    let answers =
+        std::iter::once((first.clone(), first_applied.clone())).chain(proposal.more_answers.iter().map(|a| {
+            let mut action = parse_answer(a, view.legal, roster);
+            let applied = action.apply(current);
+            (action, applied)
+        }));
+    for (action, applied) in answers {
+        let Some(applied) = applied else { continue };
+        let s = score(&applied.candidate);
+        if best.as_ref().is_none_or(|(b, _, _)| s > *b) {
+            best = Some((s, action, applied));
+        }
+    }
+    match best {
+        Some((_, action, applied)) => (action, Some(applied)),
+        None => (first, first_applied),
     }
 }
 

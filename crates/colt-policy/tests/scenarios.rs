@@ -44,7 +44,7 @@ impl Proposer for ScriptedModel {
         self.calls.lock().push((model, call.user.contains("\nCorrection: ")));
         let next = self.answers.lock().pop_front();
         match next.expect("the script has an answer for every call") {
-            Ok(answer) => Ok(Proposal { answer, tokens: 100, seconds: 0.5 }),
+            Ok(answer) => Ok(Proposal { answer, more_answers: Vec::new(), tokens: 100, seconds: 0.5 }),
             Err(reason) => Err(ProposalFailure(reason.to_string())),
         }
     }
@@ -97,6 +97,8 @@ impl Job {
             legal: &legal,
             stats: &self.stats,
             progress: SearchProgress { trials: 0, trial_budget: 64, best_latency: None, stalled_expansions: 0 },
+            history: "",
+            reading: None,
         };
         self.expander.expand(model, acting, 0, &view, &mut |c| score(c)).unwrap()
     }

@@ -21,7 +21,7 @@
 //!     workload: "gemm-512".into(), strategy: "random".into(), target: "cpu".into(), trials: 3,
 //!     naive_ms: 40.0, best_ms: Some(4.0), speedup: Some(10.0), verified: true,
 //!     llm_calls: Default::default(), largest_model_share: None, course_alterations: 0, wall_s: 1.5,
-//!     started_from: None, proposal_quality: vec![],
+//!     started_from: None, proposal_quality: vec![], sources: vec![], random_expansions: 0,
 //! };
 //! assert!(summary_line(&summary).starts_with(r#"{"workload":"gemm-512","strategy":"random","trials":3"#));
 //! ```

@@ -66,6 +66,8 @@ pub struct SearchContext<'a> {
     pub(crate) trial_count: AtomicUsize,
     /// One entry per trial of this job: its latency (None = failed).
     pub(crate) curve: Mutex<Vec<Option<f64>>>,
+    /// One entry per trial of this run: who found its candidate.
+    pub(crate) sources: Mutex<Vec<String>>,
     pub(crate) naive_ms: Mutex<Option<f64>>,
     rng: Mutex<Rng>,
     /// Seeds of sampled candidates: a counter, so that no seed is used twice.
@@ -96,6 +98,7 @@ impl<'a> SearchContext<'a> {
             best: Mutex::new(None),
             trial_count: AtomicUsize::new(spec.resume.as_ref().map_or(0, |r| r.trials.len())),
             curve: Mutex::new(Vec::new()),
+            sources: Mutex::new(Vec::new()),
             naive_ms: Mutex::new(spec.naive_ms),
             rng: Mutex::new(Rng::new(rng_seed)),
             next_seed: AtomicU64::new(first_sample_seed),
@@ -223,6 +226,12 @@ impl<'a> SearchContext<'a> {
     /// The cost model's predicted value in [0, 1].
     pub fn predict(&self, candidate: &Candidate) -> f64 {
         self.cost.read().predict(&features(candidate))
+    }
+
+    /// The cost model's roofline prior's reading of `candidate`, as a line
+    /// for a prompt.
+    pub fn roofline_reading(&self, candidate: &Candidate) -> String {
+        self.cost.read().prior().reading(&features(candidate)).text()
     }
 
     /// A random edit of `legal` (not empty) that applies, and the child.

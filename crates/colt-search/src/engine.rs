@@ -9,7 +9,7 @@ use crate::events::{Event, TrialEvent};
 use crate::interfaces::{Recorder, Runner, Trial};
 use crate::job::JobSpec;
 use crate::known::{load_known, load_warm};
-use crate::outcome::{Outcome, ProposalProbe, StopReason};
+use crate::outcome::{source_of, source_reports, Outcome, ProposalProbe, StopReason};
 use crate::pool::{Fate, Pool, PoolEntry, RoundResults};
 use crate::strategy::{Generated, Strategy};
 use colt_ir::features::features_of;
@@ -52,6 +52,8 @@ pub fn run_search(
     let mut strategy = spec.settings.strategy.build(spec, proposer)?;
 
     let known = load_known(&ctx);
+    // What the run's trials are measured against: every record it starts from.
+    let best_before = known.iter().filter_map(|k| k.latency).reduce(f64::min);
     let warm_records = load_warm(&ctx);
     // Before the strategy starts: its first samples are screened by the
     // model, which has learned from what is known by now.
@@ -85,11 +87,16 @@ pub fn run_search(
     let probes = std::mem::take(&mut job.probes);
 
     let best = ctx.best.lock().clone().map(|b| (b.latency, b.lineage, b.candidate));
+    let curve = ctx.curve.lock().clone();
+    // A resumed job's curve starts with its earlier runs' trials.
+    let run_sources = ctx.sources.lock().clone();
+    let run_curve = &curve[curve.len().saturating_sub(run_sources.len())..];
+    let sources = source_reports(run_curve, &run_sources, best_before);
     let outcome = Outcome {
         reason,
         naive_ms,
         best,
-        curve: ctx.curve.lock().clone(),
+        curve,
         models: strategy.models(),
         course_alterations: strategy.course_alterations(),
         tree_nodes: strategy.size(),
@@ -97,6 +104,8 @@ pub fn run_search(
         snapshot: strategy.snapshot().ok(),
         wall_s: started.elapsed().as_secs_f64(),
         probes,
+        random_expansions: strategy.random_expansions(),
+        sources,
     };
     Ok(outcome)
 }
@@ -268,6 +277,7 @@ impl Job<'_, '_> {
             ctx.cost.write().add_measurement(&features_of(&entry.candidate, &nest), ctx.flop_rate(ms));
         }
         ctx.curve.lock().push(latency);
+        ctx.sources.lock().push(source_of(entry.model.as_deref(), entry.lineage.edits.len()));
         ctx.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms: ctx.best_ms(), failure }));
         self.progress("measuring");
         Ok(Fate::Measured(latency))

@@ -40,7 +40,7 @@ pub use events::{Event, Progress, TrialEvent};
 pub use interfaces::{NoModels, RecordError, Recorder, Runner, Trial};
 pub use job::{wall_budget, JobSettings, JobSpec, KnownRecord, ModelEntry, PastTrial, Resume, WarmRecord, MAX_WALL_S};
 pub use node::NodeData;
-pub use outcome::{ModelReport, Outcome, ProposalProbe, StopReason};
+pub use outcome::{ModelReport, Outcome, ProposalProbe, SourceReport, StopReason};
 pub use params::SearchParams;
 pub use pool::{Fate, Pool, PoolEntry, RoundResults};
 pub use registry::{StrategyChoice, StrategyParseError, STRATEGIES};

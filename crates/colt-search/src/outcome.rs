@@ -36,6 +36,63 @@ pub struct Outcome {
     /// Every model call of this run beside a random edit set of the same
     /// node (the proposal-quality instrument).
     pub probes: Vec<ProposalProbe>,
+    /// Expansions by random edits this run (a tree strategy's; a model's
+    /// expansions are its calls in `models`).
+    pub random_expansions: u64,
+    /// Who found this run's trials and its improvements of the best.
+    pub sources: Vec<SourceReport>,
+}
+
+/// What one source of candidates found in a run: a model (its proposals
+/// and the rollouts from them), `random edits` (random expansions and
+/// their rollouts, evolutionary's mutations), or `samples` (fresh draws of
+/// the design space).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceReport {
+    pub source: String,
+    /// Trials measured.
+    pub trials: usize,
+    /// Trials that improved on the job's best so far.
+    pub improvements: usize,
+    /// Whether the run's best kernel is one of this source's.
+    pub found_best: bool,
+}
+
+/// The source of a candidate a trial measured (see [`SourceReport`]).
+pub(crate) fn source_of(model: Option<&str>, edits: usize) -> String {
+    match model {
+        Some(m) => m.to_string(),
+        None if edits == 0 => "samples".to_string(),
+        None => "random edits".to_string(),
+    }
+}
+
+/// Per source, in order of first appearance: the trials of `curve` whose
+/// source is the same-index entry of `sources`; `best_before` is the best
+/// latency known before the run.
+pub(crate) fn source_reports(curve: &[Option<f64>], sources: &[String], best_before: Option<f64>) -> Vec<SourceReport> {
+    let mut reports: Vec<SourceReport> = Vec::new();
+    let mut best = best_before;
+    let mut best_source = None;
+    for (latency, source) in curve.iter().zip(sources) {
+        let index = match reports.iter().position(|r| r.source == *source) {
+            Some(i) => i,
+            None => {
+                reports.push(SourceReport { source: source.clone(), trials: 0, improvements: 0, found_best: false });
+                reports.len() - 1
+            }
+        };
+        reports[index].trials += 1;
+        if let Some(ms) = latency.filter(|&ms| best.is_none_or(|b| ms < b)) {
+            best = Some(ms);
+            reports[index].improvements += 1;
+            best_source = Some(index);
+        }
+    }
+    if let Some(i) = best_source {
+        reports[i].found_best = true;
+    }
+    reports
 }
 
 /// One model call beside chance (colt-policy's `Probe`): the cost model's

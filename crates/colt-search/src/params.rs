@@ -37,6 +37,12 @@ pub struct SearchParams {
     /// Expansions between two measurement rounds for `mcts` (random edits
     /// cost nothing, so it gets more).
     pub random_expansions: usize,
+    /// Random-edit expansions the model-driven strategies make each round
+    /// beside their model expansions (`colt:cheap=N` overrides): the
+    /// models' proposals are added to the cheap search, not substituted
+    /// for it (issue 18). 0 is the tree expanded by models alone.
+    #[serde(default = "default_cheap_expansions")]
+    pub cheap_expansions: usize,
     /// Cost-model rollouts from each new child, and their depth in edits.
     /// `rollouts` after a random expansion (`mcts`), `llm_rollouts` after a
     /// model's: both give a round the same number of rollout candidates
@@ -50,6 +56,11 @@ pub struct SearchParams {
     pub generations: usize,
     /// Most tokens of one model answer.
     pub answer_tokens: u32,
+    /// Answers a model call decodes side by side from its one prompt
+    /// (llama.cpp's parallel sequences); the usable answer the cost model
+    /// ranks first is the child (see `colt_policy::Expander::answers`).
+    #[serde(default = "default_answers")]
+    pub answers: usize,
     /// Measure both children of every proposal probe (the model's and the
     /// random edit set's), outside the trial budget: the diagnostic mode of
     /// the proposal-quality instrument. Off, probes are predicted only.
@@ -59,6 +70,14 @@ pub struct SearchParams {
 
 fn default_screen() -> usize {
     512
+}
+
+fn default_answers() -> usize {
+    1
+}
+
+fn default_cheap_expansions() -> usize {
+    32
 }
 
 impl Default for SearchParams {
@@ -74,12 +93,14 @@ impl Default for SearchParams {
             root_widening: 8,
             llm_expansions: 4,
             random_expansions: 32,
+            cheap_expansions: default_cheap_expansions(),
             rollouts: 4,
             llm_rollouts: 32,
             rollout_depth: 3,
             population: 64,
             generations: 4,
             answer_tokens: 96,
+            answers: default_answers(),
             measure_probes: false,
         }
     }

@@ -48,6 +48,7 @@ impl Proposer for Scripted {
         let first = rule.split(" ::= ").nth(1).unwrap().split(" | ").next().unwrap();
         let json = unliteral(first);
         Ok(Proposal {
+            more_answers: Vec::new(),
             answer: format!("{{\"edits\": [{json}], \"next_model\": \"{model}\"}}"),
             tokens: 100,
             seconds: 0.01,
@@ -227,8 +228,38 @@ fn every_model_call_is_probed_and_measuring_the_probes_leaves_the_search_as_it_w
 }
 
 #[test]
+fn model_strategies_add_cheap_random_expansions_and_every_trial_has_a_source() {
+    for (strategy, cheap) in [("colt", true), ("single", true), ("colt:cheap=0", false), ("mcts", true)] {
+        let spec = spec(strategy.parse().unwrap(), 16);
+        let services = Scripted::default();
+        let outcome = run(&spec, &services);
+        assert_eq!(outcome.random_expansions > 0, cheap, "{strategy}: {} random expansions", outcome.random_expansions);
+        let trials: usize = outcome.sources.iter().map(|s| s.trials).sum();
+        assert_eq!(trials, outcome.curve.len(), "{strategy}: {:?}", outcome.sources);
+        assert_eq!(outcome.sources.iter().filter(|s| s.found_best).count(), 1, "{strategy}: {:?}", outcome.sources);
+        let names: Vec<&str> = outcome.sources.iter().map(|s| s.source.as_str()).collect();
+        assert!(names.contains(&"samples"), "{strategy}: the first level is samples: {names:?}");
+        for name in &names {
+            let known = ["samples", "random edits"].contains(name) || outcome.models.iter().any(|m| m.name == *name);
+            assert!(known, "{strategy}: unknown source {name}");
+        }
+        // Every trial of a record names the same source as the report counts.
+        let records = services.records.lock();
+        let random = records.iter().filter(|r| r.model.is_none() && !r.lineage.edits.is_empty()).count();
+        let reported = outcome.sources.iter().find(|s| s.source == "random edits").map_or(0, |s| s.trials);
+        assert_eq!(random, reported, "{strategy}");
+    }
+    for bad in ["colt:cheap=x", "colt:cheap=-1", "colt:cheap=100000"] {
+        assert!(bad.parse::<StrategyChoice>().is_err(), "{bad} was accepted");
+    }
+    assert_eq!("colt:cheap=8".parse::<StrategyChoice>().unwrap().to_string(), "colt:cheap=8");
+}
+
+#[test]
 fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
-    let strategy: StrategyChoice = "colt:separate-trees".parse().unwrap();
+    // Without the cheap random expansions: their candidates belong to no
+    // model, and this test is about the models' trees.
+    let strategy: StrategyChoice = "colt:separate-trees:cheap=0".parse().unwrap();
     // Without root widening and with a first level of 2: screened samples
     // belong to no model and, the best predicted of many, can take most of
     // a small budget's picks; this test is about whose tree a measured

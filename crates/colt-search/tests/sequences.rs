@@ -80,6 +80,7 @@ impl Proposer for Scripted {
         // Every seventh answer carries a second, unreadable edit.
         let extra = if h.is_multiple_of(7) { ", \"tile(stage=\\\"NOPE\\\")\"" } else { "" };
         Ok(Proposal {
+            more_answers: Vec::new(),
             answer: format!("{{\"edits\": [{json}{extra}], \"next_model\": \"{next}\"}}"),
             tokens: 100,
             seconds: 0.01,

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use colt_llm::{Model, SessionOptions, LARGE_MODEL_FILE, SMALL_MODEL_FILE};
+use colt_llm::{Model, SessionOptions, TEST_LARGE_MODEL_FILE, TEST_SMALL_MODEL_FILE};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -20,12 +20,12 @@ pub fn model_path(file: &str) -> PathBuf {
 
 pub fn small_model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| Model::load(model_path(SMALL_MODEL_FILE)).expect("the small default model loads"))
+    MODEL.get_or_init(|| Model::load(model_path(TEST_SMALL_MODEL_FILE)).expect("the tests' small model loads"))
 }
 
 pub fn large_model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(|| Model::load(model_path(LARGE_MODEL_FILE)).expect("the large default model loads"))
+    MODEL.get_or_init(|| Model::load(model_path(TEST_LARGE_MODEL_FILE)).expect("the tests' large model loads"))
 }
 
 /// Tests run in parallel on CI's 2 cores: one thread per session.

@@ -79,6 +79,11 @@ impl CostModel {
     }
 
     /// The warm start's measurements.
+    /// The analytical prior the model starts from.
+    pub fn prior(&self) -> &Roofline {
+        &self.prior
+    }
+
     pub fn prior_samples(&self) -> usize {
         self.prior_samples.len()
     }

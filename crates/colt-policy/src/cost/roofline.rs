@@ -61,6 +61,48 @@ impl Default for Roofline {
     }
 }
 
+/// What the prior reads off a candidate's features.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RooflineReading {
+    pub seconds: f64,
+    /// Memory time over compute time: above 1, memory-bound.
+    pub memory_over_compute: f64,
+    /// The level (0 registers, 1 L1, 2 L2, 3 L3 or DRAM) whose traffic
+    /// takes the longest.
+    pub busiest_level: usize,
+    /// Vector lanes a flop uses on average.
+    pub lanes: f64,
+    /// Share of the sums kept in registers.
+    pub register_share: f64,
+    /// Share of the work in parallel loops, and their balance over cores.
+    pub parallel_share: f64,
+    pub balance: f64,
+    /// Executed flops over the program's (1: nothing recomputed).
+    pub recomputation: f64,
+}
+
+impl RooflineReading {
+    /// One line for a prompt.
+    pub fn text(&self) -> String {
+        const LEVELS: [&str; 4] = ["registers", "L1", "L2", "L3/DRAM"];
+        let bound = if self.memory_over_compute > 1.0 {
+            format!("memory-bound ({} traffic slowest)", LEVELS[self.busiest_level.min(3)])
+        } else {
+            "compute-bound".to_string()
+        };
+        format!(
+            "{bound}, memory/compute time {:.2}, {:.1} vector lanes a flop, {:.0}% of sums in registers, \
+             {:.0}% of work parallel (balance {:.2}), recomputation {:.2}x",
+            self.memory_over_compute,
+            self.lanes,
+            100.0 * self.register_share,
+            100.0 * self.parallel_share,
+            self.balance,
+            self.recomputation
+        )
+    }
+}
+
 /// Inverse of colt-ir's `log2p`: the feature is log2(1 + x).
 fn unlog(f: f32) -> f64 {
     (f64::from(f).exp2() - 1.0).max(0.0)
@@ -69,6 +111,16 @@ fn unlog(f: f32) -> f64 {
 impl Roofline {
     /// Estimated seconds of a candidate.
     pub fn seconds(&self, f: &Features) -> f64 {
+        self.parts(f).seconds
+    }
+
+    /// The estimate's parts: what a prompt tells a model of a candidate
+    /// (its bound, the lanes and registers it uses, its parallel work).
+    pub fn reading(&self, f: &Features) -> RooflineReading {
+        self.parts(f)
+    }
+
+    fn parts(&self, f: &Features) -> RooflineReading {
         let f = &f.0;
         let flops = unlog(f[LOG_FLOPS]).max(1.0);
         // Mean lanes per flop (scalar statements count 1); strided loads
@@ -77,21 +129,35 @@ impl Roofline {
         let full = f64::from(f[FULL_TILES]).clamp(0.0, 1.0);
         // Sums kept in memory cost a load and a store per step: about half
         // the rate of register accumulation.
-        let accumulate = 0.5 + 0.5 * f64::from(f[REGISTER_SHARE]).clamp(0.0, 1.0);
-        let rate = self.scalar_flops * accumulate;
+        let registers = f64::from(f[REGISTER_SHARE]).clamp(0.0, 1.0);
+        let rate = self.scalar_flops * (0.5 + 0.5 * registers);
         let compute = flops * (full / (rate * lanes.max(1.0)) + (1.0 - full) / rate);
         let mut memory = 0.0;
+        let mut slowest = (0.0, 0);
         for level in 0..4 {
             let intensity = unlog(f[BLOCK_INTENSITY + level]).max(1e-3);
             let bytes = unlog(f[BLOCK_BYTES + level]);
             let served_by = if bytes > self.capacity[level] { (level + 1).min(3) } else { level };
-            memory += flops / intensity / self.bandwidth[served_by];
+            let t = flops / intensity / self.bandwidth[served_by];
+            if t > slowest.0 {
+                slowest = (t, served_by);
+            }
+            memory += t;
         }
         let single = compute.max(memory);
         let share = f64::from(f[PARALLEL_SHARE]).clamp(0.0, 1.0);
         let balance = f64::from(f[PARALLEL_BALANCE]).clamp(0.1, 1.0);
         let cores = self.cores.max(1) as f64;
-        single * ((1.0 - share) + share / (cores * balance).max(1.0))
+        RooflineReading {
+            seconds: single * ((1.0 - share) + share / (cores * balance).max(1.0)),
+            memory_over_compute: memory / compute.max(f64::MIN_POSITIVE),
+            busiest_level: slowest.1,
+            lanes,
+            register_share: registers,
+            parallel_share: share,
+            balance,
+            recomputation: f64::from(f[RECOMPUTATION]).max(0.0).exp2(),
+        }
     }
 
     /// Estimated useful flops per second: the prior's throughput (the
@@ -157,6 +223,22 @@ mod tests {
         let before = r.seconds(&Features(g));
         g[BLOCK_BYTES + 1] = 20.0;
         assert!(r.seconds(&Features(g)) > before);
+    }
+
+    #[test]
+    fn the_reading_says_what_bounds_the_estimate() {
+        let r = machine();
+        let mut f = base();
+        f[REGISTER_SHARE] = 1.0;
+        f[MEAN_LANES] = 1.0;
+        let compute = r.reading(&Features(f));
+        assert!(compute.memory_over_compute < 1.0 && compute.text().starts_with("compute-bound"), "{compute:?}");
+        assert_eq!(compute.seconds, r.seconds(&Features(f)));
+        f[BLOCK_INTENSITY + 3] = 1.0;
+        let memory = r.reading(&Features(f));
+        assert_eq!(memory.busiest_level, 3);
+        assert!(memory.text().starts_with("memory-bound (L3/DRAM traffic slowest), "), "{}", memory.text());
+        assert!(memory.text().contains("16.0 vector lanes a flop, 100% of sums in registers"), "{}", memory.text());
     }
 
     #[test]

@@ -48,14 +48,20 @@ pub struct ExpansionView<'a> {
     pub legal: &'a [Edit],
     pub stats: &'a ModelStats,
     pub progress: SearchProgress,
+    /// What this job measured so far, the same for every call of a round
+    /// (empty: nothing yet): it goes first, after the fixed system message,
+    /// so consecutive calls share the longest prefix.
+    pub history: &'a str,
+    /// The cost model's roofline reading of the current candidate.
+    pub reading: Option<&'a str>,
 }
 
 /// The user part of the prompt asking a model for a joint action.
 pub fn expansion_prompt(view: &ExpansionView<'_>) -> String {
     let c = view.current.candidate;
     let mut out = String::with_capacity(2048);
+    out.push_str(view.history);
     progress_line(&mut out, c, &view.progress);
-    models_block(&mut out, view.stats);
     for (label, shown) in [("grandparent", view.grandparent), ("parent", view.parent)] {
         if let Some(shown) = shown {
             let _ =
@@ -63,7 +69,11 @@ pub fn expansion_prompt(view: &ExpansionView<'_>) -> String {
         }
     }
     let _ = writeln!(out, "current [{}]:\n{}", scores_text(view.current.scores), c.render().trim_end());
+    if let Some(reading) = view.reading {
+        let _ = writeln!(out, "cost model's reading of current: {reading}");
+    }
     let _ = write!(out, "legal edits:\n{}", legal_edits_text(c, view.legal));
+    models_block(&mut out, view.stats);
     out.push_str("Answer with the JSON object.");
     out
 }

@@ -202,11 +202,29 @@ fn prompts_stay_short_on_every_workload() {
                 best_latency: Some(0.0123),
                 stalled_expansions: 3,
             },
+            history: "",
+            reading: None,
         };
         let user = expansion_prompt(&view);
         let chars = system_prompt(Target::Cpu).len() + user.len();
         assert!(chars < 6000, "{}: {chars} characters\n{user}", w.name);
         assert!(user.contains("legal edits:") && user.contains("parent [measured 0.45]"), "{user}");
+        // What is the same for every call of a round comes first; the
+        // reading follows the candidate, the models' standing comes last.
+        let with_history = ExpansionView {
+            history: "measured effect of edits: tile C 2x +10%\n",
+            reading: Some("compute-bound"),
+            ..view
+        };
+        let user = expansion_prompt(&with_history);
+        assert!(user.starts_with("measured effect of edits: tile C 2x +10%\nprogram "), "{user}");
+        let (current, reading, legal, models) = (
+            user.find("current [").unwrap(),
+            user.find("cost model's reading of current: compute-bound\n").unwrap(),
+            user.find("legal edits:").unwrap(),
+            user.find("models (params").unwrap(),
+        );
+        assert!(current < reading && reading < legal && legal < models, "{user}");
     }
 }
 

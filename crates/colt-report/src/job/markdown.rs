@@ -57,6 +57,24 @@ pub(crate) fn report_markdown(input: &ReportInput) -> String {
             );
         }
     }
+    if !s.sources.is_empty() {
+        let _ = write!(
+            md,
+            "\n## Who found what\n\n{} expansions by random edits; each model's expansions are its calls above.\n\n\
+             | source | trials | improvements of the best | found the best |\n|---|--:|--:|---|\n",
+            s.random_expansions
+        );
+        for source in &s.sources {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                cell(&source.source),
+                source.trials,
+                source.improvements,
+                if source.found_best { "yes" } else { "" }
+            );
+        }
+    }
     if !s.proposal_quality.is_empty() {
         md.push_str(
             "\n## Proposal quality\n\nEach model call beside a random legal edit set of as many edits at the \

@@ -2,7 +2,7 @@
 //! of JSON `colt tune --json` prints.
 
 use crate::probes::{proposal_quality, ProposalQuality};
-use colt_search::Outcome;
+use colt_search::{Outcome, SourceReport};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -34,6 +34,13 @@ pub struct TuneSummary {
     /// (empty for a model-free strategy).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub proposal_quality: Vec<ProposalQuality>,
+    /// Who found the trials and the improvements of the best: each model,
+    /// `random edits`, `samples`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<SourceReport>,
+    /// Expansions by random edits (each model's are its calls).
+    #[serde(default)]
+    pub random_expansions: u64,
 }
 
 /// What a job knew before its first trial: earlier jobs' records of its
@@ -74,6 +81,8 @@ impl TuneSummary {
             wall_s: outcome.wall_s,
             started_from: None,
             proposal_quality: proposal_quality(&outcome.probes),
+            sources: outcome.sources.clone(),
+            random_expansions: outcome.random_expansions,
         }
     }
 }
@@ -142,6 +151,8 @@ pub(crate) mod tests {
             wall_s: 81.25,
             started_from: None,
             proposal_quality: Vec::new(),
+            sources: Vec::new(),
+            random_expansions: 0,
         }
     }
 
@@ -180,6 +191,8 @@ pub(crate) mod tests {
             snapshot: None,
             wall_s: 2.0,
             probes: Vec::new(),
+            random_expansions: 0,
+            sources: Vec::new(),
         };
         let s = TuneSummary::of("gemm-512", "colt", "cpu", &outcome);
         assert_eq!((s.trials, s.best_ms, s.speedup, s.verified), (2, None, None, false));

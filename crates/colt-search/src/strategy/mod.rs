@@ -86,6 +86,11 @@ pub trait Strategy: Send {
     /// Candidates it holds (tree nodes, population members).
     fn size(&self) -> usize;
 
+    /// Expansions it made by random edits (tree strategies), this run.
+    fn random_expansions(&self) -> u64 {
+        0
+    }
+
     /// The proposal probes of its model calls since it was last asked.
     fn take_probes(&mut self) -> Vec<ProbeDraft> {
         Vec::new()

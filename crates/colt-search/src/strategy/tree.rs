@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 pub const COLT: StrategyKind = StrategyKind {
     name: "colt",
-    syntax: "colt[:separate-trees][:no-course-alteration][:lambda=X] (X in [0, 1])",
+    syntax: "colt[:separate-trees][:no-course-alteration][:lambda=X][:cheap=N] (X in [0, 1]; N random-edit expansions a round beside the models')",
     uses_models: true,
     options: colt_options,
     build: |choice, job, proposer| {
@@ -58,18 +58,25 @@ pub const MCTS: StrategyKind = StrategyKind {
     build: |choice, job, proposer| build_tree_search(Expanders::RandomEdits, choice, job, proposer),
 };
 
+/// The most random-edit expansions `colt:cheap=N` asks for a round.
+const MAX_CHEAP_EXPANSIONS: usize = 4096;
+
 /// Rollout candidates waiting for a measurement round are capped: the best
 /// predicted ones are kept.
 const PENDING_CAP: usize = 256;
 
 /// `colt`'s ablations, in the order they print.
 fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
-    let (mut separate, mut no_course, mut lambda) = (false, false, None);
+    let (mut separate, mut no_course, mut lambda, mut cheap) = (false, false, None, None);
     for part in parts {
         match *part {
             "separate-trees" => separate = true,
             "no-course-alteration" => no_course = true,
             _ => {
+                if let Some(n) = part.strip_prefix("cheap=") {
+                    cheap = Some(n.parse::<usize>().ok().filter(|&n| n <= MAX_CHEAP_EXPANSIONS)?);
+                    continue;
+                }
                 let l: f64 = part.strip_prefix("lambda=")?.parse().ok()?;
                 if !(0.0..=1.0).contains(&l) {
                     return None;
@@ -82,6 +89,7 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
     options.extend(separate.then(|| "separate-trees".to_string()));
     options.extend(no_course.then(|| "no-course-alteration".to_string()));
     options.extend(lambda.map(|l| format!("lambda={l}")));
+    options.extend(cheap.map(|n| format!("cheap={n}")));
     Some(options)
 }
 
@@ -99,15 +107,19 @@ fn build_tree_search<'p>(
     }
     let params = &job.settings.params;
     let lambda = options.iter().find_map(|o| o.strip_prefix("lambda=")?.parse().ok()).unwrap_or(params.lambda);
+    let cheap = options.iter().find_map(|o| o.strip_prefix("cheap=")?.parse().ok()).unwrap_or(params.cheap_expansions);
     let settings = ArmSettings {
         expanders,
         lambda,
         exploration: params.exploration,
         course_k: if has("no-course-alteration") { u32::MAX } else { params.course_k },
         seed: job.settings.seed,
+        answers: params.answers,
     };
     Ok(Box::new(TreeSearch {
         settings,
+        cheap: if expanders == Expanders::RandomEdits { 0 } else { cheap },
+        random_expansions: AtomicU64::new(0),
         proposer,
         arms: Vec::new(),
         next_arm: AtomicUsize::new(0),
@@ -119,7 +131,72 @@ fn build_tree_search<'p>(
         stalled_since: AtomicUsize::new(0),
         last_best: None,
         probes: Mutex::new(Vec::new()),
+        history: String::new(),
     }))
+}
+
+/// The most edit kinds a prompt's history lists.
+const HISTORY_EDITS: usize = 8;
+
+/// What the job's measurements say of its edits, for the prompts (OPRO's
+/// trajectory, compactly): per kind of edit on a stage, how often a
+/// measured child made by it followed a measured parent and the mean
+/// change of measured throughput (several edits at once share the
+/// change). Empty before any such pair.
+fn measured_history(arms: &[Arm]) -> String {
+    let mut effects: Vec<(String, usize, f64)> = Vec::new();
+    for arm in arms {
+        for node in arm.tree.nodes() {
+            if node.transposition_of().is_some() {
+                continue;
+            }
+            let Some(value) = node.measured().filter(|v| *v > 0.0) else { continue };
+            let Some(parent) = node.parent().and_then(|p| arm.tree.node(p).ok()) else { continue };
+            let Some(parent_value) = parent.measured().filter(|v| *v > 0.0) else { continue };
+            let (mine, theirs) = (&node.payload().lineage, &parent.payload().lineage);
+            if mine.seed != theirs.seed || !mine.edits.starts_with(&theirs.edits) {
+                continue;
+            }
+            let added = &mine.edits[theirs.edits.len()..];
+            if added.is_empty() {
+                continue;
+            }
+            let change = (value / parent_value).ln() / added.len() as f64;
+            for edit in added {
+                let label = edit_label(edit);
+                match effects.iter_mut().find(|(l, _, _)| *l == label) {
+                    Some((_, n, sum)) => {
+                        *n += 1;
+                        *sum += change;
+                    }
+                    None => effects.push((label, 1, change)),
+                }
+            }
+        }
+    }
+    if effects.is_empty() {
+        return String::new();
+    }
+    effects.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let listed: Vec<String> = effects
+        .iter()
+        .take(HISTORY_EDITS)
+        .map(|(label, n, sum)| format!("{label} {n}x {:+.0}%", 100.0 * ((sum / *n as f64).exp() - 1.0)))
+        .collect();
+    format!(
+        "measured effect of edits on this workload (edit on stage, times, mean throughput change): {}\n",
+        listed.join("; ")
+    )
+}
+
+/// `tile(stage="C", …)` → `tile C`: an edit's kind and stage.
+fn edit_label(edit: &str) -> String {
+    let kind = edit.split('(').next().unwrap_or(edit);
+    let stage = edit.split("stage=\"").nth(1).and_then(|rest| rest.split('"').next());
+    match stage {
+        Some(stage) => format!("{kind} {stage}"),
+        None => kind.to_string(),
+    }
 }
 
 /// A candidate a rollout found, not yet in the tree: it joins the tree
@@ -144,6 +221,11 @@ enum Offered {
 
 pub struct TreeSearch<'p> {
     settings: ArmSettings,
+    /// Random-edit expansions a round beside the models' (0 for `mcts`,
+    /// whose every expansion is one).
+    cheap: usize,
+    /// Random-edit expansions made so far (this run's).
+    random_expansions: AtomicU64,
     proposer: &'p dyn Proposer,
     arms: Vec<Arm>,
     /// Expansions go to the arms in turn.
@@ -162,6 +244,8 @@ pub struct TreeSearch<'p> {
     last_best: Option<f64>,
     /// Proposal probes of this round's model calls.
     probes: Mutex<Vec<ProbeDraft>>,
+    /// What the job measured so far, as this round's prompts show it.
+    history: String,
 }
 
 impl TreeSearch<'_> {
@@ -260,13 +344,19 @@ impl Strategy for TreeSearch<'_> {
 
     fn generate(&mut self, ctx: &SearchContext<'_>) -> Generated {
         self.widen_root(ctx);
+        if self.settings.expanders != Expanders::RandomEdits {
+            self.history = measured_history(&self.arms);
+        }
         let params = ctx.params();
         let quota = if self.settings.expanders == Expanders::RandomEdits {
             params.random_expansions
         } else {
             params.llm_expansions
         };
-        self.expansion_phase(ctx, quota);
+        if self.cheap > 0 {
+            self.expansion_phase(ctx, self.cheap, true);
+        }
+        self.expansion_phase(ctx, quota, self.settings.expanders == Expanders::RandomEdits);
         if self.llm_exhausted.load(Ordering::Relaxed) {
             Generated::LlmBudgetSpent
         } else {
@@ -361,7 +451,23 @@ impl Strategy for TreeSearch<'_> {
         self.arms.iter().map(|a| a.tree.len()).sum()
     }
 
+    fn random_expansions(&self) -> u64 {
+        self.random_expansions.load(Ordering::Relaxed)
+    }
+
     fn take_probes(&mut self) -> Vec<ProbeDraft> {
         std::mem::take(&mut *self.probes.lock())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_label;
+
+    #[test]
+    fn an_edit_is_labelled_by_its_kind_and_stage() {
+        assert_eq!(edit_label(r#"tile(stage="C", axis="i", factors=[4, 2, 16])"#), "tile C");
+        assert_eq!(edit_label(r#"inline(stage="H")"#), "inline H");
+        assert_eq!(edit_label("swizzle"), "swizzle");
     }
 }

@@ -25,8 +25,9 @@ struct Child {
 }
 
 impl TreeSearch<'_> {
-    /// `quota` expansions shared by the search threads.
-    pub(super) fn expansion_phase(&self, ctx: &SearchContext<'_>, quota: usize) {
+    /// `quota` expansions shared by the search threads: by random edits
+    /// when `random`, else by the arm's models (random edits for `mcts`).
+    pub(super) fn expansion_phase(&self, ctx: &SearchContext<'_>, quota: usize, random: bool) {
         self.progress(ctx, "expanding");
         let done = AtomicUsize::new(0);
         std::thread::scope(|scope| {
@@ -37,7 +38,7 @@ impl TreeSearch<'_> {
                         && !self.llm_exhausted.load(Ordering::Relaxed)
                         && done.fetch_add(1, Ordering::Relaxed) < quota
                     {
-                        if let Err(message) = self.expand_once(ctx, thread) {
+                        if let Err(message) = self.expand_once(ctx, thread, random) {
                             ctx.warn(message);
                         }
                     }
@@ -50,7 +51,7 @@ impl TreeSearch<'_> {
         ctx.progress(phase, &super::forest::reports(&self.arms), self.course_alterations.load(Ordering::Relaxed));
     }
 
-    fn expand_once(&self, ctx: &SearchContext<'_>, thread: usize) -> Result<(), String> {
+    fn expand_once(&self, ctx: &SearchContext<'_>, thread: usize, random: bool) -> Result<(), String> {
         // `arms` is never empty: `forest::arms` makes at least one.
         let arm_index = self.next_arm.fetch_add(1, Ordering::Relaxed) % self.arms.len();
         let arm = &self.arms[arm_index];
@@ -84,8 +85,10 @@ impl TreeSearch<'_> {
             let _ = tree.backup(path, value);
             return Ok(());
         }
-        let child = match &arm.models {
+        let models = arm.models.as_ref().filter(|_| !random);
+        let child = match models {
             None => {
+                self.random_expansions.fetch_add(1, Ordering::Relaxed);
                 let (child, edit) = ctx.random_edit(&candidate, &legal);
                 let score = ctx.predict(&child);
                 Some(Child { candidate: child, edits: vec![edit], expanded_by: None, next_model: None, score })
@@ -128,7 +131,7 @@ impl TreeSearch<'_> {
         }
         let mut value = child.score;
         let params = ctx.params();
-        let rollouts = if arm.models.is_some() { params.llm_rollouts } else { params.rollouts };
+        let rollouts = if models.is_some() { params.llm_rollouts } else { params.rollouts };
         for _ in 0..rollouts {
             if let Some((s, pending)) = rollout(ctx, arm_index, child_id, child.expanded_by, &child.candidate, &lineage)
             {
@@ -165,6 +168,7 @@ impl TreeSearch<'_> {
         let parent_shown = parent.and_then(shown_of);
         let grandparent_shown = grandparent.and_then(shown_of);
         let current_scores = Scores { predicted: leaf.payload().predicted(), measured: leaf.measured() };
+        let reading = ctx.roofline_reading(candidate);
         let view = ExpansionView {
             current: Shown { candidate, scores: current_scores },
             parent: parent_shown.as_ref().map(|(c, s)| Shown { candidate: c, scores: *s }),
@@ -177,6 +181,8 @@ impl TreeSearch<'_> {
                 best_latency: ctx.best_ms().map(|ms| ms / 1000.0),
                 stalled_expansions: self.stalled_since.load(Ordering::Relaxed),
             },
+            history: &self.history,
+            reading: Some(&reading),
         };
         let seed = (ctx.next_u64() as u32) ^ thread as u32;
         let mut score = |c: &Candidate| ctx.predict(c);

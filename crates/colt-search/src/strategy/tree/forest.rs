@@ -50,6 +50,8 @@ pub(super) struct ArmSettings {
     /// K of course alteration (u32::MAX: never).
     pub course_k: u32,
     pub seed: u64,
+    /// Answers per model call (see `SearchParams::answers`).
+    pub answers: usize,
 }
 
 pub(super) fn roster_of(models: &[ModelEntry]) -> Result<Roster, SearchError> {
@@ -94,7 +96,7 @@ fn models_of(settings: &ArmSettings, entries: Vec<ModelEntry>) -> Result<Models,
     let roster = Arc::new(roster_of(&entries)?);
     let course = Arc::new(CourseAlteration::new(roster.clone(), settings.course_k.max(1))?);
     let stats = Arc::new(ModelStats::new(roster.clone()));
-    let expander = Expander::new(stats.clone(), course, settings.seed ^ 0x6578_7061);
+    let expander = Expander::new(stats.clone(), course, settings.seed ^ 0x6578_7061).answers(settings.answers);
     Ok(Models { roster, entries, stats, expander })
 }
 

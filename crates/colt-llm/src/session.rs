@@ -357,11 +357,10 @@ impl<'m> Session<'m> {
                 let (_step, waited) = step(gate.as_ref());
                 paused += waited;
                 let begun = Instant::now();
+                // The sequences sampled this step, and those that go on.
+                let sampled: Vec<usize> = (0..n).filter(|&seq| stops[seq].is_none()).collect();
                 let mut next: Vec<(usize, LlamaToken)> = Vec::new();
-                for seq in 0..n {
-                    if stops[seq].is_some() {
-                        continue;
-                    }
+                for &seq in &sampled {
                     let token = samplers[seq].sample_at(&self.context, logits_at[seq])?;
                     if vocab.is_eog(token) {
                         stops[seq] = Some(StopReason::EndOfGeneration);
@@ -375,23 +374,23 @@ impl<'m> Session<'m> {
                         next.push((seq, token));
                     }
                 }
-                let active = (0..n).filter(|&s| stops[s].is_none()).count().max(1) as f64;
-                if next.is_empty() {
-                    let elapsed = begun.elapsed().as_secs_f64();
-                    (0..n).for_each(|s| seconds[s] += elapsed / active);
-                    return Ok(());
+                if !next.is_empty() {
+                    self.batch.clear();
+                    for (i, &(seq, token)) in next.iter().enumerate() {
+                        let pos = i32::try_from(start + generated[seq] - 1)
+                            .map_err(|_| decode_error(format!("position {}", start + generated[seq] - 1)))?;
+                        self.batch.add(token, pos, &[seq as i32], true).map_err(|e| decode_error(e.to_string()))?;
+                        logits_at[seq] = i as i32;
+                    }
+                    self.decode()?;
                 }
-                self.batch.clear();
-                for (i, &(seq, token)) in next.iter().enumerate() {
-                    let pos = i32::try_from(start + generated[seq] - 1)
-                        .map_err(|_| decode_error(format!("position {}", start + generated[seq] - 1)))?;
-                    self.batch.add(token, pos, &[seq as i32], true).map_err(|e| decode_error(e.to_string()))?;
-                    logits_at[seq] = i as i32;
-                }
-                self.decode()?;
+                // A step's time counts for every sequence it sampled.
                 let elapsed = begun.elapsed().as_secs_f64();
-                for &(seq, _) in &next {
+                for &seq in &sampled {
                     seconds[seq] += elapsed;
+                }
+                if next.is_empty() {
+                    return Ok(());
                 }
                 if let Some(&(_, token)) = next.iter().find(|(seq, _)| *seq == 0) {
                     self.cached.push(token);

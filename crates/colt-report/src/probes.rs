@@ -93,8 +93,8 @@ fn quality_of(model: String, probes: &[&ProposalProbe]) -> ProposalQuality {
         .filter_map(|p| Some(p.proposal_predicted? / p.random_predicted))
         .filter(|r| r.is_finite() && *r > 0.0)
         .collect();
-    let measured: Vec<&&ProposalProbe> =
-        probes.iter().filter(|p| p.measured && (p.proposal_ms.is_some() || p.random_ms.is_some())).collect();
+    let measured: Vec<&ProposalProbe> =
+        probes.iter().copied().filter(|p| p.measured && (p.proposal_ms.is_some() || p.random_ms.is_some())).collect();
     let measured_wins: f64 = measured
         .iter()
         .map(|p| {

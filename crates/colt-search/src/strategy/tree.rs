@@ -356,7 +356,8 @@ impl Strategy for TreeSearch<'_> {
         if self.cheap > 0 {
             self.expansion_phase(ctx, self.cheap, true);
         }
-        self.expansion_phase(ctx, quota, self.settings.expanders == Expanders::RandomEdits);
+        // An arm without models (`mcts`) expands by random edits anyway.
+        self.expansion_phase(ctx, quota, false);
         if self.llm_exhausted.load(Ordering::Relaxed) {
             Generated::LlmBudgetSpent
         } else {

@@ -5,7 +5,9 @@
 //! and answers one call at a time.
 
 use actix::{Actor, Context, Handler, Message};
-use colt_llm::{ChatPrompt, Completion, Generation, Grammar, Model, ModelError, ModelInfo, SessionOptions};
+use colt_llm::{
+    ChatPrompt, Completion, Continuation, Generation, Grammar, Model, ModelError, ModelInfo, SessionOptions,
+};
 use crossbeam_channel::{bounded, unbounded, Sender};
 use parking_lot::{Condvar, Mutex};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,9 @@ pub struct Generate {
     pub system: String,
     pub user: String,
     pub grammar: Option<String>,
+    /// The text the grammar forces after a prefix, decoded without
+    /// sampling (see `colt_llm::Continuation`).
+    pub forced: Option<Arc<dyn Continuation>>,
     pub max_tokens: u32,
     pub seed: u32,
     pub answers: u32,
@@ -114,6 +119,9 @@ impl LlmActor {
                     let mut generation = Generation::new(call.max_tokens).seed(call.seed);
                     if let Some(g) = call.grammar {
                         generation = generation.grammar(Grammar::gbnf(g));
+                    }
+                    if let Some(forced) = call.forced {
+                        generation = generation.forced(forced);
                     }
                     let prompt = ChatPrompt::new(call.system, call.user);
                     let answer = {

@@ -9,8 +9,9 @@ use crate::system::ask;
 use actix::Addr;
 use colt_db::TrialRecord;
 use colt_ir::Program;
+use colt_llm::Continuation;
 use colt_measure::{Kernel, MeasureError, Measurement};
-use colt_search::{ModelCall, Proposal, ProposalFailure, Proposer, RecordError, Recorder, Runner, Trial};
+use colt_search::{AnswerShape, ModelCall, Proposal, ProposalFailure, Proposer, RecordError, Recorder, Runner, Trial};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -19,6 +20,17 @@ pub struct ActorProposer {
     pub models: HashMap<String, Addr<LlmActor>>,
     /// Most tokens of one answer.
     pub answer_tokens: u32,
+    /// Decode the text the answer grammar forces without sampling it (on
+    /// by default; `COLT_FORCED_TEXT=0` turns it off, to measure what it
+    /// saves).
+    pub forced_text: bool,
+}
+
+impl ActorProposer {
+    pub fn new(models: HashMap<String, Addr<LlmActor>>, answer_tokens: u32) -> ActorProposer {
+        let forced_text = std::env::var("COLT_FORCED_TEXT").map_or(true, |v| v != "0");
+        ActorProposer { models, answer_tokens, forced_text }
+    }
 }
 
 impl Proposer for ActorProposer {
@@ -29,6 +41,7 @@ impl Proposer for ActorProposer {
             system: call.system.to_string(),
             user: call.user.to_string(),
             grammar: Some(call.grammar.to_string()),
+            forced: self.forced_text.then(|| Arc::new(ForcedByShape(call.shape.clone())) as Arc<dyn Continuation>),
             max_tokens: self.answer_tokens,
             seed: call.seed,
             answers: call.answers.clamp(1, crate::llm::MAX_ANSWERS as usize) as u32,
@@ -50,6 +63,15 @@ impl Proposer for ActorProposer {
             tokens: (prompt.0 + generated) as u64,
             seconds: prompt.1 + generating,
         })
+    }
+}
+
+/// The answer grammar's forced text, for colt-llm.
+struct ForcedByShape(Arc<AnswerShape>);
+
+impl Continuation for ForcedByShape {
+    fn forced(&self, answer: &str) -> String {
+        self.0.forced(answer)
     }
 }
 

@@ -146,10 +146,10 @@ impl Colt {
         };
         let actor = JobActor {
             spec: Arc::new(spec),
-            proposer: Arc::new(ActorProposer {
-                models: self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),
-                answer_tokens: request.settings.params.answer_tokens,
-            }),
+            proposer: Arc::new(ActorProposer::new(
+                self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),
+                request.settings.params.answer_tokens,
+            )),
             runner: Arc::new(ActorRunner { addr: self.measure.clone() }),
             recorder: Arc::new(DbRecorder { db: self.db.clone() }),
             stop,

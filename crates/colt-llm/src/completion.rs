@@ -23,13 +23,19 @@ pub enum StopReason {
 /// time spent waiting at a closed [`crate::PauseGate`] is counted apart.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CallStats {
-    /// Tokens of the formatted prompt, reused ones included.
+    /// Tokens of the formatted prompt, reused ones included, and of the
+    /// answer's opening when its grammar forces one (decoded with the
+    /// prompt; the completion's text starts with it).
     pub prompt_tokens: usize,
     /// Leading prompt tokens whose KV state was kept from the previous call
     /// and not processed again.
     pub reused_prompt_tokens: usize,
-    /// Tokens generated (the end-of-generation token excluded).
+    /// Tokens generated (the end-of-generation token excluded), forced
+    /// ones included.
     pub generated_tokens: usize,
+    /// Of `generated_tokens`, those decoded without sampling because the
+    /// grammar left no choice ([`crate::Continuation`]).
+    pub forced_tokens: usize,
     /// Processing the prompt's new tokens.
     pub prompt_seconds: f64,
     /// Sampling and decoding the answer.

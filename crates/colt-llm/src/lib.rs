@@ -60,7 +60,7 @@ pub use defaults::{
     TEST_LARGE_MODEL_FILE, TEST_SMALL_MODEL_FILE,
 };
 pub use error::{GenerationError, ModelError};
-pub use generation::Generation;
+pub use generation::{Continuation, Forced, Generation};
 pub use grammar::Grammar;
 pub use info::{Hyperparameters, ModelInfo};
 pub use model::Model;

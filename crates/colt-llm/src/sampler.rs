@@ -41,15 +41,9 @@ impl TokenSampler {
         Ok(TokenSampler { chain, grammar })
     }
 
-    /// The next token, from the logits of the last decoded token; it is
-    /// accepted into the grammar exactly once (twice would double-feed the
-    /// grammar, which aborts the process).
-    pub(crate) fn sample(&mut self, context: &LlamaContext<'_>) -> Result<LlamaToken, GenerationError> {
-        self.sample_at(context, -1)
-    }
-
-    /// As [`TokenSampler::sample`], from the logits of the batch's token
-    /// `index` (-1: the last).
+    /// The next token, from the logits of the batch's token `index` (-1:
+    /// the last); it is accepted into the grammar exactly once (twice would
+    /// double-feed the grammar, which aborts the process).
     pub(crate) fn sample_at(&mut self, context: &LlamaContext<'_>, index: i32) -> Result<LlamaToken, GenerationError> {
         let dead_end = || GenerationError::GrammarDeadEnd;
         let mut candidates = context.token_data_array_ith(index);
@@ -69,6 +63,20 @@ impl TokenSampler {
         };
         grammar.accept(token);
         Ok(token)
+    }
+}
+
+impl TokenSampler {
+    /// Accepts `token` into the grammar without sampling it, if the grammar
+    /// allows it next (always, without a grammar); false leaves the state
+    /// as it was.
+    pub(crate) fn accept_forced(&mut self, token: LlamaToken) -> bool {
+        let Some(grammar) = &mut self.grammar else { return true };
+        let allowed = allows(grammar, token);
+        if allowed {
+            grammar.accept(token);
+        }
+        allowed
     }
 }
 

@@ -151,7 +151,8 @@ impl<'m> Session<'m> {
     /// Formats `prompt` with the model's chat format and answers it.
     pub fn chat(&mut self, prompt: &ChatPrompt, generation: &Generation) -> Result<Completion, GenerationError> {
         let (tokens, system_end) = self.chat_tokens(prompt)?;
-        self.call(tokens, Some(system_end), generation)
+        let mut answers = self.call(tokens, Some(system_end), generation, 1)?;
+        answers.pop().ok_or(GenerationError::EmptyPrompt)
     }
 
     /// `prompt` formatted and tokenized, and where its system message ends:
@@ -179,22 +180,16 @@ impl<'m> Session<'m> {
         n: usize,
     ) -> Result<Vec<Completion>, GenerationError> {
         let n = n.clamp(1, self.options.sequences as usize);
-        if n == 1 {
-            return Ok(vec![self.chat(prompt, generation)?]);
-        }
         let (tokens, system_end) = self.chat_tokens(prompt)?;
-        let result = self.run_many(tokens, Some(system_end), generation, n);
-        if result.is_err() {
-            self.forget();
-        }
-        result
+        self.call(tokens, Some(system_end), generation, n)
     }
 
     /// Continues `text` (already formatted; special tokens such as
     /// `<|im_start|>` are parsed as such).
     pub fn complete(&mut self, text: &str, generation: &Generation) -> Result<Completion, GenerationError> {
         let tokens = self.tokenize(text);
-        self.call(tokens, None, generation)
+        let mut answers = self.call(tokens, None, generation, 1)?;
+        answers.pop().ok_or(GenerationError::EmptyPrompt)
     }
 
     fn call(
@@ -202,8 +197,9 @@ impl<'m> Session<'m> {
         tokens: Vec<LlamaToken>,
         system_end: Option<usize>,
         generation: &Generation,
-    ) -> Result<Completion, GenerationError> {
-        let result = self.run(tokens, system_end, generation);
+        n: usize,
+    ) -> Result<Vec<Completion>, GenerationError> {
+        let result = self.generate(tokens, system_end, generation, n);
         if result.is_err() {
             // A failed decode may leave the KV cache partly written.
             self.forget();
@@ -230,50 +226,30 @@ impl<'m> Session<'m> {
         tokens
     }
 
-    fn run(
-        &mut self,
-        tokens: Vec<LlamaToken>,
-        system_end: Option<usize>,
+    /// The tokens of the text `generation` forces after `answer` (see
+    /// [`crate::Continuation`]), at most `room`, each accepted into
+    /// `sampler`'s grammar: the first the grammar refuses ends them.
+    fn forced_tokens(
+        &self,
         generation: &Generation,
-    ) -> Result<Completion, GenerationError> {
-        let model: &'m Model = self.model;
-        let vocab = model.llama().vocab();
-        let gate = self.options.pause_gate.clone();
-        if tokens.is_empty() {
-            return Err(GenerationError::EmptyPrompt);
+        sampler: &mut TokenSampler,
+        answer: &[u8],
+        room: usize,
+    ) -> Vec<LlamaToken> {
+        let Some(forced) = &generation.forced else { return Vec::new() };
+        if room == 0 {
+            return Vec::new();
         }
-        self.check_fits(tokens.len(), generation.max_tokens)?;
-        let mut sampler = TokenSampler::new(model, generation)?;
-        let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
-        let mut paused = self.prompt(&tokens, system_end, &mut stats)?;
-        // Answer: sample, stop at end-of-generation, else decode and go on.
-        let mut working = Duration::ZERO;
-        let mut answer: Vec<u8> = Vec::new();
-        let mut stop = StopReason::TokenLimit;
-        while stats.generated_tokens < generation.max_tokens as usize {
-            let (_step, waited) = step(gate.as_ref());
-            paused += waited;
-            let start = Instant::now();
-            let token = sampler.sample(&self.context)?;
-            if vocab.is_eog(token) {
-                stop = StopReason::EndOfGeneration;
-                working += start.elapsed();
-                break;
-            }
-            answer.extend(vocab.token_to_piece(token, false, None));
-            stats.generated_tokens += 1;
-            if stats.generated_tokens < generation.max_tokens as usize {
-                self.batch.clear();
-                self.add(token, self.cached.len(), true)?;
-                self.decode()?;
-                self.cached.push(token);
-                self.cached_ends.push(self.cached.len());
-            }
-            working += start.elapsed();
+        let text = forced.0.forced(&String::from_utf8_lossy(answer));
+        if text.is_empty() {
+            return Vec::new();
         }
-        stats.generation_seconds = working.as_secs_f64();
-        stats.paused_seconds = paused.as_secs_f64();
-        Ok(Completion { text: String::from_utf8_lossy(&answer).into_owned(), stop, stats })
+        let vocab = self.model.llama().vocab();
+        let mut tokens = vocab.tokenize(text.as_bytes(), false, false);
+        tokens.truncate(room);
+        let accepted = tokens.iter().take_while(|&&t| sampler.accept_forced(t)).count();
+        tokens.truncate(accepted);
+        tokens
     }
 
     /// Decodes `tokens` into sequence 0, keeping the chunks of the cached
@@ -316,13 +292,15 @@ impl<'m> Session<'m> {
         Ok(paused)
     }
 
-    /// The answers of [`Session::chat_n`]: sequence 0 is the prompt's,
-    /// sequences 1.. are copies of it; every step decodes one token of
-    /// each unfinished answer in one batch. Afterwards only sequence 0's
-    /// tokens stay cached (the others are removed), as after `chat`.
-    fn run_many(
+    /// The answers of a call: sequence 0 is the prompt's, sequences 1..
+    /// are copies of it; every step samples one token of each unfinished
+    /// answer and decodes it, with the text the grammar then forces, in
+    /// one batch. The text forced before any choice (the answer's opening)
+    /// is decoded with the prompt, once for all sequences. Afterwards only
+    /// sequence 0's tokens stay cached (the others are removed).
+    fn generate(
         &mut self,
-        tokens: Vec<LlamaToken>,
+        mut tokens: Vec<LlamaToken>,
         system_end: Option<usize>,
         generation: &Generation,
         n: usize,
@@ -333,11 +311,28 @@ impl<'m> Session<'m> {
         if tokens.is_empty() {
             return Err(GenerationError::EmptyPrompt);
         }
-        // Every answer takes its own cells beside the shared prompt's.
-        self.check_fits(tokens.len(), generation.max_tokens.saturating_mul(n as u32))?;
         let mut samplers = (0..n)
             .map(|i| TokenSampler::new(model, &generation.clone().seed(generation.seed.wrapping_add(i as u32))))
             .collect::<Result<Vec<_>, _>>()?;
+        let max_tokens = generation.max_tokens as usize;
+        // One step's batch holds a token and its forced text per sequence.
+        let room = (self.options.batch_tokens as usize / n).saturating_sub(1);
+        // The opening is decoded as the prompt's end (it prefills the
+        // answer): it counts as prompt tokens, not as generated ones.
+        let (first, rest) = samplers.split_first_mut().ok_or(GenerationError::EmptyPrompt)?;
+        let opening = self.forced_tokens(generation, first, &[], room);
+        for sampler in rest {
+            for &token in &opening {
+                sampler.accept_forced(token);
+            }
+        }
+        let mut opening_text = Vec::new();
+        for &token in &opening {
+            opening_text.extend(vocab.token_to_piece(token, false, None));
+        }
+        tokens.extend_from_slice(&opening);
+        // Every answer takes its own cells beside the shared prompt's.
+        self.check_fits(tokens.len(), generation.max_tokens.saturating_mul(n as u32))?;
         let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
         let mut paused = self.prompt(&tokens, system_end, &mut stats)?;
         let decode_error = |e: String| GenerationError::Decode { reason: e };
@@ -345,21 +340,24 @@ impl<'m> Session<'m> {
             self.context.copy_kv_cache_seq(0, seq, None, None).map_err(|e| decode_error(e.to_string()))?;
         }
         let start = tokens.len();
-        let mut answers: Vec<Vec<u8>> = vec![Vec::new(); n];
+        let mut answers: Vec<Vec<u8>> = vec![opening_text; n];
         let mut generated = vec![0usize; n];
+        // Answer tokens in each sequence's cells (its next position).
+        let mut decoded = vec![0usize; n];
+        let mut forced = vec![0usize; n];
         let mut stops = vec![None; n];
         let mut seconds = vec![0.0f64; n];
         // The batch index of each sequence's logits: all of them read the
         // prompt's last token first.
         let mut logits_at: Vec<i32> = vec![-1; n];
-        let mut generate = || -> Result<(), GenerationError> {
+        let mut step_all = || -> Result<(), GenerationError> {
             loop {
                 let (_step, waited) = step(gate.as_ref());
                 paused += waited;
                 let begun = Instant::now();
-                // The sequences sampled this step, and those that go on.
+                // The sequences sampled this step, and what each decodes.
                 let sampled: Vec<usize> = (0..n).filter(|&seq| stops[seq].is_none()).collect();
-                let mut next: Vec<(usize, LlamaToken)> = Vec::new();
+                let mut next: Vec<(usize, Vec<LlamaToken>)> = Vec::new();
                 for &seq in &sampled {
                     let token = samplers[seq].sample_at(&self.context, logits_at[seq])?;
                     if vocab.is_eog(token) {
@@ -368,19 +366,37 @@ impl<'m> Session<'m> {
                     }
                     answers[seq].extend(vocab.token_to_piece(token, false, None));
                     generated[seq] += 1;
-                    if generated[seq] >= generation.max_tokens as usize {
+                    let mut batch = vec![token];
+                    let budget = max_tokens.saturating_sub(generated[seq]).min(room);
+                    for t in self.forced_tokens(generation, &mut samplers[seq], &answers[seq], budget) {
+                        answers[seq].extend(vocab.token_to_piece(t, false, None));
+                        batch.push(t);
+                    }
+                    generated[seq] += batch.len() - 1;
+                    forced[seq] += batch.len() - 1;
+                    if generated[seq] >= max_tokens {
                         stops[seq] = Some(StopReason::TokenLimit);
                     } else {
-                        next.push((seq, token));
+                        next.push((seq, batch));
                     }
                 }
                 if !next.is_empty() {
                     self.batch.clear();
-                    for (i, &(seq, token)) in next.iter().enumerate() {
-                        let pos = i32::try_from(start + generated[seq] - 1)
-                            .map_err(|_| decode_error(format!("position {}", start + generated[seq] - 1)))?;
-                        self.batch.add(token, pos, &[seq as i32], true).map_err(|e| decode_error(e.to_string()))?;
-                        logits_at[seq] = i as i32;
+                    let mut index = 0i32;
+                    for (seq, batch) in &next {
+                        for (j, &token) in batch.iter().enumerate() {
+                            let at = start + decoded[*seq] + j;
+                            let pos = i32::try_from(at).map_err(|_| decode_error(format!("position {at}")))?;
+                            let last = j + 1 == batch.len();
+                            self.batch
+                                .add(token, pos, &[*seq as i32], last)
+                                .map_err(|e| decode_error(e.to_string()))?;
+                            if last {
+                                logits_at[*seq] = index;
+                            }
+                            index += 1;
+                        }
+                        decoded[*seq] += batch.len();
                     }
                     self.decode()?;
                 }
@@ -392,13 +408,13 @@ impl<'m> Session<'m> {
                 if next.is_empty() {
                     return Ok(());
                 }
-                if let Some(&(_, token)) = next.iter().find(|(seq, _)| *seq == 0) {
-                    self.cached.push(token);
+                if let Some((_, batch)) = next.iter().find(|(seq, _)| *seq == 0) {
+                    self.cached.extend_from_slice(batch);
                     self.cached_ends.push(self.cached.len());
                 }
             }
         };
-        let result = generate();
+        let result = step_all();
         for seq in 1..n as u32 {
             let _ = self.context.clear_kv_cache_seq(Some(seq), None, None);
         }
@@ -408,7 +424,12 @@ impl<'m> Session<'m> {
             .map(|seq| Completion {
                 text: String::from_utf8_lossy(&answers[seq]).into_owned(),
                 stop: stops[seq].unwrap_or(StopReason::TokenLimit),
-                stats: CallStats { generated_tokens: generated[seq], generation_seconds: seconds[seq], ..stats },
+                stats: CallStats {
+                    generated_tokens: generated[seq],
+                    forced_tokens: forced[seq],
+                    generation_seconds: seconds[seq],
+                    ..stats
+                },
             })
             .collect())
     }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use colt_llm::{ChatPrompt, Generation, GenerationError, Grammar, Model, StopReason};
+use colt_llm::{ChatPrompt, Continuation, Generation, GenerationError, Grammar, Model, StopReason};
 
 /// A bounded grammar shaped like colt's joint actions: at most three edits
 /// and a model name. Its longest sentence is 71 characters, so 80 tokens
@@ -191,4 +191,66 @@ fn a_prompt_that_does_not_fit_is_an_error() {
     let err = session.complete(&long, &Generation::new(4)).unwrap_err();
     assert!(matches!(err, GenerationError::ContextOverflow { context_tokens: 64, .. }), "{err}");
     assert!(session.complete("Hi", &Generation::new(2)).is_ok());
+}
+
+/// A finite language's forced text: what all its sentences that start
+/// with the answer share after it.
+struct Sentences(Vec<String>);
+
+impl Continuation for Sentences {
+    fn forced(&self, answer: &str) -> String {
+        let mut open = self.0.iter().filter_map(|s| s.strip_prefix(answer));
+        let Some(first) = open.next() else { return String::new() };
+        let shared =
+            open.fold(first.len(), |n, s| first.bytes().zip(s.bytes()).take(n).take_while(|(a, b)| a == b).count());
+        first[..shared].to_string()
+    }
+}
+
+/// Answers that choose once and are otherwise fixed.
+fn choice_sentences() -> (String, Vec<String>) {
+    let tail = " is the loop to split first, then the inner one is vectorised";
+    let sentences: Vec<String> =
+        ["outer", "middle", "inner"].iter().map(|w| format!("{{\"pick\": \"the {w}{tail}\"}}")).collect();
+    let grammar =
+        format!("root ::= \"{{\\\"pick\\\": \\\"the \" (\"outer\" | \"middle\" | \"inner\") \"{tail}\\\"}}\"\n");
+    (grammar, sentences)
+}
+
+#[test]
+fn forced_text_is_decoded_without_sampling_and_the_answer_is_still_the_grammars() {
+    let model = common::small_model();
+    let (grammar, sentences) = choice_sentences();
+    let forced: std::sync::Arc<dyn Continuation> = std::sync::Arc::new(Sentences(sentences.clone()));
+    let prompt = ChatPrompt::new(SYSTEM, "Which loop of a 512x512 matmul do you split first?");
+    let generation = |seed| Generation::new(MAX_TOKENS).seed(seed).grammar(Grammar::gbnf(grammar.clone()));
+    let mut session = model.session(common::options().sequences(3)).unwrap();
+    let plain = session.chat(&prompt, &generation(1)).unwrap();
+    assert!(sentences.contains(&plain.text), "{}", plain.text);
+    assert_eq!(plain.stats.forced_tokens, 0);
+    for n in [1, 3] {
+        let answers = session.chat_n(&prompt, &generation(1).forced(forced.clone()), n).unwrap();
+        assert_eq!(answers.len(), n);
+        for answer in &answers {
+            assert!(sentences.contains(&answer.text), "{}", answer.text);
+            assert_eq!(answer.stop, StopReason::EndOfGeneration);
+            // The opening `{"pick": "the ` went with the prompt; after the
+            // word chosen, the tail was forced in one batch.
+            assert!(answer.stats.prompt_tokens > plain.stats.prompt_tokens, "{:?}", answer.stats);
+            assert!(answer.stats.forced_tokens >= 8, "{:?}", answer.stats);
+            // Only the choice was sampled.
+            assert!(answer.stats.generated_tokens - answer.stats.forced_tokens <= 2, "{:?}", answer.stats);
+        }
+    }
+    // Text the grammar does not admit is not decoded: the answer is sampled.
+    struct Astray;
+    impl Continuation for Astray {
+        fn forced(&self, _: &str) -> String {
+            "zzz".to_string()
+        }
+    }
+    let astray = session.chat(&prompt, &generation(1).forced(std::sync::Arc::new(Astray))).unwrap();
+    assert_eq!(astray.text, plain.text);
+    assert_eq!(astray.stats.forced_tokens, 0);
+    assert_eq!(astray.stats.prompt_tokens, plain.stats.prompt_tokens);
 }

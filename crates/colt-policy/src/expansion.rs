@@ -9,7 +9,8 @@
 
 use crate::course::{keep, Course, CourseAlteration, Kept};
 use crate::protocol::{
-    answer_grammar, correction_prompt, expansion_prompt, parse_answer, system_prompt, ExpansionView, Scores,
+    answer_grammar, correction_prompt, expansion_prompt, parse_answer, system_prompt, AnswerShape, ExpansionView,
+    Scores,
 };
 use crate::stats::ModelStats;
 use colt_ir::schedule::{Candidate, Edit, Rng};
@@ -36,13 +37,16 @@ pub struct ProposalFailure(pub String);
 /// One model call: the model (by its roster name), the system and user
 /// prompt, the GBNF grammar the answer is decoded under, the sampling
 /// seed, and how many answers to decode side by side from the one prompt
-/// (a proposer may give fewer).
+/// (a proposer may give fewer). `shape` is the grammar's language as data:
+/// what text it forces after an answer's prefix (a proposer may decode it
+/// without sampling, see [`AnswerShape`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ModelCall<'a> {
     pub model: &'a str,
     pub system: &'a str,
     pub user: &'a str,
     pub grammar: &'a str,
+    pub shape: &'a Arc<AnswerShape>,
     pub seed: u32,
     pub answers: usize,
 }
@@ -152,6 +156,7 @@ impl Expander {
         }
         let roster = self.stats.roster().clone();
         let grammar = answer_grammar(view.legal, &roster);
+        let shape = Arc::new(AnswerShape::new(view.legal, &roster));
         let mut seeds = Seeds(seed);
         let user = expansion_prompt(view);
         let call = ModelCall {
@@ -159,6 +164,7 @@ impl Expander {
             system: system_prompt(current.target()),
             user: &user,
             grammar: &grammar,
+            shape: &shape,
             seed: seeds.next(),
             answers: self.answers,
         };
@@ -227,12 +233,14 @@ impl Expander {
         let proposal_scores = Scores { predicted: Some(expansion.score), measured: None };
         let user = correction_prompt(view, &expansion.edits, proposal_scores, &proposer_name);
         let grammar = answer_grammar(view.legal, &roster);
+        let shape = Arc::new(AnswerShape::new(view.legal, &roster));
         let system = system_prompt(view.current.candidate.target());
         let call = ModelCall {
             model: model_name(&roster, largest),
             system,
             user: &user,
             grammar: &grammar,
+            shape: &shape,
             seed,
             answers: self.answers,
         };

@@ -47,4 +47,5 @@ pub use registry::{StrategyChoice, StrategyParseError, STRATEGIES};
 pub use strategy::{ProbeDraft, Strategy};
 pub use task_scheduler::{Allocation, TaskScheduler};
 
+pub use colt_policy::protocol::AnswerShape;
 pub use colt_policy::{ModelCall, Proposal, ProposalFailure, Proposer};

@@ -25,15 +25,111 @@ pub fn edit_json(edit: &Edit) -> String {
     serde_json::Value::String(edit.to_string()).to_string()
 }
 
+/// The answer's opening, its closing before the model, and its end.
+const OPENING: &str = "{\"edits\": [";
+const CLOSING: &str = "], \"next_model\": ";
+const END: &str = "}";
+
+/// The language [`answer_grammar`] admits, as data: the literals of the
+/// edits and of the models, between the fixed opening, separators and
+/// closing. It says what text an answer must go on with after any prefix,
+/// so that a session decodes the forced part in one batch instead of a
+/// token a step (most of a spelled-out edit is forced once its kind, stage
+/// and axis are chosen). The grammar stays what constrains the answer;
+/// this only saves steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnswerShape {
+    /// `edit_json` of each legal edit.
+    edits: Vec<String>,
+    /// Each model's JSON string followed by the answer's end.
+    models: Vec<String>,
+}
+
+impl AnswerShape {
+    pub fn new(legal: &[Edit], roster: &Roster) -> AnswerShape {
+        let models = roster
+            .ids()
+            .filter_map(|id| roster.get(id))
+            .map(|m| format!("{}{END}", serde_json::Value::String(m.name.clone())))
+            .collect();
+        AnswerShape { edits: legal.iter().map(edit_json).collect(), models }
+    }
+
+    /// The text every answer the grammar admits shares after `answer`
+    /// ("" where the answer has a choice to make, or `answer` is not the
+    /// start of an admitted answer).
+    pub fn forced(&self, answer: &str) -> String {
+        let Some(mut rest) = answer.strip_prefix(OPENING) else {
+            return match OPENING.strip_prefix(answer) {
+                Some(opening) => format!("{opening}{}", shared_after(&self.edits, "")),
+                None => String::new(),
+            };
+        };
+        for k in 0..MAX_EDITS {
+            let last = k + 1 == MAX_EDITS;
+            // An edit literal is a JSON string: none is a prefix of another.
+            match self.edits.iter().find(|e| rest.starts_with(e.as_str())) {
+                Some(edit) => rest = &rest[edit.len()..],
+                None => {
+                    let open: Vec<&String> = self.edits.iter().filter(|e| e.starts_with(rest)).collect();
+                    let shared = shared_after(&open, rest);
+                    // One edit left, and it must be the last: the closing follows.
+                    return match (open.len(), last) {
+                        (1, true) => format!("{shared}{CLOSING}{}", shared_after(&self.models, "")),
+                        _ => shared,
+                    };
+                }
+            }
+            if !last {
+                match rest.strip_prefix(',') {
+                    Some(after) => {
+                        rest = after;
+                        continue;
+                    }
+                    None if rest.is_empty() => return String::new(),
+                    None => {}
+                }
+            }
+            return self.after_edits(rest);
+        }
+        String::new()
+    }
+
+    /// What follows the last edit: the closing, a model, the end.
+    fn after_edits(&self, rest: &str) -> String {
+        let Some(model) = rest.strip_prefix(CLOSING) else {
+            return match CLOSING.strip_prefix(rest) {
+                Some(closing) => format!("{closing}{}", shared_after(&self.models, "")),
+                None => String::new(),
+            };
+        };
+        let open: Vec<&String> = self.models.iter().filter(|m| m.starts_with(model)).collect();
+        shared_after(&open, model)
+    }
+}
+
+/// The longest text all of `literals` share after their common `prefix`.
+fn shared_after<S: AsRef<str>>(literals: &[S], prefix: &str) -> String {
+    let mut tails = literals.iter().filter_map(|l| l.as_ref().strip_prefix(prefix));
+    let Some(first) = tails.next() else { return String::new() };
+    let mut shared = first;
+    for tail in tails {
+        let common = shared.char_indices().zip(tail.chars()).take_while(|((_, a), b)| a == b).count();
+        let end = shared.char_indices().nth(common).map_or(shared.len(), |(i, _)| i);
+        shared = &shared[..end];
+    }
+    shared.to_string()
+}
+
 /// The grammar for one call. Rule `root` is the answer; `edit-N` holds the
 /// edits of the N-th stage that has any (rules stay short for a reader).
 pub fn answer_grammar(legal: &[Edit], roster: &Roster) -> String {
     let mut out = String::new();
-    out.push_str("root ::= \"{\\\"edits\\\": [\" edit");
+    out.push_str(&format!("root ::= {} edit", literal(OPENING)));
     for _ in 1..MAX_EDITS {
         out.push_str(" (\",\" edit)?");
     }
-    out.push_str(" \"], \\\"next_model\\\": \" model \"}\"\n");
+    out.push_str(&format!(" {} model {}\n", literal(CLOSING), literal(END)));
     let mut stages: Vec<&str> = Vec::new();
     for e in legal {
         if !stages.contains(&e.stage()) {

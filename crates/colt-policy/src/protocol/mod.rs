@@ -9,7 +9,7 @@ mod prompt;
 mod system;
 
 pub use answer::{parse_answer, AnswerProblem, Applied, JointAction};
-pub use grammar::{answer_grammar, edit_json, MAX_EDITS};
+pub use grammar::{answer_grammar, edit_json, AnswerShape, MAX_EDITS};
 pub use legal_list::legal_edits_text;
 pub use prompt::{correction_prompt, expansion_prompt, ExpansionView, Scores, SearchProgress, Shown};
 pub use system::system_prompt;

@@ -228,7 +228,76 @@ fn prompts_stay_short_on_every_workload() {
     }
 }
 
+/// An admitted answer: the edits of the grammar's literals at `picks`
+/// (indices into all of them) and the model at `model`.
+fn admitted_answer(grammar: &str, picks: &[usize], model: usize) -> String {
+    let mut literals = Vec::new();
+    for rule in grammar.lines().filter(|l| l.starts_with("edit-")) {
+        literals.extend(literals_of(grammar, rule.split(' ').next().unwrap()));
+    }
+    let edits: Vec<&str> = picks.iter().map(|p| literals[p % literals.len()].as_str()).collect();
+    let models = literals_of(grammar, "model");
+    format!("{{\"edits\": [{}], \"next_model\": {}}}", edits.join(","), models[model % models.len()])
+}
+
+#[test]
+fn the_forced_text_is_empty_where_the_answer_has_a_choice_or_went_astray() {
+    let roster = roster();
+    let c = candidate("gemm-512", 3);
+    let legal = legal_edits(&c);
+    let shape = AnswerShape::new(&legal, &roster);
+    // Before any choice: the opening and the quote every edit starts with.
+    assert!(shape.forced("").starts_with("{\"edits\": [\""), "{}", shape.forced(""));
+    assert_eq!(shape.forced("{\"ed"), shape.forced("")[4..]);
+    // After a whole edit: `,` or `]` is the model's choice.
+    let one = format!("{{\"edits\": [{}", edit_json(&legal[0]));
+    assert_eq!(shape.forced(&one), "");
+    // After `]`: the closing, then the models' shared start (none: two names).
+    assert_eq!(shape.forced(&format!("{one}]")), ", \"next_model\": \"");
+    // Text the grammar does not admit forces nothing.
+    for astray in ["[", "{\"edits\": [\"swizzle", "{\"edits\": [1", &format!("{one};")] {
+        assert_eq!(shape.forced(astray), "", "{astray}");
+    }
+    // With one model, its name is forced as soon as the edits are closed.
+    let alone = Roster::new(vec![ModelSpec::new("qwen3-8b", 8_000_000_000)]).unwrap();
+    let shape = AnswerShape::new(&legal, &alone);
+    assert_eq!(shape.forced(&format!("{one}]")), ", \"next_model\": \"qwen3-8b\"}");
+}
+
 proptest::proptest! {
+    /// For any answer the grammar admits, the text forced after each of its
+    /// prefixes is how the answer goes on, nothing is forced after the
+    /// whole answer, and most of the answer is forced: the model chooses
+    /// only where edits, values or models differ.
+    #[test]
+    fn the_forced_text_after_any_prefix_of_an_admitted_answer_is_how_it_goes_on(
+        workload in 0..colt_ir::SUITE.len(),
+        seed in 0u64..1000,
+        picks in proptest::collection::vec(0usize..10_000, 1..=3),
+        model in 0usize..2,
+    ) {
+        let roster = roster();
+        let c = candidate(colt_ir::SUITE[workload].name, seed);
+        let legal = legal_edits(&c);
+        let shape = AnswerShape::new(&legal, &roster);
+        let answer = admitted_answer(&answer_grammar(&legal, &roster), &picks, model);
+        for (i, _) in answer.char_indices() {
+            let forced = shape.forced(&answer[..i]);
+            proptest::prop_assert!(answer[i..].starts_with(&forced), "after {:?}: {:?}", &answer[..i], forced);
+        }
+        proptest::prop_assert_eq!(shape.forced(&answer), "");
+        // A model that writes one character at each choice and gets the rest forced.
+        let (mut at, mut chosen) = (0, 0);
+        while at < answer.len() {
+            at += shape.forced(&answer[..at]).len();
+            if at < answer.len() {
+                at += answer[at..].chars().next().unwrap().len_utf8();
+                chosen += 1;
+            }
+        }
+        proptest::prop_assert!(4 * chosen < answer.len(), "{chosen} of {} characters chosen: {answer}", answer.len());
+    }
+
     /// Any text, and any text inside an answer's edit list, is read
     /// without panicking, and what comes out is legal or counted.
     #[test]

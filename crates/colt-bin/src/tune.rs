@@ -24,7 +24,8 @@ pub struct TuneArgs {
     #[arg(long, default_value_t = 64)]
     pub trials: usize,
     /// colt, colt:separate-trees, colt:no-course-alteration,
-    /// colt:lambda=X, single, mcts, evolutionary, random or beam.
+    /// colt:no-legal-list, colt:lambda=X, single, mcts, evolutionary,
+    /// random or beam.
     #[arg(long, default_value = "colt")]
     pub strategy: String,
     /// GGUF models, comma-separated; the default local models by default.

@@ -47,6 +47,7 @@ fn main() {
                 scores: Scores { predicted: None, measured: Some(0.3) },
             }),
             legal: &legal,
+            list_legal: true,
             stats: &stats,
             progress: SearchProgress {
                 trials: 12,

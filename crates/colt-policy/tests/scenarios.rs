@@ -95,6 +95,7 @@ impl Job {
             parent: None,
             grandparent: None,
             legal: &legal,
+            list_legal: true,
             stats: &self.stats,
             progress: SearchProgress { trials: 0, trial_budget: 64, best_latency: None, stalled_expansions: 0 },
             history: "",

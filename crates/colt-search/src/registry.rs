@@ -143,6 +143,7 @@ mod tests {
             "colt",
             "colt:separate-trees",
             "colt:no-course-alteration",
+            "colt:no-legal-list",
             "colt:lambda=0.5",
             "colt:separate-trees:lambda=0.3",
             "single",

@@ -24,7 +24,7 @@ const CPU_TASK: &str = r#"You tune the schedule of a tensor program for speed on
 const OPENCL_TASK: &str = r#"You tune the schedule of a tensor program for speed on a GPU (OpenCL). Each root stage is one kernel. A schedule sets, per stage: tile factors per spatial axis [work-items per group, steps per work-item, register tile] (a work-group covers their product; the work-group size is the product of the first factors, at most 256) and per reduction axis [block: the step in which operands staged in local memory are refreshed], where the stage is computed (root, or inside a consumer's kernel at its work-group loop), vector lanes (float2/4/8), unroll depth, where sums accumulate, and which operands each work-group first copies into local memory."#;
 
 /// What the user part shows (the same on every target).
-const WHAT_IS_SHOWN: &str = r#"You see the current candidate (decisions and loop nest), its parent and grandparent (their differing decisions), scores (predicted or measured throughput relative to the best known, 1 = best), the legal edits grouped by stage, the models of this search with their statistics, and the search progress."#;
+const WHAT_IS_SHOWN: &str = r#"You see the current candidate (its decisions, one line per stage, and the cost model's reading of it), its parent and grandparent (their differing decisions), scores (predicted or measured throughput relative to the best known, 1 = best), the legal edits grouped by stage, the models of this search with their statistics, and the search progress."#;
 
 const CPU_ADVICE: &str = r#"Prefer edits that raise arithmetic intensity (register tiles, blocking for cache), use all vector lanes and split work evenly across cores."#;
 

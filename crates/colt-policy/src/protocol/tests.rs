@@ -195,6 +195,7 @@ fn prompts_stay_short_on_every_workload() {
                 scores: Scores { predicted: None, measured: Some(0.3) },
             }),
             legal: &legal,
+            list_legal: true,
             stats: &stats,
             progress: SearchProgress {
                 trials: 12,
@@ -225,6 +226,13 @@ fn prompts_stay_short_on_every_workload() {
             user.find("models (params").unwrap(),
         );
         assert!(current < reading && reading < legal && legal < models, "{user}");
+        // Without the list, the grammar alone says what is legal: no value
+        // set is shown and the prompt is shorter by the whole list.
+        let unlisted = expansion_prompt(&ExpansionView { list_legal: false, ..with_history });
+        let list = legal_edits_text(with_history.current.candidate, with_history.legal);
+        assert!(!unlisted.contains("∈{") && user.contains(&list), "{unlisted}");
+        assert!(unlisted.len() + list.len() - 80 < user.len(), "{unlisted}");
+        assert!(unlisted.contains("only legal ones"), "{unlisted}");
     }
 }
 

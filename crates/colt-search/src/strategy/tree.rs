@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 pub const COLT: StrategyKind = StrategyKind {
     name: "colt",
-    syntax: "colt[:separate-trees][:no-course-alteration][:lambda=X][:cheap=N] (X in [0, 1]; N random-edit expansions a round beside the models')",
+    syntax: "colt[:separate-trees][:no-course-alteration][:no-legal-list][:lambda=X][:cheap=N] (X in [0, 1]; N random-edit expansions a round beside the models')",
     uses_models: true,
     options: colt_options,
     build: |choice, job, proposer| {
@@ -67,11 +67,12 @@ const PENDING_CAP: usize = 256;
 
 /// `colt`'s ablations, in the order they print.
 fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
-    let (mut separate, mut no_course, mut lambda, mut cheap) = (false, false, None, None);
+    let (mut separate, mut no_course, mut no_list, mut lambda, mut cheap) = (false, false, false, None, None);
     for part in parts {
         match *part {
             "separate-trees" => separate = true,
             "no-course-alteration" => no_course = true,
+            "no-legal-list" => no_list = true,
             _ => {
                 if let Some(n) = part.strip_prefix("cheap=") {
                     cheap = Some(n.parse::<usize>().ok().filter(|&n| n <= MAX_CHEAP_EXPANSIONS)?);
@@ -88,6 +89,7 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
     let mut options = Vec::new();
     options.extend(separate.then(|| "separate-trees".to_string()));
     options.extend(no_course.then(|| "no-course-alteration".to_string()));
+    options.extend(no_list.then(|| "no-legal-list".to_string()));
     options.extend(lambda.map(|l| format!("lambda={l}")));
     options.extend(cheap.map(|n| format!("cheap={n}")));
     Some(options)
@@ -115,6 +117,7 @@ fn build_tree_search<'p>(
         course_k: if has("no-course-alteration") { u32::MAX } else { params.course_k },
         seed: job.settings.seed,
         answers: params.answers,
+        list_legal: !has("no-legal-list"),
     };
     Ok(Box::new(TreeSearch {
         settings,

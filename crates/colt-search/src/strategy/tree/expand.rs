@@ -174,6 +174,7 @@ impl TreeSearch<'_> {
             parent: parent_shown.as_ref().map(|(c, s)| Shown { candidate: c, scores: *s }),
             grandparent: grandparent_shown.as_ref().map(|(c, s)| Shown { candidate: c, scores: *s }),
             legal,
+            list_legal: self.settings.list_legal,
             stats: &models.stats,
             progress: SearchProgress {
                 trials: ctx.trials(),

@@ -52,6 +52,8 @@ pub(super) struct ArmSettings {
     pub seed: u64,
     /// Answers per model call (see `SearchParams::answers`).
     pub answers: usize,
+    /// Prompts list the legal edits (`colt:no-legal-list` turns it off).
+    pub list_legal: bool,
 }
 
 pub(super) fn roster_of(models: &[ModelEntry]) -> Result<Roster, SearchError> {

@@ -32,6 +32,7 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod cluster;
 mod store;
 
 /// How long a lost connection is redialled before the operation fails: a

@@ -152,6 +152,8 @@ impl<'m> Session<'m> {
     pub fn chat(&mut self, prompt: &ChatPrompt, generation: &Generation) -> Result<Completion, GenerationError> {
         let (tokens, system_end) = self.chat_tokens(prompt)?;
         let mut answers = self.call(tokens, Some(system_end), generation, 1)?;
+        // `generate` answers exactly n = 1 completion or fails; the error
+        // here is never reached.
         answers.pop().ok_or(GenerationError::EmptyPrompt)
     }
 
@@ -189,6 +191,8 @@ impl<'m> Session<'m> {
     pub fn complete(&mut self, text: &str, generation: &Generation) -> Result<Completion, GenerationError> {
         let tokens = self.tokenize(text);
         let mut answers = self.call(tokens, None, generation, 1)?;
+        // `generate` answers exactly n = 1 completion or fails; the error
+        // here is never reached.
         answers.pop().ok_or(GenerationError::EmptyPrompt)
     }
 
@@ -319,6 +323,7 @@ impl<'m> Session<'m> {
         let room = (self.options.batch_tokens as usize / n).saturating_sub(1);
         // The opening is decoded as the prompt's end (it prefills the
         // answer): it counts as prompt tokens, not as generated ones.
+        // Callers pass n >= 1 (chat_n clamps it), so there is a first sampler.
         let (first, rest) = samplers.split_first_mut().ok_or(GenerationError::EmptyPrompt)?;
         let opening = self.forced_tokens(generation, first, &[], room);
         for sampler in rest {

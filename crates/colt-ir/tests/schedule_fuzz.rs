@@ -75,12 +75,30 @@ fn describe(c: &Candidate) -> String {
     out
 }
 
+/// The suite's relative error, except for an output that is identically
+/// zero in the reference (a random program can write `x - x`): there
+/// `max|ref|` is no scale, and gcc contracting one of the two products into
+/// an FMA leaves one product's rounding error (~1e-8), which the suite's
+/// `+ 1e-6` would read as a percent. The inputs lie in [-1, 1), so the
+/// terms are of order one and the absolute error is the relative one; a
+/// wrong kernel's output is still of order one and is still caught.
+fn output_error(actual: &[f32], reference: &[f32]) -> f32 {
+    let identically_zero = reference.iter().all(|&r| r == 0.0);
+    if identically_zero && actual.len() == reference.len() {
+        if actual.iter().any(|a| a.is_nan()) {
+            return f32::INFINITY;
+        }
+        return actual.iter().fold(0.0, |m, a| m.max(a.abs()));
+    }
+    max_rel_err(actual, reference)
+}
+
 fn check_candidate(program: &Arc<Program>, reference: &[Vec<f32>], c: &Candidate, ntasks: usize) -> Result<(), String> {
     let nest = lower(c);
     let inputs = initial_buffers(program, DEFAULT_SEED);
     let actual = common::run_c_kernel_tasks(program, &nest.to_c(), &inputs, ntasks, &nest.scratch);
     for (id, b) in program.buffers_with_role(BufferRole::Output) {
-        let err = max_rel_err(&actual[id.0], &reference[id.0]);
+        let err = output_error(&actual[id.0], &reference[id.0]);
         if err.is_nan() || err > TOLERANCE {
             return Err(format!(
                 "{}: output {} off by {err} on {ntasks} tasks, sketch {}\n{}",
@@ -216,4 +234,23 @@ fn a_wrong_kernel_is_caught() {
     let actual = common::run_c_kernel_tasks(&program, &source, &inputs, 2, &nest.scratch);
     let err = max_rel_err(&actual[2], &reference[2]);
     assert!(err.is_nan() || err > TOLERANCE, "a wrong kernel passed: {err}");
+}
+
+#[test]
+fn an_output_that_cancels_to_zero_is_checked_absolutely() {
+    // Found by the fuzzer: `Out2 = (-T1[s0] + T1[(2*s1+s0)%2]) / (1+In1[6]^2)`
+    // reads the same element twice, so the reference is zero everywhere,
+    // and the kernel's FMA-contracted difference is ~1e-8, not zero.
+    let (program_seed, seed) = (1558429283039272418, 1117159286148136281);
+    let program = Program::from_def(&random_program(program_seed)).expect("random programs are valid");
+    let reference = interp::evaluate(&program, DEFAULT_SEED);
+    let zero_outputs = program
+        .buffers_with_role(BufferRole::Output)
+        .filter(|(id, _)| reference[id.0].iter().all(|&r| r == 0.0))
+        .count();
+    assert!(zero_outputs > 0, "the case no longer has an output that cancels to zero");
+    check_random_program(program_seed, seed, &[false; 64], 1, uniform).unwrap();
+    // The absolute check still fails a kernel that is off by an order-one amount.
+    assert!(output_error(&[0.0, 0.5], &[0.0, 0.0]) > TOLERANCE);
+    assert!(output_error(&[0.0, f32::NAN], &[0.0, 0.0]) > TOLERANCE);
 }

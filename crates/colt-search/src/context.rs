@@ -20,6 +20,7 @@ use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The best verified candidate so far.
 #[derive(Clone)]
@@ -74,6 +75,8 @@ pub struct SearchContext<'a> {
     next_seed: AtomicU64,
     stop: &'a AtomicBool,
     events: &'a Sender<Event>,
+    /// When this run of the job began.
+    started: Instant,
 }
 
 impl<'a> SearchContext<'a> {
@@ -104,6 +107,7 @@ impl<'a> SearchContext<'a> {
             next_seed: AtomicU64::new(first_sample_seed),
             stop,
             events,
+            started: Instant::now(),
         }
     }
 
@@ -272,6 +276,11 @@ impl<'a> SearchContext<'a> {
     /// The best verified latency so far (this job's or a known record's).
     pub fn best_ms(&self) -> Option<f64> {
         self.best.lock().as_ref().map(|b| b.latency)
+    }
+
+    /// Seconds since this run of the job began.
+    pub fn elapsed_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
     }
 
     /// Trials measured so far, a resumed job's earlier ones included.

@@ -66,6 +66,18 @@ pub struct SearchParams {
     /// the proposal-quality instrument. Off, probes are predicted only.
     #[serde(default)]
     pub measure_probes: bool,
+    /// The model-driven strategies' time budget (`colt:model-share=X`
+    /// overrides): a round's model expansions stop once the run's model
+    /// time reaches this share of the rest of its wall time (sampling,
+    /// screening, cheap expansions, compiling and measuring), so that a job
+    /// with models takes at most `1 + X` times the same search without them,
+    /// on any machine and whatever a call costs there. The round's cheap
+    /// expansions go on either way. None: no budget (`single`, the largest
+    /// model at every expansion, always has none). A thread that starts a
+    /// call before the budget is spent finishes it, so a round can overrun
+    /// by one call per search thread.
+    #[serde(default = "default_model_share")]
+    pub model_share: Option<f64>,
 }
 
 fn default_screen() -> usize {
@@ -74,6 +86,14 @@ fn default_screen() -> usize {
 
 fn default_answers() -> usize {
     1
+}
+
+/// Chosen by measurement (bench/issue18/zen4/README.md): at 0.5 a `colt`
+/// job takes about 1.5 times `mcts`'s, which is under MetaSchedule's
+/// 64-trial tuning time on every workload of the suite on a 2-core Zen 4
+/// part.
+fn default_model_share() -> Option<f64> {
+    Some(0.5)
 }
 
 fn default_cheap_expansions() -> usize {
@@ -102,6 +122,7 @@ impl Default for SearchParams {
             answer_tokens: 96,
             answers: default_answers(),
             measure_probes: false,
+            model_share: default_model_share(),
         }
     }
 }

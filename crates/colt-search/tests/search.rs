@@ -16,6 +16,7 @@ use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// A deterministic target and a scripted model: the model answers the
 /// first legal edit its grammar offers, names itself as the next model,
@@ -28,6 +29,10 @@ struct Scripted {
     /// Measurements that fail as the machinery's fault (not the candidate's).
     machinery_failures: AtomicUsize,
     probes: Mutex<Vec<colt_search::ProposalProbe>>,
+    /// How long each model call takes, for the model-time budget.
+    call_delay: Duration,
+    /// The calls' wall time in all.
+    call_seconds: Mutex<f64>,
 }
 
 fn latency_of(source: &str) -> f64 {
@@ -42,6 +47,11 @@ impl Proposer for Scripted {
     fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure> {
         let (model, grammar) = (call.model, call.grammar);
         *self.calls.lock().entry(model.to_string()).or_default() += 1;
+        if !self.call_delay.is_zero() {
+            let started = Instant::now();
+            std::thread::sleep(self.call_delay);
+            *self.call_seconds.lock() += started.elapsed().as_secs_f64();
+        }
         // The grammar's first alternative of the first edit rule, unescaped
         // once (GBNF string → JSON string).
         let rule = grammar.lines().find(|l| l.starts_with("edit-0 ::=")).ok_or(ProposalFailure("no edit".into()))?;
@@ -116,7 +126,9 @@ fn spec(strategy: StrategyChoice, trials: usize) -> JobSpec {
             wall: None,
             threads: 2,
             seed: 5,
-            params: SearchParams { batch: 4, ..SearchParams::default() },
+            // No model-time budget: it reads the wall clock, and these
+            // tests compare runs call for call (its own test sets one).
+            params: SearchParams { batch: 4, model_share: None, ..SearchParams::default() },
         },
         naive_ms: Some(150.0),
         known: Vec::new(),
@@ -253,6 +265,48 @@ fn model_strategies_add_cheap_random_expansions_and_every_trial_has_a_source() {
         assert!(bad.parse::<StrategyChoice>().is_err(), "{bad} was accepted");
     }
     assert_eq!("colt:cheap=8".parse::<StrategyChoice>().unwrap().to_string(), "colt:cheap=8");
+}
+
+#[test]
+fn the_model_time_budget_bounds_the_models_share_of_the_job_and_the_cheap_search_goes_on() {
+    let run_with = |strategy: &str, share: Option<f64>| {
+        let mut spec = spec(strategy.parse().unwrap(), 16);
+        spec.settings.params.model_share = share;
+        // One thread: the calls' time is then the model phases' time.
+        spec.settings.threads = 1;
+        let services = Scripted { call_delay: Duration::from_millis(50), ..Scripted::default() };
+        let outcome = run(&spec, &services);
+        let calls: usize = services.calls.lock().values().sum();
+        let call_seconds = *services.call_seconds.lock();
+        (outcome, calls, call_seconds)
+    };
+    let (unbounded, unbounded_calls, _) = run_with("colt", None);
+    // The strategy's option overrides the job's parameter.
+    for (strategy, parameter, share) in [("colt", Some(0.5), 0.5), ("colt:model-share=0.25", Some(4.0), 0.25)] {
+        let (outcome, calls, call_seconds) = run_with(strategy, parameter);
+        // A call started before the budget ran out finishes: one
+        // expansion's two calls (a proposal and a correction) can overrun.
+        let overrun = 2.0 * 0.05 + 0.05;
+        let rest = outcome.wall_s - call_seconds;
+        assert!(
+            call_seconds <= share * rest + overrun,
+            "{strategy}: {call_seconds:.2} s of model calls against {rest:.2} s of the rest"
+        );
+        assert!(calls > 0, "{strategy}: the budget let no model call through");
+        assert!(calls < unbounded_calls, "{strategy}: {calls} calls with the budget, {unbounded_calls} without");
+        assert!(outcome.random_expansions > 0, "{strategy}: the cheap search stopped with the models");
+        assert_eq!(outcome.curve.len(), 16, "{strategy}: the job did not measure its trials");
+    }
+    assert_eq!(unbounded.curve.len(), 16);
+    // `single` is the largest model at every expansion: no budget.
+    let (_, single_calls, _) = run_with("single", Some(0.5));
+    assert!(single_calls >= unbounded_calls / 2, "single was budgeted: {single_calls} calls");
+    for bad in ["colt:model-share=0", "colt:model-share=-1", "colt:model-share=x", "colt:model-share=inf"] {
+        assert!(bad.parse::<StrategyChoice>().is_err(), "{bad} was accepted");
+    }
+    for good in ["colt:model-share=0.25", "colt:model-share=none"] {
+        assert_eq!(good.parse::<StrategyChoice>().unwrap().to_string(), good);
+    }
 }
 
 #[test]

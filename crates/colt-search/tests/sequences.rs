@@ -60,32 +60,56 @@ impl Proposer for Scripted {
     fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure> {
         let (model, user, grammar) = (call.model, call.user, call.grammar);
         let h = fnv(user);
-        let alternatives: Vec<&str> = grammar
+        let alternatives: Vec<String> = grammar
             .lines()
             .filter(|l| l.starts_with("edit-"))
             .filter_map(|l| l.split_once(" ::= ").map(|(_, r)| r))
             .flat_map(|r| r.split(" | "))
+            .map(unliteral)
             .collect();
-        let models: Vec<&str> = grammar
+        let models: Vec<String> = grammar
             .lines()
             .find_map(|l| l.strip_prefix("model ::= "))
-            .map(|r| r.split(" | ").map(|m| m.trim_matches('"').trim_matches('\\').trim_matches('"')).collect())
+            .map(|r| r.split(" | ").map(unliteral).collect())
             .unwrap_or_default();
         if alternatives.is_empty() || h.is_multiple_of(11) {
             return Err(ProposalFailure(format!("{model}: scripted failure")));
         }
-        let edit = alternatives[(h % alternatives.len() as u64) as usize];
-        let json = edit.trim_matches('"').replace("\\\\", "\\").replace("\\\"", "\"");
-        let next = models.get(((h >> 32) % models.len().max(1) as u64) as usize).copied().unwrap_or(model);
+        // Both are JSON strings as the answer writes them.
+        let json = &alternatives[(h % alternatives.len() as u64) as usize];
+        let fallback = format!("\"{model}\"");
+        let next = models.get(((h >> 32) % models.len().max(1) as u64) as usize).unwrap_or(&fallback);
         // Every seventh answer carries a second, unreadable edit.
         let extra = if h.is_multiple_of(7) { ", \"tile(stage=\\\"NOPE\\\")\"" } else { "" };
         Ok(Proposal {
             more_answers: Vec::new(),
-            answer: format!("{{\"edits\": [{json}{extra}], \"next_model\": \"{next}\"}}"),
+            answer: format!("{{\"edits\": [{json}{extra}], \"next_model\": {next}}}"),
             tokens: 100,
             seconds: 0.01,
         })
     }
+}
+
+/// The text a GBNF string literal of the answer grammar matches: the
+/// quotes around it removed and its escapes undone.
+fn unliteral(literal: &str) -> String {
+    let inner = literal.trim().strip_prefix('"').and_then(|l| l.strip_suffix('"')).expect("a GBNF string literal");
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('t') => out.push('\t'),
+            Some(escaped) => out.push(escaped),
+            None => panic!("a GBNF literal ends in a lone backslash: {literal}"),
+        }
+    }
+    out
 }
 
 impl Runner for Scripted {
@@ -141,7 +165,8 @@ fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {
             seed,
             // Screening of 64, not the default: the same code path at an
             // eighth of the cost.
-            params: SearchParams { screen: 64, ..SearchParams::default() },
+            // No model-time budget: it reads the wall clock.
+            params: SearchParams { screen: 64, model_share: None, ..SearchParams::default() },
         },
         naive_ms: Some(150.0),
         known: Vec::new(),
@@ -176,7 +201,10 @@ fn describe(title: &str, records: &[Trial], outcome: &Outcome, out: &mut String)
             r.lineage.edits.join(" ; ")
         );
     }
-    let calls: Vec<String> = outcome.models.iter().map(|m| format!("{}={}", m.name, m.calls)).collect();
+    // Errors: failed calls and answers with no usable edit (both fall back
+    // to a random edit), so a file shows that the scripted answers are read.
+    let calls: Vec<String> =
+        outcome.models.iter().map(|m| format!("{}={} errors={}", m.name, m.calls, m.errors)).collect();
     let _ = writeln!(
         out,
         "end reason={:?} best={:?} calls=[{}] course_alterations={}",

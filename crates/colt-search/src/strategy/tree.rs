@@ -29,10 +29,11 @@ use colt_tree::{ModelId, NewNode, NodeId};
 use forest::{Arm, ArmSettings, Expanders};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 pub const COLT: StrategyKind = StrategyKind {
     name: "colt",
-    syntax: "colt[:separate-trees][:no-course-alteration][:no-legal-list][:lambda=X][:cheap=N] (X in [0, 1]; N random-edit expansions a round beside the models')",
+    syntax: "colt[:separate-trees][:no-course-alteration][:no-legal-list][:lambda=X][:cheap=N][:model-share=S] (X in [0, 1]; N random-edit expansions a round beside the models'; S > 0 the most model time per second of the rest of the job, or none)",
     uses_models: true,
     options: colt_options,
     build: |choice, job, proposer| {
@@ -68,6 +69,7 @@ const PENDING_CAP: usize = 256;
 /// `colt`'s ablations, in the order they print.
 fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
     let (mut separate, mut no_course, mut no_list, mut lambda, mut cheap) = (false, false, false, None, None);
+    let mut share = None;
     for part in parts {
         match *part {
             "separate-trees" => separate = true,
@@ -76,6 +78,10 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
             _ => {
                 if let Some(n) = part.strip_prefix("cheap=") {
                     cheap = Some(n.parse::<usize>().ok().filter(|&n| n <= MAX_CHEAP_EXPANSIONS)?);
+                    continue;
+                }
+                if let Some(s) = part.strip_prefix("model-share=") {
+                    share = Some(parse_model_share(s)?);
                     continue;
                 }
                 let l: f64 = part.strip_prefix("lambda=")?.parse().ok()?;
@@ -92,7 +98,18 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
     options.extend(no_list.then(|| "no-legal-list".to_string()));
     options.extend(lambda.map(|l| format!("lambda={l}")));
     options.extend(cheap.map(|n| format!("cheap={n}")));
+    options
+        .extend(share.map(|s: Option<f64>| format!("model-share={}", s.map_or("none".to_string(), |s| s.to_string()))));
     Some(options)
+}
+
+/// `model-share=`'s value: a positive finite number, or `none`.
+fn parse_model_share(text: &str) -> Option<Option<f64>> {
+    if text == "none" {
+        return Some(None);
+    }
+    let share: f64 = text.parse().ok()?;
+    (share.is_finite() && share > 0.0).then_some(Some(share))
 }
 
 /// The tree search expanded by `expanders`, with `choice`'s ablations.
@@ -110,6 +127,14 @@ fn build_tree_search<'p>(
     let params = &job.settings.params;
     let lambda = options.iter().find_map(|o| o.strip_prefix("lambda=")?.parse().ok()).unwrap_or(params.lambda);
     let cheap = options.iter().find_map(|o| o.strip_prefix("cheap=")?.parse().ok()).unwrap_or(params.cheap_expansions);
+    let model_share = match expanders {
+        // `single` is the baseline of the largest model at every expansion.
+        Expanders::Largest | Expanders::RandomEdits => None,
+        Expanders::AllModels | Expanders::SeparateTrees => options
+            .iter()
+            .find_map(|o| parse_model_share(o.strip_prefix("model-share=")?))
+            .unwrap_or(params.model_share),
+    };
     let settings = ArmSettings {
         expanders,
         lambda,
@@ -122,6 +147,8 @@ fn build_tree_search<'p>(
     Ok(Box::new(TreeSearch {
         settings,
         cheap: if expanders == Expanders::RandomEdits { 0 } else { cheap },
+        model_share,
+        model_seconds: 0.0,
         random_expansions: AtomicU64::new(0),
         proposer,
         arms: Vec::new(),
@@ -227,6 +254,11 @@ pub struct TreeSearch<'p> {
     /// Random-edit expansions a round beside the models' (0 for `mcts`,
     /// whose every expansion is one).
     cheap: usize,
+    /// The most model time per second of the rest of the run (see
+    /// `SearchParams::model_share`); None: no budget.
+    model_share: Option<f64>,
+    /// This run's model phases' wall time so far.
+    model_seconds: f64,
     /// Random-edit expansions made so far (this run's).
     random_expansions: AtomicU64,
     proposer: &'p dyn Proposer,
@@ -303,6 +335,18 @@ impl TreeSearch<'_> {
         }
     }
 
+    /// When this round's model expansions must stop starting calls: once
+    /// the run's model time would pass its share of the rest of the run's
+    /// wall time (`SearchParams::model_share`). The model phase is the only
+    /// time the models run, so the rest is the run's time outside it.
+    /// None: no budget.
+    fn model_phase_deadline(&self, ctx: &SearchContext<'_>, now: Instant) -> Option<Instant> {
+        let share = self.model_share?;
+        let rest = (ctx.elapsed_s() - self.model_seconds).max(0.0);
+        let allowed = share * rest - self.model_seconds;
+        Some(if allowed > 0.0 { now + Duration::from_secs_f64(allowed) } else { now })
+    }
+
     fn total_calls(&self) -> u64 {
         forest::summaries(&self.arms).iter().map(|(_, s)| s.calls).sum()
     }
@@ -357,10 +401,17 @@ impl Strategy for TreeSearch<'_> {
             params.llm_expansions
         };
         if self.cheap > 0 {
-            self.expansion_phase(ctx, self.cheap, true);
+            self.expansion_phase(ctx, self.cheap, true, None);
         }
         // An arm without models (`mcts`) expands by random edits anyway.
-        self.expansion_phase(ctx, quota, false);
+        let started = Instant::now();
+        match self.model_phase_deadline(ctx, started) {
+            Some(deadline) if deadline <= started => {}
+            deadline => self.expansion_phase(ctx, quota, false, deadline),
+        }
+        if self.settings.expanders != Expanders::RandomEdits {
+            self.model_seconds += started.elapsed().as_secs_f64();
+        }
         if self.llm_exhausted.load(Ordering::Relaxed) {
             Generated::LlmBudgetSpent
         } else {

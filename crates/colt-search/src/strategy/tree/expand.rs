@@ -13,6 +13,7 @@ use colt_ir::schedule::{legal_edits, lower, Candidate, Edit, Lineage};
 use colt_policy::protocol::{ExpansionView, Scores, SearchProgress, Shown};
 use colt_tree::{ModelId, NewNode, NodeId, NodeRef, Tree};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 /// A new child: the candidate, the edits from its parent, the model that
 /// proposed them and the one to expand it next, and its score.
@@ -27,7 +28,14 @@ struct Child {
 impl TreeSearch<'_> {
     /// `quota` expansions shared by the search threads: by random edits
     /// when `random`, else by the arm's models (random edits for `mcts`).
-    pub(super) fn expansion_phase(&self, ctx: &SearchContext<'_>, quota: usize, random: bool) {
+    /// No expansion starts after `deadline`.
+    pub(super) fn expansion_phase(
+        &self,
+        ctx: &SearchContext<'_>,
+        quota: usize,
+        random: bool,
+        deadline: Option<Instant>,
+    ) {
         self.progress(ctx, "expanding");
         let done = AtomicUsize::new(0);
         std::thread::scope(|scope| {
@@ -36,6 +44,7 @@ impl TreeSearch<'_> {
                 scope.spawn(move || {
                     while !ctx.stopped()
                         && !self.llm_exhausted.load(Ordering::Relaxed)
+                        && deadline.is_none_or(|d| Instant::now() < d)
                         && done.fetch_add(1, Ordering::Relaxed) < quota
                     {
                         if let Err(message) = self.expand_once(ctx, thread, random) {

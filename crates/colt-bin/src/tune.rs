@@ -24,7 +24,7 @@ pub struct TuneArgs {
     #[arg(long, default_value_t = 64)]
     pub trials: usize,
     /// colt, colt:separate-trees, colt:no-course-alteration,
-    /// colt:no-legal-list, colt:lambda=X, single, mcts, evolutionary,
+    /// colt:legal-list, colt:lambda=X, colt:model-share=S, single, mcts, evolutionary,
     /// random or beam.
     #[arg(long, default_value = "colt")]
     pub strategy: String,

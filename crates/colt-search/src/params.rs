@@ -73,9 +73,9 @@ pub struct SearchParams {
     /// with models takes at most `1 + X` times the same search without them,
     /// on any machine and whatever a call costs there. The round's cheap
     /// expansions go on either way. None: no budget (`single`, the largest
-    /// model at every expansion, always has none). A thread that starts a
-    /// call before the budget is spent finishes it, so a round can overrun
-    /// by one call per search thread.
+    /// model at every expansion, always has none). An expansion starts only
+    /// if the run's mean model expansion would end within the budget (the
+    /// first whenever any budget is left), on one search thread.
     #[serde(default = "default_model_share")]
     pub model_share: Option<f64>,
 }
@@ -88,10 +88,13 @@ fn default_answers() -> usize {
     1
 }
 
-/// Chosen by measurement (bench/issue18/zen4/README.md): at 0.5 a `colt`
-/// job takes about 1.5 times `mcts`'s, which is under MetaSchedule's
-/// 64-trial tuning time on every workload of the suite on a 2-core Zen 4
-/// part.
+/// Half: a `colt` job then takes 1.4-2.0 times `mcts`'s on a 2-core Zen 4
+/// part (bench/issue18/zen4/README.md, 2026-12-04), level with
+/// MetaSchedule's 64-trial tuning time on the attentions and over it on
+/// the other four; 0.25 made the same calls as 0.5 there (the first
+/// round's calls spend either). A model
+/// call costs 5-20 s there, so no share gives the models many calls
+/// within MetaSchedule's time.
 fn default_model_share() -> Option<f64> {
     Some(0.5)
 }

@@ -144,6 +144,7 @@ mod tests {
             "colt:separate-trees",
             "colt:no-course-alteration",
             "colt:no-legal-list",
+            "colt:legal-list",
             "colt:lambda=0.5",
             "colt:separate-trees:lambda=0.3",
             "single",
@@ -166,8 +167,17 @@ mod tests {
 
     #[test]
     fn unknown_strategies_are_named_with_what_is_expected() {
-        for text in ["colt:lambda=2", "colt:fast", "genetic", "mcts:x", "beam:3", "random:fast", "mcts:screen=many", ""]
-        {
+        for text in [
+            "colt:lambda=2",
+            "colt:fast",
+            "colt:legal-list:no-legal-list",
+            "genetic",
+            "mcts:x",
+            "beam:3",
+            "random:fast",
+            "mcts:screen=many",
+            "",
+        ] {
             let e = text.parse::<StrategyChoice>().unwrap_err();
             let message = e.to_string();
             assert!(message.contains(&format!("`{text}`")), "{message}");

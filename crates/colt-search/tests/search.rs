@@ -29,6 +29,8 @@ struct Scripted {
     /// Measurements that fail as the machinery's fault (not the candidate's).
     machinery_failures: AtomicUsize,
     probes: Mutex<Vec<colt_search::ProposalProbe>>,
+    /// Prompts that listed the legal edits.
+    listing_prompts: AtomicUsize,
     /// How long each model call takes, for the model-time budget.
     call_delay: Duration,
     /// The calls' wall time in all.
@@ -47,6 +49,9 @@ impl Proposer for Scripted {
     fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure> {
         let (model, grammar) = (call.model, call.grammar);
         *self.calls.lock().entry(model.to_string()).or_default() += 1;
+        if call.user.contains("legal edits:\n") {
+            self.listing_prompts.fetch_add(1, Ordering::Relaxed);
+        }
         if !self.call_delay.is_zero() {
             let started = Instant::now();
             std::thread::sleep(self.call_delay);
@@ -306,6 +311,18 @@ fn the_model_time_budget_bounds_the_models_share_of_the_job_and_the_cheap_search
     }
     for good in ["colt:model-share=0.25", "colt:model-share=none"] {
         assert_eq!(good.parse::<StrategyChoice>().unwrap().to_string(), good);
+    }
+}
+
+#[test]
+fn prompts_list_the_legal_edits_only_when_asked() {
+    for (strategy, listed) in [("colt", false), ("colt:no-legal-list", false), ("colt:legal-list", true)] {
+        let services = Scripted::default();
+        run(&spec(strategy.parse().unwrap(), 12), &services);
+        let (calls, listing): (usize, usize) =
+            (services.calls.lock().values().sum(), services.listing_prompts.load(Ordering::Relaxed));
+        assert!(calls > 0, "{strategy}");
+        assert_eq!(listing, if listed { calls } else { 0 }, "{strategy}: {listing} of {calls} prompts listed them");
     }
 }
 

@@ -48,7 +48,8 @@ pub struct ExpansionView<'a> {
     pub legal: &'a [Edit],
     /// List the legal edits (grouped by stage and decision). Off, the
     /// prompt says only that the grammar admits legal edits alone: a
-    /// third of the user part less (see `colt:no-legal-list`).
+    /// third to two thirds of the user part less (`colt:legal-list` turns
+    /// it on).
     pub list_legal: bool,
     pub stats: &'a ModelStats,
     pub progress: SearchProgress,

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 pub const COLT: StrategyKind = StrategyKind {
     name: "colt",
-    syntax: "colt[:separate-trees][:no-course-alteration][:no-legal-list][:lambda=X][:cheap=N][:model-share=S] (X in [0, 1]; N random-edit expansions a round beside the models'; S > 0 the most model time per second of the rest of the job, or none)",
+    syntax: "colt[:separate-trees][:no-course-alteration][:legal-list|:no-legal-list][:lambda=X][:cheap=N][:model-share=S] (X in [0, 1]; N random-edit expansions a round beside the models'; S > 0 the most model time per second of the rest of the job, or none)",
     uses_models: true,
     options: colt_options,
     build: |choice, job, proposer| {
@@ -68,13 +68,19 @@ const PENDING_CAP: usize = 256;
 
 /// `colt`'s ablations, in the order they print.
 fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
-    let (mut separate, mut no_course, mut no_list, mut lambda, mut cheap) = (false, false, false, None, None);
-    let mut share = None;
+    let (mut separate, mut no_course, mut lambda, mut cheap) = (false, false, None, None);
+    let (mut share, mut list) = (None, None);
     for part in parts {
         match *part {
             "separate-trees" => separate = true,
             "no-course-alteration" => no_course = true,
-            "no-legal-list" => no_list = true,
+            // The default lists none; `no-legal-list` (the default's name
+            // before 2026-12-04) still parses, and prints as given.
+            "legal-list" | "no-legal-list" => {
+                if list.replace(*part).is_some_and(|before| before != *part) {
+                    return None;
+                }
+            }
             _ => {
                 if let Some(n) = part.strip_prefix("cheap=") {
                     cheap = Some(n.parse::<usize>().ok().filter(|&n| n <= MAX_CHEAP_EXPANSIONS)?);
@@ -95,7 +101,7 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
     let mut options = Vec::new();
     options.extend(separate.then(|| "separate-trees".to_string()));
     options.extend(no_course.then(|| "no-course-alteration".to_string()));
-    options.extend(no_list.then(|| "no-legal-list".to_string()));
+    options.extend(list.map(str::to_string));
     options.extend(lambda.map(|l| format!("lambda={l}")));
     options.extend(cheap.map(|n| format!("cheap={n}")));
     options
@@ -142,13 +148,14 @@ fn build_tree_search<'p>(
         course_k: if has("no-course-alteration") { u32::MAX } else { params.course_k },
         seed: job.settings.seed,
         answers: params.answers,
-        list_legal: !has("no-legal-list"),
+        list_legal: has("legal-list"),
     };
     Ok(Box::new(TreeSearch {
         settings,
         cheap: if expanders == Expanders::RandomEdits { 0 } else { cheap },
         model_share,
         model_seconds: 0.0,
+        model_expansions: 0,
         random_expansions: AtomicU64::new(0),
         proposer,
         arms: Vec::new(),
@@ -257,8 +264,9 @@ pub struct TreeSearch<'p> {
     /// The most model time per second of the rest of the run (see
     /// `SearchParams::model_share`); None: no budget.
     model_share: Option<f64>,
-    /// This run's model phases' wall time so far.
+    /// This run's model phases' wall time so far, and their expansions.
     model_seconds: f64,
+    model_expansions: usize,
     /// Random-edit expansions made so far (this run's).
     random_expansions: AtomicU64,
     proposer: &'p dyn Proposer,
@@ -335,16 +343,22 @@ impl TreeSearch<'_> {
         }
     }
 
-    /// When this round's model expansions must stop starting calls: once
-    /// the run's model time would pass its share of the rest of the run's
-    /// wall time (`SearchParams::model_share`). The model phase is the only
-    /// time the models run, so the rest is the run's time outside it.
-    /// None: no budget.
+    /// The last moment this round's model phase may start an expansion:
+    /// one that ends, by this run's mean model expansion so far, before the
+    /// run's model time passes its share of the rest of the run's wall time
+    /// (`SearchParams::model_share`). Before the first expansion there is
+    /// no mean, and one starts if any budget is left. The model phase is
+    /// the only time the models run, so the rest is the run's time outside
+    /// it. None: no budget.
     fn model_phase_deadline(&self, ctx: &SearchContext<'_>, now: Instant) -> Option<Instant> {
         let share = self.model_share?;
         let rest = (ctx.elapsed_s() - self.model_seconds).max(0.0);
         let allowed = share * rest - self.model_seconds;
-        Some(if allowed > 0.0 { now + Duration::from_secs_f64(allowed) } else { now })
+        if allowed <= 0.0 {
+            return Some(now);
+        }
+        let mean = if self.model_expansions == 0 { 0.0 } else { self.model_seconds / self.model_expansions as f64 };
+        Some(now + Duration::from_secs_f64((allowed - mean).max(0.0)))
     }
 
     fn total_calls(&self) -> u64 {
@@ -405,12 +419,13 @@ impl Strategy for TreeSearch<'_> {
         }
         // An arm without models (`mcts`) expands by random edits anyway.
         let started = Instant::now();
-        match self.model_phase_deadline(ctx, started) {
-            Some(deadline) if deadline <= started => {}
+        let expansions = match self.model_phase_deadline(ctx, started) {
+            Some(deadline) if deadline <= started => 0,
             deadline => self.expansion_phase(ctx, quota, false, deadline),
-        }
+        };
         if self.settings.expanders != Expanders::RandomEdits {
             self.model_seconds += started.elapsed().as_secs_f64();
+            self.model_expansions += expansions;
         }
         if self.llm_exhausted.load(Ordering::Relaxed) {
             Generated::LlmBudgetSpent

@@ -28,18 +28,22 @@ struct Child {
 impl TreeSearch<'_> {
     /// `quota` expansions shared by the search threads: by random edits
     /// when `random`, else by the arm's models (random edits for `mcts`).
-    /// No expansion starts after `deadline`.
+    /// No expansion starts after `deadline`; with one (a model phase under
+    /// the model-time budget), one thread expands: on a machine the models
+    /// already fill, a second call in flight makes both slower and only
+    /// overruns the budget. Returns the expansions started.
     pub(super) fn expansion_phase(
         &self,
         ctx: &SearchContext<'_>,
         quota: usize,
         random: bool,
         deadline: Option<Instant>,
-    ) {
+    ) -> usize {
         self.progress(ctx, "expanding");
         let done = AtomicUsize::new(0);
+        let threads = if deadline.is_some() { 1 } else { ctx.threads() };
         std::thread::scope(|scope| {
-            for thread in 0..ctx.threads() {
+            for thread in 0..threads {
                 let done = &done;
                 scope.spawn(move || {
                     while !ctx.stopped()
@@ -54,6 +58,7 @@ impl TreeSearch<'_> {
                 });
             }
         });
+        done.into_inner().min(quota)
     }
 
     fn progress(&self, ctx: &SearchContext<'_>, phase: &str) {

@@ -52,7 +52,7 @@ pub(super) struct ArmSettings {
     pub seed: u64,
     /// Answers per model call (see `SearchParams::answers`).
     pub answers: usize,
-    /// Prompts list the legal edits (`colt:no-legal-list` turns it off).
+    /// Prompts list the legal edits (`colt:legal-list`; off by default).
     pub list_legal: bool,
 }
 

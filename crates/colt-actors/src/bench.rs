@@ -116,6 +116,7 @@ impl Colt {
                     runs: Vec::new(),
                     llm_calls: BTreeMap::new(),
                     llm_tokens: 0,
+                    llm_seconds: 0.0,
                     wall_s: 0.0,
                 };
                 for repeat in 0..plan.repeats {
@@ -148,6 +149,7 @@ impl Colt {
                             for m in &outcome.models {
                                 *measured.llm_calls.entry(m.name.clone()).or_default() += m.calls;
                                 measured.llm_tokens += m.tokens;
+                                measured.llm_seconds += m.seconds;
                             }
                             measured.wall_s += outcome.wall_s;
                             measured.runs.push(RunRecord {

@@ -16,6 +16,8 @@ pub struct StrategyRuns {
     /// Calls per model name, over the runs.
     pub llm_calls: BTreeMap<String, u64>,
     pub llm_tokens: u64,
+    /// The models' call time, over the runs.
+    pub llm_seconds: f64,
     pub wall_s: f64,
 }
 
@@ -31,7 +33,7 @@ pub fn strategy_report(
     target: f64,
     largest_model: Option<&str>,
 ) -> StrategyReport {
-    let StrategyRuns { strategy, runs, llm_calls, llm_tokens, wall_s } = measured;
+    let StrategyRuns { strategy, runs, llm_calls, llm_tokens, llm_seconds, wall_s } = measured;
     let mut best_ms = BTreeMap::new();
     for &b in budgets {
         let bests: Vec<f64> = runs.iter().filter_map(|r| best_within(&r.curve, b)).collect();
@@ -50,6 +52,7 @@ pub fn strategy_report(
         trials_to_target,
         llm_calls,
         llm_tokens,
+        llm_seconds,
         largest_model_share,
         wall_s,
         runs,
@@ -126,6 +129,7 @@ mod tests {
             runs: vec![run(1, &[Some(50.0), Some(8.0)]), run(2, &[None, Some(12.0)])],
             llm_calls: BTreeMap::from([("qwen-1.5b".into(), 1), ("smollm-135m".into(), 3)]),
             llm_tokens: 400,
+            llm_seconds: 1.5,
             wall_s: 2.0,
         };
         let report = strategy_report(measured, 100.0, &[1, 2], 5.0, Some("qwen-1.5b"));
@@ -133,11 +137,13 @@ mod tests {
         assert_eq!(report.speedup, BTreeMap::from([(1, None), (2, Some(10.0))]));
         assert_eq!(report.trials_to_target, Some(2), "both runs reach 100 / 5 = 20 ms at their second trial");
         assert_eq!(report.largest_model_share, Some(0.25));
+        assert_eq!((report.llm_tokens, report.llm_seconds), (400, 1.5), "the models' cost is carried over");
         let none = StrategyRuns {
             strategy: "random".into(),
             runs: vec![run(1, &[Some(20.0)])],
             llm_calls: BTreeMap::new(),
             llm_tokens: 0,
+            llm_seconds: 0.0,
             wall_s: 1.0,
         };
         let report = strategy_report(none, 100.0, &[1], 10.0, Some("qwen-1.5b"));

@@ -80,6 +80,10 @@ pub struct StrategyReport {
     pub trials_to_target: Option<usize>,
     pub llm_calls: BTreeMap<String, u64>,
     pub llm_tokens: u64,
+    /// The models' call time (seconds, the repeats together); benches
+    /// written before 2026-12-04 have none.
+    #[serde(default)]
+    pub llm_seconds: f64,
     pub largest_model_share: Option<f64>,
     pub wall_s: f64,
     pub runs: Vec<RunRecord>,

@@ -56,10 +56,10 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
             rule.push_str("--:|--:|");
         }
         head.push_str(&format!(
-            " trials to {}x | LLM calls | largest share | tokens | wall s |",
+            " trials to {}x | LLM calls | largest share | tokens | model s | wall s |",
             report.target_speedup
         ));
-        rule.push_str("--:|---|--:|--:|--:|");
+        rule.push_str("--:|---|--:|--:|--:|--:|");
         let _ = writeln!(md, "{head}\n{rule}");
         for s in &w.strategies {
             let mut row = format!("| {} |", s.strategy);
@@ -100,10 +100,11 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
             };
             let _ = writeln!(
                 row,
-                " {} | {calls} | {} | {} | {:.0} |",
+                " {} | {calls} | {} | {} | {} | {:.0} |",
                 s.trials_to_target.map_or("—".into(), |n| n.to_string()),
                 s.largest_model_share.map_or("—".into(), |x| format!("{:.0}%", x * 100.0)),
                 s.llm_tokens,
+                if s.llm_calls.is_empty() { "—".to_string() } else { format!("{:.1}", s.llm_seconds) },
                 s.wall_s
             );
             md.push_str(&row);
@@ -126,7 +127,7 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
                 let _ = write!(row, " {:.2} | — |", ms / peer_ms);
             }
             let wall = p.tuning_wall_s.map_or("—".into(), |s| format!("{s:.0}"));
-            let _ = writeln!(row, " — | — | — | — | {wall} |");
+            let _ = writeln!(row, " — | — | — | — | — | {wall} |");
             md.push_str(&row);
         }
         if let Some(numpy) = peers.iter().find_map(|p| p.numpy_ms) {
@@ -198,6 +199,7 @@ pub(crate) mod tests {
             trials_to_target: best[1].map(|_| 3),
             llm_calls: calls.iter().map(|&(m, n)| (m.to_string(), n)).collect(),
             llm_tokens: 1200,
+            llm_seconds: 6.5,
             largest_model_share: (!calls.is_empty()).then_some(0.25),
             wall_s: 10.4,
             runs: vec![RunRecord {
@@ -237,9 +239,9 @@ pub(crate) mod tests {
             "{md}"
         );
         assert!(md.contains("## gemm-512 (naive 100.000 ms, 20.0 GFLOP/s)"), "{md}");
-        assert!(md.contains("| strategy | best ms @2 (x) | best ms @4 (x) | GFLOP/s @4 | trials to 10x | LLM calls | largest share | tokens | wall s |\n|---|--:|--:|--:|--:|---|--:|--:|--:|\n"), "{md}");
-        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 3 | qwen-1.5b: 1, smollm-135m: 3 | 25% | 1200 | 10 |\n"), "{md}");
-        assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 3 | — | — | 1200 | 10 |\n"), "{md}");
+        assert!(md.contains("| strategy | best ms @2 (x) | best ms @4 (x) | GFLOP/s @4 | trials to 10x | LLM calls | largest share | tokens | model s | wall s |\n|---|--:|--:|--:|--:|---|--:|--:|--:|--:|\n"), "{md}");
+        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 3 | qwen-1.5b: 1, smollm-135m: 3 | 25% | 1200 | 6.5 | 10 |\n"), "{md}");
+        assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 3 | — | — | 1200 | — | 10 |\n"), "{md}");
         assert!(md.contains("![best speedup versus trials](gemm-512.svg)"));
     }
 
@@ -265,7 +267,7 @@ pub(crate) mod tests {
         assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 0.84 | 3 | 3 |"), "{md}");
         assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 1.05 | 3 | 3 |"), "{md}");
         assert!(
-            md.contains("| MetaSchedule@4 (peer) | — | 9.500 (10.5x) | 210.5 | 1.00 | — | — | — | — | — | 80 |\n"),
+            md.contains("| MetaSchedule@4 (peer) | — | 9.500 (10.5x) | 210.5 | 1.00 | — | — | — | — | — | — | 80 |\n"),
             "{md}"
         );
         assert!(md.contains("| MetaSchedule@2 (peer) | 30.000 (3.3x) | — | 66.7 | 3.16 | — |"), "{md}");

@@ -81,13 +81,15 @@ pub struct SearchContext<'a> {
 
 impl<'a> SearchContext<'a> {
     /// `rng_seed` seeds the strategy's random choices; `first_sample_seed`
-    /// the counter of sampled candidates' seeds.
+    /// the counter of sampled candidates' seeds; `started` is when the run
+    /// began (the loop's clock, for its wall limit and its report).
     pub(crate) fn new(
         spec: &'a JobSpec,
         rng_seed: u64,
         first_sample_seed: u64,
         stop: &'a AtomicBool,
         events: &'a Sender<Event>,
+        started: Instant,
     ) -> SearchContext<'a> {
         let mut params = spec.settings.params.clone();
         if let Some(screen) = spec.settings.strategy.screen() {
@@ -107,7 +109,7 @@ impl<'a> SearchContext<'a> {
             next_seed: AtomicU64::new(first_sample_seed),
             stop,
             events,
-            started: Instant::now(),
+            started,
         }
     }
 
@@ -383,7 +385,7 @@ mod tests {
         };
         let stop = AtomicBool::new(false);
         let (events, _inbox) = unbounded();
-        let ctx = SearchContext::new(&spec, 1, 1, &stop, &events);
+        let ctx = SearchContext::new(&spec, 1, 1, &stop, &events, Instant::now());
         let kept = ctx.screened(16);
         assert_eq!(kept.len(), 16);
         let mut per_sketch: HashMap<String, usize> = HashMap::new();

@@ -48,7 +48,7 @@ pub fn run_search(
     // than the ones it already made.
     let rng_seed = streams.next_u64() ^ trials_done;
     let first_sample = seed.wrapping_mul(0x9e37_79b9).wrapping_add(1 + trials_done * 4096);
-    let ctx = SearchContext::new(spec, rng_seed, first_sample, stop, events);
+    let ctx = SearchContext::new(spec, rng_seed, first_sample, stop, events, started);
     let mut strategy = spec.settings.strategy.build(spec, proposer)?;
 
     let known = load_known(&ctx);

@@ -404,7 +404,11 @@ fn the_root_widens_with_the_best_predicted_fresh_samples_each_round() {
 
 #[test]
 fn model_proposals_reach_the_measured_trials() {
-    let spec = spec(colt(), 24);
+    // Without the cheap random-edit expansions: beside them (32 a round to
+    // the models' 4) whether the scripted model's one fixed edit is among
+    // a round's best predicted depends on how the two search threads
+    // interleave, and a CI run saw none of it measured in 24 trials.
+    let spec = spec("colt:cheap=0".parse().unwrap(), 24);
     let services = Scripted::default();
     run(&spec, &services);
     let records = services.records.lock();

@@ -8,6 +8,9 @@
 # Needs colt built (cargo build --release) and bench databases that hold
 # the other workloads (not committed: run their benches first). Default:
 # the two of model-free-1/ and model-free-2/ (the Zen 3 runs).
+# STRATEGIES (default "mcts evolutionary random") and SEEDS (default
+# "1 2") choose the jobs; each runs warm and empty, with its own empty
+# kernel cache so that neither reuses the other's builds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."  # the repository root
 sources=("$@")
@@ -29,9 +32,9 @@ SQL
   offset=$((offset + 100000))
 done
 sqlite3 $W/warm.db "select workload, count(*) from trials t join jobs j on t.job=j.id where verified=1 group by workload"
-for s in mcts evolutionary random; do for seed in 1 2; do for db in warm empty; do
+for s in ${STRATEGIES:-mcts evolutionary random}; do for seed in ${SEEDS:-1 2}; do for db in warm empty; do
   cp $W/$db.db $W/run.db 2>/dev/null || rm -f $W/run.db
-  target/release/colt tune flux-conv --strategy $s --trials 16 --seed $seed --db $W/run.db --out $W/out-$s-$seed-$db --json > $W/out-$s-$seed-$db.json 2>$W/out-$s-$seed-$db.err
+  rm -rf $W/cache; COLT_CACHE_DIR=$W/cache target/release/colt tune flux-conv --strategy $s --trials 16 --seed $seed --db $W/run.db --out $W/out-$s-$seed-$db --json > $W/out-$s-$seed-$db.json 2>$W/out-$s-$seed-$db.err
   r=$(sqlite3 $W/run.db "select round(min(case when trial_index<8 then median_ms end),3), round(min(median_ms),3) from trials t join jobs j on t.job=j.id where j.workload='flux-conv' and verified=1")
   echo "$s seed=$seed $db first8|first16: $r"
 done; done; done

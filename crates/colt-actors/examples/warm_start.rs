@@ -8,8 +8,12 @@
 //! rounds; measured candidates leave the test set).
 //!
 //! ```text
-//! cargo run --release -p colt-actors --example warm_start -- bench/*/bench.db [--target cpu]
+//! cargo run --release -p colt-actors --example warm_start -- bench/*/bench.db [--target LABEL]
 //! ```
+//!
+//! `LABEL` is the target label the jobs recorded (`cpu:MODEL [FEATURES]`
+//! since labels name the hardware); the default is this host's CPU's, so
+//! a database from another machine needs its label.
 //!
 //! Nothing is measured: the databases' latencies are used as they are. A
 //! candidate in several databases counts once (its first record).
@@ -31,9 +35,9 @@ struct Row {
 
 fn main() {
     let mut dbs: Vec<PathBuf> = Vec::new();
-    let mut target = "cpu".to_string();
+    let mut target = colt_measure::Target::Cpu.label();
     let usage = || -> ! {
-        eprintln!("usage: warm_start DB... [--target LABEL]");
+        eprintln!("usage: warm_start DB... [--target LABEL] (default: this host's CPU label)");
         std::process::exit(2);
     };
     let mut args = std::env::args().skip(1);
@@ -76,6 +80,10 @@ fn main() {
                 .or_default()
                 .push(Row { features: features_of(&candidate, &nest), rate });
         }
+    }
+    if workloads.is_empty() {
+        eprintln!("warm_start: no verified trials of target {target:?} in the databases given: pass the label their jobs recorded with --target");
+        std::process::exit(1);
     }
     // The query gives the newest first; a job measures the oldest first.
     for rows in workloads.values_mut() {

@@ -19,7 +19,7 @@ use crate::schedule::{
 };
 
 /// The number of features.
-pub const FEATURE_COUNT: usize = 37;
+pub const FEATURE_COUNT: usize = 39;
 
 /// What each feature is, in order.
 pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
@@ -60,6 +60,8 @@ pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
     "OpenCL: log2 work-groups of the heaviest stage's kernel (0 on the CPU)",
     "OpenCL: log2 bytes the heaviest stage stages in local memory per work-group (0 on the CPU)",
     "OpenCL: share of the heaviest stage's operands staged in local memory (0 on the CPU)",
+    "scalars broadcast per vector FMA in one step of the heaviest stage's register tile (0 without one)",
+    "vectors loaded per vector FMA in one step of the heaviest stage's register tile (0 without one)",
 ];
 
 /// A candidate's features.
@@ -170,6 +172,7 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
         stage.reduction_axes().map(|(id, a)| sched.tiles[id.0][0] as f64 / a.extent as f64).product::<f64>() as f32;
     let phase_share = heaviest_phase_share(c, &t.stage_flops, t.flops);
     let opencl = opencl_features(c, heaviest);
+    let (broadcasts, vector_loads) = register_tile_loads(c, heaviest);
     Features([
         log2p(t.flops),
         log2p(t.bytes),
@@ -208,7 +211,57 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
         opencl[1],
         opencl[2],
         opencl[3],
+        broadcasts,
+        vector_loads,
     ])
+}
+
+/// The loads one reduction step of stage `s`'s register tile issues, per
+/// vector FMA of the step: scalars broadcast (operands that do not vary
+/// along the vector axis, the last spatial one) and vectors loaded (those
+/// that do), each distinct element or vector once, as the compiler keeps
+/// them in registers across the tile. An 8-row tile of 2 vectors on a
+/// matmul issues 8 broadcasts and 2 loads for 16 FMAs; 16 rows of 1
+/// vector, 16 and 1 for 16. (0, 0) without a vectorised register tile.
+fn register_tile_loads(c: &Candidate, s: usize) -> (f32, f32) {
+    let stage = &c.program().stages()[s];
+    let sched = &c.stages()[s];
+    let lanes = sched.vector.max(1);
+    let reduces = stage.axes.iter().any(|a| a.kind == AxisKind::Reduction);
+    let Some((vector_axis, _)) = stage.spatial_axes().last() else { return (0.0, 0.0) };
+    if sched.accumulator != Accumulator::Registers || lanes == 1 || !reduces {
+        return (0.0, 0.0);
+    }
+    let extents: Vec<usize> = stage
+        .axes
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match a.kind {
+            AxisKind::Spatial => tile_sizes(&sched.tiles[i])[2].min(a.extent),
+            AxisKind::Reduction => 1,
+        })
+        .collect();
+    let span = |e: &IndexExpr| -> f64 {
+        let r = e.range(&|a: &AxisId| (0, extents[a.0] as i64 - 1));
+        (r.1 - r.0 + 1).max(1) as f64
+    };
+    let fmas = crate::schedule::analysis::register_count(stage, sched).max(1) as f64;
+    let mut seen: Vec<(usize, &[IndexExpr])> = Vec::new();
+    let (mut broadcasts, mut vectors) = (0.0, 0.0);
+    c.bodies()[s].for_each_load(&mut |l| {
+        let key = (l.buffer.0, l.index.as_slice());
+        if seen.contains(&key) {
+            return;
+        }
+        seen.push(key);
+        let elements: f64 = l.index.iter().map(span).product();
+        if l.index.iter().any(|e| e.mentions(&vector_axis)) {
+            vectors += (elements / lanes as f64).ceil();
+        } else {
+            broadcasts += elements;
+        }
+    });
+    ((broadcasts / fmas) as f32, (vectors / fmas) as f32)
 }
 
 /// The OpenCL features of stage `s`: those of the kernel it runs in (its

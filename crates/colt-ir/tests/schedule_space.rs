@@ -333,3 +333,29 @@ fn features_are_finite_and_follow_the_schedule() {
     assert_eq!(tuned.0[index("share of flops in stages that accumulate")], 1.0);
     assert!(tuned.0[index("log2 flops per byte of the reg")] > base.0[index("log2 flops per byte of the reg")]);
 }
+
+/// The register tile's loads per FMA, as the prior reads them: an 8-row
+/// tile of 2 vectors broadcasts 8 scalars of A and loads 2 vectors of B
+/// for its 16 FMAs; 16 rows of 1 vector, 16 and 1; without registers
+/// accumulating, none are counted.
+#[test]
+fn the_register_tiles_loads_per_fma_follow_its_shape() {
+    let index = |name: &str| FEATURE_NAMES.iter().position(|n| n.starts_with(name)).unwrap();
+    let (broadcasts, vectors) = (index("scalars broadcast per vector FMA"), index("vectors loaded per vector FMA"));
+    let tiled = |i: &str, j: &str, registers: bool| {
+        let mut edits = vec![
+            format!(r#"tile(stage="C", axis="i", factors={i})"#),
+            format!(r#"tile(stage="C", axis="j", factors={j})"#),
+            r#"vectorize(stage="C", lanes=16)"#.to_string(),
+        ];
+        if registers {
+            edits.push(r#"accumulate(stage="C", into="registers")"#.to_string());
+        }
+        let c = edits.iter().fold(gemm_initial(), |c, t| edit(t).apply(&c).unwrap());
+        let f = features(&c);
+        (f.0[broadcasts], f.0[vectors])
+    };
+    assert_eq!(tiled("[2,8,8]", "[1,8,32]", true), (0.5, 0.125));
+    assert_eq!(tiled("[2,4,16]", "[2,16,16]", true), (1.0, 0.0625));
+    assert_eq!(tiled("[2,8,8]", "[1,8,32]", false), (0.0, 0.0));
+}

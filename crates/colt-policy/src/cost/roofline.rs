@@ -4,7 +4,8 @@
 //!
 //! Time = Amdahl(max(compute time, memory time)) where
 //! - compute = flops at a scalar rate times the lanes actually used (flops
-//!   in edge tiles run scalar), slowed when sums live in memory;
+//!   in edge tiles run scalar), slowed when sums live in memory, and slowed
+//!   when the register tile issues more load cycles than FMA cycles;
 //! - memory = for each block level (`reg`, `l1`, `l2`, `l3`, see colt-ir's
 //!   features) the bytes that level's blocks bring in (flops / the block's
 //!   flops per byte) over the bandwidth of the level that serves them, one
@@ -36,6 +37,19 @@ const BLOCK_BYTES: usize = 18; // reg, l1, l2, l3
 const BLOCK_INTENSITY: usize = 22; // reg, l1, l2, l3
 const FULL_TILES: usize = 26;
 const RECOMPUTATION: usize = 32;
+const REG_BROADCASTS: usize = 37;
+const REG_VECTOR_LOADS: usize = 38;
+
+/// Issue cycles per vector FMA, per broadcast scalar and per loaded
+/// vector in a register tile's step: two FMAs and two vector loads a
+/// cycle, one broadcast. Measured on a Zen 5 part (gemm-512 by hand,
+/// `bench/issue17/zen5-1204/hand-gemm.txt`): 16 rows of 1 vector ran 2.3x
+/// slower than 8 rows of 2, and 6 rows of 2 1.2x, which these costs put
+/// at 1.8x and 1.04x, where a broadcast costing what a vector load costs
+/// would put them at 1.06x and 1.0x.
+const FMA_CYCLES: f64 = 0.5;
+const BROADCAST_CYCLES: f64 = 1.0;
+const VECTOR_LOAD_CYCLES: f64 = 0.5;
 
 /// The machine the prior assumes.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,7 +145,12 @@ impl Roofline {
         // the rate of register accumulation.
         let registers = f64::from(f[REGISTER_SHARE]).clamp(0.0, 1.0);
         let rate = self.scalar_flops * (0.5 + 0.5 * registers);
-        let compute = flops * (full / (rate * lanes.max(1.0)) + (1.0 - full) / rate);
+        // A register tile that issues more load cycles than FMA cycles runs
+        // at the loads' pace.
+        let loads = BROADCAST_CYCLES * f64::from(f[REG_BROADCASTS]).max(0.0)
+            + VECTOR_LOAD_CYCLES * f64::from(f[REG_VECTOR_LOADS]).max(0.0);
+        let in_core = (loads / FMA_CYCLES).max(1.0);
+        let compute = in_core * flops * (full / (rate * lanes.max(1.0)) + (1.0 - full) / rate);
         let mut memory = 0.0;
         let mut slowest = (0.0, 0);
         for level in 0..4 {
@@ -204,6 +223,28 @@ mod tests {
         // Fully parallel and balanced on 2 cores halves it.
         f[PARALLEL_SHARE] = 1.0;
         assert!((r.seconds(&Features(f)) - 1e9 / 48e9).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_register_tile_that_issues_more_loads_than_fmas_runs_at_the_loads_pace() {
+        let r = machine();
+        let mut f = base();
+        f[REGISTER_SHARE] = 1.0;
+        f[MEAN_LANES] = 1.0;
+        let free = r.seconds(&Features(f));
+        // 8 rows of 2 vectors: 8 broadcasts and 2 loads for 16 FMAs,
+        // 0.5 + 0.0625 load cycles for 0.5 FMA cycles a FMA.
+        f[REG_BROADCASTS] = 0.5;
+        f[REG_VECTOR_LOADS] = 0.125;
+        assert!((r.seconds(&Features(f)) / free - 1.125).abs() < 1e-6);
+        // 16 rows of 1 vector: 16 broadcasts and 1 load for 16 FMAs.
+        f[REG_BROADCASTS] = 1.0;
+        f[REG_VECTOR_LOADS] = 1.0 / 16.0;
+        assert!((r.seconds(&Features(f)) / free - 2.0625).abs() < 1e-6);
+        // 8 rows of 4 vectors: fewer load cycles than FMA cycles.
+        f[REG_BROADCASTS] = 0.25;
+        f[REG_VECTOR_LOADS] = 0.125;
+        assert!((r.seconds(&Features(f)) - free).abs() < 1e-12);
     }
 
     #[test]

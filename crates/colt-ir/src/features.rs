@@ -11,11 +11,11 @@
 //! `l2` = one `S1` tile over one `R1` block, `l3` = one `S1` tile over the
 //! whole reduction.
 
-use crate::expr::{AxisId, Expr, IndexExpr};
+use crate::expr::{AxisId, Expr, IndexExpr, Load};
 use crate::loopnest::{Loop, LoopNest, Node};
 use crate::program::{AxisKind, Stage};
 use crate::schedule::{
-    analysis::tile_sizes, intrinsic_flops, lower, opencl, Accumulator, Candidate, Placement, Target,
+    analysis::tile_sizes, intrinsic_flops, lower, opencl, Accumulator, Candidate, Placement, StageSchedule, Target,
 };
 
 /// The number of features.
@@ -232,29 +232,10 @@ fn register_tile_loads(c: &Candidate, s: usize) -> (f32, f32) {
     if sched.accumulator != Accumulator::Registers || lanes == 1 || !reduces {
         return (0.0, 0.0);
     }
-    let extents: Vec<usize> = stage
-        .axes
-        .iter()
-        .enumerate()
-        .map(|(i, a)| match a.kind {
-            AxisKind::Spatial => tile_sizes(&sched.tiles[i])[2].min(a.extent),
-            AxisKind::Reduction => 1,
-        })
-        .collect();
-    let span = |e: &IndexExpr| -> f64 {
-        let r = e.range(&|a: &AxisId| (0, extents[a.0] as i64 - 1));
-        (r.1 - r.0 + 1).max(1) as f64
-    };
+    let extents = block_extents(stage, sched, 2, 0);
     let fmas = crate::schedule::analysis::register_count(stage, sched).max(1) as f64;
-    let mut seen: Vec<(usize, &[IndexExpr])> = Vec::new();
     let (mut broadcasts, mut vectors) = (0.0, 0.0);
-    c.bodies()[s].for_each_load(&mut |l| {
-        let key = (l.buffer.0, l.index.as_slice());
-        if seen.contains(&key) {
-            return;
-        }
-        seen.push(key);
-        let elements: f64 = l.index.iter().map(span).product();
+    for_each_distinct_load(&c.bodies()[s], &extents, |l, elements| {
         if l.index.iter().any(|e| e.mentions(&vector_axis)) {
             vectors += (elements / lanes as f64).ceil();
         } else {
@@ -317,50 +298,58 @@ fn heaviest_phase_share(c: &Candidate, stage_flops: &[f64], total: f64) -> f32 {
 /// iteration domain one block covers, and the bytes of distinct data it
 /// reads and writes.
 fn block_bytes(c: &Candidate, s: usize) -> [(f64, f64); 4] {
-    let program = c.program();
-    let stage = &program.stages()[s];
+    let stage = &c.program().stages()[s];
     let sched = &c.stages()[s];
     let body = &c.bodies()[s];
-    let sizes: Vec<Vec<usize>> = sched.tiles.iter().map(|f| tile_sizes(f)).collect();
-    // Extent of each axis within a block: spatial at a level, reduction at
-    // one step, one R1 block, or everything.
-    let block = |spatial_level: usize, reduction: usize| -> Vec<usize> {
-        stage
-            .axes
-            .iter()
-            .enumerate()
-            .map(|(i, a)| match a.kind {
-                AxisKind::Spatial => sizes[i][spatial_level].min(a.extent),
-                AxisKind::Reduction => match reduction {
-                    0 => 1,
-                    1 => sizes[i][0].min(a.extent),
-                    _ => a.extent,
-                },
-            })
-            .collect()
-    };
-    [block(2, 0), block(2, 1), block(1, 1), block(1, 2)].map(|extents| {
+    [(2, 0), (2, 1), (1, 1), (1, 2)].map(|(spatial_level, reduction)| {
+        let extents = block_extents(stage, sched, spatial_level, reduction);
         let points: f64 = extents.iter().map(|&e| e as f64).product();
         (points, footprint(stage, body, &extents))
     })
 }
 
+/// Extent of each axis within a block: spatial at tile level
+/// `spatial_level`, reduction at one step (`reduction` 0), one R1 block
+/// (1), or everything (2).
+fn block_extents(stage: &Stage, sched: &StageSchedule, spatial_level: usize, reduction: usize) -> Vec<usize> {
+    stage
+        .axes
+        .iter()
+        .zip(&sched.tiles)
+        .map(|(a, factors)| match a.kind {
+            AxisKind::Spatial => tile_sizes(factors)[spatial_level].min(a.extent),
+            AxisKind::Reduction => match reduction {
+                0 => 1,
+                1 => tile_sizes(factors)[0].min(a.extent),
+                _ => a.extent,
+            },
+        })
+        .collect()
+}
+
 /// Bytes of the distinct elements the block touches: each load's (and the
 /// output's) extent per dimension, from the axes its index mentions.
 fn footprint(stage: &Stage, body: &Expr, extents: &[usize]) -> f64 {
+    let mut bytes = 0.0;
+    for_each_distinct_load(body, extents, |_, elements| bytes += 4.0 * elements);
+    let out: f64 = stage.spatial_axes().map(|(id, _)| extents[id.0] as f64).product();
+    bytes + 4.0 * out
+}
+
+/// Each distinct load of `body` (buffer and index) once, with the elements
+/// it touches in a block of `extents`: per dimension, the span of its index
+/// over the axes it mentions.
+fn for_each_distinct_load<'a>(body: &'a Expr, extents: &[usize], mut f: impl FnMut(&'a Load, f64)) {
     let span = |e: &IndexExpr| -> f64 {
         let r = e.range(&|a: &AxisId| (0, extents[a.0] as i64 - 1));
         (r.1 - r.0 + 1).max(1) as f64
     };
-    let mut seen: Vec<(usize, Vec<IndexExpr>)> = Vec::new();
-    let mut bytes = 0.0;
+    let mut seen: Vec<(usize, &[IndexExpr])> = Vec::new();
     body.for_each_load(&mut |l| {
-        let key = (l.buffer.0, l.index.clone());
+        let key = (l.buffer.0, l.index.as_slice());
         if !seen.contains(&key) {
-            bytes += 4.0 * l.index.iter().map(span).product::<f64>();
             seen.push(key);
+            f(l, l.index.iter().map(span).product());
         }
     });
-    let out: f64 = stage.spatial_axes().map(|(id, _)| extents[id.0] as f64).product();
-    bytes + 4.0 * out
 }

@@ -19,7 +19,7 @@ use crate::schedule::{
 };
 
 /// The number of features.
-pub const FEATURE_COUNT: usize = 39;
+pub const FEATURE_COUNT: usize = 40;
 
 /// What each feature is, in order.
 pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
@@ -62,6 +62,7 @@ pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
     "OpenCL: share of the heaviest stage's operands staged in local memory (0 on the CPU)",
     "scalars broadcast per vector FMA in one step of the heaviest stage's register tile (0 without one)",
     "vectors loaded per vector FMA in one step of the heaviest stage's register tile (0 without one)",
+    "log2 bytes the pack passes read and write (every packed float read once and written once a call)",
 ];
 
 /// A candidate's features.
@@ -173,6 +174,7 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
     let phase_share = heaviest_phase_share(c, &t.stage_flops, t.flops);
     let opencl = opencl_features(c, heaviest);
     let (broadcasts, vector_loads) = register_tile_loads(c, heaviest);
+    let pack_bytes = 8.0 * nest.scratch.iter().sum::<usize>() as f64;
     Features([
         log2p(t.flops),
         log2p(t.bytes),
@@ -213,6 +215,7 @@ pub fn features_of(c: &Candidate, nest: &LoopNest) -> Features {
         opencl[3],
         broadcasts,
         vector_loads,
+        log2p(pack_bytes),
     ])
 }
 

@@ -359,3 +359,20 @@ fn the_register_tiles_loads_per_fma_follow_its_shape() {
     assert_eq!(tiled("[2,4,16]", "[2,16,16]", true), (1.0, 0.0625));
     assert_eq!(tiled("[2,8,8]", "[1,8,32]", false), (0.0, 0.0));
 }
+
+/// The pack passes' traffic: gemm-512's `B` (512 x 512 floats) packed is
+/// read once and written once a call, 2 MiB; `A` too, 4 MiB; none, 0.
+#[test]
+fn the_pack_bytes_are_every_packed_float_read_and_written_once() {
+    let index = FEATURE_NAMES.iter().position(|n| n.starts_with("log2 bytes the pack passes")).unwrap();
+    let packed = |operands: &[&str]| {
+        let c = operands.iter().fold(gemm_initial(), |c, b| {
+            edit(&format!(r#"pack(stage="C", operand="{b}", layout="packed")"#)).apply(&c).unwrap()
+        });
+        f64::from(features(&c).0[index])
+    };
+    let log2p = |x: f64| (1.0 + x).log2();
+    assert_eq!(packed(&[]), 0.0);
+    assert!((packed(&["B"]) - log2p(8.0 * 512.0 * 512.0)).abs() < 1e-4);
+    assert!((packed(&["A", "B"]) - log2p(16.0 * 512.0 * 512.0)).abs() < 1e-4);
+}

@@ -39,6 +39,7 @@ const FULL_TILES: usize = 26;
 const RECOMPUTATION: usize = 32;
 const REG_BROADCASTS: usize = 37;
 const REG_VECTOR_LOADS: usize = 38;
+const PACK_BYTES: usize = 39;
 
 /// Issue cycles per vector FMA, per broadcast scalar and per loaded
 /// vector in a register tile's step: two FMAs and two vector loads a
@@ -167,8 +168,18 @@ impl Roofline {
         let share = f64::from(f[PARALLEL_SHARE]).clamp(0.0, 1.0);
         let balance = f64::from(f[PARALLEL_BALANCE]).clamp(0.1, 1.0);
         let cores = self.cores.max(1) as f64;
+        // The pack passes copy their operands before the stage runs, in
+        // parallel, each float read from wherever the operand fits and
+        // written once; a copy of a large operand read once by the stage
+        // is all loss (measured on a Zen 5 part, `bench/issue17/zen5-1204`:
+        // llama4-scout-mlp's best kernel with a packed weight 2.59 ms, with
+        // none 1.96; deepseek-r1-moe 0.89 against 0.82).
+        let copied = unlog(f[PACK_BYTES]);
+        let source = copied / 2.0;
+        let from = (1..4).find(|&level| source <= self.capacity[level]).map_or(3, |level| level - 1);
+        let packing = copied / (self.bandwidth[from] * cores);
         RooflineReading {
-            seconds: single * ((1.0 - share) + share / (cores * balance).max(1.0)),
+            seconds: single * ((1.0 - share) + share / (cores * balance).max(1.0)) + packing,
             memory_over_compute: memory / compute.max(f64::MIN_POSITIVE),
             busiest_level: slowest.1,
             lanes,
@@ -223,6 +234,24 @@ mod tests {
         // Fully parallel and balanced on 2 cores halves it.
         f[PARALLEL_SHARE] = 1.0;
         assert!((r.seconds(&Features(f)) - 1e9 / 48e9).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_pack_pass_costs_its_copy_at_the_bandwidth_of_where_the_operand_fits() {
+        let r = machine();
+        let free = r.seconds(&Features(base()));
+        let with_copy = |bytes: f64| {
+            let mut f = base();
+            f[PACK_BYTES] = (1.0 + bytes).log2() as f32;
+            r.seconds(&Features(f)) - free
+        };
+        // A 10 MB operand (20 MB copied) fits the 16 MiB L3: 40 GB/s a
+        // core, 2 cores, 0.25 ms.
+        assert!((with_copy(20e6) - 20e6 / 80e9).abs() < 1e-7, "{}", with_copy(20e6));
+        // 100 MB from DRAM at 15 GB/s a core: 6.67 ms.
+        assert!((with_copy(200e6) - 200e6 / 30e9).abs() < 1e-6, "{}", with_copy(200e6));
+        // 16 KB fits L1: 200 GB/s a core.
+        assert!((with_copy(32e3) - 32e3 / 400e9).abs() < 1e-9, "{}", with_copy(32e3));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! from its features alone, so the cost model ranks candidates before the
 //! first measurement.
 //!
-//! Time = Amdahl(max(compute time, memory time)) where
+//! Time = Amdahl(max(compute time, memory time)) + pack time where
 //! - compute = flops at a scalar rate times the lanes actually used (flops
 //!   in edge tiles run scalar), slowed when sums live in memory, and slowed
 //!   when the register tile issues more load cycles than FMA cycles;
@@ -11,7 +11,9 @@
 //!   flops per byte) over the bandwidth of the level that serves them, one
 //!   level further out when the block does not fit where it should;
 //! - the parallel share of the work is split over the cores, weighted by
-//!   its balance.
+//!   its balance;
+//! - pack time = the bytes the pack passes read and write over the
+//!   bandwidth of the level the packed operand fits in, on every core.
 //!
 //! Throughput is the program's flops (each stage computed once) over that
 //! time, not the flops the candidate executes: a sketch that inlines an

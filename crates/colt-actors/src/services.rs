@@ -156,6 +156,7 @@ pub fn record_of(trial: &Trial) -> TrialRecord {
 pub fn past_trial_of(record: &TrialRecord) -> colt_search::PastTrial {
     colt_search::PastTrial {
         lineage: colt_ir::schedule::Lineage { sampler: record.sampler, seed: record.seed, edits: record.edits.clone() },
+        fingerprint: record.fingerprint,
         latency_ms: if record.verified { record.median_ms } else { None },
         model: record.model.clone(),
     }

@@ -111,7 +111,7 @@ impl Colt {
             best.into_iter()
                 .filter_map(|t| {
                     let lineage = colt_ir::schedule::Lineage { sampler: t.sampler, seed: t.seed, edits: t.edits };
-                    t.median_ms.map(|latency_ms| KnownRecord { lineage, latency_ms })
+                    t.median_ms.map(|latency_ms| KnownRecord { lineage, fingerprint: t.fingerprint, latency_ms })
                 })
                 .collect()
         } else {
@@ -274,7 +274,7 @@ fn warm_records(rows: Vec<colt_db::WorkloadTrial>) -> Vec<WarmRecord> {
         let (Some(program), Some(latency_ms)) = (program, row.trial.median_ms) else { continue };
         let t = row.trial;
         let lineage = colt_ir::schedule::Lineage { sampler: t.sampler, seed: t.seed, edits: t.edits };
-        warm.push(WarmRecord { program, lineage, latency_ms });
+        warm.push(WarmRecord { program, lineage, fingerprint: t.fingerprint, latency_ms });
     }
     warm
 }

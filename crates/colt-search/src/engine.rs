@@ -8,12 +8,13 @@ use crate::error::SearchError;
 use crate::events::{Event, TrialEvent};
 use crate::interfaces::{Recorder, Runner, Trial};
 use crate::job::JobSpec;
-use crate::known::{load_known, load_warm};
+use crate::known::{load_known, load_warm, KnownCandidate};
 use crate::outcome::{source_of, source_reports, Outcome, ProposalProbe, StopReason};
 use crate::pool::{Fate, Pool, PoolEntry, RoundResults};
 use crate::strategy::{Generated, Strategy};
+use crate::transfer::transplants;
 use colt_ir::features::features_of;
-use colt_ir::schedule::lower;
+use colt_ir::schedule::{lower, TileStyle};
 use colt_measure::Kernel;
 use colt_policy::{EpsilonGreedy, Proposer};
 use crossbeam_channel::Sender;
@@ -51,10 +52,16 @@ pub fn run_search(
     let ctx = SearchContext::new(spec, rng_seed, first_sample, stop, events, started);
     let mut strategy = spec.settings.strategy.build(spec, proposer)?;
 
-    let known = load_known(&ctx);
+    let mut known = load_known(&ctx);
     // What the run's trials are measured against: every record it starts from.
     let best_before = known.iter().filter_map(|k| k.latency).reduce(f64::min);
-    let warm_records = load_warm(&ctx);
+    let warm = load_warm(&ctx);
+    ctx.cost.write().retrain();
+    let naive_ms = baseline(&ctx, runner)?;
+    let mut measuring = Measuring { ctx: &ctx, runner, recorder, machinery_failures: 0, started };
+    if spec.resume.is_none() {
+        known.extend(transfer_round(&mut measuring, &warm.styles)?);
+    }
     // Before the strategy starts: its first samples are screened by the
     // model, which has learned from what is known by now.
     ctx.cost.write().retrain();
@@ -72,17 +79,8 @@ pub fn run_search(
     }
     strategy.post_round(&ctx);
 
-    let naive_ms = baseline(&ctx, runner)?;
-    let mut job = Job {
-        ctx: &ctx,
-        strategy: strategy.as_mut(),
-        runner,
-        recorder,
-        machinery_failures: 0,
-        started,
-        probes: Vec::new(),
-        probe_latencies: HashMap::new(),
-    };
+    let mut job =
+        Job { ctx: &ctx, strategy: strategy.as_mut(), measuring, probes: Vec::new(), probe_latencies: HashMap::new() };
     let reason = job.rounds(&mut picker)?;
     let probes = std::mem::take(&mut job.probes);
 
@@ -100,7 +98,7 @@ pub fn run_search(
         models: strategy.models(),
         course_alterations: strategy.course_alterations(),
         tree_nodes: strategy.size(),
-        warm_records,
+        warm_records: warm.records,
         snapshot: strategy.snapshot().ok(),
         wall_s: started.elapsed().as_secs_f64(),
         probes,
@@ -126,18 +124,117 @@ fn baseline(ctx: &SearchContext<'_>, runner: &dyn Runner) -> Result<f64, SearchE
     Ok(ms)
 }
 
-struct Job<'j, 'c> {
+/// Measures the transfer round's candidates (see `transfer.rs`): trials
+/// of the job, which its strategy then starts from as known candidates.
+fn transfer_round(measuring: &mut Measuring<'_, '_>, styles: &[TileStyle]) -> Result<Vec<KnownCandidate>, SearchError> {
+    let ctx = measuring.ctx;
+    let count = ctx.params().transfer.min(ctx.trial_budget().saturating_sub(ctx.trials()));
+    if styles.is_empty() || count == 0 {
+        return Ok(Vec::new());
+    }
+    ctx.progress("measuring the transfer round", &[], 0);
+    let mut known = Vec::new();
+    for entry in transplants(ctx, styles, count) {
+        if ctx.stopped() || measuring.out_of_time() {
+            break;
+        }
+        if let Fate::Measured(latency) = measuring.measure(&entry)? {
+            known.push(KnownCandidate {
+                candidate: entry.candidate,
+                lineage: entry.lineage,
+                fingerprint: entry.fingerprint,
+                latency,
+                model: None,
+                own: true,
+            });
+        }
+    }
+    Ok(known)
+}
+
+/// What measures a job's trials: the runner, the recorder, and the count
+/// of machinery failures in a row.
+struct Measuring<'j, 'c> {
     ctx: &'c SearchContext<'c>,
-    strategy: &'j mut dyn Strategy,
     runner: &'j dyn Runner,
     recorder: &'j dyn Recorder,
     machinery_failures: usize,
     started: Instant,
+}
+
+struct Job<'j, 'c> {
+    ctx: &'c SearchContext<'c>,
+    strategy: &'j mut dyn Strategy,
+    measuring: Measuring<'j, 'c>,
     probes: Vec<ProposalProbe>,
     /// Probe candidates measured so far, by fingerprint (None = failed):
     /// kept apart from the job's own `measured`, so that probing never
     /// changes what the search measures.
     probe_latencies: HashMap<u64, Option<f64>>,
+}
+
+impl Measuring<'_, '_> {
+    fn out_of_time(&self) -> bool {
+        self.ctx.spec().settings.wall.is_some_and(|w| self.started.elapsed() >= w)
+    }
+
+    /// Measures one candidate, records the trial, and enters its latency
+    /// into the cost model and the best.
+    fn measure(&mut self, entry: &PoolEntry) -> Result<Fate, SearchError> {
+        let ctx = self.ctx;
+        let nest = lower(&entry.candidate);
+        let fingerprint = nest.fingerprint();
+        let kernel = Kernel::lowered(format!("{} {fingerprint:016x}", ctx.program().name()), &nest);
+        let result = self.runner.run(ctx.program(), &kernel);
+        if let Err(e) = &result {
+            if !e.is_candidate_fault() {
+                self.machinery_failures += 1;
+                ctx.warn(format!("measurement machinery failed ({} in a row): {e}", self.machinery_failures));
+                if self.machinery_failures >= MACHINERY_FAILURES {
+                    let Err(source) = result else { unreachable!("matched as an error above") };
+                    return Err(SearchError::Machinery { source: Box::new(source) });
+                }
+                return Ok(Fate::MachineryFailed);
+            }
+        }
+        self.machinery_failures = 0;
+        let index = ctx.trial_count.fetch_add(1, Ordering::Relaxed);
+        let (latency, failure, timing) = match &result {
+            Ok(m) => (Some(m.timing.median_ms), None, Some(m.timing)),
+            Err(e) => (None, Some(format!("{:?}: {e}", e.kind())), None),
+        };
+        ctx.measured.lock().insert(fingerprint, latency);
+        let trial = Trial {
+            job: ctx.spec().job,
+            workload_fingerprint: ctx.spec().workload_fingerprint.clone(),
+            target: ctx.spec().target.clone(),
+            lineage: entry.lineage.clone(),
+            decisions: entry.candidate.render(),
+            source_hash: format!("{:016x}", colt_ir::fnv1a(kernel.source().as_bytes())),
+            fingerprint,
+            timing,
+            failure: failure.clone(),
+            strategy: ctx.spec().settings.strategy.to_string(),
+            model: entry.model.clone(),
+            index: index as u64,
+            created_unix: now_unix(),
+        };
+        if let Err(e) = self.recorder.record(&trial) {
+            ctx.warn(format!("trial {index} was measured but not recorded: {e}"));
+        }
+        if let Some(ms) = latency {
+            let mut best = ctx.best.lock();
+            if best.as_ref().is_none_or(|b| ms < b.latency) {
+                *best = Some(Best { latency: ms, lineage: entry.lineage.clone(), candidate: entry.candidate.clone() });
+            }
+            drop(best);
+            ctx.cost.write().add_measurement(&features_of(&entry.candidate, &nest), ctx.flop_rate(ms));
+        }
+        ctx.curve.lock().push(latency);
+        ctx.sources.lock().push(source_of(entry.model.as_deref(), &entry.lineage));
+        ctx.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms: ctx.best_ms(), failure }));
+        Ok(Fate::Measured(latency))
+    }
 }
 
 impl Job<'_, '_> {
@@ -199,7 +296,7 @@ impl Job<'_, '_> {
     }
 
     fn out_of_time(&self) -> bool {
-        self.ctx.spec().settings.wall.is_some_and(|w| self.started.elapsed() >= w)
+        self.measuring.out_of_time()
     }
 
     /// Picks the round's batch from the pool, measures it in pick order and
@@ -216,71 +313,13 @@ impl Job<'_, '_> {
                 break;
             }
             let Some(entry) = entries.get_mut(index).and_then(Option::take) else { continue };
-            let fate = self.measure(&entry)?;
+            let fate = self.measuring.measure(&entry)?;
+            self.progress("measuring");
             measured.push((entry, fate));
         }
         let left = entries.into_iter().flatten().collect();
         self.strategy.notify(ctx, RoundResults { measured, left });
         Ok(())
-    }
-
-    /// Measures one candidate, records the trial, and enters its latency
-    /// into the cost model and the best.
-    fn measure(&mut self, entry: &PoolEntry) -> Result<Fate, SearchError> {
-        let ctx = self.ctx;
-        let nest = lower(&entry.candidate);
-        let fingerprint = nest.fingerprint();
-        let kernel = Kernel::lowered(format!("{} {fingerprint:016x}", ctx.program().name()), &nest);
-        let result = self.runner.run(ctx.program(), &kernel);
-        if let Err(e) = &result {
-            if !e.is_candidate_fault() {
-                self.machinery_failures += 1;
-                ctx.warn(format!("measurement machinery failed ({} in a row): {e}", self.machinery_failures));
-                if self.machinery_failures >= MACHINERY_FAILURES {
-                    let Err(source) = result else { unreachable!("matched as an error above") };
-                    return Err(SearchError::Machinery { source: Box::new(source) });
-                }
-                return Ok(Fate::MachineryFailed);
-            }
-        }
-        self.machinery_failures = 0;
-        let index = ctx.trial_count.fetch_add(1, Ordering::Relaxed);
-        let (latency, failure, timing) = match &result {
-            Ok(m) => (Some(m.timing.median_ms), None, Some(m.timing)),
-            Err(e) => (None, Some(format!("{:?}: {e}", e.kind())), None),
-        };
-        ctx.measured.lock().insert(fingerprint, latency);
-        let trial = Trial {
-            job: ctx.spec().job,
-            workload_fingerprint: ctx.spec().workload_fingerprint.clone(),
-            target: ctx.spec().target.clone(),
-            lineage: entry.lineage.clone(),
-            decisions: entry.candidate.render(),
-            source_hash: format!("{:016x}", colt_ir::fnv1a(kernel.source().as_bytes())),
-            fingerprint,
-            timing,
-            failure: failure.clone(),
-            strategy: ctx.spec().settings.strategy.to_string(),
-            model: entry.model.clone(),
-            index: index as u64,
-            created_unix: now_unix(),
-        };
-        if let Err(e) = self.recorder.record(&trial) {
-            ctx.warn(format!("trial {index} was measured but not recorded: {e}"));
-        }
-        if let Some(ms) = latency {
-            let mut best = ctx.best.lock();
-            if best.as_ref().is_none_or(|b| ms < b.latency) {
-                *best = Some(Best { latency: ms, lineage: entry.lineage.clone(), candidate: entry.candidate.clone() });
-            }
-            drop(best);
-            ctx.cost.write().add_measurement(&features_of(&entry.candidate, &nest), ctx.flop_rate(ms));
-        }
-        ctx.curve.lock().push(latency);
-        ctx.sources.lock().push(source_of(entry.model.as_deref(), entry.lineage.edits.len()));
-        ctx.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms: ctx.best_ms(), failure }));
-        self.progress("measuring");
-        Ok(Fate::Measured(latency))
     }
 
     fn progress(&self, phase: &str) {
@@ -312,7 +351,7 @@ impl Job<'_, '_> {
                     probe.proposal_ms = proposal;
                 }
             }
-            if let Err(e) = self.recorder.record_probe(self.ctx.spec().job, &probe) {
+            if let Err(e) = self.measuring.recorder.record_probe(self.ctx.spec().job, &probe) {
                 self.ctx.warn(format!("a proposal probe of `{}` was not recorded: {e}", probe.model));
             }
             self.probes.push(probe);
@@ -333,7 +372,7 @@ impl Job<'_, '_> {
             return Some(*known);
         }
         let kernel = Kernel::lowered(format!("{} probe {fingerprint:016x}", ctx.program().name()), &nest);
-        let latency = match self.runner.run(ctx.program(), &kernel) {
+        let latency = match self.measuring.runner.run(ctx.program(), &kernel) {
             Ok(m) => Some(m.timing.median_ms),
             Err(e) if e.is_candidate_fault() => None,
             Err(e) => {

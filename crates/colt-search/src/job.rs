@@ -56,6 +56,10 @@ pub struct JobSettings {
 #[derive(Clone, Debug, PartialEq)]
 pub struct KnownRecord {
     pub lineage: Lineage,
+    /// The fingerprint of the kernel that was measured: a lineage that now
+    /// rebuilds another kernel (a sampler or an edit changed since) is
+    /// stale and is not given this latency.
+    pub fingerprint: u64,
     pub latency_ms: f64,
 }
 
@@ -65,6 +69,8 @@ pub struct KnownRecord {
 pub struct WarmRecord {
     pub program: Arc<Program>,
     pub lineage: Lineage,
+    /// The measured kernel's fingerprint (see [`KnownRecord::fingerprint`]).
+    pub fingerprint: u64,
     pub latency_ms: f64,
 }
 
@@ -72,6 +78,8 @@ pub struct WarmRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PastTrial {
     pub lineage: Lineage,
+    /// The measured kernel's fingerprint (see [`KnownRecord::fingerprint`]).
+    pub fingerprint: u64,
     /// None: it failed.
     pub latency_ms: Option<f64>,
     /// The model whose proposal it is or extends.

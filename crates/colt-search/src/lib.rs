@@ -32,6 +32,7 @@ mod pool;
 mod registry;
 pub mod strategy;
 pub mod task_scheduler;
+mod transfer;
 
 pub use context::{Screened, SearchContext};
 pub use engine::run_search;

@@ -45,8 +45,9 @@ pub struct Outcome {
 
 /// What one source of candidates found in a run: a model (its proposals
 /// and the rollouts from them), `random edits` (random expansions and
-/// their rollouts, evolutionary's mutations), or `samples` (fresh draws of
-/// the design space).
+/// their rollouts, evolutionary's mutations), `samples` (fresh draws of
+/// the design space) or `transfer` (the transfer round's draws in other
+/// workloads' styles, see `transfer.rs`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceReport {
     pub source: String,
@@ -59,11 +60,12 @@ pub struct SourceReport {
 }
 
 /// The source of a candidate a trial measured (see [`SourceReport`]).
-pub(crate) fn source_of(model: Option<&str>, edits: usize) -> String {
+pub(crate) fn source_of(model: Option<&str>, lineage: &Lineage) -> String {
     match model {
         Some(m) => m.to_string(),
-        None if edits == 0 => "samples".to_string(),
-        None => "random edits".to_string(),
+        None if !lineage.edits.is_empty() => "random edits".to_string(),
+        None if lineage.sampler.style().is_some() => "transfer".to_string(),
+        None => "samples".to_string(),
     }
 }
 

@@ -79,6 +79,17 @@ pub struct SearchParams {
     /// first whenever any budget is left), on one search thread.
     #[serde(default = "default_model_share")]
     pub model_share: Option<f64>,
+    /// Candidates the transfer round measures before the strategy starts,
+    /// when the job learns from other workloads' records (see
+    /// `transfer.rs`): drawn in the styles of their fastest kernels. Half a
+    /// measurement round, so that the first round still holds as many of
+    /// the job's own screened samples.
+    #[serde(default = "default_transfer")]
+    pub transfer: usize,
+}
+
+fn default_transfer() -> usize {
+    4
 }
 
 fn default_screen() -> usize {
@@ -126,6 +137,7 @@ impl Default for SearchParams {
             answers: default_answers(),
             measure_probes: false,
             model_share: default_model_share(),
+            transfer: default_transfer(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! kernel's source, so every candidate has a fixed, distinct latency). The
 //! real models and measurements are exercised end to end in `tests/`.
 
-use colt_ir::schedule::{Lineage, Machine, Sampler};
+use colt_ir::schedule::{Lineage, Machine, Sampler, TileStyle};
 use colt_ir::Program;
 use colt_measure::{Kernel, MeasureError, Measurement, Phases, Target, Timing};
 use colt_search::{
@@ -155,6 +155,7 @@ fn run(spec: &JobSpec, services: &Scripted) -> Outcome {
 fn past(trial: &Trial) -> PastTrial {
     PastTrial {
         lineage: trial.lineage.clone(),
+        fingerprint: trial.fingerprint,
         latency_ms: trial.timing.map(|t| t.median_ms),
         model: trial.model.clone(),
     }
@@ -445,7 +446,11 @@ fn known_records_are_never_measured_again() {
         .records
         .lock()
         .iter()
-        .map(|r| KnownRecord { lineage: r.lineage.clone(), latency_ms: latency(r).unwrap() })
+        .map(|r| KnownRecord {
+            lineage: r.lineage.clone(),
+            fingerprint: r.fingerprint,
+            latency_ms: latency(r).unwrap(),
+        })
         .collect();
     let second = Scripted::default();
     let outcome = run(&second_spec, &second);
@@ -521,11 +526,26 @@ fn evolutionary() -> StrategyChoice {
 #[test]
 fn other_workloads_records_warm_the_model_up_and_stale_ones_are_named() {
     let conv = Arc::new(colt_ir::builtin("flux-conv").unwrap().program(colt_ir::Size::Bench));
-    let warm = |lineage: Lineage| WarmRecord { program: conv.clone(), lineage, latency_ms: 2.0 };
+    let fingerprint = |lineage: &Lineage| colt_ir::schedule::lower(&lineage.rebuild(&conv).unwrap()).fingerprint();
+    let warm = |lineage: Lineage, fingerprint: u64| WarmRecord {
+        program: conv.clone(),
+        lineage,
+        fingerprint,
+        latency_ms: 2.0,
+    };
     let mut spec = spec(random(), 4);
-    let stale =
+    let (one, two) = (Lineage::sampled(1), Lineage::sampled(2));
+    let unbuildable =
         Lineage { edits: vec!["tile(stage=\"NOPE\", axis=\"i\", factors=[1,1,2])".into()], ..Lineage::sampled(1) };
-    spec.warm = vec![warm(Lineage::sampled(1)), warm(Lineage::sampled(2)), warm(stale)];
+    // Recorded as seed 1's kernel, but it rebuilds seed 2's: what a record
+    // written before a sampler change looks like.
+    let another_kernel = warm(two.clone(), fingerprint(&one));
+    spec.warm = vec![
+        warm(one.clone(), fingerprint(&one)),
+        warm(two.clone(), fingerprint(&two)),
+        warm(unbuildable, 0),
+        another_kernel,
+    ];
     let services = Scripted::default();
     let (events, inbox) = unbounded::<Event>();
     let outcome = run_search(&spec, &services, &services, &services, &AtomicBool::new(false), &events).unwrap();
@@ -537,5 +557,79 @@ fn other_workloads_records_warm_the_model_up_and_stale_ones_are_named() {
             _ => None,
         })
         .collect();
-    assert_eq!(warnings, ["1 of 3 other workloads' records no longer build; not learned from"]);
+    assert_eq!(
+        warnings,
+        ["2 of 4 other workloads' records no longer build the kernel they were measured as; not learned from"]
+    );
+}
+
+/// A known record whose lineage now rebuilds another kernel than the one
+/// measured is not given that kernel's latency: the job neither starts
+/// from it nor counts it as measured.
+#[test]
+fn a_known_record_that_rebuilds_another_kernel_is_not_believed() {
+    let mut spec = spec(random(), 4);
+    let (one, two) = (Lineage::sampled(1), Lineage::sampled(2));
+    let fingerprint = |l: &Lineage| colt_ir::schedule::lower(&l.rebuild(&spec.program).unwrap()).fingerprint();
+    let (one_fp, two_fp) = (fingerprint(&one), fingerprint(&two));
+    // A latency no kernel reaches, recorded for seed 1's kernel under seed 2's lineage.
+    spec.known = vec![KnownRecord { lineage: two, fingerprint: one_fp, latency_ms: 1e-6 }];
+    assert_ne!(one_fp, two_fp);
+    let services = Scripted::default();
+    let (events, inbox) = unbounded::<Event>();
+    let outcome = run_search(&spec, &services, &services, &services, &AtomicBool::new(false), &events).unwrap();
+    let (best_ms, _, _) = outcome.best.expect("the job measured kernels");
+    assert!(best_ms > 1e-6, "the stale record's latency was taken: {best_ms}");
+    let warned = inbox
+        .try_iter()
+        .any(|e| matches!(e, Event::Warning(w) if w.contains("1 stored candidates no longer build the kernel")));
+    assert!(warned, "the stale record is named in a warning");
+}
+
+/// A job that learns from other workloads' records first measures its
+/// transfer round: candidates of its own workload drawn in the styles of
+/// those workloads' fastest kernels, before anything its strategy draws.
+/// Without such records there is no transfer round.
+#[test]
+fn the_transfer_round_measures_other_workloads_styles_first() {
+    let conv = Arc::new(colt_ir::builtin("flux-conv").unwrap().program(colt_ir::Size::Bench));
+    let sampler = Sampler::Informed(Machine { lanes: 8, registers: 16, cores: 2 });
+    let mut warm = Vec::new();
+    let mut styles = Vec::new();
+    for seed in 0..16u64 {
+        let candidate = sampler.sample(conv.clone(), colt_ir::schedule::Target::Cpu, seed);
+        let Some(style) = TileStyle::of(&candidate) else { continue };
+        // Faster the later they are drawn: the last two distinct styles
+        // are the workload's fastest.
+        styles.push(style);
+        let fingerprint = colt_ir::schedule::lower(&candidate).fingerprint();
+        warm.push(WarmRecord {
+            program: conv.clone(),
+            lineage: Lineage::sampled_by(sampler, seed),
+            fingerprint,
+            latency_ms: 100.0 - seed as f64,
+        });
+    }
+    styles.reverse();
+    let mut fastest: Vec<TileStyle> = Vec::new();
+    for style in styles {
+        if fastest.len() < 2 && !fastest.contains(&style) {
+            fastest.push(style);
+        }
+    }
+
+    let mut warm_spec = spec(random(), 8);
+    warm_spec.warm = warm;
+    let services = Scripted::default();
+    let outcome = run(&warm_spec, &services);
+    let records = services.records.lock();
+    let transferred: Vec<_> = records.iter().map(|r| r.lineage.sampler.style()).collect();
+    assert!(transferred[..2].iter().all(|s| s.is_some_and(|s| fastest.contains(&s))), "{transferred:?}");
+    assert!(transferred[2..].iter().all(Option::is_none), "only the transfer round is styled: {transferred:?}");
+    let source = outcome.sources.iter().find(|s| s.source == "transfer").expect("a transfer source");
+    assert_eq!(source.trials, 2);
+
+    let cold = Scripted::default();
+    run(&spec(random(), 8), &cold);
+    assert!(cold.records.lock().iter().all(|r| r.lineage.sampler.style().is_none()));
 }

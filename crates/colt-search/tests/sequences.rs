@@ -227,7 +227,12 @@ fn sequences(workload: &str, strategy: &str) -> String {
     let mut resumed = spec(workload, strategy, 3, 24);
     let trials = before
         .iter()
-        .map(|t| PastTrial { lineage: t.lineage.clone(), latency_ms: latency(t), model: t.model.clone() })
+        .map(|t| PastTrial {
+            lineage: t.lineage.clone(),
+            fingerprint: t.fingerprint,
+            latency_ms: latency(t),
+            model: t.model.clone(),
+        })
         .collect();
     resumed.resume = Some(Resume { trials, snapshot: first.snapshot.clone() });
     let (outcome, after) = run(&resumed);
@@ -237,7 +242,13 @@ fn sequences(workload: &str, strategy: &str) -> String {
     let mut warm = spec(workload, strategy, 4, 16);
     warm.known = before
         .iter()
-        .filter_map(|r| latency(r).map(|latency_ms| KnownRecord { lineage: r.lineage.clone(), latency_ms }))
+        .filter_map(|r| {
+            latency(r).map(|latency_ms| KnownRecord {
+                lineage: r.lineage.clone(),
+                fingerprint: r.fingerprint,
+                latency_ms,
+            })
+        })
         .collect();
     let (outcome, records) = run(&warm);
     describe("seed 4, 16 trials, from seed 3's records", &records, &outcome, &mut out);

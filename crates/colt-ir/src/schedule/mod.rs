@@ -54,6 +54,7 @@ pub mod pack;
 mod render;
 mod sampler;
 mod sketch;
+mod style;
 
 pub use analysis::{loop_name, loop_order, Group, LoopLevel, Member, Section, StageBinding};
 pub use candidate::Candidate;
@@ -65,6 +66,7 @@ pub(crate) use lower::intrinsic_flops;
 pub use lower::lower;
 pub use sampler::{Machine, Sampler, SamplerParseError};
 pub use sketch::{effective_bodies, inlinable, sketches, Sketch, StageRule};
+pub use style::{TileStyle, MAX_STYLE_VECTORS};
 
 /// Where a stage is computed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

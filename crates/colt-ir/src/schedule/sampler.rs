@@ -16,7 +16,8 @@
 //!   times a number of rows along the spatial axis that reuses the
 //!   contiguous operand (the one its vector loads do not depend on), using
 //!   at most three quarters of the registers (the rest hold the loaded
-//!   vectors and broadcasts);
+//!   vectors and broadcasts); [`Sampler::Styled`] gives every tiled stage
+//!   one [`TileStyle`] it is told instead (tile, depth, unroll, order);
 //! - tile factors are drawn from the divisors and near-divisors of what is
 //!   left of the extent (a near-divisor leaves edge tiles of under 5% of the
 //!   axis), the inner reduction factor from those between 16 and 512;
@@ -42,6 +43,7 @@
 use super::analysis::load_stride;
 use super::candidate::Candidate;
 use super::sketch::{loads, recomputes_expensive, StageRule};
+use super::style::{TileStyle, MAX_STYLE_VECTORS};
 use super::{factor_domain, Accumulator, Placement, Rng, StageSchedule, Target, MAX_REGISTER_TILE, VECTOR_WIDTHS};
 use crate::expr::AxisId;
 use crate::program::{AxisKind, Combine, Program};
@@ -67,13 +69,18 @@ pub enum Sampler {
     Uniform,
     /// Shaped for a machine (see the module docs).
     Informed(Machine),
+    /// Shaped for a machine, every tiled stage in one given register-tile
+    /// style instead of a drawn one: a job's transfer of another
+    /// workload's fast kernel (see [`TileStyle`]).
+    Styled(Machine, TileStyle),
 }
 
 impl Sampler {
     /// The candidate of `seed` in `target`'s space.
     pub fn sample(self, program: Arc<Program>, target: Target, seed: u64) -> Candidate {
         match (self, target) {
-            (Sampler::Informed(machine), Target::Cpu) => sample_informed(program, machine, seed),
+            (Sampler::Informed(machine), Target::Cpu) => sample_informed(program, machine, None, seed),
+            (Sampler::Styled(machine, style), Target::Cpu) => sample_informed(program, machine, Some(style), seed),
             _ => Candidate::sample_on(program, target, seed),
         }
     }
@@ -81,17 +88,36 @@ impl Sampler {
     pub fn is_uniform(self) -> bool {
         self == Sampler::Uniform
     }
+
+    /// The style it gives every tiled stage, if it is a styled one.
+    pub fn style(self) -> Option<TileStyle> {
+        match self {
+            Sampler::Styled(_, style) => Some(style),
+            _ => None,
+        }
+    }
 }
 
-/// `uniform`, or `informed(lanes=8, registers=16, cores=2)`: how the
-/// command line (`--sampler`) and the tuning database write it.
+/// `uniform`, `informed(lanes=8, registers=16, cores=2)` or
+/// `styled(lanes=8, registers=16, cores=2, vectors=2, rows=6, depth=256,
+/// unroll=16, panel=0)`: how the command line (`--sampler`) and the tuning
+/// database write it.
 impl std::fmt::Display for Sampler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let machine = |m: &Machine| format!("lanes={}, registers={}, cores={}", m.lanes, m.registers, m.cores);
         match self {
             Sampler::Uniform => write!(f, "uniform"),
-            Sampler::Informed(m) => {
-                write!(f, "informed(lanes={}, registers={}, cores={})", m.lanes, m.registers, m.cores)
-            }
+            Sampler::Informed(m) => write!(f, "informed({})", machine(m)),
+            Sampler::Styled(m, s) => write!(
+                f,
+                "styled({}, vectors={}, rows={}, depth={}, unroll={}, panel={})",
+                machine(m),
+                s.vectors,
+                s.rows,
+                s.depth,
+                s.unroll,
+                u8::from(s.panel)
+            ),
         }
     }
 }
@@ -99,8 +125,9 @@ impl std::fmt::Display for Sampler {
 /// Why a sampler's text does not name one.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "sampler `{text}`: {reason} (expected `uniform` or `informed(lanes=L, registers=R, cores=C)`, \
-     e.g. `informed(lanes=8, registers=16, cores=2)`)"
+    "sampler `{text}`: {reason} (expected `uniform`, `informed(lanes=L, registers=R, cores=C)`, \
+     e.g. `informed(lanes=8, registers=16, cores=2)`, or `styled(...)` with those and \
+     `vectors=V, rows=N, depth=D, unroll=U, panel=0|1`)"
 )]
 pub struct SamplerParseError {
     pub text: String,
@@ -116,34 +143,47 @@ impl std::str::FromStr for Sampler {
         if trimmed == "uniform" {
             return Ok(Sampler::Uniform);
         }
-        let Some(args) = trimmed.strip_prefix("informed(").and_then(|r| r.strip_suffix(')')) else {
+        let (name, names): (_, &[&str]) = if trimmed.starts_with("informed(") {
+            ("informed", &["lanes", "registers", "cores"])
+        } else if trimmed.starts_with("styled(") {
+            ("styled", &["lanes", "registers", "cores", "vectors", "rows", "depth", "unroll", "panel"])
+        } else {
             return Err(error("not a sampler"));
         };
-        let (mut lanes, mut registers, mut cores) = (None, None, None);
+        let Some(args) = trimmed.strip_prefix(name).and_then(|r| r.strip_prefix('(')).and_then(|r| r.strip_suffix(')'))
+        else {
+            return Err(error("not a sampler"));
+        };
+        let mut values: Vec<Option<usize>> = vec![None; names.len()];
         for part in args.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = part.split_once('=').ok_or_else(|| error(&format!("`{part}` is not NAME=VALUE")))?;
+            let (key, value) = part.split_once('=').ok_or_else(|| error(&format!("`{part}` is not NAME=VALUE")))?;
             let value: usize =
                 value.trim().parse().map_err(|_| error(&format!("`{}` is not a number", value.trim())))?;
-            let slot = match name.trim() {
-                "lanes" => &mut lanes,
-                "registers" => &mut registers,
-                "cores" => &mut cores,
-                other => return Err(error(&format!("unknown argument `{other}`"))),
-            };
-            *slot = Some(value);
+            let slot = names
+                .iter()
+                .position(|n| *n == key.trim())
+                .ok_or_else(|| error(&format!("unknown argument `{}`", key.trim())))?;
+            values[slot] = Some(value);
         }
-        let machine = Machine {
-            lanes: lanes.ok_or_else(|| error("`lanes` is missing"))?,
-            registers: registers.ok_or_else(|| error("`registers` is missing"))?,
-            cores: cores.ok_or_else(|| error("`cores` is missing"))?,
-        };
+        let value = |n: usize| values[n].ok_or_else(|| error(&format!("`{}` is missing", names[n])));
+        let machine = Machine { lanes: value(0)?, registers: value(1)?, cores: value(2)? };
         if !VECTOR_WIDTHS.contains(&machine.lanes) {
             return Err(error(&format!("lanes must be one of {VECTOR_WIDTHS:?}")));
         }
         if machine.registers == 0 || machine.cores == 0 {
             return Err(error("registers and cores must be at least 1"));
         }
-        Ok(Sampler::Informed(machine))
+        if name == "informed" {
+            return Ok(Sampler::Informed(machine));
+        }
+        let panel = match value(7)? {
+            0 => false,
+            1 => true,
+            other => return Err(error(&format!("panel must be 0 or 1, not {other}"))),
+        };
+        let style = TileStyle { vectors: value(3)?, rows: value(4)?, depth: value(5)?, unroll: value(6)?, panel };
+        style.check().map_err(|reason| error(&reason))?;
+        Ok(Sampler::Styled(machine, style))
     }
 }
 
@@ -160,7 +200,13 @@ fn near_divisors(extent: usize, lo: usize, hi: usize) -> Vec<usize> {
 /// Unroll depths, 16 and 64 twice as likely as none and 512.
 const UNROLL_WEIGHTED: [usize; 6] = [0, 16, 16, 64, 64, 512];
 
-fn sample_informed(program: Arc<Program>, machine: Machine, seed: u64) -> Candidate {
+/// The accumulators a register tile may use: three quarters of the vector
+/// registers (the rest hold the loaded vectors and broadcasts).
+fn tile_budget(registers: usize) -> usize {
+    (registers * 3 / 4).clamp(1, MAX_REGISTER_TILE)
+}
+
+fn sample_informed(program: Arc<Program>, machine: Machine, style: Option<TileStyle>, seed: u64) -> Candidate {
     let mut rng = Rng::new(seed);
     let all = super::sketches(&program);
     // Three draws in four from the sketches that recompute no expensive
@@ -176,7 +222,7 @@ fn sample_informed(program: Arc<Program>, machine: Machine, seed: u64) -> Candid
         if candidate.sketch.is_inlined(s) {
             continue;
         }
-        place_informed(&mut candidate, s, machine, &mut rng);
+        place_informed(&mut candidate, s, machine, style, &mut rng);
         if rng.below(2) == 0 {
             candidate.try_random_placement(s, &mut rng);
         }
@@ -186,10 +232,10 @@ fn sample_informed(program: Arc<Program>, machine: Machine, seed: u64) -> Candid
 
 /// Sets stage `s`'s decisions to an informed draw that the rules accept
 /// (see the module docs for the fallbacks).
-fn place_informed(candidate: &mut Candidate, s: usize, machine: Machine, rng: &mut Rng) {
+fn place_informed(candidate: &mut Candidate, s: usize, machine: Machine, style: Option<TileStyle>, rng: &mut Rng) {
     let before = candidate.stages[s].clone();
     for _ in 0..8 {
-        let full = informed_schedule(candidate, s, machine, rng);
+        let full = informed_schedule(candidate, s, machine, style, rng);
         for variant in fallbacks(&full) {
             candidate.stages[s] = variant;
             if candidate.check().is_ok() {
@@ -222,7 +268,16 @@ fn fallbacks(full: &StageSchedule) -> Vec<StageSchedule> {
     out
 }
 
-fn informed_schedule(candidate: &Candidate, s: usize, machine: Machine, rng: &mut Rng) -> StageSchedule {
+/// Stage `s`'s informed draw; a tiled reduction takes `style`'s register
+/// tile, depth, unroll and order where its extents allow (the nearest legal
+/// version of it), or draws its own.
+fn informed_schedule(
+    candidate: &Candidate,
+    s: usize,
+    machine: Machine,
+    style: Option<TileStyle>,
+    rng: &mut Rng,
+) -> StageSchedule {
     let program = candidate.program();
     let stage = &program.stages()[s];
     let rule = candidate.sketch.rules[s];
@@ -262,7 +317,13 @@ fn informed_schedule(candidate: &Candidate, s: usize, machine: Machine, rng: &mu
     let mut rows: Option<(AxisId, usize)> = None;
     // The register tile: vectors along the contiguous axis, rows along the
     // axis that reuses the vector operand.
-    let vectors = if tiled { 1 + rng.below((vector_extent / lanes).clamp(1, 4)) } else { 1 << rng.below(3) };
+    let style = style.filter(|_| tiled);
+    let most_vectors = (vector_extent / lanes).clamp(1, MAX_STYLE_VECTORS);
+    let vectors = match style {
+        Some(style) => style.vectors.min(most_vectors),
+        None if tiled => 1 + rng.below(most_vectors),
+        None => 1 << rng.below(3),
+    };
     let mut f3_vector = (vectors * lanes).min(vector_extent);
     if !near_divisor(vector_extent, f3_vector) {
         f3_vector = lanes.min(vector_extent);
@@ -282,14 +343,19 @@ fn informed_schedule(candidate: &Candidate, s: usize, machine: Machine, rng: &mu
         if !choices.is_empty() {
             let (rows_axis, rows_extent) = choices[rng.below(choices.len())];
             rows = Some((rows_axis, rows_extent));
-            let budget = (machine.registers * 3 / 4).clamp(1, MAX_REGISTER_TILE);
-            let max_rows = (budget / (f3_vector / lanes).max(1)).clamp(1, rows_extent);
-            let mut options = near_divisors(rows_extent, max_rows.div_ceil(2), max_rows);
-            if options.is_empty() {
-                options = near_divisors(rows_extent, 1, max_rows);
-            }
-            if !options.is_empty() {
-                tiles[rows_axis.0][2] = rng.pick(&options);
+            let max_rows = (tile_budget(machine.registers) / (f3_vector / lanes).max(1)).clamp(1, rows_extent);
+            if let Some(style) = style {
+                // The style's rows, or the most this extent tiles well.
+                let most = style.rows.min(max_rows);
+                tiles[rows_axis.0][2] = near_divisors(rows_extent, 1, most).into_iter().max().unwrap_or(1);
+            } else {
+                let mut options = near_divisors(rows_extent, max_rows.div_ceil(2), max_rows);
+                if options.is_empty() {
+                    options = near_divisors(rows_extent, 1, max_rows);
+                }
+                if !options.is_empty() {
+                    tiles[rows_axis.0][2] = rng.pick(&options);
+                }
             }
         }
         // The middle levels: near-divisors of what the register tile leaves.
@@ -315,9 +381,16 @@ fn informed_schedule(candidate: &Candidate, s: usize, machine: Machine, rng: &mu
         }
     }
 
-    let panel = tiled && rows.is_some() && rng.below(2) == 0;
+    let panel = tiled && rows.is_some() && style.map_or_else(|| rng.below(2) == 0, |style| style.panel);
     if let (true, Some((rows_axis, rows_extent))) = (panel, rows) {
         panel_order(&mut tiles, stage, vector_axis, f3_vector, rows_axis, rows_extent, rng);
+    }
+    if let Some(depth) = style.map(|style| style.depth).filter(|&d| d > 0) {
+        // The style's depth on the first reduction axis, the one the panel
+        // order sizes: the largest near-divisor of its extent up to it.
+        if let Some(r) = stage.axes.iter().position(|a| a.kind == AxisKind::Reduction) {
+            tiles[r][0] = near_divisors(stage.axes[r].extent, 1, depth).into_iter().max().unwrap_or(1);
+        }
     }
 
     // Enough outer tasks for the cores: shrink outer tiles until the outer
@@ -369,7 +442,7 @@ fn informed_schedule(candidate: &Candidate, s: usize, machine: Machine, rng: &mu
         tiles,
         parallel,
         vector: lanes,
-        unroll: rng.pick(&UNROLL_WEIGHTED),
+        unroll: style.map_or_else(|| rng.pick(&UNROLL_WEIGHTED), |style| style.unroll),
         accumulator,
         packed,
         blocked,
@@ -526,6 +599,62 @@ mod tests {
         // One draw in four from all sketches, half of those inline H: 1/8.
         assert!(inlined <= 24, "{inlined} of 96 samples inline H");
         assert!(inlined >= 2, "the inlined sketch stays in the space: {inlined} of 96");
+    }
+
+    #[test]
+    fn a_styled_sampler_round_trips_and_a_bad_style_is_named() {
+        let style = TileStyle { vectors: 2, rows: 6, depth: 256, unroll: 16, panel: false };
+        let styled = Sampler::Styled(AVX2, style);
+        let text = "styled(lanes=8, registers=16, cores=2, vectors=2, rows=6, depth=256, unroll=16, panel=0)";
+        assert_eq!(styled.to_string(), text);
+        assert_eq!(text.parse::<Sampler>().unwrap(), styled);
+        assert_eq!(styled.style(), Some(style));
+        assert_eq!(Sampler::Informed(AVX2).style(), None);
+        let base = "styled(lanes=8, registers=16, cores=2";
+        for (args, expected) in [
+            ("vectors=5, rows=6, depth=0, unroll=16, panel=0", "vectors must be 1 to 4, not 5"),
+            ("vectors=2, rows=0, depth=0, unroll=16, panel=0", "rows must be 1 to 32, not 0"),
+            ("vectors=2, rows=6, depth=0, unroll=7, panel=0", "unroll must be one of [0, 16, 64, 512], not 7"),
+            ("vectors=2, rows=6, depth=0, unroll=16, panel=2", "panel must be 0 or 1, not 2"),
+            ("vectors=2, rows=6, depth=0, unroll=16", "`panel` is missing"),
+        ] {
+            let error = format!("{base}, {args})").parse::<Sampler>().unwrap_err();
+            assert!(error.to_string().contains(expected), "{args}: {error}");
+        }
+        let error = "informed(lanes=8, registers=16, cores=2, vectors=2)".parse::<Sampler>().unwrap_err();
+        assert!(error.to_string().contains("unknown argument `vectors`"), "{error}");
+    }
+
+    /// A styled sample gives every tiled stage the style (here legal on
+    /// every extent as it is), and the style read back from the sample is
+    /// the one it was drawn in.
+    #[test]
+    fn a_styled_sample_has_its_style_on_every_tiled_stage() {
+        let style = TileStyle { vectors: 1, rows: 8, depth: 128, unroll: 64, panel: true };
+        for name in ["gemm-512", "deepseek-r1-moe", "llama4-scout-mlp"] {
+            let program = Arc::new(crate::builtin(name).unwrap().program(crate::Size::Bench));
+            for seed in 0..16 {
+                let c = Sampler::Styled(AVX2, style).sample(program.clone(), Target::Cpu, seed);
+                let mut tiled = 0;
+                for (s, sched) in c.stages().iter().enumerate() {
+                    if c.sketch().rules[s] != StageRule::MultiLevelTiling || sched.placement == Placement::Inlined {
+                        continue;
+                    }
+                    tiled += 1;
+                    let stage = &program.stages()[s];
+                    let spatial: Vec<usize> = stage.spatial_axes().map(|(a, _)| a.0).collect();
+                    let (&vector_axis, rows) = spatial.split_last().unwrap();
+                    let what = format!("{name} seed {seed} stage {}: {sched:?}", program.stage_name(stage));
+                    assert_eq!((sched.vector, sched.tiles[vector_axis][2]), (8, 8), "{what}");
+                    assert!(rows.iter().any(|&a| sched.tiles[a][2] == 8), "{what}");
+                    let depth = stage.axes.iter().position(|a| a.kind == AxisKind::Reduction).unwrap();
+                    assert_eq!(sched.tiles[depth][0], 128, "{what}");
+                    assert_eq!(sched.unroll, 64, "{what}");
+                }
+                assert!(tiled > 0, "{name} seed {seed}: no tiled stage");
+                assert_eq!(TileStyle::of(&c), Some(style), "{name} seed {seed}");
+            }
+        }
     }
 
     #[test]

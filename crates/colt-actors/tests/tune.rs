@@ -45,13 +45,15 @@ fn a_job_warms_its_cost_model_up_on_other_workloads_verified_records() {
     assert!(verified > 0, "{:?}", first.curve);
     let second = tune(&colt, request("flux-conv", true));
     assert_eq!(second.warm_records, verified, "gemm-512's verified records, and nothing else");
-    // Its first trials are the transfer round's: flux-conv drawn in the
-    // styles of gemm-512's fastest kernels.
+    assert_eq!(tune(&colt, request("flux-conv", false)).warm_records, 0, "not without the warm start");
+    // Asked for, a transfer round: flux-conv drawn in the styles of
+    // gemm-512's fastest kernels, measured first.
     let transfer = |o: &colt_search::Outcome| o.sources.iter().find(|s| s.source == "transfer").map_or(0, |s| s.trials);
-    assert!(transfer(&second) >= 1, "{:?}", second.sources);
-    let cold = tune(&colt, request("flux-conv", false));
-    assert_eq!(cold.warm_records, 0, "not without the warm start");
-    assert_eq!(transfer(&cold), 0, "no transfer round without the warm start: {:?}", cold.sources);
+    assert_eq!(transfer(&second), 0, "no transfer round by default: {:?}", second.sources);
+    let mut transferring = request("flux-conv", true);
+    transferring.settings.strategy = "random:transfer=4".parse().unwrap();
+    let transferred = tune(&colt, transferring);
+    assert!(transfer(&transferred) >= 1, "{:?}", transferred.sources);
     // A workload's own records are not a warm start (they are known records).
     let again = tune(&colt, request("gemm-512", true));
     let conv_verified = second.curve.iter().flatten().count();

@@ -95,6 +95,9 @@ impl<'a> SearchContext<'a> {
         if let Some(screen) = spec.settings.strategy.screen() {
             params.screen = screen;
         }
+        if let Some(transfer) = spec.settings.strategy.transfer() {
+            params.transfer = transfer;
+        }
         SearchContext {
             spec,
             params,
@@ -126,7 +129,7 @@ impl<'a> SearchContext<'a> {
         self.spec.space()
     }
 
-    /// The job's knobs (with the strategy's `screen=N`).
+    /// The job's knobs (with the strategy's `transfer=N` and `screen=N`).
     pub fn params(&self) -> &SearchParams {
         &self.params
     }
@@ -232,6 +235,12 @@ impl<'a> SearchContext<'a> {
     /// The cost model's predicted value in [0, 1].
     pub fn predict(&self, candidate: &Candidate) -> f64 {
         self.cost.read().predict(&features(candidate))
+    }
+
+    /// The roofline prior's throughput of `candidate` (flop/s), without
+    /// what the cost model learned from measurements.
+    pub fn prior_throughput(&self, candidate: &Candidate) -> f64 {
+        self.cost.read().prior().throughput(&features(candidate))
     }
 
     /// The cost model's roofline prior's reading of `candidate`, as a line

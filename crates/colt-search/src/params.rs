@@ -80,16 +80,14 @@ pub struct SearchParams {
     #[serde(default = "default_model_share")]
     pub model_share: Option<f64>,
     /// Candidates the transfer round measures before the strategy starts,
-    /// when the job learns from other workloads' records (see
-    /// `transfer.rs`): drawn in the styles of their fastest kernels. Half a
-    /// measurement round, so that the first round still holds as many of
-    /// the job's own screened samples.
-    #[serde(default = "default_transfer")]
+    /// when the job learns from other workloads' records (see colt-search's
+    /// `transfer.rs`; the strategy option `transfer=N` sets it). Off by
+    /// default: on a Zen 4 part (2026-12-05, bench/issue17/zen4-1205/) a
+    /// round of 4 made the first measured round better in 8 of 15 jobs
+    /// (flux-conv and llama4-scout-mlp after the other five workloads) and
+    /// worse in 7, at the cost of 4 of the job's trials.
+    #[serde(default)]
     pub transfer: usize,
-}
-
-fn default_transfer() -> usize {
-    4
 }
 
 fn default_screen() -> usize {
@@ -137,7 +135,7 @@ impl Default for SearchParams {
             answers: default_answers(),
             measure_probes: false,
             model_share: default_model_share(),
-            transfer: default_transfer(),
+            transfer: 0,
         }
     }
 }

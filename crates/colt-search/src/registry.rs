@@ -2,10 +2,11 @@
 //! here, and only here is one told from another. Adding a strategy is its
 //! file under `strategy/` and one line in [`STRATEGIES`].
 //!
-//! Every strategy also takes `screen=N` (last): the samples screened per
-//! draw of fresh samples (`SearchParams::screen`) for this job, so that a
-//! bench can put screening counts side by side (`evolutionary:screen=0,
-//! evolutionary:screen=2048`).
+//! Every strategy also takes `transfer=N` and `screen=N` (last): the
+//! candidates of the transfer round (`SearchParams::transfer`) and the
+//! samples screened per draw of fresh samples (`SearchParams::screen`) for
+//! this job, so that a bench can put them side by side
+//! (`evolutionary:screen=0, evolutionary:screen=2048`).
 
 use crate::error::SearchError;
 use crate::job::JobSpec;
@@ -45,6 +46,8 @@ pub fn no_options(options: &[&str]) -> Option<Vec<String>> {
 pub struct StrategyChoice {
     kind: usize,
     options: Vec<String>,
+    /// `transfer=N`: overrides the job's `SearchParams::transfer`.
+    transfer: Option<usize>,
     /// `screen=N`: overrides the job's `SearchParams::screen`.
     screen: Option<usize>,
 }
@@ -72,6 +75,11 @@ impl StrategyChoice {
         self.screen
     }
 
+    /// The transfer round's size the strategy's text sets, if it sets one.
+    pub fn transfer(&self) -> Option<usize> {
+        self.transfer
+    }
+
     /// The strategy, ready for `job`.
     pub fn build<'p>(&self, job: &JobSpec, proposer: &'p dyn Proposer) -> Result<Box<dyn Strategy + 'p>, SearchError> {
         (self.kind().build)(self, job, proposer)
@@ -83,6 +91,9 @@ impl fmt::Display for StrategyChoice {
         f.write_str(self.name())?;
         for option in &self.options {
             write!(f, ":{option}")?;
+        }
+        if let Some(n) = self.transfer {
+            write!(f, ":transfer={n}")?;
         }
         if let Some(n) = self.screen {
             write!(f, ":screen={n}")?;
@@ -100,7 +111,7 @@ pub struct StrategyParseError {
 fn expected() -> String {
     let names: Vec<&str> = STRATEGIES.iter().map(|k| k.syntax).collect();
     let (last, rest) = names.split_last().map_or(("", &[][..]), |(l, r)| (*l, r));
-    format!("{} or {last}, each with an optional `:screen=N` last", rest.join(", "))
+    format!("{} or {last}, each with an optional `:transfer=N` and `:screen=N` last", rest.join(", "))
 }
 
 impl FromStr for StrategyChoice {
@@ -112,12 +123,17 @@ impl FromStr for StrategyChoice {
         let head = parts.next().unwrap_or_default();
         let kind = STRATEGIES.iter().position(|k| k.name == head).ok_or_else(error)?;
         let mut rest: Vec<&str> = parts.collect();
-        let mut screen = None;
-        if let Some(i) = rest.iter().position(|o| o.starts_with("screen=")) {
-            screen = Some(rest.remove(i)["screen=".len()..].parse::<usize>().map_err(|_| error())?);
-        }
+        let mut count = |name: &str| -> Result<Option<usize>, StrategyParseError> {
+            let Some(i) = rest.iter().position(|o| o.strip_prefix(name).is_some_and(|r| r.starts_with('='))) else {
+                return Ok(None);
+            };
+            let option = rest.remove(i);
+            option[name.len() + 1..].parse::<usize>().map(Some).map_err(|_| error())
+        };
+        let transfer = count("transfer")?;
+        let screen = count("screen")?;
         let options = (STRATEGIES[kind].options)(&rest).ok_or_else(error)?;
-        Ok(StrategyChoice { kind, options, screen })
+        Ok(StrategyChoice { kind, options, transfer, screen })
     }
 }
 
@@ -155,6 +171,8 @@ mod tests {
             "beam",
             "evolutionary:screen=0",
             "colt:separate-trees:screen=2048",
+            "mcts:transfer=4",
+            "evolutionary:transfer=4:screen=0",
         ] {
             let s: StrategyChoice = text.parse().unwrap();
             assert_eq!(s.to_string(), text);
@@ -163,6 +181,9 @@ mod tests {
         assert_eq!(reordered.to_string(), "colt:separate-trees:lambda=0.3");
         let screened: StrategyChoice = "mcts:screen=64".parse().unwrap();
         assert_eq!((screened.name(), screened.screen()), ("mcts", Some(64)));
+        let transferring: StrategyChoice = "random:screen=8:transfer=2".parse().unwrap();
+        assert_eq!((transferring.transfer(), transferring.screen()), (Some(2), Some(8)));
+        assert_eq!(transferring.to_string(), "random:transfer=2:screen=8");
     }
 
     #[test]
@@ -176,6 +197,7 @@ mod tests {
             "beam:3",
             "random:fast",
             "mcts:screen=many",
+            "mcts:transfer=-1",
             "",
         ] {
             let e = text.parse::<StrategyChoice>().unwrap_err();

@@ -11,92 +11,106 @@
 //! ([`TileStyle`]). So a job whose database knows other workloads first
 //! measures a few candidates drawn in the styles of their fastest kernels
 //! (transfer tuning: the best schedules of other programs, carried over
-//! and re-fitted to this one's extents by the informed sampler), each the
-//! best the cost model predicts of many draws in that style. They are the
-//! job's own trials, and its strategy starts from them as from any known
-//! candidate.
+//! and re-fitted to this one's extents by the informed sampler): the
+//! styles most of those workloads agree on, each the best the roofline
+//! prior ranks of many draws in it. They are the job's own trials, and its
+//! strategy starts from them as from any known candidate. A job asks for
+//! one with the strategy option `transfer=N` (`SearchParams::transfer`).
+//!
+//! Measured on a Zen 4 part (2026-12-05, `bench/issue17/zen4-1205/`),
+//! flux-conv and llama4-scout-mlp each after the other five workloads:
+//! - styles taken from each workload's fastest kernel and ranked by the
+//!   warm cost model picked 4x2, 6x2 and 16x1 tiles where flux-conv's
+//!   fastest kernels are 8 rows by 2 vectors; the transplants ran at
+//!   1.6-5.0 ms against the empty database's first round at 1.40-1.56;
+//! - the styles voted on and ranked by the prior (this file): the first
+//!   measured round better than the empty database's in 8 of 15 jobs,
+//!   worse in 7. The prior alone already finds the register tiles other
+//!   workloads' best kernels use, so the round is off by default.
 
 use crate::context::SearchContext;
 use crate::pool::PoolEntry;
 use colt_ir::schedule::{Candidate, Sampler, TileStyle};
 use colt_ir::Program;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-/// Each other workload's fastest kernels whose styles are carried over.
-const STYLES_PER_WORKLOAD: usize = 2;
+/// Each other workload's fastest kernels that vote on the register tile.
+const VOTERS_PER_WORKLOAD: usize = 8;
 
-/// Draws in one style of which the cost model keeps the best: enough for
-/// the style's re-fit to meet the rest of the sample's decisions (sketch,
+/// Draws in one style of which the prior keeps the best: enough for the
+/// style's re-fit to meet the rest of the sample's decisions (sketch,
 /// placements, outer tiles, packing) in a few ways.
 const DRAWS_PER_STYLE: usize = 64;
 
-/// The styles of the fastest kernels of each other workload: every
-/// workload's fastest first, then every workload's second, ...; each style
-/// once. `records` are (program, candidate, latency in ms).
+/// The styles to carry over, the most agreed on first. Each other
+/// workload has one vote, shared among its fastest kernels and, within a
+/// kernel, among its tiled stages by their share of its loop points; a
+/// register tile's votes are the sum over workloads. A tile's style
+/// (depth, unroll, order) is that of the fastest kernel that has it (the
+/// best rank within its workload; the first workload by name of equals).
+/// Votes, because which workload's best suits this one is not known, and
+/// the tile most of a machine's workloads run fastest with is a property
+/// of the machine. `records` are (program, candidate, latency in ms).
 pub(crate) fn styles_of(records: &[(Arc<Program>, Candidate, f64)]) -> Vec<TileStyle> {
-    let mut by_workload: HashMap<&str, Vec<(f64, TileStyle)>> = HashMap::new();
+    let mut by_workload: BTreeMap<&str, Vec<(f64, &Candidate)>> = BTreeMap::new();
     for (program, candidate, ms) in records {
-        if let Some(style) = TileStyle::of(candidate) {
-            by_workload.entry(program.name()).or_default().push((*ms, style));
-        }
+        by_workload.entry(program.name()).or_default().push((*ms, candidate));
     }
-    let mut workloads: Vec<(&str, Vec<(f64, TileStyle)>)> = by_workload.into_iter().collect();
-    // A fixed order of workloads, so that a job's transfer is repeatable.
-    workloads.sort_by(|a, b| a.0.cmp(b.0));
-    for (_, kernels) in &mut workloads {
+    let mut votes: HashMap<(usize, usize), f64> = HashMap::new();
+    let mut style_of: HashMap<(usize, usize), (usize, TileStyle)> = HashMap::new();
+    for kernels in by_workload.values_mut() {
         kernels.sort_by(|a, b| a.0.total_cmp(&b.0));
-    }
-    let mut styles = Vec::new();
-    let mut seen = HashSet::new();
-    for rank in 0..STYLES_PER_WORKLOAD {
-        for (_, kernels) in &workloads {
-            // The rank-th distinct style of this workload's kernels.
-            let mut distinct = Vec::new();
-            for (_, style) in kernels {
-                if !distinct.contains(style) {
-                    distinct.push(*style);
-                }
-            }
-            if let Some(style) = distinct.get(rank) {
-                if seen.insert(*style) {
-                    styles.push(*style);
+        kernels.truncate(VOTERS_PER_WORKLOAD);
+        let voters = kernels.len() as f64;
+        for (rank, (_, candidate)) in kernels.iter().enumerate() {
+            let stages = TileStyle::of_stages(candidate);
+            let points: usize = stages.iter().map(|(p, _)| p).sum();
+            for (stage_points, style) in stages {
+                *votes.entry(style.tile()).or_default() += stage_points as f64 / points as f64 / voters;
+                let known = style_of.entry(style.tile()).or_insert((rank, style));
+                if rank < known.0 {
+                    *known = (rank, style);
                 }
             }
         }
     }
-    styles
+    let mut tiles: Vec<((usize, usize), f64)> = votes.into_iter().collect();
+    tiles.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    tiles.into_iter().map(|(tile, _)| style_of[&tile].1).collect()
 }
 
-/// Up to `count` unmeasured candidates of this job in the given styles:
-/// per style the best predicted of [`DRAWS_PER_STYLE`] draws, then the
-/// styles' best by prediction. None without an informed sampler (the
+/// Up to `count` unmeasured candidates of this job, one in each of the
+/// first styles (in their order): the best the roofline prior ranks of
+/// [`DRAWS_PER_STYLE`] draws in it. None without an informed sampler (the
 /// uniform space and OpenCL have no register tile to carry).
 pub(crate) fn transplants(ctx: &SearchContext<'_>, styles: &[TileStyle], count: usize) -> Vec<PoolEntry> {
     let Sampler::Informed(machine) = ctx.spec().sampler() else { return Vec::new() };
     let mut seen = HashSet::new();
-    let mut best_per_style: Vec<PoolEntry> = Vec::new();
+    let mut chosen: Vec<PoolEntry> = Vec::new();
     for style in styles {
-        let mut best: Option<PoolEntry> = None;
+        if chosen.len() == count {
+            break;
+        }
+        let mut best: Option<(f64, PoolEntry)> = None;
         for _ in 0..DRAWS_PER_STYLE {
             let (candidate, lineage, fingerprint) = ctx.sample_by(Sampler::Styled(machine, *style));
             if ctx.is_measured(fingerprint) || seen.contains(&fingerprint) {
                 continue;
             }
-            let predicted = ctx.predict(&candidate);
-            if best.as_ref().is_none_or(|b| predicted > b.predicted) {
-                best = Some(PoolEntry { fingerprint, candidate, lineage, model: None, tag: 0, predicted, position: 0 });
+            let prior = ctx.prior_throughput(&candidate);
+            if best.as_ref().is_none_or(|(b, _)| prior > *b) {
+                let position = chosen.len();
+                let entry =
+                    PoolEntry { fingerprint, candidate, lineage, model: None, tag: 0, predicted: 0.0, position };
+                best = Some((prior, entry));
             }
         }
-        if let Some(entry) = best {
+        if let Some((_, mut entry)) = best {
             seen.insert(entry.fingerprint);
-            best_per_style.push(entry);
+            entry.predicted = ctx.predict(&entry.candidate);
+            chosen.push(entry);
         }
     }
-    best_per_style.sort_by(|a, b| b.predicted.total_cmp(&a.predicted));
-    best_per_style.truncate(count);
-    for (position, entry) in best_per_style.iter_mut().enumerate() {
-        entry.position = position;
-    }
-    best_per_style
+    chosen
 }

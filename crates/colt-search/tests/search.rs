@@ -586,50 +586,54 @@ fn a_known_record_that_rebuilds_another_kernel_is_not_believed() {
     assert!(warned, "the stale record is named in a warning");
 }
 
-/// A job that learns from other workloads' records first measures its
-/// transfer round: candidates of its own workload drawn in the styles of
-/// those workloads' fastest kernels, before anything its strategy draws.
-/// Without such records there is no transfer round.
+/// A job that learns from other workloads' records and asks for a
+/// transfer round first measures candidates of its own workload drawn in
+/// the styles of those workloads' fastest kernels, the register tile most
+/// workloads agree on first, before anything its strategy draws. Without
+/// such records, or by default, there is none.
 #[test]
-fn the_transfer_round_measures_other_workloads_styles_first() {
-    let conv = Arc::new(colt_ir::builtin("flux-conv").unwrap().program(colt_ir::Size::Bench));
-    let sampler = Sampler::Informed(Machine { lanes: 8, registers: 16, cores: 2 });
-    let mut warm = Vec::new();
-    let mut styles = Vec::new();
-    for seed in 0..16u64 {
-        let candidate = sampler.sample(conv.clone(), colt_ir::schedule::Target::Cpu, seed);
-        let Some(style) = TileStyle::of(&candidate) else { continue };
-        // Faster the later they are drawn: the last two distinct styles
-        // are the workload's fastest.
-        styles.push(style);
-        let fingerprint = colt_ir::schedule::lower(&candidate).fingerprint();
-        warm.push(WarmRecord {
-            program: conv.clone(),
-            lineage: Lineage::sampled_by(sampler, seed),
-            fingerprint,
-            latency_ms: 100.0 - seed as f64,
-        });
-    }
-    styles.reverse();
-    let mut fastest: Vec<TileStyle> = Vec::new();
-    for style in styles {
-        if fastest.len() < 2 && !fastest.contains(&style) {
-            fastest.push(style);
-        }
-    }
+fn the_transfer_round_measures_the_styles_other_workloads_agree_on_first() {
+    let machine = Machine { lanes: 8, registers: 16, cores: 2 };
+    let style = |vectors, rows| TileStyle { vectors, rows, depth: 128, unroll: 64, panel: false };
+    let (agreed, other, too_slow) = (style(1, 8), style(2, 4), style(4, 2));
+    let records = |workload: &str, fast: TileStyle, slow: TileStyle| -> Vec<WarmRecord> {
+        let program = Arc::new(colt_ir::builtin(workload).unwrap().program(colt_ir::Size::Bench));
+        // Eight fast kernels in one style, then slower ones in another:
+        // only a workload's eight fastest have a say.
+        (0..12u64)
+            .map(|seed| {
+                let sampler = Sampler::Styled(machine, if seed < 8 { fast } else { slow });
+                let candidate = sampler.sample(program.clone(), colt_ir::schedule::Target::Cpu, seed);
+                WarmRecord {
+                    program: program.clone(),
+                    lineage: Lineage::sampled_by(sampler, seed),
+                    fingerprint: colt_ir::schedule::lower(&candidate).fingerprint(),
+                    latency_ms: 1.0 + seed as f64,
+                }
+            })
+            .collect()
+    };
+    let mut warm = records("flux-conv", agreed, too_slow);
+    warm.extend(records("llama4-scout-mlp", agreed, too_slow));
+    warm.extend(records("llama3-8b-attn", other, too_slow));
 
-    let mut warm_spec = spec(random(), 8);
-    warm_spec.warm = warm;
+    let mut warm_spec = spec("random:transfer=4".parse().unwrap(), 8);
+    warm_spec.warm = warm.clone();
     let services = Scripted::default();
     let outcome = run(&warm_spec, &services);
     let records = services.records.lock();
-    let transferred: Vec<_> = records.iter().map(|r| r.lineage.sampler.style()).collect();
-    assert!(transferred[..2].iter().all(|s| s.is_some_and(|s| fastest.contains(&s))), "{transferred:?}");
-    assert!(transferred[2..].iter().all(Option::is_none), "only the transfer round is styled: {transferred:?}");
+    let tiles: Vec<_> = records.iter().map(|r| r.lineage.sampler.style().map(|s| s.tile())).collect();
+    assert_eq!(tiles[..2], [Some(agreed.tile()), Some(other.tile())], "{tiles:?}");
+    assert!(tiles[2..].iter().all(Option::is_none), "only the transfer round is styled: {tiles:?}");
     let source = outcome.sources.iter().find(|s| s.source == "transfer").expect("a transfer source");
     assert_eq!(source.trials, 2);
 
-    let cold = Scripted::default();
-    run(&spec(random(), 8), &cold);
-    assert!(cold.records.lock().iter().all(|r| r.lineage.sampler.style().is_none()));
+    // Without the warm records, or without the option (the default): none.
+    let mut off = spec(random(), 8);
+    off.warm = warm;
+    for spec in [spec("random:transfer=4".parse().unwrap(), 8), off] {
+        let cold = Scripted::default();
+        run(&spec, &cold);
+        assert!(cold.records.lock().iter().all(|r| r.lineage.sampler.style().is_none()), "{}", spec.settings.strategy);
+    }
 }

@@ -49,33 +49,44 @@ pub struct TileStyle {
 
 impl TileStyle {
     /// The style of a candidate's heaviest multi-level-tiled stage (the
-    /// one with the most loop points) that accumulates a vectorised
-    /// register tile; None when no stage does.
+    /// one with the most loop points; the last of equals) that accumulates
+    /// a vectorised register tile; None when no stage does.
     pub fn of(candidate: &Candidate) -> Option<TileStyle> {
+        TileStyle::of_stages(candidate).into_iter().max_by_key(|(points, _)| *points).map(|(_, style)| style)
+    }
+
+    /// The style of every multi-level-tiled stage of a candidate that
+    /// accumulates a vectorised register tile, with the stage's loop points
+    /// (its share of the work), in stage order.
+    pub fn of_stages(candidate: &Candidate) -> Vec<(usize, TileStyle)> {
         let program = candidate.program();
-        let points = |s: usize| program.stages()[s].axes.iter().map(|a| a.extent).product::<usize>();
-        let (s, schedule) = candidate
-            .stages()
-            .iter()
-            .enumerate()
-            .filter(|(s, sched)| {
-                candidate.sketch().rules[*s] == StageRule::MultiLevelTiling
-                    && sched.placement != Placement::Inlined
-                    && sched.accumulator == Accumulator::Registers
-                    && sched.vector > 1
-            })
-            .max_by_key(|(s, _)| points(*s))?;
-        let stage = &program.stages()[s];
-        let spatial: Vec<usize> = stage.spatial_axes().map(|(a, _)| a.0).collect();
-        let (&vector_axis, row_axes) = spatial.split_last()?;
-        let vector_tile = &schedule.tiles[vector_axis];
-        Some(TileStyle {
-            vectors: (vector_tile[2] / schedule.vector).clamp(1, MAX_STYLE_VECTORS),
-            rows: row_axes.iter().map(|&a| schedule.tiles[a][2]).max().unwrap_or(1),
-            depth: stage.axes.iter().position(|a| a.kind == AxisKind::Reduction).map_or(0, |r| schedule.tiles[r][0]),
-            unroll: schedule.unroll,
-            panel: vector_tile[0] == 1 && vector_tile[1] == 1 && !schedule.blocked.is_empty(),
-        })
+        let mut styles = Vec::new();
+        for (s, schedule) in candidate.stages().iter().enumerate() {
+            let tiled = candidate.sketch().rules[s] == StageRule::MultiLevelTiling
+                && schedule.placement != Placement::Inlined
+                && schedule.accumulator == Accumulator::Registers
+                && schedule.vector > 1;
+            let stage = &program.stages()[s];
+            let spatial: Vec<usize> = stage.spatial_axes().map(|(a, _)| a.0).collect();
+            let Some((&vector_axis, row_axes)) = spatial.split_last().filter(|_| tiled) else { continue };
+            let vector_tile = &schedule.tiles[vector_axis];
+            let depth =
+                stage.axes.iter().position(|a| a.kind == AxisKind::Reduction).map_or(0, |r| schedule.tiles[r][0]);
+            let style = TileStyle {
+                vectors: (vector_tile[2] / schedule.vector).clamp(1, MAX_STYLE_VECTORS),
+                rows: row_axes.iter().map(|&a| schedule.tiles[a][2]).max().unwrap_or(1),
+                depth,
+                unroll: schedule.unroll,
+                panel: vector_tile[0] == 1 && vector_tile[1] == 1 && !schedule.blocked.is_empty(),
+            };
+            styles.push((stage.axes.iter().map(|a| a.extent).product(), style));
+        }
+        styles
+    }
+
+    /// The register tile alone: vectors and rows.
+    pub fn tile(&self) -> (usize, usize) {
+        (self.vectors, self.rows)
     }
 
     /// Why these values are not a style, if they are not one.

@@ -58,6 +58,9 @@ pub(crate) fn load_known(ctx: &SearchContext<'_>) -> Vec<KnownCandidate> {
     let mut stale = 0;
     for (PastTrial { lineage, fingerprint, latency_ms: latency, model }, own) in rows {
         let Some((candidate, nest)) = rebuild_as_recorded(&lineage, fingerprint, ctx.program(), ctx.space()) else {
+            // The latency is still that kernel's: it is not measured again
+            // (a job records a kernel once), though nothing rebuilds it.
+            ctx.measured.lock().insert(fingerprint, latency);
             stale += 1;
             continue;
         };

@@ -586,6 +586,43 @@ fn a_known_record_that_rebuilds_another_kernel_is_not_believed() {
     assert!(warned, "the stale record is named in a warning");
 }
 
+/// A tree snapshot keeps each node's lineage and its kernel's fingerprint;
+/// a node whose lineage now builds another kernel (colt's sampling or
+/// lowering changed since) would be credited, measured and recorded as the
+/// kernel it no longer is. Such a snapshot is not restored: the job says
+/// why and starts its tree again from its trials.
+#[test]
+fn a_snapshot_whose_nodes_build_other_kernels_is_not_restored() {
+    let mut resumed = spec(mcts(), 6);
+    let lineage = Lineage::sampled;
+    let built = |seed| {
+        let candidate = lineage(seed).rebuild(&resumed.program).unwrap();
+        let fingerprint = colt_ir::schedule::lower(&candidate).fingerprint();
+        (candidate, fingerprint)
+    };
+    let ((root, root_fp), (two, _), (_, three_fp)) = (built(1), built(2), built(3));
+    let tree = colt_tree::Tree::new(colt_tree::NewNode::new(root_fp, NodeData::new(lineage(1), root, 0.0)));
+    // Seed 2's lineage, recorded as seed 3's kernel.
+    let stale = colt_tree::NewNode::new(three_fp, NodeData::new(lineage(2), two, 0.0));
+    tree.add_children(tree.root(), [stale]).unwrap();
+    resumed.resume = Some(Resume { trials: Vec::new(), snapshot: Some(tree.snapshot().unwrap()) });
+    let services = Scripted::default();
+    let (events, inbox) = unbounded::<Event>();
+    let outcome = run_search(&resumed, &services, &services, &services, &AtomicBool::new(false), &events).unwrap();
+    assert_eq!(outcome.curve.len(), 6);
+    check_records(&resumed, &services.records.lock());
+    let warning = inbox.try_iter().find_map(|e| match e {
+        Event::Warning(w) => Some(w),
+        _ => None,
+    });
+    let warning = warning.expect("a warning about the snapshot");
+    assert!(
+        warning.contains("1 of its 2 tree nodes no longer build the kernel they were recorded as")
+            && warning.contains("starting again from its trials"),
+        "{warning}"
+    );
+}
+
 /// A job that learns from other workloads' records and asks for a
 /// transfer round first measures candidates of its own workload drawn in
 /// the styles of those workloads' fastest kernels, the register tile most

@@ -377,7 +377,7 @@ impl Strategy for TreeSearch<'_> {
         let root_node = || NewNode::new(fingerprint, NodeData::new(lineage.clone(), root.clone(), 0.0));
         self.arms = forest::arms(&self.settings, ctx.models(), root_node)?;
         if let Some(bytes) = snapshot {
-            forest::restore(&mut self.arms, bytes)?;
+            forest::restore(&mut self.arms, bytes, ctx)?;
         }
         // A trial recorded after the last snapshot is added under the root:
         // of every tree for an earlier job's record, of the tree of the

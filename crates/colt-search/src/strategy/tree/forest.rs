@@ -116,8 +116,9 @@ pub(super) fn snapshot(arms: &[Arm]) -> Result<Vec<u8>, SearchError> {
     bincode::serde::encode_to_vec(&trees, bincode::config::standard()).map_err(|e| failed(&e))
 }
 
-/// Replaces the arms' trees with those of a snapshot `snapshot` took.
-pub(super) fn restore(arms: &mut [Arm], bytes: &[u8]) -> Result<(), SearchError> {
+/// Replaces the arms' trees with those of a snapshot `snapshot` took, if
+/// every node still builds the kernel it was recorded as.
+pub(super) fn restore(arms: &mut [Arm], bytes: &[u8], ctx: &SearchContext<'_>) -> Result<(), SearchError> {
     let error =
         |e: &dyn std::fmt::Display| SearchError::Snapshot { reason: format!("cannot restore the tree snapshot: {e}") };
     let trees: Vec<Tree<NodeData>> = if arms.len() == 1 {
@@ -133,8 +134,39 @@ pub(super) fn restore(arms: &mut [Arm], bytes: &[u8]) -> Result<(), SearchError>
         }
         trees.iter().map(|t| Tree::restore(t).map_err(|e| error(&e))).collect::<Result<_, _>>()?
     };
+    check_lineages(&trees, ctx)?;
     for (arm, tree) in arms.iter_mut().zip(trees) {
         arm.tree = tree;
+    }
+    Ok(())
+}
+
+/// A node keeps only its lineage and its kernel's fingerprint: after a
+/// change to colt's samplers or lowering its lineage may build another
+/// kernel, which the tree would then credit with the recorded one's value
+/// and measure (and record) under the recorded one's fingerprint. Such a
+/// snapshot is refused whole (the job starts its tree again from its
+/// trials, which are checked one by one, see `known.rs`).
+fn check_lineages(trees: &[Tree<NodeData>], ctx: &SearchContext<'_>) -> Result<(), SearchError> {
+    let (mut nodes, mut stale) = (0, 0);
+    for node in trees.iter().flat_map(Tree::nodes) {
+        if node.transposition_of().is_some() {
+            continue;
+        }
+        nodes += 1;
+        let builds_it = node
+            .payload()
+            .candidate(ctx.program(), ctx.space())
+            .is_ok_and(|c| colt_ir::schedule::lower(c).fingerprint() == node.fingerprint());
+        stale += usize::from(!builds_it);
+    }
+    if stale > 0 {
+        return Err(SearchError::Snapshot {
+            reason: format!(
+                "{stale} of its {nodes} tree nodes no longer build the kernel they were recorded as \
+                 (colt's sampling or lowering changed since)"
+            ),
+        });
     }
     Ok(())
 }

@@ -25,12 +25,14 @@ fn models_prints_one_json_line_per_file() {
             r#""parameters":134515008"#,
             r#""quantisation":"Q4_1""#,
             r#""chat_format":"template""#,
+            r#""blocks":30"#,
         ],
         [
             r#""architecture":"gemma3""#,
             r#""parameters":268098176"#,
             r#""quantisation":"Q4_K_M""#,
             r#""chat_template":null"#,
+            r#""blocks":18"#,
         ],
     ]) {
         assert!(line.starts_with('{') && line.ends_with('}'), "{line}");

@@ -211,6 +211,29 @@ fn tune_errors_name_what_is_wrong() {
         assert_eq!(o.status.code(), Some(2), "{bad}: {}", stderr(&o));
         assert!(stderr(&o).contains("--wall-s") && stderr(&o).contains(&format!("'{bad}'")), "{}", stderr(&o));
     }
+    // Model layers on a GPU in a CPU-only build (CI's): an error naming
+    // the model file and the flag, not a job that quietly runs on the CPU.
+    if colt_llm::GPU_BACKEND.is_none() {
+        require_small_model();
+        let (db, gpu_out) = (dir.path().join("gpu.db"), dir.path().join("gpu-out"));
+        let o = colt(&[
+            "tune",
+            "gemm-512",
+            "--trials",
+            "1",
+            "--models",
+            SMALL,
+            "--gpu-layers",
+            "8",
+            "--db",
+            db.to_str().unwrap(),
+            "--out",
+            gpu_out.to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        assert!(err.contains(SMALL) && err.contains("--gpu-layers 8") && err.contains("--features cuda"), "{err}");
+    }
     let o = colt(&["tune", "no-such-workload", "--strategy", "random"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no-such-workload"), "{}", stderr(&o));

@@ -10,7 +10,7 @@ use crate::system::{ActorGone, ActorSystem};
 use actix::{Addr, SyncArbiter};
 use colt_db::{DbError, JobId, TuningDb};
 use colt_ir::schedule::Sampler;
-use colt_llm::{PauseGate, SessionOptions};
+use colt_llm::{LoadOptions, PauseGate, SessionOptions};
 use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClError, OpenClMeasurer};
 use colt_measure::{Builder, CpuConfig, Target, WorkerCommand};
 use colt_search::ModelEntry;
@@ -26,6 +26,9 @@ pub struct ColtConfig {
     pub models: Vec<PathBuf>,
     /// llama.cpp threads of each model's session.
     pub llm_threads: u32,
+    /// Layers of each model offloaded to a GPU (0: CPU only; see
+    /// `colt_llm::LoadOptions`).
+    pub gpu_layers: u32,
     pub cpu: CpuConfig,
     /// How to start the isolated measurement worker.
     pub worker: WorkerCommand,
@@ -51,6 +54,7 @@ impl ColtConfig {
             db,
             models,
             llm_threads: std::thread::available_parallelism().map_or(1, |n| n.get()) as u32,
+            gpu_layers: 0,
             cpu: CpuConfig::default(),
             worker: WorkerCommand::colt(exe),
             builder: Arc::new(Builder::system()),
@@ -159,7 +163,8 @@ impl Colt {
                 .threads(config.llm_threads.max(1))
                 .pause_gate(pause.clone())
                 .sequences(crate::llm::MAX_ANSWERS);
-            let actor = LlmActor::load(path, options, slots.clone())?;
+            let load = LoadOptions::default().gpu_layers(config.gpu_layers);
+            let actor = LlmActor::load(path, load, options, slots.clone())?;
             let entry = ModelEntry { name: actor.info().name.clone(), parameters: actor.info().parameters };
             if models.iter().any(|(m, _): &(ModelEntry, _)| m.name == entry.name) {
                 return Err(ColtError::DuplicateModel(entry.name));

@@ -6,7 +6,8 @@
 
 use actix::{Actor, Context, Handler, Message};
 use colt_llm::{
-    ChatPrompt, Completion, Continuation, Generation, Grammar, Model, ModelError, ModelInfo, SessionOptions,
+    ChatPrompt, Completion, Continuation, Generation, Grammar, LoadOptions, Model, ModelError, ModelInfo,
+    SessionOptions,
 };
 use crossbeam_channel::{bounded, unbounded, Sender};
 use parking_lot::{Condvar, Mutex};
@@ -90,9 +91,15 @@ pub struct LlmActor {
 }
 
 impl LlmActor {
-    /// Loads the model on a new thread and opens its session; returns once
-    /// it is ready to answer (or failed to load).
-    pub fn load(path: &Path, options: SessionOptions, slots: DecodeSlots) -> Result<LlmActor, LlmStartError> {
+    /// Loads the model on a new thread (`load`: on the CPU, or with layers
+    /// on a GPU) and opens its session; returns once it is ready to answer
+    /// (or failed to load).
+    pub fn load(
+        path: &Path,
+        load: LoadOptions,
+        options: SessionOptions,
+        slots: DecodeSlots,
+    ) -> Result<LlmActor, LlmStartError> {
         let (ready, loaded) = bounded(1);
         let (requests, inbox) = unbounded::<Generate>();
         let owned = path.to_path_buf();
@@ -100,7 +107,7 @@ impl LlmActor {
         let thread = std::thread::Builder::new()
             .name(format!("llm {name}"))
             .spawn(move || {
-                let model = match Model::load(&owned) {
+                let model = match Model::load_with(&owned, &load) {
                     Ok(m) => m,
                     Err(e) => {
                         let _ = ready.send(Err(LlmStartError::Model(e)));

@@ -36,6 +36,10 @@ pub struct BenchArgs {
     /// GGUF models, comma-separated; the default local models by default.
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<PathBuf>,
+    /// Layers of each model llama.cpp offloads to a GPU (0: the models run
+    /// on the CPU). Needs colt built with `--features cuda` or `vulkan`.
+    #[arg(long, default_value_t = 0)]
+    pub gpu_layers: u32,
     /// Where the tables, plots, JSON and the bench's own database go.
     #[arg(long, default_value = "colt-bench")]
     pub out: PathBuf,
@@ -122,7 +126,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
         .collect::<Result<_>>()?;
     let models = crate::tune::model_paths(strategies.iter().any(StrategyChoice::uses_models), &args.models)?;
     create_out(&args.out)?;
-    let colt = crate::tune::start_colt(args.out.join("bench.db"), models, args.target.opencl())?;
+    let colt = crate::tune::start_colt(args.out.join("bench.db"), models, args.gpu_layers, args.target.opencl())?;
     let stop = crate::tune::stop_on_ctrl_c()?;
     let plan = BenchPlan {
         workloads: programs,

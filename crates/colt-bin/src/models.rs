@@ -32,10 +32,12 @@ pub fn run(args: &ModelsArgs, emit: impl Fn(&str)) -> Result<()> {
     }
 }
 
-/// The model's metadata and the chat format colt will use with it
-/// (`template`: its own; `plain`: the documented fallback).
+/// The model's metadata, its transformer blocks (what `--gpu-layers`
+/// counts; null where colt cannot read them) and the chat format colt will
+/// use with it (`template`: its own; `plain`: the documented fallback).
 fn describe(model: &Model) -> Result<String> {
     let mut json = serde_json::to_value(model.info())?;
+    json["blocks"] = colt_llm::Hyperparameters::read(&model.info().path).ok().map(|h| h.blocks).into();
     let format = match model.chat_format() {
         ChatFormat::Template(_) => "template",
         ChatFormat::Plain => "plain",

@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// GGUF models, comma-separated; the default local models when present.
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<PathBuf>,
+    /// Layers of each model llama.cpp offloads to a GPU (0: the models run
+    /// on the CPU). Needs colt built with `--features cuda` or `vulkan`.
+    #[arg(long, default_value_t = 0)]
+    pub gpu_layers: u32,
     /// A file holding the bearer token every request must carry.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
@@ -86,7 +90,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let models =
         if !args.models.is_empty() { args.models.clone() } else { colt_llm::default_model_paths().unwrap_or_default() };
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
-    let colt = Colt::start(ColtConfig::for_this_machine(args.db.clone(), models, args.target.opencl(), exe))?;
+    let config = ColtConfig::for_this_machine(args.db.clone(), models, args.target.opencl(), exe);
+    let colt = Colt::start(ColtConfig { gpu_layers: args.gpu_layers, ..config })?;
     let (daemon, scheduler) = Daemon::start(colt, args.max_jobs, args.threads)?;
     let heartbeat = daemon.announce(args.listen.to_string())?;
     let state = web::Data::new(Api { daemon: daemon.clone(), token });

@@ -31,6 +31,10 @@ pub struct TuneArgs {
     /// GGUF models, comma-separated; the default local models by default.
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<PathBuf>,
+    /// Layers of each model llama.cpp offloads to a GPU (0: the models run
+    /// on the CPU). Needs colt built with `--features cuda` or `vulkan`.
+    #[arg(long, default_value_t = 0)]
+    pub gpu_layers: u32,
     /// Search threads.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -119,7 +123,8 @@ pub fn run(args: TuneArgs) -> Result<()> {
     } else {
         None
     };
-    let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, args.target.opencl())?;
+    let models = model_paths(strategy.uses_models(), &args.models)?;
+    let colt = start_colt(args.db.clone(), models, args.gpu_layers, args.target.opencl())?;
     let target = colt.target();
     let mut params = SearchParams::default();
     if let Some(l) = args.lambda {
@@ -262,9 +267,10 @@ pub fn model_paths(needed: bool, given: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// The actor system of a `tune` or `bench` process, with the OpenCL device
 /// to tune for if any.
-pub fn start_colt(db: PathBuf, models: Vec<PathBuf>, opencl: Option<DeviceChoice>) -> Result<Colt> {
+pub fn start_colt(db: PathBuf, models: Vec<PathBuf>, gpu_layers: u32, opencl: Option<DeviceChoice>) -> Result<Colt> {
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
-    Ok(Colt::start(ColtConfig::for_this_machine(db, models, opencl, exe))?)
+    let config = ColtConfig { gpu_layers, ..ColtConfig::for_this_machine(db, models, opencl, exe) };
+    Ok(Colt::start(config)?)
 }
 
 /// A flag Ctrl-C sets (the job stops after its current step); a second

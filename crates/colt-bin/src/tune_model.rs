@@ -39,6 +39,10 @@ pub struct TuneModelArgs {
     /// GGUF models for `--strategy colt` (default: the two default models).
     #[arg(long, value_delimiter = ',')]
     pub models: Vec<PathBuf>,
+    /// Layers of each model llama.cpp offloads to a GPU (0: the models run
+    /// on the CPU). Needs colt built with `--features cuda` or `vulkan`.
+    #[arg(long, default_value_t = 0)]
+    pub gpu_layers: u32,
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
     #[arg(long, default_value_t = 0)]
@@ -63,7 +67,7 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
     let out =
         args.out.clone().unwrap_or_else(|| PathBuf::from("colt-out").join(format!("{stem}-{phase}-{allocation}")));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create `{}`", out.display()))?;
-    let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, None)?;
+    let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, args.gpu_layers, None)?;
     let request = ModelRequest {
         tasks: tasks
             .iter()

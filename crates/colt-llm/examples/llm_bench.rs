@@ -2,10 +2,12 @@
 //! `llama-bench` measures it, plus what grammars and prefix reuse change.
 //!
 //! ```text
-//! cargo run --release -p colt-llm --example llm_bench -- [--threads 2] [--reps 3] [--throughput-only] [MODEL.gguf ...]
+//! cargo run --release -p colt-llm --example llm_bench -- [--threads 2] [--reps 3] [--throughput-only] [--gpu-layers N] [MODEL.gguf ...]
 //! ```
 //!
-//! Without model paths it runs on both default models. Per model it prints:
+//! Without model paths it runs on both default models; `--gpu-layers N`
+//! offloads N layers to a GPU (a build with `--features cuda` or `vulkan`).
+//! Per model it prints:
 //! - `pp512`: prompt processing, tokens/s, a 512-token prompt in one batch;
 //! - `tg128`: generation, tokens/s, 128 tokens sampled (top-40,
 //!   temperature 0.8) and decoded one at a time;
@@ -18,7 +20,7 @@
 //! `crates/colt-llm/examples/llama_raw_bench.cpp` measures pp512 and tg128
 //! with llama.cpp's C API alone on the same library build, for comparison.
 
-use colt_llm::{default_model_paths, ChatPrompt, Generation, Grammar, Model, SessionOptions, StopReason};
+use colt_llm::{default_model_paths, ChatPrompt, Generation, Grammar, LoadOptions, Model, SessionOptions, StopReason};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -33,6 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut threads = 2;
     let mut reps = 3;
     let mut calls = true;
+    let mut load = LoadOptions::default();
     let mut paths = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -40,15 +43,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--threads" => threads = args.next().ok_or("--threads N")?.parse()?,
             "--reps" => reps = args.next().ok_or("--reps N")?.parse()?,
             "--throughput-only" => calls = false,
+            "--gpu-layers" => load = load.gpu_layers(args.next().ok_or("--gpu-layers N")?.parse()?),
             _ => paths.push(PathBuf::from(arg)),
         }
     }
     if paths.is_empty() {
         paths = default_model_paths()?;
     }
-    println!("threads {threads}, {reps} repetitions, mean ± spread (min..max)");
+    println!("threads {threads}, {} GPU layers, {reps} repetitions, mean ± spread (min..max)", load.gpu_layers);
     for path in paths {
-        let model = Model::load(&path)?;
+        let model = Model::load_with(&path, &load)?;
         println!(
             "\n{} ({}, {} parameters, {})",
             model.info().name,

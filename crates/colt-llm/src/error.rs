@@ -42,6 +42,12 @@ pub enum ModelError {
     Rejected { path: PathBuf, reason: String },
     #[error("cannot start llama.cpp: {reason}")]
     Backend { reason: String },
+    #[error(
+        "model file {}: --gpu-layers {gpu_layers} asks for layers on a GPU, but {reason}; \
+         use --gpu-layers 0 to run it on the CPU",
+        path.display()
+    )]
+    NoGpu { path: PathBuf, gpu_layers: u32, reason: String },
 }
 
 /// A call on a loaded model could not run. The session stays usable: its

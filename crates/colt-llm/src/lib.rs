@@ -37,6 +37,10 @@
 //! tests' tiny ones are fetched by `scripts/fetch-models.sh` into
 //! `models/`; [`default_model_paths`] finds the defaults. [`Session::chat_n`]
 //! decodes several answers to one prompt side by side.
+//!
+//! Models run on the CPU unless [`Model::load_with`] offloads layers to a
+//! GPU ([`LoadOptions::gpu_layers`]), which needs a build with the `cuda`
+//! or `vulkan` feature (llama-cpp-2's backends; off by default).
 
 mod backend;
 mod chat;
@@ -63,6 +67,6 @@ pub use error::{GenerationError, ModelError};
 pub use generation::{Continuation, Forced, Generation};
 pub use grammar::Grammar;
 pub use info::{Hyperparameters, ModelInfo};
-pub use model::Model;
+pub use model::{LoadOptions, Model, GPU_BACKEND};
 pub use pause::{PauseGate, Paused};
 pub use session::{Session, SessionOptions};

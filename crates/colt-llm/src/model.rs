@@ -10,6 +10,32 @@ use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use std::path::Path;
 
+/// How a model is loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Transformer layers llama.cpp offloads to the GPU (0: all on the CPU;
+    /// more than the model has: all of them). Needs a build with a GPU
+    /// backend (the `cuda` or `vulkan` feature) and a device it finds.
+    pub gpu_layers: u32,
+}
+
+impl LoadOptions {
+    pub fn gpu_layers(mut self, layers: u32) -> LoadOptions {
+        self.gpu_layers = layers;
+        self
+    }
+}
+
+/// The GPU backend this build of llama.cpp has, if any (the crate's
+/// `cuda` and `vulkan` features).
+pub const GPU_BACKEND: Option<&str> = if cfg!(feature = "cuda") {
+    Some("CUDA")
+} else if cfg!(feature = "vulkan") {
+    Some("Vulkan")
+} else {
+    None
+};
+
 /// A model's weights, memory-mapped from its GGUF file, and its metadata.
 ///
 /// A `Model` is immutable and can be shared between threads; calls run in a
@@ -28,11 +54,27 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// Validates the GGUF at `path` (header, metadata, that the tensor data
-    /// is all there), then loads it into llama.cpp, memory-mapped.
+    /// is all there), then loads it into llama.cpp, memory-mapped, on the
+    /// CPU.
     pub fn load(path: impl AsRef<Path>) -> Result<Model, ModelError> {
+        Model::load_with(path, &LoadOptions::default())
+    }
+
+    /// [`load`](Model::load), with `options`' layers offloaded to a GPU.
+    pub fn load_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Model, ModelError> {
         let info = ModelInfo::read(path)?;
         let backend = backend()?;
-        let params = LlamaModelParams::default().with_use_mmap(true);
+        if options.gpu_layers > 0 && !backend.supports_gpu_offload() {
+            // llama.cpp would quietly run every layer on the CPU instead.
+            let reason = match GPU_BACKEND {
+                None => "this colt was built without a GPU backend (build it with `--features cuda` or \
+                         `--features vulkan`, see the README's \"Local models\")"
+                    .to_string(),
+                Some(name) => format!("its {name} backend finds no GPU device on this machine"),
+            };
+            return Err(ModelError::NoGpu { path: info.path.clone(), gpu_layers: options.gpu_layers, reason });
+        }
+        let params = LlamaModelParams::default().with_use_mmap(true).with_n_gpu_layers(options.gpu_layers);
         let (loaded, errors) = capture_errors(|| LlamaModel::load_from_file(backend, &info.path, &params));
         let llama = loaded.map_err(|e| {
             let path = info.path.clone();

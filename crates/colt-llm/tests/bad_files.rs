@@ -3,7 +3,7 @@
 
 mod common;
 
-use colt_llm::{Model, ModelError, ModelInfo, TEST_SMALL_MODEL_FILE};
+use colt_llm::{LoadOptions, Model, ModelError, ModelInfo, TEST_SMALL_MODEL_FILE};
 use std::io::Read;
 use std::path::Path;
 
@@ -229,4 +229,31 @@ fn hyperparameters_llama_cpp_asserts_on_are_refused_naming_the_key() {
     )
     .unwrap();
     assert!(matches!(load_error(&path), ModelError::Rejected { .. }));
+}
+
+/// Layers on a GPU need a GPU backend and a device it finds; without them
+/// llama.cpp would run every layer on the CPU and say nothing, so the load
+/// is an error that names the file and the flag.
+#[test]
+fn gpu_layers_without_a_gpu_are_an_error_that_names_the_file() {
+    let path = common::model_path(TEST_SMALL_MODEL_FILE);
+    let on_gpu = Model::load_with(&path, &LoadOptions::default().gpu_layers(8));
+    match (colt_llm::GPU_BACKEND, on_gpu) {
+        (None, Ok(_)) => panic!("a CPU-only build loaded a model with layers on a GPU"),
+        (None, Err(err)) => {
+            let text = err.to_string();
+            assert!(matches!(err, ModelError::NoGpu { gpu_layers: 8, .. }), "{err:?}");
+            for part in [path.display().to_string().as_str(), "--gpu-layers 8", "without a GPU backend"] {
+                assert!(text.contains(part), "`{part}` not in: {text}");
+            }
+        }
+        // A GPU build: it loads where the backend finds a device, else the
+        // error says that it found none.
+        (Some(_), Ok(model)) => assert!(model.info().parameters > 0),
+        (Some(name), Err(err)) => {
+            assert!(err.to_string().contains(&format!("its {name} backend finds no GPU device")), "{err}")
+        }
+    }
+    // No layer on a GPU is the CPU, with or without a backend.
+    Model::load_with(&path, &LoadOptions::default()).expect("0 GPU layers loads on the CPU");
 }

@@ -28,6 +28,7 @@ pub fn colt(dir: &std::path::Path, db: &str) -> Colt {
         db: dir.join(db),
         models: Vec::new(),
         llm_threads: 1,
+        gpu_layers: 0,
         cpu: CpuConfig { plan, ..CpuConfig::default() },
         worker: worker(),
         builder: Arc::new(builder),

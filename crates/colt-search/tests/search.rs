@@ -586,6 +586,26 @@ fn a_known_record_that_rebuilds_another_kernel_is_not_believed() {
     assert!(warned, "the stale record is named in a warning");
 }
 
+/// A stale record's latency still belongs to the kernel it was measured
+/// as (its fingerprint): that kernel is not measured again, though its
+/// lineage no longer builds it.
+#[test]
+fn the_kernel_of_a_stale_record_is_not_measured_again() {
+    let first = Scripted::default();
+    run(&spec(random(), 4), &first);
+    let drawn_first = first.records.lock()[0].fingerprint;
+    let mut stale = spec(random(), 4);
+    let elsewhere = Lineage::sampled(12345);
+    let built = colt_ir::schedule::lower(&elsewhere.rebuild(&stale.program).unwrap()).fingerprint();
+    assert_ne!(built, drawn_first);
+    stale.known = vec![KnownRecord { lineage: elsewhere, fingerprint: drawn_first, latency_ms: 50.0 }];
+    let services = Scripted::default();
+    run(&stale, &services);
+    let measured: Vec<u64> = services.records.lock().iter().map(|r| r.fingerprint).collect();
+    assert_eq!(measured.len(), 4);
+    assert!(!measured.contains(&drawn_first), "the stale record's kernel was measured again");
+}
+
 /// A tree snapshot keeps each node's lineage and its kernel's fingerprint;
 /// a node whose lineage now builds another kernel (colt's sampling or
 /// lowering changed since) would be credited, measured and recorded as the

@@ -57,8 +57,7 @@ pub(crate) fn styles_of(records: &[(Arc<Program>, Candidate, f64)]) -> Vec<TileS
     for (program, candidate, ms) in records {
         by_workload.entry(program.name()).or_default().push((*ms, candidate));
     }
-    let mut votes: HashMap<(usize, usize), f64> = HashMap::new();
-    let mut style_of: HashMap<(usize, usize), (usize, TileStyle)> = HashMap::new();
+    let mut tiles: HashMap<(usize, usize), Votes> = HashMap::new();
     for kernels in by_workload.values_mut() {
         kernels.sort_by(|a, b| a.0.total_cmp(&b.0));
         kernels.truncate(VOTERS_PER_WORKLOAD);
@@ -67,17 +66,25 @@ pub(crate) fn styles_of(records: &[(Arc<Program>, Candidate, f64)]) -> Vec<TileS
             let stages = TileStyle::of_stages(candidate);
             let points: usize = stages.iter().map(|(p, _)| p).sum();
             for (stage_points, style) in stages {
-                *votes.entry(style.tile()).or_default() += stage_points as f64 / points as f64 / voters;
-                let known = style_of.entry(style.tile()).or_insert((rank, style));
-                if rank < known.0 {
-                    *known = (rank, style);
+                let tile = tiles.entry(style.tile()).or_insert(Votes { votes: 0.0, rank, style });
+                tile.votes += stage_points as f64 / points as f64 / voters;
+                if rank < tile.rank {
+                    (tile.rank, tile.style) = (rank, style);
                 }
             }
         }
     }
-    let mut tiles: Vec<((usize, usize), f64)> = votes.into_iter().collect();
-    tiles.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    tiles.into_iter().map(|(tile, _)| style_of[&tile].1).collect()
+    let mut tiles: Vec<((usize, usize), Votes)> = tiles.into_iter().collect();
+    tiles.sort_by(|a, b| b.1.votes.total_cmp(&a.1.votes).then(a.0.cmp(&b.0)));
+    tiles.into_iter().map(|(_, tile)| tile.style).collect()
+}
+
+/// A register tile's votes, and the style of the best-ranked kernel that
+/// has it.
+struct Votes {
+    votes: f64,
+    rank: usize,
+    style: TileStyle,
 }
 
 /// Up to `count` unmeasured candidates of this job, one in each of the

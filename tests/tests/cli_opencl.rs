@@ -19,6 +19,8 @@ fn tune_on_opencl_finds_a_verified_kernel_faster_than_the_naive_one() {
     let tune = [
         "tune",
         "gemm-512",
+        "--strategy",
+        "colt",
         "--target",
         "opencl",
         "--platform",

@@ -94,6 +94,38 @@ fn tune_with_the_small_model_finds_a_verified_kernel_faster_than_naive() {
 }
 
 #[test]
+fn a_job_that_names_no_strategy_runs_evolutionary_search_and_calls_no_model() {
+    // Issue 18's fallback: the default models measured no better than
+    // random edits, so the default is the fastest honest strategy. It
+    // loads no model: a model file that does not exist is never opened.
+    let dir = tempfile::tempdir().unwrap();
+    let (db, out) = (dir.path().join("t.db"), dir.path().join("out"));
+    let missing = dir.path().join("no-such-model.gguf");
+    let o = colt(&[
+        "tune",
+        "gemm-512",
+        "--trials",
+        "3",
+        "--models",
+        missing.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let summary = json_line(&stdout(&o));
+    assert_eq!(
+        (summary["strategy"].as_str(), summary["trials"].as_u64()),
+        (Some("evolutionary"), Some(3)),
+        "{summary}"
+    );
+    assert!(summary["llm_calls"].as_object().unwrap().is_empty(), "{summary}");
+    assert_eq!(trials_of(&db, job_id(&out)).len(), 3);
+}
+
+#[test]
 fn resume_measures_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let (db, out) = (dir.path().join("t.db"), dir.path().join("out"));
@@ -219,6 +251,8 @@ fn tune_errors_name_what_is_wrong() {
         let o = colt(&[
             "tune",
             "gemm-512",
+            "--strategy",
+            "colt",
             "--trials",
             "1",
             "--models",

@@ -73,6 +73,20 @@ fn a_submitted_job_runs_streams_its_events_and_serves_its_kernel() {
 }
 
 #[test]
+fn a_job_that_names_no_strategy_runs_the_default_without_models() {
+    // The default is model-free (issue 18's fallback: the default models
+    // measured no better than random edits), so a daemon started without
+    // models takes a job that names no strategy.
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = daemon(dir.path(), 1);
+    let plain = serde_json::json!({"workload": "gemm-512", "trials": 2});
+    let id = daemon.submit(serde_json::from_value(plain).unwrap()).unwrap();
+    let done = wait_for(&daemon, id, "done");
+    assert_eq!((done.trials, done.strategy.as_str()), (2, "evolutionary"), "{done:?}");
+    daemon.shutdown();
+}
+
+#[test]
 fn bad_submissions_are_refused_naming_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let daemon = daemon(dir.path(), 1);

@@ -23,10 +23,12 @@ pub struct TuneArgs {
     /// Measured candidates to stop at.
     #[arg(long, default_value_t = 64)]
     pub trials: usize,
-    /// colt, colt:separate-trees, colt:no-course-alteration,
-    /// colt:legal-list, colt:lambda=X, colt:model-share=S, single, mcts, evolutionary,
-    /// random or beam.
-    #[arg(long, default_value = "colt")]
+    /// evolutionary (the default: measured the fastest honest choice with
+    /// the default models, see the README's "The default strategy"), colt
+    /// (the local models share one tree), colt:separate-trees,
+    /// colt:no-course-alteration, colt:legal-list, colt:lambda=X,
+    /// colt:model-share=S, single, mcts, random or beam.
+    #[arg(long, default_value = colt_search::DEFAULT_STRATEGY)]
     pub strategy: String,
     /// GGUF models, comma-separated; the default local models by default.
     #[arg(long, value_delimiter = ',')]

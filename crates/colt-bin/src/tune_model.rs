@@ -27,7 +27,7 @@ pub struct TuneModelArgs {
     /// The search of each task's job. Evolutionary by default: on these
     /// machines it matches colt's models at a fifth of the wall time
     /// (README "Figures"), and a model has many tasks.
-    #[arg(long, default_value = "evolutionary")]
+    #[arg(long, default_value = colt_search::DEFAULT_STRATEGY)]
     pub strategy: String,
     /// How rounds are given out: `gradient` (Ansor's task scheduler) or
     /// `equal` (tasks in turn).

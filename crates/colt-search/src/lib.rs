@@ -44,7 +44,7 @@ pub use node::NodeData;
 pub use outcome::{ModelReport, Outcome, ProposalProbe, SourceReport, StopReason};
 pub use params::SearchParams;
 pub use pool::{Fate, Pool, PoolEntry, RoundResults};
-pub use registry::{StrategyChoice, StrategyParseError, STRATEGIES};
+pub use registry::{StrategyChoice, StrategyParseError, DEFAULT_STRATEGY, STRATEGIES};
 pub use strategy::{ProbeDraft, Strategy};
 pub use task_scheduler::{Allocation, TaskScheduler};
 

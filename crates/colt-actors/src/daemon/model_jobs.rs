@@ -9,12 +9,12 @@
 //! rounds (it stays `running` and resumes once they are done), so one long
 //! model job does not hold up a single-layer job for an hour.
 
-use super::submit::{SubmitError, MAX_TRIALS};
+use super::submit::{submitted_strategy, SubmitError, MAX_TRIALS};
 use crate::colt::Colt;
 use crate::tune_model::{ModelProgress, TaskReport};
 use colt_db::{JobState, ModelJobId, ModelJobRow, NewModelJob};
 use colt_ir::model::{model_tasks, Phase, MAX_SEQUENCE};
-use colt_search::{Allocation, StrategyChoice};
+use colt_search::Allocation;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -163,13 +163,7 @@ impl ModelSubmit {
             .unwrap_or("gradient")
             .parse()
             .map_err(|e: String| invalid(format!("scheduler: {e}")))?;
-        let strategy: StrategyChoice =
-            self.strategy.as_deref().unwrap_or("evolutionary").parse().map_err(|e| invalid(format!("{e}")))?;
-        if strategy.uses_models() && colt.models().is_empty() {
-            return Err(invalid(format!(
-                "strategy `{strategy}` needs models and the daemon has none (start it with --models, or fetch the defaults)"
-            )));
-        }
+        let strategy = submitted_strategy(self.strategy.as_deref(), colt)?;
         let spec = ModelSpec {
             phase: match phase {
                 Phase::Prefill { tokens } => format!("prefill{tokens}"),

@@ -68,13 +68,7 @@ impl Submit {
                 return Err(invalid(format!("target `{asked}`: this daemon tunes for `{cpu}` and `{serves}`")));
             }
         };
-        let strategy: StrategyChoice =
-            self.strategy.as_deref().unwrap_or("colt").parse().map_err(|e| invalid(format!("{e}")))?;
-        if strategy.uses_models() && colt.models().is_empty() {
-            return Err(invalid(format!(
-                "strategy `{strategy}` needs models and the daemon has none (start it with --models, or fetch the defaults)"
-            )));
-        }
+        let strategy = submitted_strategy(self.strategy.as_deref(), colt)?;
         let trials = self.trials.unwrap_or(64);
         if !(1..=MAX_TRIALS).contains(&trials) {
             return Err(invalid(format!("trials must be in 1..={MAX_TRIALS}, not {trials}")));
@@ -98,4 +92,18 @@ impl Submit {
             options_json: options.to_string(),
         })
     }
+}
+
+/// A submission's strategy: the one it names, else the default
+/// (`colt_search::DEFAULT_STRATEGY`); one that calls models is refused by
+/// a daemon that has none.
+pub(crate) fn submitted_strategy(named: Option<&str>, colt: &Colt) -> Result<StrategyChoice, SubmitError> {
+    let strategy: StrategyChoice =
+        named.unwrap_or(colt_search::DEFAULT_STRATEGY).parse().map_err(|e| SubmitError::Invalid(format!("{e}")))?;
+    if strategy.uses_models() && colt.models().is_empty() {
+        return Err(SubmitError::Invalid(format!(
+            "strategy `{strategy}` needs models and the daemon has none (start it with --models, or fetch the defaults)"
+        )));
+    }
+    Ok(strategy)
 }

@@ -157,7 +157,14 @@ impl Daemon {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("the daemon exited ({status}) before answering");
             }
-            if std::net::TcpStream::connect(&self.addr).is_ok() {
+            // The port `free_port` gave is in the ephemeral range, so before
+            // the daemon listens a connect can succeed by joining the socket
+            // to itself (TCP simultaneous open), and the request that
+            // follows is refused: only a peer other than the socket itself
+            // is the daemon.
+            let listening = std::net::TcpStream::connect(&self.addr)
+                .is_ok_and(|stream| stream.local_addr().ok() != stream.peer_addr().ok());
+            if listening {
                 let r = http(&self.addr, "GET", "/v1/health", &[], None);
                 if r.status == 200 || (auth && r.status == 401) {
                     return;

@@ -24,9 +24,10 @@ pub struct TuneModelArgs {
     /// One decode step against a cache of `--seq` tokens.
     #[arg(long)]
     pub decode: bool,
-    /// The search of each task's job. Evolutionary by default: on these
-    /// machines it matches colt's models at a fifth of the wall time
-    /// (README "Figures"), and a model has many tasks.
+    /// The search of each task's job: `colt tune`'s default
+    /// (`colt_search::DEFAULT_STRATEGY`, evolutionary), which also suits a
+    /// model's many tasks (on these machines it matched colt's models at a
+    /// fifth of the wall time, README "Figures").
     #[arg(long, default_value = colt_search::DEFAULT_STRATEGY)]
     pub strategy: String,
     /// How rounds are given out: `gradient` (Ansor's task scheduler) or

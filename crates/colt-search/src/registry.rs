@@ -47,9 +47,9 @@ pub struct StrategyKind {
 /// and level on a fifth (model share 0.15; 5 of 6 at 0.5) and than `mcts`
 /// on 5, at or under MetaSchedule's on all six, in 370 s over the suite
 /// against `colt`'s 377 s (0.15) and 486 s (0.5); `random` and `beam` were
-/// faster jobs with slower kernels. The
-/// model-driven tree is one flag away (`--strategy colt`), and the
-/// README's main job runs it with the default models.
+/// faster jobs with slower kernels. The model-driven tree is one flag
+/// away (`--strategy colt`), and the README's main job runs it with the
+/// default models.
 pub const DEFAULT_STRATEGY: &str = "evolutionary";
 
 /// Every strategy, in the order help texts list them.

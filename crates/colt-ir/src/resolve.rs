@@ -22,6 +22,13 @@ pub enum IrErrorKind {
     WrittenTwice { buffer: String },
     #[error("{role} buffer `{buffer}` is never written by any stage")]
     NeverWritten { buffer: String, role: &'static str },
+    #[error(
+        "the program computes nothing: it has no stage (declare an `output` buffer and a line that computes it, \
+         e.g. `C[i] = A[i] * 2.0`)"
+    )]
+    NoStage,
+    #[error("the program has no `output` buffer: nothing it computes would be returned (declared: {declared})")]
+    NoOutput { declared: String },
     #[error("axis `{axis}` appears twice on the left-hand side")]
     DuplicateAxis { axis: String },
     #[error("shape mismatch: `{buffer}` has {expected} dimensions but is indexed with {found}")]
@@ -155,6 +162,16 @@ impl Program {
                     role: b.role.keyword(),
                 }));
             }
+        }
+        // A program of inputs alone (or nothing) would be "tuned": every
+        // candidate the same empty kernel, a baseline of 0 ms and a speedup
+        // of NaN.
+        if def.stages.is_empty() {
+            return Err(program_error(IrErrorKind::NoStage));
+        }
+        if !def.buffers.iter().any(|b| b.role == BufferRole::Output) {
+            let declared: Vec<&str> = def.buffers.iter().map(|b| b.name.as_str()).collect();
+            return Err(program_error(IrErrorKind::NoOutput { declared: declared.join(", ") }));
         }
         Ok(Program { name: def.name.clone(), buffers: def.buffers.clone(), stages })
     }

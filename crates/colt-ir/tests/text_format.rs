@@ -168,6 +168,18 @@ fn program_level_errors_name_the_buffer() {
 }
 
 #[test]
+fn a_program_that_computes_nothing_is_refused() {
+    // Each was accepted and "tuned": an empty kernel, a 0 ms baseline.
+    for text in ["", "# only a comment\n", "workload w\n", "input A[8]\n", "input A[8]\ninput B[4]\n"] {
+        let (_, m) = error(text);
+        assert!(m.contains("the program computes nothing: it has no stage"), "{text:?}: {m}");
+    }
+    // Temporaries but no output: nothing would come back.
+    let (_, m) = error("input A[8]\ntemp T[8]\nT[i] = A[i] * 2.0\n");
+    assert!(m.contains("no `output` buffer") && m.contains("declared: A, T"), "{m}");
+}
+
+#[test]
 fn unknown_workload_names_list_the_builtin_ones() {
     let e = load_workload("gemm-1024", Size::Bench).unwrap_err();
     let message = e.to_string();

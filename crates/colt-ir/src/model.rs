@@ -270,6 +270,11 @@ fn check(shape: &ModelShape, phase: Phase) -> Result<(), ModelError> {
     if !well_named {
         return fail("a model's name is 1 to 64 letters, digits, `-`, `_` and `.`".into());
     }
+    // A window of no key masks every score of a local attention layer: its
+    // softmax divides 0 by 0, and the layer's kernel computes NaN.
+    if shape.sliding_window == Some(0) {
+        return fail("the sliding window is 0: a window holds at least one key".into());
+    }
     if !shape.heads.is_multiple_of(shape.kv_heads) {
         return fail(format!("{} heads do not share {} key/value heads evenly", shape.heads, shape.kv_heads));
     }
@@ -397,6 +402,8 @@ mod tests {
             (ModelShape { blocks: usize::MAX, ..smollm() }, "at most 1048576 blocks"),
             (ModelShape { experts: 1 << 20, experts_used: 1, ..smollm() }, "65536 experts"),
             (ModelShape { name: "smollm2-135m; rm".into(), ..smollm() }, "name is 1 to 64"),
+            // Accepted before: every local attention layer computed NaN.
+            (ModelShape { sliding_window: Some(0), ..smollm() }, "sliding window is 0"),
         ] {
             let e = model_tasks(&bad, Phase::Prefill { tokens: 4 }).unwrap_err().to_string();
             assert!(e.contains("smollm2-135m") && e.contains(says), "{e}");

@@ -133,7 +133,15 @@ impl Hyperparameters {
                 .get(&format!("{arch}.attention.layer_norm_rms_epsilon"))
                 .and_then(|v| v.as_f64())
                 .unwrap_or(1e-5),
-            sliding_window: int("attention.sliding_window")?,
+            sliding_window: match int("attention.sliding_window")? {
+                // Every score of a local attention layer masked: NaN.
+                Some(0) => {
+                    return Err(fail(format!(
+                        "`{arch}.attention.sliding_window` is 0: a sliding window holds at least one key"
+                    )))
+                }
+                window => window,
+            },
             architecture: arch.clone(),
         })
     }

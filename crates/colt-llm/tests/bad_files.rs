@@ -75,6 +75,9 @@ fn a_file_that_is_not_gguf() {
         std::fs::write(&path, bytes).unwrap();
         let err = load_error(&path);
         assert!(matches!(err, ModelError::NotGguf { .. }), "{err}");
+        // What the file holds is not quoted (it quoted "hell" here, and a
+        // secret file's first bytes over the daemon's API).
+        assert!(!err.to_string().contains("hell") && !err.to_string().contains("GG!"), "{err}");
     }
 }
 
@@ -229,6 +232,27 @@ fn hyperparameters_llama_cpp_asserts_on_are_refused_naming_the_key() {
     )
     .unwrap();
     assert!(matches!(load_error(&path), ModelError::Rejected { .. }));
+}
+
+/// A sliding window of 0 keys was read as a window: every score of a
+/// local attention layer masked, and its kernels computed NaN.
+#[test]
+fn a_sliding_window_of_no_key_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("window0.gguf");
+    let shape = [
+        ("embedding_length", 64),
+        ("attention.head_count", 4),
+        ("feed_forward_length", 128),
+        ("block_count", 2),
+        ("vocab_size", 100),
+    ];
+    std::fs::write(&path, gguf_with_hyperparameters(&shape)).unwrap();
+    assert_eq!(colt_llm::Hyperparameters::read(&path).unwrap().sliding_window, None);
+    let windowed: Vec<(&str, u32)> = shape.iter().copied().chain([("attention.sliding_window", 0)]).collect();
+    std::fs::write(&path, gguf_with_hyperparameters(&windowed)).unwrap();
+    let err = colt_llm::Hyperparameters::read(&path).unwrap_err().to_string();
+    assert!(err.contains("`llama.attention.sliding_window` is 0") && err.contains("window0.gguf"), "{err}");
 }
 
 /// Layers on a GPU need a GPU backend and a device it finds; without them

@@ -141,10 +141,18 @@ fn a_killed_daemon_resumes_its_model_job_where_it_stood() {
 fn bad_model_jobs_are_refused_with_their_reason() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("m.db");
-    let daemon = Daemon::start(&db, "127.0.0.1", &["--max-jobs", "1"]);
-    let missing = dir.path().join("nowhere.gguf");
-    let not_gguf = dir.path().join("text.gguf");
-    std::fs::write(&not_gguf, "not a model").unwrap();
+    // The daemon's models folder: a file that is no GGUF, and the tests'
+    // small model linked in, as an owner links models from a shared store.
+    let models = dir.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    std::fs::write(models.join("text.gguf"), "not a model").unwrap();
+    let smollm = colt_llm::default_models_dir().join(colt_llm::TEST_SMALL_MODEL_FILE).canonicalize().unwrap();
+    std::os::unix::fs::symlink(&smollm, models.join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "root:the-first-bytes-of-a-secret").unwrap();
+    let daemon = Daemon::start(&db, "127.0.0.1", &["--max-jobs", "1", "--models-dir", models.to_str().unwrap()]);
+    let missing = models.join("nowhere.gguf");
+    let outside = "is not a file in the daemon's models folder";
     let cases: Vec<(String, u16, &str)> = vec![
         (r#"{"trials": 8}"#.into(), 400, "exactly one of `model_path`"),
         (
@@ -153,7 +161,14 @@ fn bad_model_jobs_are_refused_with_their_reason() {
             "exactly one of",
         ),
         (format!(r#"{{"model_path": "{}"}}"#, missing.display()), 400, "nowhere.gguf"),
-        (format!(r#"{{"model_path": "{}"}}"#, not_gguf.display()), 400, "text.gguf"),
+        (r#"{"model_path": "text.gguf"}"#.into(), 400, "is not a GGUF file"),
+        // Any file the daemon could read was opened, and its first bytes
+        // quoted in the error (`/etc/shadow`: "root").
+        (format!(r#"{{"model_path": "{}"}}"#, secret.display()), 400, outside),
+        (r#"{"model_path": "../secret.txt"}"#.into(), 400, outside),
+        (format!(r#"{{"model_path": "{}/../secret.txt"}}"#, models.display()), 400, outside),
+        (r#"{"model_path": "/etc/passwd"}"#.into(), 400, outside),
+        (r#"{"model_path": ""}"#.into(), 400, outside),
         (model_job(&TINY_LLAMA.replace("llama", "gpt2"), r#""trials": 8"#), 400, "architecture `gpt2`"),
         (
             model_job(&TINY_LLAMA.replace("\"embedding\": 64", "\"embedding\": 1000000"), r#""trials": 8"#),
@@ -176,15 +191,15 @@ fn bad_model_jobs_are_refused_with_their_reason() {
         let r = daemon.post("/v1/model-jobs", body);
         assert_eq!(r.status, *status, "{body}: {}", r.body);
         assert!(r.body.contains(message), "{body}: expected `{message}` in {}", r.body);
+        assert!(!r.body.contains("root") && !r.body.contains("not a model"), "a file's contents quoted: {}", r.body);
     }
     assert_eq!(daemon.get("/v1/model-jobs/99").status, 404);
     assert_eq!(daemon.get("/v1/model-jobs").json()["model_jobs"], serde_json::json!([]));
     // A GGUF file on the server (the tests' small model) names the
     // tasks after its stem. --max-jobs counts model jobs: the second is
     // refused; the first is cancelled, and cannot be cancelled again.
-    let smollm = colt_llm::default_models_dir().join(colt_llm::TEST_SMALL_MODEL_FILE);
-    let body = format!(r#"{{"model_path": "{}", "seq": 8, "trials": 400, "strategy": "random"}}"#, smollm.display());
-    let r = daemon.post("/v1/model-jobs", &body);
+    let body = r#"{"model_path": "SmolLM2-135M-Instruct.Q4_1.gguf", "seq": 8, "trials": 400, "strategy": "random"}"#;
+    let r = daemon.post("/v1/model-jobs", body);
     assert_eq!(r.status, 201, "{}", r.body);
     let id = r.json()["id"].as_i64().unwrap();
     let stem = smollm.file_stem().unwrap().to_string_lossy().to_lowercase();

@@ -24,8 +24,10 @@ pub enum ModelError {
     },
     #[error("model file {} is empty", path.display())]
     Empty { path: PathBuf },
-    #[error("model file {} is not a GGUF file: it starts with {magic:?}, not \"GGUF\"", path.display())]
-    NotGguf { path: PathBuf, magic: String },
+    /// The file's own bytes are not quoted: a daemon reads files a client
+    /// names, and a message must not show what one of them holds.
+    #[error("model file {} is not a GGUF file: it does not begin with the GGUF magic number", path.display())]
+    NotGguf { path: PathBuf },
     #[error("model file {} has GGUF version {version}; llama.cpp reads versions 2 and 3", path.display())]
     UnsupportedVersion { path: PathBuf, version: u32 },
     #[error("model file {} is truncated: {what} needs {needed} bytes but the file has {actual}", path.display())]

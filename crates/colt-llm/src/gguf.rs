@@ -112,8 +112,7 @@ impl Cursor {
         let mut head = [0u8; 4];
         self.reader.read_exact(&mut head[..magic]).map_err(|e| self.io(e))?;
         if head[..magic] != b"GGUF"[..magic] {
-            let magic = String::from_utf8_lossy(&head[..magic]).into_owned();
-            return Err(ModelError::NotGguf { path: self.path.clone(), magic });
+            return Err(ModelError::NotGguf { path: self.path.clone() });
         }
         self.need(4 - magic as u64, "the magic number")?;
         self.pos = 4;

@@ -26,6 +26,7 @@ use colt_db::{JobId, JobRow, JobState, ModelJobId, ModelJobRow};
 use colt_search::Progress;
 use parking_lot::{Condvar, Mutex};
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -64,6 +65,8 @@ pub struct Daemon {
     max_jobs: usize,
     /// Search threads of each job.
     threads: usize,
+    /// The one folder model jobs' `model_path`s may name files in.
+    models_dir: PathBuf,
 }
 
 #[derive(Default)]
@@ -96,8 +99,22 @@ struct RunningModel {
 }
 
 impl Daemon {
-    /// The daemon on `colt`'s actors, with its scheduler thread running.
+    /// The daemon on `colt`'s actors, with its scheduler thread running;
+    /// model jobs read GGUF files from the default models folder
+    /// (`colt_llm::default_models_dir`).
     pub fn start(colt: Colt, max_jobs: usize, threads: usize) -> std::io::Result<(Arc<Daemon>, JoinHandle<()>)> {
+        Daemon::start_with_models_dir(colt, max_jobs, threads, colt_llm::default_models_dir())
+    }
+
+    /// [`Daemon::start`], with model jobs' GGUF files in `models_dir`: a
+    /// `model_path` naming anything outside it is refused (a client could
+    /// otherwise have the daemon open any file it can read).
+    pub fn start_with_models_dir(
+        colt: Colt,
+        max_jobs: usize,
+        threads: usize,
+        models_dir: PathBuf,
+    ) -> std::io::Result<(Arc<Daemon>, JoinHandle<()>)> {
         let daemon = Arc::new(Daemon {
             colt,
             wake: Condvar::new(),
@@ -105,6 +122,7 @@ impl Daemon {
             shutting_down: AtomicBool::new(false),
             max_jobs,
             threads: threads.max(1),
+            models_dir,
         });
         let scheduler = {
             let daemon = daemon.clone();
@@ -156,7 +174,7 @@ impl Daemon {
 
     /// Queues a model job; its id.
     pub fn submit_model(&self, request: ModelSubmit) -> Result<ModelJobId, SubmitError> {
-        let job = request.into_model_job(&self.colt)?;
+        let job = request.into_model_job(&self.colt, &self.models_dir)?;
         self.check_room()?;
         let id = self.db(move |db| db.create_model_job(&job))?;
         self.wake.notify_all();

@@ -16,7 +16,7 @@ use colt_db::{JobState, ModelJobId, ModelJobRow, NewModelJob};
 use colt_ir::model::{model_tasks, Phase, MAX_SEQUENCE};
 use colt_search::Allocation;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Most rounds (trials / round) one model job may have: its progress is
 /// rewritten after every round.
@@ -99,6 +99,42 @@ impl HyperparametersJson {
     }
 }
 
+/// The file `given` names in `models_dir`: a name relative to it, or an
+/// absolute path that starts with it, with no `..`. A client names only
+/// GGUF files the daemon was given, never any file the daemon can read;
+/// links the daemon's owner put in the folder are followed (models are
+/// often linked in from a shared store). A missing file and a path outside
+/// the folder get the same answer, so the API tells no one which paths
+/// exist.
+fn model_file_in(models_dir: &Path, given: &Path) -> Result<PathBuf, String> {
+    let refused = || {
+        format!(
+            "model_path `{}` is not a file in the daemon's models folder `{}` \
+             (model jobs read GGUF files from there only: see `colt serve --models-dir`)",
+            given.display(),
+            models_dir.display()
+        )
+    };
+    let dir = models_dir.canonicalize().map_err(|e| {
+        format!(
+            "the daemon's models folder `{}` cannot be read ({e}): see `colt serve --models-dir`",
+            models_dir.display()
+        )
+    })?;
+    let relative = match given.is_absolute() {
+        true => given.strip_prefix(&dir).or_else(|_| given.strip_prefix(models_dir)).map_err(|_| refused())?,
+        false => given,
+    };
+    if relative.as_os_str().is_empty() || !relative.components().all(|c| matches!(c, std::path::Component::Normal(_))) {
+        return Err(refused());
+    }
+    let file = dir.join(relative);
+    match file.is_file() {
+        true => Ok(file),
+        false => Err(refused()),
+    }
+}
+
 /// What a model job's row keeps of it (`spec_json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ModelSpec {
@@ -120,11 +156,13 @@ pub(crate) struct SpecTask {
 }
 
 impl ModelSubmit {
-    /// The model job to queue, if the request is one this daemon can run.
-    pub(crate) fn into_model_job(self, colt: &Colt) -> Result<NewModelJob, SubmitError> {
+    /// The model job to queue, if the request is one this daemon can run;
+    /// a `model_path` names a file in `models_dir`.
+    pub(crate) fn into_model_job(self, colt: &Colt, models_dir: &Path) -> Result<NewModelJob, SubmitError> {
         let invalid = SubmitError::Invalid;
         let (hyperparameters, default_name) = match (self.model_path, self.hyperparameters) {
-            (Some(path), None) => {
+            (Some(given), None) => {
+                let path = model_file_in(models_dir, &given).map_err(invalid)?;
                 let h = colt_llm::Hyperparameters::read(&path).map_err(|e| invalid(format!("model_path: {e}")))?;
                 // The stem as a task name: lower case, other characters `-`.
                 let stem = path.file_stem().map_or("model".into(), |s| s.to_string_lossy().to_lowercase());

@@ -70,6 +70,15 @@ fn a_submitted_job_runs_streams_its_events_and_serves_its_kernel() {
     assert!(metrics.contains("colt_jobs{state=\"done\"} 1") && metrics.contains("colt_trials_total 3"), "{metrics}");
     assert_eq!(daemon.jobs().unwrap().len(), 1);
     daemon.shutdown();
+
+    // A finished job's baseline and speedup come from its row: a daemon
+    // that did not run it (here, the next start) showed them as null.
+    let again = self::daemon(dir.path(), 8);
+    let view = again.job(id).unwrap();
+    let (naive, best) = (view.naive_ms.expect("the row holds the baseline"), view.best_ms.unwrap());
+    assert!(naive > 0.0 && view.speedup == Some(naive / best), "{view:?}");
+    assert!(again.jobs().unwrap().iter().all(|j| j.naive_ms == Some(naive)));
+    again.shutdown();
 }
 
 #[test]

@@ -93,6 +93,8 @@ pub struct JobRow {
     pub lease_until_unix: Option<f64>,
     /// How many times an owner died while running it.
     pub crashes: u32,
+    /// The naive program's latency, once the job has measured it.
+    pub baseline_ms: Option<f64>,
 }
 
 impl JobRow {

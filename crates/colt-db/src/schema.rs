@@ -154,7 +154,7 @@ pub(crate) const JOB_COLUMNS: &str =
     options_json, state, error, created_unix, updated_unix, \
     (SELECT COUNT(*) FROM trials WHERE trials.job = jobs.id), \
     (SELECT MIN(median_ms) FROM trials WHERE trials.job = jobs.id AND verified = 1), \
-    owner_host, owner_pid, owner_started, owner_command, lease_until_unix, crashes";
+    owner_host, owner_pid, owner_started, owner_command, lease_until_unix, crashes, baseline_ms";
 
 pub(crate) const TRIAL_COLUMNS: &str =
     "job, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, \
@@ -205,6 +205,7 @@ pub(crate) fn job_from_row(row: &Row<'_>) -> rusqlite::Result<JobRow> {
         },
         lease_until_unix: row.get(19)?,
         crashes: row.get(20)?,
+        baseline_ms: row.get(21)?,
     })
 }
 

@@ -85,7 +85,9 @@ impl JobView {
         let progress = live.and_then(|(p, _)| p);
         let trials = progress.map_or(row.trials_done as usize, |p| p.trials);
         let best = progress.and_then(|p| p.best_ms).or(row.best_ms);
-        let naive = live.and_then(|(_, n)| n);
+        // A finished job's baseline is in its row; a running one's may be
+        // newer than the row the view was read from.
+        let naive = live.and_then(|(_, n)| n).or(row.baseline_ms);
         JobView {
             id: row.id,
             workload: row.job.workload.clone(),

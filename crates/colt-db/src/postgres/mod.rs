@@ -150,7 +150,7 @@ const JOB_COLUMNS: &str = "id, workload, workload_text, workload_fingerprint, ta
     options_json, state, error, created_unix, updated_unix, \
     (SELECT COUNT(*) FROM trials WHERE trials.job = jobs.id), \
     (SELECT MIN(median_ms) FROM trials WHERE trials.job = jobs.id AND verified), \
-    owner_host, owner_pid, owner_started, owner_command, lease_until_unix, crashes";
+    owner_host, owner_pid, owner_started, owner_command, lease_until_unix, crashes, baseline_ms";
 
 const TRIAL_COLUMNS: &str = "job, workload_fingerprint, target, seed, edits, decisions, source_hash, fingerprint, \
     verified, median_ms, min_ms, max_ms, runs, failure, strategy, model, trial_index, created_unix, sampler";
@@ -392,6 +392,7 @@ fn job_from_row(row: &Row) -> Attempt<JobRow> {
         owner,
         lease_until_unix: row.try_get(19)?,
         crashes: u32::try_from(row.try_get::<_, i64>(20)?).map_err(|e| Fail::Bad(format!("crash count: {e}")))?,
+        baseline_ms: row.try_get(21)?,
     })
 }
 

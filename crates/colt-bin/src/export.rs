@@ -77,6 +77,15 @@ pub fn function_name(task: &str) -> String {
     format!("colt_{ident}")
 }
 
+/// A task or buffer name as the generated C's comments show it: letters,
+/// digits, `-`, `_` and `.`, every other character `_`. Names come from
+/// the database, where any text can be stored: a `*/` or a line break in
+/// one closed the header's comment and put the rest of the name into the
+/// code every user of the library compiles.
+fn comment_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect()
+}
+
 fn role(r: BufferRole) -> &'static str {
     match r {
         BufferRole::Input => "input",
@@ -186,7 +195,8 @@ pub fn write_library(out: &Path, kernels: &[Exported<'_>]) -> Result<()> {
             "void {function}_run({}, float *scratch, int task, int ntasks, colt_barrier_fn barrier, void *barrier_ctx)",
             params.join(", ")
         );
-        let mut wrapper = format!("\n/* {} with named buffers (colt_kernels.h). */\n{signature} {{\n", e.task);
+        let mut wrapper =
+            format!("\n/* {} with named buffers (colt_kernels.h). */\n{signature} {{\n", comment_name(e.task));
         let mut table: Vec<String> =
             program.buffers().iter().map(|b| format!("(float *){}", colt_ir::c::c_ident(&b.name))).collect();
         table.extend(offsets.iter().map(|o| format!("scratch + {o}")));
@@ -203,13 +213,13 @@ pub fn write_library(out: &Path, kernels: &[Exported<'_>]) -> Result<()> {
         let _ = writeln!(
             header,
             "/* {}: {} per forward pass; {:.4} ms tuned.",
-            e.task,
+            comment_name(e.task),
             e.count,
             e.kernel.record.median_ms.unwrap_or(f64::NAN)
         );
         for b in program.buffers() {
             let dims: Vec<String> = b.shape.iter().map(ToString::to_string).collect();
-            let _ = writeln!(header, " *   {} [{}] {}", b.name, dims.join("]["), role(b.role));
+            let _ = writeln!(header, " *   {} [{}] {}", comment_name(&b.name), dims.join("]["), role(b.role));
         }
         let _ = writeln!(header, " */\n#define {upper}_SCRATCH_FLOATS {scratch_floats}");
         let _ = writeln!(
@@ -285,6 +295,9 @@ mod tests {
         let c = "/* colt_kernel */ void colt_kernel(float *const *bufs) { colt_kernel_helper(); }";
         assert_eq!(rename_entry(c, "colt_x"), "/* colt_x */ void colt_x(float *const *bufs) { colt_kernel_helper(); }");
         assert_eq!(function_name("gemma.prefill128.q-proj"), "colt_gemma_prefill128_q_proj");
+        // A name that closed the comment and wrote code into the header.
+        assert_eq!(comment_name("x */ int evil; /* y\nz"), "x____int_evil_____y_z");
+        assert_eq!(comment_name("gemma.prefill128.q-proj"), "gemma.prefill128.q-proj");
         assert_eq!(scratch_offsets(&[5, 16, 1]), (vec![0, 16, 32], 48));
     }
 }

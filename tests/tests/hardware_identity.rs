@@ -164,4 +164,19 @@ fn records_of_the_bare_cpu_label_are_reused_once_relabelled() {
     let o = colt_as(None, &["db", "relabel", "--db", db_s, "--from", "cpu", "--to", "cpu"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("holds no job or trial of target `cpu`"), "{}", stderr(&o));
+    // Labels no hardware has were given to every record: empty, 10 KiB,
+    // two lines, padded.
+    let huge = "x".repeat(10 << 10);
+    for (to, says) in [
+        ("", "`--to` is empty"),
+        ("  ", "`--to` is empty"),
+        (huge.as_str(), "10240 bytes long: a target label is at most 512"),
+        ("cpu:a\ncpu:b", "holds '\\n'"),
+        (" cpu:padded", "starts or ends with a space"),
+    ] {
+        let o = colt_as(None, &["db", "relabel", "--db", db_s, "--from", &here, "--to", to]);
+        assert!(!o.status.success() && stderr(&o).contains(says), "{to:?}: {}", stderr(&o));
+    }
+    let still = colt_db::TuningDb::open(&db).unwrap().job(1).unwrap().unwrap().job.target;
+    assert_eq!(still, here, "a refused relabel changed the records");
 }

@@ -111,8 +111,33 @@ pub fn run(command: DbCommand) -> Result<String> {
     }
 }
 
-/// Opens a database that must exist: `colt db` never creates one.
+/// Longest target label `db relabel` gives. The labels colt writes name
+/// the hardware — `cpu:MODEL [ISA FEATURES]`, `opencl:PLATFORM / DEVICE /
+/// DRIVER` — in well under 256 bytes; every record carries its label, and
+/// every report and table prints it.
+const MAX_LABEL_BYTES: usize = 512;
+
+/// A label `db relabel --to` may give: one line of printable characters, 1
+/// to [`MAX_LABEL_BYTES`] bytes, without spaces at its ends (a label that
+/// only looks like another never matches it).
+fn check_label(label: &str) -> Result<()> {
+    if label.trim().is_empty() {
+        bail!("`--to` is empty: a target label names the hardware (`cpu` is this host's CPU)");
+    }
+    if label.len() > MAX_LABEL_BYTES {
+        bail!("`--to` is {} bytes long: a target label is at most {MAX_LABEL_BYTES} bytes", label.len());
+    }
+    if let Some(c) = label.chars().find(|c| c.is_control()) {
+        bail!("`--to` holds {c:?}: a target label is one line of printable characters");
+    }
+    if label.trim() != label {
+        bail!("`--to` `{label}` starts or ends with a space: a label that only looks like another never matches it");
+    }
+    Ok(())
+}
+
 fn relabel(db: &std::path::Path, from: &str, to: &str) -> Result<String> {
+    check_label(to)?;
     let to = crate::tune::target_label(Some(to));
     if from == to {
         bail!("`--from` and `--to` are the same label `{to}`");
@@ -124,6 +149,7 @@ fn relabel(db: &std::path::Path, from: &str, to: &str) -> Result<String> {
     Ok(format!("`{}`: {jobs} jobs and {trials} trials of `{from}` are now `{to}`\n", db.display()))
 }
 
+/// Opens a database that must exist: `colt db` never creates one.
 fn open_existing(db: &std::path::Path) -> Result<TuningDb> {
     if !TuningDb::exists(db) {
         bail!("tuning database `{}` does not exist", db.display());

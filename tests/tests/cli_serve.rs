@@ -108,13 +108,18 @@ fn another_address_needs_a_token_and_requests_must_carry_it() {
         std::fs::write(&token_file, contents).unwrap();
         std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(mode)).unwrap();
     };
+    let huge = "t".repeat(10 << 20);
     for (contents, expected) in [
         (None, "cannot read the token file"),
         (Some(("short\n", 0o600)), "shorter than 16"),
         (Some(("s3cret-token-of-the-tests\n", 0o644)), "by group or others (mode 644)"),
         (Some(("s3cret-token-of-the-tests\n", 0o640)), "chmod 600"),
-        (Some(("s3cret-token\nof-the-tests\n", 0o600)), "holds '\\n'"),
+        (Some(("s3cret-token\nof-the-tests\n", 0o600)), "not printable ASCII (0x0a, byte 13)"),
         (Some(("s3cret token of the tests", 0o600)), "without spaces"),
+        // Both started the daemon: then no request matched the first, and
+        // the second was 10 MiB of secret.
+        (Some(("s3cret-tökén-of-the-tests\n", 0o600)), "not printable ASCII (0xc3, byte 9)"),
+        (Some((huge.as_str(), 0o600)), "longer than 256 bytes"),
     ] {
         if let Some((c, mode)) = contents {
             write_token(c, mode);

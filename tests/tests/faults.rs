@@ -175,6 +175,9 @@ fn hostile_job_bodies_are_refused_each_with_its_reason_and_the_daemon_goes_on() 
         (r#"{"workload": "gemm-512", "strategy": "genetic"}"#.into(), 400, "unknown strategy `genetic`"),
         (r#"{"workload": "no-such-layer"}"#.into(), 400, "no built-in workload `no-such-layer`"),
         (r#"{"workload": "gemm-512", "trials": "#.into(), 400, "not a valid job"),
+        // Programs that compute nothing were "tuned": an empty kernel.
+        (text(""), 400, "the program computes nothing"),
+        (text("input A[8]\ninput B[8]\n"), 400, "the program computes nothing"),
         (format!(r#"{{"workload_text": "{}"}}"#, "x".repeat(70 << 10)), 413, ""),
     ];
     for (body, status, says) in &cases {
@@ -190,6 +193,56 @@ fn hostile_job_bodies_are_refused_each_with_its_reason_and_the_daemon_goes_on() 
     let next = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "random", "trials": 2, "seed": 10}"#);
     daemon.wait_state(next, "done");
     assert_eq!(trials(&db, first), before, "an earlier job's trials changed");
+}
+
+/// `request` sent as it is on a connection of its own; the answer's status
+/// and its body as JSON (Null when it is not JSON).
+fn raw_exchange(addr: &str, request: &[u8]) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or(serde_json::Value::Null))
+}
+
+/// actix-web's dispatcher answered the requests it cannot parse (400,
+/// 431, 408) with no body at all: every answer is `{"error": ...}` now.
+#[test]
+fn malformed_request_heads_are_answered_with_a_json_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(&dir.path().join("d.db"), "127.0.0.1", &[]);
+    let long = format!("GET /v1/jobs HTTP/1.1\r\nHost: a\r\nX-Long: {}\r\n\r\n", "y".repeat(40 << 10));
+    let many: String = (0..100).map(|i| format!("X-{i}: y\r\n")).collect();
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("GARBAGE\r\n\r\n".into(), 400, "malformed request head"),
+        ("GET /v1/jobs HTTP/1.1\r\n\r\n".into(), 400, "needs a `Host`"),
+        ("GET /v1/jobs HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n".into(), 400, "malformed request head"),
+        ("POST /v1/jobs HTTP/1.1\r\nHost: a\r\nContent-Length: lots\r\n\r\n".into(), 400, "Content-Length"),
+        (
+            "POST /v1/jobs HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n".into(),
+            400,
+            "both",
+        ),
+        (long, 431, "over 32768 bytes"),
+        (format!("GET /v1/jobs HTTP/1.1\r\nHost: a\r\n{many}\r\n"), 431, "more than 64 header fields"),
+        // A head that never ends: answered once its time is up.
+        ("GET /v1/jobs HTTP/1.1\r\nHost: a\r\n".into(), 408, "did not arrive within 5 s"),
+    ];
+    for (request, status, says) in &cases {
+        let (got, body) = raw_exchange(&daemon.addr, request.as_bytes());
+        let shown = &request[..request.len().min(60)];
+        assert_eq!(got, *status, "{shown:?}: {body}");
+        assert!(body["error"].as_str().is_some_and(|e| e.contains(says)), "{shown:?}: {body}");
+    }
+    // A request as clients send it, keep-alive asked for, still passes.
+    let (status, body) = raw_exchange(&daemon.addr, b"GET /v1/jobs HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!((status, &body["jobs"]), (200, &serde_json::json!([])), "{body}");
+    assert_eq!(daemon.get("/v1/health").json()["status"], "ok");
 }
 
 /// A job whose daemon is killed while running it twice is failed with

@@ -9,6 +9,7 @@ use colt_ir::{load_workload, Size};
 mod bench;
 mod db;
 mod export;
+mod http_head;
 mod measure_worker;
 mod model_layers;
 mod models;

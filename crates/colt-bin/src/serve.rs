@@ -14,8 +14,9 @@
 //!
 //! A new endpoint is a handler below and one `.route` line in `run`.
 
+use actix_service::{IntoServiceFactory, ServiceFactoryExt};
 use actix_web::http::StatusCode;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
+use actix_web::{web, App, HttpRequest, HttpResponse, ResponseError};
 use anyhow::{bail, Context, Result};
 use colt_actors::daemon::views::JobEvent;
 use colt_actors::daemon::{Daemon, JobError, ModelSubmit, Submit, SubmitError};
@@ -50,6 +51,11 @@ pub struct ServeArgs {
     /// on the CPU). Needs colt built with `--features cuda` or `vulkan`.
     #[arg(long, default_value_t = 0)]
     pub gpu_layers: u32,
+    /// The folder model jobs (`POST /v1/model-jobs`) read GGUF files from:
+    /// their `model_path` names a file in it, and nothing else is opened.
+    /// Default: the models folder (`models/` of the checkout).
+    #[arg(long)]
+    pub models_dir: Option<PathBuf>,
     /// A file holding the bearer token every request must carry.
     #[arg(long)]
     pub token_file: Option<PathBuf>,
@@ -92,40 +98,60 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
     let config = ColtConfig::for_this_machine(args.db.clone(), models, args.target.opencl(), exe);
     let colt = Colt::start(ColtConfig { gpu_layers: args.gpu_layers, ..config })?;
-    let (daemon, scheduler) = Daemon::start(colt, args.max_jobs, args.threads)?;
+    let models_dir = args.models_dir.clone().unwrap_or_else(colt_llm::default_models_dir);
+    let (daemon, scheduler) = Daemon::start_with_models_dir(colt, args.max_jobs, args.threads, models_dir)?;
     let heartbeat = daemon.announce(args.listen.to_string())?;
     let state = web::Data::new(Api { daemon: daemon.clone(), token });
-    let server = HttpServer::new(move || {
-        // The factory runs on each worker thread: the HTTP workers give way
-        // to the measured kernels' threads (nice 0) when both want a core.
-        lower_this_threads_priority();
-        App::new()
-            .app_data(state.clone())
-            .route("/v1/health", web::get().to(health))
-            .route("/metrics", web::get().to(metrics))
-            .route("/v1/jobs", web::post().to(submit))
-            .route("/v1/jobs", web::get().to(list))
-            .route("/v1/jobs/{id}", web::get().to(status))
-            .route("/v1/jobs/{id}", web::delete().to(cancel))
-            .route("/v1/jobs/{id}/events", web::get().to(events))
-            .route("/v1/jobs/{id}/kernel", web::get().to(kernel))
-            .route("/v1/workers", web::get().to(workers))
-            .route("/v1/model-jobs", web::post().to(submit_model))
-            .route("/v1/model-jobs", web::get().to(list_models))
-            .route("/v1/model-jobs/{id}", web::get().to(model_status))
-            .route("/v1/model-jobs/{id}", web::delete().to(cancel_model))
-            .default_service(web::to(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") }))
-    })
-    // Two workers: status requests are cheap, and more threads would only
-    // compete with the measured cores.
-    .workers(2)
-    .bind(args.listen)
-    .with_context(|| format!("cannot listen on {}", args.listen))?
-    .shutdown_timeout(5);
+    let listener =
+        std::net::TcpListener::bind(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
+    // actix-web's `HttpServer`, but with every request head checked (and
+    // refused with a JSON answer) before its dispatcher reads it, one
+    // request per connection (see `http_head`).
+    let server = actix_web::dev::Server::build()
+        // Two workers: status requests are cheap, and more threads would
+        // only compete with the measured cores.
+        .workers(2)
+        .shutdown_timeout(5)
+        .listen("colt-api", listener, move || {
+            // The factory runs on each worker thread: the HTTP workers give
+            // way to the measured kernels' threads (nice 0) when both want
+            // a core.
+            lower_this_threads_priority();
+            let app = App::new()
+                .app_data(state.clone())
+                .route("/v1/health", web::get().to(health))
+                .route("/metrics", web::get().to(metrics))
+                .route("/v1/jobs", web::post().to(submit))
+                .route("/v1/jobs", web::get().to(list))
+                .route("/v1/jobs/{id}", web::get().to(status))
+                .route("/v1/jobs/{id}", web::delete().to(cancel))
+                .route("/v1/jobs/{id}/events", web::get().to(events))
+                .route("/v1/jobs/{id}/kernel", web::get().to(kernel))
+                .route("/v1/workers", web::get().to(workers))
+                .route("/v1/model-jobs", web::post().to(submit_model))
+                .route("/v1/model-jobs", web::get().to(list_models))
+                .route("/v1/model-jobs/{id}", web::get().to(model_status))
+                .route("/v1/model-jobs/{id}", web::delete().to(cancel_model))
+                .default_service(web::to(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") }))
+                .into_factory()
+                .map_err(|e: actix_web::Error| e.error_response());
+            let http = actix_http::HttpService::build()
+                .keep_alive(actix_http::KeepAlive::Disabled)
+                .h1(actix_service::map_config(app, |_| actix_web::dev::AppConfig::default()))
+                .map_err(|_| ());
+            actix_service::fn_service(|stream: tokio::net::TcpStream| async move {
+                let connection = crate::http_head::guard(stream).await.ok_or(())?;
+                let peer = connection.peer_addr();
+                Ok::<_, ()>((connection, peer))
+            })
+            .and_then(http)
+        })
+        .with_context(|| format!("cannot listen on {}", args.listen))?
+        .run();
     eprintln!("colt serve: listening on http://{} (database `{}`)", args.listen, args.db.display());
     // actix-web stops on SIGTERM and SIGINT (gracefully: requests in flight
     // finish); then the running job is stopped and checkpointed.
-    actix_web::rt::System::new().block_on(server.run()).context("the HTTP server failed")?;
+    actix_web::rt::System::new().block_on(server).context("the HTTP server failed")?;
     daemon.shutdown();
     let _ = scheduler.join();
     let _ = heartbeat.join();
@@ -267,19 +293,28 @@ fn lock_database(db: &Path) -> Result<std::fs::File> {
     Ok(file)
 }
 
-/// The bearer token in `path`: a file only its owner can read (a token
-/// others can read is no secret), holding the token and at most one line
-/// ending, at least 16 characters with no whitespace or control character
-/// (which no `Authorization` header could carry to match it).
+/// Longest bearer token accepted, in bytes. A header line longer than a few
+/// KiB is refused by HTTP servers and proxies on the way (actix-web's whole
+/// request head is bounded), and 256 bytes of printable ASCII hold far more
+/// than any token needs: a longer file is a mistake, not a secret.
+const MAX_TOKEN_BYTES: usize = 256;
+
+/// The bearer token in `path`: a regular file only its owner can read (a
+/// token others can read is no secret), holding the token and at most one
+/// line ending, 16 to [`MAX_TOKEN_BYTES`] printable ASCII characters
+/// without spaces — what an `Authorization` header can carry: a token of
+/// other characters started the daemon, then no request could match it.
 fn read_token(path: &Path) -> Result<String> {
+    use std::io::Read;
     let shown = path.display();
+    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read the token file `{shown}`"))?;
+    if !metadata.is_file() {
+        bail!("the token file `{shown}` is not a regular file");
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .with_context(|| format!("cannot read the token file `{shown}`"))?
-            .permissions()
-            .mode();
+        let mode = metadata.permissions().mode();
         if mode & 0o077 != 0 {
             bail!(
                 "the token file `{shown}` can be read or written by group or others (mode {:o}); `chmod 600` it",
@@ -287,15 +322,29 @@ fn read_token(path: &Path) -> Result<String> {
             );
         }
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the token file `{shown}`"))?;
-    let token = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
-    if let Some(c) = token.chars().find(|c| c.is_control() || c.is_whitespace()) {
-        bail!("the token in `{shown}` holds {c:?}: a token is one line of printable characters without spaces");
+    // Read one byte past the longest token and its line ending: a larger
+    // file is refused without reading it all.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_TOKEN_BYTES as u64 + 3).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read the token file `{shown}`"))?;
+    let token = bytes.strip_suffix(b"\n").map(|t| t.strip_suffix(b"\r").unwrap_or(t)).unwrap_or(&bytes);
+    if token.len() > MAX_TOKEN_BYTES {
+        bail!("the token in `{shown}` is longer than {MAX_TOKEN_BYTES} bytes");
     }
-    if token.chars().count() < 16 {
+    if let Some(at) = token.iter().position(|b| !b.is_ascii_graphic()) {
+        bail!(
+            "the token in `{shown}` holds a byte that is not printable ASCII (0x{:02x}, byte {}): a token is one line \
+             of printable ASCII characters without spaces, what an `Authorization` header carries",
+            token[at],
+            at + 1
+        );
+    }
+    if token.len() < 16 {
         bail!("the token in `{shown}` is shorter than 16 characters");
     }
-    Ok(token.to_string())
+    // Every byte is ASCII: the conversion cannot fail.
+    Ok(String::from_utf8_lossy(token).into_owned())
 }
 
 impl Api {

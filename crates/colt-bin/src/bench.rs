@@ -126,6 +126,11 @@ pub fn run(args: BenchArgs) -> Result<String> {
         .collect::<Result<_>>()?;
     let models = crate::tune::model_paths(strategies.iter().any(StrategyChoice::uses_models), &args.models)?;
     create_out(&args.out)?;
+    // SQLite opens its files through links: one planted at any of the bench
+    // database's names would have it write outside `--out`.
+    for name in ["bench.db", "bench.db-wal", "bench.db-shm", "bench.db-journal"] {
+        colt_report::remove_link(&args.out.join(name))?;
+    }
     let colt = crate::tune::start_colt(args.out.join("bench.db"), models, args.gpu_layers, args.target.opencl())?;
     let stop = crate::tune::stop_on_ctrl_c()?;
     let plan = BenchPlan {

@@ -58,7 +58,7 @@ pub enum DbCommand {
 pub fn run(command: DbCommand) -> Result<String> {
     match command {
         DbCommand::Backup { db, dest } => {
-            let summary = open_existing(&db)?.backup_to(&dest)?;
+            let summary = open_reading(&db)?.backup_to(&dest)?;
             Ok(format!(
                 "backed up `{}` into `{}`: schema {}, {} jobs, {} trials, {} snapshots\n",
                 db.display(),
@@ -71,7 +71,7 @@ pub fn run(command: DbCommand) -> Result<String> {
         }
         DbCommand::Relabel { db, from, to } => relabel(&db, &from, &to),
         DbCommand::Copy { from, to } => {
-            let source = open_existing(&from)?;
+            let source = open_reading(&from)?;
             let mut dest = TuningDb::open(&to).with_context(|| format!("cannot open `{}`", TuningDb::display(&to)))?;
             let c = colt_db::copy_database(&source, &mut dest)?;
             Ok(format!(
@@ -88,7 +88,7 @@ pub fn run(command: DbCommand) -> Result<String> {
             ))
         }
         DbCommand::Check { db } => {
-            let database = open_existing(&db)?;
+            let database = open_reading(&db)?;
             let report = database.integrity_check()?;
             if report != ["ok"] {
                 bail!(
@@ -155,4 +155,13 @@ fn open_existing(db: &std::path::Path) -> Result<TuningDb> {
         bail!("tuning database `{}` does not exist", db.display());
     }
     TuningDb::open(db).with_context(|| format!("cannot open `{}`", TuningDb::display(db)))
+}
+
+/// Opens a database that must exist, for reading only (read-only: nothing
+/// is created or written, an empty file included).
+fn open_reading(db: &std::path::Path) -> Result<TuningDb> {
+    if !TuningDb::exists(db) {
+        bail!("tuning database `{}` does not exist", db.display());
+    }
+    TuningDb::open_read_only(db).with_context(|| format!("cannot open `{}`", TuningDb::display(db)))
 }

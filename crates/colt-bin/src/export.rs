@@ -10,7 +10,9 @@
 //!   function, latency, naive latency, speedup, and the lineage and
 //!   fingerprint that rebuild it);
 //! - `build.sh`: compiles them with the flags colt measured them with into
-//!   `libcolt_kernels.a`.
+//!   `libcolt_kernels.a` (its objects in a fresh `obj/`, the library
+//!   removed before `ar` makes it anew: a link planted at either name is
+//!   removed, not written through).
 //!
 //! The ABI of every function: `ntasks` threads call it at once, each with
 //! its `task` in `0..ntasks`, and `barrier(barrier_ctx)` must return in
@@ -117,10 +119,7 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: &ExportArgs) -> Result<String> {
-    if !colt_db::TuningDb::exists(&args.db) {
-        anyhow::bail!("no tuning database at `{}`", args.db.display());
-    }
-    let db = colt_db::TuningDb::open(&args.db)?;
+    let db = colt_db::TuningDb::open_read_only(&args.db)?;
     let mut found = Vec::new();
     if let Some(id) = args.model_job {
         let Some(row) = db.model_job(id)? else {
@@ -164,8 +163,11 @@ pub fn run(args: &ExportArgs) -> Result<String> {
 
 /// Writes the library of `kernels` into `out`.
 pub fn write_library(out: &Path, kernels: &[Exported<'_>]) -> Result<()> {
-    let dir = out.join("kernels");
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    // Every file goes through colt_report's writer (a new file renamed over
+    // the name), and `kernels/` is made a real folder: links planted in
+    // `out` are replaced, never written through.
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
+    colt_report::create_folder(&out.join("kernels"))?;
     let mut header = String::from(
         "/* colt kernel library: the tuned kernels of colt's jobs (see kernels.json).\n\
          * ABI: ntasks threads call a function at once, each with its task in\n\
@@ -206,8 +208,7 @@ pub fn write_library(out: &Path, kernels: &[Exported<'_>]) -> Result<()> {
         let _ = writeln!(wrapper, "  float *const bufs[] = {{{}}};", table.join(", "));
         let _ = writeln!(wrapper, "  {function}(bufs, task, ntasks, barrier, barrier_ctx);\n}}");
         let file = format!("kernels/{function}.c");
-        std::fs::write(out.join(&file), format!("{renamed}{wrapper}"))
-            .with_context(|| format!("cannot write `{}`", out.join(&file).display()))?;
+        colt_report::write_atomically(&out.join(&file), format!("{renamed}{wrapper}").as_bytes())?;
 
         let upper = function.to_uppercase();
         let _ = writeln!(
@@ -251,22 +252,18 @@ pub fn write_library(out: &Path, kernels: &[Exported<'_>]) -> Result<()> {
         });
     }
     header.push_str("#endif\n");
-    std::fs::write(out.join("colt_kernels.h"), header)?;
-    std::fs::write(out.join("kernels.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
+    colt_report::write_atomically(&out.join("colt_kernels.h"), header.as_bytes())?;
+    let manifest = serde_json::to_string_pretty(&manifest)? + "\n";
+    colt_report::write_atomically(&out.join("kernels.json"), manifest.as_bytes())?;
     let flags = colt_measure::ABI_FLAGS.join(" ");
     let build = format!(
         "#!/bin/sh\n# Builds libcolt_kernels.a from kernels/*.c with the flags colt measured them with.\n\
-         set -e\ncd \"$(dirname \"$0\")\"\nCC=${{CC:-cc}}\nmkdir -p obj\nfor c in kernels/*.c; do\n  \
+         set -e\ncd \"$(dirname \"$0\")\"\nCC=${{CC:-cc}}\nrm -rf obj\nmkdir obj\nfor c in kernels/*.c; do\n  \
          $CC {flags} -fPIC -c \"$c\" -o \"obj/$(basename \"$c\" .c).o\"\ndone\n\
          rm -f libcolt_kernels.a\nar rcs libcolt_kernels.a obj/*.o\necho \"$(pwd)/libcolt_kernels.a\"\n"
     );
-    let script = out.join("build.sh");
-    std::fs::write(&script, build)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
-    }
+    // Executable from its creation: no chmod of a file colt did not make.
+    colt_report::write_atomically_with_mode(&out.join("build.sh"), build.as_bytes(), colt_report::EXECUTABLE_MODE)?;
     Ok(())
 }
 

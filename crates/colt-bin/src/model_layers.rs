@@ -61,8 +61,8 @@ pub fn run(args: &ModelLayersArgs) -> Result<String> {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
         for task in &tasks {
             let file = out.join(format!("{}.colt", task.name));
-            std::fs::write(&file, colt_ir::print_program(&task.program))
-                .with_context(|| format!("cannot write `{}`", file.display()))?;
+            // A new file renamed over the name: a link planted there is replaced.
+            colt_report::write_atomically(&file, colt_ir::print_program(&task.program).as_bytes())?;
         }
     }
     let mut text = String::new();

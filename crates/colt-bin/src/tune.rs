@@ -371,10 +371,9 @@ pub(crate) fn no_kernel_on(db: &TuningDb, path: &std::path::Path, workload: &str
 
 /// `colt show`: the best verified kernel the database knows for a workload.
 pub fn show(args: ShowArgs) -> Result<String> {
-    if !colt_db::TuningDb::exists(&args.db) {
-        bail!("no tuning database at `{}`", args.db.display());
-    }
-    let db = TuningDb::open(&args.db)?;
+    // Read-only: `show` never creates or writes a database (an empty file
+    // is "no colt database", not given a schema).
+    let db = TuningDb::open_read_only(&args.db)?;
     let label = target_label(args.target.as_deref());
     let query = KernelQuery::Workload { name: &args.workload, target: &label };
     let Some(best) = db.best_kernel(query)? else {

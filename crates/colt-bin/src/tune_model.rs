@@ -122,8 +122,8 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
         .collect();
     export::write_library(&out, &exported)?;
     let report = report(&args, &outcome);
-    std::fs::write(out.join("report.md"), &report).with_context(|| format!("cannot write into `{}`", out.display()))?;
-    std::fs::write(out.join("outcome.json"), serde_json::to_string_pretty(&outcome)?)?;
+    colt_report::write_atomically(&out.join("report.md"), report.as_bytes())?;
+    colt_report::write_atomically(&out.join("outcome.json"), serde_json::to_string_pretty(&outcome)?.as_bytes())?;
     eprint!("{report}");
     eprintln!("report: {}", out.join("report.md").display());
     let summary = serde_json::json!({

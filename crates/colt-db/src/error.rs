@@ -18,6 +18,10 @@ pub enum DbError {
         path.display()
     )]
     TooNew { path: PathBuf, found: i64 },
+    /// Only inside colt-db: a read-only open of an older schema is
+    /// retried for writing, which migrates it.
+    #[error("tuning database `{}`: schema version {found}, older than this colt's {SCHEMA_VERSION}", path.display())]
+    Outdated { path: PathBuf, found: i64 },
     #[error("tuning database `{}` is damaged: {reason} (restore a backup, or move it aside to start afresh)", path.display())]
     Corrupt { path: PathBuf, reason: String },
     #[error(
@@ -34,6 +38,17 @@ pub enum DbError {
         wal.display()
     )]
     BadWal { path: PathBuf, wal: PathBuf, reason: String },
+    #[error(
+        "tuning database `{}`: the write-ahead log `{}` beside it is another database's ({reason}); opening \
+         would replay that database's rows into this one. Move the log aside (or back beside its own file)",
+        path.display(),
+        wal.display()
+    )]
+    ForeignWal { path: PathBuf, wal: PathBuf, reason: String },
+    #[error("no colt database at `{}`{detail}", path.display())]
+    NoDatabase { path: PathBuf, detail: &'static str },
+    #[error("tuning database `{}` is not a regular file ({kind}): colt keeps a database in a file of its own", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
     #[error("tuning database `{}`: cannot back up into `{}`: {reason}", path.display(), dest.display())]
     Backup { path: PathBuf, dest: PathBuf, reason: String },
     #[error("tuning database `{}`: no job {job}", path.display())]

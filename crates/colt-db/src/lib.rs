@@ -13,6 +13,7 @@
 mod best_kernel;
 mod copy;
 mod error;
+mod identity;
 mod model_jobs;
 pub mod ownership;
 mod postgres;
@@ -24,6 +25,7 @@ mod store;
 pub mod test_server;
 mod tuning_db;
 mod upkeep;
+mod wal;
 mod workers;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};

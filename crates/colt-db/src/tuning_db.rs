@@ -29,6 +29,20 @@ impl TuningDb {
         Ok(TuningDb { store })
     }
 
+    /// Opens the database at `location` for commands that only read
+    /// (`colt show`, `colt db check`, `colt export`): a SQLite file is
+    /// opened read-only and never created or written
+    /// ([`SqliteDb::open_read_only`]: a missing or empty file is
+    /// [`DbError::NoDatabase`]); a server is connected to as by
+    /// [`TuningDb::open`].
+    pub fn open_read_only(location: &Path) -> Result<TuningDb, DbError> {
+        let store: Box<dyn TuningStore> = match location.to_str() {
+            Some(url) if TuningDb::is_server(location) => Box::new(PostgresDb::connect(url)?),
+            _ => Box::new(SqliteDb::open_read_only(location)?),
+        };
+        Ok(TuningDb { store })
+    }
+
     /// A SQLite database in memory (tests, throw-away runs).
     pub fn open_in_memory() -> Result<TuningDb, DbError> {
         Ok(TuningDb { store: Box::new(SqliteDb::open_in_memory()?) })

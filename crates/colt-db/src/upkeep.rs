@@ -1,12 +1,13 @@
 //! The database's upkeep: online backups, what it holds, SQLite's full
-//! integrity check, the check of a `-wal` before a file is opened, and
-//! relabelling the records of one target label as another's.
+//! integrity check, and relabelling the records of one target label as
+//! another's. (The check of a `-wal` before a file is opened is
+//! [`crate::wal`].)
 
 use crate::error::DbError;
 use crate::records::DbSummary;
 use crate::sqlite::SqliteDb;
 use rusqlite::Connection;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 impl SqliteDb {
@@ -55,6 +56,13 @@ impl SqliteDb {
             let mut copy = Connection::open(dest).map_err(fail("open the backup file"))?;
             let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy).map_err(fail("start the backup"))?;
             backup.run_to_completion(256, Duration::from_millis(1), None).map_err(fail("copy the database"))?;
+            drop(backup);
+            // The copy is a database of its own: with this one's identity,
+            // each would take the other's log for its own (crate::wal).
+            let found: i64 =
+                copy.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail("read the copy"))?;
+            let fresh = crate::identity::user_version(found, crate::identity::new_identity());
+            copy.pragma_update(None, "user_version", fresh).map_err(fail("give the copy its identity"))?;
         }
         let copied = SqliteDb::open(dest)?.summary()?;
         if copied.jobs != summary.jobs || copied.trials != summary.trials {
@@ -78,10 +86,11 @@ impl SqliteDb {
                 .map(|n| n as u64)
                 .map_err(self.fail(format!("count the {table}")))
         };
-        let schema_version = self
+        let user_version: i64 = self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(self.fail("read the schema version"))?;
+        let schema_version = crate::identity::schema_version(user_version);
         Ok(DbSummary { schema_version, jobs: count("jobs")?, trials: count("trials")?, snapshots: count("snapshots")? })
     }
 
@@ -94,55 +103,4 @@ impl SqliteDb {
             .and_then(|mut stmt| stmt.query_map([], |r| r.get::<_, String>(0))?.collect())
             .map_err(self.fail("run SQLite's integrity_check"))
     }
-}
-
-/// The magic numbers a write-ahead log starts with (big-endian; the last
-/// bit says which byte order its checksums use) and its format version.
-const WAL_MAGIC: [u32; 2] = [0x377f_0682, 0x377f_0683];
-const WAL_FORMAT: u32 = 3_007_000;
-const WAL_HEADER_BYTES: usize = 32;
-
-/// Refuses a non-empty `<path>-wal` that SQLite would discard as invalid:
-/// one that is too short for its header, does not start with the magic,
-/// or whose page size differs from the main file's (another database's).
-pub(crate) fn check_wal(path: &Path) -> Result<(), DbError> {
-    let mut wal_path = path.as_os_str().to_owned();
-    wal_path.push("-wal");
-    let wal_path = PathBuf::from(wal_path);
-    let mut wal = Vec::with_capacity(WAL_HEADER_BYTES);
-    let Ok(file) = std::fs::File::open(&wal_path) else { return Ok(()) };
-    // Only the header: a log can be large.
-    if std::io::Read::read_to_end(&mut std::io::Read::take(file, WAL_HEADER_BYTES as u64), &mut wal).is_err() {
-        return Ok(());
-    }
-    let bad = |reason: String| DbError::BadWal { path: path.to_path_buf(), wal: wal_path.clone(), reason };
-    if wal.is_empty() {
-        return Ok(());
-    }
-    if wal.len() < WAL_HEADER_BYTES {
-        return Err(bad(format!("{} bytes, shorter than a log's {WAL_HEADER_BYTES}-byte header", wal.len())));
-    }
-    let word = |at: usize| u32::from_be_bytes([wal[at], wal[at + 1], wal[at + 2], wal[at + 3]]);
-    if !WAL_MAGIC.contains(&word(0)) {
-        return Err(bad(format!("it does not start with a write-ahead log's magic number (found {:#010x})", word(0))));
-    }
-    if word(4) != WAL_FORMAT {
-        return Err(bad(format!("log format {} where SQLite writes {WAL_FORMAT}", word(4))));
-    }
-    let mut header = [0u8; 100];
-    let main_page_size = std::fs::File::open(path).ok().and_then(|mut f| {
-        std::io::Read::read_exact(&mut f, &mut header).ok()?;
-        // Bytes 16-17 of the database header; 1 means 65536.
-        Some(match u16::from_be_bytes([header[16], header[17]]) {
-            1 => 65_536,
-            n => u32::from(n),
-        })
-    });
-    if let Some(main) = main_page_size.filter(|&main| main != word(8)) {
-        return Err(bad(format!(
-            "its pages are {} bytes and the database's {main}: it is another database's",
-            word(8)
-        )));
-    }
-    Ok(())
 }

@@ -36,6 +36,9 @@ impl SqliteDb {
                 params![worker.host, worker.pid, bits(worker.started), worker.command, listen, labels, now_unix()],
             )
             .map_err(self.fail("record a worker's heartbeat"))?;
+        // A daemon with nothing to tune writes only heartbeats: they too
+        // keep the log bounded.
+        self.bound_wal();
         Ok(())
     }
 

@@ -364,7 +364,10 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
     drop(conn);
     let mut db = TuningDb::open(&path).unwrap();
     let version: i64 = Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, SCHEMA_VERSION);
+    // The low 16 bits hold the schema version, the bits above it the
+    // database's identity (given at this first open for writing).
+    assert_eq!(version & 0xffff, SCHEMA_VERSION);
+    assert_ne!(version >> 16, 0, "the migrated file has no identity");
     assert_eq!(db.job_trials(id).unwrap(), vec![trial(id, "m", "cpu", 4, Some(2.0))]);
     let informed = trial(id, "m", "cpu", 5, Some(1.0));
     db.record_trial(&informed).unwrap();
@@ -755,6 +758,72 @@ fn a_file_without_its_wal_or_with_a_foreign_wal_is_refused() {
     }
     std::fs::remove_file(&wal).unwrap();
     TuningDb::open(&path).unwrap();
+}
+
+/// A database left as a killed process leaves it: one finished job
+/// (checkpointed into the main file) and one running job whose rows are
+/// only in the `-wal` (the connection is never closed, so nothing is
+/// checkpointed at the end). Without the page-1 stamp colt writes after
+/// each checkpoint, the log would hold no copy of page 1 at all.
+fn left_mid_job(path: &std::path::Path, workload: &str) {
+    let mut db = TuningDb::open(path).unwrap();
+    let done = db.create_job(&new_job(workload, "cpu")).unwrap();
+    db.record_trial(&trial(done, workload, "cpu", 1, Some(1.0))).unwrap();
+    db.set_job_state(done, JobState::Done, None).unwrap();
+    let running = db.create_job(&new_job(workload, "cpu")).unwrap();
+    db.set_job_state(running, JobState::Running, None).unwrap();
+    // More pages than a log holds before it is checkpointed: SQLite's
+    // automatic checkpoint would let the next write start a log without
+    // page 1; colt's own stamps page 1 into it.
+    db.save_snapshot(running, &vec![7u8; 6 << 20]).unwrap();
+    db.set_job_trials(running, 50).unwrap();
+    std::mem::forget(db);
+}
+
+/// Issue 40, item 5: a database file with another database's `-wal`
+/// beside it opened as that other database (`db check` said ok, `serve`
+/// resumed the other's job). Swapped logs are refused, for writing and for
+/// reading, naming the log, and neither file is changed; each file with
+/// its own log opens with its rows.
+#[test]
+fn a_log_swapped_between_two_databases_is_refused_and_its_own_log_opens() {
+    let live = tempfile::tempdir().unwrap();
+    let (a, b) = (live.path().join("a.db"), live.path().join("b.db"));
+    left_mid_job(&a, "gemm-a");
+    left_mid_job(&b, "gemm-b");
+    let wal = |p: &std::path::Path| {
+        let mut w = p.as_os_str().to_owned();
+        w.push("-wal");
+        std::path::PathBuf::from(w)
+    };
+    assert!(std::fs::metadata(wal(&a)).unwrap().len() > 0, "the test needs a's rows in its log");
+    let dir = tempfile::tempdir().unwrap();
+    let (a2, b2) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    for (main, log) in [(&a2, &b), (&b2, &a)] {
+        std::fs::copy(if main == &a2 { &a } else { &b }, main).unwrap();
+        std::fs::copy(wal(log), wal(main)).unwrap();
+    }
+    for path in [&a2, &b2] {
+        let (main_before, log_before) = (std::fs::read(path).unwrap(), std::fs::read(wal(path)).unwrap());
+        for e in [TuningDb::open(path).err(), TuningDb::open_read_only(path).err()] {
+            let e = e.expect("another database's log must not open");
+            let message = e.to_string();
+            assert!(matches!(e, DbError::ForeignWal { .. }), "{message}");
+            assert!(message.contains(&format!("{}-wal", path.display())), "{message}");
+        }
+        assert_eq!(std::fs::read(path).unwrap(), main_before, "the refused file was changed");
+        assert_eq!(std::fs::read(wal(path)).unwrap(), log_before, "the refused log was changed");
+    }
+    // Each with its own log: both jobs, the running one still running.
+    std::fs::copy(wal(&a), wal(&a2)).unwrap();
+    let db = TuningDb::open_read_only(&a2).unwrap();
+    let jobs = db.jobs().unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| (j.job.workload.as_str(), j.state)).collect::<Vec<_>>(),
+        [("gemm-a", JobState::Done), ("gemm-a", JobState::Running)]
+    );
+    drop(db);
+    assert_eq!(TuningDb::open(&a2).unwrap().jobs().unwrap().len(), 2);
 }
 
 #[test]

@@ -32,7 +32,10 @@ mod job;
 mod plot;
 mod probes;
 
-pub use atomic_file::{write_atomically, WriteError};
+pub use atomic_file::{
+    create_folder, remove_link, write_atomically, write_atomically_with_mode, WriteError, EXECUTABLE_MODE, FILE_MODE,
+    MAX_TEMP_ATTEMPTS,
+};
 pub use bench::{
     against_naive, best_within, first_reaching, median, merge, read_peer_result, read_peer_results, read_report,
     speedup_plot_png, speedup_plot_svg, strategy_report, tables_markdown, write_outputs, BenchError, BenchOutputs,

@@ -14,6 +14,7 @@
 //! read the same file concurrently, which is what WAL is for.
 
 use crate::error::DbError;
+use crate::identity::{identity, new_identity, schema_version, user_version};
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
 use crate::probes::ProbeRecord;
@@ -27,9 +28,17 @@ use crate::store::TuningStore;
 use crate::workers::WorkerRow;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 mod store;
+
+/// How many pages the write-ahead log may hold before a writer
+/// checkpoints it: SQLite's own automatic checkpoint's default, which colt
+/// replaces with its own so that each log it starts holds page 1 (see
+/// [`crate::wal`]).
+pub const MAX_WAL_PAGES: i32 = 1000;
 
 /// The tuning database in one SQLite file (see [`crate::TuningStore`]).
 pub struct SqliteDb {
@@ -38,6 +47,22 @@ pub struct SqliteDb {
     /// Whether the file was found (or made) a colt database: only then
     /// is it checkpointed on drop (a foreign file is left as it was).
     ours: bool,
+    /// Opened read-only ([`SqliteDb::open_read_only`]): nothing is
+    /// written, not even a checkpoint.
+    read_only: bool,
+    /// Whether the file is in WAL mode (a file system without WAL support
+    /// keeps the rollback journal): only then is page 1 stamped.
+    wal: bool,
+    /// The pages in the write-ahead log after this connection's last
+    /// commit (SQLite's WAL hook).
+    wal_pages: Arc<AtomicI32>,
+}
+
+/// Whether a connection may write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Write,
+    ReadOnly,
 }
 
 impl SqliteDb {
@@ -52,25 +77,76 @@ impl SqliteDb {
     /// with it the newest rows), and a file that is not empty but holds no
     /// schema (a copy of `colt.db` without the `-wal` that held everything:
     /// colt would "start fresh" over it).
+    ///
+    /// Refused too: a path that is there but is not a regular file (a
+    /// device, a folder, a FIFO: SQLite would write a `-journal` beside
+    /// it), and a `-wal` that is another database's ([`crate::wal`]).
     pub fn open(path: &Path) -> Result<SqliteDb, DbError> {
-        let bytes_before = std::fs::metadata(path).map_or(0, |m| m.len());
-        crate::upkeep::check_wal(path)?;
+        let bytes_before = match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => return Err(DbError::NotAFile { path: path.to_path_buf(), kind: kind_of(&m) }),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        };
+        let main_identity = crate::wal::check_wal(path)?;
         // Where it cannot be created (a missing folder, no permission),
         // SQLite's open below fails too and names the file.
         let _ = create_private(path);
         let conn = Connection::open(path).map_err(|source| DbError::Open { path: path.to_path_buf(), source })?;
-        SqliteDb::init(conn, path.to_path_buf(), bytes_before)
+        SqliteDb::init(conn, path.to_path_buf(), bytes_before, main_identity, Access::Write)
+    }
+
+    /// Opens the colt database at `path` for reading only (`colt show`,
+    /// `colt db check`, `colt export`): nothing is created or written. A
+    /// missing or empty file is [`DbError::NoDatabase`]. A database of an
+    /// older schema is opened for writing instead, so that it is migrated
+    /// (the queries read this schema's columns).
+    pub fn open_read_only(path: &Path) -> Result<SqliteDb, DbError> {
+        let no_database = |detail| DbError::NoDatabase { path: path.to_path_buf(), detail };
+        let bytes = match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() => return Err(DbError::NotAFile { path: path.to_path_buf(), kind: kind_of(&m) }),
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_database("")),
+            Err(_) => 0,
+        };
+        if bytes == 0 {
+            return Err(no_database(" (the file is empty)"));
+        }
+        let main_identity = crate::wal::check_wal(path)?;
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| DbError::Open { path: path.to_path_buf(), source })?;
+        match SqliteDb::init(conn, path.to_path_buf(), bytes, main_identity, Access::ReadOnly) {
+            Err(DbError::Outdated { .. }) => SqliteDb::open(path),
+            other => other,
+        }
     }
 
     pub fn open_in_memory() -> Result<SqliteDb, DbError> {
         let path = PathBuf::from(":memory:");
         let conn = Connection::open_in_memory().map_err(|source| DbError::Open { path: path.clone(), source })?;
-        SqliteDb::init(conn, path, 0)
+        SqliteDb::init(conn, path, 0, 0, Access::Write)
     }
 
-    /// `bytes_before`: the file's size before it was opened (0 when new).
-    fn init(conn: Connection, path: PathBuf, bytes_before: u64) -> Result<SqliteDb, DbError> {
-        let mut db = SqliteDb { conn, path, ours: false };
+    /// `bytes_before`: the file's size before it was opened (0 when new);
+    /// `main_identity`: the identity its main file holds (0: none).
+    fn init(
+        conn: Connection,
+        path: PathBuf,
+        bytes_before: u64,
+        main_identity: u16,
+        access: Access,
+    ) -> Result<SqliteDb, DbError> {
+        let read_only = access == Access::ReadOnly;
+        let wal_pages = Arc::new(AtomicI32::new(0));
+        let mut db = SqliteDb { conn, path, ours: false, read_only, wal: false, wal_pages };
+        // Until the file is known to be a colt database with its own log,
+        // closing the connection must not checkpoint: that would write a
+        // refused log (another database's rows) into the file.
+        db.conn
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(db.fail("keep the log as it is until the file is checked"))?;
         db.conn.busy_timeout(BUSY_TIMEOUT).map_err(db.fail("set the busy timeout"))?;
         // Check what the file is before changing anything in it: switching a
         // foreign file to WAL would modify it.
@@ -80,11 +156,22 @@ impl SqliteDb {
             let tables = c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
             Ok((app, version, tables))
         };
-        let (app, version, tables) = header(&db.conn).map_err(|source| match source.sqlite_error_code() {
+        let (app, raw_version, tables) = header(&db.conn).map_err(|source| match source.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => DbError::NotADatabase { path: db.path.clone(), source },
             Some(ErrorCode::DatabaseCorrupt) => DbError::Corrupt { path: db.path.clone(), reason: source.to_string() },
             _ => DbError::Open { path: db.path.clone(), source },
         })?;
+        let version = schema_version(raw_version);
+        if main_identity != 0 && identity(raw_version) != main_identity {
+            return Err(DbError::ForeignWal {
+                path: db.path.clone(),
+                wal: crate::wal::wal_path(&db.path),
+                reason: format!(
+                    "SQLite reads database {:#06x} through it, and the file is database {main_identity:#06x}",
+                    identity(raw_version)
+                ),
+            });
+        }
         let fresh = app == 0 && version == 0 && tables == 0;
         if fresh && bytes_before > 0 {
             return Err(DbError::NoSchema { path: db.path.clone(), bytes: bytes_before });
@@ -95,14 +182,43 @@ impl SqliteDb {
         if version > SCHEMA_VERSION {
             return Err(DbError::TooNew { path: db.path.clone(), found: version });
         }
+        if read_only {
+            if version < SCHEMA_VERSION {
+                return Err(DbError::Outdated { path: db.path.clone(), found: version });
+            }
+            db.check_integrity()?;
+            db.ours = true;
+            return Ok(db);
+        }
+        if fresh {
+            // The identity goes into the main file itself, before the
+            // switch to WAL: every log of the file is then checked against it.
+            db.conn
+                .pragma_update(None, "user_version", user_version(0, new_identity()))
+                .map_err(db.fail("give the new database its identity"))?;
+        }
         // WAL: readers (`colt show`, a daemon) never block the tuning job's
         // writes. synchronous=NORMAL in WAL loses nothing when the process is
         // killed, only on power loss, and saves an fsync per trial.
         // A file system without WAL support (some network ones) keeps the
         // old journal: slower for readers, still correct, so not an error.
+        let mode: String = db
+            .conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(db.fail("switch to WAL"))?;
+        db.wal = mode.eq_ignore_ascii_case("wal");
         db.conn
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(db.fail("set the connection's pragmas"))?;
+        // Replaces SQLite's automatic checkpoint (also a WAL hook): colt
+        // checkpoints itself, and stamps page 1 after ([`SqliteDb::bound_wal`]).
+        let pages = db.wal_pages.clone();
+        db.conn
+            .wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, n: std::ffi::c_int| {
+                pages.store(n, Ordering::Relaxed);
+                Ok(())
+            }))
+            .map_err(db.fail("watch the write-ahead log's size"))?;
         if fresh {
             db.upgrade_from(0, "create the schema", |tx| {
                 tx.execute_batch(SCHEMA)?;
@@ -124,7 +240,61 @@ impl SqliteDb {
             db.check_integrity()?;
         }
         db.ours = true;
+        db.conn
+            .set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, false)
+            .map_err(db.fail("let the last connection checkpoint on close"))?;
+        db.claim_identity()?;
         Ok(db)
+    }
+
+    /// Gives a file made before identities one (checkpointed at once, so
+    /// that the main file holds it), and stamps page 1 into the log this
+    /// connection writes to (see [`crate::wal`]).
+    fn claim_identity(&mut self) -> Result<(), DbError> {
+        let fail = self.fail("give the database its identity");
+        let run = |conn: &mut Connection| -> rusqlite::Result<bool> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let claimed = identity(found) == 0;
+            if claimed {
+                tx.pragma_update(None, "user_version", user_version(found, new_identity()))?;
+            }
+            tx.commit()?;
+            Ok(claimed)
+        };
+        if run(&mut self.conn).map_err(fail)? {
+            self.checkpoint()
+        } else {
+            self.stamp()
+        }
+    }
+
+    /// Writes page 1 (its `user_version`, unchanged) into the write-ahead
+    /// log, so that the log holds this database's identity.
+    fn stamp(&mut self) -> Result<(), DbError> {
+        if !self.wal || self.read_only {
+            return Ok(());
+        }
+        let fail = self.fail("write page 1 into the write-ahead log");
+        let run = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            tx.pragma_update(None, "user_version", found)?;
+            tx.commit()
+        };
+        run(&mut self.conn).map_err(fail)
+    }
+
+    /// Checkpoints the log once it holds [`MAX_WAL_PAGES`] pages (as
+    /// SQLite's automatic checkpoint would), without waiting for readers,
+    /// and stamps page 1 into the log that starts afresh after it. Called
+    /// after the writes that repeat (trials, snapshots, heartbeats); a
+    /// failure loses nothing (the rows stay in the log).
+    pub(crate) fn bound_wal(&mut self) {
+        if self.wal && self.wal_pages.load(Ordering::Relaxed) >= MAX_WAL_PAGES {
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            let _ = self.stamp();
+        }
     }
 
     /// SQLite's `quick_check` (every page and index well-formed) and every
@@ -171,10 +341,10 @@ impl SqliteDb {
         let path = self.path.clone();
         let fail = |source| DbError::Sql { path: path.clone(), what: what.into(), source };
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(fail)?;
-        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
-        if version == from {
+        let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(fail)?;
+        if schema_version(found) == from {
             change(&tx).map_err(fail)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(fail)?;
+            tx.pragma_update(None, "user_version", user_version(SCHEMA_VERSION, identity(found))).map_err(fail)?;
         }
         tx.commit().map_err(fail)
     }
@@ -273,10 +443,16 @@ impl SqliteDb {
     /// Moves every committed row from the write-ahead log into the main
     /// file and empties the log (`wal_checkpoint(TRUNCATE)`). Done when a
     /// job finishes and when the database is closed.
+    /// The log that starts afresh after it is given page 1 at once
+    /// ([`crate::wal`]).
     pub fn checkpoint(&mut self) -> Result<(), DbError> {
+        if self.read_only {
+            return Ok(());
+        }
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-            .map_err(self.fail("checkpoint the write-ahead log".to_string()))
+            .map_err(self.fail("checkpoint the write-ahead log".to_string()))?;
+        self.stamp()
     }
 
     /// Records one measured candidate, committed before this returns. A
@@ -328,6 +504,7 @@ impl SqliteDb {
             tx.execute("UPDATE jobs SET updated_unix = ?2 WHERE id = ?1", params![job, now_unix()]).map_err(fail)?;
         }
         tx.commit().map_err(fail)?;
+        self.bound_wal();
         Ok(inserted)
     }
 
@@ -451,7 +628,9 @@ impl SqliteDb {
                 params![job, bytes, now_unix()],
             )
             .map_err(self.fail(format!("save job {job}'s snapshot")))?;
-        self.changed_job(job, changed)
+        self.changed_job(job, changed)?;
+        self.bound_wal();
+        Ok(())
     }
 
     /// The job's last search-tree snapshot, if it saved one.
@@ -517,6 +696,32 @@ impl Drop for SqliteDb {
         if self.ours {
             let _ = self.checkpoint();
         }
+    }
+}
+
+/// What kind of thing a path that is not a regular file names.
+fn kind_of(m: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if m.is_dir() {
+        "a folder"
+    } else {
+        "not a file"
     }
 }
 

@@ -105,6 +105,6 @@ mod tests {
         let err = read_report(&not_json).unwrap_err();
         assert_eq!(err.to_string(), format!("`{}` is not a colt bench.json", not_json.display()));
         let err = write_outputs(&dir.path().join("nowhere"), &report(), None).err().unwrap();
-        assert!(err.to_string().contains("nowhere/bench.tmp"), "{err}");
+        assert!(err.to_string().contains("nowhere/bench.json"), "{err}");
     }
 }

@@ -76,8 +76,11 @@ fn kernel_file(input: &ReportInput) -> &'static str {
     }
 }
 
+/// Through a new file and a rename: a link planted at a report's name is
+/// replaced, never written through.
 fn write_file(path: &Path, contents: impl AsRef<[u8]>) -> Result<PathBuf, ReportError> {
-    std::fs::write(path, contents).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })?;
+    crate::atomic_file::write_atomically(path, contents.as_ref())
+        .map_err(|e| ReportError::Io { path: e.path, source: e.source })?;
     Ok(path.to_path_buf())
 }
 

@@ -175,7 +175,9 @@ fn a_killed_daemon_resumes_its_job_with_no_trial_lost_or_repeated() {
     let exit = daemon.child.wait().unwrap();
     assert!(exit.success(), "SIGTERM must exit cleanly: {exit}");
     let job = TuningDb::open(&db).unwrap().job(id).unwrap().unwrap();
-    assert_eq!(job.state, JobState::Running, "a job interrupted by shutdown is resumed at the next start");
+    // Queued again, not left `running` (issue 40): the next start resumes
+    // it from its trials and last snapshot all the same.
+    assert_eq!(job.state, JobState::Queued, "a job interrupted by shutdown is queued for the next start");
 
     let daemon = Daemon::start(&db, "127.0.0.1", &[]);
     daemon.wait_state(id, "done");

@@ -179,7 +179,7 @@ fn bad_model_jobs_are_refused_with_their_reason() {
         (model_job(&TINY_LLAMA.replace("\"heads\": 4", "\"heads\": 0"), r#""trials": 8"#), 400, "head count is 0"),
         (model_job(&TINY_LLAMA.replace("\"kv_heads\": 2", "\"kv_heads\": 3"), r#""trials": 8"#), 400, "evenly"),
         (format!(r#"{{"hyperparameters": {TINY_LLAMA}, "seq": 100000}}"#), 400, "seq must be in 1..=8192"),
-        (model_job(TINY_LLAMA, r#""trials": 0"#), 400, "trials must be in"),
+        (model_job(TINY_LLAMA, r#""trials": 0"#), 400, "trials 0: a model job's trial budget"),
         (model_job(TINY_LLAMA, r#""trials": 8, "round": 0"#), 400, "round 0"),
         (model_job(TINY_LLAMA, r#""trials": 100000, "round": 1"#), 400, "4096 rounds"),
         (model_job(TINY_LLAMA, r#""trials": 8, "scheduler": "fastest""#), 400, "scheduler"),

@@ -5,7 +5,7 @@
 use crate::db_actor::Db;
 use crate::llm::{Generate, LlmActor};
 use crate::measure::{Measure, MeasureActor};
-use crate::system::ask;
+use crate::system::ask_until;
 use actix::Addr;
 use colt_db::TrialRecord;
 use colt_ir::Program;
@@ -13,11 +13,14 @@ use colt_llm::Continuation;
 use colt_measure::{Kernel, MeasureError, Measurement};
 use colt_search::{AnswerShape, ModelCall, Proposal, ProposalFailure, Proposer, RecordError, Recorder, Runner, Trial};
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Model calls, by model name, to the models' actors.
 pub struct ActorProposer {
     pub models: HashMap<String, Addr<LlmActor>>,
+    /// The job's stop flag: a call in flight is given up when it is set.
+    pub stop: Arc<AtomicBool>,
     /// Most tokens of one answer.
     pub answer_tokens: u32,
     /// Decode the text the answer grammar forces without sampling it (on
@@ -27,9 +30,9 @@ pub struct ActorProposer {
 }
 
 impl ActorProposer {
-    pub fn new(models: HashMap<String, Addr<LlmActor>>, answer_tokens: u32) -> ActorProposer {
+    pub fn new(models: HashMap<String, Addr<LlmActor>>, answer_tokens: u32, stop: Arc<AtomicBool>) -> ActorProposer {
         let forced_text = std::env::var("COLT_FORCED_TEXT").map_or(true, |v| v != "0");
-        ActorProposer { models, answer_tokens, forced_text }
+        ActorProposer { models, stop, answer_tokens, forced_text }
     }
 }
 
@@ -47,8 +50,11 @@ impl Proposer for ActorProposer {
             answers: call.answers.clamp(1, crate::llm::MAX_ANSWERS as usize) as u32,
             reply,
         };
-        let completions = ask(addr, "model", generate)
+        let completions = ask_until(addr, "model", &self.stop, generate)
             .map_err(|e| ProposalFailure(e.to_string()))?
+            .ok_or_else(|| {
+                ProposalFailure(format!("model `{model}`: the call was given up (the job was told to stop)"))
+            })?
             .map_err(|e| ProposalFailure(format!("model `{model}`: {e}")))?;
         let mut texts = completions.iter().map(|c| c.text.clone());
         let answer = texts.next().ok_or_else(|| ProposalFailure(format!("model `{model}` gave no answer")))?;
@@ -78,13 +84,20 @@ impl Continuation for ForcedByShape {
 /// Measurements, to the measurement actor.
 pub struct ActorRunner {
     pub addr: Addr<MeasureActor>,
+    /// The job's stop flag: a measurement in flight is given up when it is
+    /// set (the measurement actor finishes it, and its answer is dropped).
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Runner for ActorRunner {
     fn run(&self, program: &Arc<Program>, kernel: &Kernel) -> Result<Measurement, MeasureError> {
         let request = |reply| Measure { program: program.clone(), kernel: kernel.clone(), reply };
-        ask(&self.addr, "measurement", request)
-            .unwrap_or_else(|e| Err(MeasureError::Worker { kernel: kernel.name().to_string(), message: e.to_string() }))
+        let worker = |message: String| MeasureError::Worker { kernel: kernel.name().to_string(), message };
+        match ask_until(&self.addr, "measurement", &self.stop, request) {
+            Ok(Some(measured)) => measured,
+            Ok(None) => Err(worker("given up: the job was told to stop".into())),
+            Err(e) => Err(worker(e.to_string())),
+        }
     }
 }
 

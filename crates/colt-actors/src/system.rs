@@ -4,7 +4,8 @@
 //! asking thread (a search thread, the command line) blocks on it alone.
 
 use actix::{Actor, Addr, ArbiterHandle, Handler, Message, System};
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
 /// An actor is gone (its system stopped, or it panicked): the message could
@@ -26,6 +27,38 @@ where
     let (reply, answer) = bounded(1);
     addr.try_send(make(reply)).map_err(|_| ActorGone { actor })?;
     answer.recv().map_err(|_| ActorGone { actor })
+}
+
+/// How often [`ask_until`] looks at its stop flag while it waits: well
+/// inside the 2 s a stopped job has to end in, and rare enough to cost
+/// nothing.
+pub const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// [`ask`], giving up the wait once `stop` is set (looked at every
+/// [`STOP_POLL`]): then None, and the actor's answer, when it comes, is
+/// dropped. A measurement (its compile may take 2 minutes, its reference
+/// an hour) or a model call in flight does not hold a stopped job.
+pub fn ask_until<A, M, T>(
+    addr: &Addr<A>,
+    actor: &'static str,
+    stop: &AtomicBool,
+    make: impl FnOnce(Sender<T>) -> M,
+) -> Result<Option<T>, ActorGone>
+where
+    A: Actor + Handler<M>,
+    A::Context: actix::dev::ToEnvelope<A, M>,
+    M: Message<Result = ()> + Send + 'static,
+{
+    let (reply, answer) = bounded(1);
+    addr.try_send(make(reply)).map_err(|_| ActorGone { actor })?;
+    loop {
+        match answer.recv_timeout(STOP_POLL) {
+            Ok(value) => return Ok(Some(value)),
+            Err(RecvTimeoutError::Disconnected) => return Err(ActorGone { actor }),
+            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::SeqCst) => return Ok(None),
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
 }
 
 /// A running actix system: one thread drives its arbiter; sync actors

@@ -9,7 +9,7 @@ use crate::system::ask;
 use colt_db::{Claim, JobId, JobState, NewJob, Owner, LEASE, LEASE_RENEWAL};
 use colt_ir::Program;
 use colt_measure::Target;
-use colt_search::{Event, JobSettings, JobSpec, KnownRecord, Outcome, Resume, StopReason, WarmRecord};
+use colt_search::{Event, JobSettings, JobSpec, KnownRecord, Outcome, Resume, SearchError, StopReason, WarmRecord};
 use crossbeam_channel::Sender;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -149,8 +149,9 @@ impl Colt {
             proposer: Arc::new(ActorProposer::new(
                 self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),
                 request.settings.params.answer_tokens,
+                stop.clone(),
             )),
-            runner: Arc::new(ActorRunner { addr: self.measure.clone() }),
+            runner: Arc::new(ActorRunner { addr: self.measure.clone(), stop: stop.clone() }),
             recorder: Arc::new(DbRecorder { db: self.db.clone() }),
             stop,
             events,
@@ -160,6 +161,8 @@ impl Colt {
         let outcome = ask(&addr, "job", |reply| RunJob { reply })?;
         let (state, error) = match &outcome {
             Ok(o) if o.reason == StopReason::Stopped => (JobState::Stopped, None),
+            // Stopped before its baseline: nothing of it to lose, resumable.
+            Err(SearchError::Stopped { .. }) => (JobState::Stopped, None),
             Ok(_) => (JobState::Done, None),
             Err(e) => (JobState::Failed, Some(e.to_string())),
         };

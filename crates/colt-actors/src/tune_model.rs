@@ -146,7 +146,13 @@ impl Colt {
                 naive_ms: None,
             };
             let (events, inbox) = crossbeam_channel::unbounded();
-            let result = self.tune(tune, events, stop.clone(), |_| Ok(()))?;
+            let result = match self.tune(tune, events, stop.clone(), |_| Ok(())) {
+                Ok(result) => result,
+                // Stopped before the task's baseline: the round measured
+                // nothing, and the model job is not complete.
+                Err(ColtError::Search(colt_search::SearchError::Stopped { .. })) => break,
+                Err(e) => return Err(e),
+            };
             drop(inbox);
             let job = result.job;
             let best = self.db.call(move |db| db.best_of_job(job))??.and_then(|t| t.median_ms);

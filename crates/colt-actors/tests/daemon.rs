@@ -106,7 +106,8 @@ fn bad_submissions_are_refused_naming_what_is_wrong() {
     assert!(invalid(submit("gemm-512", "colt", 8)).contains("needs models"));
     assert!(invalid(submit("gemm-513", "random", 8)).contains("no built-in workload `gemm-513`"));
     assert!(invalid(submit("gemm-512", "genetic", 8)).contains("unknown strategy `genetic`"));
-    assert!(invalid(submit("gemm-512", "random", 0)).contains("trials must be in 1..="));
+    assert!(invalid(submit("gemm-512", "random", 0))
+        .contains("trials 0: a job's trial budget is a whole number from 1 to 100000"));
     for wall_s in [-1.0, 0.0, 1e300, f64::NAN, f64::INFINITY] {
         let mut s = submit("gemm-512", "random", 8);
         s.wall_s = Some(wall_s);

@@ -11,11 +11,15 @@
 use anyhow::{bail, Context, Result};
 use colt_actors::{BenchPlan, BenchProgress};
 use colt_report::BenchReport;
-use colt_search::StrategyChoice;
+use colt_search::{check_count, StrategyChoice};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+
+/// Most runs of each strategy per workload (`--repeats`): the benches
+/// this repository publishes use 2 to 5, and each run is a whole job.
+pub const MAX_REPEATS: usize = 1000;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -88,15 +92,23 @@ pub fn run(args: BenchArgs) -> Result<String> {
     };
     let strategies: Vec<StrategyChoice> =
         args.strategies.iter().map(|s| s.parse::<StrategyChoice>()).collect::<Result<_, _>>()?;
+    // Two columns of one strategy would be one job run twice, its figures
+    // told apart by nothing.
+    for (i, s) in strategies.iter().enumerate() {
+        if strategies[..i].contains(s) {
+            bail!("--strategies: strategy `{s}` is listed more than once");
+        }
+    }
     let mut budgets = args.trials.clone();
+    for &budget in &budgets {
+        check_count("--trials", budget, 1, colt_search::MAX_TRIALS, "each trial budget")?;
+    }
     budgets.sort_unstable();
     budgets.dedup();
-    let Some(&max_budget) = budgets.last().filter(|&&b| b > 0) else {
-        bail!("--trials needs at least one positive budget");
+    let Some(&max_budget) = budgets.last() else {
+        bail!("--trials needs at least one budget");
     };
-    if args.repeats == 0 {
-        bail!("--repeats must be at least 1");
-    }
+    check_count("--repeats", args.repeats, 1, MAX_REPEATS, "the runs of each strategy per workload")?;
     let earlier = args.compare.as_deref().map(colt_report::read_report).transpose()?;
     let peers = args.peer_results.as_deref().map(colt_report::read_peer_results).transpose()?;
     let with_peers = |report: &BenchReport| -> BenchReport {

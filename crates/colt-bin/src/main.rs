@@ -110,8 +110,15 @@ impl CandidateArg {
                 Candidate::initial_on(program, sketch, space)
             }
         };
-        for text in &self.apply {
-            c = Edit::parse(text)?.apply(&c)?;
+        for (i, text) in self.apply.iter().enumerate() {
+            let edit = Edit::parse(text)?;
+            // The same edit twice is a typo more often than a wish (and
+            // some edits undo themselves): which was meant is not guessed.
+            let mut earlier = self.apply[..i].iter().filter_map(|t| Edit::parse(t).ok());
+            if earlier.any(|e| e == edit) {
+                anyhow::bail!("--apply: edit `{text}` is given more than once");
+            }
+            c = edit.apply(&c)?;
         }
         Ok(c)
     }

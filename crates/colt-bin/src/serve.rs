@@ -34,6 +34,17 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// bounds the head itself: 5 s by default).
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// Longest the HTTP server waits for requests in flight when told to stop.
+const HTTP_DRAIN_S: u64 = 5;
+
+/// Longest `colt serve` takes to exit after SIGTERM or SIGINT, the
+/// documented grace period: the running job is told to stop at the signal
+/// (every loop of a search polls its stop flag, and a measurement or model
+/// call in flight is given up), requests in flight get [`HTTP_DRAIN_S`],
+/// and a job that has not ended by the grace's end is queued again by the
+/// daemon itself before it exits. Either way the next start resumes it.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on. Anything but 127.0.0.1 or [::1] needs
@@ -78,6 +89,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
         .with_ansi(false)
         .init();
+    colt_search::check_count("--threads", args.threads, 1, colt_search::MAX_THREADS, "each job's search threads")?;
     let token = match &args.token_file {
         Some(path) => Some(read_token(path)?),
         None if !is_default_loopback(args.listen.ip()) => bail!(
@@ -107,11 +119,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
     // actix-web's `HttpServer`, but with every request head checked (and
     // refused with a JSON answer) before its dispatcher reads it, one
     // request per connection (see `http_head`).
-    let server = actix_web::dev::Server::build()
+    let builder = actix_web::dev::Server::build()
         // Two workers: status requests are cheap, and more threads would
         // only compete with the measured cores.
         .workers(2)
-        .shutdown_timeout(5)
+        .shutdown_timeout(HTTP_DRAIN_S)
+        // The signals are this function's: the job must hear of them at
+        // once, not after the HTTP server has drained.
+        .disable_signals()
         .listen("colt-api", listener, move || {
             // The factory runs on each worker thread: the HTTP workers give
             // way to the measured kernels' threads (nice 0) when both want
@@ -146,14 +161,37 @@ pub fn run(args: ServeArgs) -> Result<()> {
             })
             .and_then(http)
         })
-        .with_context(|| format!("cannot listen on {}", args.listen))?
-        .run();
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     eprintln!("colt serve: listening on http://{} (database `{}`)", args.listen, args.db.display());
-    // actix-web stops on SIGTERM and SIGINT (gracefully: requests in flight
-    // finish); then the running job is stopped and checkpointed.
-    actix_web::rt::System::new().block_on(server).context("the HTTP server failed")?;
+    let signalled = daemon.clone();
+    let stopped_at = actix_web::rt::System::new()
+        .block_on(async move {
+            let server = builder.run();
+            let handle = server.handle();
+            let on_signal = actix_web::rt::spawn(async move {
+                let signal = stop_signal().await;
+                let at = std::time::Instant::now();
+                eprintln!("colt serve: {signal}: stopping the running job and the server");
+                signalled.shutdown();
+                handle.stop(true).await;
+                at
+            });
+            server.await?;
+            // The server stops only on a signal (it has no other stop).
+            Ok::<_, std::io::Error>(on_signal.await.ok())
+        })
+        .context("the HTTP server failed")?;
     daemon.shutdown();
-    let _ = scheduler.join();
+    let deadline = stopped_at.unwrap_or_else(std::time::Instant::now) + SHUTDOWN_GRACE;
+    while !scheduler.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    if scheduler.is_finished() {
+        let _ = scheduler.join();
+    } else {
+        eprintln!("colt serve: the running job did not stop within {SHUTDOWN_GRACE:?}: queued again, exiting");
+        daemon.requeue_running();
+    }
     let _ = heartbeat.join();
     // Everything into the main file: a backup of `colt.db` alone then holds
     // the whole history (the database actor's thread may outlive `main`'s
@@ -163,6 +201,28 @@ pub fn run(args: ServeArgs) -> Result<()> {
     }
     eprintln!("colt serve: stopped");
     Ok(())
+}
+
+/// The first of SIGTERM and SIGINT (by name). A signal whose handler
+/// cannot be installed is never awaited (the other one still is).
+async fn stop_signal() -> &'static str {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let wait = |kind: SignalKind, name: &'static str| async move {
+        match signal(kind) {
+            Ok(mut s) => {
+                s.recv().await;
+                name
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    futures_util::future::select(
+        Box::pin(wait(SignalKind::terminate(), "SIGTERM")),
+        Box::pin(wait(SignalKind::interrupt(), "SIGINT")),
+    )
+    .await
+    .factor_first()
+    .0
 }
 
 /// Nice +10 for the calling thread (Linux gives each thread its own nice

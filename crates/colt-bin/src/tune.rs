@@ -7,7 +7,7 @@ use colt_actors::{Colt, ColtConfig, TuneRequest};
 use colt_db::{JobId, KernelQuery, TuningDb};
 use colt_measure::opencl::DeviceChoice;
 use colt_report::{ReportInput, TrialPoint, TuneSummary};
-use colt_search::{Event, JobSettings, SearchParams, StopReason, StrategyChoice};
+use colt_search::{check_count, Event, JobSettings, SearchParams, StopReason, StrategyChoice};
 use crossbeam_channel::unbounded;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -125,19 +125,25 @@ pub fn run(args: TuneArgs) -> Result<()> {
     } else {
         None
     };
-    let models = model_paths(strategy.uses_models(), &args.models)?;
-    let colt = start_colt(args.db.clone(), models, args.gpu_layers, args.target.opencl())?;
-    let target = colt.target();
     let mut params = SearchParams::default();
+    check_count("--trials", args.trials, 1, colt_search::MAX_TRIALS, "a job's trial budget")?;
+    check_count("--threads", args.threads, 1, colt_search::MAX_THREADS, "a job's search threads")?;
     if let Some(l) = args.lambda {
+        if !(0.0..=1.0).contains(&l) {
+            bail!("--lambda {l}: λ of model-aware UCT is a number from 0 to 1");
+        }
         params.lambda = l;
     }
     if let Some(b) = args.batch {
-        params.batch = b.max(1);
+        params.batch = check_count("--batch", b, 1, colt_search::MAX_BATCH, "the candidates measured a round")?;
     }
     if let Some(e) = args.expansions {
-        params.llm_expansions = e.max(1);
+        let what = "the model expansions a round";
+        params.llm_expansions = check_count("--expansions", e, 1, colt_search::MAX_EXPANSIONS, what)?;
     }
+    let models = model_paths(strategy.uses_models(), &args.models)?;
+    let colt = start_colt(args.db.clone(), models, args.gpu_layers, args.target.opencl())?;
+    let target = colt.target();
     params.measure_probes = args.measure_probes;
     params.answers = args.answers as usize;
     let request = TuneRequest {
@@ -149,7 +155,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
             trials: args.trials,
             llm_calls: args.llm_calls,
             wall: args.wall_s,
-            threads: args.threads.max(1),
+            threads: args.threads,
             seed: args.seed,
             params,
         },
@@ -275,16 +281,18 @@ pub fn start_colt(db: PathBuf, models: Vec<PathBuf>, gpu_layers: u32, opencl: Op
     Ok(Colt::start(config)?)
 }
 
-/// A flag Ctrl-C sets (the job stops after its current step); a second
-/// Ctrl-C quits at once.
+/// A flag Ctrl-C (SIGINT), SIGTERM or SIGHUP sets: the job stops at once
+/// (its search polls the flag; a measurement or model call in flight is
+/// given up, and measured again on `--resume`); a second signal quits at
+/// once.
 pub fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();
     ctrlc::set_handler(move || {
-        if on_signal.swap(true, Ordering::Relaxed) {
+        if on_signal.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        eprintln!("colt: stopping after the current step (Ctrl-C again to quit now)");
+        eprintln!("colt: stopping (Ctrl-C again to quit now)");
     })
     .context("cannot install the Ctrl-C handler")?;
     Ok(stop)

@@ -6,7 +6,7 @@ use crate::tune::{model_paths, start_colt, stop_on_ctrl_c};
 use crate::{export, model_layers};
 use anyhow::{Context, Result};
 use colt_actors::{ModelOutcome, ModelRequest, ModelTask, TaskReport};
-use colt_search::{Allocation, JobSettings, SearchParams, StrategyChoice};
+use colt_search::{check_count, Allocation, JobSettings, SearchParams, StrategyChoice, MAX_TRIALS};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,8 +59,18 @@ pub struct TuneModelArgs {
 pub fn run(args: TuneModelArgs) -> Result<String> {
     let strategy: StrategyChoice = args.strategy.parse()?;
     let allocation: Allocation = args.scheduler.parse().map_err(anyhow::Error::msg)?;
-    if args.trials == 0 || args.trials > colt_actors::daemon::MAX_TRIALS {
-        anyhow::bail!("--trials {}: a model job has 1 to {} trials", args.trials, colt_actors::daemon::MAX_TRIALS);
+    check_count("--trials", args.trials, 1, MAX_TRIALS, "a model job's trial budget (over all its tasks)")?;
+    check_count("--threads", args.threads, 1, colt_search::MAX_THREADS, "a job's search threads")?;
+    let rounds = colt_actors::daemon::MAX_ROUNDS;
+    check_count("--round", args.round, 1, MAX_TRIALS, "the trials of a round")?;
+    if args.trials.div_ceil(args.round) > rounds {
+        anyhow::bail!(
+            "--round {}: {} trials make {} rounds of it, and a model job has at most {rounds} \
+             (colt_actors::daemon::MAX_ROUNDS)",
+            args.round,
+            args.trials,
+            args.trials.div_ceil(args.round)
+        );
     }
     let tasks = model_layers::tasks(&args.model, args.seq, args.decode)?;
     let phase = if args.decode { format!("decode{}", args.seq) } else { format!("prefill{}", args.seq) };
@@ -83,7 +93,7 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
             trials: 0,
             llm_calls: None,
             wall: None,
-            threads: args.threads.max(1),
+            threads: args.threads,
             seed: args.seed,
             params: SearchParams::default(),
         },

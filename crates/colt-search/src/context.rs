@@ -183,12 +183,18 @@ impl<'a> SearchContext<'a> {
     /// it the prior's favourite shape (a bias it has on every workload)
     /// would fill a tree's whole first level. Candidates already measured or drawn twice
     /// are skipped, so fewer than `count` may come back. With `screen <=
-    /// count` these are `count` plain samples, unranked.
+    /// count` these are `count` plain samples, unranked. A job told to
+    /// stop gets what was drawn so far (perhaps nothing).
     pub fn screened(&self, count: usize) -> Vec<Screened> {
         let screen = self.params().screen;
         let mut seen = std::collections::HashSet::new();
         let mut drawn: Vec<Screened> = Vec::new();
         for _ in 0..screen.max(count) {
+            // A draw grows with `screen` (up to `MAX_SCREEN`) and with the
+            // program: a stopped job does not finish it.
+            if self.stopped() {
+                break;
+            }
             let (candidate, lineage, fingerprint) = self.sample();
             if self.is_measured(fingerprint) || !seen.insert(fingerprint) {
                 continue;

@@ -113,11 +113,20 @@ fn baseline(ctx: &SearchContext<'_>, runner: &dyn Runner) -> Result<f64, SearchE
         ctx.emit(Event::Baseline(ms));
         return Ok(ms);
     }
+    if ctx.stopped() {
+        return Err(SearchError::Stopped { during: "before its naive kernel was measured" });
+    }
     ctx.progress("measuring the naive kernel", &[], 0);
     let kernel = Kernel::naive(ctx.program(), ctx.space());
-    let measured = runner
-        .run(ctx.program(), &kernel)
-        .map_err(|e| SearchError::Baseline { workload: ctx.spec().workload.clone(), source: Box::new(e) })?;
+    let measured = runner.run(ctx.program(), &kernel).map_err(|e| {
+        // The runner gives up a measurement in flight when the job is
+        // told to stop (its reference alone may take an hour).
+        if ctx.stopped() {
+            SearchError::Stopped { during: "while its naive kernel was measured" }
+        } else {
+            SearchError::Baseline { workload: ctx.spec().workload.clone(), source: Box::new(e) }
+        }
+    })?;
     let ms = measured.timing.median_ms;
     *ctx.naive_ms.lock() = Some(ms);
     ctx.emit(Event::Baseline(ms));
@@ -138,7 +147,8 @@ fn transfer_round(measuring: &mut Measuring<'_, '_>, styles: &[TileStyle]) -> Re
         if ctx.stopped() || measuring.out_of_time() {
             break;
         }
-        if let Fate::Measured(latency) = measuring.measure(&entry)? {
+        let Some(fate) = measuring.measure(&entry)? else { break };
+        if let Fate::Measured(latency) = fate {
             known.push(KnownCandidate {
                 candidate: entry.candidate,
                 lineage: entry.lineage,
@@ -179,13 +189,18 @@ impl Measuring<'_, '_> {
     }
 
     /// Measures one candidate, records the trial, and enters its latency
-    /// into the cost model and the best.
-    fn measure(&mut self, entry: &PoolEntry) -> Result<Fate, SearchError> {
+    /// into the cost model and the best. None: the job was told to stop
+    /// and the runner gave the measurement up (nothing is recorded, so a
+    /// resumed job measures it then).
+    fn measure(&mut self, entry: &PoolEntry) -> Result<Option<Fate>, SearchError> {
         let ctx = self.ctx;
         let nest = lower(&entry.candidate);
         let fingerprint = nest.fingerprint();
         let kernel = Kernel::lowered(format!("{} {fingerprint:016x}", ctx.program().name()), &nest);
         let result = self.runner.run(ctx.program(), &kernel);
+        if result.is_err() && ctx.stopped() {
+            return Ok(None);
+        }
         if let Err(e) = &result {
             if !e.is_candidate_fault() {
                 self.machinery_failures += 1;
@@ -194,7 +209,7 @@ impl Measuring<'_, '_> {
                     let Err(source) = result else { unreachable!("matched as an error above") };
                     return Err(SearchError::Machinery { source: Box::new(source) });
                 }
-                return Ok(Fate::MachineryFailed);
+                return Ok(Some(Fate::MachineryFailed));
             }
         }
         self.machinery_failures = 0;
@@ -233,7 +248,7 @@ impl Measuring<'_, '_> {
         ctx.curve.lock().push(latency);
         ctx.sources.lock().push(source_of(entry.model.as_deref(), &entry.lineage));
         ctx.emit(Event::Trial(TrialEvent { index, latency_ms: latency, best_ms: ctx.best_ms(), failure }));
-        Ok(Fate::Measured(latency))
+        Ok(Some(Fate::Measured(latency)))
     }
 }
 
@@ -313,7 +328,11 @@ impl Job<'_, '_> {
                 break;
             }
             let Some(entry) = entries.get_mut(index).and_then(Option::take) else { continue };
-            let fate = self.measuring.measure(&entry)?;
+            let Some(fate) = self.measuring.measure(&entry)? else {
+                // Given up for the stop: left unmeasured.
+                entries[index] = Some(entry);
+                break;
+            };
             self.progress("measuring");
             measured.push((entry, fate));
         }
@@ -374,6 +393,8 @@ impl Job<'_, '_> {
         let kernel = Kernel::lowered(format!("{} probe {fingerprint:016x}", ctx.program().name()), &nest);
         let latency = match self.measuring.runner.run(ctx.program(), &kernel) {
             Ok(m) => Some(m.timing.median_ms),
+            // Given up for the job's stop: left unmeasured.
+            Err(_) if ctx.stopped() => return None,
             Err(e) if e.is_candidate_fault() => None,
             Err(e) => {
                 ctx.warn(format!("a proposal probe was not measured: {e}"));

@@ -15,6 +15,10 @@ pub enum SearchError {
     TakeSnapshot { reason: String },
     #[error("the naive kernel of `{workload}` failed: {source}")]
     Baseline { workload: String, source: Box<colt_measure::MeasureError> },
+    /// Told to stop before the job had a baseline to report against: the
+    /// job is resumable (nothing of it was measured).
+    #[error("the job was stopped {during}")]
+    Stopped { during: &'static str },
     #[error("the measurement machinery keeps failing: {source}")]
     Machinery { source: Box<colt_measure::MeasureError> },
 }

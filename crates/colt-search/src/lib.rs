@@ -18,6 +18,7 @@
 //! assert_eq!(SearchParams::default().batch, 8);
 //! ```
 
+mod bounds;
 mod context;
 mod engine;
 mod error;
@@ -34,6 +35,10 @@ pub mod strategy;
 pub mod task_scheduler;
 mod transfer;
 
+pub use bounds::{
+    check_count, parse_count, BoundError, MAX_BATCH, MAX_CHEAP_EXPANSIONS, MAX_EXPANSIONS, MAX_MODEL_SHARE, MAX_SCREEN,
+    MAX_THREADS, MAX_TRANSFER, MAX_TRIALS,
+};
 pub use context::{Screened, SearchContext};
 pub use engine::run_search;
 pub use error::SearchError;
@@ -44,7 +49,7 @@ pub use node::NodeData;
 pub use outcome::{ModelReport, Outcome, ProposalProbe, SourceReport, StopReason};
 pub use params::SearchParams;
 pub use pool::{Fate, Pool, PoolEntry, RoundResults};
-pub use registry::{StrategyChoice, StrategyParseError, DEFAULT_STRATEGY, STRATEGIES};
+pub use registry::{OptionError, StrategyChoice, StrategyParseError, DEFAULT_STRATEGY, STRATEGIES};
 pub use strategy::{ProbeDraft, Strategy};
 pub use task_scheduler::{Allocation, TaskScheduler};
 

@@ -7,7 +7,11 @@
 //! samples screened per draw of fresh samples (`SearchParams::screen`) for
 //! this job, so that a bench can put them side by side
 //! (`evolutionary:screen=0, evolutionary:screen=2048`).
+//!
+//! Every number an option takes has a named bound (see `bounds.rs`), and
+//! no option may be given twice: both are refused here, naming the option.
 
+use crate::bounds::{parse_count, BoundError, MAX_SCREEN, MAX_TRANSFER};
 use crate::error::SearchError;
 use crate::job::JobSpec;
 use crate::strategy::{beam, evolutionary, random, tree, Strategy};
@@ -26,9 +30,9 @@ pub struct StrategyKind {
     pub syntax: &'static str,
     /// Whether it calls models (a job without models refuses it).
     pub uses_models: bool,
-    /// Reads the options after `name:` (split at `:`) and returns them in
-    /// canonical order, or None if one is unknown.
-    pub options: fn(&[&str]) -> Option<Vec<String>>,
+    /// Reads the options after `name:` (split at `:`, none given twice)
+    /// and returns them in canonical order, or what is wrong with them.
+    pub options: fn(&[&str]) -> Result<Vec<String>, OptionError>,
     pub build: Build,
 }
 
@@ -56,9 +60,30 @@ pub const DEFAULT_STRATEGY: &str = "evolutionary";
 pub const STRATEGIES: &[StrategyKind] =
     &[tree::COLT, tree::SINGLE, tree::MCTS, evolutionary::EVOLUTIONARY, random::RANDOM, beam::BEAM];
 
+/// What is wrong with a strategy's options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptionError {
+    /// An option the strategy does not take (or two that contradict).
+    Unknown,
+    /// A number outside its named bound.
+    Bound(BoundError),
+    /// A value of the wrong kind: what the option takes.
+    Invalid(String),
+}
+
+impl From<BoundError> for OptionError {
+    fn from(e: BoundError) -> OptionError {
+        OptionError::Bound(e)
+    }
+}
+
 /// The options of a strategy that takes none.
-pub fn no_options(options: &[&str]) -> Option<Vec<String>> {
-    options.is_empty().then(Vec::new)
+pub fn no_options(options: &[&str]) -> Result<Vec<String>, OptionError> {
+    if options.is_empty() {
+        Ok(Vec::new())
+    } else {
+        Err(OptionError::Unknown)
+    }
 }
 
 /// A parsed `--strategy`: a registered strategy and its options.
@@ -122,10 +147,30 @@ impl fmt::Display for StrategyChoice {
     }
 }
 
+/// Why `--strategy` text does not parse; each names the whole text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown strategy `{text}`: expected {}", expected())]
-pub struct StrategyParseError {
-    pub text: String,
+pub enum StrategyParseError {
+    #[error("unknown strategy `{text}`: expected {}", expected())]
+    Unknown { text: String },
+    /// `mcts:screen=4:screen=8`: which one was meant is not guessed.
+    #[error("strategy `{text}`: option `{option}` is given more than once")]
+    Repeated { text: String, option: String },
+    #[error("strategy `{text}`: {source}")]
+    Bound { text: String, source: BoundError },
+    #[error("strategy `{text}`: {reason}")]
+    Invalid { text: String, reason: String },
+}
+
+impl StrategyParseError {
+    /// The strategy text it refuses.
+    pub fn text(&self) -> &str {
+        match self {
+            StrategyParseError::Unknown { text }
+            | StrategyParseError::Repeated { text, .. }
+            | StrategyParseError::Bound { text, .. }
+            | StrategyParseError::Invalid { text, .. } => text,
+        }
+    }
 }
 
 fn expected() -> String {
@@ -138,21 +183,39 @@ impl FromStr for StrategyChoice {
     type Err = StrategyParseError;
 
     fn from_str(text: &str) -> Result<StrategyChoice, StrategyParseError> {
-        let error = || StrategyParseError { text: text.to_string() };
+        let owned = || text.to_string();
         let mut parts = text.trim().split(':');
         let head = parts.next().unwrap_or_default();
-        let kind = STRATEGIES.iter().position(|k| k.name == head).ok_or_else(error)?;
+        let kind = STRATEGIES
+            .iter()
+            .position(|k| k.name == head)
+            .ok_or_else(|| StrategyParseError::Unknown { text: owned() })?;
         let mut rest: Vec<&str> = parts.collect();
-        let mut count = |name: &str| -> Result<Option<usize>, StrategyParseError> {
+        // An option is named by what comes before its `=` (`lambda=0.1`
+        // and `lambda=0.2` are one option given twice).
+        let mut names = std::collections::HashSet::new();
+        for part in &rest {
+            let name = part.split('=').next().unwrap_or(part);
+            if !names.insert(name) {
+                return Err(StrategyParseError::Repeated { text: owned(), option: name.to_string() });
+            }
+        }
+        let mut count = |name: &str, max: usize, what: &str| -> Result<Option<usize>, StrategyParseError> {
             let Some(i) = rest.iter().position(|o| o.strip_prefix(name).is_some_and(|r| r.starts_with('='))) else {
                 return Ok(None);
             };
             let option = rest.remove(i);
-            option[name.len() + 1..].parse::<usize>().map(Some).map_err(|_| error())
+            parse_count(name, &option[name.len() + 1..], 0, max, what)
+                .map(Some)
+                .map_err(|source| StrategyParseError::Bound { text: owned(), source })
         };
-        let transfer = count("transfer")?;
-        let screen = count("screen")?;
-        let options = (STRATEGIES[kind].options)(&rest).ok_or_else(error)?;
+        let transfer = count("transfer", MAX_TRANSFER, "the transfer round's size (colt_search::MAX_TRANSFER)")?;
+        let screen = count("screen", MAX_SCREEN, "the samples screened per draw (colt_search::MAX_SCREEN)")?;
+        let options = (STRATEGIES[kind].options)(&rest).map_err(|e| match e {
+            OptionError::Unknown => StrategyParseError::Unknown { text: owned() },
+            OptionError::Bound(source) => StrategyParseError::Bound { text: owned(), source },
+            OptionError::Invalid(reason) => StrategyParseError::Invalid { text: owned(), reason },
+        })?;
         Ok(StrategyChoice { kind, options, transfer, screen })
     }
 }
@@ -208,22 +271,74 @@ mod tests {
 
     #[test]
     fn unknown_strategies_are_named_with_what_is_expected() {
-        for text in [
-            "colt:lambda=2",
-            "colt:fast",
-            "colt:legal-list:no-legal-list",
-            "genetic",
-            "mcts:x",
-            "beam:3",
-            "random:fast",
-            "mcts:screen=many",
-            "mcts:transfer=-1",
-            "",
-        ] {
+        for text in ["colt:fast", "colt:legal-list:no-legal-list", "genetic", "mcts:x", "beam:3", "random:fast", ""] {
             let e = text.parse::<StrategyChoice>().unwrap_err();
             let message = e.to_string();
             assert!(message.contains(&format!("`{text}`")), "{message}");
             assert!(message.contains("evolutionary") && message.contains("beam"), "{message}");
+        }
+    }
+
+    /// Every numeric option of every strategy over its bound (or not a
+    /// number of its kind) is refused as it parses, the message naming
+    /// the whole text, the option, its value and its bound.
+    #[test]
+    fn every_option_over_its_bound_is_refused_naming_it() {
+        let over_screen = format!("screen={}", crate::bounds::MAX_SCREEN + 1);
+        let over_transfer = format!("transfer={}", crate::bounds::MAX_TRANSFER + 1);
+        let over_cheap = format!("cheap={}", crate::bounds::MAX_CHEAP_EXPANSIONS + 1);
+        for kind in STRATEGIES {
+            for (option, value, bound) in [
+                ("screen", "99999999999", "65536"),
+                ("screen", &over_screen[7..], "65536"),
+                ("screen", "many", "65536"),
+                ("transfer", &over_transfer[9..], "1024"),
+                ("transfer", "-1", "1024"),
+            ] {
+                let text = format!("{}:{option}={value}", kind.name);
+                let message = text.parse::<StrategyChoice>().unwrap_err().to_string();
+                assert!(message.contains(&format!("`{text}`")), "{message}");
+                assert!(message.contains(&format!("{option} {value}:")), "{message}");
+                assert!(message.contains(bound), "{message}");
+            }
+        }
+        for (text, named, bound) in [
+            (format!("colt:{over_cheap}"), "cheap 4097", "4096"),
+            ("colt:cheap=-3".to_string(), "cheap -3", "4096"),
+            ("colt:lambda=2".to_string(), "lambda 2", "0 to 1"),
+            ("colt:lambda=NaN".to_string(), "lambda NaN", "0 to 1"),
+            ("colt:model-share=1e300".to_string(), "model-share 1e300", "100"),
+            ("colt:model-share=0".to_string(), "model-share 0", "100"),
+            ("colt:model-share=inf".to_string(), "model-share inf", "100"),
+        ] {
+            let message = text.parse::<StrategyChoice>().unwrap_err().to_string();
+            assert!(message.contains(&format!("`{text}`")), "{message}");
+            assert!(message.contains(named) && message.contains(bound), "{message}");
+        }
+        // At the bound is accepted.
+        let at: StrategyChoice = format!("mcts:screen={}", crate::bounds::MAX_SCREEN).parse().unwrap();
+        assert_eq!(at.screen(), Some(crate::bounds::MAX_SCREEN));
+        let shared: StrategyChoice = "colt:model-share=100:cheap=4096".parse().unwrap();
+        assert_eq!(shared.to_string(), "colt:cheap=4096:model-share=100");
+    }
+
+    #[test]
+    fn an_option_given_twice_is_refused_naming_it() {
+        for (text, option) in [
+            ("mcts:screen=4:screen=8", "screen"),
+            ("mcts:screen=4:screen=4", "screen"),
+            ("evolutionary:transfer=1:screen=2:transfer=3", "transfer"),
+            ("colt:lambda=0.1:lambda=0.2", "lambda"),
+            ("colt:separate-trees:separate-trees", "separate-trees"),
+            ("colt:legal-list:legal-list", "legal-list"),
+            ("colt:cheap=1:cheap=2", "cheap"),
+            ("colt:model-share=1:model-share=none", "model-share"),
+            ("random:uniform:uniform", "uniform"),
+        ] {
+            let e = text.parse::<StrategyChoice>().unwrap_err();
+            assert_eq!(e, StrategyParseError::Repeated { text: text.into(), option: option.into() });
+            let message = e.to_string();
+            assert!(message.contains(&format!("`{text}`")) && message.contains(&format!("`{option}`")), "{message}");
         }
     }
 

@@ -96,7 +96,7 @@ pub(crate) fn transplants(ctx: &SearchContext<'_>, styles: &[TileStyle], count: 
     let mut seen = HashSet::new();
     let mut chosen: Vec<PoolEntry> = Vec::new();
     for style in styles {
-        if chosen.len() == count {
+        if chosen.len() == count || ctx.stopped() {
             break;
         }
         let mut best: Option<(f64, PoolEntry)> = None;

@@ -5,8 +5,10 @@
 //! Every measured trial and every round's snapshot is in the database
 //! before anything else hears of them, so a daemon killed mid-job resumes
 //! it from its last snapshot and its recorded trials, measuring nothing
-//! twice. [`Daemon::shutdown`] stops the running job after its current
-//! step and leaves it `running`, so that the next start resumes it.
+//! twice. [`Daemon::shutdown`] stops the running job at once (its search
+//! polls the stop flag, a measurement or model call in flight is given
+//! up) and queues it again, so that the next start resumes it and no row
+//! is left `running` by a daemon that exited.
 //!
 //! `colt serve` puts an HTTP API in front of it: each request is one call
 //! here, answered with the typed views of [`views`].
@@ -144,8 +146,8 @@ impl Daemon {
         Ok(workers.iter().map(|w| views::WorkerView::of(w, &unfinished)).collect())
     }
 
-    /// Stops the running job after its current step (it stays `running`,
-    /// so the next start resumes it) and ends the scheduler.
+    /// Stops the running job (it is queued again, so the next start
+    /// resumes it) and ends the scheduler.
     pub fn shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         let state = self.state.lock();
@@ -156,6 +158,30 @@ impl Daemon {
         }
         drop(state);
         self.wake.notify_all();
+    }
+
+    /// After [`shutdown`](Self::shutdown), for a job that did not stop in
+    /// time (its process is about to exit under it): its row is queued
+    /// again and its claim released, so that no row is left `running` and
+    /// the next start resumes it from its trials and last snapshot.
+    pub fn requeue_running(&self) {
+        let (job, model) = {
+            let state = self.state.lock();
+            (state.running.as_ref().map(|r| r.job), state.running_model.as_ref().map(|m| m.id))
+        };
+        let me = self.colt.owner().clone();
+        if let Some(id) = job {
+            let _ = self.colt.db().call(move |db| {
+                db.set_job_state(id, JobState::Queued, None)?;
+                db.release_job(id, &me)
+            });
+        }
+        if let Some(id) = model {
+            let _ = self.colt.db().call(move |db| {
+                db.set_model_job_state(id, JobState::Queued, None)?;
+                db.release_model_job(id)
+            });
+        }
     }
 
     /// The job currently running, if any.

@@ -185,10 +185,9 @@ impl ModelSubmit {
         let phase =
             if self.decode.unwrap_or(false) { Phase::Decode { context: seq } } else { Phase::Prefill { tokens: seq } };
         let tasks = model_tasks(&shape, phase).map_err(|e| invalid(e.to_string()))?;
-        let trials = self.trials.unwrap_or(256);
-        if !(1..=MAX_TRIALS).contains(&trials) {
-            return Err(invalid(format!("trials must be in 1..={MAX_TRIALS}, not {trials}")));
-        }
+        let what = "a model job's trial budget (over all its tasks)";
+        let trials = colt_search::check_count("trials", self.trials.unwrap_or(256), 1, MAX_TRIALS, what)
+            .map_err(|e| invalid(e.to_string()))?;
         let round = self.round.unwrap_or(8);
         if round == 0 || trials.div_ceil(round) > MAX_ROUNDS {
             return Err(invalid(format!(

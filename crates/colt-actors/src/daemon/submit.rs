@@ -6,8 +6,9 @@ use colt_measure::Target;
 use colt_search::{SearchParams, StrategyChoice};
 use serde::Deserialize;
 
-/// Most trials one job may ask for.
-pub const MAX_TRIALS: usize = 100_000;
+/// Most trials one job may ask for (colt-search's bound, which every
+/// front end checks).
+pub use colt_search::MAX_TRIALS;
 
 /// A job to submit: a built-in workload or a workload text, and how to
 /// tune it (everything but the workload has a default).
@@ -69,10 +70,9 @@ impl Submit {
             }
         };
         let strategy = submitted_strategy(self.strategy.as_deref(), colt)?;
-        let trials = self.trials.unwrap_or(64);
-        if !(1..=MAX_TRIALS).contains(&trials) {
-            return Err(invalid(format!("trials must be in 1..={MAX_TRIALS}, not {trials}")));
-        }
+        let trials =
+            colt_search::check_count("trials", self.trials.unwrap_or(64), 1, MAX_TRIALS, "a job's trial budget")
+                .map_err(|e| invalid(e.to_string()))?;
         if let Some(seconds) = self.wall_s {
             colt_search::wall_budget(seconds).map_err(|e| invalid(format!("wall_s: {e}")))?;
         }

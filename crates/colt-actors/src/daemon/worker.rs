@@ -9,7 +9,7 @@ use crate::colt::ColtError;
 use crate::tune::TuneRequest;
 use crate::tune_model::{ModelRequest, ModelTask};
 use colt_db::{JobRow, JobState, ModelJobRow};
-use colt_search::{Event, JobSettings, SearchParams, StopReason};
+use colt_search::{Event, JobSettings, SearchError, SearchParams, StopReason};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -106,6 +106,11 @@ impl Daemon {
         let stop = Arc::new(AtomicBool::new(false));
         {
             let mut state = self.state.lock();
+            // A shutdown that came before this job was `running` found no
+            // stop flag to set (it sets the flag, then takes this lock).
+            if self.shutting_down.load(Ordering::SeqCst) {
+                stop.store(true, Ordering::SeqCst);
+            }
             if state.cancelled.contains(&id) {
                 end_stream(state.waiting.remove(&id).unwrap_or_default(), id, "cancelled", None);
                 drop(state);
@@ -130,11 +135,17 @@ impl Daemon {
             }
         }
         drop(state);
+        // Told to stop before its baseline: as resumable as a job stopped
+        // later (`tune` marked it `stopped`).
+        let stopped_early = matches!(&result, Err(ColtError::Search(SearchError::Stopped { .. })));
         let final_state = match &result {
             Ok(_) if cancelled => Some(JobState::Cancelled),
-            // Stopped by the daemon's shutdown: left `running`, so that the
-            // next start resumes it.
-            Ok(r) if r.outcome.reason == StopReason::Stopped => Some(JobState::Running),
+            _ if stopped_early && cancelled => Some(JobState::Cancelled),
+            // Stopped by the daemon's shutdown: queued again (no row is
+            // left `running` by a daemon that exited), and resumed from its
+            // trials and last snapshot at the next start.
+            Ok(r) if r.outcome.reason == StopReason::Stopped => Some(JobState::Queued),
+            _ if stopped_early => Some(JobState::Queued),
             Ok(_) => None,
             // Another process claimed it between the pick and the claim: it
             // is that process's to finish.
@@ -143,7 +154,7 @@ impl Daemon {
             // failures before it (so the job is not picked again forever).
             Err(_) => Some(JobState::Failed),
         };
-        let error = result.as_ref().err().map(|e| e.to_string());
+        let error = result.as_ref().err().filter(|_| !stopped_early).map(|e| e.to_string());
         if let Some(s) = final_state {
             let error = error.clone();
             let _ = self.colt.db().call(move |db| db.set_job_state(id, s, error.as_deref()));
@@ -169,6 +180,9 @@ impl Daemon {
         let stop = Arc::new(AtomicBool::new(false));
         {
             let mut state = self.state.lock();
+            if self.shutting_down.load(Ordering::SeqCst) {
+                stop.store(true, Ordering::SeqCst);
+            }
             if state.cancelled_models.contains(&id) {
                 drop(state);
                 let _ = self.colt.db().call(move |db| db.set_model_job_state(id, JobState::Cancelled, None));
@@ -196,10 +210,15 @@ impl Daemon {
             state.running_model = None;
             state.cancelled_models.contains(&id)
         };
+        let shutting_down = self.shutting_down.load(Ordering::SeqCst);
         let (final_state, error) = match &result {
             Ok(_) if cancelled => (JobState::Cancelled, None),
             Ok(o) if o.complete => (JobState::Done, None),
-            // Yielded, or stopped by the daemon's shutdown: resumed later.
+            // Stopped by the daemon's shutdown: queued again (no row is left
+            // `running` by a daemon that exited), resumed at the next start
+            // from its stored progress.
+            Ok(_) if shutting_down => (JobState::Queued, None),
+            // Yielded to a waiting job: resumed after it.
             Ok(_) => (JobState::Running, None),
             Err(e) => (JobState::Failed, Some(e.to_string())),
         };

@@ -55,6 +55,10 @@ impl Strategy for Beam {
         let width = ctx.params().batch.max(1);
         let mut children = Vec::new();
         for parent in self.members.fastest(ctx).into_iter().take(width) {
+            // Each parent's legal edits grow with the program.
+            if ctx.stopped() {
+                break;
+            }
             for edit in legal_edits(&parent.candidate) {
                 let Ok(child) = edit.apply(&parent.candidate) else { continue };
                 let fingerprint = lower(&child).fingerprint();

@@ -46,7 +46,7 @@ impl Evolutionary {
         // Fresh members screened by the cost model; a draw that comes back
         // short (its candidates measured already) is not retried forever.
         for _ in 0..4 {
-            if population.len() >= p {
+            if population.len() >= p || ctx.stopped() {
                 break;
             }
             for s in ctx.screened(p - population.len()) {
@@ -56,6 +56,11 @@ impl Evolutionary {
             }
         }
         for _ in 0..ctx.params().generations {
+            // Screening may have come back empty (a stopped job, or every
+            // sample measured already): nothing to breed from.
+            if ctx.stopped() || population.is_empty() {
+                break;
+            }
             let mut children = Vec::with_capacity(p);
             for _ in 0..p {
                 let (_, c, lineage, _) = &population[tournament(ctx, &population)];

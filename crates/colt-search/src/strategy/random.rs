@@ -9,7 +9,7 @@ use crate::error::SearchError;
 use crate::job::JobSpec;
 use crate::known::KnownCandidate;
 use crate::pool::{Pool, RoundResults};
-use crate::registry::{StrategyChoice, StrategyKind};
+use crate::registry::{OptionError, StrategyChoice, StrategyKind};
 use crate::strategy::{Generated, Strategy};
 use colt_ir::schedule::Sampler;
 use colt_policy::{EpsilonGreedy, Proposer};
@@ -19,9 +19,9 @@ pub const RANDOM: StrategyKind = StrategyKind {
     syntax: "random[:uniform]",
     uses_models: false,
     options: |options| match options {
-        [] => Some(Vec::new()),
-        ["uniform"] => Some(vec!["uniform".to_string()]),
-        _ => None,
+        [] => Ok(Vec::new()),
+        ["uniform"] => Ok(vec!["uniform".to_string()]),
+        _ => Err(OptionError::Unknown),
     },
     build: |choice: &StrategyChoice, _: &JobSpec, _: &dyn Proposer| {
         let uniform = choice.options().iter().any(|o| o == "uniform");
@@ -49,6 +49,9 @@ impl Strategy for RandomSearch {
 
     fn generate(&mut self, ctx: &SearchContext<'_>) -> Generated {
         for _ in 0..ctx.params().batch {
+            if ctx.stopped() {
+                break;
+            }
             let (candidate, lineage, fingerprint) =
                 if self.uniform { ctx.sample_by(Sampler::Uniform) } else { ctx.sample() };
             self.members.push(candidate, lineage, fingerprint);

@@ -14,6 +14,7 @@
 mod expand;
 mod forest;
 
+use crate::bounds::{parse_count, MAX_CHEAP_EXPANSIONS, MAX_MODEL_SHARE};
 use crate::context::SearchContext;
 use crate::error::SearchError;
 use crate::job::JobSpec;
@@ -21,7 +22,7 @@ use crate::known::KnownCandidate;
 use crate::node::NodeData;
 use crate::outcome::ModelReport;
 use crate::pool::{Fate, Pool, RoundResults};
-use crate::registry::{no_options, StrategyChoice, StrategyKind};
+use crate::registry::{no_options, OptionError, StrategyChoice, StrategyKind};
 use crate::strategy::{Generated, ProbeDraft, Strategy};
 use colt_ir::schedule::{Candidate, Lineage};
 use colt_policy::Proposer;
@@ -33,7 +34,7 @@ use std::time::{Duration, Instant};
 
 pub const COLT: StrategyKind = StrategyKind {
     name: "colt",
-    syntax: "colt[:separate-trees][:no-course-alteration][:legal-list|:no-legal-list][:lambda=X][:cheap=N][:model-share=S] (X in [0, 1]; N random-edit expansions a round beside the models'; S > 0 the most model time per second of the rest of the job, or none)",
+    syntax: "colt[:separate-trees][:no-course-alteration][:legal-list|:no-legal-list][:lambda=X][:cheap=N][:model-share=S] (X in [0, 1]; N, at most 4096, random-edit expansions a round beside the models'; S in (0, 100] the most model time per second of the rest of the job, or none)",
     uses_models: true,
     options: colt_options,
     build: |choice, job, proposer| {
@@ -59,15 +60,13 @@ pub const MCTS: StrategyKind = StrategyKind {
     build: |choice, job, proposer| build_tree_search(Expanders::RandomEdits, choice, job, proposer),
 };
 
-/// The most random-edit expansions `colt:cheap=N` asks for a round.
-const MAX_CHEAP_EXPANSIONS: usize = 4096;
-
 /// Rollout candidates waiting for a measurement round are capped: the best
 /// predicted ones are kept.
 const PENDING_CAP: usize = 256;
 
-/// `colt`'s ablations, in the order they print.
-fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
+/// `colt`'s ablations, in the order they print. None is given twice (the
+/// registry refuses that before).
+fn colt_options(parts: &[&str]) -> Result<Vec<String>, OptionError> {
     let (mut separate, mut no_course, mut lambda, mut cheap) = (false, false, None, None);
     let (mut share, mut list) = (None, None);
     for part in parts {
@@ -78,22 +77,28 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
             // before 2026-12-04) still parses, and prints as given.
             "legal-list" | "no-legal-list" => {
                 if list.replace(*part).is_some_and(|before| before != *part) {
-                    return None;
+                    return Err(OptionError::Unknown);
                 }
             }
             _ => {
                 if let Some(n) = part.strip_prefix("cheap=") {
-                    cheap = Some(n.parse::<usize>().ok().filter(|&n| n <= MAX_CHEAP_EXPANSIONS)?);
+                    let what = "the random-edit expansions a round (colt_search::MAX_CHEAP_EXPANSIONS)";
+                    cheap = Some(parse_count("cheap", n, 0, MAX_CHEAP_EXPANSIONS, what)?);
                     continue;
                 }
                 if let Some(s) = part.strip_prefix("model-share=") {
-                    share = Some(parse_model_share(s)?);
+                    share = Some(parse_model_share(s).ok_or_else(|| {
+                        OptionError::Invalid(format!(
+                            "model-share {s}: the model time per second of the rest of the job is a number \
+                             above 0 and at most {MAX_MODEL_SHARE} (colt_search::MAX_MODEL_SHARE), or `none`"
+                        ))
+                    })?);
                     continue;
                 }
-                let l: f64 = part.strip_prefix("lambda=")?.parse().ok()?;
-                if !(0.0..=1.0).contains(&l) {
-                    return None;
-                }
+                let text = part.strip_prefix("lambda=").ok_or(OptionError::Unknown)?;
+                let l: f64 = text.parse().ok().filter(|l| (0.0..=1.0).contains(l)).ok_or_else(|| {
+                    OptionError::Invalid(format!("lambda {text}: λ of model-aware UCT is a number from 0 to 1"))
+                })?;
                 lambda = Some(l);
             }
         }
@@ -106,16 +111,17 @@ fn colt_options(parts: &[&str]) -> Option<Vec<String>> {
     options.extend(cheap.map(|n| format!("cheap={n}")));
     options
         .extend(share.map(|s: Option<f64>| format!("model-share={}", s.map_or("none".to_string(), |s| s.to_string()))));
-    Some(options)
+    Ok(options)
 }
 
-/// `model-share=`'s value: a positive finite number, or `none`.
+/// `model-share=`'s value: a positive finite number at most
+/// [`MAX_MODEL_SHARE`], or `none`.
 fn parse_model_share(text: &str) -> Option<Option<f64>> {
     if text == "none" {
         return Some(None);
     }
     let share: f64 = text.parse().ok()?;
-    (share.is_finite() && share > 0.0).then_some(Some(share))
+    (share.is_finite() && share > 0.0 && share <= MAX_MODEL_SHARE).then_some(Some(share))
 }
 
 /// The tree search expanded by `expanders`, with `choice`'s ablations.

@@ -147,6 +147,9 @@ impl TreeSearch<'_> {
         let params = ctx.params();
         let rollouts = if models.is_some() { params.llm_rollouts } else { params.rollouts };
         for _ in 0..rollouts {
+            if ctx.stopped() {
+                break;
+            }
             if let Some((s, pending)) = rollout(ctx, arm_index, child_id, child.expanded_by, &child.candidate, &lineage)
             {
                 value = value.max(s);

@@ -322,3 +322,37 @@ fn one_daemon_per_database() {
     let third = Daemon::start(&db, "127.0.0.1", &[]);
     assert_eq!(third.get("/v1/health").status, 200);
 }
+
+/// Issue 40, item 4: the lock was keyed by the path string, so a second
+/// daemon through a symbolic link to the served file (or `dir/../d.db`)
+/// started, and two jobs ran at once. Every other name of the file is
+/// refused while the first daemon runs, naming its pid: a link, a path
+/// through `..`, and a hard link.
+#[test]
+fn one_daemon_per_database_whatever_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let db = dir.path().join("d.db");
+    let mut first = Daemon::start(&db, "127.0.0.1", &[]);
+    let link = dir.path().join("sub/link.db");
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    let hard = dir.path().join("sub/hard.db");
+    std::fs::hard_link(&db, &hard).unwrap();
+    let dotdot = dir.path().join("sub/../d.db");
+    for other in [&link, &dotdot, &hard] {
+        let port = free_port("127.0.0.1");
+        let second = Command::new(colt_binary())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", other.to_str().unwrap()])
+            .current_dir(repo_root())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert!(!second.status.success(), "a second daemon started on `{}`: {err}", other.display());
+        assert!(err.contains(&format!("another `colt serve` (pid {})", first.child.id())), "{err}");
+        assert!(err.contains(other.to_str().unwrap()), "{err}");
+    }
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let through_link = Daemon::start(&link, "127.0.0.1", &[]);
+    assert_eq!(through_link.get("/v1/health").status, 200);
+}

@@ -625,3 +625,122 @@ fn every_count_of_every_command_is_bounded_and_no_option_is_given_twice() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains(&format!("--apply: edit `{edit}` is given more than once")), "{}", stderr(&o));
 }
+
+/// A database as a killed process leaves it: a finished job checkpointed
+/// into the main file, and a running one whose rows are only in the `-wal`
+/// (the connection is never closed, so nothing is checkpointed at the end).
+fn left_mid_job(path: &Path, workload: &str) {
+    let mut db = TuningDb::open(path).unwrap();
+    let mut job = || {
+        db.create_job(&colt_db::NewJob {
+            workload: workload.into(),
+            workload_text: workload.into(),
+            workload_fingerprint: format!("fp-{workload}"),
+            target: "cpu".into(),
+            strategy: "random".into(),
+            trials: 4,
+            seed: 0,
+            options_json: "{}".into(),
+        })
+        .unwrap()
+    };
+    let (done, running) = (job(), job());
+    db.set_job_state(done, JobState::Done, None).unwrap();
+    db.set_job_state(running, JobState::Running, None).unwrap();
+    std::mem::forget(db);
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+/// Issue 40, item 5: a database file with another database's `-wal`
+/// beside it opened as that other database (`db check` said ok, `serve`
+/// resumed the other's job). `db check`, `show` and `serve` each refuse
+/// it, naming the log, and change neither file; with its own log the file
+/// opens with its jobs.
+#[test]
+fn a_database_with_another_databases_log_is_refused_by_check_show_and_serve() {
+    let live = tempfile::tempdir().unwrap();
+    let (a, b) = (live.path().join("a.db"), live.path().join("b.db"));
+    left_mid_job(&a, "gemm-a");
+    left_mid_job(&b, "gemm-b");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    std::fs::copy(&a, &db).unwrap();
+    let wal = with_suffix(&db, "-wal");
+    std::fs::copy(with_suffix(&b, "-wal"), &wal).unwrap();
+    let (main_before, log_before) = (std::fs::read(&db).unwrap(), std::fs::read(&wal).unwrap());
+    let s = db.to_str().unwrap();
+    for args in [
+        vec!["db", "check", "--db", s],
+        vec!["show", "--db", s, "--workload", "gemm-b"],
+        vec!["serve", "--listen", "127.0.0.1:0", "--db", s],
+    ] {
+        let o = colt(&args);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "`colt {}` opened another database's log: {err}", args.join(" "));
+        assert!(err.contains(wal.to_str().unwrap()) && err.contains("another database's"), "{err}");
+        assert_eq!(std::fs::read(&db).unwrap(), main_before, "`colt {}` changed the file", args.join(" "));
+        assert_eq!(std::fs::read(&wal).unwrap(), log_before, "`colt {}` changed the log", args.join(" "));
+    }
+    std::fs::copy(with_suffix(&a, "-wal"), &wal).unwrap();
+    let o = colt(&["db", "check", "--db", s]);
+    assert!(o.status.success() && stdout(&o).contains("2 jobs"), "{}{}", stdout(&o), stderr(&o));
+}
+
+/// Issue 40, item 7 (and issue 19's minor list): `colt show` and `colt db
+/// check` on an empty file wrote a schema into it. Commands that only
+/// read open the database read-only: an empty or missing file is "no colt
+/// database", and nothing is created or written.
+#[test]
+fn commands_that_only_read_never_create_or_write_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, "").unwrap();
+    let missing = dir.path().join("missing.db");
+    let out = dir.path().join("lib");
+    for db in [&empty, &missing] {
+        let s = db.to_str().unwrap();
+        for args in [
+            vec!["show", "--db", s, "--workload", "gemm-512"],
+            vec!["db", "check", "--db", s],
+            vec!["export", "--db", s, "--workload", "gemm-512", "--out", out.to_str().unwrap()],
+        ] {
+            let o = colt(&args);
+            let err = stderr(&o);
+            assert!(!o.status.success(), "`colt {}` succeeded: {err}", args.join(" "));
+            let named = err.contains(&format!("no colt database at `{s}`"))
+                || err.contains(&format!("tuning database `{s}` does not exist"));
+            assert!(named, "`colt {}`: {err}", args.join(" "));
+        }
+    }
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "a read-only command wrote into the empty file");
+    let mut left: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    left.sort();
+    assert_eq!(left, ["empty.db"], "a read-only command created files");
+}
+
+/// Issue 40, item 8: `colt db copy --to /dev/null` created
+/// `/dev/null-journal`. A database path that is there but is not a
+/// regular file (a device, a folder) is refused, naming it.
+#[test]
+fn a_database_path_that_is_not_a_regular_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.db");
+    left_mid_job(&source, "gemm-s");
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    let journal_before = Path::new("/dev/null-journal").exists();
+    for (target, kind) in [(Path::new("/dev/null"), "a character device"), (folder.as_path(), "a folder")] {
+        let o = colt(&["db", "copy", "--from", source.to_str().unwrap(), "--to", target.to_str().unwrap()]);
+        let err = stderr(&o);
+        assert!(!o.status.success(), "copied into `{}`: {err}", target.display());
+        assert!(err.contains(&format!("`{}` is not a regular file ({kind})", target.display())), "{err}");
+    }
+    assert_eq!(Path::new("/dev/null-journal").exists(), journal_before, "SQLite wrote beside /dev/null");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "SQLite wrote into the folder");
+}

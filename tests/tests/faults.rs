@@ -446,7 +446,8 @@ fn a_sigtermed_daemon_exits_within_its_grace_period_and_leaves_no_job_running() 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("d.db");
     let mut daemon = Daemon::start(&db, "127.0.0.1", &[]);
-    let id = submit(&daemon, &slow_screen_job("evolutionary:screen=65536", 1000));
+    // `mcts` screens its first level right after the baseline.
+    let id = submit(&daemon, &slow_screen_job("mcts:screen=65536", 1000));
     wait_baseline(&daemon, id);
     std::thread::sleep(Duration::from_millis(500));
     let start = Instant::now();
@@ -461,6 +462,9 @@ fn a_sigtermed_daemon_exits_within_its_grace_period_and_leaves_no_job_running() 
     let took = start.elapsed();
     assert!(exit.success(), "SIGTERM must exit cleanly: {exit}");
     assert!(took < EXIT_MARGIN, "the daemon took {took:?} to exit after SIGTERM");
+    // Not queued again by the grace's end: the job itself stopped at the
+    // signal, mid-screen.
+    assert!(took < STOP_MARGIN, "the job took {took:?} to stop screening after SIGTERM");
     let job = TuningDb::open(&db).unwrap().job(id).unwrap().unwrap();
     assert_eq!(job.state, JobState::Queued, "a job stopped by the daemon's shutdown is queued again");
     assert!(job.owner.is_none(), "the stopped job is still held: {:?}", job.owner);

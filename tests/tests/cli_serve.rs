@@ -341,13 +341,23 @@ fn one_daemon_per_database_whatever_its_path() {
     let dotdot = dir.path().join("sub/../d.db");
     for other in [&link, &dotdot, &hard] {
         let port = free_port("127.0.0.1");
-        let second = Command::new(colt_binary())
+        let mut second = Command::new(colt_binary())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db", other.to_str().unwrap()])
             .current_dir(repo_root())
-            .output()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
+        // A daemon that starts runs until killed: give it time to refuse.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while second.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let started = second.try_wait().unwrap().is_none();
+        let _ = second.kill();
+        let second = second.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&second.stderr);
-        assert!(!second.status.success(), "a second daemon started on `{}`: {err}", other.display());
+        assert!(!started && !second.status.success(), "a second daemon started on `{}`: {err}", other.display());
         assert!(err.contains(&format!("another `colt serve` (pid {})", first.child.id())), "{err}");
         assert!(err.contains(other.to_str().unwrap()), "{err}");
     }

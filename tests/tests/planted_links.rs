@@ -33,8 +33,9 @@ enum Plant {
 
 const PLANTS: [Plant; 4] = [Plant::Nothing, Plant::FileLink, Plant::FolderLink, Plant::Dangling];
 
-/// Everything under `root`, by path: what it is, its bytes and its mode.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, Vec<u8>, u32)> {
+/// Everything under `root`, by path: what it is, its bytes (as text, so
+/// that a failure reads) and its mode.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, String, u32)> {
     let mut all = BTreeMap::new();
     let mut todo = vec![root.to_path_buf()];
     while let Some(dir) = todo.pop() {
@@ -44,15 +45,12 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, Vec<u8>, u32)> {
             let mode = meta.permissions().mode();
             let rel = path.strip_prefix(root).unwrap().to_path_buf();
             if meta.file_type().is_symlink() {
-                all.insert(
-                    rel,
-                    ("link".into(), std::fs::read_link(&path).unwrap().into_os_string().into_encoded_bytes(), 0),
-                );
+                all.insert(rel, ("link".into(), std::fs::read_link(&path).unwrap().display().to_string(), 0));
             } else if meta.is_dir() {
-                all.insert(rel, ("folder".into(), vec![], mode));
+                all.insert(rel, ("folder".into(), String::new(), mode));
                 todo.push(path);
             } else {
-                all.insert(rel, ("file".into(), std::fs::read(&path).unwrap(), mode));
+                all.insert(rel, ("file".into(), String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into(), mode));
             }
         }
     }

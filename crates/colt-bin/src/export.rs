@@ -109,13 +109,13 @@ pub struct ExportArgs {
 
 pub fn run(args: &ExportArgs) -> Result<String> {
     if !colt_db::TuningDb::exists(&args.db) {
-        anyhow::bail!("no tuning database at `{}`", args.db.display());
+        anyhow::bail!("no tuning database at `{}`", colt_db::TuningDb::display(&args.db));
     }
     let db = colt_db::TuningDb::open(&args.db)?;
     let mut found = Vec::new();
     if let Some(id) = args.model_job {
         let Some(row) = db.model_job(id)? else {
-            anyhow::bail!("the tuning database `{}` has no model job {id}", args.db.display());
+            anyhow::bail!("the tuning database `{}` has no model job {id}", colt_db::TuningDb::display(&args.db));
         };
         let progress: colt_actors::ModelProgress = match &row.progress_json {
             Some(json) => serde_json::from_str(json).with_context(|| format!("model job {id}'s progress"))?,

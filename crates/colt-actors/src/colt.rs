@@ -104,7 +104,11 @@ pub struct Colt {
     /// The OpenCL device's target, if one was opened.
     pub(crate) opencl: Option<Target>,
     pub(crate) db: Db,
+    /// The database as shown (a server's URL without its password).
     pub(crate) db_path: PathBuf,
+    /// The database as given (to dial a server again), shown without its
+    /// password.
+    pub(crate) db_location: colt_db::DbLocation,
     /// This process, as the owner of the jobs it runs.
     pub(crate) owner: colt_db::Owner,
     /// How CPU jobs draw samples: informed, for the measured cores and
@@ -174,9 +178,10 @@ impl Colt {
         }
         let owner = colt_db::Owner::this_process(&command_line_name());
         let db = Db::new(db_addr);
-        // Messages show the database as TuningDb::display does: a server URL without its password.
-        let db_path = PathBuf::from(TuningDb::display(&config.db));
-        Ok(Colt { models, measure, opencl: opencl_target, db, db_path, owner, sampler, system })
+        // Messages show the database as its DbLocation does: a server URL without its password.
+        let db_location = colt_db::DbLocation::new(&config.db);
+        let db_path = PathBuf::from(db_location.to_string());
+        Ok(Colt { models, measure, opencl: opencl_target, db, db_path, db_location, owner, sampler, system })
     }
 
     /// The target this process tunes for: its OpenCL device if it opened
@@ -209,8 +214,14 @@ impl Colt {
         &self.owner
     }
 
+    /// The database as messages show it: a server's URL without its password.
     pub fn db_path(&self) -> &std::path::Path {
         &self.db_path
+    }
+
+    /// The database's location (its `Display` has no password).
+    pub fn db_location(&self) -> &colt_db::DbLocation {
+        &self.db_location
     }
 
     pub fn models(&self) -> Vec<ModelEntry> {

@@ -60,6 +60,28 @@ impl Db {
     }
 
     /// Runs `f` with the database on the actor's thread and returns its
+    /// result, or `None` if it did not come within `deadline` (`f` still
+    /// runs when the actor gets to it: only for calls that change
+    /// nothing, or whose late effect is wanted anyway).
+    pub fn call_within<T: Send + 'static>(
+        &self,
+        deadline: std::time::Duration,
+        f: impl FnOnce(&mut TuningDb) -> T + Send + 'static,
+    ) -> Result<Option<T>, ActorGone> {
+        let gone = ActorGone { actor: "tuning database" };
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let request = DbRequest(Box::new(move |db: &mut TuningDb| {
+            let _ = reply.send(f(db));
+        }));
+        self.addr.try_send(request).map_err(|_| gone.clone())?;
+        match answer.recv_timeout(deadline) {
+            Ok(value) => Ok(Some(value)),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Ok(None),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => Err(gone),
+        }
+    }
+
+    /// Runs `f` with the database on the actor's thread and returns its
     /// result.
     pub fn call<T: Send + 'static>(&self, f: impl FnOnce(&mut TuningDb) -> T + Send + 'static) -> Result<T, ActorGone> {
         ask(&self.addr, "tuning database", move |reply: Sender<T>| {

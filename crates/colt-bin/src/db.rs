@@ -61,7 +61,7 @@ pub fn run(command: DbCommand) -> Result<String> {
             let summary = open_reading(&db)?.backup_to(&dest)?;
             Ok(format!(
                 "backed up `{}` into `{}`: schema {}, {} jobs, {} trials, {} snapshots\n",
-                db.display(),
+                TuningDb::display(&db),
                 dest.display(),
                 summary.schema_version,
                 summary.jobs,
@@ -93,14 +93,14 @@ pub fn run(command: DbCommand) -> Result<String> {
             if report != ["ok"] {
                 bail!(
                     "tuning database `{}` is damaged: SQLite's integrity_check says: {}",
-                    db.display(),
+                    TuningDb::display(&db),
                     report.join("; ")
                 );
             }
             let s = database.summary()?;
             Ok(format!(
                 "`{}`: ok (integrity_check), schema {} (this colt reads {}), {} jobs, {} trials, {} snapshots\n",
-                db.display(),
+                TuningDb::display(&db),
                 s.schema_version,
                 colt_db::SCHEMA_VERSION,
                 s.jobs,
@@ -144,15 +144,15 @@ fn relabel(db: &std::path::Path, from: &str, to: &str) -> Result<String> {
     }
     let (jobs, trials) = open_existing(db)?.relabel_target(from, &to)?;
     if jobs == 0 && trials == 0 {
-        bail!("tuning database `{}` holds no job or trial of target `{from}`", db.display());
+        bail!("tuning database `{}` holds no job or trial of target `{from}`", TuningDb::display(db));
     }
-    Ok(format!("`{}`: {jobs} jobs and {trials} trials of `{from}` are now `{to}`\n", db.display()))
+    Ok(format!("`{}`: {jobs} jobs and {trials} trials of `{from}` are now `{to}`\n", TuningDb::display(db)))
 }
 
 /// Opens a database that must exist: `colt db` never creates one.
 fn open_existing(db: &std::path::Path) -> Result<TuningDb> {
     if !TuningDb::exists(db) {
-        bail!("tuning database `{}` does not exist", db.display());
+        bail!("tuning database `{}` does not exist", TuningDb::display(db));
     }
     TuningDb::open(db).with_context(|| format!("cannot open `{}`", TuningDb::display(db)))
 }
@@ -161,7 +161,7 @@ fn open_existing(db: &std::path::Path) -> Result<TuningDb> {
 /// is created or written, an empty file included).
 fn open_reading(db: &std::path::Path) -> Result<TuningDb> {
     if !TuningDb::exists(db) {
-        bail!("tuning database `{}` does not exist", db.display());
+        bail!("tuning database `{}` does not exist", TuningDb::display(db));
     }
     TuningDb::open_read_only(db).with_context(|| format!("cannot open `{}`", TuningDb::display(db)))
 }

@@ -123,7 +123,7 @@ pub fn run(args: &ExportArgs) -> Result<String> {
     let mut found = Vec::new();
     if let Some(id) = args.model_job {
         let Some(row) = db.model_job(id)? else {
-            anyhow::bail!("the tuning database `{}` has no model job {id}", args.db.display());
+            anyhow::bail!("the tuning database `{}` has no model job {id}", colt_db::TuningDb::display(&args.db));
         };
         let progress: colt_actors::ModelProgress = match &row.progress_json {
             Some(json) => serde_json::from_str(json).with_context(|| format!("model job {id}'s progress"))?,

@@ -162,7 +162,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .and_then(http)
         })
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    eprintln!("colt serve: listening on http://{} (database `{}`)", args.listen, args.db.display());
+    eprintln!("colt serve: listening on http://{} (database `{}`)", args.listen, colt_db::TuningDb::display(&args.db));
     let signalled = daemon.clone();
     let stopped_at = actix_web::rt::System::new()
         .block_on(async move {
@@ -267,6 +267,7 @@ impl From<JobError> for ApiError {
         let status = match &e {
             JobError::NoSuchJob(_) | JobError::NoSuchModelJob(_) | JobError::NoKernel(_) => StatusCode::NOT_FOUND,
             JobError::Finished { .. } | JobError::ModelFinished { .. } => StatusCode::CONFLICT,
+            JobError::NoAnswer { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
@@ -527,7 +528,11 @@ async fn workers(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, 
 
 async fn health(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, ApiError> {
     api.authorize(&req)?;
-    Ok(ok(&api.daemon.health()))
+    // Degraded (an actor down, the database server not answering) is 503:
+    // what a load balancer or a probe acts on without reading the body.
+    let health = api.daemon.health();
+    let status = if health.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    Ok(HttpResponse::build(status).json(&health))
 }
 
 /// The request body of a job: read only once the token is checked (an

@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use colt_actors::{Colt, ColtConfig, TuneRequest};
-use colt_db::{JobId, KernelQuery, TuningDb};
+use colt_db::{DbLocation, JobId, KernelQuery, TuningDb};
 use colt_measure::opencl::DeviceChoice;
 use colt_report::{ReportInput, TrialPoint, TuneSummary};
 use colt_search::{check_count, Event, JobSettings, SearchParams, StopReason, StrategyChoice};
@@ -90,9 +90,17 @@ pub struct TuneArgs {
 }
 
 /// What `--out DIR/job.json` holds: enough to resume the job.
+///
+/// The database is kept as it is shown (a server's URL without its
+/// password, see `colt_db::DbLocation`): `--resume` takes the password
+/// from `--db` (or `COLT_DB`) again and checks that it names the same
+/// database. The file is also its owner's alone (mode 0600), as files of a
+/// job's setup should be.
 #[derive(Serialize, Deserialize)]
 struct JobFile {
     job: JobId,
+    /// The database as shown (written by colt before 2026-12 in full: it is
+    /// compared as shown, so such a file still resumes).
     db: PathBuf,
     workload: String,
     strategy: String,
@@ -111,14 +119,13 @@ pub fn run(args: TuneArgs) -> Result<()> {
             .with_context(|| format!("--resume: cannot read `{}` (written by the job to resume)", path.display()))?;
         let file: JobFile =
             serde_json::from_str(&text).with_context(|| format!("--resume: `{}` is not a job file", path.display()))?;
-        if file.db != args.db {
+        let (recorded, given) = (DbLocation::new(&file.db), DbLocation::new(&args.db));
+        if recorded.to_string() != given.to_string() {
             bail!(
-                "--resume: job {} of `{}` was recorded in the database `{}`, not `{}` (pass --db {})",
+                "--resume: job {} of `{}` was recorded in the database `{recorded}`, not `{given}` (pass that \
+                 database as --db, with its password if it has one)",
                 file.job,
                 path.display(),
-                file.db.display(),
-                args.db.display(),
-                file.db.display()
             );
         }
         Some(file.job)
@@ -192,8 +199,8 @@ pub fn run(args: TuneArgs) -> Result<()> {
     // The job row exists once `tune` has started; the job file must be on
     // disk before the first trial, so that a killed job can be resumed.
     let job_file = {
-        let (db, out, workload, strategy) =
-            (args.db.clone(), out.clone(), args.workload.workload.clone(), strategy.to_string());
+        let db = PathBuf::from(TuningDb::display(&args.db));
+        let (out, workload, strategy) = (out.clone(), args.workload.workload.clone(), strategy.to_string());
         let written = job_file_written.clone();
         move |job: JobId| -> Result<()> {
             if written.swap(true, Ordering::Relaxed) {
@@ -201,7 +208,9 @@ pub fn run(args: TuneArgs) -> Result<()> {
             }
             let path = out.join("job.json");
             let text = serde_json::to_string_pretty(&JobFile { job, db, workload, strategy })?;
-            Ok(colt_report::write_atomically(&path, text.as_bytes())?)
+            colt_report::write_atomically(&path, text.as_bytes())?;
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .with_context(|| format!("cannot make `{}` its owner's alone", path.display()))
         }
     };
     let result = colt.tune(request, events, stop.clone(), |job| job_file(job).map_err(|e| format!("{e:#}")));
@@ -254,7 +263,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
                 _ => "none verified".into(),
             },
             result.job,
-            args.db.display(),
+            TuningDb::display(&args.db),
             files.report_md.display(),
             files.curve_svg.display(),
             files.kernel_c.as_ref().map_or("none".into(), |p| p.display().to_string())
@@ -365,7 +374,7 @@ pub(crate) fn no_kernel_on(db: &TuningDb, path: &std::path::Path, workload: &str
     let others = db.workload_targets(workload).unwrap_or_default();
     let mut message = format!(
         "the tuning database `{}` has no verified kernel of workload `{workload}` on `{label}`",
-        path.display()
+        TuningDb::display(path)
     );
     if !others.is_empty() {
         let names: Vec<String> = others.iter().map(|l| format!("`{l}`")).collect();

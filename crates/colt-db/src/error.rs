@@ -1,4 +1,5 @@
-//! Why a database operation failed: every variant names the file.
+//! Why a database operation failed: every variant names the file, or the
+//! server by its URL without the password (a [`crate::DbLocation`]).
 
 use crate::records::JobId;
 use crate::schema::SCHEMA_VERSION;
@@ -57,23 +58,30 @@ pub enum DbError {
     NoSuchModelJob { path: PathBuf, job: crate::ModelJobId },
     #[error("tuning database `{}`: cannot {what}: {source}", path.display())]
     Sql { path: PathBuf, what: String, source: rusqlite::Error },
-    #[error("tuning database `{}`: cannot connect to the PostgreSQL server: {source}", path.display())]
-    Connect { path: PathBuf, source: postgres::Error },
-    #[error("tuning database `{}`: cannot {what}: {}", path.display(), postgres_message(source))]
-    Postgres { path: PathBuf, what: String, source: postgres::Error },
+    /// `reason` is the driver's message, scrubbed of the URL's password
+    /// (the driver's error itself is not kept: a caller printing the
+    /// source chain would print it unscrubbed).
+    #[error("tuning database `{}`: cannot connect to the PostgreSQL server: {reason}", path.display())]
+    Connect { path: PathBuf, reason: String },
+    #[error("tuning database `{}`: cannot {what}: {reason}", path.display())]
+    Postgres { path: PathBuf, what: String, reason: String },
+    #[error(
+        "tuning database `{}`: cannot {what}: the server did not answer within {} s (it may be stopped, \
+         overloaded or cut off)",
+        path.display(),
+        after.as_secs_f64()
+    )]
+    NoAnswer { path: PathBuf, what: String, after: std::time::Duration },
+    #[error(
+        "tuning database `{}`: a key=value connection string; colt names a PostgreSQL server by URL \
+         (`postgres://user:password@host:port/db`)",
+        path.display()
+    )]
+    KeyValueString { path: PathBuf },
     #[error("tuning database `{}`: a PostgreSQL database whose tables are not colt's (a `jobs` table without colt's schema record); give colt a database of its own", path.display())]
     ForeignServer { path: PathBuf },
     #[error("tuning database `{}`: cannot copy into it: {reason}", path.display())]
     CopyMismatch { path: PathBuf, reason: String },
     #[error("tuning database `{}`: {what} is not done on a PostgreSQL server ({instead})", path.display())]
     Unsupported { path: PathBuf, what: String, instead: String },
-}
-
-/// The server's own message where it sent one (`Display` of a
-/// `postgres::Error` says only "db error").
-fn postgres_message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
-    }
 }

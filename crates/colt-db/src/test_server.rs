@@ -1,7 +1,11 @@
 //! A throw-away PostgreSQL server for tests and load tests: a new cluster
 //! (`initdb`) in a temporary folder, served by a `postgres` child process
-//! on a free loopback port with trust authentication, stopped and removed
-//! when dropped (and sent SIGTERM if the process that started it dies).
+//! on a free loopback port with trust authentication (or, from
+//! [`TestServer::start_with_password`], a password over TCP), stopped and
+//! removed when dropped (and sent SIGTERM if the process that started it
+//! dies). [`TestServer::pause`] stops every process of the server
+//! (SIGSTOP) as a hung host would: connections are accepted by the kernel
+//! and never answered.
 //!
 //! It needs Debian's `postgresql` package (`scripts/setup.sh` installs it);
 //! the binaries are found under `/usr/lib/postgresql/*/bin`, or in
@@ -23,6 +27,8 @@ pub struct TestServer {
     databases: u32,
     /// `name=value` server settings, passed as `-c` on every start.
     settings: Vec<String>,
+    /// The superuser's password, where TCP connections need one.
+    password: Option<String>,
 }
 
 /// Why a test server did not start, in words.
@@ -54,6 +60,32 @@ fn user_ids(user: &str) -> Option<(u32, u32)> {
     })
 }
 
+/// `text` with every byte but URL-unreserved ones percent-encoded.
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The processes whose parent is `parent` (from /proc).
+fn children_of(parent: i32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid …`: the command may hold spaces and
+            // parentheses, so the fields are read after its last `)`.
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().is_some_and(|stat| {
+                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+                    == Some(parent)
+            })
+        })
+        .collect()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_or(54329, |a| a.port())
 }
@@ -69,6 +101,17 @@ impl TestServer {
     /// As [`start`](Self::start), with these server settings (`name=value`)
     /// instead, e.g. `fsync=on` to measure what durable commits cost.
     pub fn start_with(settings: &[&str]) -> Result<TestServer, StartError> {
+        TestServer::start_cluster(settings, None)
+    }
+
+    /// As [`start`](Self::start), but a TCP connection must give the
+    /// superuser `colt`'s `password` (SCRAM); [`url_of`](Self::url_of)
+    /// carries it.
+    pub fn start_with_password(password: &str) -> Result<TestServer, StartError> {
+        TestServer::start_cluster(&["fsync=off"], Some(password))
+    }
+
+    fn start_cluster(settings: &[&str], password: Option<&str>) -> Result<TestServer, StartError> {
         let bin = postgres_bin()?;
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
@@ -84,11 +127,24 @@ impl TestServer {
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| format!("chown the folder: {e}"))?;
         }
         let settings = settings.iter().map(|s| s.to_string()).collect();
-        let mut server = TestServer { dir, bin, port: free_port(), run_as, child: None, databases: 0, settings };
+        let password = password.map(str::to_string);
+        let mut server =
+            TestServer { dir, bin, port: free_port(), run_as, child: None, databases: 0, settings, password };
         let data = server.data_dir();
+        let mut auth = vec!["--auth=trust".to_string()];
+        if let Some(password) = &server.password {
+            let file = server.dir.path().join("pwfile");
+            std::fs::write(&file, password).map_err(|e| format!("password file: {e}"))?;
+            auth = vec![
+                "--auth-local=trust".into(),
+                "--auth-host=scram-sha-256".into(),
+                format!("--pwfile={}", file.display()),
+            ];
+        }
         let out = server
             .command("initdb")
-            .args(["-D", data.to_str().unwrap_or_default(), "-U", "colt", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .args(["-D", data.to_str().unwrap_or_default(), "-U", "colt", "-E", "UTF8", "--no-sync"])
+            .args(&auth)
             .output()
             .map_err(|e| format!("run initdb: {e}"))?;
         if !out.status.success() {
@@ -161,9 +217,14 @@ impl TestServer {
         }
     }
 
-    /// The URL of database `name` on this server.
+    /// The URL of database `name` on this server (with the password, if
+    /// it has one, percent-encoded).
     pub fn url_of(&self, name: &str) -> String {
-        format!("postgres://colt@127.0.0.1:{}/{name}", self.port)
+        let user = match &self.password {
+            Some(password) => format!("colt:{}", percent_encoded(password)),
+            None => "colt".to_string(),
+        };
+        format!("postgres://{user}@127.0.0.1:{}/{name}", self.port)
     }
 
     /// A new, empty database on this server, and its URL.
@@ -179,6 +240,9 @@ impl TestServer {
     /// Stops the server (a fast shutdown: clients are disconnected) and
     /// waits for it to exit.
     pub fn stop(&mut self) {
+        // A paused server (a test that failed between `pause` and `resume`)
+        // would never act on the SIGINT.
+        self.resume();
         if let Some(mut child) = self.child.take() {
             // SAFETY: kill on our own child's pid.
             unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
@@ -194,6 +258,29 @@ impl TestServer {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Stops the server's every process (SIGSTOP: the postmaster, then its
+    /// backends and helpers), as a hung host: the kernel still accepts
+    /// connections and acknowledges packets; nothing answers.
+    pub fn pause(&self) {
+        self.signal_all(libc::SIGSTOP);
+    }
+
+    /// Lets a [`pause`](Self::pause)d server run again.
+    pub fn resume(&self) {
+        self.signal_all(libc::SIGCONT);
+    }
+
+    fn signal_all(&self, signal: i32) {
+        let Some(postmaster) = self.child.as_ref().map(|c| c.id() as i32) else { return };
+        // The postmaster first: stopped, it forks no new process.
+        let mut pids = vec![postmaster];
+        pids.extend(children_of(postmaster));
+        for pid in pids {
+            // SAFETY: kill on the server's own processes.
+            unsafe { libc::kill(pid, signal) };
+        }
     }
 
     /// The folder the cluster and its log are in.

@@ -5,6 +5,7 @@
 //! [`TuningStore`] trait, so callers use one interface for both.
 
 use crate::error::DbError;
+use crate::location::DbLocation;
 use crate::postgres::PostgresDb;
 use crate::sqlite::SqliteDb;
 use crate::store::TuningStore;
@@ -21,10 +22,17 @@ impl TuningDb {
     /// [`TuningDb::is_server`]) connects to that server, creating or
     /// migrating colt's schema in it; anything else is a SQLite file,
     /// created with its schema if missing (but not its parent folder).
+    ///
+    /// A libpq key=value string (`host=… password=…`) is refused rather
+    /// than taken for a file name (and printed with its password).
     pub fn open(location: &Path) -> Result<TuningDb, DbError> {
-        let store: Box<dyn TuningStore> = match location.to_str() {
-            Some(url) if TuningDb::is_server(location) => Box::new(PostgresDb::connect(url)?),
-            _ => Box::new(SqliteDb::open(location)?),
+        let at = DbLocation::new(location);
+        let store: Box<dyn TuningStore> = if at.is_server() {
+            Box::new(PostgresDb::connect(&at)?)
+        } else if at.is_key_value_string() {
+            return Err(DbError::KeyValueString { path: at.to_string().into() });
+        } else {
+            Box::new(SqliteDb::open(location)?)
         };
         Ok(TuningDb { store })
     }
@@ -50,21 +58,23 @@ impl TuningDb {
 
     /// Whether `location` names a database server rather than a file.
     pub fn is_server(location: &Path) -> bool {
-        location.to_str().is_some_and(|l| l.starts_with("postgres://") || l.starts_with("postgresql://"))
+        DbLocation::new(location).is_server()
     }
 
     /// Whether there is a database at `location` to read: a file that
     /// exists, or a server (whether it answers is found on connecting).
+    ///
+    /// A key=value connection string counts as there, so that opening it
+    /// says why colt refuses it rather than "no database".
     pub fn exists(location: &Path) -> bool {
-        TuningDb::is_server(location) || location.is_file()
+        let at = DbLocation::new(location);
+        at.is_server() || at.is_key_value_string() || location.is_file()
     }
 
-    /// `location` as messages may show it: a server URL without its password.
+    /// `location` as messages, logs, files and API answers may show it: a
+    /// server URL without its password (see [`DbLocation`]).
     pub fn display(location: &Path) -> String {
-        match location.to_str() {
-            Some(url) if TuningDb::is_server(location) => crate::postgres::redact(url),
-            _ => location.display().to_string(),
-        }
+        DbLocation::new(location).to_string()
     }
 }
 

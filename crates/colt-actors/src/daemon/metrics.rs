@@ -10,9 +10,9 @@ use std::fmt::Write;
 impl Daemon {
     /// The metrics in Prometheus' text format (version 0.0.4).
     pub fn metrics(&self) -> Result<String, JobError> {
-        let jobs = self.db(|db| db.jobs())?;
-        let model_jobs = self.db(|db| db.model_jobs())?;
-        let failures = self.db(|db| db.failure_counts())?;
+        let jobs = self.read(|db| db.jobs())?;
+        let model_jobs = self.read(|db| db.model_jobs())?;
+        let failures = self.read(|db| db.failure_counts())?;
         let mut by_state: HashMap<&str, u64> = JobState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for j in &jobs {
             *by_state.entry(j.state.as_str()).or_default() += 1;
@@ -30,7 +30,7 @@ impl Daemon {
                 *tokens.entry(m.clone()).or_default() += n;
             }
         }
-        let workers = self.db(|db| db.live_workers(colt_db::LEASE))?;
+        let workers = self.read(|db| db.live_workers(colt_db::LEASE))?;
         let mut out = String::new();
         let _ = writeln!(
             out,

@@ -13,12 +13,14 @@
 //! `colt serve` puts an HTTP API in front of it: each request is one call
 //! here, answered with the typed views of [`views`].
 
+mod db_watch;
 mod metrics;
 pub mod model_jobs;
 mod submit;
 pub mod views;
 mod worker;
 
+pub use db_watch::{PROBE_DEADLINE, PROBE_EVERY};
 pub use model_jobs::{ModelJobView, ModelSubmit, MAX_ROUNDS};
 pub use submit::{Submit, SubmitError, MAX_TRIALS};
 
@@ -56,7 +58,21 @@ pub enum JobError {
     Db(#[from] colt_db::DbError),
     #[error(transparent)]
     Actor(#[from] crate::system::ActorGone),
+    #[error(
+        "the tuning database `{database}` did not answer within {} s (busy, or its server does not answer: \
+         see /v1/health)",
+        after.as_secs()
+    )]
+    NoAnswer { database: String, after: std::time::Duration },
 }
+
+/// Longest a request's read of the database (a job's status, the job
+/// list, metrics, workers) waits behind the database actor, which may be
+/// inside a job's statement to a server that does not answer (up to
+/// `colt_db::STATEMENT_DEADLINE`, then redialling): past it the request is
+/// answered 503 rather than held. The actor answers in milliseconds
+/// otherwise; a stuck server is reported by health within 5 s.
+pub const READ_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Daemon {
     colt: Colt,
@@ -69,6 +85,9 @@ pub struct Daemon {
     threads: usize,
     /// The one folder model jobs' `model_path`s may name files in.
     models_dir: PathBuf,
+    /// Why the database server does not answer, as last probed (`None`:
+    /// it answers, or the database is a file).
+    database_trouble: Mutex<Option<String>>,
 }
 
 #[derive(Default)]
@@ -125,7 +144,9 @@ impl Daemon {
             max_jobs,
             threads: threads.max(1),
             models_dir,
+            database_trouble: Mutex::new(None),
         });
+        daemon.watch_database()?;
         let scheduler = {
             let daemon = daemon.clone();
             std::thread::Builder::new().name("scheduler".into()).spawn(move || daemon.schedule())?
@@ -140,9 +161,9 @@ impl Daemon {
     /// The database's live workers (heartbeat within a lease), each with
     /// the jobs it holds and their leases.
     pub fn workers(&self) -> Result<Vec<views::WorkerView>, JobError> {
-        let workers = self.db(|db| db.live_workers(colt_db::LEASE))?;
+        let workers = self.read(|db| db.live_workers(colt_db::LEASE))?;
         let unfinished: Vec<JobRow> =
-            self.db(|db| db.jobs())?.into_iter().filter(|j| j.state.is_unfinished() && j.owner.is_some()).collect();
+            self.read(|db| db.jobs())?.into_iter().filter(|j| j.state.is_unfinished() && j.owner.is_some()).collect();
         Ok(workers.iter().map(|w| views::WorkerView::of(w, &unfinished)).collect())
     }
 
@@ -210,7 +231,7 @@ impl Daemon {
     /// `--max-jobs` counts jobs and model jobs alike.
     fn check_room(&self) -> Result<(), SubmitError> {
         let unfinished =
-            self.db(|db| Ok::<_, colt_db::DbError>(db.unfinished_jobs()? + db.unfinished_model_jobs()?))? as usize;
+            self.read(|db| Ok::<_, colt_db::DbError>(db.unfinished_jobs()? + db.unfinished_model_jobs()?))? as usize;
         if unfinished >= self.max_jobs {
             return Err(SubmitError::TooMany { unfinished, max_jobs: self.max_jobs });
         }
@@ -219,7 +240,7 @@ impl Daemon {
 
     /// Every model job, by id.
     pub fn model_jobs(&self) -> Result<Vec<ModelJobView>, JobError> {
-        Ok(self.db(|db| db.model_jobs())?.iter().map(|row| self.model_view(row)).collect())
+        Ok(self.read(|db| db.model_jobs())?.iter().map(|row| self.model_view(row)).collect())
     }
 
     pub fn model_job(&self, id: ModelJobId) -> Result<ModelJobView, JobError> {
@@ -251,7 +272,7 @@ impl Daemon {
     }
 
     fn model_row(&self, id: ModelJobId) -> Result<ModelJobRow, JobError> {
-        self.db(move |db| db.model_job(id))?.ok_or(JobError::NoSuchModelJob(id))
+        self.read(move |db| db.model_job(id))?.ok_or(JobError::NoSuchModelJob(id))
     }
 
     fn model_view(&self, row: &ModelJobRow) -> ModelJobView {
@@ -262,7 +283,7 @@ impl Daemon {
 
     /// Every job, by id, as the API shows it.
     pub fn jobs(&self) -> Result<Vec<JobView>, JobError> {
-        Ok(self.db(|db| db.jobs())?.iter().map(|row| self.view(row)).collect())
+        Ok(self.read(|db| db.jobs())?.iter().map(|row| self.view(row)).collect())
     }
 
     pub fn job(&self, id: JobId) -> Result<JobView, JobError> {
@@ -316,13 +337,17 @@ impl Daemon {
     /// job's own target).
     pub fn kernel(&self, id: JobId) -> Result<views::KernelView, JobError> {
         self.row(id)?;
-        let best = self.db(move |db| db.best_kernel(colt_db::KernelQuery::Job(id)))?;
+        let best = self.read(move |db| db.best_kernel(colt_db::KernelQuery::Job(id)))?;
         let best = best.ok_or(JobError::NoKernel(id))?;
         Ok(views::KernelView::of(id, &best))
     }
 
     pub fn health(&self) -> views::HealthView {
-        let down = self.colt.actors_down();
+        let mut down = self.colt.actors_down();
+        let trouble = self.database_trouble.lock().clone();
+        if let Some(why) = &trouble {
+            down.push(format!("tuning database unreachable: {why}"));
+        }
         views::HealthView {
             status: if down.is_empty() { "ok" } else { "degraded" },
             down,
@@ -330,6 +355,7 @@ impl Daemon {
             running_model_job: self.state.lock().running_model.as_ref().map(|m| m.id),
             models: self.colt.models(),
             database: self.colt.db_path().to_path_buf(),
+            database_status: trouble.map_or("ok".to_string(), |why| format!("unreachable: {why}")),
             target: self.colt.target().label(),
         }
     }
@@ -342,8 +368,21 @@ impl Daemon {
         self.colt.db().call(f)?.map_err(Into::into)
     }
 
+    /// Runs the read `f` on the database actor, waiting at most
+    /// [`READ_WAIT`] (the read still runs when the actor gets to it; it
+    /// changes nothing).
+    fn read<T: Send + 'static, E: Into<JobError> + Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut colt_db::TuningDb) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, JobError> {
+        match self.colt.db().call_within(READ_WAIT, f)? {
+            Some(answer) => answer.map_err(Into::into),
+            None => Err(JobError::NoAnswer { database: self.colt.db_path().display().to_string(), after: READ_WAIT }),
+        }
+    }
+
     fn row(&self, id: JobId) -> Result<JobRow, JobError> {
-        self.db(move |db| db.job(id))?.ok_or(JobError::NoSuchJob(id))
+        self.read(move |db| db.job(id))?.ok_or(JobError::NoSuchJob(id))
     }
 
     /// A job as the API shows it: its row, and live progress when running.

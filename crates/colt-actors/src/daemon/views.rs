@@ -156,14 +156,20 @@ impl KernelView {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct HealthView {
-    /// `ok`, or `degraded` while an actor is down (then named in `down`).
+    /// `ok`, or `degraded` while an actor is down or the database server
+    /// does not answer (then named in `down`).
     pub status: &'static str,
     pub down: Vec<String>,
     pub running_job: Option<JobId>,
     /// The model job whose round is running (or that waits between rounds).
     pub running_model_job: Option<colt_db::ModelJobId>,
     pub models: Vec<ModelEntry>,
+    /// The database's location, a server's without its password.
     pub database: PathBuf,
+    /// `ok`, or `unreachable: why` while the database server does not
+    /// answer (probed every `PROBE_EVERY`, each probe within
+    /// `PROBE_DEADLINE`).
+    pub database_status: String,
     /// The device this daemon tunes for besides the CPU (`cpu` if none).
     pub target: String,
 }

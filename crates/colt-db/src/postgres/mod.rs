@@ -3,11 +3,14 @@
 //! that many `colt` processes on many hosts share with transactional
 //! guarantees.
 //!
-//! - One connection (`postgres::Client`, no TLS: a server on loopback, a
-//!   unix socket or a private network) per [`PostgresDb`], used from one
-//!   thread like a SQLite connection.
-//! - A lost connection (the server restarted, a network cut) is redialled
-//!   with backoff for up to [`RECONNECT_FOR`], and the operation run again:
+//! - One connection (`tokio-postgres` on a one-thread runtime of its own,
+//!   no TLS: a server on loopback, a unix socket or a private network) per
+//!   [`PostgresDb`], used from one thread like a SQLite connection. Every
+//!   round trip has a deadline ([`CONNECT_TIMEOUT`] for the handshake,
+//!   [`STATEMENT_DEADLINE`] for a statement; see `conn.rs`).
+//! - A lost connection (the server restarted, a network cut) or a server
+//!   that does not answer in time is redialled with backoff for up to
+//!   [`RECONNECT_FOR`], and the operation run again:
 //!   every operation is one statement or one transaction, and trials are
 //!   inserted `ON CONFLICT DO NOTHING`, so running one twice changes
 //!   nothing (a job created just as the connection dropped can exist twice;
@@ -17,8 +20,12 @@
 //!   schema than this colt's is refused.
 //! - A job is claimed inside a transaction that locks its row
 //!   (`SELECT … FOR UPDATE`), so two workers never both take it.
+//! - The URL's password is used to connect and nowhere else: messages name
+//!   the server by its [`DbLocation`], and the driver's own messages are
+//!   scrubbed of it.
 
 use crate::error::DbError;
+use crate::location::DbLocation;
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
 use crate::probes::{migrate_from_5_postgres, ProbeRecord, PROBE_COLUMNS};
@@ -26,20 +33,34 @@ use crate::records::{DbSummary, JobId, JobRow, JobState, NewJob, TrialRecord, Wo
 use crate::schema::{bits, now_unix, unbits, APPLICATION_ID, SCHEMA_VERSION};
 use crate::store::{decide_claim, ClaimDecision, TuningStore};
 use crate::workers::WorkerRow;
-use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Row};
+use conn::{Conn, Session, Tx};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Config, Row};
 
 mod cluster;
+mod conn;
 mod store;
 
 /// How long a lost connection is redialled before the operation fails: a
 /// server restart takes seconds, a failover tens of seconds.
 pub const RECONNECT_FOR: Duration = Duration::from_secs(120);
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a dial may take, the whole handshake included (a server that
+/// accepts the TCP connection and never answers is given up on after it).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest colt waits for the server's answer to one statement (or one
+/// step of a transaction) before it takes the connection for dead, drops
+/// it and redials. colt's statements are single rows or small
+/// transactions answered in milliseconds on a live server; the largest
+/// (every trial of a job, every job for `db copy`) stay well under a
+/// second at the sizes colt's own limits allow, and a row lock another
+/// host's claim holds is held for one short transaction. 30 s is far
+/// above all of them, and short next to [`RECONNECT_FOR`].
+pub const STATEMENT_DEADLINE: Duration = Duration::from_secs(30);
 
 const SCHEMA: &str = "
 CREATE TABLE colt_schema (
@@ -157,16 +178,20 @@ const TRIAL_COLUMNS: &str = "job, workload_fingerprint, target, seed, edits, dec
 
 const MODEL_JOB_COLUMNS: &str = "id, model, spec_json, progress_json, state, error, created_unix, updated_unix";
 
-/// Why one attempt failed: the server's error, or a row colt cannot read.
+/// Why one attempt failed: the server's error, no answer in time, or a
+/// row colt cannot read.
 enum Fail {
-    Sql(postgres::Error),
+    Sql(tokio_postgres::Error),
+    /// The server did not answer within this deadline: the connection is
+    /// dropped and dialled again.
+    NoAnswer(Duration),
     Bad(String),
     /// Not an error of the connection: the operation's own answer.
     Db(DbError),
 }
 
-impl From<postgres::Error> for Fail {
-    fn from(e: postgres::Error) -> Fail {
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Fail {
         Fail::Sql(e)
     }
 }
@@ -175,35 +200,16 @@ type Attempt<T> = Result<T, Fail>;
 
 /// The tuning database in a PostgreSQL server (see [`crate::TuningStore`]).
 pub struct PostgresDb {
-    client: RefCell<Client>,
-    config: postgres::Config,
+    conn: RefCell<Conn>,
+    config: Config,
+    location: DbLocation,
     /// The URL without its password, for messages.
     path: PathBuf,
 }
 
-/// `url` without its password (`postgres://user:secret@host/db` →
-/// `postgres://user:***@host/db`; a `password=` parameter likewise).
-pub fn redact(url: &str) -> String {
-    let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let rest = &out[scheme_end + 3..];
-        if let Some(at) = rest.find('@') {
-            if let Some(colon) = rest[..at].find(':') {
-                let (start, end) = (scheme_end + 3 + colon + 1, scheme_end + 3 + at);
-                out.replace_range(start..end, "***");
-            }
-        }
-    }
-    if let Some(p) = out.find("password=") {
-        let end = out[p..].find('&').map_or(out.len(), |e| p + e);
-        out.replace_range(p + "password=".len()..end, "***");
-    }
-    out
-}
-
 /// Whether `e` means the connection is gone (the server went away, shut
 /// down, or the network dropped), so that redialling can help.
-fn connection_lost(e: &postgres::Error) -> bool {
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
     if e.is_closed() {
         return true;
     }
@@ -219,20 +225,114 @@ fn connection_lost(e: &postgres::Error) -> bool {
     }
 }
 
+/// The server's own message where it sent one (`Display` of a driver error
+/// says only "db error"), with every form of `location`'s password
+/// removed: the driver's messages are not trusted to leave it out.
+fn postgres_message(location: &DbLocation, e: &tokio_postgres::Error) -> String {
+    let text = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        // The driver's `Display` names the kind ("error connecting to
+        // server"), its source the cause ("Connection refused").
+        None => {
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            text
+        }
+    };
+    location.scrub(&text)
+}
+
+/// The error of `what` on the server at `location` that failed with `broken`.
+fn failed(location: &DbLocation, what: &str, broken: Fail) -> DbError {
+    let path = PathBuf::from(location.to_string());
+    match broken {
+        Fail::Sql(e) => DbError::Postgres { path, what: what.to_string(), reason: postgres_message(location, &e) },
+        Fail::NoAnswer(after) => DbError::NoAnswer { path, what: what.to_string(), after },
+        Fail::Bad(reason) => DbError::Corrupt { path, reason },
+        Fail::Db(e) => e,
+    }
+}
+
+/// Parses `location` as the driver's configuration, with colt's connect
+/// timeout and application name.
+fn config_of(location: &DbLocation) -> Result<Config, DbError> {
+    let path = PathBuf::from(location.to_string());
+    let Some(url) = location.given().to_str() else {
+        return Err(DbError::Connect { path, reason: "the URL is not UTF-8".to_string() });
+    };
+    let mut config: Config =
+        url.parse().map_err(|e| DbError::Connect { path, reason: postgres_message(location, &e) })?;
+    config.connect_timeout(CONNECT_TIMEOUT);
+    if config.get_application_name().is_none() {
+        config.application_name("colt");
+    }
+    Ok(config)
+}
+
+/// Dials the server of `config` once, each later call within `deadline`.
+fn dial(location: &DbLocation, config: &Config, handshake: Duration, deadline: Duration) -> Result<Conn, DbError> {
+    Conn::connect(config, handshake, deadline).map_err(|broken| {
+        let path = PathBuf::from(location.to_string());
+        match broken {
+            Fail::Sql(e) => DbError::Connect { path, reason: postgres_message(location, &e) },
+            other => failed(location, "connect to the PostgreSQL server", other),
+        }
+    })
+}
+
+/// A watch on whether a server answers, on a connection of its own (so
+/// that it never waits behind another caller's slow statement): what a
+/// daemon's health reports.
+pub struct ServerProbe {
+    location: DbLocation,
+    config: Config,
+    conn: Option<Conn>,
+}
+
+impl ServerProbe {
+    /// A probe of the server at `location` (`None` for a file: a SQLite
+    /// database is not a server that can stop answering). It dials only
+    /// when first checked.
+    pub fn new(location: &Path) -> Result<Option<ServerProbe>, DbError> {
+        let location = DbLocation::new(location);
+        if !location.is_server() {
+            return Ok(None);
+        }
+        let config = config_of(&location)?;
+        Ok(Some(ServerProbe { location, config, conn: None }))
+    }
+
+    /// Whether the server answers a trivial statement within `deadline`
+    /// (dialling first, within the same deadline, if the last check
+    /// failed).
+    pub fn check(&mut self, deadline: Duration) -> Result<(), DbError> {
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => {
+                let mut config = self.config.clone();
+                config.connect_timeout(deadline);
+                dial(&self.location, &config, deadline, deadline)?
+            }
+        };
+        conn.query_one("SELECT 1", &[]).map_err(|broken| failed(&self.location, "answer `SELECT 1`", broken))?;
+        self.conn = Some(conn);
+        Ok(())
+    }
+}
+
 impl PostgresDb {
-    /// Connects to the server at `url` (`postgres://user@host:port/db`;
+    /// Connects to the server at `location` (`postgres://user@host:port/db`;
     /// `host=/run/postgresql` for a unix socket) and creates colt's schema
     /// in that database if it has none.
-    pub fn connect(url: &str) -> Result<PostgresDb, DbError> {
-        let path = PathBuf::from(redact(url));
-        let mut config: postgres::Config =
-            url.parse().map_err(|source| DbError::Connect { path: path.clone(), source })?;
-        config.connect_timeout(CONNECT_TIMEOUT);
-        if config.get_application_name().is_none() {
-            config.application_name("colt");
-        }
-        let client = config.connect(NoTls).map_err(|source| DbError::Connect { path: path.clone(), source })?;
-        let db = PostgresDb { client: RefCell::new(client), config, path };
+    pub fn connect(location: &DbLocation) -> Result<PostgresDb, DbError> {
+        let config = config_of(location)?;
+        let conn = dial(location, &config, CONNECT_TIMEOUT, STATEMENT_DEADLINE)?;
+        let path = PathBuf::from(location.to_string());
+        let db = PostgresDb { conn: RefCell::new(conn), config, location: location.clone(), path };
         db.init()?;
         Ok(db)
     }
@@ -241,7 +341,7 @@ impl PostgresDb {
         self.run("create or check the schema", |c| {
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPLICATION_ID])?;
-            let table = |tx: &mut postgres::Transaction<'_>, name: &str| -> Attempt<bool> {
+            let table = |tx: &mut Tx<'_>, name: &str| -> Attempt<bool> {
                 let row = tx.query_one(
                     "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
                      WHERE table_schema = current_schema() AND table_name = $1)",
@@ -278,35 +378,35 @@ impl PostgresDb {
         })
     }
 
-    /// Runs `op` on the connection; where the connection was lost, redials
-    /// with backoff (0.1 s doubling to 5 s) for up to [`RECONNECT_FOR`] and
-    /// runs it again.
-    fn run<T>(&self, what: &str, mut op: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T, DbError> {
+    /// Runs `op` on the connection; where the connection was lost or the
+    /// server did not answer within [`STATEMENT_DEADLINE`], drops the
+    /// connection, redials with backoff (0.1 s doubling to 5 s; each dial
+    /// within [`CONNECT_TIMEOUT`]) for up to [`RECONNECT_FOR`] and runs it
+    /// again. So a paused server is waited for, but never forever.
+    fn run<T>(&self, what: &str, mut op: impl FnMut(&mut Conn) -> Attempt<T>) -> Result<T, DbError> {
         let start = Instant::now();
         let mut wait = Duration::from_millis(100);
         loop {
-            let outcome = op(&mut self.client.borrow_mut());
-            let error = match outcome {
+            let outcome = op(&mut self.conn.borrow_mut());
+            let broken = match outcome {
                 Ok(v) => return Ok(v),
-                Err(Fail::Bad(reason)) => return Err(DbError::Corrupt { path: self.path.clone(), reason }),
-                Err(Fail::Db(e)) => return Err(e),
-                Err(Fail::Sql(e)) => e,
+                Err(Fail::Sql(e)) if connection_lost(&e) => Fail::Sql(e),
+                Err(Fail::NoAnswer(after)) => Fail::NoAnswer(after),
+                Err(other) => return Err(failed(&self.location, what, other)),
             };
-            if !connection_lost(&error) || start.elapsed() >= RECONNECT_FOR {
-                return Err(DbError::Postgres { path: self.path.clone(), what: what.to_string(), source: error });
+            if start.elapsed() >= RECONNECT_FOR {
+                return Err(failed(&self.location, what, broken));
             }
             // Redial until the server answers or the time is up.
             loop {
                 std::thread::sleep(wait);
                 wait = (wait * 2).min(Duration::from_secs(5));
-                match self.config.connect(NoTls) {
-                    Ok(client) => {
-                        *self.client.borrow_mut() = client;
+                match Conn::connect(&self.config, CONNECT_TIMEOUT, STATEMENT_DEADLINE) {
+                    Ok(conn) => {
+                        *self.conn.borrow_mut() = conn;
                         break;
                     }
-                    Err(e) if start.elapsed() >= RECONNECT_FOR => {
-                        return Err(DbError::Postgres { path: self.path.clone(), what: what.to_string(), source: e })
-                    }
+                    Err(e) if start.elapsed() >= RECONNECT_FOR => return Err(failed(&self.location, what, e)),
                     Err(_) => {}
                 }
             }
@@ -334,7 +434,7 @@ impl PostgresDb {
     }
 
     fn execute(&self, what: &str, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, DbError> {
-        self.run(what, |c| Ok(c.execute(sql, params)?))
+        self.run(what, |c| c.execute(sql, params))
     }
 
     fn count(&self, what: &str, sql: &str) -> Result<u64, DbError> {
@@ -437,13 +537,7 @@ fn model_job_from_row(row: &Row) -> Attempt<ModelJobRow> {
 
 /// Fails job `id`, whose owners died `crashes` times, for `reason`, and
 /// ends the last one's hold.
-fn give_up(
-    tx: &mut postgres::Transaction<'_>,
-    id: JobId,
-    reason: &str,
-    crashes: u32,
-    now: f64,
-) -> Result<(), postgres::Error> {
+fn give_up(tx: &mut Tx<'_>, id: JobId, reason: &str, crashes: u32, now: f64) -> Attempt<()> {
     tx.execute(
         "UPDATE jobs SET state = 'failed', error = $2, updated_unix = $3, crashes = $4, \
          owner_host = NULL, owner_pid = NULL, owner_started = NULL, owner_command = NULL, \
@@ -457,14 +551,14 @@ fn give_up(
 /// Makes job `id` (its `row` as read under the lock) `owner`'s until
 /// `lease_until`, and opens its hold in the claim history if it is new.
 fn take(
-    tx: &mut postgres::Transaction<'_>,
+    tx: &mut Tx<'_>,
     id: JobId,
     row: &JobRow,
     owner: &Owner,
     lease_until: f64,
     crashes: u32,
     now: f64,
-) -> Result<(), postgres::Error> {
+) -> Attempt<()> {
     tx.execute(
         "UPDATE jobs SET owner_host = $2, owner_pid = $3, owner_started = $4, owner_command = $5, \
          lease_until_unix = $6, crashes = $7 WHERE id = $1",
@@ -500,24 +594,9 @@ fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
-fn read_job(c: &mut impl GenericClient, id: JobId) -> Attempt<Option<JobRow>> {
+fn read_job(c: &mut impl Session, id: JobId) -> Attempt<Option<JobRow>> {
     c.query_opt(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"), &[&id])?
         .as_ref()
         .map(job_from_row)
         .transpose()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_url_is_shown_without_its_password() {
-        assert_eq!(redact("postgres://colt:s3cret@db.local:5432/tuning"), "postgres://colt:***@db.local:5432/tuning");
-        assert_eq!(redact("postgres://colt@db.local/tuning"), "postgres://colt@db.local/tuning");
-        assert_eq!(
-            redact("postgresql:///tuning?host=/run/pg&password=x&user=u"),
-            "postgresql:///tuning?host=/run/pg&password=***&user=u"
-        );
-    }
 }

@@ -80,7 +80,7 @@ fn bench_errors_name_what_is_wrong() {
     let out = out.to_str().unwrap();
     for (args, expected) in [
         (vec!["--strategies", "random,genetic"], "unknown strategy `genetic`"),
-        (vec!["--trials", "0"], "positive budget"),
+        (vec!["--trials", "0"], "--trials 0: each trial budget is a whole number from 1 to 100000"),
         (vec!["--repeats", "0"], "--repeats"),
         (vec!["--workloads", "gemm-512,nope"], "nope"),
         (vec!["--compare", "/nonexistent/bench.json"], "/nonexistent/bench.json"),

@@ -44,9 +44,13 @@ impl TuningDb {
     /// [`DbError::NoDatabase`]); a server is connected to as by
     /// [`TuningDb::open`].
     pub fn open_read_only(location: &Path) -> Result<TuningDb, DbError> {
-        let store: Box<dyn TuningStore> = match location.to_str() {
-            Some(url) if TuningDb::is_server(location) => Box::new(PostgresDb::connect(url)?),
-            _ => Box::new(SqliteDb::open_read_only(location)?),
+        let at = DbLocation::new(location);
+        let store: Box<dyn TuningStore> = if at.is_server() {
+            Box::new(PostgresDb::connect(&at)?)
+        } else if at.is_key_value_string() {
+            return Err(DbError::KeyValueString { path: at.to_string().into() });
+        } else {
+            Box::new(SqliteDb::open_read_only(location)?)
         };
         Ok(TuningDb { store })
     }

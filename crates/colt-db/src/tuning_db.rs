@@ -26,15 +26,7 @@ impl TuningDb {
     /// A libpq key=value string (`host=… password=…`) is refused rather
     /// than taken for a file name (and printed with its password).
     pub fn open(location: &Path) -> Result<TuningDb, DbError> {
-        let at = DbLocation::new(location);
-        let store: Box<dyn TuningStore> = if at.is_server() {
-            Box::new(PostgresDb::connect(&at)?)
-        } else if at.is_key_value_string() {
-            return Err(DbError::KeyValueString { path: at.to_string().into() });
-        } else {
-            Box::new(SqliteDb::open(location)?)
-        };
-        Ok(TuningDb { store })
+        TuningDb::open_with(location, SqliteDb::open)
     }
 
     /// Opens the database at `location` for commands that only read
@@ -44,13 +36,18 @@ impl TuningDb {
     /// [`DbError::NoDatabase`]); a server is connected to as by
     /// [`TuningDb::open`].
     pub fn open_read_only(location: &Path) -> Result<TuningDb, DbError> {
+        TuningDb::open_with(location, SqliteDb::open_read_only)
+    }
+
+    /// A server at `location`, or the SQLite file `open_file` opens.
+    fn open_with(location: &Path, open_file: fn(&Path) -> Result<SqliteDb, DbError>) -> Result<TuningDb, DbError> {
         let at = DbLocation::new(location);
         let store: Box<dyn TuningStore> = if at.is_server() {
             Box::new(PostgresDb::connect(&at)?)
         } else if at.is_key_value_string() {
             return Err(DbError::KeyValueString { path: at.to_string().into() });
         } else {
-            Box::new(SqliteDb::open_read_only(location)?)
+            Box::new(open_file(location)?)
         };
         Ok(TuningDb { store })
     }

@@ -15,6 +15,8 @@ mod model_layers;
 mod models;
 mod run;
 mod serve;
+mod serve_lock;
+mod token;
 mod tune;
 mod tune_model;
 

@@ -8,9 +8,12 @@
 //!   server's threads, in `web::block`). See the README's `colt serve`
 //!   section for the load test that checks it.
 //! - Safety: loopback by default; any other address needs `--token-file`
-//!   (a bearer token in a file only its owner can read, compared in
-//!   constant time; the scheme case-insensitive); bodies over 64 KiB are
-//!   refused (413); every error is `{"error": "..."}` with its status.
+//!   (`token.rs`: a bearer token in a file only its owner can read,
+//!   compared in constant time; the scheme case-insensitive); every
+//!   request head is checked before actix-web's dispatcher sees it
+//!   (`http_head.rs`); bodies over 64 KiB are refused (413); every error,
+//!   the dispatcher's included, is `{"error": "..."}` with its status; one
+//!   daemon per database file (`serve_lock.rs`).
 //!
 //! A new endpoint is a handler below and one `.route` line in `run`.
 
@@ -24,7 +27,7 @@ use colt_actors::{Colt, ColtConfig};
 use colt_db::JobId;
 use serde::Serialize;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Largest request body accepted.
@@ -91,7 +94,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         .init();
     colt_search::check_count("--threads", args.threads, 1, colt_search::MAX_THREADS, "each job's search threads")?;
     let token = match &args.token_file {
-        Some(path) => Some(read_token(path)?),
+        Some(path) => Some(crate::token::read_token(path)?),
         None if !is_default_loopback(args.listen.ip()) => bail!(
             "refusing to listen on {} without a token: an address other than loopback needs --token-file \
              (requests must then carry `Authorization: Bearer <token>`)",
@@ -103,7 +106,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     // which claim its jobs one at a time (colt-db's ownership).
     let _exclusive = match colt_db::TuningDb::is_server(&args.db) {
         true => None,
-        false => Some(lock_database(&args.db)?),
+        false => Some(crate::serve_lock::lock_database(&args.db)?),
     };
     let models =
         if !args.models.is_empty() { args.models.clone() } else { colt_llm::default_model_paths().unwrap_or_default() };
@@ -308,180 +311,6 @@ impl actix_web::Responder for ApiError {
     }
 }
 
-/// Equal in time whatever the first difference: a token is not guessed a
-/// byte at a time from response times.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        diff |= usize::from(a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0xff));
-    }
-    diff == 0
-}
-
-/// One daemon per database file, whatever the path names it by: two
-/// daemons on one file both resumed its running job and measured it twice
-/// at once. Held while the returned lock lives (the kernel drops both locks
-/// when the process dies, SIGKILL included):
-///
-/// - an exclusive `flock` on `<db>.serve.lock` beside the database's
-///   canonical path (symbolic links and `..` resolved, so every path to
-///   the file finds the same lock), with the holder's pid inside for the
-///   message. The lock file is opened with `O_NOFOLLOW`: a link planted at
-///   its name is refused, never followed (truncating its target);
-/// - an exclusive `flock` on the database file itself, which catches a
-///   second name of the same file (a hard link). `flock` and SQLite's
-///   POSIX (`fcntl`) locks are separate on Linux's local file systems, so
-///   it does not block SQLite's own locking; the descriptor is never
-///   closed (see [`DatabaseLock`]).
-///
-/// The database file is created empty (0600) if missing, as the SQLite
-/// backend would: a file is known by its identity only once it exists.
-fn lock_database(db: &Path) -> Result<DatabaseLock> {
-    use std::io::{Read, Seek, Write};
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    use std::os::unix::io::AsRawFd;
-    let shown = db.display();
-    // O_NONBLOCK: opening a FIFO named as the database must not hang; it
-    // is refused just below.
-    let database = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(db)
-        .with_context(|| format!("cannot open the database `{shown}`"))?;
-    let identity = database.metadata().with_context(|| format!("cannot read the database `{shown}`"))?;
-    if !identity.is_file() {
-        bail!("the database `{shown}` is not a regular file");
-    }
-    let canonical = std::fs::canonicalize(db).with_context(|| format!("cannot resolve the database path `{shown}`"))?;
-    let mut name = canonical.into_os_string();
-    name.push(".serve.lock");
-    let path = PathBuf::from(name);
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => anyhow::anyhow!(
-                "the daemon lock `{}` is a symbolic link: colt does not write through it; remove it",
-                path.display()
-            ),
-            _ => anyhow::Error::new(e).context(format!("cannot open the daemon lock `{}`", path.display())),
-        })?;
-    if !file.metadata().is_ok_and(|m| m.is_file()) {
-        bail!("the daemon lock `{}` is not a regular file; remove it", path.display());
-    }
-    // SAFETY: flock takes a file descriptor that `file` keeps open.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let mut holder = String::new();
-        let _ = file.read_to_string(&mut holder);
-        bail!(
-            "another `colt serve` (pid {}) serves the database `{shown}` (the lock `{}`): stop it, or give this one \
-             another --db",
-            holder.trim(),
-            path.display()
-        );
-    }
-    // SAFETY: as above, `database` is open.
-    if unsafe { libc::flock(database.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let holder =
-            flock_holder(identity.ino()).map_or_else(|| "its pid unknown".to_string(), |pid| format!("pid {pid}"));
-        bail!(
-            "another `colt serve` ({holder}) serves the database `{shown}` under another name (a hard link to the \
-             same file): stop it, or give this one another --db"
-        );
-    }
-    file.set_len(0)?;
-    file.rewind()?;
-    write!(file, "{}", std::process::id())?;
-    Ok(DatabaseLock { _lock_file: file, _database: std::mem::ManuallyDrop::new(database) })
-}
-
-/// The locks [`lock_database`] took, held while this lives.
-struct DatabaseLock {
-    _lock_file: std::fs::File,
-    /// Never closed, so never dropped: closing any descriptor of a file
-    /// releases every POSIX lock this process holds on it, SQLite's
-    /// included. The process's exit closes it.
-    _database: std::mem::ManuallyDrop<std::fs::File>,
-}
-
-/// The pid holding an exclusive `flock` on the file with inode `ino`, from
-/// Linux's `/proc/locks` (`1: FLOCK  ADVISORY  WRITE <pid> <maj>:<min>:<ino> 0 EOF`).
-fn flock_holder(ino: u64) -> Option<u32> {
-    let locks = std::fs::read_to_string("/proc/locks").ok()?;
-    locks.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        match fields.as_slice() {
-            [_, "FLOCK", _, "WRITE", pid, file, ..] if file.rsplit(':').next() == Some(&ino.to_string()) => {
-                pid.parse().ok()
-            }
-            _ => None,
-        }
-    })
-}
-
-/// Longest bearer token accepted, in bytes. A header line longer than a few
-/// KiB is refused by HTTP servers and proxies on the way (actix-web's whole
-/// request head is bounded), and 256 bytes of printable ASCII hold far more
-/// than any token needs: a longer file is a mistake, not a secret.
-const MAX_TOKEN_BYTES: usize = 256;
-
-/// The bearer token in `path`: a regular file only its owner can read (a
-/// token others can read is no secret), holding the token and at most one
-/// line ending, 16 to [`MAX_TOKEN_BYTES`] printable ASCII characters
-/// without spaces — what an `Authorization` header can carry: a token of
-/// other characters started the daemon, then no request could match it.
-fn read_token(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let shown = path.display();
-    let metadata = std::fs::metadata(path).with_context(|| format!("cannot read the token file `{shown}`"))?;
-    if !metadata.is_file() {
-        bail!("the token file `{shown}` is not a regular file");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = metadata.permissions().mode();
-        if mode & 0o077 != 0 {
-            bail!(
-                "the token file `{shown}` can be read or written by group or others (mode {:o}); `chmod 600` it",
-                mode & 0o777
-            );
-        }
-    }
-    // Read one byte past the longest token and its line ending: a larger
-    // file is refused without reading it all.
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_TOKEN_BYTES as u64 + 3).read_to_end(&mut bytes))
-        .with_context(|| format!("cannot read the token file `{shown}`"))?;
-    let token = bytes.strip_suffix(b"\n").map(|t| t.strip_suffix(b"\r").unwrap_or(t)).unwrap_or(&bytes);
-    if token.len() > MAX_TOKEN_BYTES {
-        bail!("the token in `{shown}` is longer than {MAX_TOKEN_BYTES} bytes");
-    }
-    if let Some(at) = token.iter().position(|b| !b.is_ascii_graphic()) {
-        bail!(
-            "the token in `{shown}` holds a byte that is not printable ASCII (0x{:02x}, byte {}): a token is one line \
-             of printable ASCII characters without spaces, what an `Authorization` header carries",
-            token[at],
-            at + 1
-        );
-    }
-    if token.len() < 16 {
-        bail!("the token in `{shown}` is shorter than 16 characters");
-    }
-    // Every byte is ASCII: the conversion cannot fail.
-    Ok(String::from_utf8_lossy(token).into_owned())
-}
-
 impl Api {
     fn authorize(&self, req: &HttpRequest) -> Result<(), ApiError> {
         let Some(token) = &self.token else { return Ok(()) };
@@ -493,7 +322,7 @@ impl Api {
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map_or("", |(_, token)| token.trim_start_matches(' '));
-        if constant_time_eq(given.as_bytes(), token.as_bytes()) {
+        if crate::token::constant_time_eq(given.as_bytes(), token.as_bytes()) {
             Ok(())
         } else {
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "missing or wrong bearer token"))
@@ -658,18 +487,4 @@ async fn metrics(req: HttpRequest, api: web::Data<Api>) -> Result<HttpResponse, 
     api.authorize(&req)?;
     let text = api.call(|d| d.metrics()).await?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_compare_equal_only_when_equal() {
-        assert!(constant_time_eq(b"abcdefghijklmnop", b"abcdefghijklmnop"));
-        assert!(!constant_time_eq(b"abcdefghijklmnop", b"abcdefghijklmnoq"));
-        assert!(!constant_time_eq(b"abcdefghijklmnop", b"abcdefghijklmno"));
-        assert!(!constant_time_eq(b"", b"x"));
-        assert!(!constant_time_eq(b"abc\xff", b"abc"));
-    }
 }

@@ -4,7 +4,7 @@
 //! asking thread (a search thread, the command line) blocks on it alone.
 
 use actix::{Actor, Addr, ArbiterHandle, Handler, Message, System};
-use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
@@ -24,9 +24,24 @@ where
     A::Context: actix::dev::ToEnvelope<A, M>,
     M: Message<Result = ()> + Send + 'static,
 {
+    send(addr, actor, make)?.recv().map_err(|_| ActorGone { actor })
+}
+
+/// Sends the message `make` builds around a reply channel: the channel the
+/// reply will come on.
+fn send<A, M, T>(
+    addr: &Addr<A>,
+    actor: &'static str,
+    make: impl FnOnce(Sender<T>) -> M,
+) -> Result<Receiver<T>, ActorGone>
+where
+    A: Actor + Handler<M>,
+    A::Context: actix::dev::ToEnvelope<A, M>,
+    M: Message<Result = ()> + Send + 'static,
+{
     let (reply, answer) = bounded(1);
     addr.try_send(make(reply)).map_err(|_| ActorGone { actor })?;
-    answer.recv().map_err(|_| ActorGone { actor })
+    Ok(answer)
 }
 
 /// How often [`ask_until`] looks at its stop flag while it waits: well
@@ -49,8 +64,7 @@ where
     A::Context: actix::dev::ToEnvelope<A, M>,
     M: Message<Result = ()> + Send + 'static,
 {
-    let (reply, answer) = bounded(1);
-    addr.try_send(make(reply)).map_err(|_| ActorGone { actor })?;
+    let answer = send(addr, actor, make)?;
     loop {
         match answer.recv_timeout(STOP_POLL) {
             Ok(value) => return Ok(Some(value)),

@@ -3,7 +3,7 @@
 # measured round with a database holding the other five workloads'
 # trials, against an empty one.
 #
-#   bash bench/issue17/warm-first-round.sh [BENCH_DB...]
+#   bash bench/vs-metaschedule/warm-first-round.sh [BENCH_DB...]
 #
 # Needs colt built (cargo build --release) and bench databases that hold
 # the other workloads (not committed: run their benches first). Default:
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."  # the repository root
 sources=("$@")
 if [ ${#sources[@]} -eq 0 ]; then
-  sources=(bench/issue17/model-free-1/bench.db bench/issue17/model-free-2/bench.db)
+  sources=(bench/vs-metaschedule/zen3-2026-12-02/model-free-1/bench.db bench/vs-metaschedule/zen3-2026-12-02/model-free-2/bench.db)
 fi
 W=${WARM_DIR:-/tmp/warm}; rm -rf $W; mkdir -p $W
 SIXTH=${SIXTH:-flux-conv}

@@ -9,7 +9,7 @@ second and keeps the latencies; a few valid jobs are submitted along the
 way. Afterwards: the daemon must still answer, health p99 under 100 ms,
 and every valid job done with every trial recorded.
 
-    python3 bench/issue19/hostile.py --colt target/release/colt --out bench/issue19/result.json
+    python3 bench/hardening/xeon-2026-12-02/hostile.py --colt target/release/colt --out bench/hardening/xeon-2026-12-02/result.json
 
 Prints a summary and writes it as JSON. Standard library only.
 """

@@ -5,7 +5,7 @@ three matmuls and the gate. float32, median of timed runs after warm-up,
 on the threads OpenBLAS is given (OPENBLAS_NUM_THREADS, 2 here).
 
     colt model-layers MODEL --seq 128 --json > tasks.jsonl
-    OPENBLAS_NUM_THREADS=2 python3 bench/issue21/numpy_tasks.py tasks.jsonl > numpy.json
+    OPENBLAS_NUM_THREADS=2 python3 bench/tune-model/xeon-2026-12-02/numpy_tasks.py tasks.jsonl > numpy.json
 """
 
 import json

@@ -2,7 +2,7 @@
 # gemm-512 by hand on this part (a Zen 4, 2 vCPUs): which register tiles,
 # reduction depths and orders reach MetaSchedule@64's 1.180 ms (97% of the
 # measured 234 GFLOP/s peak) in colt's space.
-# Run: bash bench/issue17/zen4-1205/hand-gemm.sh (colt built with cargo build --release)
+# Run: bash bench/vs-metaschedule/zen4-2026-12-05/hand-gemm.sh (colt built with cargo build --release)
 cd "$(dirname "$0")/../../.."  # the repository root
 run() { # label, edits...
   local label=$1; shift

@@ -3,7 +3,7 @@
 # under MetaSchedule@64's 0.838 ms? Every matmul (G, U, Y) gets the same
 # register tile (rows x vectors) and reduction panel; H is kept (sketch 1,
 # `inline()`, as every fast kernel of the bench) and vectorised.
-# Run: bash bench/issue17/zen5-1204-prior/hand-deepseek.sh (colt built with cargo build --release)
+# Run: bash bench/vs-metaschedule/zen5-2026-12-04-pack-prior/hand-deepseek.sh (colt built with cargo build --release)
 cd "$(dirname "$0")/../../.."  # the repository root
 run() { # label, edits...
   local label=$1; shift

@@ -1,6 +1,6 @@
 #!/bin/bash
 # gemm-512 by hand on this part: register tile, k panel, B blocked or not.
-# Run: bash bench/issue17/zen5-1204/hand-gemm.sh (colt built with cargo build --release)
+# Run: bash bench/vs-metaschedule/zen5-2026-12-04/hand-gemm.sh (colt built with cargo build --release)
 cd "$(dirname "$0")/../../.."  # the repository root
 run() { # label, edits...
   local label=$1; shift

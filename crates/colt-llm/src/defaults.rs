@@ -2,11 +2,12 @@
 //! tiny models its tests use where speed matters.
 //!
 //! The default pair is Qwen2.5-Coder 0.5B and 1.5B Instruct, chosen by the
-//! proposal-quality instrument on 2026-12-03 (bench/issue18): beside random
-//! legal edits at the same nodes, SmolLM2-135M's answers were unusable in
-//! 50-83% of its calls and won 17% of measured probes; Gemma-3-270M (base,
-//! no chat template) won 1 of 3; Qwen2.5-Coder-0.5B's answers were always
-//! usable and won 58% of its measured probes (12 calls, gemm-512).
+//! proposal-quality instrument on 2026-12-03
+//! (bench/proposal-quality/xeon-2026-12-03/): beside random legal edits at
+//! the same nodes, SmolLM2-135M's answers were unusable in 50-83% of its
+//! calls and won 17% of measured probes; Gemma-3-270M (base, no chat
+//! template) won 1 of 3; Qwen2.5-Coder-0.5B's answers were always usable and
+//! won 58% of its measured probes (12 calls, gemm-512).
 
 use crate::error::ModelError;
 use std::path::{Path, PathBuf};

@@ -83,7 +83,7 @@ pub struct SearchParams {
     /// Candidates the transfer round measures before the strategy starts,
     /// when the job learns from other workloads' records (see colt-search's
     /// `transfer.rs`; the strategy option `transfer=N` sets it). Off by
-    /// default: on a Zen 4 part (2026-12-05, bench/issue17/zen4-1205/) a
+    /// default: on a Zen 4 part (2026-12-05, bench/vs-metaschedule/zen4-2026-12-05/) a
     /// round of 4 made the first measured round better in 8 of 15 jobs
     /// (flux-conv and llama4-scout-mlp after the other five workloads) and
     /// worse in 7, at the cost of 4 of the job's trials.
@@ -101,17 +101,17 @@ fn default_answers() -> usize {
 
 /// 0.15: with the default models a job makes about one model call per 64
 /// trials. The default models were measured to propose edits no better
-/// than random ones on 2-core Zen 4 parts (bench/issue18/zen4-1205-single/:
+/// than random ones on 2-core Zen 4 parts (bench/proposal-quality/zen4-2026-12-05/:
 /// each model alone, every probe built and timed, 72 calls each: the 1.5B
 /// 51% [39-62%], the 0.5B 44% [33-55%] against random edit sets at the
 /// same nodes). Issue 18 asks for the fastest honest configuration then,
-/// and in one session on that machine (bench/issue18/zen4-1205-share/,
+/// and in one session on that machine (bench/model-budget/zen4-2026-12-05/,
 /// 2026-12-05, all six workloads, 64 trials, 2 repeats) 0.15 against 0.5
 /// found faster kernels on 3 workloads and slower on 3 (within 8% either
 /// way) in 22% less wall time (377 s against 486 s over the suite). Users
 /// whose models earn their calls (a 7B-32B GGUF on a GPU, `--gpu-layers`)
 /// raise it with `colt:model-share=S`, or lift it with `none`. Until
-/// 2026-12-05 it was 0.5 (1.4-2.0 times `mcts`'s job, bench/issue18/zen4/).
+/// 2026-12-05 it was 0.5 (1.4-2.0 times `mcts`'s job, bench/model-budget/zen4-2026-12-04/).
 fn default_model_share() -> Option<f64> {
     Some(0.15)
 }

@@ -44,8 +44,8 @@ pub struct StrategyKind {
 /// machines colt is built on (2-core Zen 4 parts, 2026-12-05): each
 /// default model alone, every probe built and timed, wins 51% [39-62%]
 /// (Qwen2.5-Coder-1.5B) and 44% [33-55%] (0.5B) of 72 calls against a
-/// random edit set at the same node (bench/issue18/zen4-1205-single/).
-/// In one session there (bench/issue18/zen4-1205-share/, all six
+/// random edit set at the same node (bench/proposal-quality/zen4-2026-12-05/).
+/// In one session there (bench/model-budget/zen4-2026-12-05/, all six
 /// workloads, 64 trials, 2 repeats, MetaSchedule@64 beside them),
 /// `evolutionary` found faster kernels than `colt` on 4 of 6 workloads
 /// and level on a fifth (model share 0.15; 5 of 6 at 0.5) and than `mcts`

@@ -4,10 +4,10 @@
 //! The warm start's cost model learns other workloads' measurements, but a
 //! model that ranks a little better does not make the first round's
 //! kernels better: on three machines the first round with a warm database
-//! was worse than with an empty one in most jobs (bench/issue17's
-//! `warm-start.txt` files). What does carry from one workload to another
-//! on one machine is the shape of the inner loops that suit it: the
-//! register tile, the reduction depth, the unroll and the loop order
+//! was worse than with an empty one in most jobs (the `warm-start.txt`
+//! files under bench/vs-metaschedule/). What does carry from one workload
+//! to another on one machine is the shape of the inner loops that suit it:
+//! the register tile, the reduction depth, the unroll and the loop order
 //! ([`TileStyle`]). So a job whose database knows other workloads first
 //! measures a few candidates drawn in the styles of their fastest kernels
 //! (transfer tuning: the best schedules of other programs, carried over
@@ -17,7 +17,7 @@
 //! strategy starts from them as from any known candidate. A job asks for
 //! one with the strategy option `transfer=N` (`SearchParams::transfer`).
 //!
-//! Measured on a Zen 4 part (2026-12-05, `bench/issue17/zen4-1205/`),
+//! Measured on a Zen 4 part (2026-12-05, `bench/vs-metaschedule/zen4-2026-12-05/`),
 //! flux-conv and llama4-scout-mlp each after the other five workloads:
 //! - styles taken from each workload's fastest kernel and ranked by the
 //!   warm cost model picked 4x2, 6x2 and 16x1 tiles where flux-conv's

@@ -12,7 +12,7 @@
 //! draws candidates in the styles of the fastest kernels the tuning
 //! database holds for other workloads on the same hardware.
 //!
-//! Tried and not kept (2026-12-05, a Zen 4 part, `bench/issue17/zen4-1205/`):
+//! Tried and not kept (2026-12-05, a Zen 4 part, `bench/vs-metaschedule/zen4-2026-12-05/`):
 //! the informed sampler giving all tiled stages of a sample one drawn
 //! style (three samples in four), so that an MLP's three matmuls share a
 //! tile. Over four seeds at 64 trials it helped `mcts` (deepseek-r1-moe

@@ -46,7 +46,7 @@ const PACK_BYTES: usize = 39;
 /// Issue cycles per vector FMA, per broadcast scalar and per loaded
 /// vector in a register tile's step: two FMAs and two vector loads a
 /// cycle, one broadcast. Measured on a Zen 5 part (gemm-512 by hand,
-/// `bench/issue17/zen5-1204/hand-gemm.txt`): 16 rows of 1 vector ran 2.3x
+/// `bench/vs-metaschedule/zen5-2026-12-04/hand-gemm.txt`): 16 rows of 1 vector ran 2.3x
 /// slower than 8 rows of 2, and 6 rows of 2 1.2x, which these costs put
 /// at 1.8x and 1.04x, where a broadcast costing what a vector load costs
 /// would put them at 1.06x and 1.0x.
@@ -173,7 +173,7 @@ impl Roofline {
         // The pack passes copy their operands before the stage runs, in
         // parallel, each float read from wherever the operand fits and
         // written once; a copy of a large operand read once by the stage
-        // is all loss (measured on a Zen 5 part, `bench/issue17/zen5-1204`:
+        // is all loss (measured on a Zen 5 part, `bench/vs-metaschedule/zen5-2026-12-04`:
         // llama4-scout-mlp's best kernel with a packed weight 2.59 ms, with
         // none 1.96; deepseek-r1-moe 0.89 against 0.82).
         let copied = unlog(f[PACK_BYTES]);

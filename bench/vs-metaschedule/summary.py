@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""The acceptance figures of issue 17 from the bench JSONs and the peer JSONs.
+"""colt's strategies against MetaSchedule@64, from the bench JSONs and the peer JSONs.
 
-    cd bench/vs-metaschedule/zen3-2026-12-02 && python3 summary.py model-free-1/bench.json model-free-2/bench.json
+    cd bench/vs-metaschedule/zen3-2026-12-02 && python3 ../summary.py model-free-1/bench.json model-free-2/bench.json
+
+(or from any of the machine folders beside it, with that folder's bench JSONs)
 
 Per workload: each strategy's best ms at 64 trials (median of the repeats, as
 `colt bench` reports it), its ratio to MetaSchedule@64 (the better of the

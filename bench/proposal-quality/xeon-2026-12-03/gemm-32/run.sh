@@ -1,6 +1,6 @@
 #!/bin/bash
 # Issue 18 instrument runs, one after the other, machine otherwise idle.
-cd /work/main
+cd "$(dirname "$0")/../../../.."  # the repository root
 run() {
   name=$1; models=$2
   COLT_CACHE_DIR=/tmp/e18/cache-$name timeout 1500 target/release/colt tune gemm-512 --trials 32 --strategy colt \

@@ -111,7 +111,24 @@ impl TestServer {
         TestServer::start_cluster(&["fsync=off"], Some(password))
     }
 
+    /// As [`start`](Self::start), on a port chosen by the caller (the
+    /// user's guide's examples name theirs); fails if the port is taken.
+    pub fn start_on_port(port: u16) -> Result<TestServer, StartError> {
+        // A server already there would answer the readiness check itself.
+        std::net::TcpListener::bind(("127.0.0.1", port))
+            .map_err(|e| format!("port {port} of 127.0.0.1 is not free for a test server: {e}"))?;
+        TestServer::start_cluster_on(&["fsync=off"], None, Some(port))
+    }
+
     fn start_cluster(settings: &[&str], password: Option<&str>) -> Result<TestServer, StartError> {
+        TestServer::start_cluster_on(settings, password, None)
+    }
+
+    fn start_cluster_on(
+        settings: &[&str],
+        password: Option<&str>,
+        port: Option<u16>,
+    ) -> Result<TestServer, StartError> {
         let bin = postgres_bin()?;
         // SAFETY: geteuid has no preconditions.
         let root = unsafe { libc::geteuid() } == 0;
@@ -128,8 +145,16 @@ impl TestServer {
         }
         let settings = settings.iter().map(|s| s.to_string()).collect();
         let password = password.map(str::to_string);
-        let mut server =
-            TestServer { dir, bin, port: free_port(), run_as, child: None, databases: 0, settings, password };
+        let mut server = TestServer {
+            dir,
+            bin,
+            port: port.unwrap_or_else(free_port),
+            run_as,
+            child: None,
+            databases: 0,
+            settings,
+            password,
+        };
         let data = server.data_dir();
         let mut auth = vec!["--auth=trust".to_string()];
         if let Some(password) = &server.password {
@@ -231,6 +256,11 @@ impl TestServer {
     pub fn fresh_database(&mut self) -> Result<String, StartError> {
         self.databases += 1;
         let name = format!("colt_test_{}", self.databases);
+        self.create_database(&name)
+    }
+
+    /// A new, empty database `name` on this server, and its URL.
+    pub fn create_database(&mut self, name: &str) -> Result<String, StartError> {
         let mut admin =
             postgres::Client::connect(&self.url_of("postgres"), postgres::NoTls).map_err(|e| e.to_string())?;
         admin.batch_execute(&format!("CREATE DATABASE {name}")).map_err(|e| e.to_string())?;

@@ -68,7 +68,7 @@ impl Model {
             // llama.cpp would quietly run every layer on the CPU instead.
             let reason = match GPU_BACKEND {
                 None => "this colt was built without a GPU backend (build it with `--features cuda` or \
-                         `--features vulkan`, see the README's \"Local models\")"
+                         `--features vulkan`, see docs/src/models.md, \"Models on a GPU\")"
                     .to_string(),
                 Some(name) => format!("its {name} backend finds no GPU device on this machine"),
             };

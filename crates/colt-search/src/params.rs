@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The search's knobs. Defaults are chosen for a 64-trial budget on 2
-/// cores (see the crate README section "Defaults").
+/// cores (the user's guide lists them: docs/src/strategies.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchParams {
     /// λ of model-aware UCT.

@@ -52,7 +52,7 @@ pub struct StrategyKind {
 /// on 5, at or under MetaSchedule's on all six, in 370 s over the suite
 /// against `colt`'s 377 s (0.15) and 486 s (0.5); `random` and `beam` were
 /// faster jobs with slower kernels. The model-driven tree is one flag
-/// away (`--strategy colt`), and the README's main job runs it with the
+/// away (`--strategy colt`), and the README's set-up runs it with the
 /// default models.
 pub const DEFAULT_STRATEGY: &str = "evolutionary";
 

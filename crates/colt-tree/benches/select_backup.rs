@@ -1,7 +1,7 @@
 //! Select + backup throughput on a 100k-node tree, with 1 and 2 threads.
 //!
 //! Run: `cargo bench -p colt-tree --bench select_backup` (the figures and
-//! how to read them: README, "The search tree").
+//! how to read them: docs/src/schedule-space.md, "The search tree").
 //! One element = one `select` (UCT with virtual loss, from the root to a
 //! leaf) followed by one `backup` of a value at that leaf.
 //!

@@ -1,6 +1,6 @@
 //! The workload text format: how users bring their own layer without
-//! writing Rust. The format is documented in the repository's README
-//! ("Workload format"); in short:
+//! writing Rust. The format is documented in the user's guide
+//! (docs/src/workload-files.md); in short:
 //!
 //! ```text
 //! workload gemm-512            # the name (optional: defaults to the file stem)

@@ -26,8 +26,8 @@ const JOB_THREADS: usize = 2;
 /// What a bench runs.
 #[derive(Clone)]
 pub struct BenchPlan {
-    /// Each workload's name (as the user gave it) and program.
-    pub workloads: Vec<(String, Arc<Program>)>,
+    /// The workloads, each reported under the name its program declares.
+    pub workloads: Vec<Arc<Program>>,
     pub strategies: Vec<StrategyChoice>,
     /// Trial budgets, ascending without repeats; every job runs to the last.
     pub budgets: Vec<usize>,
@@ -107,7 +107,8 @@ impl Colt {
             wall_s: 0.0,
             peers: Vec::new(),
         };
-        for (name, program) in &plan.workloads {
+        for program in &plan.workloads {
+            let name = program.name();
             let mut naive_ms: Option<f64> = None;
             let mut rows = Vec::new();
             for strategy in &plan.strategies {
@@ -126,7 +127,6 @@ impl Colt {
                     let seed = plan.seed + repeat as u64;
                     on_progress(BenchProgress::RunStarted { workload: name, strategy, seed });
                     let request = TuneRequest {
-                        workload: name.clone(),
                         program: program.clone(),
                         target: plan.target.clone(),
                         settings: JobSettings {
@@ -172,7 +172,7 @@ impl Colt {
                 rows.push(strategy_report(measured, naive, &plan.budgets, plan.target_speedup, largest.as_deref()));
             }
             report.workloads.push(WorkloadReport {
-                workload: name.clone(),
+                workload: name.to_string(),
                 flops: program.flops(),
                 naive_ms: naive_ms.unwrap_or(f64::NAN),
                 strategies: rows,

@@ -75,7 +75,10 @@ pub enum ColtError {
     System(std::io::Error),
     #[error("two models are named `{0}`: model names must differ (they route the search)")]
     DuplicateModel(String),
-    #[error("job {job} of the tuning database `{db}` is for workload `{found}`, not `{asked}`")]
+    #[error(
+        "job {job} of the tuning database `{db}` tuned another program (workload `{found}`) than this one \
+         (`{asked}`): it resumes only with the program it started with (has the file changed since?)"
+    )]
     ResumeMismatch { job: JobId, db: String, found: String, asked: String },
     #[error("the tuning database `{db}` has no job {job}")]
     NoSuchJob { job: JobId, db: String },

@@ -24,8 +24,8 @@ const WARM_RECORDS: usize = 2000;
 /// One tuning job to run.
 #[derive(Clone)]
 pub struct TuneRequest {
-    /// The workload as the user named it (a built-in name or a file).
-    pub workload: String,
+    /// The workload; the job is known in the database by the name it
+    /// declares (`workload my-layer`), not by the file it came from.
     pub program: Arc<Program>,
     pub target: Target,
     pub settings: JobSettings,
@@ -79,7 +79,7 @@ impl Colt {
             Some(job) => self.resumed(job, &request, &target, &workload_fingerprint)?,
             None => {
                 let new = NewJob {
-                    workload: request.workload.clone(),
+                    workload: request.program.name().to_string(),
                     workload_text: colt_ir::print_program(&request.program),
                     workload_fingerprint: workload_fingerprint.clone(),
                     target: target.label(),
@@ -132,7 +132,7 @@ impl Colt {
         let label = target.label();
         let spec = JobSpec {
             job,
-            workload: request.workload.clone(),
+            workload: request.program.name().to_string(),
             workload_fingerprint,
             target,
             program: request.program.clone(),
@@ -219,7 +219,7 @@ impl Colt {
         let row = self.db.call(move |db| db.job(job))??;
         let row = row.ok_or_else(|| ColtError::NoSuchJob { job, db: db.clone() })?;
         if row.job.workload_fingerprint != workload_fingerprint {
-            let (found, asked) = (row.job.workload.clone(), request.workload.clone());
+            let (found, asked) = (row.job.workload.clone(), request.program.name().to_string());
             return Err(ColtError::ResumeMismatch { job, db, found, asked });
         }
         if row.job.target != target.label() {

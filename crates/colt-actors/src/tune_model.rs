@@ -136,7 +136,6 @@ impl Colt {
             let task = &request.tasks[index];
             let before = tasks[index].trials;
             let tune = TuneRequest {
-                workload: task.name.clone(),
                 program: task.program.clone(),
                 target: request.target.clone(),
                 settings: JobSettings { trials: before + give, ..request.settings.clone() },

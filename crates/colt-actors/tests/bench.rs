@@ -16,7 +16,7 @@ fn plan(workloads: &[&str], strategies: &[&str], repeats: usize, target: Target)
     BenchPlan {
         workloads: workloads
             .iter()
-            .map(|w| (w.to_string(), Arc::new(colt_ir::load_workload(w, colt_ir::Size::Bench).unwrap())))
+            .map(|w| Arc::new(colt_ir::load_workload(w, colt_ir::Size::Bench).unwrap()))
             .collect(),
         strategies: strategies.iter().map(|s| s.parse().unwrap()).collect(),
         budgets: vec![2, 3],

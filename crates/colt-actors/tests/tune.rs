@@ -11,7 +11,6 @@ mod common;
 
 fn request(workload: &str, warm_start: bool) -> TuneRequest {
     TuneRequest {
-        workload: workload.into(),
         program: Arc::new(colt_ir::load_workload(workload, colt_ir::Size::Bench).unwrap()),
         target: Target::Cpu,
         settings: JobSettings {

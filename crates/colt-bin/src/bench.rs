@@ -6,7 +6,9 @@
 //! Writes to `--out`: `bench.json` (every figure and every run's curve, to
 //! compare across versions with `--compare`), `tables.md` (a table per
 //! workload) and `<workload>.svg` and `.png` (best speedup versus trials, a
-//! line per strategy, the band between the worst and best repeat).
+//! line per strategy, the band between the worst and best repeat). A
+//! workload is named everywhere, and in the bench's database, by the name
+//! its program declares (a file's `workload` line), not by its path.
 
 use anyhow::{bail, Context, Result};
 use colt_actors::{BenchPlan, BenchProgress};
@@ -128,14 +130,27 @@ pub fn run(args: BenchArgs) -> Result<String> {
         let report = with_peers(&colt_report::merge(reports)?);
         return outputs(&args, &report, earlier.as_ref());
     }
-    let programs: Vec<(String, Arc<colt_ir::Program>)> = workloads
+    let programs: Vec<Arc<colt_ir::Program>> = workloads
         .iter()
         .map(|w| {
             colt_ir::load_workload(w, if args.full { colt_ir::Size::Full } else { colt_ir::Size::Bench })
-                .map(|p| (w.clone(), Arc::new(p)))
+                .map(Arc::new)
                 .with_context(|| format!("cannot load workload `{w}`"))
         })
         .collect::<Result<_>>()?;
+    // Figures, plots and rows are keyed by the declared name: two
+    // workloads of one name would be one table and one plot.
+    for (i, program) in programs.iter().enumerate() {
+        if let Some(j) = programs[..i].iter().position(|p| p.name() == program.name()) {
+            bail!(
+                "--workloads: `{}` and `{}` both declare the workload `{}`: give each its own name (the \
+                 `workload` line of its file), or bench it once",
+                workloads[j],
+                workloads[i],
+                program.name()
+            );
+        }
+    }
     let models = crate::tune::model_paths(strategies.iter().any(StrategyChoice::uses_models), &args.models)?;
     create_out(&args.out)?;
     // SQLite opens its files through links: one planted at any of the bench
@@ -144,6 +159,12 @@ pub fn run(args: BenchArgs) -> Result<String> {
         colt_report::remove_link(&args.out.join(name))?;
     }
     let colt = crate::tune::start_colt(args.out.join("bench.db"), models, args.gpu_layers, args.target.opencl())?;
+    // Before anything is measured: a program under a name the bench's
+    // database keeps for another (a `--out` used before) is refused.
+    for program in &programs {
+        let (name, fingerprint) = (program.name().to_string(), colt_ir::workload_fingerprint(program));
+        colt.db().call(move |db| db.check_workload_name(&name, &fingerprint))??;
+    }
     let stop = crate::tune::stop_on_ctrl_c()?;
     let plan = BenchPlan {
         workloads: programs,

@@ -103,7 +103,8 @@ pub struct ExportArgs {
     /// The tuning database.
     #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: std::path::PathBuf,
-    /// Workload names (as given to `colt tune`), comma-separated or repeated.
+    /// Workload names (a built-in's, or the one a workload file declares),
+    /// comma-separated or repeated.
     #[arg(long, value_delimiter = ',', required_unless_present = "model_job", conflicts_with = "model_job")]
     pub workload: Vec<String>,
     /// A model job of `colt serve`: every task's best kernel, with its count.

@@ -41,6 +41,22 @@ impl WorkloadArg {
         let size = if self.full { Size::Full } else { Size::Bench };
         load_workload(&self.workload, size).with_context(|| format!("cannot load workload `{}`", self.workload))
     }
+
+    /// The workload as a later command loads it again, from any folder: a
+    /// built-in by name, a file by its absolute path; with `--full` when
+    /// given.
+    pub fn rebuild_arg(&self) -> String {
+        let workload = match colt_ir::builtin(&self.workload) {
+            Some(_) => self.workload.clone(),
+            None => std::fs::canonicalize(&self.workload)
+                .map_or_else(|_| self.workload.clone(), |p| p.display().to_string()),
+        };
+        if self.full {
+            format!("{workload} --full")
+        } else {
+            workload
+        }
+    }
 }
 
 /// Where kernels run, and on OpenCL which device.

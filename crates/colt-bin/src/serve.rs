@@ -269,7 +269,11 @@ impl From<JobError> for ApiError {
     fn from(e: JobError) -> ApiError {
         let status = match &e {
             JobError::NoSuchJob(_) | JobError::NoSuchModelJob(_) | JobError::NoKernel(_) => StatusCode::NOT_FOUND,
-            JobError::Finished { .. } | JobError::ModelFinished { .. } => StatusCode::CONFLICT,
+            // A program under a name the database keeps for another: the
+            // client's to rename, as `colt tune` tells its user.
+            JobError::Finished { .. }
+            | JobError::ModelFinished { .. }
+            | JobError::Db(colt_db::DbError::WorkloadNameTaken { .. }) => StatusCode::CONFLICT,
             JobError::NoAnswer { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -49,7 +49,8 @@ pub struct TuneArgs {
     #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: PathBuf,
     /// Where the report, the best kernel and the job's resume file go;
-    /// `colt-out/<workload>-<strategy>` by default.
+    /// `colt-out/<workload>-<strategy>` by default, `<workload>` the name
+    /// the workload declares (its file's `workload` line).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print one line of JSON at the end.
@@ -102,6 +103,7 @@ struct JobFile {
     /// The database as shown (written by colt before 2026-12 in full: it is
     /// compared as shown, so such a file still resumes).
     db: PathBuf,
+    /// The name the workload declares, as the database knows it.
     workload: String,
     strategy: String,
 }
@@ -153,8 +155,11 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let target = colt.target();
     params.measure_probes = args.measure_probes;
     params.answers = args.answers as usize;
+    // A program under a name the database keeps for another is refused
+    // here, before the output folder or the job exists.
+    let (name, fingerprint) = (program.name().to_string(), colt_ir::workload_fingerprint(&program));
+    colt.db().call(move |db| db.check_workload_name(&name, &fingerprint))??;
     let request = TuneRequest {
-        workload: args.workload.workload.clone(),
         program: program.clone(),
         target: target.clone(),
         settings: JobSettings {
@@ -200,7 +205,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
     // disk before the first trial, so that a killed job can be resumed.
     let job_file = {
         let db = PathBuf::from(TuningDb::display(&args.db));
-        let (out, workload, strategy) = (out.clone(), args.workload.workload.clone(), strategy.to_string());
+        let (out, workload, strategy) = (out.clone(), program.name().to_string(), strategy.to_string());
         let written = job_file_written.clone();
         move |job: JobId| -> Result<()> {
             if written.swap(true, Ordering::Relaxed) {
@@ -228,7 +233,11 @@ pub fn run(args: TuneArgs) -> Result<()> {
         Some((_, lineage, candidate)) => (
             Some(colt_ir::schedule::lower(candidate).source()),
             Some(candidate.render()),
-            Some(format!("colt emit-c {} --space {} {lineage}", args.workload.workload, candidate.target().name())),
+            Some(format!(
+                "colt emit-c {} --space {} {lineage}",
+                args.workload.rebuild_arg(),
+                candidate.target().name()
+            )),
         ),
         None => (None, None, None),
     };
@@ -346,7 +355,8 @@ pub struct ShowArgs {
     /// The tuning database.
     #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: PathBuf,
-    /// The workload's name (as given to `colt tune`).
+    /// The workload's name: a built-in's, or the one its file declares
+    /// (its `workload` line; the file's stem when it has none).
     #[arg(long)]
     pub workload: String,
     /// Kernels of this target label: `cpu` (this host's CPU, the default)

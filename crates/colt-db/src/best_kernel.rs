@@ -29,7 +29,8 @@ pub enum KernelQuery<'a> {
 #[derive(Clone, Debug)]
 pub struct BestKernel {
     pub record: TrialRecord,
-    /// The workload's name, as its job was given it.
+    /// The workload's name, as its job was given it (the name its program
+    /// declares).
     pub workload: String,
     pub lineage: Lineage,
     pub candidate: Candidate,
@@ -40,9 +41,21 @@ pub struct BestKernel {
 }
 
 impl BestKernel {
-    /// The command that prints this kernel again.
+    /// The command that prints this kernel again: a built-in by its name
+    /// (with `--full` for its full shapes); any other program from a file
+    /// that declares it, which the database does not know the path of.
     pub fn rebuild_command(&self) -> String {
-        format!("colt emit-c {} --space {} {}", self.workload, self.candidate.target().name(), self.lineage)
+        let program = self.candidate.program();
+        let workload = match colt_ir::builtin(&self.workload) {
+            Some(b)
+                if colt_ir::workload_fingerprint(&b.program(Size::Bench)) == colt_ir::workload_fingerprint(program) =>
+            {
+                self.workload.clone()
+            }
+            Some(_) => format!("{} --full", self.workload),
+            None => format!("<a file declaring `workload {}`>", self.workload),
+        };
+        format!("colt emit-c {workload} --space {} {}", self.candidate.target().name(), self.lineage)
     }
 }
 

@@ -54,6 +54,15 @@ pub enum DbError {
     Backup { path: PathBuf, dest: PathBuf, reason: String },
     #[error("tuning database `{}`: no job {job}", path.display())]
     NoSuchJob { path: PathBuf, job: JobId },
+    /// A job's program differs from the one its workload name stands for in
+    /// this database (see `workload_names`).
+    #[error(
+        "tuning database `{}` keeps the name `{workload}` for {known}; this program (fingerprint \
+         {fingerprint}) cannot share it, one name being one workload there. Rename this one (the `workload` \
+         line of its file), or tune it in another database (--db)",
+        path.display()
+    )]
+    WorkloadNameTaken { path: PathBuf, workload: String, known: String, fingerprint: String },
     #[error("tuning database `{}`: no model job {job}", path.display())]
     NoSuchModelJob { path: PathBuf, job: crate::ModelJobId },
     #[error("tuning database `{}`: cannot {what}: {source}", path.display())]

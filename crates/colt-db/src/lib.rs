@@ -28,6 +28,7 @@ mod tuning_db;
 mod upkeep;
 mod wal;
 mod workers;
+mod workload_names;
 
 pub use best_kernel::{BestKernel, KernelError, KernelQuery};
 pub use copy::{copy_database, CopySummary};

@@ -62,7 +62,8 @@ impl FromStr for JobState {
 /// A job as it is created: what to tune, where, and how.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewJob {
-    /// The workload's name as the user gave it.
+    /// The workload's name: the one its program declares (a built-in's, or
+    /// a file's `workload` line), one program per name in a database.
     pub workload: String,
     /// The program in colt's text format, so the job can be rerun without the original file.
     pub workload_text: String,

@@ -64,6 +64,16 @@ pub trait TuningStore: Send {
     /// `workload`, sorted: what to name when a lookup on one label finds
     /// nothing.
     fn workload_targets(&self, workload: &str) -> Result<Vec<String>, DbError>;
+    /// The distinct workload fingerprints of the jobs named `workload`
+    /// (one, or none, in a database written since names were checked).
+    fn workload_fingerprints(&self, workload: &str) -> Result<Vec<String>, DbError>;
+    /// Refuses a job of the program `fingerprint` under the name
+    /// `workload` when the name stands for another program here
+    /// ([`DbError::WorkloadNameTaken`]); every backend's `create_job` asks
+    /// it first, and a caller may ask before it starts anything.
+    fn check_workload_name(&self, workload: &str, fingerprint: &str) -> Result<(), DbError> {
+        crate::workload_names::refuse_other_program(self, workload, fingerprint)
+    }
     /// The fastest verified trial of one job.
     fn best_of_job(&self, job: JobId) -> Result<Option<TrialRecord>, DbError>;
     /// Whether the database enforces the schema's foreign keys.

@@ -94,5 +94,5 @@ pub use program::{
     Axis, AxisKind, Buffer, BufferRole, Combine, DType, Name, Pos, Program, ProgramDef, Stage, StageDef,
 };
 pub use resolve::{IrError, IrErrorKind, MAX_BUFFER_ELEMENTS, MAX_INDEX_MAGNITUDE, MAX_PROGRAM_ELEMENTS};
-pub use text::{load_workload, parse_workload, print_program, WorkloadError};
+pub use text::{load_workload, parse_workload, parse_workload_as, print_program, WorkloadError};
 pub use workloads::{builtin, Size, Workload, SUITE};

@@ -49,8 +49,11 @@ impl Submit {
             (Some(name), None) => colt_ir::builtin(name)
                 .map(|w| w.program(colt_ir::Size::Bench))
                 .ok_or_else(|| invalid(format!("no built-in workload `{name}` (see `colt workloads`)")))?,
-            (None, Some(text)) => colt_ir::parse_workload(text, "workload_text", colt_ir::Size::Bench)
-                .map_err(|e| invalid(format!("workload_text does not parse: {e}")))?,
+            (None, Some(text)) => named(
+                colt_ir::parse_workload_as(text, "workload_text", "", colt_ir::Size::Bench)
+                    .map_err(|e| invalid(format!("workload_text does not parse: {e}")))?,
+            )
+            .map_err(|e| invalid(format!("workload_text: {e}")))?,
             _ => return Err(invalid("give exactly one of `workload` (a built-in name) and `workload_text`".into())),
         };
         let serves = colt.target();
@@ -82,7 +85,7 @@ impl Submit {
             "params": SearchParams::default(),
         });
         Ok(NewJob {
-            workload: self.workload.clone().unwrap_or_else(|| program.name().to_string()),
+            workload: program.name().to_string(),
             workload_text: colt_ir::print_program(&program),
             workload_fingerprint: colt_ir::workload_fingerprint(&program),
             target: target.label(),
@@ -92,6 +95,19 @@ impl Submit {
             options_json: options.to_string(),
         })
     }
+}
+
+/// A submitted text's program under the name it declares, or, declaring
+/// none, `unnamed-` and its fingerprint's first 8 digits: a database keeps
+/// one program per name, so one default name for every unnamed text would
+/// refuse the second; the same text is named alike each time.
+fn named(program: colt_ir::Program) -> Result<colt_ir::Program, colt_ir::IrError> {
+    if !program.name().is_empty() {
+        return Ok(program);
+    }
+    let mut def = program.to_def();
+    def.name = format!("unnamed-{}", &colt_ir::workload_fingerprint(&program)[..8]);
+    colt_ir::Program::from_def(&def)
 }
 
 /// A submission's strategy: the one it names, else the default

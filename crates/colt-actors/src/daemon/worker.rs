@@ -239,7 +239,6 @@ impl Daemon {
             .transpose()
             .map_err(|e| format!("job {}'s wall_s: {e}", row.id))?;
         Ok(TuneRequest {
-            workload: row.job.workload.clone(),
             program: Arc::new(program),
             target,
             settings: JobSettings {

@@ -11,6 +11,7 @@ impl TuningStore for PostgresDb {
     }
 
     fn create_job(&mut self, job: &NewJob) -> Result<JobId, DbError> {
+        crate::workload_names::refuse_other_program(self, &job.workload, &job.workload_fingerprint)?;
         let now = now_unix();
         let what = format!("create a job for workload `{}`", job.workload);
         self.run(&what, |c| {
@@ -161,6 +162,11 @@ impl TuningStore for PostgresDb {
         let sql = "SELECT DISTINCT target FROM trials WHERE job IN (SELECT id FROM jobs WHERE workload = $1) \
                    AND verified AND median_ms IS NOT NULL ORDER BY target";
         self.rows("read the targets of a workload", sql, &[&workload], |row| Ok(row.try_get(0)?))
+    }
+
+    fn workload_fingerprints(&self, workload: &str) -> Result<Vec<String>, DbError> {
+        let sql = "SELECT DISTINCT workload_fingerprint FROM jobs WHERE workload = $1 ORDER BY workload_fingerprint";
+        self.rows("read the programs of a workload name", sql, &[&workload], |row| Ok(row.try_get(0)?))
     }
 
     fn best_of_job(&self, job: JobId) -> Result<Option<TrialRecord>, DbError> {

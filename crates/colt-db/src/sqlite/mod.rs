@@ -373,6 +373,7 @@ impl SqliteDb {
 
     /// Records a new job in state [`JobState::Queued`].
     pub fn create_job(&mut self, job: &NewJob) -> Result<JobId, DbError> {
+        crate::workload_names::refuse_other_program(self, &job.workload, &job.workload_fingerprint)?;
         let now = now_unix();
         self.conn
             .execute(
@@ -580,6 +581,12 @@ impl SqliteDb {
         let sql = "SELECT DISTINCT target FROM trials WHERE job IN (SELECT id FROM jobs WHERE workload = ?1) \
                    AND verified = 1 AND median_ms IS NOT NULL ORDER BY target";
         self.query(sql, params![workload], |row| row.get::<_, String>(0), "read the targets of a workload")
+    }
+
+    /// The distinct workload fingerprints of the jobs named `workload`.
+    pub fn workload_fingerprints(&self, workload: &str) -> Result<Vec<String>, DbError> {
+        let sql = "SELECT DISTINCT workload_fingerprint FROM jobs WHERE workload = ?1 ORDER BY workload_fingerprint";
+        self.query(sql, params![workload], |row| row.get::<_, String>(0), "read the programs of a workload name")
     }
 
     /// The fastest verified trial of one job.

@@ -44,6 +44,9 @@ impl TuningStore for SqliteDb {
     fn workload_targets(&self, workload: &str) -> Result<Vec<String>, DbError> {
         SqliteDb::workload_targets(self, workload)
     }
+    fn workload_fingerprints(&self, workload: &str) -> Result<Vec<String>, DbError> {
+        SqliteDb::workload_fingerprints(self, workload)
+    }
     fn best_of_job(&self, job: JobId) -> Result<Option<TrialRecord>, DbError> {
         SqliteDb::best_of_job(self, job)
     }

@@ -55,9 +55,17 @@ impl WorkloadError {
     }
 }
 
-/// Parses and validates workload text. `origin` names it in errors.
+/// Parses and validates workload text. `origin` names it in errors, and
+/// its file stem names the program when the text has no `workload` line.
 pub fn parse_workload(text: &str, origin: &str, size: Size) -> Result<Program, WorkloadError> {
     let default_name = Path::new(origin).file_stem().and_then(|s| s.to_str()).unwrap_or("workload");
+    parse_workload_as(text, origin, default_name, size)
+}
+
+/// As [`parse_workload`], with the name a text without a `workload` line
+/// gets: an empty one tells such a text apart, as no `workload` line can
+/// declare it.
+pub fn parse_workload_as(text: &str, origin: &str, default_name: &str, size: Size) -> Result<Program, WorkloadError> {
     let def = parser::parse_def(text, origin, default_name, size)?;
     Program::from_def(&def).map_err(|error| WorkloadError::Invalid {
         origin: origin.to_string(),

@@ -14,14 +14,17 @@
 //! # What it owns
 //!
 //! - the **schema** and its migrations ([`SCHEMA_VERSION`]), the same on
-//!   SQLite and PostgreSQL, chosen by the location [`TuningDb::open`] is
-//!   given (a file path, or a `postgres://` URL or `key=value` string);
+//!   SQLite and PostgreSQL, the backend chosen by the location
+//!   [`TuningDb::open`] is given: a `postgres://` URL, else a file path (a
+//!   libpq `key=value` string is refused, not taken for a file name);
 //! - **jobs** ([`NewJob`], [`JobRow`], [`JobState`]) with the workload's
 //!   text, so a job can be rerun without its file, and **trials**
 //!   ([`TrialRecord`]): one per measured candidate, a candidate recorded
 //!   once per job, so a resumed job measures nothing twice;
-//! - **ownership** of a running job by a process, with leases that a host
-//!   sharing a server can take over when its owner dies ([`ownership`]);
+//! - **ownership** of a running job by one process, known alive by its pid
+//!   on its own host and by a lease elsewhere, so that a job whose owner
+//!   died is taken over, and one whose owners keep dying is failed
+//!   ([`ownership`]);
 //! - **upkeep**: checkpoint, integrity check, backup and copy between
 //!   backends ([`copy_database`]).
 //!

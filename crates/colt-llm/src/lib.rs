@@ -4,6 +4,10 @@
 //! generation, reuse of a prompt prefix's KV state, per-call accounting,
 //! and pausing decoding.
 //!
+//! Take it alone to run a small GGUF model in-process with answers held to
+//! a grammar, without a server: structured output from a local model in any
+//! Rust program, or reading what a GGUF file is before loading it.
+//!
 //! # What it owns
 //!
 //! Loading a file (validated by colt before llama.cpp maps it, so a
@@ -16,10 +20,6 @@
 //! ([`CallStats`]), and a gate that holds decoding still between tokens
 //! ([`PauseGate`]). It knows nothing of actors, search trees or the command
 //! line: a [`Session`] serves one call at a time on the thread that made it.
-//!
-//! Take it alone to run a small GGUF model in-process with answers held to
-//! a grammar, without a server: structured output from a local model in any
-//! Rust program, or reading what a GGUF file is before loading it.
 //!
 //! # Example
 //!

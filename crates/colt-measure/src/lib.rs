@@ -6,6 +6,10 @@
 //! on OpenCL). It knows nothing of the search, of actors or of the command
 //! line.
 //!
+//! Take it alone to time C kernels under colt's kernel ABI safely — your
+//! own, or ones lowered by colt-ir — with a correctness check you cannot
+//! forget: a benchmark harness, or another search's measurement backend.
+//!
 //! # What it owns
 //!
 //! - **building** a kernel's C source with the system compiler into a
@@ -33,10 +37,6 @@
 //! [`worker::serve_stdio`], as below). A [`Kernel`] is what one measurement
 //! request carries on either target, and a [`Target`] is where a job's
 //! kernels run, parsed from its label.
-//!
-//! Take it alone to time C kernels under colt's kernel ABI safely — your
-//! own, or ones lowered by colt-ir — with a correctness check you cannot
-//! forget: a benchmark harness, or another search's measurement backend.
 //!
 //! # Example
 //!

@@ -50,7 +50,7 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Anything but 127.0.0.1 or [::1] needs
+    /// Address to listen on. Anything but 127.0.0.1 or `[::1]` needs
     /// `--token-file`.
     #[arg(long, default_value = "127.0.0.1:7878")]
     pub listen: SocketAddr,

@@ -51,7 +51,7 @@ pub struct TuneModelArgs {
     /// The tuning database.
     #[arg(long, default_value = "colt.db", env = "COLT_DB")]
     pub db: PathBuf,
-    /// Where the report goes (default: colt-out/<model>-<phase>-<scheduler>).
+    /// Where the report goes (default: `colt-out/<model>-<phase>-<scheduler>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -146,10 +146,9 @@ pub struct TrialRecord {
     pub created_unix: f64,
 }
 
-/// A trial with its job's workload, as [`TuningDb::other_workloads_trials`]
+/// A trial with its job's workload, as
+/// [`TuningStore::other_workloads_trials`](crate::TuningStore::other_workloads_trials)
 /// gives it.
-///
-/// [`TuningDb::other_workloads_trials`]: crate::TuningDb::other_workloads_trials
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadTrial {
     pub trial: TrialRecord,

@@ -9,7 +9,16 @@
 //! [features] the cost model reads and the [fingerprints](fnv1a)
 //! colt stores. It knows nothing of search, models or measurement.
 //!
+//! Take it alone to describe a layer as a tensor program and get its
+//! reference result, its naive C and the C of any point of colt's schedule
+//! space: a kernel generator, a test oracle for hand-written kernels, or
+//! the space of another search.
+//!
 //! # Examples
+//!
+//! A built-in workload: a sampled schedule, one legal edit applied, the
+//! result lowered to C and to the cost model's features; an edit that does
+//! not apply is an error, not a wrong kernel.
 //!
 //! ```
 //! use colt_ir::schedule::{lower, Candidate, Edit};
@@ -26,19 +35,28 @@
 //! assert!(Edit::parse("unroll(stage=\"C\", depth=7)").unwrap().apply(&next).is_err());
 //! ```
 //!
-//! ```
-//! use colt_ir::{interp, load_workload, Size};
+//! A workload in the text format, run by the reference interpreter on the
+//! seeded inputs (the ones every kernel is checked on), and its naive C.
 //!
-//! let program = colt_ir::parse_workload(
-//!     "input A[4, 3]\ninput B[3, 2]\noutput C[4, 2]\nC[i, j] += A[i, k] * B[k, j]\n",
-//!     "tiny.colt",
+//! ```
+//! use colt_ir::{interp, parse_workload, Size};
+//!
+//! let program = parse_workload(
+//!     "workload tiny-mm\ninput A[4, 3]\ninput B[3, 2]\noutput C[4, 2]\nC[i, j] += A[i, k] * B[k, j]\n",
+//!     "tiny-mm.colt",
 //!     Size::Bench,
-//! ).unwrap();
-//! assert_eq!(program.macs(), 24);
+//! )
+//! .unwrap();
+//! assert_eq!((program.name(), program.macs()), ("tiny-mm", 24));
+//! // Buffers in declaration order: A, B, C.
 //! let buffers = interp::evaluate(&program, colt_ir::data::DEFAULT_SEED);
-//! let c_source = colt_ir::c::naive_c(&program);
-//! assert!(c_source.contains("colt_kernel"));
-//! # let _ = (buffers, load_workload("gemm-512", Size::Bench).unwrap());
+//! let (a, b, c) = (&buffers[0], &buffers[1], &buffers[2]);
+//! let c_1_0: f32 = (0..3).map(|k| a[3 + k] * b[2 * k]).sum();
+//! assert!((c[2] - c_1_0).abs() <= 1e-6 * c_1_0.abs().max(1.0));
+//! assert!(colt_ir::c::naive_c(&program).contains("void colt_kernel("));
+//! // The same file, printed back, is the same program.
+//! let printed = colt_ir::print_program(&program);
+//! assert_eq!(parse_workload(&printed, "again.colt", Size::Bench).unwrap(), program);
 //! ```
 //!
 //! # The kernel ABI

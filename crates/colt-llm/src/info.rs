@@ -30,8 +30,10 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
-    /// Reads and validates the GGUF at `path` (see [`crate::gguf`]'s checks)
-    /// and extracts its metadata; does not load the weights.
+    /// Reads and validates the GGUF at `path` (every length bounded by the
+    /// file's size, the tensor data inside the file, the hyperparameters
+    /// llama.cpp asserts on; see `gguf.rs`) and extracts its metadata; does
+    /// not load the weights.
     pub fn read(path: impl AsRef<Path>) -> Result<ModelInfo, ModelError> {
         let path = path.as_ref();
         let header = GgufHeader::read(path)?;

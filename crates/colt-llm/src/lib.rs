@@ -2,8 +2,11 @@
 //! needs from a GGUF model and nothing about how colt uses it: loading and
 //! validating a file, its metadata, chat formatting, grammar-constrained
 //! generation, reuse of a prompt prefix's KV state, per-call accounting,
-//! and pausing decoding. It knows nothing of actors, search trees or the
-//! command line: a session serves one call at a time on its own thread.
+//! and pausing decoding.
+//!
+//! Take it alone to run a small GGUF model in-process with answers held to
+//! a grammar, without a server: structured output from a local model in any
+//! Rust program, or reading what a GGUF file is before loading it.
 //!
 //! # What it owns
 //!
@@ -18,17 +21,33 @@
 //! ([`PauseGate`]). It knows nothing of actors, search trees or the command
 //! line: a [`Session`] serves one call at a time on the thread that made it.
 //!
-//! ```no_run
-//! use colt_llm::{ChatPrompt, Generation, Grammar, Model, SessionOptions};
+//! # Example
+//!
+//! The tests' tiny model (SmolLM2-135M, 98 MB, fetched into `models/` by
+//! `scripts/fetch-models.sh`): its metadata read without loading it, then
+//! one answer that the grammar allows to be only `{"answer": "yes"}` or
+//! `{"answer": "no"}`.
+//!
+//! ```
+//! use colt_llm::{
+//!     ChatPrompt, Generation, Grammar, Model, ModelInfo, SessionOptions, StopReason, TEST_SMALL_MODEL_FILE,
+//! };
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let model = Model::load("models/SmolLM2-135M-Instruct.Q4_1.gguf")?;
-//! println!("{} has {} parameters", model.info().name, model.info().parameters);
-//! let mut session = model.session(SessionOptions::default().threads(2))?;
+//! let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(TEST_SMALL_MODEL_FILE);
+//! let info = ModelInfo::read(&path)?; // the header only: no weights loaded
+//! assert_eq!((info.architecture.as_str(), info.quantisation.as_str()), ("llama", "Q4_1"));
+//! assert!((100_000_000..200_000_000).contains(&info.parameters), "{} parameters", info.parameters);
+//! assert!(info.chat_template.is_some());
+//!
+//! let model = Model::load(&path)?;
+//! let mut session = model.session(SessionOptions::default().threads(2).context_tokens(512))?;
 //! let grammar = Grammar::gbnf(r#"root ::= "{\"answer\": \"" ("yes" | "no") "\"}""#);
 //! let prompt = ChatPrompt::new("You answer questions.", "Is the sky blue?");
 //! let answer = session.chat(&prompt, &Generation::new(16).seed(7).grammar(grammar))?;
-//! println!("{} ({} prompt tokens, {:.3} s)", answer.text, answer.stats.prompt_tokens, answer.stats.prompt_seconds);
+//! assert!(answer.text == r#"{"answer": "yes"}"# || answer.text == r#"{"answer": "no"}"#, "{}", answer.text);
+//! assert_eq!(answer.stop, StopReason::EndOfGeneration, "the grammar was complete");
+//! assert!(answer.stats.prompt_tokens > 10 && answer.stats.generated_tokens > 0);
 //! # Ok(())
 //! # }
 //! ```

@@ -6,6 +6,10 @@
 //! on OpenCL). It knows nothing of the search, of actors or of the command
 //! line.
 //!
+//! Take it alone to time C kernels under colt's kernel ABI safely — your
+//! own, or ones lowered by colt-ir — with a correctness check you cannot
+//! forget: a benchmark harness, or another search's measurement backend.
+//!
 //! # What it owns
 //!
 //! - **building** a kernel's C source with the system compiler into a
@@ -28,21 +32,74 @@
 //! - the same flow on **OpenCL** ([`opencl`]).
 //!
 //! The worker executable is whatever the caller names (`colt
-//! measure-worker`, or this crate's own `colt-measure-worker` binary). A
-//! [`Kernel`] is what one measurement request carries on either target, and
-//! a [`Target`] is where a job's kernels run, parsed from its label.
+//! measure-worker`, this crate's own `colt-measure-worker` binary, or your
+//! program started with an argument that makes it call
+//! [`worker::serve_stdio`], as below). A [`Kernel`] is what one measurement
+//! request carries on either target, and a [`Target`] is where a job's
+//! kernels run, parsed from its label.
 //!
-//! ```no_run
-//! use colt_measure::{Builder, CpuConfig, CpuMeasurer, KernelSource, WorkerCommand};
+//! # Example
+//!
+//! A tiny matmul's naive kernel is built (into a cache in a temporary
+//! directory), checked against the reference interpreter and timed, in a
+//! worker that is this same program started with `measure-worker`. Then a
+//! kernel that computes garbage and one that crashes are each reported as
+//! such, and the measurer carries on.
+//!
+//! ```
+//! use colt_measure::{
+//!     ArtifactCache, Builder, Compiler, CpuConfig, CpuMeasurer, FailureKind, KernelSource, RunPlan, TimingGate,
+//!     WorkerCommand,
+//! };
 //! use std::sync::Arc;
 //!
-//! let program = colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench);
-//! let builder = Arc::new(Builder::system());
-//! let worker = WorkerCommand::colt("target/release/colt");
-//! let mut measurer = CpuMeasurer::new(builder, worker, CpuConfig::default());
-//! match measurer.measure(&program, &KernelSource::naive(&program)) {
-//!     Ok(m) => println!("{}: {:.3} ms median of {} runs", m.kernel, m.timing.median_ms, m.timing.runs),
-//!     Err(e) => println!("failed ({:?}): {e}", e.kind()),
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // The worker: this very executable, asked to serve.
+//!     if std::env::args().nth(1).as_deref() == Some("measure-worker") {
+//!         colt_measure::worker::serve_stdio()?;
+//!         return Ok(());
+//!     }
+//!     let worker = WorkerCommand::new(std::env::current_exe()?).arg("measure-worker");
+//!
+//!     let text = "input A[64, 32]\ninput B[32, 48]\noutput C[64, 48]\nC[i, j] += A[i, k] * B[k, j]\n";
+//!     let program = colt_ir::parse_workload(text, "tiny-mm.colt", colt_ir::Size::Bench)?;
+//!     let cache = tempfile::tempdir()?;
+//!     let builder = Arc::new(Builder::new(Compiler::system(), ArtifactCache::new(cache.path()), TimingGate::new()));
+//!     let config = CpuConfig {
+//!         // One core is enough for a naive kernel: it runs on task 0.
+//!         cores: colt_measure::affinity::available_cores()[..1].to_vec(),
+//!         plan: RunPlan { warmup_runs: 1, min_runs: 5, min_seconds: 0.0, max_seconds: 1.0 },
+//!         ..CpuConfig::default()
+//!     };
+//!     let mut measurer = CpuMeasurer::new(builder.clone(), worker, config);
+//!
+//!     let m = measurer.measure(&program, &KernelSource::naive(&program))?;
+//!     assert_eq!(m.kernel, "tiny-mm naive");
+//!     assert!(m.timing.runs >= 5 && m.timing.median_ms > 0.0);
+//!     assert!(m.max_rel_err < 1e-4, "checked against the reference");
+//!     // Measured again, the kernel comes from the cache.
+//!     assert!(measurer.measure(&program, &KernelSource::naive(&program))?.phases.cached);
+//!     assert_eq!(builder.stats().compiled, 1);
+//!
+//!     // Every output element written, but wrong.
+//!     let zeros = r#"
+//!         typedef void (*colt_barrier_fn)(void *ctx);
+//!         void colt_kernel(float *const *bufs, int task, int ntasks, colt_barrier_fn barrier, void *ctx) {
+//!             if (task == 0) for (int i = 0; i < 64 * 48; i++) bufs[2][i] = 0.0f;
+//!         }"#;
+//!     let wrong = measurer.measure(&program, &KernelSource::new("zeros", zeros, vec![])).unwrap_err();
+//!     assert_eq!(wrong.kind(), FailureKind::WrongResult);
+//!
+//!     // A crash takes down the worker, not this process.
+//!     let null = r#"
+//!         typedef void (*colt_barrier_fn)(void *ctx);
+//!         void colt_kernel(float *const *bufs, int task, int ntasks, colt_barrier_fn barrier, void *ctx) {
+//!             *(volatile float *)0 = bufs[0][0];
+//!         }"#;
+//!     let crash = measurer.measure(&program, &KernelSource::new("null", null, vec![])).unwrap_err();
+//!     assert_eq!(crash.kind(), FailureKind::Crashed, "{crash}");
+//!     assert!(measurer.measure(&program, &KernelSource::naive(&program)).is_ok());
+//!     Ok(())
 //! }
 //! ```
 

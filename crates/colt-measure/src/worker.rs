@@ -1,6 +1,6 @@
 //! The worker process's side: read a request, run it, answer, until stdin
 //! closes. A kernel that crashes or hangs takes only this process down; the
-//! parent ([`crate::client`]) sees it die or time out and starts another.
+//! parent ([`WorkerClient`](crate::WorkerClient)) sees it die or time out and starts another.
 //!
 //! A binary makes itself a worker by calling [`serve_stdio`] (`colt
 //! measure-worker` does; so does this crate's `colt-measure-worker`, which

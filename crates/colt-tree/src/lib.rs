@@ -5,6 +5,10 @@
 //! about programs, schedules, models or actors: the payload is generic, a
 //! fingerprint an opaque `u64`, a model a number, scoring a closure.
 //!
+//! Take it alone for any tree search that several threads run on one tree
+//! and that must survive a restart: game or planning MCTS, or another
+//! autotuner's search, with payloads of your own.
+//!
 //! # What it owns
 //!
 //! - an append-only **node arena** with stable [`NodeId`]s: concurrent
@@ -88,11 +92,19 @@
 //! };
 //! let path = tree.select(tree.root(), uct)?;
 //! assert_eq!(path.leaf(), kids[0].id);
+//! // Until that path is backed up, its virtual loss steers a second
+//! // searcher (another thread, in colt) to the other child.
+//! let second = tree.select(tree.root(), uct)?;
+//! assert_eq!(second.leaf(), kids[1].id);
+//! assert_eq!(tree.node(kids[0].id)?.virtual_loss(), 1);
 //! tree.backup(path, 0.25)?; // a prediction
+//! tree.backup(second, 0.5)?;
+//! assert_eq!(tree.node(tree.root())?.visits(), 2);
+//! assert_eq!(tree.node(kids[0].id)?.virtual_loss(), 0);
 //!
 //! // The measurement replaces the prediction everywhere it was counted.
 //! tree.set_measured(kids[0].id, 0.75)?;
-//! assert_eq!(tree.node(tree.root())?.value_sum(), 0.75);
+//! assert_eq!(tree.node(tree.root())?.value_sum(), 0.75 + 0.5);
 //!
 //! // Checkpoint and resume.
 //! let bytes = tree.snapshot()?;

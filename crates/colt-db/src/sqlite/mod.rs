@@ -80,7 +80,7 @@ impl SqliteDb {
     ///
     /// Refused too: a path that is there but is not a regular file (a
     /// device, a folder, a FIFO: SQLite would write a `-journal` beside
-    /// it), and a `-wal` that is another database's ([`crate::wal`]).
+    /// it), and a `-wal` that is another database's (`wal.rs`).
     pub fn open(path: &Path) -> Result<SqliteDb, DbError> {
         let bytes_before = match std::fs::metadata(path) {
             Ok(m) if !m.is_file() => return Err(DbError::NotAFile { path: path.to_path_buf(), kind: kind_of(&m) }),
@@ -445,7 +445,7 @@ impl SqliteDb {
     /// file and empties the log (`wal_checkpoint(TRUNCATE)`). Done when a
     /// job finishes and when the database is closed.
     /// The log that starts afresh after it is given page 1 at once
-    /// ([`crate::wal`]).
+    /// (`wal.rs`).
     pub fn checkpoint(&mut self) -> Result<(), DbError> {
         if self.read_only {
             return Ok(());

@@ -92,6 +92,21 @@ fn a_kernel_tuned_from_a_file_is_shown_and_exported_by_its_declared_name_from_an
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     let file = std::fs::canonicalize(work.join("layers/my-layer.colt")).unwrap();
     assert!(report.contains(&format!("colt emit-c {} --space", file.display())), "{report}");
+    // ... and, run from another folder, prints the job's best kernel (not
+    // the naive one: it must say `--random`).
+    let hint = report.lines().find(|l| l.contains("colt emit-c ")).unwrap();
+    let command = &hint[hint.find("colt emit-c ").unwrap()..].trim_end_matches('`');
+    let bin = colt_binary().parent().unwrap().to_path_buf();
+    let rebuilt = Command::new("bash")
+        .args(["-c", command])
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(rebuilt.status.success(), "{command}: {}", stderr(&rebuilt));
+    let best = std::fs::read_to_string(out.join("kernel.c")).unwrap();
+    let body = |c: &str| c.lines().filter(|l| !l.starts_with("//")).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&stdout(&rebuilt)), body(&best), "`{command}` does not rebuild the best kernel");
     // Resumed from the default folder, by the file again.
     let o = colt_in(&work, &tune("layers/my-layer.colt", "x.db", &["--resume", "--trials", "4"]));
     assert!(o.status.success(), "{}", stderr(&o));

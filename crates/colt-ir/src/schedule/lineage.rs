@@ -6,7 +6,7 @@ use crate::program::Program;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// How a candidate is made, in the words of `colt emit-c [--sampler
+/// How a candidate is made, in the words of `colt emit-c --random [--sampler
 /// SAMPLER] --seed S --apply EDIT...`: `sampler`'s
 /// [`sample`](Sampler::sample)`(program, target, seed)`, then `edits`
 /// applied in order. Short, readable, and rebuilt exactly by the same
@@ -66,10 +66,13 @@ impl Lineage {
     }
 }
 
-/// The command-line arguments that rebuild it: `[--sampler 'SAMPLER']
+/// The command-line arguments that rebuild it: `--random [--sampler 'SAMPLER']
 /// --seed S --apply 'EDIT'...`.
 impl std::fmt::Display for Lineage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Without `--random`, `colt emit-c`/`colt run` build the naive
+        // kernel and would ignore the seed and the sampler.
+        write!(f, "--random ")?;
         if !self.sampler.is_uniform() {
             write!(f, "--sampler '{}' ", self.sampler)?;
         }
@@ -118,10 +121,12 @@ mod tests {
         let rebuilt = lineage.rebuild(&program).unwrap();
         assert_eq!(super::super::lower(&rebuilt).fingerprint(), super::super::lower(&direct).fingerprint());
         assert!(
-            lineage.to_string().starts_with("--sampler 'informed(lanes=8, registers=16, cores=2)' --seed 11 --apply"),
+            lineage
+                .to_string()
+                .starts_with("--random --sampler 'informed(lanes=8, registers=16, cores=2)' --seed 11 --apply"),
             "{lineage}"
         );
-        assert_eq!(Lineage::sampled(11).to_string(), "--seed 11");
+        assert_eq!(Lineage::sampled(11).to_string(), "--random --seed 11");
     }
 
     #[test]

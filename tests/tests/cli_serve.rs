@@ -188,12 +188,13 @@ fn a_killed_daemon_resumes_its_job_with_no_trial_lost_or_repeated() {
     assert_eq!(&after[..before.len()], &before[..], "a trial recorded before the kill was lost or changed");
 }
 
-/// The load test of the README: 1000 status requests per second for 30 s
+/// The load test of the guide (docs/src/daemon.md, "Requests do not slow
+/// measurements"): 1000 status requests per second for 30 s
 /// while a job runs. The job (`random`, a fixed seed) is run twice, first
 /// without load, then under load: both measure the same candidates, so
 /// their latencies compare pairwise. Prints the request latency
 /// percentiles and the median slowdown. Run on an otherwise idle machine:
-/// `cargo test --release -p colt-e2e --test cli_serve -- --ignored --nocapture`.
+/// `cargo test --release --workspace --test cli_serve -- --ignored --nocapture load_test`.
 #[test]
 #[ignore = "a benchmark: needs an idle machine, about 2 minutes"]
 fn load_test_status_requests_do_not_slow_measurements() {

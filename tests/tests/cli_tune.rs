@@ -223,6 +223,11 @@ fn tune_errors_name_what_is_wrong() {
     let o = colt(&["tune", "gemm-512", "--strategy", "genetic"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("unknown strategy `genetic`"), "{}", stderr(&o));
+    // An option over its bound is said once (the bound is not also the
+    // error's source, which the printed chain would repeat).
+    let o = colt(&["tune", "gemm-512", "--strategy", "mcts:screen=99999999"]);
+    assert!(!o.status.success());
+    assert_eq!(stderr(&o).matches("whole number from 0 to 65536").count(), 1, "{}", stderr(&o));
     let o = colt(&["tune", "gemm-512", "--resume", "--out", out.to_str().unwrap(), "--strategy", "random"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("job.json"), "{}", stderr(&o));

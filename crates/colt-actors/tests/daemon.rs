@@ -116,6 +116,9 @@ fn bad_submissions_are_refused_naming_what_is_wrong() {
     }
     let other_target = serde_json::json!({"workload": "gemm-512", "target": "opencl:X / Y"});
     assert!(invalid(serde_json::from_value(other_target).unwrap()).contains("this daemon tunes for"));
+    // `opencl` is a known target that a CPU-only daemon does not serve.
+    let opencl = serde_json::json!({"workload": "gemm-512", "target": "opencl"});
+    assert!(invalid(serde_json::from_value(opencl).unwrap()).contains("start it with `--target opencl`"));
     let text = serde_json::json!({"workload_text": "input A[4]\noutput B[4]\nB[i] = A[i] *\n"});
     assert!(invalid(serde_json::from_value(text).unwrap()).contains("workload_text does not parse"));
     // 4 TB of buffers: accepted once, and the reference interpreter's

@@ -174,7 +174,7 @@ enum Command {
     /// seeds: tables, plots and a JSON of every figure in `--out`.
     Bench(Box<bench::BenchArgs>),
     /// Run the tuning daemon: an HTTP JSON API to submit, watch, cancel and
-    /// fetch tuning jobs, which survive restarts (see the README).
+    /// fetch tuning jobs, which survive restarts (docs/src/daemon.md).
     Serve(Box<serve::ServeArgs>),
     /// Print the best verified kernel a tuning database knows for a
     /// workload, with its latency and how to rebuild it.
@@ -188,9 +188,10 @@ enum Command {
     /// forward-pass time most; a report in `--out`.
     TuneModel(Box<tune_model::TuneModelArgs>),
     /// Write the best kernels of workloads as a C library: kernel files, a
-    /// header, a manifest and a build script (see the README).
+    /// header, a manifest and a build script (docs/src/whole-models.md).
     Export(export::ExportArgs),
-    /// Look after a tuning database: `colt db backup DEST`, `colt db check`.
+    /// Look after a tuning database: `colt db backup DEST`, `colt db check`,
+    /// `colt db copy --from A --to B`, `colt db relabel --from L --to M`.
     #[command(subcommand)]
     Db(db::DbCommand),
     /// List the built-in workloads: name, MACs, description (tab-separated).

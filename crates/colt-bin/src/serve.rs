@@ -5,8 +5,8 @@
 //! - The server must not steal the measured cores: its workers are few (2),
 //!   run at nice +10 (a kernel's timed threads, at nice 0, win a contended
 //!   core), and do little per request (the daemon's calls run off the
-//!   server's threads, in `web::block`). See the README's `colt serve`
-//!   section for the load test that checks it.
+//!   server's threads, in `web::block`). docs/src/hardening.md names the
+//!   load test that checks it.
 //! - Safety: loopback by default; any other address needs `--token-file`
 //!   (`token.rs`: a bearer token in a file only its owner can read,
 //!   compared in constant time; the scheme case-insensitive); every

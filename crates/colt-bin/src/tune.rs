@@ -24,7 +24,7 @@ pub struct TuneArgs {
     #[arg(long, default_value_t = 64)]
     pub trials: usize,
     /// evolutionary (the default: measured the fastest honest choice with
-    /// the default models, see the README's "The default strategy"), colt
+    /// the default models, see docs/src/strategies.md), colt
     /// (the local models share one tree), colt:separate-trees,
     /// colt:no-course-alteration, colt:legal-list, colt:lambda=X,
     /// colt:model-share=S, single, mcts, random or beam.

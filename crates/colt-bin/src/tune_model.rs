@@ -27,7 +27,7 @@ pub struct TuneModelArgs {
     /// The search of each task's job: `colt tune`'s default
     /// (`colt_search::DEFAULT_STRATEGY`, evolutionary), which also suits a
     /// model's many tasks (on these machines it matched colt's models at a
-    /// fifth of the wall time, README "Figures").
+    /// fifth of the wall time, bench/tune-model/).
     #[arg(long, default_value = colt_search::DEFAULT_STRATEGY)]
     pub strategy: String,
     /// How rounds are given out: `gradient` (Ansor's task scheduler) or

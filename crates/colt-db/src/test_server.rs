@@ -264,7 +264,7 @@ impl TestServer {
         let mut admin =
             postgres::Client::connect(&self.url_of("postgres"), postgres::NoTls).map_err(|e| e.to_string())?;
         admin.batch_execute(&format!("CREATE DATABASE {name}")).map_err(|e| e.to_string())?;
-        Ok(self.url_of(&name))
+        Ok(self.url_of(name))
     }
 
     /// Stops the server (a fast shutdown: clients are disconnected) and

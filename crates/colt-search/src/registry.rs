@@ -155,8 +155,10 @@ pub enum StrategyParseError {
     /// `mcts:screen=4:screen=8`: which one was meant is not guessed.
     #[error("strategy `{text}`: option `{option}` is given more than once")]
     Repeated { text: String, option: String },
-    #[error("strategy `{text}`: {source}")]
-    Bound { text: String, source: BoundError },
+    /// The bound is part of the message, not its `source`: an error
+    /// chain printed whole (`{:#}`) would otherwise say it twice.
+    #[error("strategy `{text}`: {bound}")]
+    Bound { text: String, bound: BoundError },
     #[error("strategy `{text}`: {reason}")]
     Invalid { text: String, reason: String },
 }
@@ -207,13 +209,13 @@ impl FromStr for StrategyChoice {
             let option = rest.remove(i);
             parse_count(name, &option[name.len() + 1..], 0, max, what)
                 .map(Some)
-                .map_err(|source| StrategyParseError::Bound { text: owned(), source })
+                .map_err(|bound| StrategyParseError::Bound { text: owned(), bound })
         };
         let transfer = count("transfer", MAX_TRANSFER, "the transfer round's size (colt_search::MAX_TRANSFER)")?;
         let screen = count("screen", MAX_SCREEN, "the samples screened per draw (colt_search::MAX_SCREEN)")?;
         let options = (STRATEGIES[kind].options)(&rest).map_err(|e| match e {
             OptionError::Unknown => StrategyParseError::Unknown { text: owned() },
-            OptionError::Bound(source) => StrategyParseError::Bound { text: owned(), source },
+            OptionError::Bound(bound) => StrategyParseError::Bound { text: owned(), bound },
             OptionError::Invalid(reason) => StrategyParseError::Invalid { text: owned(), reason },
         })?;
         Ok(StrategyChoice { kind, options, transfer, screen })

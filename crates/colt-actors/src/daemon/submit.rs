@@ -57,12 +57,18 @@ impl Submit {
             _ => return Err(invalid("give exactly one of `workload` (a built-in name) and `workload_text`".into())),
         };
         let serves = colt.target();
-        let asked = match self.target.as_deref() {
-            None | Some("cpu") => Target::Cpu,
-            // The daemon's own OpenCL device, by its kind.
-            Some("opencl") if serves != Target::Cpu => serves.clone(),
-            Some(label) => label.parse::<Target>().map_err(|e| invalid(e.to_string()))?,
-        };
+        let asked =
+            match self.target.as_deref() {
+                None | Some("cpu") => Target::Cpu,
+                // The daemon's own OpenCL device, by its kind.
+                Some("opencl") if serves != Target::Cpu => serves.clone(),
+                Some("opencl") => return Err(invalid(
+                    "target `opencl`: this daemon tunes only for its CPU (start it with `--target opencl` to serve \
+                     an OpenCL device)"
+                        .into(),
+                )),
+                Some(label) => label.parse::<Target>().map_err(|e| invalid(e.to_string()))?,
+            };
         // The job is labelled with the device that serves it, driver named.
         let target = match asked {
             Target::Cpu => Target::Cpu,

@@ -634,7 +634,7 @@ fn a_new_database_and_its_wal_are_readable_by_their_owner_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("private.db");
     let mut db = TuningDb::open(&path).unwrap();
-    db.create_job(&new_job("gemm-512", "cpu")).unwrap();
+    db.create_job(&new_job("my-gemm", "cpu")).unwrap();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
     let wal = dir.path().join("private.db-wal");
@@ -655,8 +655,8 @@ fn a_finished_job_is_in_the_main_file_without_its_wal() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("colt.db");
     let mut db = TuningDb::open(&path).unwrap();
-    let done = db.create_job(&new_job("gemm-512", "cpu")).unwrap();
-    db.record_trial(&trial(done, "gemm-512", "cpu", 7, Some(1.5))).unwrap();
+    let done = db.create_job(&new_job("my-gemm", "cpu")).unwrap();
+    db.record_trial(&trial(done, "my-gemm", "cpu", 7, Some(1.5))).unwrap();
     db.set_job_state(done, JobState::Done, None).unwrap();
     let running = db.create_job(&new_job("flux-conv", "cpu")).unwrap();
     db.set_job_state(running, JobState::Running, None).unwrap();
@@ -682,9 +682,9 @@ fn a_damaged_database_is_refused_at_open_naming_the_file() {
     let path = dir.path().join("damaged.db");
     {
         let mut db = TuningDb::open(&path).unwrap();
-        let job = db.create_job(&new_job("gemm-512", "cpu")).unwrap();
+        let job = db.create_job(&new_job("my-gemm", "cpu")).unwrap();
         for f in 0..400 {
-            db.record_trial(&trial(job, "gemm-512", "cpu", f, Some(1.0 + f as f64))).unwrap();
+            db.record_trial(&trial(job, "my-gemm", "cpu", f, Some(1.0 + f as f64))).unwrap();
         }
         db.set_job_state(job, JobState::Done, None).unwrap();
     }
@@ -697,7 +697,7 @@ fn a_damaged_database_is_refused_at_open_naming_the_file() {
     assert!(matches!(e, DbError::Corrupt { .. }) && e.to_string().contains("damaged.db"), "{e}");
 
     let path = dir.path().join("odd-state.db");
-    let job = TuningDb::open(&path).unwrap().create_job(&new_job("gemm-512", "cpu")).unwrap();
+    let job = TuningDb::open(&path).unwrap().create_job(&new_job("my-gemm", "cpu")).unwrap();
     // The schema's CHECK refuses it; another tool may not have.
     let other = Connection::open(&path).unwrap();
     other.execute_batch("PRAGMA ignore_check_constraints = ON; UPDATE jobs SET state = 'exploded';").unwrap();
@@ -831,10 +831,10 @@ fn a_backup_is_a_checked_copy_taken_while_the_database_is_in_use() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("colt.db");
     let mut db = TuningDb::open(&path).unwrap();
-    let job = db.create_job(&new_job("gemm-512", "cpu")).unwrap();
+    let job = db.create_job(&new_job("my-gemm", "cpu")).unwrap();
     db.set_job_state(job, JobState::Running, None).unwrap();
     for f in 0..50 {
-        db.record_trial(&trial(job, "gemm-512", "cpu", f, Some(1.0 + f as f64))).unwrap();
+        db.record_trial(&trial(job, "my-gemm", "cpu", f, Some(1.0 + f as f64))).unwrap();
     }
     db.save_snapshot(job, b"tree").unwrap();
     let dest = dir.path().join("backup.db");

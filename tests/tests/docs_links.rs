@@ -251,3 +251,50 @@ fn the_checker_finds_links_and_anchors_as_renderers_make_them() {
     assert!(broken(&chapter, "../../bench/").is_none());
     assert!(broken(&chapter, "tuning.md").is_none());
 }
+
+/// `bench/` is read by question: every folder has a README; a run's
+/// (`bench/<question>/<machine>-<date>/`) says its question, machine, date
+/// and commands; a part of a run points back to the run's README (or is a
+/// follow-up run that says all four itself); and no
+/// folder is named after a work item (`issue17`), which tells a reader
+/// nothing about what it measures.
+#[test]
+fn every_bench_folder_says_its_question_machine_and_commands() {
+    let bench = repo().join("bench");
+    let mut problems = Vec::new();
+    let mut stack = vec![bench.clone()];
+    while let Some(dir) = stack.pop() {
+        let relative = dir.strip_prefix(&bench).unwrap().to_path_buf();
+        let depth = relative.components().count();
+        let name = dir.file_name().unwrap().to_string_lossy().to_lowercase();
+        let work_item = ["issue", "stop", "refactor"].iter().any(|w| {
+            name.strip_prefix(w).is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        if work_item {
+            problems.push(format!("bench/{}: named after a work item", relative.display()));
+        }
+        let readme = dir.join("README.md");
+        match std::fs::read_to_string(&readme) {
+            Err(_) => problems.push(format!("bench/{}: no README.md", relative.display())),
+            Ok(text) if depth == 2 && !relative.starts_with("peers") => {
+                for field in ["**Question:**", "**Machine:**", "**Date:**", "**Commands:**"] {
+                    if !text.contains(field) {
+                        problems.push(format!("bench/{}/README.md: no {field}", relative.display()));
+                    }
+                }
+            }
+            // A part of a run, or a follow-up run with the four fields of
+            // its own.
+            Ok(text) if depth > 2 && !text.contains("../README.md") && !text.contains("**Question:**") => {
+                problems.push(format!("bench/{}/README.md: does not link its run's README", relative.display()))
+            }
+            Ok(_) => {}
+        }
+        for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
+            if entry.path().is_dir() {
+                stack.push(entry.path());
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -158,14 +158,15 @@ fn tune_out_writes_through_no_planted_link() {
 #[test]
 fn export_writes_through_no_planted_link() {
     let dir = tempfile::tempdir().unwrap();
-    let (workload, db) = tuned(dir.path());
+    let (_, db) = tuned(dir.path());
     let args = |out: &Path| -> Vec<String> {
         [
             "export",
             "--db",
             db.to_str().unwrap(),
+            // The name the file gets (it declares none: its stem).
             "--workload",
-            workload.to_str().unwrap(),
+            "ew",
             "--out",
             out.to_str().unwrap(),
         ]

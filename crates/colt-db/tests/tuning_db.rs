@@ -658,7 +658,7 @@ fn a_finished_job_is_in_the_main_file_without_its_wal() {
     let done = db.create_job(&new_job("my-gemm", "cpu")).unwrap();
     db.record_trial(&trial(done, "my-gemm", "cpu", 7, Some(1.5))).unwrap();
     db.set_job_state(done, JobState::Done, None).unwrap();
-    let running = db.create_job(&new_job("flux-conv", "cpu")).unwrap();
+    let running = db.create_job(&new_job("my-conv", "cpu")).unwrap();
     db.set_job_state(running, JobState::Running, None).unwrap();
     let copy = dir.path().join("copy.db");
     std::fs::copy(&path, &copy).unwrap();

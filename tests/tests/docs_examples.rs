@@ -64,7 +64,7 @@ fn heredoc_delimiter(line: &str) -> Option<String> {
 /// The command examples of one Markdown file, in order.
 fn examples(markdown: &str) -> Vec<Example> {
     let lines: Vec<&str> = markdown.lines().collect();
-    let mut out = Vec::new();
+    let mut out: Vec<Example> = Vec::new();
     let mut i = 0;
     let mut previous_text_line = "";
     while i < lines.len() {
@@ -97,8 +97,7 @@ fn examples(markdown: &str) -> Vec<Example> {
         let mut j = 0;
         while j < block.len() {
             let Some(first) = block[j].strip_prefix("$ ") else {
-                if let Some(last) = out.last_mut().filter(|_: &&mut Example| is_shown_error(block[j])) {
-                    let last: &mut Example = last;
+                if let (true, Some(last)) = (is_shown_error(block[j]), out.last_mut()) {
                     last.expected_error.get_or_insert_with(|| block[j].trim().to_string());
                 }
                 j += 1;
@@ -225,6 +224,12 @@ fn sandbox() -> tempfile::TempDir {
     dir
 }
 
+/// `PATH` with the tested `colt` first.
+fn path_with_colt() -> String {
+    let bin = colt_e2e::colt_binary().parent().unwrap().to_path_buf();
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
+}
+
 static ONE_FILE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Runs the command examples of `relative` (a path in the repository).
@@ -244,12 +249,10 @@ fn run_examples_of(relative: &str) {
     });
     let script = script(relative, &examples);
     std::fs::write(dir.path().join(".docs-script.sh"), &script).unwrap();
-    let bin = colt_e2e::colt_binary().parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut child = Command::new("bash")
         .arg(".docs-script.sh")
         .current_dir(dir.path())
-        .env("PATH", path)
+        .env("PATH", path_with_colt())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -392,9 +395,12 @@ fn a_wrong_shown_error_and_a_failing_command_fail_the_file() {
     let run = |markdown: &str| {
         let dir = sandbox();
         let script = script("t.md", &examples(markdown));
-        let bin = colt_e2e::colt_binary().parent().unwrap().to_path_buf();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-        Command::new("bash").args(["-c", &script]).current_dir(dir.path()).env("PATH", path).output().unwrap()
+        Command::new("bash")
+            .args(["-c", &script])
+            .current_dir(dir.path())
+            .env("PATH", path_with_colt())
+            .output()
+            .unwrap()
     };
     let right = run(
         "```console\n$ colt tune nosuch\ncolt: error: cannot load workload `nosuch`: ... no built-in workload\n```\n",

@@ -162,8 +162,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
     // Before anything is measured: a program under a name the bench's
     // database keeps for another (a `--out` used before) is refused.
     for program in &programs {
-        let (name, fingerprint) = (program.name().to_string(), colt_ir::workload_fingerprint(program));
-        colt.db().call(move |db| db.check_workload_name(&name, &fingerprint))??;
+        crate::tune::refuse_a_taken_name(&colt, program)?;
     }
     let stop = crate::tune::stop_on_ctrl_c()?;
     let plan = BenchPlan {

@@ -155,10 +155,8 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let target = colt.target();
     params.measure_probes = args.measure_probes;
     params.answers = args.answers as usize;
-    // A program under a name the database keeps for another is refused
-    // here, before the output folder or the job exists.
-    let (name, fingerprint) = (program.name().to_string(), colt_ir::workload_fingerprint(&program));
-    colt.db().call(move |db| db.check_workload_name(&name, &fingerprint))??;
+    // Before the output folder or the job exists.
+    refuse_a_taken_name(&colt, &program)?;
     let request = TuneRequest {
         program: program.clone(),
         target: target.clone(),
@@ -289,6 +287,15 @@ pub fn model_paths(needed: bool, given: &[PathBuf]) -> Result<Vec<PathBuf>> {
         (true, true) => colt_llm::default_model_paths()?,
         (true, false) => given.to_vec(),
     })
+}
+
+/// Refuses `program` when its name stands for another program in `colt`'s
+/// database (`create_job` refuses it too, but only once the caller has
+/// made its output folder and started its clock).
+pub fn refuse_a_taken_name(colt: &Colt, program: &colt_ir::Program) -> Result<()> {
+    let (name, fingerprint) = (program.name().to_string(), colt_ir::workload_fingerprint(program));
+    colt.db().call(move |db| db.check_workload_name(&name, &fingerprint))??;
+    Ok(())
 }
 
 /// The actor system of a `tune` or `bench` process, with the OpenCL device

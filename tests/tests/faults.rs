@@ -326,9 +326,16 @@ fn colt_serve_refuses_a_damaged_or_schema_less_database() {
     let mut tune = spawn_tune(&live, &dir.path().join("out"), 200, 0);
     let mut wal = live.as_os_str().to_owned();
     wal.push("-wal");
+    // Wait for the job's row, not only for a log: a log can exist before
+    // its first commit (the schema), and a tune killed then leaves a file
+    // that is rightly refused as holding no schema (CI saw this race).
     let deadline = Instant::now() + Duration::from_secs(120);
-    while std::fs::metadata(&wal).map_or(0, |m| m.len()) == 0 {
-        assert!(Instant::now() < deadline && tune.try_wait().unwrap().is_none(), "the job wrote no log");
+    let job_committed = || {
+        std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0)
+            && TuningDb::open_read_only(&live).is_ok_and(|db| db.jobs().is_ok_and(|jobs| jobs.len() == 1))
+    };
+    while !job_committed() {
+        assert!(Instant::now() < deadline && tune.try_wait().unwrap().is_none(), "the job wrote no row");
         std::thread::sleep(Duration::from_millis(50));
     }
     let copy = dir.path().join("copied.db");

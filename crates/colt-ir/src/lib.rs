@@ -104,6 +104,7 @@ mod resolve;
 pub mod schedule;
 pub mod text;
 pub mod vector;
+pub mod work;
 pub mod workloads;
 
 pub use expr::{AxisId, BinaryOp, BufferId, CmpOp, Cond, Expr, IndexExpr, Load, UnaryOp};

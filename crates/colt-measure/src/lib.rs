@@ -115,6 +115,7 @@ mod gate;
 pub mod identity;
 pub mod image;
 mod kernel;
+pub mod limits;
 mod loader;
 mod machine;
 mod measurement;

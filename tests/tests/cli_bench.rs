@@ -2,10 +2,26 @@
 
 use colt_e2e::{colt, stderr, stdout};
 
+/// What `torch_peer.py --threads 2 --compile --results-dir DIR` wrote for
+/// gemm-512 on 2026-12-07 (a machine shared with two builds: not a
+/// benchmark figure), abridged, with `inductor` as the script records a
+/// torch.compile that raised.
+const TORCH_GEMM: &str = r#"{"workload": "gemm-512", "torch": "2.15.0+cu132", "threads": 2,
+ "eager": {"median_ms": 7.996101998287486, "gflops": 33.57078937430894},
+ "inductor": {"error": "InductorError: CppCompileError: C++ compile error"}}"#;
+
+/// What metaschedule.py writes, abridged.
+const METASCHEDULE_GEMM: &str = r#"{"workload": "gemm-512", "trials": 8, "numpy": {"median_ms": 2.017},
+ "tune_wall_s": 80.2, "tuned": {"median_ms": 1.301}, "tuned_recheck": {"median_ms": 1.278}}"#;
+
 #[test]
 fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bench");
+    let peers = dir.path().join("peers");
+    std::fs::create_dir(&peers).unwrap();
+    std::fs::write(peers.join("gemm-512__torch.json"), TORCH_GEMM).unwrap();
+    std::fs::write(peers.join("gemm-512__t8.json"), METASCHEDULE_GEMM).unwrap();
     let o = colt(&[
         "bench",
         "--workloads",
@@ -18,6 +34,8 @@ fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
         "2",
         "--out",
         out.to_str().unwrap(),
+        "--peer-results",
+        peers.to_str().unwrap(),
         "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -54,9 +72,22 @@ fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
         assert!(s["llm_calls"].as_object().unwrap().is_empty());
     }
     assert!(tables.contains("## gemm-512"));
+    // The peers beside the strategies: a column pair for each with a
+    // latency, torch.compile's failure and the thread counts in the notes.
+    let labels: Vec<&str> = written["peers"].as_array().unwrap().iter().map(|p| p["peer"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["MetaSchedule", "numpy", "torch eager", "torch.compile"]);
+    for label in ["MetaSchedule@8", "torch eager", "numpy"] {
+        assert!(tables.contains(&format!("| vs {label} @8 | trials to {label} |")), "{label}: {tables}");
+    }
+    assert!(tables.contains("| torch.compile (peer) | failed | failed |"), "{tables}");
+    assert!(tables.contains("\ntorch.compile failed: InductorError: CppCompileError: C++ compile error\n"), "{tables}");
+    let cores = written["cores"].as_u64().expect("a CPU bench records its measured cores");
+    assert!(cores >= 1);
+    assert!(tables.contains(&format!("torch.compile and torch eager timed by torch 2.15.0+cu132 on 2 threads; numpy (OpenBLAS) timed in MetaSchedule@8's run; colt measured on {cores} core")), "{tables}");
+    assert_eq!(tables.contains("**Warning:** torch.compile and torch eager ran on 2 threads"), cores != 2, "{tables}");
     let svg = std::fs::read_to_string(out.join("gemm-512.svg")).unwrap();
     assert!(
-        svg.starts_with("<svg") && svg.contains("trials") && svg.contains("mcts"),
+        svg.starts_with("<svg") && svg.contains("trials") && svg.contains("mcts") && svg.contains("torch eager (peer)"),
         "{}",
         &svg[..200.min(svg.len())]
     );
@@ -78,12 +109,22 @@ fn bench_errors_name_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b");
     let out = out.to_str().unwrap();
+    let peers = dir.path().join("peers");
+    std::fs::create_dir(&peers).unwrap();
+    let no_eager = TORCH_GEMM.replace("\"eager\"", "\"eagre\"");
+    std::fs::write(peers.join("gemm-512__torch.json"), no_eager).unwrap();
+    let no_eager_error = format!(
+        "peer result `{}`: not a torch_peer.py result: no `eager` timing",
+        peers.join("gemm-512__torch.json").display()
+    );
     for (args, expected) in [
         (vec!["--strategies", "random,genetic"], "unknown strategy `genetic`"),
         (vec!["--trials", "0"], "--trials 0: each trial budget is a whole number from 1 to 100000"),
         (vec!["--repeats", "0"], "--repeats"),
         (vec!["--workloads", "gemm-512,nope"], "nope"),
         (vec!["--compare", "/nonexistent/bench.json"], "/nonexistent/bench.json"),
+        (vec!["--peer-results", "/nonexistent/peers"], "peer results `/nonexistent/peers`: cannot read the folder"),
+        (vec!["--peer-results", peers.to_str().unwrap()], no_eager_error.as_str()),
     ] {
         let mut all = vec!["bench", "--out", out, "--strategies", "random"];
         all.extend(args);

@@ -105,6 +105,7 @@ impl Colt {
             repeats: plan.repeats,
             workloads: Vec::new(),
             wall_s: 0.0,
+            cores: self.measured_cores(&plan.target),
             peers: Vec::new(),
         };
         for program in &plan.workloads {

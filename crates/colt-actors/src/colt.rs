@@ -194,6 +194,15 @@ impl Colt {
         self.opencl.clone().unwrap_or(Target::Cpu)
     }
 
+    /// The cores `target`'s kernels are measured on: the CPU's, as its
+    /// sampler shapes kernels for them; None for an OpenCL device.
+    pub fn measured_cores(&self, target: &Target) -> Option<usize> {
+        match (target, self.sampler) {
+            (Target::Cpu, Sampler::Informed(machine) | Sampler::Styled(machine, _)) => Some(machine.cores),
+            _ => None,
+        }
+    }
+
     /// The actors that no longer run (the measurement actor, the
     /// database, a model): a daemon reports itself degraded while any is.
     pub fn actors_down(&self) -> Vec<String> {

@@ -61,11 +61,13 @@ pub struct BenchArgs {
     /// in parts, by workloads or by strategies.
     #[arg(long)]
     pub from: Vec<PathBuf>,
-    /// A folder of MetaSchedule results of this machine, as
-    /// `shared/peers/metaschedule.py --results-dir DIR` writes them: the
-    /// tables and plots show each beside the strategies (its latency, its
-    /// tuning time, each strategy's ratio to it and trials to reach it),
-    /// and `bench.json` keeps them.
+    /// A folder of peers' results on this machine, as
+    /// `shared/peers/metaschedule.py --results-dir DIR` (MetaSchedule and
+    /// numpy) and `shared/peers/torch_peer.py --results-dir DIR` (torch
+    /// eager and torch.compile) write them: the tables and plots show each
+    /// beside the strategies (its latency, its tuning or compile time,
+    /// each strategy's ratio to it and trials to reach it), and
+    /// `bench.json` keeps them.
     #[arg(long)]
     pub peer_results: Option<PathBuf>,
     /// Print `bench.json` on stdout.

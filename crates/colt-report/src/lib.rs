@@ -40,6 +40,7 @@ pub use bench::{
     against_naive, best_within, first_reaching, median, merge, read_peer_result, read_peer_results, read_report,
     speedup_plot_png, speedup_plot_svg, strategy_report, tables_markdown, write_outputs, BenchError, BenchOutputs,
     BenchReport, MergeError, PeerError, PeerResult, RunRecord, StrategyReport, StrategyRuns, WorkloadReport,
+    METASCHEDULE, NUMPY, TORCH_COMPILE, TORCH_EAGER,
 };
 pub use job::{
     plot_curve_png, plot_curve_svg, summary_line, write_report, ReportError, ReportFiles, ReportInput, StartedFrom,

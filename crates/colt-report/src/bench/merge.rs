@@ -4,7 +4,8 @@
 //!
 //! The rules, so that the joined tables compare like with like:
 //! - the runs must agree on the target, the shapes, the budgets, the
-//!   repeats and the target speedup; otherwise their figures do not line
+//!   repeats, the target speedup and the measured cores (where both
+//!   recorded them); otherwise their figures do not line
 //!   up, and joining is refused;
 //! - workloads keep the order of their first appearance, and a workload
 //!   in several runs gets the strategies of each in turn; a strategy may
@@ -69,6 +70,12 @@ pub fn merge(reports: Vec<(PathBuf, BenchReport)>) -> Result<BenchReport, MergeE
                 report.target_speedup.to_string(),
             ));
         }
+        if let (Some(ours), Some(theirs)) = (joined.cores, report.cores) {
+            if ours != theirs {
+                return Err(differs("measured cores", ours.to_string(), theirs.to_string()));
+            }
+        }
+        joined.cores = joined.cores.or(report.cores);
         joined.wall_s += report.wall_s;
         for peer in report.peers {
             let same = |p: &&crate::bench::PeerResult| {
@@ -119,6 +126,11 @@ mod tests {
         (mcts.speedup, mcts.trials_to_target) = (Default::default(), None);
         let joined = merge(vec![("a.json".into(), first), ("b.json".into(), second)]).unwrap();
         assert_eq!(joined.wall_s, 42.0);
+        let mut unrecorded = report();
+        unrecorded.cores = Some(2);
+        unrecorded.workloads[0].workload = "flux-conv".into();
+        let joined_cores = merge(vec![("a.json".into(), report()), ("b.json".into(), unrecorded)]).unwrap().cores;
+        assert_eq!(joined_cores, Some(2), "a run before cores were recorded joins one that has them");
         let w = &joined.workloads[0];
         assert_eq!(w.naive_ms, 100.0);
         let mcts = &w.strategies[2];
@@ -137,6 +149,10 @@ mod tests {
             err.to_string(),
             "cannot join `b.json`: strategy `colt` on `gemm-512` is already in an earlier file (from `a.json` on)"
         );
+        let (mut two, mut four) = (report(), report());
+        (two.cores, four.cores) = (Some(2), Some(4));
+        let err = merge(vec![("a.json".into(), two), ("b.json".into(), four)]).unwrap_err();
+        assert_eq!(err.to_string(), "cannot join `b.json` to `a.json`: their measured cores differ (4 against 2)");
         assert!(matches!(merge(Vec::new()), Err(MergeError::Nothing)));
     }
 }

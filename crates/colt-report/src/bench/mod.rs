@@ -17,7 +17,9 @@ mod tables;
 pub use figures::{against_naive, best_within, first_reaching, median, strategy_report, StrategyRuns};
 pub use merge::{merge, MergeError};
 pub use outputs::{read_report, write_outputs, BenchError, BenchOutputs};
-pub use peers::{read_peer_result, read_peer_results, PeerError, PeerResult};
+pub use peers::{
+    read_peer_result, read_peer_results, PeerError, PeerResult, METASCHEDULE, NUMPY, TORCH_COMPILE, TORCH_EAGER,
+};
 pub use speedup_plot::{speedup_plot_png, speedup_plot_svg};
 pub use tables::tables_markdown;
 
@@ -42,18 +44,26 @@ pub struct BenchReport {
     pub repeats: usize,
     pub workloads: Vec<WorkloadReport>,
     pub wall_s: f64,
-    /// Peer tuners' results on the same machine (`--peer-results`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The cores colt measured on (CPU benches written since 2026-12-07):
+    /// a peer timed on another thread count is not like for like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores: Option<usize>,
+    /// Peers' results on the same machine (`--peer-results`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty", deserialize_with = "peers::deserialize_peers")]
     pub peers: Vec<PeerResult>,
 }
 
 impl BenchReport {
-    /// The peers' results on `workload` that have a latency, the largest
-    /// trial budget first: the first is the one strategies are compared to.
+    /// The peers' results on `workload`, one per label, in the order of
+    /// the tables' rows and columns: MetaSchedule, the largest budget
+    /// first, then torch.compile, torch eager and numpy (the numpy of the
+    /// largest MetaSchedule run). Those without a latency are included:
+    /// a failed torch.compile is shown as failed.
     pub fn peers_of(&self, workload: &str) -> Vec<&PeerResult> {
-        let mut peers: Vec<&PeerResult> =
-            self.peers.iter().filter(|p| p.workload == workload && p.best_ms.is_some()).collect();
-        peers.sort_by_key(|p| std::cmp::Reverse(p.trials));
+        let mut peers: Vec<&PeerResult> = self.peers.iter().filter(|p| p.workload == workload).collect();
+        peers.sort_by_key(|p| p.order());
+        let mut labels = std::collections::HashSet::new();
+        peers.retain(|p| labels.insert(p.label()));
         peers
     }
 }

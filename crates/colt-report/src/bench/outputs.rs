@@ -96,6 +96,22 @@ mod tests {
     }
 
     #[test]
+    fn an_old_bench_jsons_numpy_inside_metaschedules_entry_reads_as_a_peer_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.json");
+        let old = r#"{"budgets": [64], "target_speedup": 50.0, "repeats": 1, "wall_s": 1.0, "workloads": [],
+            "peers": [{"peer": "MetaSchedule", "workload": "gemm-512", "trials": 64, "best_ms": 1.2,
+                       "tuning_wall_s": 80.0, "numpy_ms": 2.0, "file": "peers/gemm-512__t64.json"}]}"#;
+        std::fs::write(&path, old).unwrap();
+        let report = read_report(&path).unwrap();
+        let peers: Vec<(String, Option<f64>, Option<f64>)> =
+            report.peers.iter().map(|p| (p.label(), p.best_ms, p.tuning_wall_s)).collect();
+        assert_eq!(peers, [("MetaSchedule@64".into(), Some(1.2), Some(80.0)), ("numpy".into(), Some(2.0), None)]);
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(!json.contains("numpy_ms") && !json.contains("cores"), "written anew: {json}");
+    }
+
+    #[test]
     fn errors_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing.json");

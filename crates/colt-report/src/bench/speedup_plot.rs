@@ -1,7 +1,8 @@
 //! A workload's plot in a bench: best speedup over naive versus trials, a
 //! line per strategy (the median repeat) and a band from the worst to the
 //! best repeat; a dashed level line per peer measured on the same machine
-//! (its best kernel's speedup, reached after its own trials) and for numpy.
+//! (a tuner's best kernel's speedup, reached after its own trials; a
+//! library's, torch's or numpy's, at any budget).
 
 use crate::bench::{best_within, median, PeerResult, WorkloadReport};
 use crate::plot::{self, Drawn};
@@ -23,14 +24,9 @@ pub fn speedup_plot_png(w: &WorkloadReport, peers: &[&PeerResult], max_trials: u
     plot::png(|root| draw_speedups(root, w, &series, &levels, max_trials))
 }
 
-/// (label, speedup over naive) of each peer with a kernel, then numpy's.
+/// (label, speedup over naive) of each peer with a latency.
 fn peer_levels(w: &WorkloadReport, peers: &[&PeerResult]) -> Vec<(String, f64)> {
-    let mut levels: Vec<(String, f64)> =
-        peers.iter().filter_map(|p| Some((format!("{} (peer)", p.label()), w.naive_ms / p.best_ms?))).collect();
-    if let Some(numpy) = peers.iter().find_map(|p| p.numpy_ms) {
-        levels.push(("numpy".into(), w.naive_ms / numpy));
-    }
-    levels
+    peers.iter().filter_map(|p| Some((format!("{} (peer)", p.label()), w.naive_ms / p.best_ms?))).collect()
 }
 
 /// (trial, median, worst, best) speedup over the repeats.
@@ -129,7 +125,7 @@ fn draw_speedups<DB: DrawingBackend>(
 mod tests {
     use super::*;
     use crate::bench::tables::tests::report;
-    use crate::bench::RunRecord;
+    use crate::bench::{RunRecord, METASCHEDULE, NUMPY, TORCH_COMPILE, TORCH_EAGER};
 
     #[test]
     fn a_point_per_trial_once_every_repeat_has_a_kernel() {
@@ -161,21 +157,25 @@ mod tests {
     }
 
     #[test]
-    fn a_peer_and_numpy_are_dashed_levels_in_the_legend() {
+    fn each_peer_with_a_latency_is_a_dashed_level_in_the_legend() {
+        use crate::bench::peers::tests::peer;
         let w = report().workloads.remove(0);
-        let peer = PeerResult {
-            peer: "MetaSchedule".into(),
-            workload: "gemm-512".into(),
-            trials: 64,
-            best_ms: Some(5.0),
-            tuning_wall_s: None,
-            numpy_ms: Some(4.0),
-            file: "x.json".into(),
-        };
-        assert_eq!(peer_levels(&w, &[&peer]), [("MetaSchedule@64 (peer)".to_string(), 20.0), ("numpy".into(), 25.0)]);
-        let svg = speedup_plot_svg(&w, &[&peer], 4).unwrap();
-        assert!(svg.contains("MetaSchedule@64 (peer)") && svg.contains("numpy"), "{svg}");
-        let (_, rgb) = crate::plot::decode_png(&speedup_plot_png(&w, &[&peer], 4).unwrap());
+        let failed = PeerResult { error: Some("no C++ compiler".into()), ..peer(TORCH_COMPILE, 0, None) };
+        let peers =
+            [peer(METASCHEDULE, 64, Some(5.0)), failed, peer(TORCH_EAGER, 0, Some(2.0)), peer(NUMPY, 64, Some(4.0))];
+        let peers: Vec<&PeerResult> = peers.iter().collect();
+        assert_eq!(
+            peer_levels(&w, &peers),
+            [
+                ("MetaSchedule@64 (peer)".to_string(), 20.0),
+                ("torch eager (peer)".into(), 50.0),
+                ("numpy (peer)".into(), 25.0)
+            ]
+        );
+        let svg = speedup_plot_svg(&w, &peers, 4).unwrap();
+        assert!(svg.contains("MetaSchedule@64 (peer)") && svg.contains("torch eager (peer)"), "{svg}");
+        assert!(!svg.contains("torch.compile"), "a failed peer has no level: {svg}");
+        let (_, rgb) = crate::plot::decode_png(&speedup_plot_png(&w, &peers, 4).unwrap());
         assert!(crate::plot::count_pixels(&rgb, COLOURS[2]) > 50, "no peer level in the PNG");
     }
 }

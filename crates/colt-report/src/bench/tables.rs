@@ -1,11 +1,15 @@
 //! `tables.md`: a table per workload, a row per strategy — best latency and
 //! speedup at each budget, GFLOP/s, trials to the target speedup, the
 //! models' calls — beside an earlier bench's best latencies if given, and
-//! beside the peers measured on the same machine if the report has them (a
-//! row per peer; for each strategy its latency over the peer's and the
-//! trials it needed to reach the peer's latency, the median of repeats).
+//! beside the peers measured on the same machine if the report has them
+//! (MetaSchedule, torch eager, torch.compile, numpy: a row per peer; for
+//! each strategy and each peer with a latency, the strategy's latency over
+//! the peer's and the trials it needed to reach it, the median of repeats;
+//! below the table how the peers were timed, a warning where a peer ran
+//! on another thread count than colt's measured cores, and why a peer
+//! failed).
 
-use crate::bench::{first_reaching, median, BenchReport};
+use crate::bench::{first_reaching, median, BenchReport, PeerResult, WorkloadReport};
 use std::fmt::Write as _;
 
 /// The tables of `report`; with `earlier`, a column of its best latency at
@@ -48,10 +52,12 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
             rule.push_str("--:|");
         }
         let peers = report.peers_of(&w.workload);
-        let reference = peers.first().and_then(|p| Some((p.label(), p.best_ms?)));
+        // Every strategy is compared to every peer with a latency, in one
+        // column pair each.
+        let timed: Vec<(String, f64)> = peers.iter().filter_map(|p| Some((p.label(), p.best_ms?))).collect();
         head.push_str(&format!(" GFLOP/s @{last} |"));
         rule.push_str("--:|");
-        if let Some((label, _)) = &reference {
+        for (label, _) in &timed {
             let _ = write!(head, " vs {label} @{last} | trials to {label} |");
             rule.push_str("--:|--:|");
         }
@@ -82,7 +88,7 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
             let best_at_last = s.best_ms.get(&last).copied().flatten();
             let best = best_at_last.filter(|_| w.flops > 0);
             let _ = write!(row, " {} |", best.map_or("—".into(), |ms| format!("{:.1}", gflops(w.flops, ms))));
-            if let Some((_, peer_ms)) = reference {
+            for &(_, peer_ms) in &timed {
                 let ratio = best_at_last.map_or("—".into(), |ms| format!("{:.2}", ms / peer_ms));
                 let reached: Vec<Option<usize>> = s.runs.iter().map(|r| first_reaching(&r.curve, peer_ms)).collect();
                 let trials = if !reached.is_empty() && reached.iter().all(Option::is_some) {
@@ -110,33 +116,105 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
             md.push_str(&row);
         }
         for p in &peers {
-            let Some(ms) = p.best_ms else { continue };
-            let mut row = format!("| {} (peer) |", p.label());
-            for b in &report.budgets {
-                if *b == p.trials {
-                    let _ = write!(row, " {ms:.3} ({:.1}x) |", w.naive_ms / ms);
-                } else {
-                    row.push_str(" — |");
-                }
-            }
-            if old.is_some() {
-                row.push_str(" — |");
-            }
-            let _ = write!(row, " {} |", if w.flops > 0 { format!("{:.1}", gflops(w.flops, ms)) } else { "—".into() });
-            if let Some((_, peer_ms)) = reference {
-                let _ = write!(row, " {:.2} | — |", ms / peer_ms);
-            }
-            let wall = p.tuning_wall_s.map_or("—".into(), |s| format!("{s:.0}"));
-            let _ = writeln!(row, " — | — | — | — | — | {wall} |");
-            md.push_str(&row);
+            md.push_str(&peer_row(report, w, p, &timed, old.is_some()));
         }
-        if let Some(numpy) = peers.iter().find_map(|p| p.numpy_ms) {
-            let _ = writeln!(md, "\nnumpy (OpenBLAS) on the same math, timed in the peer's run: {numpy:.3} ms.");
-        }
+        md.push_str(&peer_notes(report, &peers));
         let _ = writeln!(md, "\n![best speedup versus trials]({}.svg)\n", plot_file_stem(&w.workload));
     }
     md.push_str(&proposal_quality_section(report));
     md
+}
+
+/// A peer's row: its latency (at its budget, a tuner's; at every budget, a
+/// library's) and its ratio to each peer; `failed` where it has an error
+/// instead, and nothing where it has neither (MetaSchedule that found no
+/// valid schedule).
+fn peer_row(report: &BenchReport, w: &WorkloadReport, p: &PeerResult, timed: &[(String, f64)], old: bool) -> String {
+    let gflops = |ms: f64| w.flops as f64 / (ms * 1e-3) / 1e9;
+    let mut row = format!("| {} (peer) |", p.label());
+    let Some(ms) = p.best_ms else {
+        if p.error.is_none() {
+            return String::new();
+        }
+        row.push_str(&" failed |".repeat(report.budgets.len()));
+        let columns = usize::from(old) + 1 + 2 * timed.len() + 6;
+        row.push_str(&" — |".repeat(columns));
+        row.push('\n');
+        return row;
+    };
+    for b in &report.budgets {
+        if !p.is_tuner() || *b == p.trials {
+            let _ = write!(row, " {ms:.3} ({:.1}x) |", w.naive_ms / ms);
+        } else {
+            row.push_str(" — |");
+        }
+    }
+    if old {
+        row.push_str(" — |");
+    }
+    let _ = write!(row, " {} |", if w.flops > 0 { format!("{:.1}", gflops(ms)) } else { "—".into() });
+    for (_, peer_ms) in timed {
+        let _ = write!(row, " {:.2} | — |", ms / peer_ms);
+    }
+    let wall = p.tuning_wall_s.map_or("—".into(), |s| format!("{s:.0}"));
+    let _ = writeln!(row, " — | — | — | — | — | {wall} |");
+    row
+}
+
+/// Below a workload's table: how the peers were timed (grouped, in the
+/// rows' order), a warning for a peer timed on another thread count than
+/// colt's measured cores, and why a peer failed.
+fn peer_notes(report: &BenchReport, peers: &[&PeerResult]) -> String {
+    let shown: Vec<&PeerResult> = peers.iter().copied().filter(|p| p.best_ms.is_some() || p.error.is_some()).collect();
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for p in &shown {
+        let Some(provenance) = p.provenance() else { continue };
+        match groups.iter_mut().find(|(g, _)| *g == provenance) {
+            Some((_, labels)) => labels.push(p.label()),
+            None => groups.push((provenance, vec![p.label()])),
+        }
+    }
+    let mut notes = String::new();
+    if !groups.is_empty() {
+        let runs: Vec<String> =
+            groups.iter().map(|(provenance, labels)| format!("{} {provenance}", labels.join(" and "))).collect();
+        let colt = report.cores.map_or(String::new(), |c| format!("; colt measured on {c} core{}", plural(c)));
+        let _ = writeln!(notes, "\nPeers: {}{colt}.", runs.join("; "));
+    }
+    if let Some(cores) = report.cores {
+        let mut threads: Vec<(usize, Vec<String>)> = Vec::new();
+        for p in shown.iter().filter(|p| p.threads.is_some_and(|t| t != cores)) {
+            let t = p.threads.unwrap_or_default();
+            match threads.iter_mut().find(|(n, _)| *n == t) {
+                Some((_, labels)) => labels.push(p.label()),
+                None => threads.push((t, vec![p.label()])),
+            }
+        }
+        for (t, labels) in threads {
+            let _ = writeln!(
+                notes,
+                "\n**Warning:** {} ran on {t} thread{}, colt's kernels on {cores} core{}: not like for like.",
+                labels.join(" and "),
+                plural(t),
+                plural(cores)
+            );
+        }
+    }
+    for p in &shown {
+        if let (None, Some(error)) = (p.best_ms, &p.error) {
+            let reason = error.split_whitespace().collect::<Vec<_>>().join(" ");
+            let _ = writeln!(notes, "\n{} failed: {reason}", p.label());
+        }
+    }
+    notes
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// Every model strategy's calls against random edit sets at the same
@@ -186,7 +264,8 @@ pub(crate) fn plot_file_stem(workload: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::bench::{RunRecord, StrategyReport, WorkloadReport};
+    use crate::bench::peers::tests::peer;
+    use crate::bench::{RunRecord, StrategyReport, WorkloadReport, METASCHEDULE, NUMPY, TORCH_COMPILE, TORCH_EAGER};
     use std::collections::BTreeMap;
 
     /// A bench of one workload (gemm-512, naive 100 ms, 2 GFLOP) and two
@@ -225,6 +304,7 @@ pub(crate) mod tests {
                 ],
             }],
             peers: Vec::new(),
+            cores: None,
             wall_s: 21.0,
         }
     }
@@ -248,31 +328,102 @@ pub(crate) mod tests {
     #[test]
     fn a_peer_gets_a_row_and_each_strategy_its_ratio_and_trials_to_the_peer() {
         let mut report = report();
-        let peer = |trials, best_ms| crate::bench::PeerResult {
-            peer: "MetaSchedule".into(),
-            workload: "gemm-512".into(),
-            trials,
-            best_ms,
-            tuning_wall_s: Some(80.4),
-            numpy_ms: Some(12.5),
-            file: "gemm-512__t4.json".into(),
-        };
-        report.peers = vec![peer(2, Some(30.0)), peer(4, Some(9.5)), peer(8, None)];
+        report.peers =
+            vec![peer(METASCHEDULE, 2, Some(30.0)), peer(METASCHEDULE, 4, Some(9.5)), peer(METASCHEDULE, 8, None)];
         let md = tables_markdown(&report, None);
         assert!(
-            md.contains("| GFLOP/s @4 | vs MetaSchedule@4 @4 | trials to MetaSchedule@4 | trials to 10x |"),
-            "{md}"
+            md.contains(
+                "| GFLOP/s @4 | vs MetaSchedule@4 @4 | trials to MetaSchedule@4 | vs MetaSchedule@2 @4 | trials to \
+                 MetaSchedule@2 | trials to 10x |"
+            ),
+            "the largest budget first: {md}"
         );
         // colt's first trial at or under 9.5 ms is its third (9.0 ms).
-        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 0.84 | 3 | 3 |"), "{md}");
-        assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 1.05 | 3 | 3 |"), "{md}");
+        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 0.84 | 3 | 0.27 | 1 | 3 |"), "{md}");
+        assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 1.05 | 3 | 0.33 | 3 | 3 |"), "{md}");
         assert!(
-            md.contains("| MetaSchedule@4 (peer) | — | 9.500 (10.5x) | 210.5 | 1.00 | — | — | — | — | — | — | 80 |\n"),
+            md.contains(
+                "| MetaSchedule@4 (peer) | — | 9.500 (10.5x) | 210.5 | 1.00 | — | 0.32 | — | — | — | — | — | — | 80 |\n"
+            ),
             "{md}"
         );
-        assert!(md.contains("| MetaSchedule@2 (peer) | 30.000 (3.3x) | — | 66.7 | 3.16 | — |"), "{md}");
+        assert!(md.contains("| MetaSchedule@2 (peer) | 30.000 (3.3x) | — | 66.7 | 3.16 | — | 1.00 | — |"), "{md}");
         assert!(!md.contains("MetaSchedule@8"), "a peer without a kernel has no row: {md}");
-        assert!(md.contains("numpy (OpenBLAS) on the same math, timed in the peer's run: 12.500 ms."), "{md}");
+        assert!(!md.contains("Peers:"), "MetaSchedule's own run needs no note: {md}");
+    }
+
+    #[test]
+    fn torch_and_numpy_get_rows_and_columns_beside_metaschedule_and_a_failure_its_reason() {
+        let mut report = report();
+        report.cores = Some(4);
+        let failed =
+            PeerResult { error: Some("InductorError:\n  no C++ compiler".into()), ..peer(TORCH_COMPILE, 0, None) };
+        report.peers =
+            vec![peer(NUMPY, 4, Some(12.5)), peer(TORCH_EAGER, 0, Some(7.0)), failed, peer(METASCHEDULE, 4, Some(9.5))];
+        let md = tables_markdown(&report, None);
+        assert!(
+            md.contains(
+                "| GFLOP/s @4 | vs MetaSchedule@4 @4 | trials to MetaSchedule@4 | vs torch eager @4 | trials to torch \
+                 eager | vs numpy @4 | trials to numpy | trials to 10x |"
+            ),
+            "a column pair per peer with a latency, the tuner first: {md}"
+        );
+        assert!(
+            md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 0.84 | 3 | 1.14 | — | 0.64 | 3 | 3 |"),
+            "{md}"
+        );
+        // A library needs no trials: its latency stands at every budget.
+        assert!(
+            md.contains("| torch eager (peer) | 7.000 (14.3x) | 7.000 (14.3x) | 285.7 | 0.74 | — | 1.00 | — | 0.56 | — | — | — | — | — | — | — |\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| numpy (peer) | 12.500 (8.0x) | 12.500 (8.0x) | 160.0 | 1.32 | — | 1.79 | — | 1.00 | — |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| torch.compile (peer) | failed | failed | — | — | — | — | — | — | — | — | — | — | — | — | — |\n"
+            ),
+            "as many cells as the header: {md}"
+        );
+        assert!(!md.contains("vs torch.compile"), "a failed peer has nothing to compare to: {md}");
+        assert!(md.contains("\nPeers: torch.compile and torch eager timed by torch 2.15.0+cpu on 2 threads; numpy (OpenBLAS) timed in MetaSchedule@4's run; colt measured on 4 cores.\n"), "{md}");
+        assert!(md.contains("\n**Warning:** torch.compile and torch eager ran on 2 threads, colt's kernels on 4 cores: not like for like.\n"), "{md}");
+        assert!(md.contains("\ntorch.compile failed: InductorError: no C++ compiler\n"), "on one line: {md}");
+        let rows = md.lines().filter(|l| l.starts_with('|')).map(|l| l.matches('|').count()).collect::<Vec<_>>();
+        assert!(rows.iter().all(|&n| n == rows[0]), "every row as wide as the header: {rows:?}\n{md}");
+
+        report.cores = Some(2);
+        let md = tables_markdown(&report, None);
+        assert!(md.contains("; colt measured on 2 cores.\n") && !md.contains("Warning"), "{md}");
+        report.cores = None;
+        let md = tables_markdown(&report, None);
+        assert!(
+            md.contains("on 2 threads; numpy") && !md.contains("Warning"),
+            "an older bench.json has no cores: {md}"
+        );
+    }
+
+    #[test]
+    fn a_folder_of_both_scripts_results_shows_every_peer() {
+        use crate::bench::peers::tests::{torch_failed, GEMM, TORCH_GEMM};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("gemm-512__t4.json"), GEMM.replace("\"trials\": 64", "\"trials\": 4")).unwrap();
+        std::fs::write(dir.path().join("gemm-512__torch.json"), TORCH_GEMM).unwrap();
+        std::fs::write(dir.path().join("flux-conv__torch.json"), torch_failed("flux-conv")).unwrap();
+        let mut report = report();
+        report.peers = crate::bench::read_peer_results(dir.path()).unwrap();
+        report.cores = Some(2);
+        let md = tables_markdown(&report, None);
+        for label in ["MetaSchedule@4", "torch.compile", "torch eager", "numpy"] {
+            assert!(md.contains(&format!("| vs {label} @4 | trials to {label} |")), "{label}: {md}");
+            assert!(md.contains(&format!("\n| {label} (peer) |")), "{label}: {md}");
+        }
+        assert!(md.contains("| torch.compile (peer) | 1.011 (98.9x) | 1.011 (98.9x) | 1978.7 |"), "{md}");
+        assert!(md.contains("| MetaSchedule@4 (peer) | — | 1.278 (78.2x) |"), "{md}");
+        assert!(md.contains("Peers: torch.compile and torch eager timed by torch 2.15.0+cu132 on 2 threads; numpy (OpenBLAS) timed in MetaSchedule@4's run; colt measured on 2 cores."), "{md}");
+        assert!(!md.contains("failed"), "flux-conv's failure is not gemm-512's: {md}");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! run like every kernel on all measured cores at once (`probes.rs`), and
 //! the cache sizes Linux lists for those cores (`caches.rs`).
 
+use crate::buffers::Fill;
 use crate::build::Builder;
 use crate::measurer::CpuConfig;
 use crate::runner::RunPlan;
@@ -84,8 +85,9 @@ pub enum LimitsError {
 const PLAN: RunPlan = RunPlan { warmup_runs: 2, min_runs: 9, min_seconds: 0.1, max_seconds: 1.0 };
 
 /// A memory probe's run is one pass over gigabytes (a tenth of a second
-/// and more): fewer runs.
-const MEMORY_PLAN: RunPlan = RunPlan { warmup_runs: 1, min_runs: 5, min_seconds: 0.0, max_seconds: 2.0 };
+/// and more): fewer runs. Its buffers were just written (poisoned), so
+/// one warm-up run is enough to settle the TLB and the prefetchers.
+const MEMORY_PLAN: RunPlan = RunPlan { warmup_runs: 1, min_runs: 3, min_seconds: 0.0, max_seconds: 2.0 };
 
 /// The memory probe reads this many times the last cache level's bytes,
 /// so that what the cache still holds of it is a small share.
@@ -117,11 +119,13 @@ impl MachineLimits {
         // for the code, the stack and what the level above evicts into it.
         for level in &caches {
             let floats = (level.bytes / tasks as u64 / 2 / 4) as usize;
-            probes.push(probes::read(&level.name, floats, lanes, tasks, effort));
+            // Huge pages, as kernels' buffers have: a cache level's sets are
+            // then filled evenly, not as 4 KiB pages happen to land.
+            probes.push(probes::read(&level.name, floats, lanes, tasks, effort, Fill::Poison));
         }
         let last = caches.last().map_or(0, |l| l.bytes);
         let memory_floats = (MEMORY_OVER_LAST_LEVEL * last / tasks as u64 / 4) as usize;
-        probes.push(probes::read("memory", memory_floats, lanes, tasks, effort));
+        probes.push(probes::read("memory", memory_floats, lanes, tasks, effort, Fill::PoisonPlainPages));
 
         let images = probes.iter().map(|p| probes::build(builder, p)).collect::<Result<Vec<_>, _>>()?;
         let _permit = builder.gate().timing();

@@ -137,17 +137,9 @@ impl MachineLimits {
         let rate = |i: usize| probes[i].work / seconds[i];
         let peak_flops_per_s = rate(0);
         // An element's seconds over an FMA lane's at peak (2 FLOPs).
-        let cost = |op: Op| {
-            let i = 1 + Op::ALL.iter().position(|&o| o == op).unwrap_or(0);
-            peak_flops_per_s / (2.0 * rate(i))
-        };
-        let op_cost = OpCosts {
-            add: cost(Op::Add),
-            max: cost(Op::Max),
-            div: cost(Op::Div),
-            exp: cost(Op::Exp),
-            sqrt: cost(Op::Sqrt),
-        };
+        // The operation probes follow the FMA probe in `Op::ALL`'s order.
+        let cost = |k: usize| peak_flops_per_s / (2.0 * rate(1 + k));
+        let op_cost = OpCosts { add: cost(0), max: cost(1), div: cost(2), exp: cost(3), sqrt: cost(4) };
         let first_level = 1 + Op::ALL.len();
         let mut levels: Vec<MemoryLevel> = caches
             .iter()
@@ -205,7 +197,7 @@ mod tests {
         assert_eq!(names, ["L1d", "L2", "L3", "memory"]);
         let n = cores.len() as u64;
         let bytes: Vec<Option<u64>> = limits.levels.iter().map(|l| l.bytes).collect();
-        assert_eq!(bytes, [Some(n * 32 << 10), Some(n * 256 << 10), Some(1 << 20), None]);
+        assert_eq!(bytes, [Some(n * (32 << 10)), Some(n * (256 << 10)), Some(1 << 20), None]);
         assert!(limits.levels.iter().all(|l| l.read_bytes_per_s > 1e8), "{limits:?}");
         assert!(limits.measured_at > 1_700_000_000);
     }

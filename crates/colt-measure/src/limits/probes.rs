@@ -108,6 +108,7 @@ pub enum Op {
 }
 
 impl Op {
+    /// In the order `MachineLimits::measure` reads their costs back.
     pub const ALL: [Op; 5] = [Op::Add, Op::Max, Op::Div, Op::Exp, Op::Sqrt];
 
     pub fn name(self) -> &'static str {

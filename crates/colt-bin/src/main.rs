@@ -10,6 +10,7 @@ mod bench;
 mod db;
 mod export;
 mod http_head;
+mod machine;
 mod measure_worker;
 mod model_layers;
 mod models;
@@ -194,6 +195,11 @@ enum Command {
     /// `colt db copy --from A --to B`, `colt db relabel --from L --to M`.
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Print this machine's limits — FP32 FMA peak, the cost of add, max,
+    /// div, exp and sqrt in FMA slots, each cache level's and memory's read
+    /// bandwidth — measured on the measured cores once per hardware label
+    /// and kept in the tuning database (docs/src/measurement.md).
+    Machine(machine::MachineArgs),
     /// List the built-in workloads: name, MACs, description (tab-separated).
     Workloads,
     /// Print a workload's program: its text and each stage's axes.
@@ -285,6 +291,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::ModelLayers(args) => emit(&model_layers::run(&args)?),
         Command::TuneModel(args) => emit(&tune_model::run(*args)?),
         Command::Export(args) => emit(&export::run(&args)?),
+        Command::Machine(args) => emit(&machine::run(&args)?),
         Command::Models(args) => models::run(&args, emit)?,
         Command::MeasureWorker => measure_worker::run()?,
         Command::Workloads => {

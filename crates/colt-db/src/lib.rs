@@ -25,6 +25,8 @@
 //!   on its own host and by a lease elsewhere, so that a job whose owner
 //!   died is taken over, and one whose owners keep dying is failed
 //!   ([`ownership`]);
+//! - the **machine's limits** of each hardware label, as colt-measure's
+//!   JSON with the time they were measured ([`MachineLimitsRecord`]);
 //! - **upkeep**: checkpoint, integrity check, backup and copy between
 //!   backends ([`copy_database`]).
 //!
@@ -119,6 +121,7 @@ mod copy;
 mod error;
 mod identity;
 mod location;
+mod machine_limits;
 mod model_jobs;
 pub mod ownership;
 mod postgres;
@@ -138,6 +141,7 @@ pub use best_kernel::{BestKernel, KernelError, KernelQuery};
 pub use copy::{copy_database, CopySummary};
 pub use error::DbError;
 pub use location::{DbLocation, HIDDEN};
+pub use machine_limits::MachineLimitsRecord;
 pub use model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 pub use ownership::{Claim, ClaimRecord, Owner, LEASE, LEASE_RENEWAL, MAX_CRASHES};
 pub use postgres::{PostgresDb, ServerProbe, CONNECT_TIMEOUT, RECONNECT_FOR, STATEMENT_DEADLINE};

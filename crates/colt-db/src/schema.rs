@@ -1,4 +1,4 @@
-//! The schema (version 6) and how rows map to records.
+//! The schema (version 7) and how rows map to records.
 //!
 //! Version 2 added `trials.sampler` (how the trial's candidate was drawn;
 //! `uniform` for every trial of version 1, which had only that sampler).
@@ -9,7 +9,8 @@
 //! ordinary jobs). Version 5 added `claims`, the history of who held each
 //! job when ([`crate::ownership`]), and `workers`, the daemons that serve
 //! the database and their last heartbeat ([`crate::workers`]). Version 6
-//! added `proposal_probes` ([`crate::probes`]). An older file is migrated
+//! added `proposal_probes` ([`crate::probes`]). Version 7 added
+//! `machine_limits` ([`crate::machine_limits`]). An older file is migrated
 //! in place when it is opened.
 
 use crate::records::{JobRow, NewJob, TrialRecord};
@@ -18,7 +19,7 @@ use rusqlite::Row;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The schema this code reads and writes, kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// `PRAGMA application_id` of colt's files ("colt" in ASCII), so a SQLite file
 /// written by another program is told apart from an empty one.

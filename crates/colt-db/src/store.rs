@@ -10,6 +10,7 @@
 //! server does for itself: `pg_dump`, `amcheck`).
 
 use crate::error::DbError;
+use crate::machine_limits::MachineLimitsRecord;
 use crate::model_jobs::{ModelJobId, ModelJobRow, NewModelJob};
 use crate::ownership::{Claim, ClaimRecord, Owner};
 use crate::probes::ProbeRecord;
@@ -90,6 +91,10 @@ pub trait TuningStore: Send {
     fn record_probe(&mut self, probe: &ProbeRecord) -> Result<(), DbError>;
     /// The job's proposal probes, in the order they were recorded.
     fn job_probes(&self, job: JobId) -> Result<Vec<ProbeRecord>, DbError>;
+    /// The limits measured on the hardware label `label`, if stored.
+    fn machine_limits(&self, label: &str) -> Result<Option<MachineLimitsRecord>, DbError>;
+    /// Stores `record` as its label's limits, replacing earlier ones.
+    fn save_machine_limits(&mut self, record: &MachineLimitsRecord) -> Result<(), DbError>;
     /// Records the job's naive (unscheduled) kernel time, so a resumed job
     /// need not measure it again.
     fn set_baseline(&mut self, job: JobId, ms: f64) -> Result<(), DbError>;

@@ -5,8 +5,8 @@
 //! migrations, damage) on real SQLite files.
 
 use colt_db::{
-    Claim, DbError, JobId, JobState, NewJob, NewModelJob, Owner, ProbeRecord, TrialRecord, TuningDb, LEASE,
-    SCHEMA_VERSION,
+    Claim, DbError, JobId, JobState, MachineLimitsRecord, NewJob, NewModelJob, Owner, ProbeRecord, TrialRecord,
+    TuningDb, LEASE, SCHEMA_VERSION,
 };
 use colt_ir::schedule::{Machine, Sampler};
 use rusqlite::Connection;
@@ -310,6 +310,71 @@ fn a_version_5_file_is_migrated_and_keeps_probes_from_then_on() {
     assert_eq!(db.job_probes(id).unwrap().len(), 1);
 }
 
+fn limits(label: &str, measured_unix: u64) -> MachineLimitsRecord {
+    MachineLimitsRecord {
+        label: label.into(),
+        limits_json: format!("{{\"label\":\"{label}\",\"peak_flops_per_s\":4.9e11,\"measured_at\":{measured_unix}}}"),
+        measured_unix,
+    }
+}
+
+#[test]
+fn machine_limits_round_trip_per_label_and_a_new_measurement_replaces_the_old() {
+    on_each_backend(|mut db| {
+        let (here, there) = ("cpu:Xeon [avx512f]", "cpu:EPYC [avx2]");
+        assert_eq!(db.machine_limits(here).unwrap(), None);
+        db.save_machine_limits(&limits(here, 1_700_000_000)).unwrap();
+        db.save_machine_limits(&limits(there, 1_700_000_001)).unwrap();
+        assert_eq!(db.machine_limits(here).unwrap(), Some(limits(here, 1_700_000_000)));
+        // u64 seconds beyond i64 come back exactly too.
+        db.save_machine_limits(&limits(here, u64::MAX - 1)).unwrap();
+        assert_eq!(db.machine_limits(here).unwrap(), Some(limits(here, u64::MAX - 1)));
+        assert_eq!(db.machine_limits(there).unwrap(), Some(limits(there, 1_700_000_001)));
+        assert_eq!(db.machine_limits("cpu").unwrap(), None);
+    });
+}
+
+#[test]
+fn a_version_6_file_is_migrated_keeps_its_rows_and_stores_machine_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db");
+    let (job, trials) = {
+        let mut db = TuningDb::open(&path).unwrap();
+        let id = db.create_job(&new_job("m", "cpu")).unwrap();
+        db.record_trial(&trial(id, "m", "cpu", 3, Some(1.5))).unwrap();
+        db.record_probe(&probe(id, "small", Some(0.5), None)).unwrap();
+        (db.job(id).unwrap().unwrap(), db.job_trials(id).unwrap())
+    };
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("{TO_VERSION_6} PRAGMA user_version = 6;")).unwrap();
+    drop(conn);
+    // A command that only reads migrates it too (it reads this schema).
+    let db = TuningDb::open_read_only(&path).unwrap();
+    assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+    assert_eq!(db.machine_limits("cpu:X").unwrap(), None);
+    drop(db);
+    let mut db = TuningDb::open(&path).unwrap();
+    assert_eq!(db.jobs().unwrap(), vec![job.clone()]);
+    assert_eq!(db.job_trials(job.id).unwrap(), trials);
+    assert_eq!(db.job_probes(job.id).unwrap().len(), 1);
+    db.save_machine_limits(&limits("cpu:X", 5)).unwrap();
+    assert_eq!(db.machine_limits("cpu:X").unwrap(), Some(limits("cpu:X", 5)));
+}
+
+#[test]
+fn a_version_6_postgres_database_is_migrated_and_keeps_its_jobs() {
+    let url = postgres_database();
+    let id = TuningDb::open(std::path::Path::new(&url)).unwrap().create_job(&new_job("m", "cpu")).unwrap();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("{TO_VERSION_6} UPDATE colt_schema SET version = 6;")).unwrap();
+    let mut db = TuningDb::open(std::path::Path::new(&url)).unwrap();
+    assert_eq!(db.summary().unwrap().schema_version, SCHEMA_VERSION);
+    assert_eq!(db.job(id).unwrap().unwrap().job.workload, "m");
+    assert_eq!(db.machine_limits("cpu:X").unwrap(), None);
+    db.save_machine_limits(&limits("cpu:X", 5)).unwrap();
+    assert_eq!(db.machine_limits("cpu:X").unwrap(), Some(limits("cpu:X", 5)));
+}
+
 #[test]
 fn snapshots_and_baselines_are_kept_per_job() {
     on_each_backend(|mut db| {
@@ -374,18 +439,23 @@ fn a_version_1_file_is_migrated_and_its_trials_read_as_uniformly_sampled() {
     assert_eq!(db.job_trials(id).unwrap()[1].sampler, informed.sampler);
 }
 
-/// What turns a version-5 file back into a version-4 one.
-const TO_VERSION_4: &str = "DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers;";
+/// What turns a version-7 file back into a version-6 one.
+const TO_VERSION_6: &str = "DROP TABLE machine_limits;";
 
-/// What turns a version-6 file back into a version-5 one.
-const TO_VERSION_5: &str = "DROP TABLE proposal_probes;";
+/// What turns a version-7 file back into a version-4 one.
+const TO_VERSION_4: &str =
+    "DROP TABLE machine_limits; DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers;";
 
-/// What turns a version-6 file back into a version-3 one.
-const TO_VERSION_3: &str = "DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs;";
+/// What turns a version-7 file back into a version-5 one.
+const TO_VERSION_5: &str = "DROP TABLE machine_limits; DROP TABLE proposal_probes;";
 
-/// What turns a version-6 file back into a version-2 one.
+/// What turns a version-7 file back into a version-3 one.
+const TO_VERSION_3: &str = "DROP TABLE machine_limits; DROP TABLE proposal_probes; DROP TABLE claims; \
+    DROP TABLE workers; DROP TABLE model_jobs;";
+
+/// What turns a version-7 file back into a version-2 one.
 const TO_VERSION_2: &str =
-    "DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
+    "DROP TABLE machine_limits; DROP TABLE proposal_probes; DROP TABLE claims; DROP TABLE workers; DROP TABLE model_jobs; DROP INDEX jobs_by_state; ALTER TABLE jobs DROP COLUMN owner_host; \
     ALTER TABLE jobs DROP COLUMN owner_pid; ALTER TABLE jobs DROP COLUMN owner_started; \
     ALTER TABLE jobs DROP COLUMN owner_command; ALTER TABLE jobs DROP COLUMN lease_until_unix; \
     ALTER TABLE jobs DROP COLUMN crashes;";

@@ -29,7 +29,11 @@
 //!   bincode over pipes ([`WorkerClient`], [`worker::serve_stdio`]); a kernel
 //!   that crashes, hangs or computes garbage becomes a [`MeasureError`] and
 //!   the next one gets a fresh worker ([`CpuMeasurer`]);
-//! - the same flow on **OpenCL** ([`opencl`]).
+//! - the same flow on **OpenCL** ([`opencl`]);
+//! - the **machine's limits** ([`limits::MachineLimits::measure`]): FP32
+//!   FMA peak, the cost of exp, max, division, ... in FMA slots, and the
+//!   read bandwidth of each cache level and of memory, by probes built and
+//!   run like any kernel, on every measured core at once.
 //!
 //! The worker executable is whatever the caller names (`colt
 //! measure-worker`, this crate's own `colt-measure-worker` binary, or your

@@ -356,6 +356,7 @@ impl PostgresDb {
                 tx.batch_execute(SCHEMA)?;
                 tx.batch_execute(MIGRATE_FROM_4)?;
                 tx.batch_execute(&migrate_from_5_postgres())?;
+                tx.batch_execute(crate::machine_limits::MIGRATE_FROM_6)?;
                 tx.execute(
                     "INSERT INTO colt_schema (version, application_id) VALUES ($1, $2)",
                     &[&SCHEMA_VERSION, &APPLICATION_ID],
@@ -371,6 +372,9 @@ impl PostgresDb {
             }
             if version == 4 || version == 5 {
                 tx.batch_execute(&migrate_from_5_postgres())?;
+            }
+            if (4..=6).contains(&version) {
+                tx.batch_execute(crate::machine_limits::MIGRATE_FROM_6)?;
                 tx.execute("UPDATE colt_schema SET version = $1", &[&SCHEMA_VERSION])?;
             }
             tx.commit()?;

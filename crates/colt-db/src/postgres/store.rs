@@ -4,6 +4,7 @@
 //! `cluster.rs`'s, which the cluster's operations here delegate to).
 
 use super::*;
+use crate::machine_limits::MachineLimitsRecord;
 
 impl TuningStore for PostgresDb {
     fn path(&self) -> &Path {
@@ -199,6 +200,30 @@ impl TuningStore for PostgresDb {
             &[&job, &bytes, &now_unix()],
         )?;
         self.changed_job(job, changed)
+    }
+
+    fn machine_limits(&self, label: &str) -> Result<Option<MachineLimitsRecord>, DbError> {
+        self.row(
+            &format!("read the machine limits of `{label}`"),
+            "SELECT label, limits_json, measured_unix FROM machine_limits WHERE label = $1",
+            &[&label],
+            |r| {
+                Ok(MachineLimitsRecord {
+                    label: r.try_get(0)?,
+                    limits_json: r.try_get(1)?,
+                    measured_unix: unbits(r.try_get(2)?),
+                })
+            },
+        )
+    }
+
+    fn save_machine_limits(&mut self, record: &MachineLimitsRecord) -> Result<(), DbError> {
+        self.execute(
+            &format!("save the machine limits of `{}`", record.label),
+            &crate::machine_limits::save_sql('$'),
+            &[&record.label, &record.limits_json, &bits(record.measured_unix)],
+        )?;
+        Ok(())
     }
 
     fn record_probe(&mut self, probe: &ProbeRecord) -> Result<(), DbError> {

@@ -225,12 +225,14 @@ impl SqliteDb {
                 tx.execute_batch(MIGRATE_FROM_3)?;
                 tx.execute_batch(MIGRATE_FROM_4)?;
                 tx.execute_batch(&crate::probes::migrate_from_5_sqlite())?;
+                tx.execute_batch(crate::machine_limits::MIGRATE_FROM_6)?;
                 tx.pragma_update(None, "application_id", APPLICATION_ID)
             })?;
         } else if (1..SCHEMA_VERSION).contains(&version) {
             // Each step from the file's version on, in one transaction.
             let from_5 = crate::probes::migrate_from_5_sqlite();
-            let steps = [MIGRATE_FROM_1, MIGRATE_FROM_2, MIGRATE_FROM_3, MIGRATE_FROM_4, from_5.as_str()];
+            let from_6 = crate::machine_limits::MIGRATE_FROM_6;
+            let steps = [MIGRATE_FROM_1, MIGRATE_FROM_2, MIGRATE_FROM_3, MIGRATE_FROM_4, from_5.as_str(), from_6];
             let what = format!("migrate schema {version} to {SCHEMA_VERSION}");
             db.upgrade_from(version, &what, |tx| {
                 steps[version as usize - 1..].iter().try_for_each(|step| tx.execute_batch(step))

@@ -3,6 +3,7 @@
 //! that code written against the file type keeps its methods.
 
 use super::*;
+use crate::machine_limits::MachineLimitsRecord;
 
 impl TuningStore for SqliteDb {
     fn path(&self) -> &Path {
@@ -64,6 +65,12 @@ impl TuningStore for SqliteDb {
     }
     fn job_probes(&self, job: JobId) -> Result<Vec<ProbeRecord>, DbError> {
         SqliteDb::job_probes(self, job)
+    }
+    fn machine_limits(&self, label: &str) -> Result<Option<MachineLimitsRecord>, DbError> {
+        SqliteDb::machine_limits(self, label)
+    }
+    fn save_machine_limits(&mut self, record: &MachineLimitsRecord) -> Result<(), DbError> {
+        SqliteDb::save_machine_limits(self, record)
     }
     fn snapshot(&self, job: JobId) -> Result<Option<Vec<u8>>, DbError> {
         SqliteDb::snapshot(self, job)

@@ -188,7 +188,7 @@ impl OpenClMeasurer {
         for spec in specs {
             let mut host = match &spec.fill {
                 Fill::Input { name } => colt_ir::data::fill(name, spec.len, seed),
-                Fill::Poison => vec![f32::NAN; spec.len],
+                Fill::Poison | Fill::PoisonPlainPages => vec![f32::NAN; spec.len],
             };
             // OpenCL has no empty buffers.
             host.resize(spec.len.max(1), f32::NAN);

@@ -29,6 +29,9 @@
 //!   bincode over pipes ([`WorkerClient`], [`worker::serve_stdio`]); a kernel
 //!   that crashes, hangs or computes garbage becomes a [`MeasureError`] and
 //!   the next one gets a fresh worker ([`CpuMeasurer`]);
+//! - the **roofline bound** of a program on a machine whose limits were
+//!   measured: its necessary work at peak against its bytes at the bandwidth
+//!   of the level they fit in ([`Bound`], [`bound`]);
 //! - the same flow on **OpenCL** ([`opencl`]).
 //!
 //! The worker executable is whatever the caller names (`colt
@@ -105,6 +108,7 @@
 
 pub mod affinity;
 pub mod barrier;
+pub mod bound;
 pub mod buffers;
 mod build;
 mod cache;
@@ -128,6 +132,7 @@ mod target;
 mod timing;
 pub mod worker;
 
+pub use bound::Bound;
 pub use build::{Artifact, BuildError, BuildStats, Builder};
 pub use cache::{ArtifactCache, ArtifactKey};
 pub use client::{WorkerClient, WorkerCommand, WorkerFault};

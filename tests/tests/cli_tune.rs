@@ -123,6 +123,11 @@ fn a_job_that_names_no_strategy_runs_evolutionary_search_and_calls_no_model() {
     );
     assert!(summary["llm_calls"].as_object().unwrap().is_empty(), "{summary}");
     assert_eq!(trials_of(&db, job_id(&out)).len(), 3);
+    // This machine's limits are not measured here: no bound, and the
+    // report says so instead of showing one.
+    assert!(summary["bound_ms"].is_null() && summary["share_of_bound"].is_null(), "{summary}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("| roofline bound | — (this machine's limits are not measured) |"), "{report}");
 }
 
 #[test]

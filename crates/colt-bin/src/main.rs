@@ -13,6 +13,7 @@ mod http_head;
 mod measure_worker;
 mod model_layers;
 mod models;
+mod roofline;
 mod run;
 mod serve;
 mod serve_lock;

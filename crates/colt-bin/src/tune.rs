@@ -223,7 +223,9 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let outcome = result.outcome;
 
     let curve = TrialPoint::curve(&outcome.curve);
-    let mut summary = TuneSummary::of(program.name(), &strategy.to_string(), &result.target, &outcome);
+    let limits = crate::roofline::machine_limits(&args.db, &result.target);
+    let mut summary = TuneSummary::of(program.name(), &strategy.to_string(), &result.target, &outcome)
+        .with_bound(colt_report::bound_of(limits.as_ref(), &program));
     summary.started_from =
         result.started_from.map(|(records, best_ms, best_job)| colt_report::StartedFrom { records, best_ms, best_job });
 
@@ -261,13 +263,19 @@ pub fn run(args: TuneArgs) -> Result<()> {
             StopReason::Exhausted => "nothing left to measure",
         };
         println!(
-            "{}: {} trials ({reason}), naive {:.3} ms, best {}, job {} in `{}`\n  report {}, plot {}, kernel {}",
+            "{}: {} trials ({reason}), naive {:.3} ms, best {}{}, job {} in `{}`\n  report \
+             {}, plot {}, kernel {}",
             summary.workload,
             summary.trials,
             summary.naive_ms,
             match (summary.best_ms, summary.speedup) {
                 (Some(b), Some(s)) => format!("{b:.3} ms ({s:.2}x)"),
                 _ => "none verified".into(),
+            },
+            match (summary.share_of_bound, &summary.bound) {
+                (Some(share), _) => format!(" ({:.1}% of the roofline bound)", share * 100.0),
+                (None, None) => " (roofline bound not measured)".into(),
+                (None, Some(_)) => String::new(),
             },
             result.job,
             TuningDb::display(&args.db),
@@ -415,23 +423,30 @@ pub fn show(args: ShowArgs) -> Result<String> {
     };
     let record = &best.record;
     let median = record.median_ms.unwrap_or(f64::NAN);
+    let limits = crate::roofline::machine_limits(&args.db, &label);
+    let bound = colt_report::bound_of(limits.as_ref(), best.candidate.program());
+    let share = colt_report::share_of(bound.as_ref(), record.median_ms);
     if args.json {
         return Ok(format!(
             "{}\n",
             serde_json::json!({
                 "workload": args.workload, "target": record.target, "best_ms": median,
+                "bound_ms": bound.as_ref().map(colt_report::Bound::milliseconds), "share_of_bound": share,
                 "fingerprint": format!("{:016x}", record.fingerprint), "strategy": record.strategy,
                 "model": record.model, "job": record.job, "sampler": record.sampler.to_string(), "seed": record.seed, "edits": record.edits,
             })
         ));
     }
     Ok(format!(
-        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: {}\n{}\n{}",
+        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// roofline bound: {}; this kernel: {} of \
+         it\n// rebuild: {}\n{}\n{}",
         args.workload,
         record.target,
         record.job,
         record.strategy,
         record.fingerprint,
+        colt_report::describe_bound(bound.as_ref()),
+        colt_report::share_cell(share),
         best.rebuild_command(),
         best.candidate.render().lines().map(|l| format!("// {l}\n")).collect::<String>(),
         best.source

@@ -128,6 +128,13 @@ fn a_job_that_names_no_strategy_runs_evolutionary_search_and_calls_no_model() {
     assert!(summary["bound_ms"].is_null() && summary["share_of_bound"].is_null(), "{summary}");
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("| roofline bound | — (this machine's limits are not measured) |"), "{report}");
+    let db_s = db.to_str().unwrap();
+    let o = colt(&["show", "--db", db_s, "--workload", "gemm-512"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().nth(2), Some("// roofline bound: — (this machine's limits are not measured)"));
+    let o = colt(&["show", "--db", db_s, "--workload", "gemm-512", "--json"]);
+    let shown = json_line(&stdout(&o));
+    assert!(shown["bound_ms"].is_null() && shown["share_of_bound"].is_null(), "{shown}");
 }
 
 #[test]

@@ -272,11 +272,10 @@ pub fn run(args: TuneArgs) -> Result<()> {
                 (Some(b), Some(s)) => format!("{b:.3} ms ({s:.2}x)"),
                 _ => "none verified".into(),
             },
-            match (summary.share_of_bound, &summary.bound) {
-                (Some(share), _) => format!(" ({:.1}% of the roofline bound)", share * 100.0),
-                (None, None) => " (roofline bound not measured)".into(),
-                (None, Some(_)) => String::new(),
-            },
+            // Only a measured figure: report.md says when there is none.
+            summary
+                .share_of_bound
+                .map_or(String::new(), |share| format!(", {:.1}% of its roofline bound", share * 100.0)),
             result.job,
             TuningDb::display(&args.db),
             files.report_md.display(),
@@ -437,16 +436,20 @@ pub fn show(args: ShowArgs) -> Result<String> {
             })
         ));
     }
+    // After the rebuild line, which examples cut at the second line show.
+    let roofline = match share {
+        Some(share) => {
+            format!("{}; this kernel runs at {:.1}% of it", colt_report::describe_bound(bound.as_ref()), share * 100.0)
+        }
+        None => colt_report::describe_bound(bound.as_ref()),
+    };
     Ok(format!(
-        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// roofline bound: {}; this kernel: {} of \
-         it\n// rebuild: {}\n{}\n{}",
+        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: {}\n// roofline bound: {roofline}\n{}\n{}",
         args.workload,
         record.target,
         record.job,
         record.strategy,
         record.fingerprint,
-        colt_report::describe_bound(bound.as_ref()),
-        colt_report::share_cell(share),
         best.rebuild_command(),
         best.candidate.render().lines().map(|l| format!("// {l}\n")).collect::<String>(),
         best.source

@@ -56,8 +56,11 @@
 //! every point of its domain and both branches of each `select` (more work
 //! than necessary, never less), which no bench-size workload reaches.
 
+mod known;
+
 use crate::expr::{AxisId, BinaryOp, Cond, Expr, IndexExpr, Load, UnaryOp};
 use crate::program::{BufferRole, Combine, Program, Stage};
+use known::{Known, Map};
 
 /// Counts of one run's necessary operations, by kind, and its bytes.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -522,136 +525,6 @@ fn for_each_point(stage: &Stage, relevant: &[usize], mut f: impl FnMut(&[i64])) 
         }
         if carry {
             return;
-        }
-    }
-}
-
-/// A value the forward pass knows, or `Other`: not known, taken to be finite
-/// and nonzero as a divisor.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Known {
-    Zero,
-    NegInf,
-    PosInf,
-    Other,
-}
-
-impl Known {
-    fn of(c: f32) -> Known {
-        if c == 0.0 {
-            Known::Zero
-        } else if c == f32::NEG_INFINITY {
-            Known::NegInf
-        } else if c == f32::INFINITY {
-            Known::PosInf
-        } else {
-            Known::Other
-        }
-    }
-
-    fn neg(self) -> Known {
-        match self {
-            Known::NegInf => Known::PosInf,
-            Known::PosInf => Known::NegInf,
-            k => k,
-        }
-    }
-
-    fn add(a: Known, b: Known) -> Known {
-        use Known::*;
-        match (a, b) {
-            (Zero, x) | (x, Zero) => x,
-            (NegInf, PosInf) | (PosInf, NegInf) => Other,
-            (NegInf, _) | (_, NegInf) => NegInf,
-            (PosInf, _) | (_, PosInf) => PosInf,
-            (Other, Other) => Other,
-        }
-    }
-
-    fn max(a: Known, b: Known) -> Known {
-        use Known::*;
-        match (a, b) {
-            (NegInf, x) | (x, NegInf) => x,
-            (PosInf, _) | (_, PosInf) => PosInf,
-            (Zero, Zero) => Zero,
-            _ => Other,
-        }
-    }
-
-    fn join(a: Known, b: Known) -> Known {
-        if a == b {
-            a
-        } else {
-            Known::Other
-        }
-    }
-
-    fn unary(op: UnaryOp, a: Known) -> Known {
-        match (op, a) {
-            (UnaryOp::Neg, a) => a.neg(),
-            (UnaryOp::Exp, Known::NegInf) => Known::Zero,
-            (UnaryOp::Exp, Known::PosInf) | (UnaryOp::Sqrt, Known::PosInf) => Known::PosInf,
-            (UnaryOp::Sqrt, Known::Zero) => Known::Zero,
-            _ => Known::Other,
-        }
-    }
-
-    fn binary(op: BinaryOp, a: Known, b: Known) -> Known {
-        use Known::*;
-        match op {
-            BinaryOp::Add => Known::add(a, b),
-            BinaryOp::Sub => Known::add(a, b.neg()),
-            BinaryOp::Mul => match (a, b) {
-                (Zero, Zero | Other) | (Other, Zero) => Zero,
-                _ => Other,
-            },
-            BinaryOp::Div => match (a, b) {
-                (Zero, Other | NegInf | PosInf) => Zero,
-                _ => Other,
-            },
-            BinaryOp::Max => Known::max(a, b),
-            BinaryOp::Min => Known::max(a.neg(), b.neg()).neg(),
-        }
-    }
-}
-
-/// Per-element facts about a buffer, stored once when they are all equal.
-enum Map<T> {
-    Uniform(T),
-    Each(Vec<T>),
-}
-
-impl<T: Copy + PartialEq> Map<T> {
-    fn get(&self, offset: usize) -> T {
-        match self {
-            Map::Uniform(v) => *v,
-            Map::Each(v) => v[offset],
-        }
-    }
-
-    fn compress(&mut self) {
-        if let Map::Each(v) = self {
-            if let Some(&first) = v.first() {
-                if v.iter().all(|&x| x == first) {
-                    *self = Map::Uniform(first);
-                }
-            }
-        }
-    }
-}
-
-impl Map<bool> {
-    /// Marks an element needed; a buffer past the size limit is needed whole.
-    fn set(&mut self, offset: usize, len: usize) {
-        match self {
-            Map::Uniform(true) => {}
-            Map::Uniform(false) if len as u64 > MAX_ANALYSED_ELEMENTS => *self = Map::Uniform(true),
-            Map::Uniform(false) => {
-                let mut v = vec![false; len];
-                v[offset] = true;
-                *self = Map::Each(v);
-            }
-            Map::Each(v) => v[offset] = true,
         }
     }
 }

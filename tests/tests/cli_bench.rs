@@ -85,6 +85,15 @@ fn a_tiny_bench_writes_agreeing_tables_json_and_plots() {
     assert!(cores >= 1);
     assert!(tables.contains(&format!("torch.compile and torch eager timed by torch 2.15.0+cu132 on 2 threads; numpy (OpenBLAS) timed in MetaSchedule@8's run; colt measured on {cores} core")), "{tables}");
     assert_eq!(tables.contains("**Warning:** torch.compile and torch eager ran on 2 threads"), cores != 2, "{tables}");
+    // This machine's limits give the bound, and each strategy its share of
+    // it at the largest budget.
+    let bound_s = w["bound"]["seconds"].as_f64().expect("a CPU bench gives each workload's bound");
+    for s in strategies {
+        let best = s["best_ms"]["8"].as_f64().unwrap();
+        assert!((s["share_of_bound"].as_f64().unwrap() - bound_s * 1e3 / best).abs() < 1e-9, "{s}");
+    }
+    assert!(tables.contains(&format!("\nRoofline bound: {:.3} ms (compute ", bound_s * 1e3)), "{tables}");
+    assert!(tables.contains(" % of bound @8 |"), "{tables}");
     let svg = std::fs::read_to_string(out.join("gemm-512.svg")).unwrap();
     assert!(
         svg.starts_with("<svg") && svg.contains("trials") && svg.contains("mcts") && svg.contains("torch eager (peer)"),
@@ -173,14 +182,16 @@ fn bench_from_several_runs_joins_them_against_the_first_baseline() {
         std::fs::write(&path, text).unwrap();
         path.to_str().unwrap().to_string()
     };
-    let first = write(
-        "first.json",
-        bench_json(
-            &[("gemm-512", 100.0, &[("random", &[20.0, 12.0, 11.0, 9.0])]), ("flux-conv", 50.0, &[("random", &[5.0])])],
-            &[2, 4],
-            30.0,
-        ),
-    );
+    // The first run measured gemm-512's bound on its machine: 2.5 ms.
+    let mut first_run: serde_json::Value = serde_json::from_str(&bench_json(
+        &[("gemm-512", 100.0, &[("random", &[20.0, 12.0, 11.0, 9.0])]), ("flux-conv", 50.0, &[("random", &[5.0])])],
+        &[2, 4],
+        30.0,
+    ))
+    .unwrap();
+    first_run["workloads"][0]["bound"] =
+        serde_json::json!({"seconds": 0.0025, "compute_seconds": 0.0025, "memory_seconds": 0.0001, "level": "L3"});
+    let first = write("first.json", first_run.to_string());
     // The same workload measured again later: another naive latency.
     let second = write(
         "second.json",
@@ -210,6 +221,22 @@ fn bench_from_several_runs_joins_them_against_the_first_baseline() {
     assert_eq!(mcts["trials_to_target"], 2, "100 / 10 = 10 ms is first reached at the second trial");
     let tables = std::fs::read_to_string(out.join("tables.md")).unwrap();
     assert!(tables.contains("| mcts | 8.000 (12.5x) | 5.000 (20.0x)"), "{tables}");
+    // The kept bound, and each strategy's share of it at the largest budget,
+    // the joined one's too: 2.5 ms against random's 9 ms and mcts's 5 ms.
+    assert_eq!(gemm["bound"]["level"], "L3");
+    assert_eq!(
+        (gemm["strategies"][0]["share_of_bound"].as_f64(), mcts["share_of_bound"].as_f64()),
+        (Some(0.0025 * 1e3 / 9.0), Some(0.5))
+    );
+    assert!(tables.contains("| random | 12.000 (8.3x) | 9.000 (11.1x) | — | 27.8% |"), "{tables}");
+    assert!(tables.contains("| mcts | 8.000 (12.5x) | 5.000 (20.0x) | — | 50.0% |"), "{tables}");
+    assert!(tables.contains("Roofline bound: 2.500 ms (compute 2.500 ms; memory 0.100 ms, the bytes fitting in L3); the best @4, mcts's 5.000 ms, runs at 50.0% of it."), "{tables}");
+    assert!(
+        tables.contains(
+            "## flux-conv (naive 50.000 ms)\n\nRoofline bound: — (this machine's limits are not measured).\n"
+        ),
+        "{tables}"
+    );
     assert!(out.join("llama3-8b-attn.png").is_file());
 
     // What cannot be joined is named.

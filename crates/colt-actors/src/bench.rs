@@ -177,6 +177,8 @@ impl Colt {
                 flops: program.flops(),
                 naive_ms: naive_ms.unwrap_or(f64::NAN),
                 strategies: rows,
+                // The bench's caller knows the machine's limits (colt-bin).
+                bound: None,
             });
             report.wall_s = started.elapsed().as_secs_f64();
             on_progress(BenchProgress::WorkloadDone(&report));

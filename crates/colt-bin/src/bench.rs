@@ -9,6 +9,9 @@
 //! line per strategy, the band between the worst and best repeat). A
 //! workload is named everywhere, and in the bench's database, by the name
 //! its program declares (a file's `workload` line), not by its path.
+//! Each workload's roofline bound on this machine goes into the tables and
+//! `bench.json` when the machine's limits are measured; `--from` keeps the
+//! bounds its files recorded (they are of the machine that ran them).
 
 use anyhow::{bail, Context, Result};
 use colt_actors::{BenchPlan, BenchProgress};
@@ -166,6 +169,15 @@ pub fn run(args: BenchArgs) -> Result<String> {
     for program in &programs {
         crate::tune::refuse_a_taken_name(&colt, program)?;
     }
+    // The bound is the same for every run of a workload: computed once.
+    let limits = crate::roofline::machine_limits(&args.out.join("bench.db"), &colt.target().label());
+    let bounds: Vec<(String, Option<colt_report::Bound>)> =
+        programs.iter().map(|p| (p.name().to_string(), colt_report::bound_of(limits.as_ref(), p))).collect();
+    let annotated = |report: &BenchReport| -> BenchReport {
+        let mut report = with_peers(report);
+        report.fill_bounds(|name| bounds.iter().find(|(n, _)| n == name).and_then(|(_, b)| b.clone()));
+        report
+    };
     let stop = crate::tune::stop_on_ctrl_c()?;
     let plan = BenchPlan {
         workloads: programs,
@@ -190,7 +202,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
     let mut unwritten: Option<anyhow::Error> = None;
     let report = colt.bench(&plan, stop.clone(), |progress| {
         if let BenchProgress::WorkloadDone(report) = progress {
-            if let Err(e) = colt_report::write_outputs(&args.out, &with_peers(report), earlier.as_ref()) {
+            if let Err(e) = colt_report::write_outputs(&args.out, &annotated(report), earlier.as_ref()) {
                 unwritten.get_or_insert(e.into());
                 stop.store(true, Ordering::Relaxed);
             }
@@ -202,7 +214,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
     if let Some(e) = unwritten {
         return Err(e);
     }
-    outputs(&args, &with_peers(&report), earlier.as_ref())
+    outputs(&args, &annotated(&report), earlier.as_ref())
 }
 
 /// The outputs written to `--out`, and what to print: `bench.json` with

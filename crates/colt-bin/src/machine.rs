@@ -9,7 +9,7 @@ use colt_db::{MachineLimitsRecord, TuningDb, TuningStore};
 use colt_measure::limits::MachineLimits;
 use colt_measure::{Builder, CpuConfig, Target};
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct MachineArgs {
@@ -39,8 +39,10 @@ pub fn run(args: &MachineArgs) -> Result<String> {
 }
 
 /// This host's limits on `cpu`'s cores: the ones `store` holds for its
-/// hardware label, measured on as many cores; else (or with `remeasure`)
-/// measured now with `builder`'s compiler and flags, and stored, replacing
+/// hardware label, measured on as many cores; else the ones this machine
+/// measured before for another database (kept beside the kernel cache, see
+/// [`remembered`]); else (or with `remeasure`) measured now with
+/// `builder`'s compiler and flags. Stored in `store` either way, replacing
 /// the label's earlier ones.
 pub(crate) fn limits_for(
     store: &mut dyn TuningStore,
@@ -71,7 +73,14 @@ pub(crate) fn limits_for(
             }
         }
     }
-    let limits = MachineLimits::measure(builder, cpu).context("cannot measure this machine's limits")?;
+    let limits = match remembered(&label, cpu.cores.len()).filter(|_| !remeasure) {
+        Some(limits) => limits,
+        None => {
+            let limits = MachineLimits::measure(builder, cpu).context("cannot measure this machine's limits")?;
+            remember(&limits);
+            limits
+        }
+    };
     let record = MachineLimitsRecord {
         label: label.clone(),
         limits_json: serde_json::to_string(&limits)?,
@@ -81,6 +90,43 @@ pub(crate) fn limits_for(
         .save_machine_limits(&record)
         .with_context(|| format!("cannot store this machine's limits in the tuning database `{db}`"))?;
     Ok(limits)
+}
+
+/// Where this machine keeps the limits it measured, one file per hardware
+/// label and core count, so that a new database (every `colt bench --out`,
+/// every test) does not cost another measurement: `limits/` beside the
+/// kernel cache (`$COLT_CACHE_DIR/limits`, else `~/.cache/colt/limits`).
+fn limits_dir() -> PathBuf {
+    colt_measure::ArtifactCache::default_dir().with_file_name("limits")
+}
+
+fn limits_file(dir: &Path, label: &str, cores: usize) -> PathBuf {
+    // The label holds spaces, slashes and brackets: a file name of its hash.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&label, &mut hasher);
+    dir.join(format!("{:016x}-{cores}.json", std::hash::Hasher::finish(&hasher)))
+}
+
+/// The limits this machine measured for `label` on `cores` cores, if any
+/// (an unreadable or mislabelled file is as good as none: it is measured
+/// again and replaced).
+pub(crate) fn remembered(label: &str, cores: usize) -> Option<MachineLimits> {
+    let text = std::fs::read_to_string(limits_file(&limits_dir(), label, cores)).ok()?;
+    let limits: MachineLimits = serde_json::from_str(&text).ok()?;
+    (limits.label == label && limits.cores == cores).then_some(limits)
+}
+
+/// Keeps `limits` for the next database on this machine. Best effort: the
+/// database holds them either way, and failing here costs only a
+/// measurement later.
+fn remember(limits: &MachineLimits) {
+    let dir = limits_dir();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    if let Ok(json) = serde_json::to_string(limits) {
+        let _ = colt_report::write_atomically(&limits_file(&dir, &limits.label, limits.cores), json.as_bytes());
+    }
 }
 
 fn render(limits: &MachineLimits, db: &str) -> String {

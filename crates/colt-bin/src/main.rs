@@ -14,6 +14,7 @@ mod machine;
 mod measure_worker;
 mod model_layers;
 mod models;
+mod roofline;
 mod run;
 mod serve;
 mod serve_lock;

@@ -223,7 +223,9 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let outcome = result.outcome;
 
     let curve = TrialPoint::curve(&outcome.curve);
-    let mut summary = TuneSummary::of(program.name(), &strategy.to_string(), &result.target, &outcome);
+    let limits = crate::roofline::machine_limits(&args.db, &result.target);
+    let mut summary = TuneSummary::of(program.name(), &strategy.to_string(), &result.target, &outcome)
+        .with_bound(colt_report::bound_of(limits.as_ref(), &program));
     summary.started_from =
         result.started_from.map(|(records, best_ms, best_job)| colt_report::StartedFrom { records, best_ms, best_job });
 
@@ -261,7 +263,8 @@ pub fn run(args: TuneArgs) -> Result<()> {
             StopReason::Exhausted => "nothing left to measure",
         };
         println!(
-            "{}: {} trials ({reason}), naive {:.3} ms, best {}, job {} in `{}`\n  report {}, plot {}, kernel {}",
+            "{}: {} trials ({reason}), naive {:.3} ms, best {}{}, job {} in `{}`\n  report \
+             {}, plot {}, kernel {}",
             summary.workload,
             summary.trials,
             summary.naive_ms,
@@ -269,6 +272,10 @@ pub fn run(args: TuneArgs) -> Result<()> {
                 (Some(b), Some(s)) => format!("{b:.3} ms ({s:.2}x)"),
                 _ => "none verified".into(),
             },
+            // Only a measured figure: report.md says when there is none.
+            summary
+                .share_of_bound
+                .map_or(String::new(), |share| format!(", {:.1}% of its roofline bound", share * 100.0)),
             result.job,
             TuningDb::display(&args.db),
             files.report_md.display(),
@@ -415,18 +422,29 @@ pub fn show(args: ShowArgs) -> Result<String> {
     };
     let record = &best.record;
     let median = record.median_ms.unwrap_or(f64::NAN);
+    let limits = crate::roofline::stored_machine_limits(&args.db, &label);
+    let bound = colt_report::bound_of(limits.as_ref(), best.candidate.program());
+    let share = colt_report::share_of(bound.as_ref(), record.median_ms);
     if args.json {
         return Ok(format!(
             "{}\n",
             serde_json::json!({
                 "workload": args.workload, "target": record.target, "best_ms": median,
+                "bound_ms": bound.as_ref().map(colt_report::Bound::milliseconds), "share_of_bound": share,
                 "fingerprint": format!("{:016x}", record.fingerprint), "strategy": record.strategy,
                 "model": record.model, "job": record.job, "sampler": record.sampler.to_string(), "seed": record.seed, "edits": record.edits,
             })
         ));
     }
+    // After the rebuild line, which examples cut at the second line show.
+    let roofline = match share {
+        Some(share) => {
+            format!("{}; this kernel runs at {:.1}% of it", colt_report::describe_bound(bound.as_ref()), share * 100.0)
+        }
+        None => colt_report::describe_bound(bound.as_ref()),
+    };
     Ok(format!(
-        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: {}\n{}\n{}",
+        "// {}: {median:.3} ms on {} (job {}, {}, fingerprint {:016x})\n// rebuild: {}\n// roofline bound: {roofline}\n{}\n{}",
         args.workload,
         record.target,
         record.job,

@@ -131,7 +131,10 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
         .map(|(task, count, kernel, naive_ms)| export::Exported { task, count: *count, kernel, naive_ms: *naive_ms })
         .collect();
     export::write_library(&out, &exported)?;
-    let report = report(&args, &outcome);
+    let limits = crate::roofline::machine_limits(&args.db, &colt.target().label());
+    let bounds: Vec<(String, Option<colt_report::Bound>)> =
+        tasks.iter().map(|t| (t.name.clone(), colt_report::bound_of(limits.as_ref(), &t.program))).collect();
+    let report = report(&args, &outcome, &bounds);
     colt_report::write_atomically(&out.join("report.md"), report.as_bytes())?;
     colt_report::write_atomically(&out.join("outcome.json"), serde_json::to_string_pretty(&outcome)?.as_bytes())?;
     eprint!("{report}");
@@ -151,8 +154,9 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
     Ok(format!("{summary}\n"))
 }
 
-/// The per-task table, the rounds, and the pass before and after.
-fn report(args: &TuneModelArgs, o: &ModelOutcome) -> String {
+/// The per-task table (with each task's roofline bound and its best
+/// kernel's share of it), the rounds, and the pass before and after.
+fn report(args: &TuneModelArgs, o: &ModelOutcome, bounds: &[(String, Option<colt_report::Bound>)]) -> String {
     let mut text = String::new();
     let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
     let _ = writeln!(
@@ -162,20 +166,26 @@ fn report(args: &TuneModelArgs, o: &ModelOutcome) -> String {
         o.allocation,
         args.trials
     );
-    let _ = writeln!(text, "| task | count | trials | naive ms | best ms | speedup | share of the tuned pass |");
-    let _ = writeln!(text, "|---|--:|--:|--:|--:|--:|--:|");
+    let _ = writeln!(
+        text,
+        "| task | count | trials | naive ms | best ms | speedup | bound ms | % of bound | share of the tuned pass |"
+    );
+    let _ = writeln!(text, "|---|--:|--:|--:|--:|--:|--:|--:|--:|");
     let tuned = o.tuned_pass_ms.unwrap_or(0.0).max(f64::MIN_POSITIVE);
     for t in &o.tasks {
         let best = t.best_ms.or(t.naive_ms);
+        let bound = bounds.iter().find(|(name, _)| *name == t.name).and_then(|(_, b)| b.as_ref());
         let _ = writeln!(
             text,
-            "| {} | {} | {} | {} | {} | {} | {:.1}% |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {:.1}% |",
             t.name,
             t.count,
             t.trials,
             ms(t.naive_ms),
             ms(t.best_ms),
             t.naive_ms.zip(t.best_ms).map_or("-".into(), |(n, b)| format!("{:.2}x", n / b)),
+            bound.map_or("—".into(), |b| format!("{:.3}", b.milliseconds())),
+            colt_report::share_cell(colt_report::share_of(bound, t.best_ms)),
             100.0 * best.unwrap_or(0.0) * t.count as f64 / tuned
         );
     }

@@ -6,8 +6,9 @@
 //! every kernel is checked against, the [schedule space](schedule)
 //! (sketches, decisions, edits and their syntax), the lowering of a
 //! candidate to a [loop nest](loopnest) and from it to C or OpenCL, the
-//! [features] the cost model reads and the [fingerprints](fnv1a)
-//! colt stores. It knows nothing of search, models or measurement.
+//! [features] the cost model reads, the [fingerprints](fnv1a)
+//! colt stores and a program's [necessary work](work) (what a roofline
+//! bound counts). It knows nothing of search, models or measurement.
 //!
 //! Take it alone to describe a layer as a tensor program and get its
 //! reference result, its naive C and the C of any point of colt's schedule

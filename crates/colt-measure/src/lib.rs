@@ -33,7 +33,10 @@
 //! - the **machine's limits** ([`limits::MachineLimits::measure`]): FP32
 //!   FMA peak, the cost of exp, max, division, ... in FMA slots, and the
 //!   read bandwidth of each cache level and of memory, by probes built and
-//!   run like any kernel, on every measured core at once.
+//!   run like any kernel, on every measured core at once;
+//! - the **roofline bound** of a program on a machine whose limits were
+//!   measured: its necessary work at peak against its bytes at the bandwidth
+//!   of the level they fit in ([`Bound`], [`bound`]).
 //!
 //! The worker executable is whatever the caller names (`colt
 //! measure-worker`, this crate's own `colt-measure-worker` binary, or your
@@ -109,6 +112,7 @@
 
 pub mod affinity;
 pub mod barrier;
+pub mod bound;
 pub mod buffers;
 mod build;
 mod cache;
@@ -132,6 +136,7 @@ mod target;
 mod timing;
 pub mod worker;
 
+pub use bound::Bound;
 pub use build::{Artifact, BuildError, BuildStats, Builder};
 pub use cache::{ArtifactCache, ArtifactKey};
 pub use client::{WorkerClient, WorkerCommand, WorkerFault};

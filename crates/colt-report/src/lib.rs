@@ -5,6 +5,9 @@
 //! `bench.json`, `tables.md` and speedup plots ([`write_outputs`],
 //! [`read_report`]) and the joining of several benches ([`merge`]). Plots
 //! are SVG and PNG from one drawing, text in the DejaVu Sans it embeds.
+//! Each report gives the workload's roofline bound on the machine and the
+//! best kernel's share of it ([`bound_of`]), or "—" where the machine's
+//! limits are not measured.
 //! It only reads and writes plain figures: it knows no actor, no tuning
 //! loop and no command line.
 //!
@@ -22,6 +25,7 @@
 //!     naive_ms: 40.0, best_ms: Some(4.0), speedup: Some(10.0), verified: true,
 //!     llm_calls: Default::default(), largest_model_share: None, course_alterations: 0, wall_s: 1.5,
 //!     started_from: None, proposal_quality: vec![], sources: vec![], random_expansions: 0,
+//!     bound: None, share_of_bound: None,
 //! };
 //! assert!(summary_line(&summary).starts_with(r#"{"workload":"gemm-512","strategy":"random","trials":3"#));
 //! ```
@@ -31,6 +35,7 @@ mod bench;
 mod job;
 mod plot;
 mod probes;
+mod roofline;
 
 pub use atomic_file::{
     create_folder, remove_link, write_atomically, write_atomically_with_mode, WriteError, EXECUTABLE_MODE, FILE_MODE,
@@ -47,3 +52,4 @@ pub use job::{
     TrialPoint, TuneSummary,
 };
 pub use probes::{proposal_quality, proposal_quality_table, ProposalQuality, WinRate};
+pub use roofline::{bound_of, describe_bound, share_cell, share_of, Bound};

@@ -54,6 +54,7 @@ pub fn strategy_report(
         llm_tokens,
         llm_seconds,
         largest_model_share,
+        share_of_bound: None,
         wall_s,
         runs,
     }

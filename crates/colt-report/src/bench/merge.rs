@@ -15,6 +15,9 @@
 //!   later runs are computed again against it (their best latencies and
 //!   curves are kept as measured). The naive kernel is measured once per
 //!   run: without this one table would mix two baselines;
+//! - each workload keeps the roofline bound of the first run that has one
+//!   (every run is of one target), and each strategy's share of it is
+//!   computed again when the outputs are written;
 //! - the wall time is the sum of the runs';
 //! - peers' results are kept once per peer, workload and budget (the
 //!   first file's).
@@ -90,6 +93,9 @@ pub fn merge(reports: Vec<(PathBuf, BenchReport)>) -> Result<BenchReport, MergeE
                 joined.workloads.push(workload);
                 continue;
             };
+            if existing.bound.is_none() {
+                existing.bound = workload.bound;
+            }
             for mut strategy in workload.strategies {
                 if existing.strategies.iter().any(|s| s.strategy == strategy.strategy) {
                     return Err(MergeError::StrategyTwice {

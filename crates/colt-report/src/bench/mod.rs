@@ -23,6 +23,7 @@ pub use peers::{
 pub use speedup_plot::{speedup_plot_png, speedup_plot_svg};
 pub use tables::tables_markdown;
 
+use crate::roofline::Bound;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -66,6 +67,28 @@ impl BenchReport {
         peers.retain(|p| labels.insert(p.label()));
         peers
     }
+
+    /// Gives each workload without a bound `bound_of(its name)`, and every
+    /// strategy its share of its workload's bound.
+    pub fn fill_bounds(&mut self, mut bound_of: impl FnMut(&str) -> Option<Bound>) {
+        for w in &mut self.workloads {
+            if w.bound.is_none() {
+                w.bound = bound_of(&w.workload);
+            }
+        }
+        self.refresh_shares();
+    }
+
+    /// Each strategy's share of the bound at the largest budget, from the
+    /// figures as they are now (a merge can change the budgets' bests).
+    pub(crate) fn refresh_shares(&mut self) {
+        let last = self.budgets.last().copied().unwrap_or(0);
+        for w in &mut self.workloads {
+            for s in &mut w.strategies {
+                s.share_of_bound = crate::share_of(w.bound.as_ref(), s.best_ms.get(&last).copied().flatten());
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -77,6 +100,10 @@ pub struct WorkloadReport {
     pub flops: u64,
     pub naive_ms: f64,
     pub strategies: Vec<StrategyReport>,
+    /// The workload's roofline bound on the bench's machine; None when its
+    /// limits were not measured (and in benches written before it was).
+    #[serde(default)]
+    pub bound: Option<Bound>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -95,6 +122,9 @@ pub struct StrategyReport {
     #[serde(default)]
     pub llm_seconds: f64,
     pub largest_model_share: Option<f64>,
+    /// The workload's bound over the best latency at the largest budget.
+    #[serde(default)]
+    pub share_of_bound: Option<f64>,
     pub wall_s: f64,
     pub runs: Vec<RunRecord>,
 }

@@ -43,6 +43,9 @@ pub fn write_outputs(
     report: &BenchReport,
     earlier: Option<&BenchReport>,
 ) -> Result<BenchOutputs, BenchError> {
+    let mut report = report.clone();
+    report.refresh_shares();
+    let report = &report;
     let json = serde_json::to_string_pretty(report).map_err(BenchError::Json)?;
     write_atomically(&out.join("bench.json"), json.as_bytes())?;
     let tables = tables_markdown(report, earlier);

@@ -7,9 +7,12 @@
 //! the peer's and the trials it needed to reach it, the median of repeats;
 //! below the table how the peers were timed, a warning where a peer ran
 //! on another thread count than colt's measured cores, and why a peer
-//! failed).
+//! failed). Each workload's roofline bound on the machine is given under
+//! its heading with the best kernel's share of it, and when it is known
+//! each row, the peers' too, has its share at the largest budget.
 
 use crate::bench::{first_reaching, median, BenchReport, PeerResult, WorkloadReport};
+use crate::roofline::{describe_bound, share_cell, share_of};
 use std::fmt::Write as _;
 
 /// The tables of `report`; with `earlier`, a column of its best latency at
@@ -39,6 +42,7 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
         } else {
             let _ = writeln!(md, "## {} (naive {:.3} ms)\n", w.workload, w.naive_ms);
         }
+        let _ = writeln!(md, "{}\n", bound_line(w, *report.budgets.last().unwrap_or(&0)));
         let mut head = String::from("| strategy |");
         let mut rule = String::from("|---|");
         for b in &report.budgets {
@@ -57,6 +61,10 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
         let timed: Vec<(String, f64)> = peers.iter().filter_map(|p| Some((p.label(), p.best_ms?))).collect();
         head.push_str(&format!(" GFLOP/s @{last} |"));
         rule.push_str("--:|");
+        if w.bound.is_some() {
+            let _ = write!(head, " % of bound @{last} |");
+            rule.push_str("--:|");
+        }
         for (label, _) in &timed {
             let _ = write!(head, " vs {label} @{last} | trials to {label} |");
             rule.push_str("--:|--:|");
@@ -88,6 +96,9 @@ pub fn tables_markdown(report: &BenchReport, earlier: Option<&BenchReport>) -> S
             let best_at_last = s.best_ms.get(&last).copied().flatten();
             let best = best_at_last.filter(|_| w.flops > 0);
             let _ = write!(row, " {} |", best.map_or("—".into(), |ms| format!("{:.1}", gflops(w.flops, ms))));
+            if w.bound.is_some() {
+                let _ = write!(row, " {} |", share_cell(share_of(w.bound.as_ref(), best_at_last)));
+            }
             for &(_, peer_ms) in &timed {
                 let ratio = best_at_last.map_or("—".into(), |ms| format!("{:.2}", ms / peer_ms));
                 let reached: Vec<Option<usize>> = s.runs.iter().map(|r| first_reaching(&r.curve, peer_ms)).collect();
@@ -137,7 +148,7 @@ fn peer_row(report: &BenchReport, w: &WorkloadReport, p: &PeerResult, timed: &[(
             return String::new();
         }
         row.push_str(&" failed |".repeat(report.budgets.len()));
-        let columns = usize::from(old) + 1 + 2 * timed.len() + 6;
+        let columns = usize::from(old) + 1 + usize::from(w.bound.is_some()) + 2 * timed.len() + 6;
         row.push_str(&" — |".repeat(columns));
         row.push('\n');
         return row;
@@ -153,6 +164,9 @@ fn peer_row(report: &BenchReport, w: &WorkloadReport, p: &PeerResult, timed: &[(
         row.push_str(" — |");
     }
     let _ = write!(row, " {} |", if w.flops > 0 { format!("{:.1}", gflops(ms)) } else { "—".into() });
+    if w.bound.is_some() {
+        let _ = write!(row, " {} |", share_cell(share_of(w.bound.as_ref(), Some(ms))));
+    }
     for (_, peer_ms) in timed {
         let _ = write!(row, " {:.2} | — |", ms / peer_ms);
     }
@@ -214,6 +228,24 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// `Roofline bound: ... ms (...); the best @N, colt's 8.000 ms, runs at 12.3%
+/// of it.`, or that the bound is not measured.
+fn bound_line(w: &WorkloadReport, last: usize) -> String {
+    let best = w
+        .strategies
+        .iter()
+        .filter_map(|s| Some((s.strategy.as_str(), s.best_ms.get(&last).copied().flatten()?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    match (&w.bound, best) {
+        (Some(bound), Some((strategy, ms))) => format!(
+            "Roofline bound: {}; the best @{last}, {strategy}'s {ms:.3} ms, runs at {} of it.",
+            describe_bound(Some(bound)),
+            share_cell(share_of(Some(bound), Some(ms)))
+        ),
+        (bound, _) => format!("Roofline bound: {}.", describe_bound(bound.as_ref())),
     }
 }
 
@@ -280,6 +312,7 @@ pub(crate) mod tests {
             llm_tokens: 1200,
             llm_seconds: 6.5,
             largest_model_share: (!calls.is_empty()).then_some(0.25),
+            share_of_bound: None,
             wall_s: 10.4,
             runs: vec![RunRecord {
                 seed: 1,
@@ -302,6 +335,7 @@ pub(crate) mod tests {
                     strategy("colt", [Some(20.0), Some(8.0)], &[("qwen-1.5b", 1), ("smollm-135m", 3)]),
                     strategy("random", [None, Some(10.0)], &[]),
                 ],
+                bound: None,
             }],
             peers: Vec::new(),
             cores: None,
@@ -323,6 +357,30 @@ pub(crate) mod tests {
         assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 3 | qwen-1.5b: 1, smollm-135m: 3 | 25% | 1200 | 6.5 | 10 |\n"), "{md}");
         assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 3 | — | — | 1200 | — | 10 |\n"), "{md}");
         assert!(md.contains("![best speedup versus trials](gemm-512.svg)"));
+        assert!(md.contains("\nRoofline bound: — (this machine's limits are not measured).\n"), "{md}");
+    }
+
+    #[test]
+    fn a_measured_bound_gives_each_row_its_share() {
+        let mut report = report();
+        let program = colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench);
+        let limits = crate::roofline::tests::limits();
+        report
+            .fill_bounds(|name| crate::bound_of(Some(&limits), &colt_ir::builtin(name)?.program(colt_ir::Size::Bench)));
+        assert_eq!(report.workloads[0].bound, crate::bound_of(Some(&limits), &program));
+        // 2.684 ms of bound: colt's 8 ms is 33.6% of it, random's 10 ms 26.8%.
+        let shares: Vec<Option<f64>> = report.workloads[0].strategies.iter().map(|s| s.share_of_bound).collect();
+        assert!(
+            (shares[0].unwrap() - 2.68435456 / 8.0).abs() < 1e-12 && (shares[1].unwrap() - 0.268435456).abs() < 1e-12
+        );
+        let md = tables_markdown(&report, None);
+        assert!(md.contains("\nRoofline bound: 2.684 ms (compute 2.684 ms; memory 0.157 ms, the bytes fitting in memory); the best @4, colt's 8.000 ms, runs at 33.6% of it.\n"), "{md}");
+        assert!(md.contains("| GFLOP/s @4 | % of bound @4 | trials to 10x |"), "{md}");
+        assert!(md.contains("| colt | 20.000 (5.0x) | 8.000 (12.5x) | 250.0 | 33.6% | 3 |"), "{md}");
+        assert!(md.contains("| random | — | 10.000 (10.0x) | 200.0 | 26.8% | 3 |"), "{md}");
+        // A strategy without a kernel at the largest budget has no share.
+        report.workloads[0].strategies[1].best_ms.insert(4, None);
+        assert!(tables_markdown(&report, None).contains("| random | — | — | — | — | 3 |"));
     }
 
     #[test]

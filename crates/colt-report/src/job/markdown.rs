@@ -32,6 +32,8 @@ pub(crate) fn report_markdown(input: &ReportInput) -> String {
                 None => "nothing known: a fresh start".to_string(),
             },
         ),
+        ("roofline bound", crate::describe_bound(s.bound.as_ref())),
+        ("share of the bound", crate::share_cell(s.share_of_bound)),
     ];
     md.push_str("| | |\n|---|---|\n");
     for (name, value) in rows {

@@ -145,6 +145,29 @@ mod tests {
         assert!(files.kernel_c.is_none() && files.decisions_txt.is_none());
         let md = std::fs::read_to_string(files.report_md).unwrap();
         assert!(md.contains("no LLM (strategy random)") && md.contains("no verified kernel"), "{md}");
+        assert!(md.contains("| roofline bound | — (this machine's limits are not measured) |"), "{md}");
+        assert!(md.contains("| share of the bound | — |"), "{md}");
+    }
+
+    #[test]
+    fn report_gives_the_bound_and_the_best_kernels_share_of_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let program = colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench);
+        let bound = crate::bound_of(Some(&crate::roofline::tests::limits()), &program);
+        // 2.684 ms of bound; the best runs in 5.368 ms.
+        let s = TuneSummary { best_ms: Some(5.36870912), ..summary() }.with_bound(bound);
+        let files = write_report(tmp.path(), &bare(&s)).unwrap();
+        let md = std::fs::read_to_string(files.report_md).unwrap();
+        assert!(
+            md.contains(
+                "| roofline bound | 2.684 ms (compute 2.684 ms; memory 0.157 ms, the bytes fitting in memory) |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("| share of the bound | 50.0% |"), "{md}");
+        let json: TuneSummary = serde_json::from_str(&std::fs::read_to_string(files.summary_json).unwrap()).unwrap();
+        assert_eq!(json.bound.unwrap().level, "memory");
+        assert!((json.share_of_bound.unwrap() - 0.5).abs() < 1e-12);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! of JSON `colt tune --json` prints.
 
 use crate::probes::{proposal_quality, ProposalQuality};
+use crate::roofline::Bound;
 use colt_search::{Outcome, SourceReport};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -41,6 +42,13 @@ pub struct TuneSummary {
     /// Expansions by random edits (each model's are its calls).
     #[serde(default)]
     pub random_expansions: u64,
+    /// The workload's roofline bound on the measured cores; None when the
+    /// machine's limits are not measured.
+    #[serde(default)]
+    pub bound: Option<Bound>,
+    /// The bound over `best_ms` (1.0: the kernel runs at the bound).
+    #[serde(default)]
+    pub share_of_bound: Option<f64>,
 }
 
 /// What a job knew before its first trial: earlier jobs' records of its
@@ -83,7 +91,17 @@ impl TuneSummary {
             proposal_quality: proposal_quality(&outcome.probes),
             sources: outcome.sources.clone(),
             random_expansions: outcome.random_expansions,
+            bound: None,
+            share_of_bound: None,
         }
+    }
+
+    /// With the workload's roofline bound (see [`crate::bound_of`]) and the
+    /// best kernel's share of it.
+    pub fn with_bound(mut self, bound: Option<Bound>) -> TuneSummary {
+        self.share_of_bound = crate::share_of(bound.as_ref(), self.best_ms);
+        self.bound = bound;
+        self
     }
 }
 
@@ -104,6 +122,8 @@ struct SummaryLine<'a> {
     started_from: Option<&'a StartedFrom>,
     #[serde(skip_serializing_if = "<[ProposalQuality]>::is_empty")]
     proposal_quality: &'a [ProposalQuality],
+    bound_ms: Option<f64>,
+    share_of_bound: Option<f64>,
     target: &'a str,
 }
 
@@ -123,6 +143,8 @@ pub fn summary_line(summary: &TuneSummary) -> String {
         wall_s: summary.wall_s,
         started_from: summary.started_from.as_ref(),
         proposal_quality: &summary.proposal_quality,
+        bound_ms: summary.bound.as_ref().map(Bound::milliseconds),
+        share_of_bound: summary.share_of_bound,
         target: &summary.target,
     };
     // Invariant: every field is a string, a number (non-finite ones become null), a bool or a map keyed by
@@ -153,6 +175,8 @@ pub(crate) mod tests {
             proposal_quality: Vec::new(),
             sources: Vec::new(),
             random_expansions: 0,
+            bound: None,
+            share_of_bound: None,
         }
     }
 
@@ -163,9 +187,26 @@ pub(crate) mod tests {
         let value: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(value["llm_calls"]["smollm-135m"], 21);
         let keys = "workload strategy trials naive_ms best_ms speedup verified llm_calls largest_model_share \
-                    course_alterations wall_s target";
+                    course_alterations wall_s bound_ms share_of_bound target";
         let positions: Vec<usize> = keys.split_whitespace().map(|k| line.find(&format!("\"{k}\":")).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{line}");
+        // Not measured: the keys are there, with no figure.
+        assert_eq!((value["bound_ms"].is_null(), value["share_of_bound"].is_null()), (true, true));
+    }
+
+    #[test]
+    fn a_bound_gives_the_best_kernels_share_of_it() {
+        let program = colt_ir::builtin("gemm-512").unwrap().program(colt_ir::Size::Bench);
+        let bound = crate::bound_of(Some(&crate::roofline::tests::limits()), &program);
+        // 2.684 ms of bound against the best's 3.2 ms.
+        let s = TuneSummary { best_ms: Some(3.2), ..summary() }.with_bound(bound);
+        let share = s.share_of_bound.unwrap();
+        assert!((share - 2.68435456 / 3.2).abs() < 1e-12, "{share}");
+        let value: serde_json::Value = serde_json::from_str(&summary_line(&s)).unwrap();
+        assert!((value["bound_ms"].as_f64().unwrap() - 2.68435456).abs() < 1e-12);
+        assert_eq!(value["share_of_bound"].as_f64(), Some(share));
+        let none = TuneSummary { best_ms: None, ..summary() }.with_bound(s.bound.clone());
+        assert_eq!((none.bound.is_some(), none.share_of_bound), (true, None));
     }
 
     #[test]

@@ -1,0 +1,40 @@
+//! Where each command's reports get this machine's limits, for the
+//! roofline bound they show beside the best kernel (colt-report's
+//! `bound_of`). Each command asks once.
+
+use colt_db::TuningDb;
+use colt_measure::limits::MachineLimits;
+use colt_measure::{Builder, CpuConfig, Target};
+use std::path::Path;
+
+/// This machine's limits for a report on the target labelled `label`:
+/// what the database at `db` holds, else what this machine measured for
+/// another database, else measured now (a few seconds, once per hardware
+/// label: [`crate::machine::limits_for`]) and stored in `db`. None for a
+/// target that is not this CPU, and where they cannot be had (said on
+/// stderr): reports then say the bound is not measured rather than show
+/// a guessed one. Called when the command's own measurements are over, so
+/// the probes have the cores to themselves.
+pub(crate) fn machine_limits(db: &Path, label: &str) -> Option<MachineLimits> {
+    if label != Target::Cpu.label() {
+        return None;
+    }
+    let found = TuningDb::open(db).map_err(anyhow::Error::from).and_then(|mut store| {
+        crate::machine::limits_for(&mut *store, &Builder::system(), &CpuConfig::default(), false)
+    });
+    found.map_err(|e| eprintln!("colt: no roofline bound in this report: {e:#}")).ok()
+}
+
+/// The limits a read-only command (`colt show`) can give without writing
+/// or measuring: the database's, else this machine's kept ones.
+pub(crate) fn stored_machine_limits(db: &Path, label: &str) -> Option<MachineLimits> {
+    if label != Target::Cpu.label() {
+        return None;
+    }
+    let cores = CpuConfig::default().cores.len();
+    let stored = TuningDb::open_read_only(db).ok().and_then(|store| store.machine_limits(label).ok().flatten());
+    stored
+        .and_then(|record| serde_json::from_str::<MachineLimits>(&record.limits_json).ok())
+        .filter(|limits| limits.label == label && limits.cores == cores)
+        .or_else(|| crate::machine::remembered(label, cores))
+}

@@ -1,6 +1,7 @@
 //! `colt machine`: this host's limits are measured once per hardware label
 //! and kept in the tuning database — a second run reads the stored record,
-//! `--remeasure` replaces it — and a database colt cannot use is named.
+//! `--remeasure` replaces it; a new database copies what this machine
+//! measured before — and a database colt cannot use is named.
 //! The figures themselves vary with the machine's load: only what holds on
 //! a busy machine is asserted.
 
@@ -118,4 +119,35 @@ fn stored_limits_this_colt_cannot_read_are_named_with_the_way_out() {
         e.contains(&format!("`cpu:{label}`")) && e.contains(db.to_str().unwrap()) && e.contains("--remeasure"),
         "{e}"
     );
+}
+
+/// A new database (every `colt bench --out`, every test) does not cost a
+/// measurement: what this machine measured is kept beside its kernel cache
+/// and copied in; `--remeasure` replaces that copy too.
+#[test]
+fn a_new_database_gets_the_limits_this_machine_measured_without_measuring_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let limits_in = |db: &str, extra: &[&str]| {
+        let o = Command::new(colt_e2e::colt_binary())
+            .args(["machine", "--json", "--db", dir.path().join(db).to_str().unwrap()])
+            .args(extra)
+            .env("COLT_CACHE_DIR", &cache)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        json_line(&stdout(&o))
+    };
+    let measured = limits_in("a.db", &[]);
+    plausible(&measured);
+    let kept: Vec<_> = std::fs::read_dir(cache.join("limits")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(kept.len(), 1, "one file for this label and core count: {kept:?}");
+    // Another database: the same record, its measurement time included.
+    assert_eq!(limits_in("b.db", &[]), measured);
+    // Measured again for one database, the machine's copy follows.
+    let remeasured = limits_in("b.db", &["--remeasure"]);
+    assert!(remeasured["measured_at"].as_u64() > measured["measured_at"].as_u64(), "{remeasured}");
+    assert_eq!(limits_in("c.db", &[]), remeasured);
+    // The database that had them keeps its own.
+    assert_eq!(limits_in("a.db", &[]), measured);
 }

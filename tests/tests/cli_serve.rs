@@ -54,6 +54,11 @@ fn the_api_submits_streams_fetches_and_cancels() {
     let kernel = kernel.json();
     assert!(kernel["source"].as_str().unwrap().contains("colt_kernel"), "{kernel}");
     assert_eq!(kernel["best_ms"].as_f64(), job["best_ms"].as_f64());
+    // The daemon's database got this machine's limits at start: the view
+    // gives the kernel's roofline bound and its share of it.
+    let (bound, share) = (kernel["bound_ms"].as_f64(), kernel["share_of_bound"].as_f64());
+    let best = kernel["best_ms"].as_f64().unwrap();
+    assert!(bound.is_some_and(|b| b > 0.0 && (share.unwrap() - b / best).abs() < 1e-9), "{kernel}");
 
     // A long job, cancelled while it runs.
     let long = submit(&daemon, r#"{"workload": "gemm-512", "strategy": "random", "trials": 5000}"#);

@@ -113,6 +113,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot find the colt executable to start its measure worker")?;
     let config = ColtConfig::for_this_machine(args.db.clone(), models, args.target.opencl(), exe);
     let colt = Colt::start(ColtConfig { gpu_layers: args.gpu_layers, ..config })?;
+    // The kernel views give the roofline bound from the limits the database
+    // keeps: measured here (or copied from this machine's) before any job
+    // runs, so the probes have the cores to themselves. The database opened
+    // above, so a failure here is a warning, not a reason not to serve.
+    let _ = crate::roofline::machine_limits(&args.db, &colt_measure::Target::Cpu.label());
     let models_dir = args.models_dir.clone().unwrap_or_else(colt_llm::default_models_dir);
     let (daemon, scheduler) = Daemon::start_with_models_dir(colt, args.max_jobs, args.threads, models_dir)?;
     let heartbeat = daemon.announce(args.listen.to_string())?;

@@ -27,6 +27,7 @@ pub use submit::{Submit, SubmitError, MAX_TRIALS};
 use crate::colt::Colt;
 use crate::tune_model::ModelProgress;
 use colt_db::{JobId, JobRow, JobState, ModelJobId, ModelJobRow};
+use colt_measure::limits::MachineLimits;
 use colt_search::Progress;
 use parking_lot::{Condvar, Mutex};
 use std::collections::{BTreeMap, HashMap};
@@ -339,7 +340,15 @@ impl Daemon {
         self.row(id)?;
         let best = self.read(move |db| db.best_kernel(colt_db::KernelQuery::Job(id)))?;
         let best = best.ok_or(JobError::NoKernel(id))?;
-        Ok(views::KernelView::of(id, &best))
+        let label = best.record.target.clone();
+        // Limits that cannot be read leave the bound out, not the kernel.
+        let limits = self
+            .read(move |db| db.machine_limits(&label))
+            .ok()
+            .flatten()
+            .and_then(|record| serde_json::from_str::<MachineLimits>(&record.limits_json).ok())
+            .filter(|limits| limits.label == best.record.target);
+        Ok(views::KernelView::of(id, &best, limits.as_ref()))
     }
 
     pub fn health(&self) -> views::HealthView {

@@ -2,6 +2,7 @@
 //! JSON.
 
 use colt_db::{BestKernel, JobId, JobRow, JobState};
+use colt_measure::limits::MachineLimits;
 use colt_search::{Event, ModelEntry, Progress};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -123,6 +124,12 @@ pub struct KernelView {
     /// C on the CPU, OpenCL C on an OpenCL device.
     pub source: String,
     pub scratch: Vec<usize>,
+    /// The roofline bound of its program on its target, from the limits
+    /// the database keeps for that label (`colt machine`); None where
+    /// they are not measured.
+    pub bound_ms: Option<f64>,
+    /// `bound_ms / best_ms`: 1.0 is a kernel at the bound.
+    pub share_of_bound: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -134,8 +141,11 @@ pub struct LineageView {
 }
 
 impl KernelView {
-    pub fn of(job: JobId, best: &BestKernel) -> KernelView {
+    pub fn of(job: JobId, best: &BestKernel, limits: Option<&MachineLimits>) -> KernelView {
+        let bound = colt_report::bound_of(limits, best.candidate.program());
         KernelView {
+            bound_ms: bound.as_ref().map(|b| b.milliseconds()),
+            share_of_bound: colt_report::share_of(bound.as_ref(), best.record.median_ms),
             job,
             workload: best.workload.clone(),
             target: best.record.target.clone(),

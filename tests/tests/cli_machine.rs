@@ -9,10 +9,17 @@ use colt_e2e::{colt, json_line, stderr, stdout};
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// `colt machine` with a kernel cache of the test's own beside `db`: a
+/// `--remeasure` here runs while other tests load the machine, and must not
+/// replace the limits this machine keeps for everything else.
 fn machine(db: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["machine", "--db", db.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    colt(&args)
+    Command::new(colt_e2e::colt_binary())
+        .args(["machine", "--db", db.to_str().unwrap()])
+        .args(extra)
+        .env("COLT_CACHE_DIR", db.with_extension("cache"))
+        .current_dir(colt_e2e::repo_root())
+        .output()
+        .unwrap()
 }
 
 fn limits(db: &Path, extra: &[&str]) -> serde_json::Value {

@@ -273,9 +273,11 @@ pub fn run(args: TuneArgs) -> Result<()> {
                 _ => "none verified".into(),
             },
             // Only a measured figure: report.md says when there is none.
-            summary
-                .share_of_bound
-                .map_or(String::new(), |share| format!(", {:.1}% of its roofline bound", share * 100.0)),
+            summary.share_of_bound.map_or(String::new(), |share| format!(
+                ", {:.1}% of its roofline bound{}",
+                share * 100.0,
+                colt_report::above_the_bound(Some(share))
+            )),
             result.job,
             TuningDb::display(&args.db),
             files.report_md.display(),
@@ -439,7 +441,12 @@ pub fn show(args: ShowArgs) -> Result<String> {
     // After the rebuild line, which examples cut at the second line show.
     let roofline = match share {
         Some(share) => {
-            format!("{}; this kernel runs at {:.1}% of it", colt_report::describe_bound(bound.as_ref()), share * 100.0)
+            format!(
+                "{}; this kernel runs at {:.1}% of it{}",
+                colt_report::describe_bound(bound.as_ref()),
+                share * 100.0,
+                colt_report::above_the_bound(Some(share))
+            )
         }
         None => colt_report::describe_bound(bound.as_ref()),
     };

@@ -52,4 +52,4 @@ pub use job::{
     TrialPoint, TuneSummary,
 };
 pub use probes::{proposal_quality, proposal_quality_table, ProposalQuality, WinRate};
-pub use roofline::{bound_of, describe_bound, share_cell, share_of, Bound};
+pub use roofline::{above_the_bound, bound_of, describe_bound, share_cell, share_of, Bound};

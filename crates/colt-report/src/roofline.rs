@@ -39,9 +39,29 @@ pub fn share_cell(share: Option<f64>) -> String {
     share.map_or_else(|| "—".to_string(), |s| format!("{:.1}%", s * 100.0))
 }
 
+/// What a share above 100% means: no kernel beats its bound, so the
+/// machine's limits were measured low (under load, most likely); empty
+/// for a share at or under the bound.
+pub fn above_the_bound(share: Option<f64>) -> &'static str {
+    match share {
+        Some(s) if s > 1.0 => {
+            " (faster than the bound: this machine's limits were measured low, under load perhaps; \
+             `colt machine --remeasure` on a quiet machine measures them again)"
+        }
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn a_share_above_the_bound_says_the_limits_are_low() {
+        assert_eq!(above_the_bound(None), "");
+        assert_eq!(above_the_bound(Some(1.0)), "");
+        assert!(above_the_bound(Some(1.214)).contains("`colt machine --remeasure`"));
+    }
     use colt_measure::limits::{MemoryLevel, OpCosts};
 
     /// 100 GFLOP/s, every operation one FMA slot but exp (10 slots); a 1 MiB

@@ -12,7 +12,7 @@
 //! each row, the peers' too, has its share at the largest budget.
 
 use crate::bench::{first_reaching, median, BenchReport, PeerResult, WorkloadReport};
-use crate::roofline::{describe_bound, share_cell, share_of};
+use crate::roofline::{above_the_bound, describe_bound, share_cell, share_of};
 use std::fmt::Write as _;
 
 /// The tables of `report`; with `earlier`, a column of its best latency at
@@ -241,9 +241,10 @@ fn bound_line(w: &WorkloadReport, last: usize) -> String {
         .min_by(|a, b| a.1.total_cmp(&b.1));
     match (&w.bound, best) {
         (Some(bound), Some((strategy, ms))) => format!(
-            "Roofline bound: {}; the best @{last}, {strategy}'s {ms:.3} ms, runs at {} of it.",
+            "Roofline bound: {}; the best @{last}, {strategy}'s {ms:.3} ms, runs at {} of it{}.",
             describe_bound(Some(bound)),
-            share_cell(share_of(Some(bound), Some(ms)))
+            share_cell(share_of(Some(bound), Some(ms))),
+            above_the_bound(share_of(Some(bound), Some(ms)))
         ),
         (bound, _) => format!("Roofline bound: {}.", describe_bound(bound.as_ref())),
     }

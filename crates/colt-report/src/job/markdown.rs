@@ -33,7 +33,10 @@ pub(crate) fn report_markdown(input: &ReportInput) -> String {
             },
         ),
         ("roofline bound", crate::describe_bound(s.bound.as_ref())),
-        ("share of the bound", crate::share_cell(s.share_of_bound)),
+        (
+            "share of the bound",
+            format!("{}{}", crate::share_cell(s.share_of_bound), crate::above_the_bound(s.share_of_bound)),
+        ),
     ];
     md.push_str("| | |\n|---|---|\n");
     for (name, value) in rows {

@@ -111,8 +111,13 @@ fn limits_file(dir: &Path, label: &str, cores: usize) -> PathBuf {
 /// (an unreadable or mislabelled file is as good as none: it is measured
 /// again and replaced).
 pub(crate) fn remembered(label: &str, cores: usize) -> Option<MachineLimits> {
-    let text = std::fs::read_to_string(limits_file(&limits_dir(), label, cores)).ok()?;
-    let limits: MachineLimits = serde_json::from_str(&text).ok()?;
+    usable(&std::fs::read_to_string(limits_file(&limits_dir(), label, cores)).ok()?, label, cores)
+}
+
+/// Kept limits (a file's, a database record's) if they read and are
+/// `label`'s on `cores` cores: every figure is of all cores together.
+pub(crate) fn usable(json: &str, label: &str, cores: usize) -> Option<MachineLimits> {
+    let limits: MachineLimits = serde_json::from_str(json).ok()?;
     (limits.label == label && limits.cores == cores).then_some(limits)
 }
 

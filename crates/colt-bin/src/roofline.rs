@@ -34,7 +34,6 @@ pub(crate) fn stored_machine_limits(db: &Path, label: &str) -> Option<MachineLim
     let cores = CpuConfig::default().cores.len();
     let stored = TuningDb::open_read_only(db).ok().and_then(|store| store.machine_limits(label).ok().flatten());
     stored
-        .and_then(|record| serde_json::from_str::<MachineLimits>(&record.limits_json).ok())
-        .filter(|limits| limits.label == label && limits.cores == cores)
+        .and_then(|record| crate::machine::usable(&record.limits_json, label, cores))
         .or_else(|| crate::machine::remembered(label, cores))
 }

@@ -26,7 +26,7 @@
 //! the default models, and `.ci/run` runs it as written on CI's fresh clone.
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -215,13 +215,21 @@ fn sandbox() -> tempfile::TempDir {
         assert!(target.is_file(), "{} is missing: run scripts/fetch-models.sh", target.display());
         std::os::unix::fs::symlink(target, sandbox_models.join(name)).unwrap();
     }
-    let workloads = dir.path().join("workloads");
-    std::fs::create_dir(&workloads).unwrap();
-    for entry in std::fs::read_dir(repo().join("workloads")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), workloads.join(entry.file_name())).unwrap();
-    }
+    copy_folder(&repo().join("workloads"), &dir.path().join("workloads"));
     dir
+}
+
+/// `from`'s files and folders (`workloads/beyond-suite/`) into a new `to`.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
 }
 
 /// `PATH` with the tested `colt` first.

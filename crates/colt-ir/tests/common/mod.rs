@@ -34,10 +34,19 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The held-back workloads: shapes and constructs the suite does not have.
+/// The held-back workloads: shapes and constructs the suite does not have
+/// (this crate's `tests/workloads/`), and the repository's beyond-suite
+/// workloads (`workloads/beyond-suite/`: a matrix-vector product, a row
+/// norm, attention of odd length, a batched matmul of prime extents).
 pub fn held_back() -> Vec<Program> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/workloads");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let folders =
+        [Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/workloads"), repo_root().join("workloads/beyond-suite")];
+    let mut paths: Vec<PathBuf> = folders
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "colt"))
+        .collect();
     paths.sort();
     paths.iter().map(|p| colt_ir::load_workload(p.to_str().unwrap(), Size::Bench).unwrap()).collect()
 }

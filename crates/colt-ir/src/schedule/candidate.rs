@@ -123,6 +123,19 @@ impl Candidate {
         candidate
     }
 
+    /// Moves stage `s` to `at` (not parallel), if that is legal; whether
+    /// it did.
+    pub(crate) fn try_placement(&mut self, s: usize, at: Placement) -> bool {
+        let before = self.stages[s].clone();
+        self.stages[s].placement = at;
+        self.stages[s].parallel = 0;
+        if self.check().is_ok() {
+            return true;
+        }
+        self.stages[s] = before;
+        false
+    }
+
     /// Moves stage `s` to a random legal compute-at location, if any.
     pub(crate) fn try_random_placement(&mut self, s: usize, rng: &mut Rng) {
         let program = self.program.clone();

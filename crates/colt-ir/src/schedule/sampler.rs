@@ -32,7 +32,15 @@
 //! - sketches are drawn three times in four from those that do not
 //!   recompute an `exp`, `sqrt` or division per reuse
 //!   ([`recomputes_expensive`]), otherwise from all; compute-at placements
-//!   are drawn as the uniform sampler draws them.
+//!   are drawn as the uniform sampler draws them, except that one time in
+//!   four a root reduction with producers (attention's P·V, an MLP's down
+//!   projection) starts a *pipeline*: every stage before it that can be is
+//!   computed at the innermost of its outer spatial loops where the most
+//!   of them can be, their reductions whole in their inner loop and
+//!   without packing operands the group produces (row-wise stages fall
+//!   back to scalar code), so that a query tile's scores are produced,
+//!   normalised and consumed by P·V while they are in cache (issue 39's
+//!   fused attention; `pipeline_loop`).
 //!
 //! A draw that the rules refuse is retried without its optional parts
 //! (blocking, packing, vectors), then redrawn, then drawn uniformly: every
@@ -218,16 +226,112 @@ fn sample_informed(program: Arc<Program>, machine: Machine, style: Option<TileSt
         all[rng.below(all.len())].clone()
     };
     let mut candidate = Candidate::initial_on(program, sketch, Target::Cpu);
+    let mut pipeline: Option<Placement> = None;
     for s in (0..candidate.stages.len()).rev() {
         if candidate.sketch.is_inlined(s) {
             continue;
         }
         place_informed(&mut candidate, s, machine, style, &mut rng);
+        if let Some(at) = &pipeline {
+            if join_pipeline(&mut candidate, s, at) {
+                continue;
+            }
+        }
+        if pipeline.is_none() && candidate.stages[s].placement == Placement::Root {
+            // Drawn only where there is a pipeline to draw, so that
+            // programs without one sample as they did before it.
+            if let Some(at) = pipeline_loop(&candidate, s) {
+                if rng.below(4) == 0 {
+                    pipeline = Some(at);
+                    continue;
+                }
+            }
+        }
         if rng.below(2) == 0 {
             candidate.try_random_placement(s, &mut rng);
         }
     }
     candidate
+}
+
+/// Places stage `s` at the pipeline's loop `at`, if that is legal with its
+/// drawn schedule, its reductions whole in the inner loop (up to 512), less
+/// the packing of operands that other stages produce
+/// (a packing copies all of an operand before the group runs, which a
+/// member cannot do with an operand its group produces), or else, for a
+/// stage without multi-level tiling, with scalar code and a register tile
+/// of one point per row too; whether it did.
+fn join_pipeline(candidate: &mut Candidate, s: usize, at: &Placement) -> bool {
+    let drawn = candidate.stages[s].clone();
+    let inputs: Vec<usize> = candidate
+        .program()
+        .buffers()
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.role == crate::program::BufferRole::Input)
+        .map(|(id, _)| id)
+        .collect();
+    candidate.stages[s].packed.retain(|b| inputs.contains(b));
+    candidate.stages[s].blocked.retain(|b| inputs.contains(b));
+    // A member's reductions run whole inside its tile: its register tile
+    // is stored once, not once per outer reduction step.
+    let reduction: Vec<(usize, usize)> =
+        candidate.program().stages()[s].reduction_axes().map(|(id, a)| (id.0, a.extent)).collect();
+    for (k, extent) in reduction {
+        if extent <= 512 {
+            candidate.stages[s].tiles[k][0] = extent;
+        }
+    }
+    if candidate.try_placement(s, at.clone()) {
+        return true;
+    }
+    // Scalar, a register tile of one point per row, for the row-wise
+    // stages (softmax's) only: a tiled reduction keeps its vectors.
+    if candidate.sketch.rules[s] == StageRule::MultiLevelTiling {
+        candidate.stages[s] = drawn;
+        return false;
+    }
+    candidate.stages[s].vector = 1;
+    let spatial: Vec<usize> = candidate.program().stages()[s].spatial_axes().map(|(id, _)| id.0).collect();
+    for a in spatial {
+        candidate.stages[s].tiles[a][2] = 1;
+    }
+    if candidate.try_placement(s, at.clone()) {
+        return true;
+    }
+    candidate.stages[s] = drawn;
+    false
+}
+
+/// A loop of root stage `r`'s outer spatial tiles (`S0`, `S1`) at which
+/// the stages before it are then computed, the most of them that can be
+/// (as they are now), innermost first: the pipeline of fused attention, where a
+/// query tile's scores are produced, normalised and consumed while they
+/// are in cache. Only a reduction stage with producers starts one, and
+/// only at a loop inside its parallel loops (rule 3 of compute-at).
+fn pipeline_loop(candidate: &Candidate, r: usize) -> Option<Placement> {
+    let producers: Vec<usize> = (0..r).rev().filter(|&s| !candidate.sketch.is_inlined(s)).collect();
+    let stage = &candidate.program().stages()[r];
+    if producers.is_empty() || stage.reduction_axes().next().is_none() {
+        return None;
+    }
+    let order = super::analysis::loop_order(stage);
+    let parallel = candidate.stages[r].parallel;
+    let placed_at = |loop_index: usize| -> usize {
+        let mut trial = candidate.clone();
+        let at = Placement::At { stage: r, loop_index };
+        producers.iter().filter(|&&s| trial.try_placement(s, at.clone())).count()
+    };
+    let counts: Vec<(usize, usize)> = (0..order.len())
+        .filter(|&i| order[i].section <= super::Section::S1 && i + 1 >= parallel)
+        .filter(|&i| candidate.target().offers_attach(&order, i))
+        .map(|i| (i, placed_at(i)))
+        .collect();
+    let most = counts.iter().map(|&(_, n)| n).max().filter(|&n| n > 0)?;
+    // Of those, the innermost: the smallest region, the likeliest to stay
+    // in cache between the stages.
+    let innermost = counts.iter().filter(|&&(_, n)| n == most).map(|&(i, _)| i).max()?;
+    Some(Placement::At { stage: r, loop_index: innermost })
 }
 
 /// Sets stage `s`'s decisions to an informed draw that the rules accept
@@ -499,6 +603,7 @@ mod tests {
     use super::*;
 
     const AVX2: Machine = Machine { lanes: 8, registers: 16, cores: 2 };
+    const AVX512: Machine = Machine { lanes: 16, registers: 32, cores: 2 };
 
     #[test]
     fn the_text_form_round_trips_and_bad_text_names_what_is_wrong() {
@@ -549,6 +654,32 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// About one sample in four of an attention is a pipeline: the stages
+    /// before the output computed at one loop of it, so that a query
+    /// tile's scores stay in cache from QK to P·V; the others keep their
+    /// own placements.
+    #[test]
+    fn a_quarter_of_attention_samples_compute_the_softmax_at_the_output_rows() {
+        for w in ["flux-attn", "llama3-8b-attn"] {
+            let program = Arc::new(crate::builtin(w).unwrap().program(crate::Size::Bench));
+            let o = program.stages().len() - 1;
+            let pipelines = (0..200)
+                .filter(|&seed| {
+                    let c = Sampler::Informed(AVX512).sample(program.clone(), Target::Cpu, seed);
+                    let members: Vec<&Placement> = c.stages()[..o]
+                        .iter()
+                        .map(|sched| &sched.placement)
+                        .filter(|p| **p != Placement::Inlined)
+                        .collect();
+                    let at = members.first().copied();
+                    matches!(at, Some(Placement::At { stage, .. }) if *stage == o)
+                        && members.iter().all(|&p| Some(p) == at)
+                })
+                .count();
+            assert!((25..=75).contains(&pipelines), "{w}: {pipelines} pipelines of 200 samples");
         }
     }
 

@@ -223,6 +223,7 @@ impl Candidate {
             blocked: Vec::new(),
             packed,
             local,
+            fused: None,
         }
     }
 
@@ -287,5 +288,6 @@ pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> 
         packed: Vec::new(),
         blocked: Vec::new(),
         local: Vec::new(),
+        fused: None,
     }
 }

@@ -447,6 +447,7 @@ fn informed_schedule(
         packed,
         blocked,
         local: Vec::new(),
+        fused: None,
     };
     if reduces && super::analysis::register_count(stage, &schedule) > MAX_REGISTER_TILE {
         schedule.accumulator = Accumulator::Memory;

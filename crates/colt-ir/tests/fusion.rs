@@ -1,0 +1,175 @@
+//! Fused sibling reductions and epilogues (`schedule::fusion`): the edits
+//! read and print, are proposed only where legal, are refused with the rule
+//! they break, and the kernels they make compute what the interpreter does.
+
+mod common;
+
+use colt_ir::data::{initial_buffers, max_rel_err, DEFAULT_SEED, TOLERANCE};
+use colt_ir::schedule::{legal_edits, lower, sketches, Candidate, Edit, ScheduleError, Target};
+use colt_ir::{interp, BufferRole, Program};
+use std::sync::Arc;
+
+fn apply_all(c: &Candidate, edits: &[&str]) -> Candidate {
+    edits.iter().fold(c.clone(), |c, e| Edit::parse(e).unwrap().apply(&c).unwrap_or_else(|err| panic!("{err}")))
+}
+
+/// The sketch that inlines nothing.
+fn untransformed(program: &Arc<Program>) -> Candidate {
+    let sketch = sketches(program).into_iter().find(|k| (0..program.stages().len()).all(|s| !k.is_inlined(s))).unwrap();
+    Candidate::initial(program.clone(), sketch)
+}
+
+fn swiglu_odd() -> Arc<Program> {
+    Arc::new(
+        common::held_back().into_iter().find(|p| p.name() == "swiglu-odd").expect("tests/workloads/swiglu-odd.colt"),
+    )
+}
+
+fn assert_matches_reference(c: &Candidate, ntasks: usize) {
+    let program = c.program();
+    let reference = interp::evaluate(program, DEFAULT_SEED);
+    let nest = lower(c);
+    let inputs = initial_buffers(program, DEFAULT_SEED);
+    let actual = common::run_c_kernel_tasks(program, &nest.to_c(), &inputs, ntasks, &nest.scratch);
+    for (id, b) in program.buffers_with_role(BufferRole::Output) {
+        let err = max_rel_err(&actual[id.0], &reference[id.0]);
+        assert!(err <= TOLERANCE, "{}: {} off by {err}\n{}", program.name(), b.name, c.decisions_text());
+    }
+}
+
+const FUSED_TILE: &[&str] = &[
+    r#"tile(stage="G", axis="t", factors=[1,2,3])"#,
+    r#"tile(stage="G", axis="f", factors=[1,1,16])"#,
+    r#"tile(stage="G", axis="h", factors=[16])"#,
+    r#"vectorize(stage="G", lanes=8)"#,
+    r#"accumulate(stage="G", into="registers")"#,
+    r#"parallel(stage="G", loops=1)"#,
+    r#"fuse(stage="U", with="G")"#,
+    r#"epilogue(stage="H", at="G")"#,
+];
+
+#[test]
+fn the_edits_print_as_they_parse() {
+    for text in [
+        r#"fuse(stage="U", with="G")"#,
+        r#"fuse(stage="U", with="none")"#,
+        r#"epilogue(stage="H", at="G")"#,
+        r#"epilogue(stage="H", at="none")"#,
+    ] {
+        assert_eq!(Edit::parse(text).unwrap().to_string(), text);
+    }
+    let error = Edit::parse(r#"fuse(stage="U")"#).unwrap_err();
+    assert!(error.to_string().contains("missing `with=`"), "{error}");
+}
+
+/// Fused register tiles with edge tiles on every axis, a reduction split
+/// over several `R0` steps (partial sums stored between them) and in one,
+/// memory accumulators, on 1 and 3 tasks: the same outputs as the
+/// interpreter, G (an output) stored, H computed in registers.
+#[test]
+fn fused_kernels_of_an_odd_swiglu_match_the_reference() {
+    let program = swiglu_odd();
+    let base = apply_all(&untransformed(&program), FUSED_TILE);
+    let c_text = lower(&base).to_c();
+    assert!(c_text.contains("U_acc0") && c_text.contains("G_acc0"), "one tile holds both accumulator sets");
+    for extra in [
+        vec![],
+        vec![r#"tile(stage="G", axis="h", factors=[67])"#],
+        vec![r#"accumulate(stage="G", into="memory")"#],
+        vec![r#"epilogue(stage="H", at="none")"#],
+        vec![
+            r#"tile(stage="G", axis="t", factors=[1,2,1])"#,
+            r#"vectorize(stage="G", lanes=1)"#,
+            r#"tile(stage="G", axis="f", factors=[2,2,5])"#,
+        ],
+        vec![
+            r#"parallel(stage="G", loops=0)"#,
+            r#"tile(stage="Y", axis="t", factors=[1,2,1])"#,
+            r#"tile(stage="Y", axis="h", factors=[1,1,67])"#,
+            r#"compute_at(stage="G", at="Y.t1")"#,
+        ],
+    ] {
+        let c = apply_all(&base, &extra);
+        for ntasks in [1, 3] {
+            assert_matches_reference(&c, ntasks);
+        }
+    }
+}
+
+#[test]
+fn edits_of_a_leader_are_its_siblings_and_edits_of_a_fused_stage_are_refused() {
+    let program = swiglu_odd();
+    let c = apply_all(&untransformed(&program), FUSED_TILE);
+    let tiled = apply_all(&c, &[r#"tile(stage="G", axis="h", factors=[8])"#]);
+    assert_eq!(tiled.stages()[1].tiles, tiled.stages()[0].tiles, "U follows G");
+    let reason = common::illegal(&c, r#"tile(stage="U", axis="h", factors=[8])"#);
+    assert!(matches!(reason, ScheduleError::SiblingDecisionsDiffer { .. }), "{reason}");
+    assert!(reason.to_string().contains("edit `G` instead"), "{reason}");
+    let reason = common::illegal(&c, r#"vectorize(stage="H", lanes=8)"#);
+    assert!(matches!(reason, ScheduleError::EpilogueHasDecisions { .. }), "{reason}");
+    // Unfused, U keeps G's decisions as its own and H gets its loops back.
+    let apart = apply_all(&c, &[r#"epilogue(stage="H", at="none")"#, r#"fuse(stage="U", with="none")"#]);
+    assert_eq!(apart.stages()[1].tiles, c.stages()[0].tiles);
+    assert!(apart.decisions_text().contains("U: at=root"), "{}", apart.decisions_text());
+}
+
+#[test]
+fn illegal_fusions_name_the_stage_and_the_rule() {
+    let program = swiglu_odd();
+    let c = untransformed(&program);
+    let cases = [
+        (r#"fuse(stage="G", with="U")"#, "a stage is fused with an earlier one"),
+        (r#"fuse(stage="H", with="G")"#, "only reductions are fused as siblings"),
+        (r#"fuse(stage="Y", with="G")"#, "their axes differ"),
+        (r#"epilogue(stage="H", at="G")"#, "it reads `U`, which the register tile of `G` does not hold"),
+        (r#"epilogue(stage="U", at="G")"#, "only an elementwise stage is an epilogue"),
+    ];
+    for (edit, expected) in cases {
+        let reason = common::illegal(&c, edit);
+        assert!(matches!(reason, ScheduleError::FusionIllegal { .. }), "{edit}: {reason}");
+        assert!(reason.to_string().contains(expected), "{edit}: {reason}");
+    }
+    // A reduction that reads its would-be leader depends on it.
+    let chain = "workload chain\ninput A[5, 7]\ninput B[7, 6]\ntemp P[5, 6]\noutput Q[5, 6]\n\
+                 P[i, j] += A[i, k] * B[k, j]\nQ[i, j] += P[i, j] * A[i, k]\n";
+    let chain = Arc::new(colt_ir::parse_workload(chain, "chain.colt", colt_ir::Size::Bench).unwrap());
+    let reason = common::illegal(&untransformed(&chain), r#"fuse(stage="Q", with="P")"#);
+    assert!(reason.to_string().contains("it depends on `P`: it reads its output `P`"), "{reason}");
+    let fused = apply_all(&c, &[r#"fuse(stage="U", with="G")"#]);
+    let wide = [
+        r#"tile(stage="G", axis="t", factors=[1,1,8])"#,
+        r#"tile(stage="G", axis="f", factors=[1,1,3])"#,
+        r#"accumulate(stage="G", into="registers")"#,
+    ];
+    let fits = apply_all(&fused, &wide[..2]);
+    let reason = common::illegal(&fits, wide[2]);
+    assert!(matches!(reason, ScheduleError::RegisterTileTooLarge { count: 48, .. }), "{reason}");
+    let unknown = Edit::parse(r#"fuse(stage="U", with="Q")"#).unwrap().apply(&c).unwrap_err();
+    assert!(unknown.to_string().contains("no stage `Q`"), "{unknown}");
+    // OpenCL's space has no fusion.
+    let opencl = Candidate::initial_on(program.clone(), c.sketch().clone(), Target::OpenCl);
+    let reason = common::illegal(&opencl, r#"fuse(stage="U", with="G")"#);
+    assert!(matches!(reason, ScheduleError::FusionOnOpenCl { .. }), "{reason}");
+    assert!(!legal_edits(&opencl).iter().any(|e| matches!(e, Edit::Fuse { .. } | Edit::Epilogue { .. })));
+}
+
+/// `legal_edits` offers `fuse(U, with=G)` (the only sibling pair) and, once
+/// fused, `epilogue(H, at=G)` and the undoing edits, nothing else.
+#[test]
+fn legal_edits_offer_fusion_exactly_where_it_is_legal() {
+    let program = swiglu_odd();
+    let fusion_edits = |c: &Candidate| -> Vec<String> {
+        legal_edits(c)
+            .into_iter()
+            .filter(|e| matches!(e, Edit::Fuse { .. } | Edit::Epilogue { .. }))
+            .map(|e| e.to_string())
+            .collect()
+    };
+    let c = untransformed(&program);
+    assert_eq!(fusion_edits(&c), vec![r#"fuse(stage="U", with="G")"#]);
+    let fused = apply_all(&c, &[r#"fuse(stage="U", with="G")"#]);
+    assert_eq!(fusion_edits(&fused), vec![r#"fuse(stage="U", with="none")"#, r#"epilogue(stage="H", at="G")"#]);
+    let both = apply_all(&fused, &[r#"epilogue(stage="H", at="G")"#]);
+    assert_eq!(fusion_edits(&both), vec![r#"epilogue(stage="H", at="none")"#]);
+    assert!(both.decisions_text().contains("U: fused with G\nH: epilogue of G\n"), "{}", both.decisions_text());
+}

@@ -120,6 +120,7 @@ impl Candidate {
                 candidate.try_random_placement(s, &mut rng);
             }
         }
+        super::fusion::draw(&mut candidate, seed, super::MAX_REGISTER_TILE, true);
         candidate
     }
 

@@ -158,7 +158,8 @@ impl Decisions<'_> {
         }
         let root = &program.stages()[r];
         let root_name = program.stage_name(root).to_string();
-        if self.stages[r].placement != Placement::Root {
+        // A fused stage has no loops of its own to take another stage.
+        if self.stages[r].placement != Placement::Root || self.stages[r].fused.is_some() {
             return Err(ScheduleError::AttachToNonRoot { stage: name, target: root_name });
         }
         let order = loop_order(root);

@@ -43,7 +43,7 @@ pub enum ScheduleError {
     #[error("stage `{stage}` can only be computed at a loop of a later stage")]
     AttachNotToLaterStage { stage: String },
     #[error(
-        "stage `{stage}` cannot be computed at `{target}`, which is itself computed at or inlined into another stage"
+        "stage `{stage}` cannot be computed at `{target}`, which is itself computed at, fused with or inlined into another stage"
     )]
     AttachToNonRoot { stage: String, target: String },
     #[error("stage `{stage}`: `{target}` has no loop number {loop_index}")]

@@ -59,7 +59,7 @@
 use super::analysis::register_count;
 use super::error::ScheduleError;
 use super::sketch::{loads, Sketch};
-use super::{Accumulator, Fusion, Placement, StageSchedule, Target, MAX_REGISTER_TILE};
+use super::{Accumulator, Candidate, Fusion, Placement, Rng, StageSchedule, Target, MAX_REGISTER_TILE};
 use crate::expr::{Expr, IndexExpr};
 use crate::program::{AxisKind, BufferRole, Combine, Program};
 
@@ -305,4 +305,91 @@ pub(crate) fn check_registers(program: &Program, stages: &[StageSchedule]) -> Re
         }
     }
     Ok(())
+}
+
+/// The samplers' stream of fusion draws is its own, made after every other
+/// draw: a seed draws the same decisions as before fusion existed, and a
+/// program without sibling reductions or epilogues the same candidate.
+const FUSION_STREAM: u64 = 0x5157_1A0F_F05E_D00D;
+
+/// A sampler's fusion draws on a drawn candidate: each stage that may be a
+/// sibling of an earlier reduction is fused with one (chosen uniformly)
+/// with probability 1/2, its leader's register tile halved along its rows
+/// (where `shrink`) until they all fit `budget` accumulators; then each stage that may be an
+/// epilogue becomes one with probability 1/2. A draw the rules refuse is
+/// dropped.
+pub(crate) fn draw(c: &mut Candidate, seed: u64, budget: usize, shrink: bool) {
+    if c.target() != Target::Cpu {
+        return;
+    }
+    let mut rng = Rng::new(seed ^ FUSION_STREAM);
+    let n = c.stages.len();
+    for f in 0..n {
+        let leaders: Vec<usize> = (0..f).filter(|&l| may_lead(c, l) && sibling_ok(c, l, f)).collect();
+        if leaders.is_empty() || c.stages[f].fused.is_some() || rng.below(2) != 0 {
+            continue;
+        }
+        let leader = rng.pick(&leaders);
+        let before = c.stages.clone();
+        c.stages[f].fused = Some(Fusion::Sibling { leader });
+        fit_registers(c, leader, f, budget, shrink);
+        let fits = register_count(&c.program().stages()[leader], &c.stages[leader])
+            * (1 + siblings(&c.stages, leader).len())
+            <= budget
+            || c.stages[leader].accumulator != Accumulator::Registers;
+        if !fits || c.check().is_err() {
+            c.stages = before;
+        }
+    }
+    for e in 0..n {
+        let leaders: Vec<usize> = (0..e).filter(|&l| may_lead(c, l) && epilogue_ok(c, l, e)).collect();
+        if leaders.is_empty() || c.stages[e].fused.is_some() || !siblings(&c.stages, e).is_empty() {
+            continue;
+        }
+        if rng.below(2) != 0 {
+            continue;
+        }
+        let before = c.stages.clone();
+        let leader = rng.pick(&leaders);
+        c.stages[e] = super::candidate::default_schedule(c.program(), c.sketch(), e);
+        c.stages[e].fused = Some(Fusion::Epilogue { leader });
+        if c.check().is_err() {
+            c.stages = before;
+        }
+    }
+}
+
+fn may_lead(c: &Candidate, l: usize) -> bool {
+    !c.sketch().is_inlined(l) && c.stages[l].fused.is_none()
+}
+
+fn sibling_ok(c: &Candidate, l: usize, f: usize) -> bool {
+    !c.sketch().is_inlined(f) && sibling_obstacle(c.program(), c.sketch(), c.bodies(), &c.stages, l, f).is_none()
+}
+
+fn epilogue_ok(c: &Candidate, l: usize, e: usize) -> bool {
+    !c.sketch().is_inlined(e) && epilogue_obstacle(c.program(), c.bodies(), &c.stages, l, e).is_none()
+}
+
+/// Halves the leader's register tile along its first spatial axes (not the
+/// vector axis) until the leader and its siblings, `f` included, fit
+/// `budget` accumulators; then gives `f` the leader's shared decisions.
+fn fit_registers(c: &mut Candidate, leader: usize, f: usize, budget: usize, shrink: bool) {
+    let program = c.program_arc().clone();
+    let stage = &program.stages()[leader];
+    let rows: Vec<usize> = stage.spatial_axes().map(|(a, _)| a.0).collect();
+    let rows = &rows[..rows.len().saturating_sub(1)];
+    let fused = |c: &Candidate| 1 + siblings(&c.stages, leader).len();
+    if shrink && c.stages[leader].accumulator == Accumulator::Registers {
+        for &a in rows.iter().cycle().take(4 * rows.len()) {
+            if register_count(stage, &c.stages[leader]) * fused(c) <= budget {
+                break;
+            }
+            let f3 = &mut c.stages[leader].tiles[a][2];
+            *f3 = (*f3 / 2).max(1);
+        }
+    }
+    let from = c.stages[leader].clone();
+    copy_shared(&from, &mut c.stages[f]);
+    propagate(&mut c.stages, leader);
 }

@@ -25,6 +25,12 @@ enum TileKind {
     Edge,
 }
 
+/// `nodes` in a C scope of their own: the fused stages' loops that iterate
+/// once bind the same names (the leader's) one after another.
+fn scope(nodes: Vec<Node>) -> Node {
+    Node::If { cond: "1".to_string(), then: nodes, otherwise: Vec::new(), then_share: 1.0 }
+}
+
 impl Lowering<'_> {
     /// The tile of leader `s` and the stages fused with it.
     pub(super) fn fused_tile(&mut self, s: usize, ranges: &[AxisRange]) -> Vec<Node> {
@@ -44,9 +50,10 @@ impl Lowering<'_> {
             let mut nodes = Vec::new();
             for &x in &reducing {
                 let (stage_x, sched_x) = (self.stage(x).clone(), self.c.stages()[x].clone());
-                nodes.extend(self.fast_tile(x, &stage_x, &sched_x, &spatial, &reduction, &first));
+                nodes.push(scope(self.fast_tile(x, &stage_x, &sched_x, &spatial, &reduction, &first)));
             }
-            nodes.extend(self.epilogue_from_memory(s, epilogue, &last, TileKind::Full { lanes: sched.vector }, ranges));
+            let kind = TileKind::Full { lanes: sched.vector };
+            nodes.push(scope(self.epilogue_from_memory(s, epilogue, &last, kind, ranges)));
             nodes
         };
         if full.is_empty() {
@@ -55,9 +62,9 @@ impl Lowering<'_> {
         let mut edge = Vec::new();
         for &x in &reducing {
             let stage_x = self.stage(x).clone();
-            edge.extend(self.edge_tile(x, &stage_x, &spatial, &reduction, &first, ranges));
+            edge.push(scope(self.edge_tile(x, &stage_x, &spatial, &reduction, &first, ranges)));
         }
-        edge.extend(self.epilogue_from_memory(s, epilogue, &last, TileKind::Edge, ranges));
+        edge.push(scope(self.epilogue_from_memory(s, epilogue, &last, TileKind::Edge, ranges)));
         vec![Node::If { cond: full, then: fast, otherwise: edge, then_share }]
     }
 

@@ -173,3 +173,52 @@ fn legal_edits_offer_fusion_exactly_where_it_is_legal() {
     assert_eq!(fusion_edits(&both), vec![r#"epilogue(stage="H", at="none")"#]);
     assert!(both.decisions_text().contains("U: fused with G\nH: epilogue of G\n"), "{}", both.decisions_text());
 }
+
+/// Both samplers draw fusions where the space has them: on the suite's
+/// SwiGLU MLPs about half the samples fuse U with G, and some of those
+/// compute H as G's epilogue.
+#[test]
+fn both_samplers_draw_fusions_on_swiglu_mlps() {
+    use colt_ir::schedule::{Machine, Sampler};
+    let avx512 = Sampler::Informed(Machine { lanes: 16, registers: 32, cores: 2 });
+    for name in ["deepseek-r1-moe", "llama4-scout-mlp"] {
+        let program = common::workload(name);
+        for sampler in [Sampler::Uniform, avx512] {
+            let samples: Vec<Candidate> =
+                (0..48).map(|seed| sampler.sample(program.clone(), Target::Cpu, seed)).collect();
+            let fused = samples.iter().filter(|c| c.stages()[1].fused.is_some()).count();
+            let epilogues = samples.iter().filter(|c| c.stages()[2].fused.is_some()).count();
+            assert!((8..=36).contains(&fused), "{name} {sampler}: {fused} of 48 fuse U with G");
+            assert!(epilogues >= 2, "{name} {sampler}: {epilogues} of 48 compute H as an epilogue");
+        }
+    }
+}
+
+/// Fused candidates of random gated-MLP-like programs (odd shapes, sums and
+/// maxima, leaders that are outputs, consumers of the epilogue) drawn by
+/// both samplers, on 1 to 3 tasks, against the interpreter.
+#[test]
+fn fused_candidates_of_random_gated_programs_match_the_reference() {
+    use colt_ir::schedule::{Machine, Sampler};
+    let samplers = [Sampler::Uniform, Sampler::Informed(Machine { lanes: 8, registers: 16, cores: 2 })];
+    let count: usize = std::env::var("FUSION_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
+    let mut checked = 0;
+    for program_seed in 0u64.. {
+        let def = common::random_program::random_program(program_seed);
+        if !def.stages.iter().any(|s| s.output.text == "Gm") {
+            continue;
+        }
+        let program = Arc::new(Program::from_def(&def).expect("random programs are valid"));
+        for seed in 0..8u64 {
+            let c = samplers[seed as usize % 2].sample(program.clone(), Target::Cpu, seed);
+            if c.stages().iter().all(|s| s.fused.is_none()) {
+                continue;
+            }
+            assert_matches_reference(&c, 1 + (seed as usize % 3));
+            checked += 1;
+        }
+        if checked >= count {
+            break;
+        }
+    }
+}

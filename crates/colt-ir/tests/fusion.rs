@@ -222,3 +222,34 @@ fn fused_candidates_of_random_gated_programs_match_the_reference() {
         }
     }
 }
+
+/// The cost model sees what fusion saves: the fused nest's statements
+/// read `X` once for both projections and never read `G` and `U` back (H is
+/// computed from registers), so they access fewer bytes, in fewer phases,
+/// for the same flops.
+#[test]
+fn the_features_price_the_shared_loads_and_the_skipped_pass() {
+    let program = common::workload("deepseek-r1-moe");
+    let sketch = sketches(&program).into_iter().find(|k| !k.is_inlined(2)).unwrap();
+    let mut edits = Vec::new();
+    for stage in ["G", "U"] {
+        edits.extend([
+            format!(r#"tile(stage="{stage}", axis="t", factors=[1,1,4])"#),
+            format!(r#"tile(stage="{stage}", axis="f", factors=[1,2,32])"#),
+            format!(r#"vectorize(stage="{stage}", lanes=16)"#),
+            format!(r#"accumulate(stage="{stage}", into="registers")"#),
+        ]);
+    }
+    edits.push(r#"tile(stage="H", axis="f", factors=[1,1,16])"#.to_string());
+    edits.push(r#"vectorize(stage="H", lanes=16)"#.to_string());
+    let refs: Vec<&str> = edits.iter().map(String::as_str).collect();
+    let apart = apply_all(&Candidate::initial(program.clone(), sketch), &refs);
+    let fused = apply_all(&apart, &[r#"fuse(stage="U", with="G")"#, r#"epilogue(stage="H", at="G")"#]);
+    let (a, f) = (colt_ir::features::features(&apart).0, colt_ir::features::features(&fused).0);
+    // 0: log2 flops, 1: log2 bytes accessed, 11: phases.
+    assert!((a[0] - f[0]).abs() < 0.01, "same flops: {} vs {}", a[0], f[0]);
+    // The reductions' own traffic dominates: X's broadcast is one float of
+    // the 34 a step of both reads, H's pass 3 floats a point of 64x512.
+    assert!(f[1] < a[1], "fewer bytes: {} vs {}", f[1], a[1]);
+    assert!(f[11] < a[11], "fewer phases: {} vs {}", f[11], a[11]);
+}

@@ -20,6 +20,11 @@
 //!    every iteration (and, in a parallel loop, by several tasks at once).
 //! 3. `p` is in `R`'s `S0`, `S1` or `R0` loops, at or inside its parallel
 //!    loops, and `X` itself is not parallel.
+//!
+//! A stage fused with a leader (see `fusion`) runs where its leader runs:
+//! it is in no group itself, its reads by others count as reads of the
+//! leader (its output's dimensions are the leader's spatial axes, in
+//! order), and no stage is computed at it.
 
 use super::error::ScheduleError;
 use super::fusion;

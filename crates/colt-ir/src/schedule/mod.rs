@@ -40,6 +40,15 @@
 //! that e.g. attention's softmax stages become a row-wise pipeline inside the
 //! output's row loop. See [`analysis`] for the rules that make a placement
 //! legal. Temporaries keep their full size either way.
+//!
+//! # Fusion
+//!
+//! A reduction may instead be computed in the nest of an earlier reduction
+//! over the same axes (a *sibling*: SwiGLU's up projection beside its
+//! gate, one register tile holding both accumulator sets), and an
+//! elementwise stage that reads only those at its own point on their
+//! finished accumulators (an *epilogue*: `silu(G)·U`). A fused stage has no
+//! loops of its own; see [`fusion`] for the rules.
 
 pub mod analysis;
 mod candidate;

@@ -121,6 +121,9 @@ pub struct ExprPrinter<'a> {
     pub axis_range: Vec<(i64, i64)>,
     /// Loads read from a work-group's copy in local memory instead (OpenCL).
     pub staged: &'a [StagedLoad],
+    /// Buffers whose value at the printed point is held in a C variable
+    /// (a fused register tile's accumulators, read by its epilogue).
+    pub held: &'a [(BufferId, String)],
 }
 
 /// A load served from a work-group's copy of a region of its buffer in
@@ -236,6 +239,9 @@ impl ExprPrinter<'_> {
         match e {
             Expr::Const(c) => c_f32(*c),
             Expr::Load(l) => {
+                if let Some((_, var)) = self.held.iter().find(|(b, _)| *b == l.buffer) {
+                    return var.clone();
+                }
                 if let Some((array, offset)) = self.staged_access(l.buffer) {
                     return format!("{array}[{offset}]");
                 }
@@ -321,6 +327,7 @@ fn naive_stage(out: &mut String, program: &Program, stage: &Stage) {
         axis_c: stage.axes.iter().map(|a| c_ident(&a.name)).collect(),
         axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
         staged: &[],
+        held: &[],
     };
     let out_index: Vec<IndexExpr> = stage.spatial_axes().map(|(id, _)| IndexExpr::Axis(id)).collect();
     let target =

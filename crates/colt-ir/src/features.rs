@@ -15,7 +15,8 @@ use crate::expr::{AxisId, Expr, IndexExpr, Load};
 use crate::loopnest::{Loop, LoopNest, Node};
 use crate::program::{AxisKind, Stage};
 use crate::schedule::{
-    analysis::tile_sizes, intrinsic_flops, lower, opencl, Accumulator, Candidate, Placement, StageSchedule, Target,
+    analysis::tile_sizes, fusion, intrinsic_flops, lower, opencl, Accumulator, Candidate, Placement, StageSchedule,
+    Target,
 };
 
 /// The number of features.
@@ -292,7 +293,11 @@ fn heaviest_phase_share(c: &Candidate, stage_flops: &[f64], total: f64) -> f32 {
     }
     c.groups()
         .iter()
-        .map(|g| stage_flops[g.root] + g.members.iter().map(|m| stage_flops[m.stage]).sum::<f64>())
+        .map(|g| {
+            // A phase computes its stages' fused siblings and epilogues too.
+            let stages = g.members.iter().map(|m| m.stage).chain([g.root]);
+            stages.flat_map(|s| fusion::fused_set(c.stages(), s)).map(|s| stage_flops[s]).sum::<f64>()
+        })
         .fold(0.0f64, f64::max) as f32
         / total as f32
 }

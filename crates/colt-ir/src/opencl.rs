@@ -85,6 +85,7 @@ fn stage_body(program: &Program, stage: &Stage) -> String {
         axis_c: stage.axes.iter().map(|a| c_ident(&a.name)).collect(),
         axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
         staged: &[],
+        held: &[],
     };
     let mut out = String::from("  long colt_id = get_global_id(0);\n");
     let spatial: Vec<_> = stage.spatial_axes().collect();

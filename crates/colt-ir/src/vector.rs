@@ -97,6 +97,10 @@ impl VectorPrinter<'_> {
 
     fn load(&self, l: &Load) -> Printed {
         let program = self.scalar.program;
+        if let Some((_, var)) = self.scalar.held.iter().find(|(b, _)| *b == l.buffer) {
+            // Held at the printed point, lanes included.
+            return Printed(var.clone(), true);
+        }
         let stride = load_stride(program, l, self.axis);
         if stride == Some(0) {
             return Printed(self.scalar.value(&Expr::Load(l.clone())), false);

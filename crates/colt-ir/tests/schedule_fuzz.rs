@@ -26,8 +26,9 @@ fn cases(default: u32) -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// The edits that reset each decision of `c` to its untransformed value,
-/// vector widths first (a tile reset may need scalar code), placements last.
+/// The edits that reset each decision of `c` to its untransformed value:
+/// fusions first, then vector widths (a tile reset may need scalar code),
+/// placements last.
 fn reset_edits(c: &Candidate) -> Vec<Edit> {
     let program = c.program();
     let mut edits = Vec::new();
@@ -36,6 +37,11 @@ fn reset_edits(c: &Candidate) -> Vec<Edit> {
             continue;
         }
         let stage = program.stage_name(&program.stages()[s]).to_string();
+        // Unfused first: the resets after it are then the stage's own.
+        if sched.fused.is_some() {
+            edits.push(Edit::Fuse { stage: stage.clone(), with: "none".into() });
+            edits.push(Edit::Epilogue { stage: stage.clone(), at: "none".into() });
+        }
         edits.push(Edit::Vectorize { stage: stage.clone(), lanes: 1 });
         edits.push(Edit::Accumulate { stage: stage.clone(), into: Accumulator::Memory });
         edits.push(Edit::Unroll { stage: stage.clone(), depth: 0 });

@@ -20,11 +20,17 @@
 //!    every iteration (and, in a parallel loop, by several tasks at once).
 //! 3. `p` is in `R`'s `S0`, `S1` or `R0` loops, at or inside its parallel
 //!    loops, and `X` itself is not parallel.
+//!
+//! A stage fused with a leader (see `fusion`) runs where its leader runs:
+//! it is in no group itself, its reads by others count as reads of the
+//! leader (its output's dimensions are the leader's spatial axes, in
+//! order), and no stage is computed at it.
 
 use super::error::ScheduleError;
+use super::fusion;
 use super::sketch::{loads, Sketch};
 use super::{Placement, StageSchedule};
-use crate::expr::{AxisId, Expr, IndexExpr, Load};
+use crate::expr::{AxisId, BufferId, Expr, IndexExpr, Load};
 use crate::program::{Program, Stage};
 
 /// Which part of the `S S R S R S` order a loop belongs to.
@@ -134,33 +140,47 @@ pub fn groups(
     let inlined: Vec<bool> = (0..n).map(|s| sketch.is_inlined(s)).collect();
     // The phase each stage runs in: its own index for roots, its root's
     // for members.
-    let phase: Vec<usize> = stages
-        .iter()
-        .enumerate()
-        .map(|(s, sched)| match sched.placement {
-            Placement::Root => s,
+    // A fused stage runs where its leader runs (see `fusion`).
+    let owner = |s: usize| fusion::owner(stages, s);
+    let phase: Vec<usize> = (0..n)
+        .map(|s| match stages[owner(s)].placement {
+            Placement::Root => owner(s),
             Placement::At { stage, .. } => stage,
             Placement::Inlined => usize::MAX,
         })
         .collect();
+    let own_nest = |s: usize| !fusion::is_fused(stages, s);
     let mut result = Vec::new();
-    for r in (0..n).filter(|&s| stages[s].placement == Placement::Root) {
+    for r in (0..n).filter(|&s| stages[s].placement == Placement::Root && own_nest(s)) {
         let root = &program.stages()[r];
         let order = loop_order(root);
         // Bindings of the group's stages, filled consumers first.
         let mut bound: Vec<Option<Vec<Option<AxisId>>>> = vec![None; n];
         bound[r] = Some((0..root.axes.len()).map(|a| Some(AxisId(a))).collect());
-        let depth = |s: usize| match stages[s].placement {
+        bind_fused(program, stages, r, &mut bound);
+        let depth = |s: usize| match stages[owner(s)].placement {
             Placement::At { loop_index, .. } => loop_index,
             _ => usize::MAX,
         };
         let mut members = Vec::new();
-        for x in (0..r).rev().filter(|&x| matches!(stages[x].placement, Placement::At { stage, .. } if stage == r)) {
+        let placed_here = |x: usize| matches!(stages[x].placement, Placement::At { stage, .. } if stage == r);
+        for x in (0..r).rev().filter(|&x| placed_here(x) && own_nest(x)) {
             let stage = &program.stages()[x];
             let xname = program.stage_name(stage).to_string();
             let rank = stage.spatial_axes().count();
             let mut dims: Vec<Option<Option<AxisId>>> = vec![None; rank];
-            for d in consumers(program, bodies, &inlined, x) {
+            // The fused stages' outputs are the leader's dimensions in order
+            // (`fusion`'s rules 2), so their reads bind the leader's.
+            let set = fusion::fused_set(stages, x);
+            let outputs: Vec<BufferId> = set.iter().map(|&f| program.stages()[f].output).collect();
+            let mut readers: Vec<usize> = set
+                .iter()
+                .flat_map(|&f| consumers(program, bodies, &inlined, f))
+                .filter(|d| !set.contains(d))
+                .collect();
+            readers.sort_unstable();
+            readers.dedup();
+            for d in readers {
                 if phase[d] != r {
                     if phase[d] < r {
                         return Err(ScheduleError::ConsumerRunsEarlier {
@@ -178,7 +198,7 @@ pub fn groups(
                     });
                 }
                 let consumer_binding = bound[d].clone().unwrap_or_default();
-                for l in loads(&bodies[d]).into_iter().filter(|l| l.buffer == stage.output) {
+                for l in loads(&bodies[d]).into_iter().filter(|l| outputs.contains(&l.buffer)) {
                     for (k, e) in l.index.iter().enumerate() {
                         let this = match e {
                             IndexExpr::Axis(b) => consumer_binding.get(b.0).copied().flatten(),
@@ -210,12 +230,26 @@ pub fn groups(
             let mut binding = dims.clone();
             binding.resize(stage.axes.len(), None);
             bound[x] = Some(binding);
+            bind_fused(program, stages, x, &mut bound);
             members.push(Member { stage: x, loop_index, binding: StageBinding { dims } });
         }
         members.reverse();
         result.push(Group { root: r, members });
     }
     Ok(result)
+}
+
+/// The bindings of the stages fused with `leader`, from its own: a
+/// sibling's axes are the leader's, an epilogue's are its spatial axes.
+fn bind_fused(program: &Program, stages: &[StageSchedule], leader: usize, bound: &mut [Option<Vec<Option<AxisId>>>]) {
+    let Some(own) = bound[leader].clone() else { return };
+    for f in fusion::siblings(stages, leader) {
+        bound[f] = Some(own.clone());
+    }
+    if let Some(e) = fusion::epilogue(stages, leader) {
+        let spatial = program.stages()[leader].spatial_axes().map(|(a, _)| own.get(a.0).copied().flatten());
+        bound[e] = Some(spatial.collect());
+    }
 }
 
 /// How the flat offset of `load` changes per step of `axis`: `Some(stride)`

@@ -120,6 +120,7 @@ impl Candidate {
                 candidate.try_random_placement(s, &mut rng);
             }
         }
+        super::fusion::draw(&mut candidate, seed, super::MAX_REGISTER_TILE, true);
         candidate
     }
 
@@ -236,6 +237,7 @@ impl Candidate {
             blocked: Vec::new(),
             packed,
             local,
+            fused: None,
         }
     }
 
@@ -300,5 +302,6 @@ pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> 
         packed: Vec::new(),
         blocked: Vec::new(),
         local: Vec::new(),
+        fused: None,
     }
 }

@@ -27,10 +27,13 @@ pub(crate) struct Decisions<'a> {
 }
 
 impl Decisions<'_> {
-    /// Every rule, or the first one broken: each stage's decisions, then the
-    /// placements' group rules.
+    /// Every rule, or the first one broken: the fused stages' rules, each
+    /// stage's decisions, the fused register budget, then the placements'
+    /// group rules.
     pub fn check(&self) -> Result<(), ScheduleError> {
+        super::fusion::check(self.program, self.sketch, self.bodies, self.stages, self.target)?;
         self.check_stages()?;
+        super::fusion::check_registers(self.program, self.stages)?;
         groups(self.program, self.sketch, self.bodies, self.stages).map(|_| ())
     }
 
@@ -155,7 +158,8 @@ impl Decisions<'_> {
         }
         let root = &program.stages()[r];
         let root_name = program.stage_name(root).to_string();
-        if self.stages[r].placement != Placement::Root {
+        // A fused stage has no loops of its own to take another stage.
+        if self.stages[r].placement != Placement::Root || self.stages[r].fused.is_some() {
             return Err(ScheduleError::AttachToNonRoot { stage: name, target: root_name });
         }
         let order = loop_order(root);

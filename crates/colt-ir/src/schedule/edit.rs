@@ -9,7 +9,7 @@ use super::candidate::Candidate;
 use super::edit_kind::{EditKind, EDIT_KINDS};
 use super::error::ScheduleError;
 use super::sketch::StageRule;
-use super::{factor_domain, Accumulator, PackLayout, Placement, UNROLL_DEPTHS};
+use super::{factor_domain, Accumulator, Fusion, PackLayout, Placement, UNROLL_DEPTHS};
 use crate::program::AxisKind;
 use std::fmt;
 
@@ -48,6 +48,18 @@ pub enum Edit {
         stage: String,
         operand: String,
         layout: PackLayout,
+    },
+    /// Computes the stage as a sibling in the nest of the reduction `with`
+    /// (see [`fusion`](super::fusion)), or on its own (`with="none"`).
+    Fuse {
+        stage: String,
+        with: String,
+    },
+    /// Computes the stage on the finished accumulators of `at`'s register
+    /// tile (see [`fusion`](super::fusion)), or on its own (`at="none"`).
+    Epilogue {
+        stage: String,
+        at: String,
     },
 }
 
@@ -120,6 +132,8 @@ impl Edit {
             Edit::Vectorize { .. } => EditKind::Vectorize,
             Edit::Accumulate { .. } => EditKind::Accumulate,
             Edit::Pack { .. } => EditKind::Pack,
+            Edit::Fuse { .. } => EditKind::Fuse,
+            Edit::Epilogue { .. } => EditKind::Epilogue,
         }
     }
 
@@ -135,6 +149,8 @@ impl Edit {
             Edit::Vectorize { stage, lanes } => vec![Text(stage), Int(*lanes)],
             Edit::Accumulate { stage, into } => vec![Text(stage), Text(into.name())],
             Edit::Pack { stage, operand, layout } => vec![Text(stage), Text(operand), Text(layout.name())],
+            Edit::Fuse { stage, with } => vec![Text(stage), Text(with)],
+            Edit::Epilogue { stage, at } => vec![Text(stage), Text(at)],
         };
         self.kind().spec().args.iter().copied().zip(values).collect()
     }
@@ -147,7 +163,9 @@ impl Edit {
             | Edit::Parallel { stage, .. }
             | Edit::Vectorize { stage, .. }
             | Edit::Accumulate { stage, .. }
-            | Edit::Pack { stage, .. } => stage,
+            | Edit::Pack { stage, .. }
+            | Edit::Fuse { stage, .. }
+            | Edit::Epilogue { stage, .. } => stage,
         }
     }
 
@@ -199,6 +217,26 @@ impl Edit {
                     sched.blocked.sort_unstable();
                 }
             }
+            Edit::Fuse { with, .. } => match fusion_leader(c, with, &text)? {
+                None => sched.fused = sched.fused.filter(|f| !matches!(f, Fusion::Sibling { .. })),
+                Some(leader) => {
+                    sched.fused = Some(Fusion::Sibling { leader });
+                    super::fusion::copy_shared(&c.stages[leader], sched);
+                }
+            },
+            Edit::Epilogue { at, .. } => match fusion_leader(c, at, &text)? {
+                None => sched.fused = sched.fused.filter(|f| !matches!(f, Fusion::Epilogue { .. })),
+                Some(leader) => {
+                    // What runs is the leader's nest: the epilogue keeps the
+                    // untransformed decisions.
+                    *sched = super::candidate::default_schedule(program, &c.sketch, s);
+                    sched.fused = Some(Fusion::Epilogue { leader });
+                }
+            },
+        }
+        // A leader's shared decisions are its siblings' too.
+        if stages[s].fused.is_none() {
+            super::fusion::propagate(&mut stages, s);
         }
         c.with_stages(stages).map_err(|reason| EditError::Illegal { edit: text, reason })
     }
@@ -262,6 +300,8 @@ impl Edit {
                 };
                 Edit::Pack { stage, operand: string("operand")?, layout }
             }
+            EditKind::Fuse => Edit::Fuse { stage, with: string("with")? },
+            EditKind::Epilogue => Edit::Epilogue { stage, at: string("at")? },
         };
         Ok(edit)
     }
@@ -317,6 +357,16 @@ fn parse_args(text: &str) -> Result<Vec<(String, Value)>, String> {
         }
     }
     Ok(out)
+}
+
+/// The leader a `fuse` or `epilogue` edit names: `None` for `none`.
+fn fusion_leader(c: &Candidate, name: &str, edit: &str) -> Result<Option<usize>, EditError> {
+    if name == "none" {
+        return Ok(None);
+    }
+    c.stage_index(name)
+        .map(Some)
+        .ok_or_else(|| EditError::UnknownStage { edit: edit.to_string(), stage: name.to_string() })
 }
 
 fn parse_placement(c: &Candidate, at: &str, edit: &str) -> Result<Placement, EditError> {
@@ -428,6 +478,7 @@ fn proposals_of(c: &Candidate, s: usize, kind: EditKind) -> Vec<Edit> {
                 }
             }
         }
+        EditKind::Fuse | EditKind::Epilogue => proposals = fusion_proposals(c, s, kind),
         EditKind::ComputeAt => {
             let mut places = vec![Placement::Root];
             for r in s + 1..program.stages().len() {
@@ -442,4 +493,36 @@ fn proposals_of(c: &Candidate, s: usize, kind: EditKind) -> Vec<Edit> {
         }
     }
     proposals
+}
+
+/// The `fuse` or `epilogue` edits of stage `s`: with each earlier stage
+/// whose rules allow it, and `none` where `s` is fused that way.
+fn fusion_proposals(c: &Candidate, s: usize, kind: EditKind) -> Vec<Edit> {
+    let program = c.program();
+    let name = |x: usize| program.stage_name(&program.stages()[x]).to_string();
+    let stages = &c.stages;
+    let current = stages[s].fused;
+    let leaders = (0..s).filter(|&l| !c.sketch.is_inlined(l) && current.map(Fusion::leader) != Some(l));
+    match kind {
+        EditKind::Fuse => {
+            let mut edits: Vec<Edit> = leaders
+                .filter(|&l| super::fusion::sibling_obstacle(program, &c.sketch, c.bodies(), stages, l, s).is_none())
+                .map(|l| Edit::Fuse { stage: name(s), with: name(l) })
+                .collect();
+            if matches!(current, Some(Fusion::Sibling { .. })) {
+                edits.push(Edit::Fuse { stage: name(s), with: "none".into() });
+            }
+            edits
+        }
+        _ => {
+            let mut edits: Vec<Edit> = leaders
+                .filter(|&l| super::fusion::epilogue_obstacle(program, c.bodies(), stages, l, s).is_none())
+                .map(|l| Edit::Epilogue { stage: name(s), at: name(l) })
+                .collect();
+            if matches!(current, Some(Fusion::Epilogue { .. })) {
+                edits.push(Edit::Epilogue { stage: name(s), at: "none".into() });
+            }
+            edits
+        }
+    }
 }

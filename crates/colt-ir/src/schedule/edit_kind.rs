@@ -22,6 +22,8 @@ pub enum EditKind {
     Vectorize,
     Accumulate,
     Pack,
+    Fuse,
+    Epilogue,
 }
 
 /// One kind of edit, as the parser, the legal-edit enumeration and the
@@ -47,7 +49,7 @@ pub struct EditKindSpec {
 
 /// Every kind of edit, in the order [`legal_edits`](super::legal_edits)
 /// proposes them for a stage.
-pub const EDIT_KINDS: [EditKindSpec; 7] = [
+pub const EDIT_KINDS: [EditKindSpec; 9] = [
     EditKindSpec {
         kind: EditKind::Tile,
         name: "tile",
@@ -104,6 +106,25 @@ pub const EDIT_KINDS: [EditKindSpec; 7] = [
         opencl: Some(r#"pack(stage="S", operand="B", layout="local")"#),
         hint: None,
         syntax_line: 3,
+    },
+    EditKindSpec {
+        kind: EditKind::Fuse,
+        name: "fuse",
+        args: &["stage", "with"],
+        cpu: Some(r#"fuse(stage="S", with="S2")"#),
+        // OpenCL computes each stage in its own kernel loops.
+        opencl: None,
+        hint: Some("(S2 an earlier reduction with S's axes; with=\"none\" undoes it)"),
+        syntax_line: 4,
+    },
+    EditKindSpec {
+        kind: EditKind::Epilogue,
+        name: "epilogue",
+        args: &["stage", "at"],
+        cpu: Some(r#"epilogue(stage="S", at="S2")"#),
+        opencl: None,
+        hint: Some("(S elementwise on S2's fused accumulators; at=\"none\" undoes it)"),
+        syntax_line: 4,
     },
     EditKindSpec {
         kind: EditKind::ComputeAt,
@@ -180,7 +201,7 @@ pub fn edit_syntax(target: Target) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [EditKind; 7] = [
+    const ALL: [EditKind; 9] = [
         EditKind::Tile,
         EditKind::Unroll,
         EditKind::ComputeAt,
@@ -188,6 +209,8 @@ mod tests {
         EditKind::Vectorize,
         EditKind::Accumulate,
         EditKind::Pack,
+        EditKind::Fuse,
+        EditKind::Epilogue,
     ];
 
     #[test]

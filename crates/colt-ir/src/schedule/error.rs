@@ -43,7 +43,7 @@ pub enum ScheduleError {
     #[error("stage `{stage}` can only be computed at a loop of a later stage")]
     AttachNotToLaterStage { stage: String },
     #[error(
-        "stage `{stage}` cannot be computed at `{target}`, which is itself computed at or inlined into another stage"
+        "stage `{stage}` cannot be computed at `{target}`, which is itself computed at, fused with or inlined into another stage"
     )]
     AttachToNonRoot { stage: String, target: String },
     #[error("stage `{stage}`: `{target}` has no loop number {loop_index}")]
@@ -86,4 +86,14 @@ pub enum ScheduleError {
     TileTooLargeForWorkItem { stage: String, floats: usize, max: usize },
     #[error("stage `{stage}` stages {floats} floats in local memory per work-group, more than {max}")]
     LocalTooLarge { stage: String, floats: usize, max: usize },
+    #[error("stage `{stage}` cannot be computed in the nest of `{leader}`: {reason}")]
+    FusionIllegal { stage: String, leader: String, reason: String },
+    #[error("stage `{stage}` is fused with `{leader}`, whose tiles, vector lanes, unroll, accumulator, parallel loops and placement it shares: edit `{leader}` instead")]
+    SiblingDecisionsDiffer { stage: String, leader: String },
+    #[error("stage `{stage}` is the epilogue of `{leader}` and runs in its register tile: it has no loops of its own to schedule (edit `{leader}`, or `epilogue(stage=\"{stage}\", at=\"none\")` first)")]
+    EpilogueHasDecisions { stage: String, leader: String },
+    #[error(
+        "stage `{stage}`: fused stages and epilogues are the CPU's; OpenCL kernels compute each stage in its own loops"
+    )]
+    FusionOnOpenCl { stage: String },
 }

@@ -15,6 +15,7 @@ use crate::program::{Program, Stage};
 use crate::vector::vector_prelude;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod fused;
 mod opencl;
 mod pack;
 mod tile;
@@ -54,7 +55,13 @@ pub fn lower(c: &Candidate) -> LoopNest {
         if i > 0 {
             body.push(Node::Barrier);
         }
-        let stages: Vec<usize> = group.members.iter().map(|m| m.stage).chain([group.root]).collect();
+        let stages: Vec<usize> = group
+            .members
+            .iter()
+            .map(|m| m.stage)
+            .chain([group.root])
+            .flat_map(|s| super::fusion::fused_set(c.stages(), s))
+            .collect();
         let plans: Vec<&PackPlan> = view.plans.iter().filter(|p| stages.contains(&p.stage)).collect();
         if !plans.is_empty() {
             for plan in plans {
@@ -123,7 +130,13 @@ impl Lowering<'_> {
         self.program.stage_name(self.stage(s)).to_string()
     }
 
+    /// The C variable of stage `s`'s loop over `axis` at `level`; a fused
+    /// sibling's loops are its leader's (its axes are the leader's).
     fn var(&self, s: usize, axis: AxisId, level: usize) -> String {
+        let s = match self.c.stages()[s].fused {
+            Some(super::Fusion::Sibling { leader }) => leader,
+            _ => s,
+        };
         ident(&format!("{}_{}{}", self.stage_name(s), self.stage(s).axis(axis).name, level))
     }
 

@@ -40,6 +40,15 @@
 //! that e.g. attention's softmax stages become a row-wise pipeline inside the
 //! output's row loop. See [`analysis`] for the rules that make a placement
 //! legal. Temporaries keep their full size either way.
+//!
+//! # Fusion
+//!
+//! A reduction may instead be computed in the nest of an earlier reduction
+//! over the same axes (a *sibling*: SwiGLU's up projection beside its
+//! gate, one register tile holding both accumulator sets), and an
+//! elementwise stage that reads only those at its own point on their
+//! finished accumulators (an *epilogue*: `silu(G)·U`). A fused stage has no
+//! loops of its own; see [`fusion`] for the rules.
 
 pub mod analysis;
 mod candidate;
@@ -47,6 +56,7 @@ mod check;
 mod edit;
 mod edit_kind;
 mod error;
+pub mod fusion;
 mod lineage;
 mod lower;
 pub mod opencl;
@@ -124,6 +134,30 @@ pub struct StageSchedule {
     /// OpenCL only: buffer ids of the operands each work-group stages in
     /// `__local` memory before reading them (see [`opencl`]), ascending.
     pub local: Vec<usize>,
+    /// Whether the stage is computed inside another stage's register tile
+    /// (see [`fusion`]); `None` for a stage with a nest of its own.
+    pub fused: Option<Fusion>,
+}
+
+/// How a stage is computed inside the nest of an earlier *leader* stage
+/// (see [`fusion`] for the rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Fusion {
+    /// A sibling reduction over the same domain: its accumulators share the
+    /// leader's register tile, its tiles are the leader's.
+    Sibling { leader: usize },
+    /// An elementwise stage computed on the leader's (and its siblings')
+    /// finished accumulators before they are stored.
+    Epilogue { leader: usize },
+}
+
+impl Fusion {
+    /// The stage whose nest computes this one.
+    pub fn leader(self) -> usize {
+        match self {
+            Fusion::Sibling { leader } | Fusion::Epilogue { leader } => leader,
+        }
+    }
 }
 
 /// What a candidate's kernel runs on: the same program, sketches and edit

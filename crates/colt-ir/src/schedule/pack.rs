@@ -74,9 +74,13 @@ pub fn packed_view(
     let mut bodies = bodies.to_vec();
     let mut plans = Vec::new();
     let mut contiguous = Vec::new();
-    let phase_of = |s: usize| match stages[s].placement {
-        Placement::At { stage, .. } => stage,
-        _ => s,
+    // A fused stage runs in its leader's phase.
+    let phase_of = |s: usize| {
+        let s = super::fusion::owner(stages, s);
+        match stages[s].placement {
+            Placement::At { stage, .. } => stage,
+            _ => s,
+        }
     };
     for (s, stage) in source_program.stages().iter().enumerate() {
         let stage_name = source_program.stage_name(stage).to_string();

@@ -3,7 +3,7 @@
 //! tokens for the suite's workloads.
 
 use super::edit::placement_text;
-use super::{Accumulator, Candidate, Placement};
+use super::{Accumulator, Candidate, Fusion, Placement};
 use crate::program::AxisKind;
 use std::fmt::Write;
 
@@ -24,6 +24,20 @@ impl Candidate {
                 let _ = writeln!(out, "{name}: inline");
                 continue;
             }
+            // A fused stage's loops are its leader's: say whose, and a
+            // sibling's own packings.
+            match sched.fused {
+                Some(Fusion::Epilogue { leader }) => {
+                    let _ = writeln!(out, "{name}: epilogue of {}", program.stage_name(&program.stages()[leader]));
+                    continue;
+                }
+                Some(Fusion::Sibling { leader }) => {
+                    let _ = write!(out, "{name}: fused with {}", program.stage_name(&program.stages()[leader]));
+                    let _ = writeln!(out, "{}", self.packs_text(s));
+                    continue;
+                }
+                None => {}
+            }
             let tiles: Vec<String> = stage
                 .axes
                 .iter()
@@ -39,21 +53,7 @@ impl Candidate {
                 let _ = write!(out, " parallel={}", sched.parallel);
             }
             let _ = write!(out, " vector={} unroll={}", sched.vector, sched.unroll);
-            if !sched.packed.is_empty() {
-                let names: Vec<String> = sched
-                    .packed
-                    .iter()
-                    .map(|&b| {
-                        let name = &program.buffer(crate::expr::BufferId(b)).name;
-                        if sched.blocked.contains(&b) {
-                            format!("{name}:blocked")
-                        } else {
-                            name.clone()
-                        }
-                    })
-                    .collect();
-                let _ = write!(out, " pack={}", names.join(","));
-            }
+            out.push_str(&self.packs_text(s));
             if !sched.local.is_empty() {
                 let names: Vec<&str> =
                     sched.local.iter().map(|&b| program.buffer(crate::expr::BufferId(b)).name.as_str()).collect();
@@ -66,6 +66,27 @@ impl Candidate {
             out.push('\n');
         }
         out
+    }
+
+    /// ` pack=A,B:blocked` for stage `s`'s packed operands, or nothing.
+    fn packs_text(&self, s: usize) -> String {
+        let sched = &self.stages[s];
+        if sched.packed.is_empty() {
+            return String::new();
+        }
+        let names: Vec<String> = sched
+            .packed
+            .iter()
+            .map(|&b| {
+                let name = &self.program().buffer(crate::expr::BufferId(b)).name;
+                if sched.blocked.contains(&b) {
+                    format!("{name}:blocked")
+                } else {
+                    name.clone()
+                }
+            })
+            .collect();
+        format!(" pack={}", names.join(","))
     }
 
     /// The decisions and the loop-nest outline, as a prompt shows a

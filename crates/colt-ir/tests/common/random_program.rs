@@ -64,6 +64,11 @@ pub fn random_program(seed: u64) -> ProgramDef {
         stages.push(g.stage(out));
         g.readable.push(out);
     }
+    // Drawn last, so that the programs without it are the ones these seeds
+    // always made.
+    if g.rng.chance(35) {
+        stages.extend(g.gated_motif());
+    }
     ProgramDef { name: format!("random-{seed}"), buffers: g.buffers, stages }
 }
 
@@ -74,9 +79,72 @@ impl Gen<'_> {
     }
 
     fn stage(&mut self, out: usize) -> StageDef {
+        let combine = *self.rng.pick(&[Combine::Assign, Combine::Sum, Combine::Sum, Combine::Max]);
+        self.stage_with(out, combine)
+    }
+
+    fn push_buffer(&mut self, name: &str, shape: &[usize], role: BufferRole) -> usize {
+        self.buffers.push(Buffer { name: name.to_string(), shape: shape.to_vec(), dtype: DType::F32, role });
+        self.buffers.len() - 1
+    }
+
+    /// A gated-MLP-like motif (`schedule::fusion`'s subject): a reduction
+    /// `Gm`, a sibling `Um` over the same axes that reads what `Gm` reads
+    /// and more (never `Gm`), and an elementwise `Hm` of both at its own
+    /// point, sometimes followed by a reduction reading `Hm`. `Gm` is an
+    /// output one time in four, so its store is kept.
+    fn gated_motif(&mut self) -> Vec<StageDef> {
+        let shape = self.shape();
+        let role = if self.rng.chance(25) { BufferRole::Output } else { BufferRole::Temp };
+        let gate = self.push_buffer("Gm", &shape, role);
+        let combine = *self.rng.pick(&[Combine::Sum, Combine::Max]);
+        let leader = self.stage_with(gate, combine);
+        // Same axes as the leader (`self.axes` still holds them): its body
+        // times another expression, so its reduction axes stay anchored.
+        let up = self.push_buffer("Um", &shape, BufferRole::Temp);
+        let extra = self.expr(2);
+        let sibling = StageDef {
+            output: Name::new("Um"),
+            index: leader.index.clone(),
+            combine: *self.rng.pick(&[Combine::Sum, Combine::Sum, Combine::Max]),
+            body: Expr::Binary(BinaryOp::Mul, Box::new(leader.body.clone()), Box::new(extra)),
+        };
+        self.readable.extend([gate, up]);
+        let hidden_role = if self.rng.chance(50) { BufferRole::Output } else { BufferRole::Temp };
+        let hidden = self.push_buffer("Hm", &shape, hidden_role);
+        let point = |name: &str| -> NamedExpr {
+            let index = (0..shape.len()).map(|d| IndexExpr::Axis(Name::new(format!("s{d}")))).collect();
+            Expr::Load(Load { buffer: Name::new(name), index, pad: None })
+        };
+        let op = *self.rng.pick(&[BinaryOp::Mul, BinaryOp::Add, BinaryOp::Sub, BinaryOp::Max]);
+        let gated = Expr::Binary(
+            BinaryOp::Div,
+            Box::new(point("Gm")),
+            Box::new(Expr::Binary(
+                BinaryOp::Add,
+                Box::new(Expr::Const(1.0)),
+                Box::new(Expr::Binary(BinaryOp::Mul, Box::new(point("Gm")), Box::new(point("Gm")))),
+            )),
+        );
+        let epilogue = StageDef {
+            output: Name::new("Hm"),
+            index: leader.index.clone(),
+            combine: Combine::Assign,
+            body: Expr::Binary(op, Box::new(gated), Box::new(point("Um"))),
+        };
+        self.readable.push(hidden);
+        let mut stages = vec![leader, sibling, epilogue];
+        if hidden_role == BufferRole::Temp {
+            let out_shape = self.shape();
+            let out = self.push_buffer("Ym", &out_shape, BufferRole::Output);
+            stages.push(self.stage_with(out, Combine::Sum));
+        }
+        stages
+    }
+
+    fn stage_with(&mut self, out: usize, combine: Combine) -> StageDef {
         let shape = self.buffers[out].shape.clone();
         self.axes = shape.iter().enumerate().map(|(d, &e)| AxisInfo { name: format!("s{d}"), extent: e }).collect();
-        let combine = *self.rng.pick(&[Combine::Assign, Combine::Sum, Combine::Sum, Combine::Max]);
         // Reduction axes take their extent from a dimension of a buffer that
         // the body then indexes with the axis alone, so it can be inferred.
         let mut anchors: Vec<NamedExpr> = Vec::new();

@@ -5,11 +5,11 @@
 
 use super::{arith_count, AxisRange, Lowering};
 use crate::c::{accumulate, c_f32, c_ident, ExprPrinter};
-use crate::expr::{AxisId, IndexExpr};
+use crate::expr::{AxisId, IndexExpr, Load};
 use crate::loopnest::{Access, Loop, LoopKind, Node, Statement};
 use crate::program::{Combine, Stage};
 use crate::schedule::analysis::{load_stride, tile_sizes, LoopLevel, Section};
-use crate::schedule::{Accumulator, StageSchedule};
+use crate::schedule::{fusion, Accumulator, StageSchedule};
 use crate::vector::VectorPrinter;
 
 impl Lowering<'_> {
@@ -17,24 +17,32 @@ impl Lowering<'_> {
     /// tiles (constant trip counts, vectors, register accumulators) and a
     /// clamped scalar path for the tiles at the edges.
     pub(super) fn tile(&mut self, s: usize, ranges: &[AxisRange]) -> Vec<Node> {
+        if fusion::fused_set(self.c.stages(), s).len() > 1 {
+            return self.fused_tile(s, ranges);
+        }
         let stage = self.stage(s).clone();
         let sched = self.c.stages()[s].clone();
         let spatial: Vec<AxisId> = stage.spatial_axes().map(|(id, _)| id).collect();
         let reduction: Vec<AxisId> = stage.reduction_axes().map(|(id, _)| id).collect();
-        let f3 = |a: AxisId| sched.tiles[a.0][2];
-        let full: Vec<String> = spatial
-            .iter()
-            .filter(|&&a| f3(a) > 1)
-            .map(|&a| format!("{} + {} <= {}", self.var(s, a, 2), f3(a), ranges[a.0].hi))
-            .collect();
-        let first: Vec<String> = reduction.iter().map(|&k| format!("{} == 0", self.var(s, k, 0))).collect();
-        let first = if first.is_empty() { "1".to_string() } else { first.join(" && ") };
+        let (full, then_share) = self.full_tile_test(s, &spatial, ranges);
+        let first = self.first_step(s, &reduction);
         let fast = self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first);
         if full.is_empty() {
             return fast;
         }
         let edge = self.edge_tile(s, &stage, &spatial, &reduction, &first, ranges);
-        // The share of tiles that are full, axis by axis.
+        vec![Node::If { cond: full, then: fast, otherwise: edge, then_share }]
+    }
+
+    /// The C test that a tile of stage `s` is full (empty when every tile
+    /// is) and the share of tiles that are, axis by axis.
+    pub(super) fn full_tile_test(&self, s: usize, spatial: &[AxisId], ranges: &[AxisRange]) -> (String, f64) {
+        let f3 = |a: AxisId| self.c.stages()[s].tiles[a.0][2];
+        let full: Vec<String> = spatial
+            .iter()
+            .filter(|&&a| f3(a) > 1)
+            .map(|&a| format!("{} + {} <= {}", self.var(s, a, 2), f3(a), ranges[a.0].hi))
+            .collect();
         let then_share = spatial
             .iter()
             .map(|&a| {
@@ -42,12 +50,23 @@ impl Lowering<'_> {
                 (len / f3(a)) as f64 / len.div_ceil(f3(a)) as f64
             })
             .product();
-        vec![Node::If { cond: full.join(" && "), then: fast, otherwise: edge, then_share }]
+        (full.join(" && "), then_share)
+    }
+
+    /// The C test that an `R0` step of stage `s` is the first of its
+    /// reduction.
+    pub(super) fn first_step(&self, s: usize, reduction: &[AxisId]) -> String {
+        let first: Vec<String> = reduction.iter().map(|&k| format!("{} == 0", self.var(s, k, 0))).collect();
+        if first.is_empty() {
+            "1".to_string()
+        } else {
+            first.join(" && ")
+        }
     }
 
     /// The share of stage `s`'s `R0` iterations that are the first, where
     /// a tile's accumulation starts.
-    fn first_share(&self, s: usize) -> f64 {
+    pub(super) fn first_share(&self, s: usize) -> f64 {
         let stage = self.stage(s);
         let tiles = &self.c.stages()[s].tiles;
         let r0_trips: f64 =
@@ -61,18 +80,35 @@ impl Lowering<'_> {
             axis_c,
             axis_range: stage.axes.iter().map(|a| (0, a.extent as i64 - 1)).collect(),
             staged: &self.staged,
+            held: &[],
         }
     }
 
-    fn out_offset(&self, stage: &Stage, printer: &ExprPrinter) -> String {
+    pub(super) fn out_offset(&self, stage: &Stage, printer: &ExprPrinter) -> String {
         let index: Vec<IndexExpr> = stage.spatial_axes().map(|(id, _)| IndexExpr::Axis(id)).collect();
         printer.offset(stage.output, &index)
     }
 
-    fn accesses(&self, s: usize, stage: &Stage, lanes: usize, accumulate_in_memory: bool) -> Vec<Access> {
+    pub(super) fn accesses(&self, s: usize, stage: &Stage, lanes: usize, accumulate_in_memory: bool) -> Vec<Access> {
+        self.accesses_except(s, stage, lanes, accumulate_in_memory, &[])
+    }
+
+    /// The accesses of stage `s`'s statement, without the loads in `shared`
+    /// (made by another statement at the same point: a fused sibling's).
+    pub(super) fn accesses_except(
+        &self,
+        s: usize,
+        stage: &Stage,
+        lanes: usize,
+        accumulate_in_memory: bool,
+        shared: &[Load],
+    ) -> Vec<Access> {
         let vaxis = stage.spatial_axes().last().map(|(id, _)| id);
         let mut out = Vec::new();
         self.bodies[s].for_each_load(&mut |l| {
+            if shared.contains(l) {
+                return;
+            }
             let stride = vaxis.and_then(|a| load_stride(self.program, l, a));
             let elements = if lanes > 1 && stride != Some(0) { lanes } else { 1 };
             out.push(Access { buffer: l.buffer.0, write: false, elements, stride });
@@ -85,7 +121,14 @@ impl Lowering<'_> {
         out
     }
 
-    fn statement(&self, s: usize, text: String, lanes: usize, extra_flops: usize, accesses: Vec<Access>) -> Node {
+    pub(super) fn statement(
+        &self,
+        s: usize,
+        text: String,
+        lanes: usize,
+        extra_flops: usize,
+        accesses: Vec<Access>,
+    ) -> Node {
         let flops = (arith_count(&self.bodies[s]) + extra_flops) * lanes;
         Node::Stmt(Statement { text, stage: s, flops, lanes, accesses })
     }
@@ -102,7 +145,14 @@ impl Lowering<'_> {
 
     /// The `S3` loops of a full tile with constant trip counts, the last
     /// one stepping by `lanes`, around `inner`.
-    fn constant_s3(&self, s: usize, spatial: &[AxisId], lanes: usize, unroll: usize, inner: Vec<Node>) -> Vec<Node> {
+    pub(super) fn constant_s3(
+        &self,
+        s: usize,
+        spatial: &[AxisId],
+        lanes: usize,
+        unroll: usize,
+        inner: Vec<Node>,
+    ) -> Vec<Node> {
         let sched = &self.c.stages()[s];
         let mut body = inner;
         for (i, &a) in spatial.iter().enumerate().rev() {
@@ -133,7 +183,7 @@ impl Lowering<'_> {
     }
 
     /// The `R1` loops around `inner`, the innermost with an unroll hint.
-    fn r1_loops(&self, s: usize, reduction: &[AxisId], unroll: usize, inner: Vec<Node>) -> Vec<Node> {
+    pub(super) fn r1_loops(&self, s: usize, reduction: &[AxisId], unroll: usize, inner: Vec<Node>) -> Vec<Node> {
         let stage = self.stage(s);
         let ranges: Vec<AxisRange> =
             stage.axes.iter().map(|a| AxisRange { lo: "0".into(), hi: a.extent.to_string(), len: a.extent }).collect();
@@ -145,7 +195,7 @@ impl Lowering<'_> {
         body
     }
 
-    fn fast_tile(
+    pub(super) fn fast_tile(
         &mut self,
         s: usize,
         stage: &Stage,
@@ -279,7 +329,7 @@ impl Lowering<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn edge_tile(
+    pub(super) fn edge_tile(
         &self,
         s: usize,
         stage: &Stage,

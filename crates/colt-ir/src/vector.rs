@@ -55,6 +55,30 @@ static inline colt_v{l} colt_vexp{l}(colt_v{l} x) {{
     out
 }
 
+/// The horizontal reductions of a vector of `lanes` floats that a
+/// vectorised reduction (`rfactor`) ends with: a tree of halves (lane `i`
+/// combined with lane `i + w` for `w = lanes/2, ..., 1`), which GCC and
+/// Clang turn into shuffles. Kept apart from [`vector_prelude`] so that
+/// kernels without vectorised reductions keep their text (and their
+/// fingerprints).
+pub fn reduction_prelude(lanes: usize) -> String {
+    let l = lanes;
+    format!(
+        r#"
+static inline float colt_hsum{l}(colt_v{l} v) {{
+  for (int w = {l} / 2; w > 0; w /= 2)
+    for (int i = 0; i < w; i++) v[i] = v[i] + v[i + w];
+  return v[0];
+}}
+static inline float colt_hmax{l}(colt_v{l} v) {{
+  for (int w = {l} / 2; w > 0; w /= 2)
+    for (int i = 0; i < w; i++) v[i] = v[i] > v[i + w] ? v[i] : v[i + w];
+  return v[0];
+}}
+"#
+    )
+}
+
 /// Prints a body with one axis vectorised: the scalar printer gives every
 /// axis's C value (the vector axis's value is the first lane's), and each
 /// subexpression comes out scalar or vector as its dependence on the axis

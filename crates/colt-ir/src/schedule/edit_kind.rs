@@ -22,6 +22,7 @@ pub enum EditKind {
     Vectorize,
     Accumulate,
     Pack,
+    Rfactor,
 }
 
 /// One kind of edit, as the parser, the legal-edit enumeration and the
@@ -47,7 +48,7 @@ pub struct EditKindSpec {
 
 /// Every kind of edit, in the order [`legal_edits`](super::legal_edits)
 /// proposes them for a stage.
-pub const EDIT_KINDS: [EditKindSpec; 7] = [
+pub const EDIT_KINDS: [EditKindSpec; 8] = [
     EditKindSpec {
         kind: EditKind::Tile,
         name: "tile",
@@ -85,6 +86,17 @@ pub const EDIT_KINDS: [EditKindSpec; 7] = [
         cpu: Some(r#"vectorize(stage="S", lanes=N)"#),
         opencl: Some(r#"vectorize(stage="S", lanes=N)"#),
         hint: None,
+        syntax_line: 1,
+    },
+    EditKindSpec {
+        kind: EditKind::Rfactor,
+        name: "rfactor",
+        args: &["stage", "lanes"],
+        cpu: Some(r#"rfactor(stage="S", lanes=N)"#),
+        // OpenCL's work-items already split reductions' outputs; its space
+        // has no vectorised-reduction lowering.
+        opencl: None,
+        hint: Some("(lanes along the reduction axis instead of the spatial one)"),
         syntax_line: 1,
     },
     EditKindSpec {
@@ -180,7 +192,7 @@ pub fn edit_syntax(target: Target) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [EditKind; 7] = [
+    const ALL: [EditKind; 8] = [
         EditKind::Tile,
         EditKind::Unroll,
         EditKind::ComputeAt,
@@ -188,6 +200,7 @@ mod tests {
         EditKind::Vectorize,
         EditKind::Accumulate,
         EditKind::Pack,
+        EditKind::Rfactor,
     ];
 
     #[test]

@@ -52,6 +52,7 @@ mod lower;
 pub mod opencl;
 pub mod pack;
 mod render;
+pub mod rfactor;
 mod sampler;
 mod sketch;
 mod style;
@@ -124,6 +125,10 @@ pub struct StageSchedule {
     /// OpenCL only: buffer ids of the operands each work-group stages in
     /// `__local` memory before reading them (see [`opencl`]), ascending.
     pub local: Vec<usize>,
+    /// CPU only: lanes of the innermost reduction axis's `R1` loop, whose
+    /// partial results stay in vector registers and are reduced across
+    /// lanes once per register-tile point (see [`rfactor`]); 1 = off.
+    pub rfactor: usize,
 }
 
 /// What a candidate's kernel runs on: the same program, sketches and edit

@@ -39,6 +39,11 @@ impl Candidate {
                 let _ = write!(out, " parallel={}", sched.parallel);
             }
             let _ = write!(out, " vector={} unroll={}", sched.vector, sched.unroll);
+            // Shown only when on, so that the text (and the prompts) of
+            // every candidate without it stay as they were.
+            if sched.rfactor > 1 {
+                let _ = write!(out, " rfactor={}", sched.rfactor);
+            }
             if !sched.packed.is_empty() {
                 let names: Vec<String> = sched
                     .packed

@@ -245,7 +245,7 @@ fn place_informed(candidate: &mut Candidate, s: usize, machine: Machine, style: 
     }
     for _ in 0..32 {
         candidate.stages[s] = candidate.random_schedule(s, rng);
-        if candidate.check().is_ok() {
+        if candidate.accept_or_drop_rfactor(s) {
             return;
         }
     }
@@ -264,6 +264,7 @@ fn fallbacks(full: &StageSchedule) -> Vec<StageSchedule> {
     out.push(unpacked.clone());
     let mut scalar = unpacked;
     scalar.vector = 1;
+    scalar.rfactor = 1;
     out.push(scalar);
     out
 }
@@ -447,11 +448,46 @@ fn informed_schedule(
         packed,
         blocked,
         local: Vec::new(),
+        rfactor: 1,
     };
+    informed_rfactor(candidate, s, machine, &mut schedule, rng);
     if reduces && super::analysis::register_count(stage, &schedule) > MAX_REGISTER_TILE {
         schedule.accumulator = Accumulator::Memory;
     }
     schedule
+}
+
+/// Half the time, where stage `s`'s reduction can be read in vectors along
+/// its innermost reduction axis: the machine's lanes there instead (the
+/// widest width that divides the `R1` factor), the spatial axis scalar
+/// with the points of its register tile's vectors (`f3 / lanes`), and no
+/// packing, since the packs only made the spatial axis contiguous. Drawn
+/// from a stream of its own (see `Candidate::random_rfactor`).
+fn informed_rfactor(candidate: &Candidate, s: usize, machine: Machine, schedule: &mut StageSchedule, rng: &Rng) {
+    let program = candidate.program();
+    let stage = &program.stages()[s];
+    let Some(axis) = super::rfactor::rfactor_axis(stage) else { return };
+    if !super::rfactor::rfactorable(program, stage, &candidate.bodies()[s]) {
+        return;
+    }
+    let mut side = super::candidate::rfactor_stream(rng);
+    if side.below(2) != 0 {
+        return;
+    }
+    let r1 = schedule.tiles[axis.0][0];
+    let lanes =
+        VECTOR_WIDTHS.iter().copied().filter(|&w| w <= machine.lanes && r1.is_multiple_of(w)).max().unwrap_or(1);
+    if lanes == 1 {
+        return;
+    }
+    if let Some((vector_axis, _)) = stage.spatial_axes().last() {
+        let f3 = &mut schedule.tiles[vector_axis.0][2];
+        *f3 = (*f3 / schedule.vector.max(1)).max(1);
+    }
+    schedule.rfactor = lanes;
+    schedule.vector = 1;
+    schedule.packed.clear();
+    schedule.blocked.clear();
 }
 
 /// The loop order that keeps a panel of the contiguous operand in L1
@@ -534,7 +570,9 @@ mod tests {
                         if c.sketch().rules[s] != StageRule::MultiLevelTiling {
                             continue;
                         }
-                        assert_eq!(sched.vector, machine.lanes, "{name}");
+                        // The lanes along the spatial axis, or along the
+                        // reduction axis (rfactor).
+                        assert!(sched.vector == machine.lanes || sched.rfactor > 1, "{name}");
                         assert_eq!(sched.accumulator, Accumulator::Registers, "{name}");
                         let registers = super::super::analysis::register_count(stage, sched);
                         assert!(registers <= machine.registers * 3 / 4, "{name}");

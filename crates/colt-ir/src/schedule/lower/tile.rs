@@ -29,11 +29,20 @@ impl Lowering<'_> {
             .collect();
         let first: Vec<String> = reduction.iter().map(|&k| format!("{} == 0", self.var(s, k, 0))).collect();
         let first = if first.is_empty() { "1".to_string() } else { first.join(" && ") };
-        let fast = self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first);
+        let rfactor = sched.rfactor > 1;
+        let fast = if rfactor {
+            self.rfactor_fast_tile(s, &stage, &sched, &spatial, &reduction, &first)
+        } else {
+            self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first)
+        };
         if full.is_empty() {
             return fast;
         }
-        let edge = self.edge_tile(s, &stage, &spatial, &reduction, &first, ranges);
+        let edge = if rfactor {
+            self.rfactor_edge_tile(s, &stage, &sched, &spatial, &reduction, &first, ranges)
+        } else {
+            self.edge_tile(s, &stage, &spatial, &reduction, &first, ranges)
+        };
         // The share of tiles that are full, axis by axis.
         let then_share = spatial
             .iter()
@@ -47,7 +56,7 @@ impl Lowering<'_> {
 
     /// The share of stage `s`'s `R0` iterations that are the first, where
     /// a tile's accumulation starts.
-    fn first_share(&self, s: usize) -> f64 {
+    pub(super) fn first_share(&self, s: usize) -> f64 {
         let stage = self.stage(s);
         let tiles = &self.c.stages()[s].tiles;
         let r0_trips: f64 =
@@ -64,13 +73,26 @@ impl Lowering<'_> {
         }
     }
 
-    fn out_offset(&self, stage: &Stage, printer: &ExprPrinter) -> String {
+    pub(super) fn out_offset(&self, stage: &Stage, printer: &ExprPrinter) -> String {
         let index: Vec<IndexExpr> = stage.spatial_axes().map(|(id, _)| IndexExpr::Axis(id)).collect();
         printer.offset(stage.output, &index)
     }
 
     fn accesses(&self, s: usize, stage: &Stage, lanes: usize, accumulate_in_memory: bool) -> Vec<Access> {
         let vaxis = stage.spatial_axes().last().map(|(id, _)| id);
+        self.accesses_along(s, stage, lanes, vaxis, accumulate_in_memory)
+    }
+
+    /// The accesses of one execution of stage `s`'s update with `lanes`
+    /// lanes along `vaxis`: each load's stride along it, and the output.
+    pub(super) fn accesses_along(
+        &self,
+        s: usize,
+        stage: &Stage,
+        lanes: usize,
+        vaxis: Option<AxisId>,
+        accumulate_in_memory: bool,
+    ) -> Vec<Access> {
         let mut out = Vec::new();
         self.bodies[s].for_each_load(&mut |l| {
             let stride = vaxis.and_then(|a| load_stride(self.program, l, a));
@@ -85,12 +107,19 @@ impl Lowering<'_> {
         out
     }
 
-    fn statement(&self, s: usize, text: String, lanes: usize, extra_flops: usize, accesses: Vec<Access>) -> Node {
+    pub(super) fn statement(
+        &self,
+        s: usize,
+        text: String,
+        lanes: usize,
+        extra_flops: usize,
+        accesses: Vec<Access>,
+    ) -> Node {
         let flops = (arith_count(&self.bodies[s]) + extra_flops) * lanes;
         Node::Stmt(Statement { text, stage: s, flops, lanes, accesses })
     }
 
-    fn init_statement(&self, s: usize, text: String, lanes: usize, output: usize) -> Node {
+    pub(super) fn init_statement(&self, s: usize, text: String, lanes: usize, output: usize) -> Node {
         Node::Stmt(Statement {
             text,
             stage: s,
@@ -102,7 +131,14 @@ impl Lowering<'_> {
 
     /// The `S3` loops of a full tile with constant trip counts, the last
     /// one stepping by `lanes`, around `inner`.
-    fn constant_s3(&self, s: usize, spatial: &[AxisId], lanes: usize, unroll: usize, inner: Vec<Node>) -> Vec<Node> {
+    pub(super) fn constant_s3(
+        &self,
+        s: usize,
+        spatial: &[AxisId],
+        lanes: usize,
+        unroll: usize,
+        inner: Vec<Node>,
+    ) -> Vec<Node> {
         let sched = &self.c.stages()[s];
         let mut body = inner;
         for (i, &a) in spatial.iter().enumerate().rev() {

@@ -215,7 +215,15 @@ impl Lowering<'_> {
         let r1 = self.c.stages()[s].tiles[k.0][0];
         let lo = self.var(s, k, 0);
         let var = self.var(s, k, 1);
-        let hi = if r1 >= extent { extent.to_string() } else { format!("colt_minl({lo} + {r1}, {extent})") };
+        // A constant trip count where `r1` divides the extent, so that the
+        // compiler can unroll and pipeline the vector loop.
+        let hi = if r1 >= extent {
+            extent.to_string()
+        } else if extent.is_multiple_of(r1) {
+            format!("{lo} + {r1}")
+        } else {
+            format!("colt_minl({lo} + {r1}, {extent})")
+        };
         // `r1` is a multiple of the lanes (`check_rfactor`): only the last
         // `R0` tile, of `extent % r1` points, can leave a tail.
         let tail_len = extent % r1 % lanes;

@@ -56,26 +56,28 @@ static inline colt_v{l} colt_vexp{l}(colt_v{l} x) {{
 }
 
 /// The horizontal reductions of a vector of `lanes` floats that a
-/// vectorised reduction (`rfactor`) ends with: a tree of halves (lane `i`
-/// combined with lane `i + w` for `w = lanes/2, ..., 1`), which GCC and
-/// Clang turn into shuffles. Kept apart from [`vector_prelude`] so that
-/// kernels without vectorised reductions keep their text (and their
-/// fingerprints).
+/// vectorised reduction (`rfactor`) ends with: a tree of halves, each step
+/// combining lane `i` with lane `i + w` (`w = lanes/2, ..., 1`) through
+/// one shuffle (`__builtin_shufflevector`, GCC 12 and Clang), so that
+/// lane 0 ends with the result in `log2(lanes)` shuffles and combines.
+/// A loop over the lanes instead compiled to a spill and scalar adds,
+/// which cost more than the whole reduction of a short `R1` block. Kept
+/// apart from [`vector_prelude`] so that kernels without vectorised
+/// reductions keep their text (and their fingerprints).
 pub fn reduction_prelude(lanes: usize) -> String {
     let l = lanes;
+    let mut steps = Vec::new();
+    let mut w = l / 2;
+    while w > 0 {
+        let indices: Vec<String> = (0..l).map(|i| if i + w < l { i + w } else { i }.to_string()).collect();
+        steps.push(format!("__builtin_shufflevector(v, v, {})", indices.join(", ")));
+        w /= 2;
+    }
+    let sum: String = steps.iter().map(|sh| format!("  v = v + {sh};\n")).collect();
+    let max: String = steps.iter().map(|sh| format!("  v = colt_vmax{l}(v, {sh});\n")).collect();
     format!(
-        r#"
-static inline float colt_hsum{l}(colt_v{l} v) {{
-  for (int w = {l} / 2; w > 0; w /= 2)
-    for (int i = 0; i < w; i++) v[i] = v[i] + v[i + w];
-  return v[0];
-}}
-static inline float colt_hmax{l}(colt_v{l} v) {{
-  for (int w = {l} / 2; w > 0; w /= 2)
-    for (int i = 0; i < w; i++) v[i] = v[i] > v[i + w] ? v[i] : v[i + w];
-  return v[0];
-}}
-"#
+        "\nstatic inline float colt_hsum{l}(colt_v{l} v) {{\n{sum}  return v[0];\n}}\n\
+         static inline float colt_hmax{l}(colt_v{l} v) {{\n{max}  return v[0];\n}}\n"
     )
 }
 

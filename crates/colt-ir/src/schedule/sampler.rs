@@ -458,8 +458,8 @@ fn informed_schedule(
 }
 
 /// Half the time, where stage `s`'s reduction can be read in vectors along
-/// its innermost reduction axis: the machine's lanes there instead (the
-/// widest width that divides the `R1` factor), the spatial axis scalar
+/// its innermost reduction axis: the machine's lanes there instead, over
+/// the deepest `R1` block that is a multiple of them, the spatial axis scalar
 /// with the points of its register tile's vectors (`f3 / lanes`), and no
 /// packing, since the packs only made the spatial axis contiguous. Drawn
 /// from a stream of its own (see `Candidate::random_rfactor`).
@@ -474,12 +474,14 @@ fn informed_rfactor(candidate: &Candidate, s: usize, machine: Machine, schedule:
     if side.below(2) != 0 {
         return;
     }
-    let r1 = schedule.tiles[axis.0][0];
-    let lanes =
-        VECTOR_WIDTHS.iter().copied().filter(|&w| w <= machine.lanes && r1.is_multiple_of(w)).max().unwrap_or(1);
-    if lanes == 1 {
-        return;
-    }
+    // Each point reduces its lanes once per `R0` step, which costs what a
+    // few vector steps do: the deepest `R1` block (the whole axis where it
+    // is at most 512 long) keeps that to a few per point.
+    let extent = stage.axis(axis).extent;
+    let lanes = VECTOR_WIDTHS.iter().copied().filter(|&w| w <= machine.lanes && w <= extent).max().unwrap_or(1);
+    let deepest = near_divisors(extent, lanes, 512).into_iter().filter(|d| d.is_multiple_of(lanes)).max();
+    let Some(r1) = deepest.filter(|_| lanes > 1) else { return };
+    schedule.tiles[axis.0][0] = r1;
     if let Some((vector_axis, _)) = stage.spatial_axes().last() {
         let f3 = &mut schedule.tiles[vector_axis.0][2];
         *f3 = (*f3 / schedule.vector.max(1)).max(1);

@@ -24,8 +24,10 @@
 //! its inner factor `[r1]`. The `S3` tile is the *register tile*: with
 //! `accumulator = registers` its points live in local variables for the
 //! whole `R1` loop, and the innermost spatial axis of `S3` is vectorised
-//! with `vector` lanes. Full tiles take a fast path with constant trip
-//! counts; partial tiles at the edges take a general, clamped path.
+//! with `vector` lanes — or, with `rfactor` lanes, the innermost `R1`
+//! loop instead (a vectorised reduction, see [`rfactor`]). Full tiles take
+//! a fast path with constant trip counts; partial tiles at the edges take
+//! a general, clamped path.
 //!
 //! Sketches differ in what is free: multi-level tiling (stages that reduce
 //! over a product of loads, i.e. reuse data) frees every level; the simple

@@ -457,8 +457,12 @@ fn informed_schedule(
     schedule
 }
 
-/// Half the time, where stage `s`'s reduction can be read in vectors along
-/// its innermost reduction axis: the machine's lanes there instead, over
+/// Where stage `s`'s reduction can be read in vectors along its innermost
+/// reduction axis — three times in four where vectorising the spatial
+/// axis instead would pack an operand read once a call (a pure copy:
+/// softmax's rows, a matrix-vector product's weights), once in eight
+/// where the pack is reused across another spatial axis (attention's `K`,
+/// as a matmul packs its panels) — the machine's lanes there instead, over
 /// the deepest `R1` block that is a multiple of them, the spatial axis scalar
 /// with the points of its register tile's vectors (`f3 / lanes`), and no
 /// packing, since the packs only made the spatial axis contiguous. Drawn
@@ -471,7 +475,8 @@ fn informed_rfactor(candidate: &Candidate, s: usize, machine: Machine, schedule:
         return;
     }
     let mut side = super::candidate::rfactor_stream(rng);
-    if side.below(2) != 0 {
+    let in_eight = if packs_an_operand_read_once(program, stage, &candidate.bodies()[s]) { 6 } else { 1 };
+    if side.below(8) >= in_eight {
         return;
     }
     // Each point reduces its lanes once per `R0` step, which costs what a
@@ -490,6 +495,19 @@ fn informed_rfactor(candidate: &Candidate, s: usize, machine: Machine, schedule:
     schedule.vector = 1;
     schedule.packed.clear();
     schedule.blocked.clear();
+}
+
+/// Whether vectorising `stage`'s last spatial axis would pack an operand
+/// that every point of the stage reads its own part of (its index
+/// mentions every spatial axis), so that the pack is a copy of it each
+/// call, reused by nothing.
+fn packs_an_operand_read_once(program: &Program, stage: &crate::program::Stage, body: &crate::expr::Expr) -> bool {
+    let spatial: Vec<AxisId> = stage.spatial_axes().map(|(id, _)| id).collect();
+    let Some(&vector_axis) = spatial.last() else { return false };
+    loads(body).into_iter().any(|l| {
+        let strided = !matches!(load_stride(program, l, vector_axis), Some(0) | Some(1));
+        strided && spatial.iter().all(|a| l.index.iter().any(|e| e.mentions(a)))
+    })
 }
 
 /// The loop order that keeps a panel of the contiguous operand in L1

@@ -89,7 +89,10 @@ impl Candidate {
 
     /// [`sample`](Candidate::sample) on `target`. The CPU's stream of
     /// random draws is unchanged by the OpenCL space's existence, so CPU
-    /// lineages stored before it rebuild the same candidates.
+    /// lineages stored before it rebuild the same candidates. `rfactor` is
+    /// drawn from a stream of its own, so a stored lineage rebuilds the
+    /// same candidate unless a stage of it now draws a vectorised
+    /// reduction (a job skips such records: their fingerprints differ).
     pub fn sample_on(program: Arc<Program>, target: Target, seed: u64) -> Candidate {
         let mut rng = Rng::new(seed);
         let all = sketches(&program);

@@ -55,6 +55,32 @@ static inline colt_v{l} colt_vexp{l}(colt_v{l} x) {{
     out
 }
 
+/// The horizontal reductions of a vector of `lanes` floats that a
+/// vectorised reduction (`rfactor`) ends with: a tree of halves, each step
+/// combining lane `i` with lane `i + w` (`w = lanes/2, ..., 1`) through
+/// one shuffle (`__builtin_shufflevector`, GCC 12 and Clang), so that
+/// lane 0 ends with the result in `log2(lanes)` shuffles and combines.
+/// A loop over the lanes instead compiled to a spill and scalar adds,
+/// which cost more than the whole reduction of a short `R1` block. Kept
+/// apart from [`vector_prelude`] so that kernels without vectorised
+/// reductions keep their text (and their fingerprints).
+pub fn reduction_prelude(lanes: usize) -> String {
+    let l = lanes;
+    let mut steps = Vec::new();
+    let mut w = l / 2;
+    while w > 0 {
+        let indices: Vec<String> = (0..l).map(|i| if i + w < l { i + w } else { i }.to_string()).collect();
+        steps.push(format!("__builtin_shufflevector(v, v, {})", indices.join(", ")));
+        w /= 2;
+    }
+    let sum: String = steps.iter().map(|sh| format!("  v = v + {sh};\n")).collect();
+    let max: String = steps.iter().map(|sh| format!("  v = colt_vmax{l}(v, {sh});\n")).collect();
+    format!(
+        "\nstatic inline float colt_hsum{l}(colt_v{l} v) {{\n{sum}  return v[0];\n}}\n\
+         static inline float colt_hmax{l}(colt_v{l} v) {{\n{max}  return v[0];\n}}\n"
+    )
+}
+
 /// Prints a body with one axis vectorised: the scalar printer gives every
 /// axis's C value (the vector axis's value is the first lane's), and each
 /// subexpression comes out scalar or vector as its dependence on the axis

@@ -135,6 +135,17 @@ fn illegal_fusions_name_the_stage_and_the_rule() {
     let chain = Arc::new(colt_ir::parse_workload(chain, "chain.colt", colt_ir::Size::Bench).unwrap());
     let reason = common::illegal(&untransformed(&chain), r#"fuse(stage="Q", with="P")"#);
     assert!(reason.to_string().contains("it depends on `P`: it reads its output `P`"), "{reason}");
+    // Lanes on the reduction axis (rfactor) and a fused register tile's
+    // lanes on the spatial axis exclude each other.
+    let twin = "workload twin\ninput W1[6, 32]\ninput W2[6, 32]\ninput x[32]\noutput A[6]\noutput B[6]\n\
+                A[n] += W1[n, k] * x[k]\nB[n] += W2[n, k] * x[k]\n";
+    let twin = Arc::new(colt_ir::parse_workload(twin, "twin.colt", colt_ir::Size::Bench).unwrap());
+    let lanes = apply_all(
+        &untransformed(&twin),
+        &[r#"tile(stage="A", axis="k", factors=[8])"#, r#"rfactor(stage="A", lanes=8)"#],
+    );
+    let reason = common::illegal(&lanes, r#"fuse(stage="B", with="A")"#);
+    assert!(reason.to_string().contains("`A` vectorises its reduction (rfactor)"), "{reason}");
     let fused = apply_all(&c, &[r#"fuse(stage="U", with="G")"#]);
     let wide = [
         r#"tile(stage="G", axis="t", factors=[1,1,8])"#,

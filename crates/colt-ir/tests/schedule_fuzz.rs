@@ -27,8 +27,8 @@ fn cases(default: u32) -> u32 {
 }
 
 /// The edits that reset each decision of `c` to its untransformed value:
-/// fusions first, then vector widths (a tile reset may need scalar code),
-/// placements last.
+/// fusions first, then vectorised reductions and vector widths (a tile
+/// reset may need scalar code), placements last.
 fn reset_edits(c: &Candidate) -> Vec<Edit> {
     let program = c.program();
     let mut edits = Vec::new();
@@ -42,6 +42,7 @@ fn reset_edits(c: &Candidate) -> Vec<Edit> {
             edits.push(Edit::Fuse { stage: stage.clone(), with: "none".into() });
             edits.push(Edit::Epilogue { stage: stage.clone(), at: "none".into() });
         }
+        edits.push(Edit::Rfactor { stage: stage.clone(), lanes: 1 });
         edits.push(Edit::Vectorize { stage: stage.clone(), lanes: 1 });
         edits.push(Edit::Accumulate { stage: stage.clone(), into: Accumulator::Memory });
         edits.push(Edit::Unroll { stage: stage.clone(), depth: 0 });
@@ -216,6 +217,77 @@ proptest! {
     ) {
         check_random_program(program_seed, seed, &reset, ntasks, informed).map_err(TestCaseError::fail)?;
     }
+}
+
+/// `c` with a vectorised reduction (rfactor) on every stage that takes
+/// one: lanes drawn from `seed`, and where they do not divide the inner
+/// reduction factor, that factor redrawn as a multiple of them. Returns
+/// the candidate and how many stages took it.
+fn with_rfactors(c: Candidate, seed: u64) -> (Candidate, usize) {
+    let mut c = c;
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let mut taken = 0;
+    for s in 0..c.stages().len() {
+        let program = c.program().clone();
+        let stage = &program.stages()[s];
+        let Some((_, k)) = stage.reduction_axes().last() else { continue };
+        if c.stages()[s].placement == Placement::Inlined {
+            continue;
+        }
+        let name = program.stage_name(stage).to_string();
+        let lanes = [4, 8, 16][next() % 3];
+        let multiples: Vec<usize> = (1..=k.extent / lanes).map(|m| m * lanes).collect();
+        let mut edits = vec![Edit::Rfactor { stage: name.clone(), lanes }];
+        if !multiples.is_empty() {
+            let r1 = multiples[next() % multiples.len()];
+            edits.push(Edit::Tile { stage: name.clone(), axis: k.name.clone(), factors: vec![r1] });
+            edits.push(Edit::Rfactor { stage: name.clone(), lanes });
+        }
+        for edit in edits {
+            if let Ok(next) = edit.apply(&c) {
+                c = next;
+                if c.stages()[s].rfactor == lanes {
+                    taken += 1;
+                    break;
+                }
+            }
+        }
+    }
+    (c, taken)
+}
+
+/// Vectorised reductions of every workload that has one, on random
+/// candidates of both samplers (decisions reset as in the other cases)
+/// with rfactor then put on every stage that takes it: the suite's
+/// attention row max and row sum and `QK`'s dot products, the matrix-vector
+/// product, the norm's sum of squares and the odd-length attention (odd
+/// extents leave scalar tails), and random programs.
+#[test]
+fn candidates_with_vectorised_reductions_match_the_reference() {
+    let mut programs: Vec<Program> = colt_ir::SUITE.iter().map(|w| w.program(Size::Bench)).collect();
+    programs.extend(common::held_back());
+    programs.extend((0..24).map(|seed| Program::from_def(&random_program(seed)).expect("random programs are valid")));
+    let (mut taken, count) = (0, cases(4) as usize);
+    for program in programs {
+        let program = Arc::new(program);
+        let reference = interp::evaluate(&program, DEFAULT_SEED);
+        for seed in 0..count as u64 {
+            let sampler = if seed % 2 == 0 { Sampler::Uniform } else { informed(seed / 2) };
+            let reset: Vec<bool> = (0..64).map(|i| (seed >> (i % 8)) & 1 == 1 && i % 3 == 0).collect();
+            let c = with_resets(sampler.sample(program.clone(), Target::Cpu, seed), &reset);
+            let (c, n) = with_rfactors(c, seed);
+            taken += n;
+            if let Err(e) = check_candidate(&program, &reference, &c, 1 + seed as usize % 3) {
+                panic!("{e}");
+            }
+        }
+    }
+    // About eleven stages a seed take it (43 at four seeds).
+    assert!(taken >= 8 * count, "only {taken} stages took a vectorised reduction");
 }
 
 #[test]

@@ -4,7 +4,7 @@ use super::analysis::{self, loop_order, LoopLevel};
 use super::check::Decisions;
 use super::error::ScheduleError;
 use super::sketch::{effective_bodies, sketches, Sketch};
-use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, Target, UNROLL_DEPTHS};
+use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, Target, UNROLL_DEPTHS, VECTOR_WIDTHS};
 use crate::expr::Expr;
 use crate::program::{AxisKind, Program};
 use std::sync::Arc;
@@ -89,7 +89,10 @@ impl Candidate {
 
     /// [`sample`](Candidate::sample) on `target`. The CPU's stream of
     /// random draws is unchanged by the OpenCL space's existence, so CPU
-    /// lineages stored before it rebuild the same candidates.
+    /// lineages stored before it rebuild the same candidates. `rfactor` is
+    /// drawn from a stream of its own, so a stored lineage rebuilds the
+    /// same candidate unless a stage of it now draws a vectorised
+    /// reduction (a job skips such records: their fingerprints differ).
     pub fn sample_on(program: Arc<Program>, target: Target, seed: u64) -> Candidate {
         let mut rng = Rng::new(seed);
         let all = sketches(&program);
@@ -102,7 +105,7 @@ impl Candidate {
             for _ in 0..32 {
                 let before = candidate.stages[s].clone();
                 candidate.stages[s] = candidate.random_schedule(s, &mut rng);
-                if candidate.check().is_ok() {
+                if candidate.accept_or_drop_rfactor(s) {
                     break;
                 }
                 candidate.stages[s] = before;
@@ -166,6 +169,40 @@ impl Candidate {
         }
     }
 
+    /// Whether stage `s`'s draw is legal, as drawn or with its `rfactor`
+    /// turned off: the draw of a space without the decision, so that a
+    /// refused `rfactor` costs no redraw (which would shift the stream).
+    pub(crate) fn accept_or_drop_rfactor(&mut self, s: usize) -> bool {
+        if self.check().is_ok() {
+            return true;
+        }
+        if self.stages[s].rfactor == 1 {
+            return false;
+        }
+        self.stages[s].rfactor = 1;
+        self.check().is_ok()
+    }
+
+    /// A uniform `rfactor` for stage `s`'s draw `sched`: where the draw
+    /// left the stage scalar and its reduction can be read in vectors, one
+    /// of the widths that divide the `R1` factor. Drawn from a stream of
+    /// its own, seeded by `rng`'s state without advancing it, so that
+    /// every other decision (and every stored lineage without it) draws as
+    /// before the decision existed.
+    fn random_rfactor(&self, s: usize, sched: &StageSchedule, rng: &Rng) -> usize {
+        let stage = &self.program.stages()[s];
+        let Some(axis) = super::rfactor::rfactor_axis(stage) else { return 1 };
+        if self.target != Target::Cpu
+            || sched.vector > 1
+            || !super::rfactor::rfactorable(&self.program, stage, &self.bodies[s])
+        {
+            return 1;
+        }
+        let r1 = sched.tiles[axis.0][0];
+        let widths: Vec<usize> = VECTOR_WIDTHS.into_iter().filter(|w| r1.is_multiple_of(*w)).collect();
+        rfactor_stream(rng).pick(&widths)
+    }
+
     pub(crate) fn random_schedule(&self, s: usize, rng: &mut Rng) -> StageSchedule {
         let program = &self.program;
         let stage = &program.stages()[s];
@@ -227,7 +264,7 @@ impl Candidate {
             Target::Cpu => (chosen, Vec::new()),
             Target::OpenCl => (Vec::new(), chosen),
         };
-        StageSchedule {
+        let mut sched = StageSchedule {
             placement: Placement::Root,
             tiles,
             parallel: if parallel_decision { parallel } else { 0 },
@@ -238,7 +275,10 @@ impl Candidate {
             packed,
             local,
             fused: None,
-        }
+            rfactor: 1,
+        };
+        sched.rfactor = self.random_rfactor(s, &sched, rng);
+        sched
     }
 
     /// Checks every rule (see `check`, and [`analysis`] for compute-at's).
@@ -287,6 +327,12 @@ impl Candidate {
     }
 }
 
+/// The stream the samplers draw `rfactor` from: seeded by the main
+/// stream's state, which it leaves where it is (see `random_rfactor`).
+pub(crate) fn rfactor_stream(rng: &Rng) -> Rng {
+    Rng::new(rng.clone().next_u64() ^ 0x7266_6163_746f_7221)
+}
+
 /// The decisions of the untransformed loop nest.
 pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> StageSchedule {
     let stage = &program.stages()[s];
@@ -303,5 +349,6 @@ pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> 
         blocked: Vec::new(),
         local: Vec::new(),
         fused: None,
+        rfactor: 1,
     }
 }

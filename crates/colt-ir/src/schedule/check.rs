@@ -10,6 +10,7 @@ use super::analysis::{groups, load_stride, loop_name, loop_order, register_count
 use super::error::ScheduleError;
 use super::opencl;
 use super::pack::packed_view;
+use super::rfactor::check_rfactor;
 use super::sketch::{Sketch, StageRule};
 use super::{Accumulator, Placement, StageSchedule, Target, MAX_REGISTER_TILE, UNROLL_DEPTHS};
 use crate::expr::{AxisId, BufferId, Expr, Load};
@@ -132,6 +133,7 @@ impl Decisions<'_> {
                     }
                 }
             }
+            check_rfactor(&view.program, stage, &view.bodies[s], sched, self.target)?;
             if !UNROLL_DEPTHS.contains(&sched.unroll) {
                 return Err(ScheduleError::BadUnroll { stage: name, depth: sched.unroll });
             }

@@ -61,6 +61,13 @@ pub enum Edit {
         stage: String,
         at: String,
     },
+    /// Lanes along the innermost reduction axis (see [`rfactor`](super::rfactor));
+    /// more than 1 also makes the spatial axis scalar and unpacks the
+    /// stage's operands.
+    Rfactor {
+        stage: String,
+        lanes: usize,
+    },
 }
 
 /// Why an edit cannot be applied to a candidate.
@@ -134,6 +141,7 @@ impl Edit {
             Edit::Pack { .. } => EditKind::Pack,
             Edit::Fuse { .. } => EditKind::Fuse,
             Edit::Epilogue { .. } => EditKind::Epilogue,
+            Edit::Rfactor { .. } => EditKind::Rfactor,
         }
     }
 
@@ -151,6 +159,7 @@ impl Edit {
             Edit::Pack { stage, operand, layout } => vec![Text(stage), Text(operand), Text(layout.name())],
             Edit::Fuse { stage, with } => vec![Text(stage), Text(with)],
             Edit::Epilogue { stage, at } => vec![Text(stage), Text(at)],
+            Edit::Rfactor { stage, lanes } => vec![Text(stage), Int(*lanes)],
         };
         self.kind().spec().args.iter().copied().zip(values).collect()
     }
@@ -165,7 +174,8 @@ impl Edit {
             | Edit::Accumulate { stage, .. }
             | Edit::Pack { stage, .. }
             | Edit::Fuse { stage, .. }
-            | Edit::Epilogue { stage, .. } => stage,
+            | Edit::Epilogue { stage, .. }
+            | Edit::Rfactor { stage, .. } => stage,
         }
     }
 
@@ -193,7 +203,27 @@ impl Edit {
             }
             Edit::Unroll { depth, .. } => sched.unroll = *depth,
             Edit::Parallel { loops, .. } => sched.parallel = *loops,
-            Edit::Vectorize { lanes, .. } => sched.vector = *lanes,
+            Edit::Vectorize { lanes, .. } => {
+                // The lanes live on one axis: vectorising the spatial axis
+                // takes them off the reduction axis.
+                sched.vector = *lanes;
+                if *lanes > 1 {
+                    sched.rfactor = 1;
+                }
+            }
+            Edit::Rfactor { lanes, .. } => {
+                // The lanes move to the reduction axis: the spatial axis
+                // becomes scalar, and the operands are read where they are
+                // (packs lay them out for the spatial vector axis, which
+                // makes the reduction axis strided), so that one edit
+                // takes a vectorised stage to a vectorised reduction.
+                sched.rfactor = *lanes;
+                if *lanes > 1 {
+                    sched.vector = 1;
+                    sched.packed.clear();
+                    sched.blocked.clear();
+                }
+            }
             Edit::Accumulate { into, .. } => sched.accumulator = *into,
             Edit::ComputeAt { at, .. } => sched.placement = parse_placement(c, at, &text)?,
             Edit::Pack { operand, layout, .. } => {
@@ -282,6 +312,7 @@ impl Edit {
             EditKind::ComputeAt => Edit::ComputeAt { stage, at: string("at")? },
             EditKind::Parallel => Edit::Parallel { stage, loops: int("loops")? },
             EditKind::Vectorize => Edit::Vectorize { stage, lanes: int("lanes")? },
+            EditKind::Rfactor => Edit::Rfactor { stage, lanes: int("lanes")? },
             EditKind::Accumulate => {
                 let into = match string("into")?.as_str() {
                     "memory" => Accumulator::Memory,
@@ -452,6 +483,11 @@ fn proposals_of(c: &Candidate, s: usize, kind: EditKind) -> Vec<Edit> {
         EditKind::Vectorize => {
             for lanes in target.vector_widths().iter().copied().filter(|&v| v != sched.vector) {
                 proposals.push(Edit::Vectorize { stage: name.clone(), lanes });
+            }
+        }
+        EditKind::Rfactor => {
+            for lanes in target.vector_widths().iter().copied().filter(|&v| v != sched.rfactor) {
+                proposals.push(Edit::Rfactor { stage: name.clone(), lanes });
             }
         }
         EditKind::Accumulate => {

@@ -24,6 +24,7 @@ pub enum EditKind {
     Pack,
     Fuse,
     Epilogue,
+    Rfactor,
 }
 
 /// One kind of edit, as the parser, the legal-edit enumeration and the
@@ -49,7 +50,7 @@ pub struct EditKindSpec {
 
 /// Every kind of edit, in the order [`legal_edits`](super::legal_edits)
 /// proposes them for a stage.
-pub const EDIT_KINDS: [EditKindSpec; 9] = [
+pub const EDIT_KINDS: [EditKindSpec; 10] = [
     EditKindSpec {
         kind: EditKind::Tile,
         name: "tile",
@@ -87,6 +88,17 @@ pub const EDIT_KINDS: [EditKindSpec; 9] = [
         cpu: Some(r#"vectorize(stage="S", lanes=N)"#),
         opencl: Some(r#"vectorize(stage="S", lanes=N)"#),
         hint: None,
+        syntax_line: 1,
+    },
+    EditKindSpec {
+        kind: EditKind::Rfactor,
+        name: "rfactor",
+        args: &["stage", "lanes"],
+        cpu: Some(r#"rfactor(stage="S", lanes=N)"#),
+        // OpenCL's work-items already split reductions' outputs; its space
+        // has no vectorised-reduction lowering.
+        opencl: None,
+        hint: Some("(lanes along the reduction axis instead of the spatial one)"),
         syntax_line: 1,
     },
     EditKindSpec {
@@ -201,7 +213,7 @@ pub fn edit_syntax(target: Target) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [EditKind; 9] = [
+    const ALL: [EditKind; 10] = [
         EditKind::Tile,
         EditKind::Unroll,
         EditKind::ComputeAt,
@@ -211,6 +223,7 @@ mod tests {
         EditKind::Pack,
         EditKind::Fuse,
         EditKind::Epilogue,
+        EditKind::Rfactor,
     ];
 
     #[test]

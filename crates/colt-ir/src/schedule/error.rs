@@ -34,6 +34,16 @@ pub enum ScheduleError {
     NotVectorisable { stage: String, reason: String },
     #[error("stage `{stage}`: {lanes} lanes do not divide the register tile of axis `{axis}` ({f3})")]
     VectorDoesNotDivideTile { stage: String, lanes: usize, axis: String, f3: usize },
+    #[error("stage `{stage}` cannot vectorise its reduction (rfactor): {reason}")]
+    NotRfactorable { stage: String, reason: String },
+    #[error("stage `{stage}` is vectorised along its spatial axis ({vector} lanes); rfactor puts the lanes on the reduction axis instead, and needs vector=1")]
+    RfactorWithSpatialVector { stage: String, vector: usize },
+    #[error(
+        "stage `{stage}`: {lanes} rfactor lanes do not divide the inner tile factor of reduction axis `{axis}` ({r1})"
+    )]
+    RfactorDoesNotDivideTile { stage: String, lanes: usize, axis: String, r1: usize },
+    #[error("stage `{stage}`: rfactor (vectorised reductions) is a CPU decision; OpenCL's space does not offer it (use lanes=1)")]
+    RfactorOnOpenCl { stage: String },
     #[error("stage `{stage}`: {depth} is not an unroll depth (0, 16, 64 or 512)")]
     BadUnroll { stage: String, depth: usize },
     #[error("stage `{stage}` is elementwise: it has no reduction to accumulate in registers")]

@@ -262,6 +262,18 @@ pub(crate) fn check(
         if target != Target::Cpu {
             return Err(ScheduleError::FusionOnOpenCl { stage: name(s) });
         }
+        // A fused register tile keeps its lanes on the spatial axis; a
+        // vectorised reduction keeps them on the reduction axis.
+        if let Some(v) = [leader, s].into_iter().find(|&x| stages[x].rfactor > 1) {
+            return Err(ScheduleError::FusionIllegal {
+                stage: name(s),
+                leader: name(leader),
+                reason: format!(
+                    "`{}` vectorises its reduction (rfactor), and fused stages keep their lanes on the spatial axis",
+                    name(v)
+                ),
+            });
+        }
         if sketch.is_inlined(leader) {
             return Err(ScheduleError::FusionIllegal {
                 stage: name(s),

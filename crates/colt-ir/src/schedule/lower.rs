@@ -12,12 +12,13 @@ use crate::c::{buffer_bindings, c_ident, StagedLoad};
 use crate::expr::{AxisId, Cond, Expr};
 use crate::loopnest::{Loop, LoopKind, LoopNest, Node};
 use crate::program::{Program, Stage};
-use crate::vector::vector_prelude;
+use crate::vector::{reduction_prelude, vector_prelude};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod fused;
 mod opencl;
 mod pack;
+mod rfactor;
 mod tile;
 
 /// The range a stage's axis covers where the stage is computed: C
@@ -34,6 +35,9 @@ struct Lowering<'a> {
     program: &'a Program,
     bodies: Vec<Expr>,
     lanes_used: BTreeSet<usize>,
+    /// The lanes of vectorised reductions, whose horizontal reductions the
+    /// prelude declares.
+    reductions_used: BTreeSet<usize>,
     /// OpenCL: the operands the stage being lowered reads from local memory.
     staged: Vec<StagedLoad>,
 }
@@ -48,8 +52,14 @@ pub fn lower(c: &Candidate) -> LoopNest {
     // builds this same view and refuses the candidate if it fails.
     let view = packed_view(source, c.bodies(), c.stages()).expect("a valid candidate's packings are legal");
     let program = &view.program;
-    let mut lowering =
-        Lowering { c, program, bodies: view.bodies.clone(), lanes_used: BTreeSet::new(), staged: Vec::new() };
+    let mut lowering = Lowering {
+        c,
+        program,
+        bodies: view.bodies.clone(),
+        lanes_used: BTreeSet::new(),
+        reductions_used: BTreeSet::new(),
+        staged: Vec::new(),
+    };
     let mut body = Vec::new();
     for (i, group) in c.groups().iter().enumerate() {
         if i > 0 {
@@ -71,7 +81,8 @@ pub fn lower(c: &Candidate) -> LoopNest {
         }
         body.extend(lowering.group(group));
     }
-    let prelude: String = lowering.lanes_used.iter().map(|&l| vector_prelude(l)).collect();
+    let mut prelude: String = lowering.lanes_used.iter().map(|&l| vector_prelude(l)).collect();
+    prelude.extend(lowering.reductions_used.iter().map(|&l| reduction_prelude(l)));
     let scratch = program.buffers()[source.buffers().len()..].iter().map(|b| b.len()).collect();
     LoopNest {
         name: source.name().to_string(),

@@ -24,8 +24,10 @@
 //! its inner factor `[r1]`. The `S3` tile is the *register tile*: with
 //! `accumulator = registers` its points live in local variables for the
 //! whole `R1` loop, and the innermost spatial axis of `S3` is vectorised
-//! with `vector` lanes. Full tiles take a fast path with constant trip
-//! counts; partial tiles at the edges take a general, clamped path.
+//! with `vector` lanes — or, with `rfactor` lanes, the innermost `R1`
+//! loop instead (a vectorised reduction, see [`rfactor`]). Full tiles take
+//! a fast path with constant trip counts; partial tiles at the edges take
+//! a general, clamped path.
 //!
 //! Sketches differ in what is free: multi-level tiling (stages that reduce
 //! over a product of loads, i.e. reuse data) frees every level; the simple
@@ -62,6 +64,7 @@ mod lower;
 pub mod opencl;
 pub mod pack;
 mod render;
+pub mod rfactor;
 mod sampler;
 mod sketch;
 mod style;
@@ -137,6 +140,10 @@ pub struct StageSchedule {
     /// Whether the stage is computed inside another stage's register tile
     /// (see [`fusion`]); `None` for a stage with a nest of its own.
     pub fused: Option<Fusion>,
+    /// CPU only: lanes of the innermost reduction axis's `R1` loop, whose
+    /// partial results stay in vector registers and are reduced across
+    /// lanes once per register-tile point (see [`rfactor`]); 1 = off.
+    pub rfactor: usize,
 }
 
 /// How a stage is computed inside the nest of an earlier *leader* stage

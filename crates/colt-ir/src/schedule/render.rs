@@ -53,6 +53,11 @@ impl Candidate {
                 let _ = write!(out, " parallel={}", sched.parallel);
             }
             let _ = write!(out, " vector={} unroll={}", sched.vector, sched.unroll);
+            // Shown only when on, so that the text (and the prompts) of
+            // every candidate without it stay as they were.
+            if sched.rfactor > 1 {
+                let _ = write!(out, " rfactor={}", sched.rfactor);
+            }
             out.push_str(&self.packs_text(s));
             if !sched.local.is_empty() {
                 let names: Vec<&str> =

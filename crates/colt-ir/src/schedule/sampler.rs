@@ -356,7 +356,7 @@ fn place_informed(candidate: &mut Candidate, s: usize, machine: Machine, style: 
     }
     for _ in 0..32 {
         candidate.stages[s] = candidate.random_schedule(s, rng);
-        if candidate.check().is_ok() {
+        if candidate.accept_or_drop_rfactor(s) {
             return;
         }
     }
@@ -375,6 +375,7 @@ fn fallbacks(full: &StageSchedule) -> Vec<StageSchedule> {
     out.push(unpacked.clone());
     let mut scalar = unpacked;
     scalar.vector = 1;
+    scalar.rfactor = 1;
     out.push(scalar);
     out
 }
@@ -559,11 +560,66 @@ fn informed_schedule(
         blocked,
         local: Vec::new(),
         fused: None,
+        rfactor: 1,
     };
+    informed_rfactor(candidate, s, machine, &mut schedule, rng);
     if reduces && super::analysis::register_count(stage, &schedule) > MAX_REGISTER_TILE {
         schedule.accumulator = Accumulator::Memory;
     }
     schedule
+}
+
+/// Where stage `s`'s reduction can be read in vectors along its innermost
+/// reduction axis — three times in four where vectorising the spatial
+/// axis instead would pack an operand read once a call (a pure copy:
+/// softmax's rows, a matrix-vector product's weights), once in eight
+/// where the pack is reused across another spatial axis (attention's `K`,
+/// as a matmul packs its panels) — the machine's lanes there instead, over
+/// the deepest `R1` block that is a multiple of them, the spatial axis scalar
+/// with the points of its register tile's vectors (`f3 / lanes`), and no
+/// packing, since the packs only made the spatial axis contiguous. Drawn
+/// from a stream of its own (see `Candidate::random_rfactor`).
+fn informed_rfactor(candidate: &Candidate, s: usize, machine: Machine, schedule: &mut StageSchedule, rng: &Rng) {
+    let program = candidate.program();
+    let stage = &program.stages()[s];
+    let Some(axis) = super::rfactor::rfactor_axis(stage) else { return };
+    if !super::rfactor::rfactorable(program, stage, &candidate.bodies()[s]) {
+        return;
+    }
+    let mut side = super::candidate::rfactor_stream(rng);
+    let in_eight = if packs_an_operand_read_once(program, stage, &candidate.bodies()[s]) { 6 } else { 1 };
+    if side.below(8) >= in_eight {
+        return;
+    }
+    // Each point reduces its lanes once per `R0` step, which costs what a
+    // few vector steps do: the deepest `R1` block (the whole axis where it
+    // is at most 512 long) keeps that to a few per point.
+    let extent = stage.axis(axis).extent;
+    let lanes = VECTOR_WIDTHS.iter().copied().filter(|&w| w <= machine.lanes && w <= extent).max().unwrap_or(1);
+    let deepest = near_divisors(extent, lanes, 512).into_iter().filter(|d| d.is_multiple_of(lanes)).max();
+    let Some(r1) = deepest.filter(|_| lanes > 1) else { return };
+    schedule.tiles[axis.0][0] = r1;
+    if let Some((vector_axis, _)) = stage.spatial_axes().last() {
+        let f3 = &mut schedule.tiles[vector_axis.0][2];
+        *f3 = (*f3 / schedule.vector.max(1)).max(1);
+    }
+    schedule.rfactor = lanes;
+    schedule.vector = 1;
+    schedule.packed.clear();
+    schedule.blocked.clear();
+}
+
+/// Whether vectorising `stage`'s last spatial axis would pack an operand
+/// that every point of the stage reads its own part of (its index
+/// mentions every spatial axis), so that the pack is a copy of it each
+/// call, reused by nothing.
+fn packs_an_operand_read_once(program: &Program, stage: &crate::program::Stage, body: &crate::expr::Expr) -> bool {
+    let spatial: Vec<AxisId> = stage.spatial_axes().map(|(id, _)| id).collect();
+    let Some(&vector_axis) = spatial.last() else { return false };
+    loads(body).into_iter().any(|l| {
+        let strided = !matches!(load_stride(program, l, vector_axis), Some(0) | Some(1));
+        strided && spatial.iter().all(|a| l.index.iter().any(|e| e.mentions(a)))
+    })
 }
 
 /// The loop order that keeps a panel of the contiguous operand in L1
@@ -651,7 +707,9 @@ mod tests {
                         if c.sketch().rules[s] != StageRule::MultiLevelTiling {
                             continue;
                         }
-                        assert_eq!(sched.vector, machine.lanes, "{name}");
+                        // The lanes along the spatial axis, or along the
+                        // reduction axis (rfactor).
+                        assert!(sched.vector == machine.lanes || sched.rfactor > 1, "{name}");
                         assert_eq!(sched.accumulator, Accumulator::Registers, "{name}");
                         let registers = super::super::analysis::register_count(stage, sched);
                         assert!(registers <= machine.registers * 3 / 4, "{name}");

@@ -20,8 +20,14 @@ const ITEM: &str = "colt_item";
 
 pub(super) fn lower_opencl(c: &Candidate) -> LoopNest {
     let program = c.program();
-    let mut lowering =
-        Lowering { c, program, bodies: c.bodies().to_vec(), lanes_used: BTreeSet::new(), staged: Vec::new() };
+    let mut lowering = Lowering {
+        c,
+        program,
+        bodies: c.bodies().to_vec(),
+        lanes_used: BTreeSet::new(),
+        reductions_used: BTreeSet::new(),
+        staged: Vec::new(),
+    };
     let mut body = Vec::new();
     for (i, group) in c.groups().iter().enumerate() {
         if i > 0 {

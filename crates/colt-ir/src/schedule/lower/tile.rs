@@ -26,11 +26,20 @@ impl Lowering<'_> {
         let reduction: Vec<AxisId> = stage.reduction_axes().map(|(id, _)| id).collect();
         let (full, then_share) = self.full_tile_test(s, &spatial, ranges);
         let first = self.first_step(s, &reduction);
-        let fast = self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first);
+        let rfactor = sched.rfactor > 1;
+        let fast = if rfactor {
+            self.rfactor_fast_tile(s, &stage, &sched, &spatial, &reduction, &first)
+        } else {
+            self.fast_tile(s, &stage, &sched, &spatial, &reduction, &first)
+        };
         if full.is_empty() {
             return fast;
         }
-        let edge = self.edge_tile(s, &stage, &spatial, &reduction, &first, ranges);
+        let edge = if rfactor {
+            self.rfactor_edge_tile(s, &stage, &sched, &spatial, &reduction, &first, ranges)
+        } else {
+            self.edge_tile(s, &stage, &spatial, &reduction, &first, ranges)
+        };
         vec![Node::If { cond: full, then: fast, otherwise: edge, then_share }]
     }
 
@@ -104,6 +113,33 @@ impl Lowering<'_> {
         shared: &[Load],
     ) -> Vec<Access> {
         let vaxis = stage.spatial_axes().last().map(|(id, _)| id);
+        self.accesses_along_except(s, stage, lanes, vaxis, accumulate_in_memory, shared)
+    }
+
+    /// The accesses of one execution of stage `s`'s update with `lanes`
+    /// lanes along `vaxis`: each load's stride along it, and the output.
+    pub(super) fn accesses_along(
+        &self,
+        s: usize,
+        stage: &Stage,
+        lanes: usize,
+        vaxis: Option<AxisId>,
+        accumulate_in_memory: bool,
+    ) -> Vec<Access> {
+        self.accesses_along_except(s, stage, lanes, vaxis, accumulate_in_memory, &[])
+    }
+
+    /// [`accesses_along`](Self::accesses_along) without the loads in
+    /// `shared`.
+    fn accesses_along_except(
+        &self,
+        s: usize,
+        stage: &Stage,
+        lanes: usize,
+        vaxis: Option<AxisId>,
+        accumulate_in_memory: bool,
+        shared: &[Load],
+    ) -> Vec<Access> {
         let mut out = Vec::new();
         self.bodies[s].for_each_load(&mut |l| {
             if shared.contains(l) {
@@ -133,7 +169,7 @@ impl Lowering<'_> {
         Node::Stmt(Statement { text, stage: s, flops, lanes, accesses })
     }
 
-    fn init_statement(&self, s: usize, text: String, lanes: usize, output: usize) -> Node {
+    pub(super) fn init_statement(&self, s: usize, text: String, lanes: usize, output: usize) -> Node {
         Node::Stmt(Statement {
             text,
             stage: s,

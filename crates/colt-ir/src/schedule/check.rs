@@ -8,10 +8,11 @@
 
 use super::analysis::{groups, load_stride, loop_name, loop_order, register_count, Section};
 use super::error::ScheduleError;
+use super::mask::MaskSlot;
 use super::opencl;
 use super::pack::packed_view;
 use super::sketch::{Sketch, StageRule};
-use super::{Accumulator, Placement, StageSchedule, Target, MAX_REGISTER_TILE, UNROLL_DEPTHS};
+use super::{Accumulator, Iterate, Placement, StageSchedule, Target, MAX_REGISTER_TILE, UNROLL_DEPTHS};
 use crate::expr::{AxisId, BufferId, Expr, Load};
 use crate::program::{AxisKind, Combine, Program, Stage};
 
@@ -24,6 +25,9 @@ pub(crate) struct Decisions<'a> {
     pub bodies: &'a [Expr],
     pub stages: &'a [StageSchedule],
     pub target: Target,
+    /// The masks' facts, computed only when a stage iterates its kept
+    /// points.
+    pub masks: &'a MaskSlot,
 }
 
 impl Decisions<'_> {
@@ -31,7 +35,17 @@ impl Decisions<'_> {
     /// placements' group rules.
     pub fn check(&self) -> Result<(), ScheduleError> {
         self.check_stages()?;
-        groups(self.program, self.sketch, self.bodies, self.stages).map(|_| ())
+        groups(self.program, self.sketch, self.bodies, self.stages)?;
+        self.check_iteration()
+    }
+
+    /// Masked iteration's rule (see `mask`), read only when a stage uses it.
+    fn check_iteration(&self) -> Result<(), ScheduleError> {
+        if self.stages.iter().all(|s| s.iterate == Iterate::All) {
+            return Ok(());
+        }
+        let facts = self.masks.get(self.program, self.bodies, self.sketch);
+        facts.check(self.program, self.bodies, self.stages, self.target)
     }
 
     /// Every decision of every stage (the placements' group rules are

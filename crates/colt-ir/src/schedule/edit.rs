@@ -9,7 +9,7 @@ use super::candidate::Candidate;
 use super::edit_kind::{EditKind, EDIT_KINDS};
 use super::error::ScheduleError;
 use super::sketch::StageRule;
-use super::{factor_domain, Accumulator, PackLayout, Placement, UNROLL_DEPTHS};
+use super::{factor_domain, Accumulator, Iterate, PackLayout, Placement, UNROLL_DEPTHS};
 use crate::program::AxisKind;
 use std::fmt;
 
@@ -48,6 +48,11 @@ pub enum Edit {
         stage: String,
         operand: String,
         layout: PackLayout,
+    },
+    /// Which points the stage iterates: all, or those its mask keeps.
+    Iterate {
+        stage: String,
+        points: Iterate,
     },
 }
 
@@ -120,6 +125,7 @@ impl Edit {
             Edit::Vectorize { .. } => EditKind::Vectorize,
             Edit::Accumulate { .. } => EditKind::Accumulate,
             Edit::Pack { .. } => EditKind::Pack,
+            Edit::Iterate { .. } => EditKind::Iterate,
         }
     }
 
@@ -135,6 +141,7 @@ impl Edit {
             Edit::Vectorize { stage, lanes } => vec![Text(stage), Int(*lanes)],
             Edit::Accumulate { stage, into } => vec![Text(stage), Text(into.name())],
             Edit::Pack { stage, operand, layout } => vec![Text(stage), Text(operand), Text(layout.name())],
+            Edit::Iterate { stage, points } => vec![Text(stage), Text(points.name())],
         };
         self.kind().spec().args.iter().copied().zip(values).collect()
     }
@@ -147,7 +154,8 @@ impl Edit {
             | Edit::Parallel { stage, .. }
             | Edit::Vectorize { stage, .. }
             | Edit::Accumulate { stage, .. }
-            | Edit::Pack { stage, .. } => stage,
+            | Edit::Pack { stage, .. }
+            | Edit::Iterate { stage, .. } => stage,
         }
     }
 
@@ -177,6 +185,7 @@ impl Edit {
             Edit::Parallel { loops, .. } => sched.parallel = *loops,
             Edit::Vectorize { lanes, .. } => sched.vector = *lanes,
             Edit::Accumulate { into, .. } => sched.accumulator = *into,
+            Edit::Iterate { points, .. } => sched.iterate = *points,
             Edit::ComputeAt { at, .. } => sched.placement = parse_placement(c, at, &text)?,
             Edit::Pack { operand, layout, .. } => {
                 let b = program.buffer_id(operand).ok_or_else(|| EditError::UnknownOperand {
@@ -261,6 +270,14 @@ impl Edit {
                     _ => return Err(err("`layout` is \"original\", \"packed\", \"blocked\" or \"local\"")),
                 };
                 Edit::Pack { stage, operand: string("operand")?, layout }
+            }
+            EditKind::Iterate => {
+                let points = match string("points")?.as_str() {
+                    "all" => Iterate::All,
+                    "kept" => Iterate::Kept,
+                    _ => return Err(err("`points` is \"all\" or \"kept\"")),
+                };
+                Edit::Iterate { stage, points }
             }
         };
         Ok(edit)
@@ -426,6 +443,13 @@ fn proposals_of(c: &Candidate, s: usize, kind: EditKind) -> Vec<Edit> {
                         proposals.push(Edit::Pack { stage: name.clone(), operand, layout });
                     }
                 }
+            }
+        }
+        EditKind::Iterate => {
+            // Only stages with a mask: the others' edit is always illegal.
+            if c.mask_facts().masks[s].is_some() {
+                let points = if sched.iterate == Iterate::Kept { Iterate::All } else { Iterate::Kept };
+                proposals.push(Edit::Iterate { stage: name.clone(), points });
             }
         }
         EditKind::ComputeAt => {

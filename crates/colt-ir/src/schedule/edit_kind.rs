@@ -22,6 +22,7 @@ pub enum EditKind {
     Vectorize,
     Accumulate,
     Pack,
+    Iterate,
 }
 
 /// One kind of edit, as the parser, the legal-edit enumeration and the
@@ -47,7 +48,7 @@ pub struct EditKindSpec {
 
 /// Every kind of edit, in the order [`legal_edits`](super::legal_edits)
 /// proposes them for a stage.
-pub const EDIT_KINDS: [EditKindSpec; 7] = [
+pub const EDIT_KINDS: [EditKindSpec; 8] = [
     EditKindSpec {
         kind: EditKind::Tile,
         name: "tile",
@@ -113,6 +114,17 @@ pub const EDIT_KINDS: [EditKindSpec; 7] = [
         opencl: Some(r#"compute_at(stage="S", at="root")"#),
         hint: None,
         syntax_line: 2,
+    },
+    EditKindSpec {
+        kind: EditKind::Iterate,
+        name: "iterate",
+        args: &["stage", "points"],
+        // Masked iteration clamps the CPU's loops (see `mask`); OpenCL's
+        // work-items are bound to whole tiles.
+        cpu: Some(r#"iterate(stage="S", points="kept")"#),
+        opencl: None,
+        hint: Some("(kept: only the points the stage's mask keeps; all: every point)"),
+        syntax_line: 4,
     },
 ];
 
@@ -180,7 +192,7 @@ pub fn edit_syntax(target: Target) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [EditKind; 7] = [
+    const ALL: [EditKind; 8] = [
         EditKind::Tile,
         EditKind::Unroll,
         EditKind::ComputeAt,
@@ -188,6 +200,7 @@ mod tests {
         EditKind::Vectorize,
         EditKind::Accumulate,
         EditKind::Pack,
+        EditKind::Iterate,
     ];
 
     #[test]

@@ -15,6 +15,7 @@ use crate::program::{Program, Stage};
 use crate::vector::vector_prelude;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod masked;
 mod opencl;
 mod pack;
 mod tile;
@@ -64,7 +65,10 @@ pub fn lower(c: &Candidate) -> LoopNest {
         }
         body.extend(lowering.group(group));
     }
-    let prelude: String = lowering.lanes_used.iter().map(|&l| vector_prelude(l)).collect();
+    let mut prelude: String = lowering.lanes_used.iter().map(|&l| vector_prelude(l)).collect();
+    if c.stages().iter().any(|s| s.iterate == super::Iterate::Kept) {
+        prelude.push_str(masked::MAXL_PRELUDE);
+    }
     let scratch = program.buffers()[source.buffers().len()..].iter().map(|b| b.len()).collect();
     LoopNest {
         name: source.name().to_string(),
@@ -300,9 +304,15 @@ impl Lowering<'_> {
         } else {
             format!("colt_minl({parent} + {parent_size}, {})", range.hi)
         };
+        let (start, end, trips) = if self.is_clamped(s, l) {
+            let clamped = self.clamp(s, l, ranges, parent, end, sizes[l.level], trips);
+            (clamped.start, clamped.end, clamped.trips)
+        } else {
+            (parent, end, trips)
+        };
         vec![Node::Loop(Loop {
             var,
-            start: parent,
+            start,
             end,
             step: sizes[l.level],
             kind: LoopKind::Serial,

@@ -49,6 +49,7 @@ mod edit_kind;
 mod error;
 mod lineage;
 mod lower;
+pub mod mask;
 pub mod opencl;
 pub mod pack;
 mod render;
@@ -124,6 +125,28 @@ pub struct StageSchedule {
     /// OpenCL only: buffer ids of the operands each work-group stages in
     /// `__local` memory before reading them (see [`opencl`]), ascending.
     pub local: Vec<usize>,
+    /// CPU only: whether the stage iterates every point or only those its
+    /// mask keeps (see [`mask`]).
+    pub iterate: Iterate,
+}
+
+/// Which points of its domain a stage iterates (see [`mask`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Iterate {
+    /// Every point (the untransformed loop nest).
+    #[default]
+    All,
+    /// Only the points its mask keeps: tiles wholly outside it are skipped.
+    Kept,
+}
+
+impl Iterate {
+    pub fn name(self) -> &'static str {
+        match self {
+            Iterate::All => "all",
+            Iterate::Kept => "kept",
+        }
+    }
 }
 
 /// What a candidate's kernel runs on: the same program, sketches and edit

@@ -29,6 +29,9 @@
 //! - half of those register tiles get the panel order (`panel_order`): one
 //!   blocked panel of the contiguous operand, at most 16 KB, read by up to
 //!   16 row tiles before the next, as BLAS kernels order their loops;
+//! - stages with a mask iterate only the points it keeps three times in
+//!   four where legal (see [`mask`](super::mask)), drawn from a stream of
+//!   their own after every other decision;
 //! - sketches are drawn three times in four from those that do not
 //!   recompute an `exp`, `sqrt` or division per reuse
 //!   ([`recomputes_expensive`]), otherwise from all; compute-at placements
@@ -227,6 +230,9 @@ fn sample_informed(program: Arc<Program>, machine: Machine, style: Option<TileSt
             candidate.try_random_placement(s, &mut rng);
         }
     }
+    // Skipping masked work is what fast masked kernels do: three draws in
+    // four where legal.
+    candidate.draw_iteration(seed, 4);
     candidate
 }
 
@@ -447,6 +453,7 @@ fn informed_schedule(
         packed,
         blocked,
         local: Vec::new(),
+        iterate: super::Iterate::All,
     };
     if reduces && super::analysis::register_count(stage, &schedule) > MAX_REGISTER_TILE {
         schedule.accumulator = Accumulator::Memory;

@@ -224,14 +224,22 @@ impl Mask {
             }
             // c·x <= -constant - Σ c_y·y: the extreme of the right side
             // over the box, the largest for `reach` when c = 1.
-            let mut text = format!("{}", -c * b.constant);
+            let mut text = if b.constant == 0 { String::new() } else { format!("{}", -c * b.constant) };
             for (y, &cy) in b.coef.iter().enumerate().filter(|&(y, cy)| y != axis && *cy != 0) {
                 let (lo, hi) = range(y);
                 // The term is -c·cy·y; it is largest at hi when -c·cy > 0.
                 let coefficient = -c * cy;
                 let largest = coefficient > 0;
                 let end = if largest == (reach == (c > 0)) { hi } else { lo };
-                text += &if coefficient > 0 { format!(" + ({end})") } else { format!(" - ({end})") };
+                text += &match (coefficient > 0, text.is_empty()) {
+                    (true, true) => format!("({end})"),
+                    (true, false) => format!(" + ({end})"),
+                    (false, true) => format!("-({end})"),
+                    (false, false) => format!(" - ({end})"),
+                };
+            }
+            if text.is_empty() {
+                text = "0".to_string();
             }
             if c > 0 {
                 highs.push(text);

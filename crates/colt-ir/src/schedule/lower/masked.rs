@@ -193,23 +193,25 @@ impl Lowering<'_> {
         let high = c_min(&highs).map(|h| format!("{h} + 1")).unwrap_or_else(|| end.clone());
         let start_var = super::ident(&format!("{var}_start"));
         let end_var = super::ident(&format!("{var}_end"));
-        // The boundary bands are at most as wide as the register tile
-        // along the mask's other axes.
+        // The boundary bands are about as wide as the register tile along
+        // the mask's other axes; the three loops share the clamped loop's
+        // trips.
         let band = stage
             .spatial_axes()
             .filter(|(a, _)| mask.mentions(a.0))
             .map(|(a, _)| self.c.stages()[s].tiles[a.0][2])
             .max()
             .unwrap_or(1)
-            .min(trips);
+            .min(clamped.trips / 2);
+        let interior = clamped.trips - 2 * band;
         vec![
             Node::Let { var: start_var.clone(), value: start },
             Node::Let { var: end_var.clone(), value: end },
             Node::Let { var: a_var.clone(), value: format!("colt_minl({end_var}, colt_maxl({start_var}, {low}))") },
             Node::Let { var: b_var.clone(), value: format!("colt_minl({end_var}, colt_maxl({a_var}, {high}))") },
-            make(start_var, a_var.clone(), band, guarded.clone()),
-            make(a_var, b_var.clone(), clamped.trips, plain),
-            make(b_var, end_var, band, guarded),
+            make(start_var, a_var.clone(), band.max(1), guarded.clone()),
+            make(a_var, b_var.clone(), interior.max(1), plain),
+            make(b_var, end_var, band.max(1), guarded),
         ]
     }
 }

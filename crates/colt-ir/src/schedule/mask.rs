@@ -69,7 +69,7 @@ use super::{Iterate, StageSchedule, Target};
 use crate::expr::{AxisId, CmpOp, Cond, Expr, IndexExpr, Load};
 use crate::program::{AxisKind, BufferRole, Combine, Program, Stage};
 use crate::work::{for_each_point, index_only, ReferenceValues};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The most points the check enumerates for one stage (work.rs's limit).
 pub const MAX_CHECKED_POINTS: u64 = crate::work::MAX_ANALYSED_ELEMENTS;
@@ -387,6 +387,7 @@ impl MaskFacts {
         }
         let identity = stage.combine.init();
         let (mut is_identity, mut reads) = (true, self.reads[d].clone());
+        let mut at: Vec<i64> = Vec::new();
         for_each_point(stage, &relevant, |point| {
             let kept = mask.as_ref().is_none_or(|m| m.holds(point));
             if reduction_skip && !kept && is_identity && !reference.is_known(body, point, identity) {
@@ -395,7 +396,8 @@ impl MaskFacts {
             for_each_taken_load(body, point, &mut |l| {
                 let Some(u) = producer(l.buffer).filter(|u| watched.contains(u)) else { return };
                 let producer_stage = &program.stages()[u];
-                let mut at = vec![0i64; producer_stage.axes.len()];
+                at.clear();
+                at.resize(producer_stage.axes.len(), 0);
                 for (e, (a, _)) in l.index.iter().zip(producer_stage.spatial_axes()) {
                     at[a.0] = e.eval(&|x| point[x.0]);
                 }
@@ -576,12 +578,36 @@ fn kept_share(mask: Option<&Mask>, stage: &Stage) -> f64 {
 /// equal: they follow from the program and sketch, which candidates
 /// compare.
 #[derive(Default)]
-pub(crate) struct MaskSlot(OnceLock<MaskFacts>);
+pub(crate) struct MaskSlot(OnceLock<Arc<MaskFacts>>);
 
 impl MaskSlot {
     pub(crate) fn get(&self, program: &Program, bodies: &[Expr], sketch: &Sketch) -> &MaskFacts {
-        self.0.get_or_init(|| MaskFacts::of(program, bodies, sketch))
+        self.0.get_or_init(|| remembered(program, bodies, sketch))
     }
+}
+
+/// The facts of the programs and sketches seen last in this process: a
+/// search samples hundreds of candidates of one program from a few
+/// sketches, and the check of causal attention's bench shape enumerates
+/// about 3M points (a few hundred ms), which each sample would otherwise
+/// repeat.
+fn remembered(program: &Program, bodies: &[Expr], sketch: &Sketch) -> Arc<MaskFacts> {
+    type Memo = Vec<(Program, Sketch, Arc<MaskFacts>)>;
+    const KEPT: usize = 16;
+    static MEMO: Mutex<Memo> = Mutex::new(Vec::new());
+    let find = |memo: &Memo| memo.iter().find(|(p, k, _)| k == sketch && p == program).map(|(_, _, f)| f.clone());
+    // A poisoned memo only means another thread panicked mid-insert; its
+    // entries are whole, so it is still read.
+    if let Some(facts) = find(&MEMO.lock().unwrap_or_else(|e| e.into_inner())) {
+        return facts;
+    }
+    let facts = Arc::new(MaskFacts::of(program, bodies, sketch));
+    let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+    if memo.len() == KEPT {
+        memo.remove(0);
+    }
+    memo.push((program.clone(), sketch.clone(), facts.clone()));
+    facts
 }
 
 impl PartialEq for MaskSlot {

@@ -305,7 +305,8 @@ impl Lowering<'_> {
             format!("colt_minl({parent} + {parent_size}, {})", range.hi)
         };
         let (start, end, trips) = if self.is_clamped(s, l) {
-            let clamped = self.clamp(s, l, ranges, parent, end, sizes[l.level], trips);
+            let bounds = masked::Clamped { start: parent, end, trips };
+            let clamped = self.clamp(s, l, ranges, bounds, sizes[l.level]);
             (clamped.start, clamped.end, clamped.trips)
         } else {
             (parent, end, trips)

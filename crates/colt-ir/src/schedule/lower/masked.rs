@@ -26,7 +26,7 @@ fn c_min(terms: &[String]) -> Option<String> {
     terms.iter().cloned().reduce(|a, b| format!("colt_minl({a}, {b})"))
 }
 
-/// A loop's clamped bounds and its trip count for the features.
+/// A loop's bounds (C expressions) and its trip count for the features.
 pub(super) struct Clamped {
     pub start: String,
     pub end: String,
@@ -65,20 +65,12 @@ impl Lowering<'_> {
         }
     }
 
-    /// The bounds of loop `l` (from `start` to `end` by tiles of `size`,
-    /// `trips` at most) clamped to the tiles that intersect the mask. A
+    /// The bounds of loop `l` (`bounds`, by tiles of `size`) clamped to
+    /// the tiles that intersect the mask. A
     /// reduction's `R0` loop is clamped from above only and keeps its
     /// first iteration, where the register tile is initialised.
-    pub(super) fn clamp(
-        &self,
-        s: usize,
-        l: LoopLevel,
-        ranges: &[AxisRange],
-        start: String,
-        end: String,
-        size: usize,
-        trips: usize,
-    ) -> Clamped {
+    pub(super) fn clamp(&self, s: usize, l: LoopLevel, ranges: &[AxisRange], bounds: Clamped, size: usize) -> Clamped {
+        let Clamped { start, end, trips } = bounds;
         let Some(mask) = self.iteration_mask(s).cloned() else { return Clamped { start, end, trips } };
         let range = |y: usize| self.range_inside(s, l, y, ranges);
         let Some((lows, highs)) = mask.limits(l.axis.0, &range, true) else { return Clamped { start, end, trips } };
@@ -163,7 +155,7 @@ impl Lowering<'_> {
         let end = if r1 >= extent { extent.to_string() } else { format!("colt_minl({parent} + {r1}, {extent})") };
         let full: Vec<AxisRange> =
             stage.axes.iter().map(|a| AxisRange { lo: "0".into(), hi: a.extent.to_string(), len: a.extent }).collect();
-        let clamped = self.clamp(s, l, &full, parent, end, 1, trips);
+        let clamped = self.clamp(s, l, &full, Clamped { start: parent, end, trips }, 1);
         let make = |start: String, end: String, trips: usize, body: Vec<Node>| {
             Node::Loop(Loop {
                 var: var.clone(),

@@ -246,6 +246,22 @@ fn candidates_of_masked_programs_match_the_reference() {
     assert!(masked as u32 >= count * 2, "only {masked} of {} candidates iterate kept points", count * 12);
 }
 
+/// Found by the fuzzer: `S` computed at `M`'s `R0` loop, which `M`'s
+/// window clamped, so the regions of `S` that only `E` reads were never
+/// computed. A loop with a stage computed inside it is no longer clamped.
+#[test]
+fn a_stage_computed_inside_a_clamped_loop_is_still_computed_for_its_other_readers() {
+    let program = common::masked_attention::masked_programs().remove(2);
+    assert_eq!(program.name(), "masked-window");
+    let program = Arc::new(program);
+    let reference = interp::evaluate(&program, DEFAULT_SEED);
+    let c = Sampler::Uniform.sample(program.clone(), Target::Cpu, 6264887966914726392);
+    let c = Edit::parse(r#"tile(stage="M", axis="i", factors=[1,1,1])"#).unwrap().apply(&c).unwrap();
+    let text = c.decisions_text();
+    assert!(text.contains("S: at=M.j0") && text.contains("iterate=kept"), "{text}");
+    check_candidate(&program, &reference, &c, 1).unwrap();
+}
+
 /// The long run of masked iteration: `cargo test --release -p colt-ir
 /// --test schedule_fuzz -- --ignored masked_long` (`PROPTEST_CASES=N`
 /// candidates per program and sampler, 500 by default).

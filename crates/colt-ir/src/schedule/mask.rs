@@ -61,7 +61,25 @@
 //! whole register tile (the fast path, no condition) and the boundary
 //! points before and after, whose term is `select(mask, term, identity)`.
 //! A spatial skip computes its boundary tiles whole: the extra elements
-//! are outside the mask, which (b) makes sure nothing reads.
+//! are outside the mask, which (b) makes sure nothing reads. Loops that are
+//! not clamped (conservative, never wrong): the fused parallel loops, the
+//! register tile's `S3` loops, and any loop with a stage computed at it or
+//! inside it (that stage's region is needed by its other readers too).
+//! The lowered trip counts carry the skipped work: the first clamped loop
+//! inside a loop over another axis of the mask is scaled by the share of
+//! points the mask keeps, so the features' flops (and the cost model) see
+//! it; no feature is added (stored models keep their 40 inputs).
+//!
+//! # In the space
+//!
+//! The decision is [`Iterate`](super::Iterate), `all` by default and
+//! printed (` iterate=kept`) only when set, so candidates that do not use
+//! it render, lower and fingerprint as before. `legal_edits` proposes it
+//! for stages with a mask only; CPU only. Both samplers draw it after every
+//! other decision from a stream of their own (see
+//! `Candidate::draw_iteration`): programs without masks sample exactly as
+//! before; a masked program's stored lineage (llama3-8b-attn's) rebuilds
+//! with the flags its seed now draws.
 
 use super::error::ScheduleError;
 use super::sketch::{loads, Sketch};

@@ -11,7 +11,7 @@ use crate::expr::{AxisId, Expr};
 use crate::loopnest::{Loop, LoopKind, Node};
 use crate::schedule::analysis::{loop_order, tile_sizes, trip_count, LoopLevel, Section};
 use crate::schedule::mask::Mask;
-use crate::schedule::Iterate;
+use crate::schedule::{Iterate, Placement};
 
 /// `colt_maxl`, declared in a kernel's own prelude only when a stage uses
 /// masked iteration (every other kernel's text stays as it was).
@@ -43,10 +43,23 @@ impl Lowering<'_> {
         self.c.mask_facts().masks[s].as_ref()
     }
 
-    /// Whether the loop `l` of stage `s` is clamped by its mask.
+    /// Whether the loop `l` of stage `s` is clamped by its mask: a loop
+    /// over a clamped axis, outside the register tile, with no stage
+    /// computed inside it (a stage computed at a loop computes the region
+    /// its iteration needs for every reader, and its other readers need
+    /// the regions of the skipped iterations too).
     pub(super) fn is_clamped(&self, s: usize, l: LoopLevel) -> bool {
-        l.section != Section::S3
-            && self.iteration_mask(s).is_some_and(|m| m.clamped_axes(self.stage(s)).contains(&l.axis))
+        let clamped_axis = l.section != Section::S3
+            && self.iteration_mask(s).is_some_and(|m| m.clamped_axes(self.stage(s)).contains(&l.axis));
+        if !clamped_axis {
+            return false;
+        }
+        let pos = loop_order(self.stage(s)).iter().position(|o| *o == l).unwrap_or(0);
+        !self
+            .c
+            .stages()
+            .iter()
+            .any(|m| matches!(m.placement, Placement::At { stage, loop_index } if stage == s && loop_index >= pos))
     }
 
     /// The inclusive C range of axis `y` inside the loops of `s` enclosing

@@ -102,6 +102,34 @@ impl Program {
     }
 }
 
+/// The reference semantics' known constants (the forward pass above), for
+/// the schedule's masked iteration (`schedule::mask`), which must know
+/// that a reduction's term is its identity wherever it skips it.
+pub(crate) struct ReferenceValues<'p> {
+    walker: Walker<'p>,
+    known: Vec<Map<Known>>,
+}
+
+impl<'p> ReferenceValues<'p> {
+    pub(crate) fn of(program: &'p Program) -> ReferenceValues<'p> {
+        let walker = Walker { program, strides: program.buffers.iter().map(|b| b.strides()).collect() };
+        let known = walker.known_values();
+        ReferenceValues { walker, known }
+    }
+
+    /// Whether `body`, an expression over a stage's axes, is known to be
+    /// `value` (`0` or `-inf`) at `point` in the reference semantics.
+    pub(crate) fn is_known(&self, body: &Expr, point: &[i64], value: f32) -> bool {
+        self.walker.value(body, point, &self.known) == Known::of(value)
+    }
+
+    /// Whether the known values of `buffer` differ from element to element
+    /// (so a check must enumerate the axes that index it).
+    pub(crate) fn varies(&self, buffer: usize) -> bool {
+        !matches!(self.known[buffer], Map::Uniform(_))
+    }
+}
+
 /// A program with its buffers' strides, which every point's offsets use.
 struct Walker<'p> {
     program: &'p Program,
@@ -449,7 +477,7 @@ fn reads(e: &Expr) -> bool {
 }
 
 /// The condition's value at `point` when it compares indices only.
-fn index_only(c: &Cond, point: &[i64]) -> Option<bool> {
+pub(crate) fn index_only(c: &Cond, point: &[i64]) -> Option<bool> {
     match c {
         Cond::Index(a, op, b) => Some(op.holds(a.eval(&|x| point[x.0]), b.eval(&|x| point[x.0]))),
         Cond::Value(..) => None,
@@ -507,7 +535,7 @@ fn weight_outside(stage: &Stage, relevant: &[usize]) -> Option<f64> {
 }
 
 /// Calls `f` at every value of the `relevant` axes, the others at 0.
-fn for_each_point(stage: &Stage, relevant: &[usize], mut f: impl FnMut(&[i64])) {
+pub(crate) fn for_each_point(stage: &Stage, relevant: &[usize], mut f: impl FnMut(&[i64])) {
     if relevant.iter().any(|&a| stage.axes[a].extent == 0) {
         return;
     }

@@ -3,8 +3,11 @@
 use super::analysis::{self, loop_order, LoopLevel};
 use super::check::Decisions;
 use super::error::ScheduleError;
+use super::mask::{MaskFacts, MaskSlot};
 use super::sketch::{effective_bodies, sketches, Sketch};
-use super::{factor_domain, Accumulator, Group, Placement, Rng, StageSchedule, Target, UNROLL_DEPTHS, VECTOR_WIDTHS};
+use super::{
+    factor_domain, Accumulator, Group, Iterate, Placement, Rng, StageSchedule, Target, UNROLL_DEPTHS, VECTOR_WIDTHS,
+};
 use crate::expr::Expr;
 use crate::program::{AxisKind, Program};
 use std::sync::Arc;
@@ -19,6 +22,9 @@ pub struct Candidate {
     /// and the sketch, which edits never change, so computed once per
     /// sketch and shared by every candidate edited from it.
     bodies: Arc<[Expr]>,
+    /// The masks and masked-iteration facts of the program and sketch,
+    /// shared like `bodies` and computed on first use.
+    masks: Arc<MaskSlot>,
     pub(crate) stages: Vec<StageSchedule>,
     target: Target,
 }
@@ -37,7 +43,7 @@ impl Candidate {
         target: Target,
     ) -> Result<Candidate, ScheduleError> {
         let bodies = effective_bodies(&program, &sketch).into();
-        let candidate = Candidate { program, sketch, bodies, stages, target };
+        let candidate = Candidate { program, sketch, bodies, masks: Arc::default(), stages, target };
         candidate.check()?;
         Ok(candidate)
     }
@@ -53,7 +59,7 @@ impl Candidate {
     pub fn initial_on(program: Arc<Program>, sketch: Sketch, target: Target) -> Candidate {
         let stages = (0..program.stages().len()).map(|s| default_schedule(&program, &sketch, s)).collect();
         let bodies = effective_bodies(&program, &sketch).into();
-        Candidate { program, sketch, bodies, stages, target }
+        Candidate { program, sketch, bodies, masks: Arc::default(), stages, target }
     }
 
     /// What the candidate's kernel runs on.
@@ -67,11 +73,18 @@ impl Candidate {
             program: self.program.clone(),
             sketch: self.sketch.clone(),
             bodies: self.bodies.clone(),
+            masks: self.masks.clone(),
             stages,
             target: self.target,
         };
         candidate.check()?;
         Ok(candidate)
+    }
+
+    /// The masks of the program's stages under this sketch and what the
+    /// rule of masked iteration reads (see [`mask`](super::mask)).
+    pub fn mask_facts(&self) -> &MaskFacts {
+        self.masks.get(&self.program, &self.bodies, &self.sketch)
     }
 
     /// Every stage's body after the sketch's inlining, in program order.
@@ -124,6 +137,7 @@ impl Candidate {
             }
         }
         super::fusion::draw(&mut candidate, seed, super::MAX_REGISTER_TILE, true);
+        candidate.draw_iteration(seed, 2);
         candidate
     }
 
@@ -138,6 +152,30 @@ impl Candidate {
         }
         self.stages[s] = before;
         false
+    }
+
+    /// Draws which stages iterate only the points their masks keep (see
+    /// [`mask`](super::mask)): each stage with a mask, consumers first (a
+    /// producer that leaves elements unwritten needs its readers to skip
+    /// them too), one time in `odds` not, where the result is legal. From a
+    /// stream of its own, so that every other decision of a seed is drawn
+    /// as before the decision existed and programs without masks are
+    /// sampled exactly as before.
+    pub(crate) fn draw_iteration(&mut self, seed: u64, odds: usize) {
+        if self.target != Target::Cpu {
+            return;
+        }
+        let masked: Vec<usize> = (0..self.stages.len()).filter(|&s| self.mask_facts().masks[s].is_some()).collect();
+        let mut rng = Rng::new(seed ^ 0x6974_6572_6174_6521);
+        for s in masked.into_iter().rev() {
+            if rng.below(odds) == 0 {
+                continue;
+            }
+            self.stages[s].iterate = Iterate::Kept;
+            if self.check().is_err() {
+                self.stages[s].iterate = Iterate::All;
+            }
+        }
     }
 
     /// Moves stage `s` to a random legal compute-at location, if any.
@@ -276,6 +314,7 @@ impl Candidate {
             local,
             fused: None,
             rfactor: 1,
+            iterate: Iterate::All,
         };
         sched.rfactor = self.random_rfactor(s, &sched, rng);
         sched
@@ -289,6 +328,7 @@ impl Candidate {
             bodies: &self.bodies,
             stages: &self.stages,
             target: self.target,
+            masks: &self.masks,
         }
         .check()
     }
@@ -350,5 +390,6 @@ pub(crate) fn default_schedule(program: &Program, sketch: &Sketch, s: usize) -> 
         local: Vec::new(),
         fused: None,
         rfactor: 1,
+        iterate: Iterate::All,
     }
 }

@@ -8,11 +8,12 @@
 
 use super::analysis::{groups, load_stride, loop_name, loop_order, register_count, Section};
 use super::error::ScheduleError;
+use super::mask::MaskSlot;
 use super::opencl;
 use super::pack::packed_view;
 use super::rfactor::check_rfactor;
 use super::sketch::{Sketch, StageRule};
-use super::{Accumulator, Placement, StageSchedule, Target, MAX_REGISTER_TILE, UNROLL_DEPTHS};
+use super::{Accumulator, Iterate, Placement, StageSchedule, Target, MAX_REGISTER_TILE, UNROLL_DEPTHS};
 use crate::expr::{AxisId, BufferId, Expr, Load};
 use crate::program::{AxisKind, Combine, Program, Stage};
 
@@ -25,6 +26,9 @@ pub(crate) struct Decisions<'a> {
     pub bodies: &'a [Expr],
     pub stages: &'a [StageSchedule],
     pub target: Target,
+    /// The masks' facts, computed only when a stage iterates its kept
+    /// points.
+    pub masks: &'a MaskSlot,
 }
 
 impl Decisions<'_> {
@@ -35,7 +39,36 @@ impl Decisions<'_> {
         super::fusion::check(self.program, self.sketch, self.bodies, self.stages, self.target)?;
         self.check_stages()?;
         super::fusion::check_registers(self.program, self.stages)?;
-        groups(self.program, self.sketch, self.bodies, self.stages).map(|_| ())
+        groups(self.program, self.sketch, self.bodies, self.stages)?;
+        self.check_iteration()
+    }
+
+    /// Masked iteration's rule (see `mask`), read only when a stage uses it.
+    fn check_iteration(&self) -> Result<(), ScheduleError> {
+        if self.stages.iter().all(|s| s.iterate == Iterate::All) {
+            return Ok(());
+        }
+        // The masked lowering clamps and guards the loops of the stage's
+        // own nest; a fused register tile and a vectorised reduction have
+        // loops of their own that it does not guard.
+        for (s, sched) in self.stages.iter().enumerate() {
+            if sched.iterate == Iterate::Kept {
+                let other = if sched.rfactor > 1 {
+                    Some("vectorises its reduction (rfactor)")
+                } else if super::fusion::is_fused(self.stages, s) || super::fusion::fused_set(self.stages, s).len() > 1
+                {
+                    Some("is fused with another stage")
+                } else {
+                    None
+                };
+                if let Some(other) = other {
+                    let stage = self.program.stage_name(&self.program.stages()[s]).to_string();
+                    return Err(ScheduleError::IterateExcluded { stage, other: other.to_string() });
+                }
+            }
+        }
+        let facts = self.masks.get(self.program, self.bodies, self.sketch);
+        facts.check(self.program, self.bodies, self.stages, self.target)
     }
 
     /// Every decision of every stage (the placements' group rules are

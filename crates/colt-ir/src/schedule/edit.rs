@@ -9,7 +9,7 @@ use super::candidate::Candidate;
 use super::edit_kind::{EditKind, EDIT_KINDS};
 use super::error::ScheduleError;
 use super::sketch::StageRule;
-use super::{factor_domain, Accumulator, Fusion, PackLayout, Placement, UNROLL_DEPTHS};
+use super::{factor_domain, Accumulator, Fusion, Iterate, PackLayout, Placement, UNROLL_DEPTHS};
 use crate::program::AxisKind;
 use std::fmt;
 
@@ -67,6 +67,11 @@ pub enum Edit {
     Rfactor {
         stage: String,
         lanes: usize,
+    },
+    /// Which points the stage iterates: all, or those its mask keeps.
+    Iterate {
+        stage: String,
+        points: Iterate,
     },
 }
 
@@ -142,6 +147,7 @@ impl Edit {
             Edit::Fuse { .. } => EditKind::Fuse,
             Edit::Epilogue { .. } => EditKind::Epilogue,
             Edit::Rfactor { .. } => EditKind::Rfactor,
+            Edit::Iterate { .. } => EditKind::Iterate,
         }
     }
 
@@ -160,6 +166,7 @@ impl Edit {
             Edit::Fuse { stage, with } => vec![Text(stage), Text(with)],
             Edit::Epilogue { stage, at } => vec![Text(stage), Text(at)],
             Edit::Rfactor { stage, lanes } => vec![Text(stage), Int(*lanes)],
+            Edit::Iterate { stage, points } => vec![Text(stage), Text(points.name())],
         };
         self.kind().spec().args.iter().copied().zip(values).collect()
     }
@@ -175,7 +182,8 @@ impl Edit {
             | Edit::Pack { stage, .. }
             | Edit::Fuse { stage, .. }
             | Edit::Epilogue { stage, .. }
-            | Edit::Rfactor { stage, .. } => stage,
+            | Edit::Rfactor { stage, .. }
+            | Edit::Iterate { stage, .. } => stage,
         }
     }
 
@@ -225,6 +233,7 @@ impl Edit {
                 }
             }
             Edit::Accumulate { into, .. } => sched.accumulator = *into,
+            Edit::Iterate { points, .. } => sched.iterate = *points,
             Edit::ComputeAt { at, .. } => sched.placement = parse_placement(c, at, &text)?,
             Edit::Pack { operand, layout, .. } => {
                 let b = program.buffer_id(operand).ok_or_else(|| EditError::UnknownOperand {
@@ -333,6 +342,14 @@ impl Edit {
             }
             EditKind::Fuse => Edit::Fuse { stage, with: string("with")? },
             EditKind::Epilogue => Edit::Epilogue { stage, at: string("at")? },
+            EditKind::Iterate => {
+                let points = match string("points")?.as_str() {
+                    "all" => Iterate::All,
+                    "kept" => Iterate::Kept,
+                    _ => return Err(err("`points` is \"all\" or \"kept\"")),
+                };
+                Edit::Iterate { stage, points }
+            }
         };
         Ok(edit)
     }
@@ -515,6 +532,13 @@ fn proposals_of(c: &Candidate, s: usize, kind: EditKind) -> Vec<Edit> {
             }
         }
         EditKind::Fuse | EditKind::Epilogue => proposals = fusion_proposals(c, s, kind),
+        EditKind::Iterate => {
+            // Only stages with a mask: the others' edit is always illegal.
+            if c.mask_facts().masks[s].is_some() {
+                let points = if sched.iterate == Iterate::Kept { Iterate::All } else { Iterate::Kept };
+                proposals.push(Edit::Iterate { stage: name.clone(), points });
+            }
+        }
         EditKind::ComputeAt => {
             let mut places = vec![Placement::Root];
             for r in s + 1..program.stages().len() {

@@ -25,6 +25,7 @@ pub enum EditKind {
     Fuse,
     Epilogue,
     Rfactor,
+    Iterate,
 }
 
 /// One kind of edit, as the parser, the legal-edit enumeration and the
@@ -50,7 +51,7 @@ pub struct EditKindSpec {
 
 /// Every kind of edit, in the order [`legal_edits`](super::legal_edits)
 /// proposes them for a stage.
-pub const EDIT_KINDS: [EditKindSpec; 10] = [
+pub const EDIT_KINDS: [EditKindSpec; 11] = [
     EditKindSpec {
         kind: EditKind::Tile,
         name: "tile",
@@ -147,6 +148,17 @@ pub const EDIT_KINDS: [EditKindSpec; 10] = [
         hint: None,
         syntax_line: 2,
     },
+    EditKindSpec {
+        kind: EditKind::Iterate,
+        name: "iterate",
+        args: &["stage", "points"],
+        // Masked iteration clamps the CPU's loops (see `mask`); OpenCL's
+        // work-items are bound to whole tiles.
+        cpu: Some(r#"iterate(stage="S", points="kept")"#),
+        opencl: None,
+        hint: Some("(kept: only the points the stage's mask keeps; all: every point)"),
+        syntax_line: 4,
+    },
 ];
 
 impl EditKind {
@@ -213,7 +225,7 @@ pub fn edit_syntax(target: Target) -> String {
 mod tests {
     use super::*;
 
-    const ALL: [EditKind; 10] = [
+    const ALL: [EditKind; 11] = [
         EditKind::Tile,
         EditKind::Unroll,
         EditKind::ComputeAt,
@@ -224,6 +236,7 @@ mod tests {
         EditKind::Fuse,
         EditKind::Epilogue,
         EditKind::Rfactor,
+        EditKind::Iterate,
     ];
 
     #[test]

@@ -106,4 +106,23 @@ pub enum ScheduleError {
         "stage `{stage}`: fused stages and epilogues are the CPU's; OpenCL kernels compute each stage in its own loops"
     )]
     FusionOnOpenCl { stage: String },
+    // Masked iteration (`iterate(stage=..., points="kept")`, see `mask`).
+    #[error("stage `{stage}` cannot iterate over the kept points only: it has no mask (no `select` on a conjunction of affine comparisons of its indices in its body, nor in a stage it reads or that reads it by plain axes)")]
+    IterateWithoutMask { stage: String },
+    #[error("stage `{stage}` cannot iterate over the kept points only on OpenCL: masked iteration is a CPU decision")]
+    IterateOnOpenCl { stage: String },
+    #[error("stage `{stage}` cannot iterate over the kept points only: it {other}, whose loops the mask does not clamp or guard")]
+    IterateExcluded { stage: String, other: String },
+    #[error("stage `{stage}` cannot iterate over the kept points only: it writes the output `{output}`, whose dropped elements would stay unwritten")]
+    IterateSkipsOutput { stage: String, output: String },
+    #[error("stage `{stage}` cannot iterate over the kept points only: its mask `{mask}` spans several reduction axes, and only one is clamped")]
+    IterateMaskOverReductions { stage: String, mask: String },
+    #[error("stage `{stage}` cannot skip the points outside its mask `{mask}`: its term there is not always the identity {identity} of its reduction (e.g. a row the mask keeps nothing of, where exp(-inf - -inf) is NaN)")]
+    IterateTermNotIdentity { stage: String, mask: String, identity: String },
+    #[error("stage `{stage}` cannot leave the elements outside its mask `{mask}` unwritten: `{reader}` reads some of them; iterate `{reader}` over its kept points too")]
+    IterateReadsSkipped { stage: String, mask: String, reader: String },
+    #[error(
+        "stage `{stage}` cannot iterate over the kept points only: checking it would visit more than {max} points"
+    )]
+    IterateTooLarge { stage: String, max: u64 },
 }

@@ -16,6 +16,7 @@ use crate::vector::{reduction_prelude, vector_prelude};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod fused;
+mod masked;
 mod opencl;
 mod pack;
 mod rfactor;
@@ -83,6 +84,9 @@ pub fn lower(c: &Candidate) -> LoopNest {
     }
     let mut prelude: String = lowering.lanes_used.iter().map(|&l| vector_prelude(l)).collect();
     prelude.extend(lowering.reductions_used.iter().map(|&l| reduction_prelude(l)));
+    if c.stages().iter().any(|s| s.iterate == super::Iterate::Kept) {
+        prelude.push_str(masked::MAXL_PRELUDE);
+    }
     let scratch = program.buffers()[source.buffers().len()..].iter().map(|b| b.len()).collect();
     LoopNest {
         name: source.name().to_string(),
@@ -324,9 +328,16 @@ impl Lowering<'_> {
         } else {
             format!("colt_minl({parent} + {parent_size}, {})", range.hi)
         };
+        let (start, end, trips) = if self.is_clamped(s, l) {
+            let bounds = masked::Clamped { start: parent, end, trips };
+            let clamped = self.clamp(s, l, ranges, bounds, sizes[l.level]);
+            (clamped.start, clamped.end, clamped.trips)
+        } else {
+            (parent, end, trips)
+        };
         vec![Node::Loop(Loop {
             var,
-            start: parent,
+            start,
             end,
             step: sizes[l.level],
             kind: LoopKind::Serial,

@@ -61,6 +61,7 @@ mod error;
 pub mod fusion;
 mod lineage;
 mod lower;
+pub mod mask;
 pub mod opencl;
 pub mod pack;
 mod render;
@@ -144,6 +145,9 @@ pub struct StageSchedule {
     /// partial results stay in vector registers and are reduced across
     /// lanes once per register-tile point (see [`rfactor`]); 1 = off.
     pub rfactor: usize,
+    /// CPU only: whether the stage iterates every point or only those its
+    /// mask keeps (see [`mask`]).
+    pub iterate: Iterate,
 }
 
 /// How a stage is computed inside the nest of an earlier *leader* stage
@@ -163,6 +167,25 @@ impl Fusion {
     pub fn leader(self) -> usize {
         match self {
             Fusion::Sibling { leader } | Fusion::Epilogue { leader } => leader,
+        }
+    }
+}
+
+/// Which points of its domain a stage iterates (see [`mask`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Iterate {
+    /// Every point (the untransformed loop nest).
+    #[default]
+    All,
+    /// Only the points its mask keeps: tiles wholly outside it are skipped.
+    Kept,
+}
+
+impl Iterate {
+    pub fn name(self) -> &'static str {
+        match self {
+            Iterate::All => "all",
+            Iterate::Kept => "kept",
         }
     }
 }

@@ -68,6 +68,11 @@ impl Candidate {
                 let acc = if sched.accumulator == Accumulator::Registers { "registers" } else { "memory" };
                 let _ = write!(out, " acc={acc}");
             }
+            // Printed only when used, so that every other candidate's text
+            // (and the prompts and golden files showing it) is unchanged.
+            if sched.iterate == super::Iterate::Kept {
+                let _ = write!(out, " iterate=kept");
+            }
             out.push('\n');
         }
         out

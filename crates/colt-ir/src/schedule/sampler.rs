@@ -33,6 +33,9 @@
 //!   epilogues as the uniform sampler draws them (`fusion::draw`), the
 //!   fused register tile shrunk to the same three quarters of the
 //!   registers;
+//! - stages with a mask iterate only the points it keeps three times in
+//!   four where legal (see [`mask`](super::mask)), drawn from a stream of
+//!   their own after every other decision;
 //! - sketches are drawn three times in four from those that do not
 //!   recompute an `exp`, `sqrt` or division per reuse
 //!   ([`recomputes_expensive`]), otherwise from all; compute-at placements
@@ -258,6 +261,9 @@ fn sample_informed(program: Arc<Program>, machine: Machine, style: Option<TileSt
     // A style's register tile is kept as it is: fused only where it fits.
     let shrink = style.is_none();
     super::fusion::draw(&mut candidate, seed, tile_budget(machine.registers), shrink);
+    // Skipping masked work is what fast masked kernels do: three draws in
+    // four where legal.
+    candidate.draw_iteration(seed, 4);
     candidate
 }
 
@@ -561,6 +567,7 @@ fn informed_schedule(
         local: Vec::new(),
         fused: None,
         rfactor: 1,
+        iterate: super::Iterate::All,
     };
     informed_rfactor(candidate, s, machine, &mut schedule, rng);
     if reduces && super::analysis::register_count(stage, &schedule) > MAX_REGISTER_TILE {

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod masked_attention;
 pub mod random_program;
 
 use colt_ir::schedule::{Candidate, Edit, EditError, ScheduleError};

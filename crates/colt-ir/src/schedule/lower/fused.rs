@@ -144,7 +144,7 @@ impl Lowering<'_> {
         let copies = points.len() * reducing.len();
         let unroll = if sched.unroll > 0 { (sched.unroll / copies.max(1)).max(1) } else { 0 };
         let mut nodes = before;
-        nodes.extend(self.r1_loops(s, reduction, unroll, updates));
+        nodes.extend(self.plain_r1_loops(s, reduction, unroll, updates));
         let Some(e) = epilogue else {
             nodes.extend(stores.into_iter().map(|(_, n)| n));
             return nodes;

@@ -5,7 +5,7 @@
 
 use super::{arith_count, AxisRange, Lowering};
 use crate::c::{accumulate, c_f32, c_ident, ExprPrinter};
-use crate::expr::{AxisId, IndexExpr, Load};
+use crate::expr::{AxisId, Expr, IndexExpr, Load};
 use crate::loopnest::{Access, Loop, LoopKind, Node, Statement};
 use crate::program::{Combine, Stage};
 use crate::schedule::analysis::{load_stride, tile_sizes, LoopLevel, Section};
@@ -218,8 +218,10 @@ impl Lowering<'_> {
         body
     }
 
-    /// The `R1` loops around `inner`, the innermost with an unroll hint.
-    pub(super) fn r1_loops(&self, s: usize, reduction: &[AxisId], unroll: usize, inner: Vec<Node>) -> Vec<Node> {
+    /// The `R1` loops around `inner`, the innermost with an unroll hint,
+    /// with no mask: a fused register tile's (a stage that iterates its
+    /// kept points is never fused, see `check`).
+    pub(super) fn plain_r1_loops(&self, s: usize, reduction: &[AxisId], unroll: usize, inner: Vec<Node>) -> Vec<Node> {
         let stage = self.stage(s);
         let ranges: Vec<AxisRange> =
             stage.axes.iter().map(|a| AxisRange { lo: "0".into(), hi: a.extent.to_string(), len: a.extent }).collect();
@@ -229,6 +231,50 @@ impl Lowering<'_> {
             body = self.loop_over(s, LoopLevel { axis: k, level: 1, section: Section::R1 }, &ranges, body, hint);
         }
         body
+    }
+
+    /// The `R1` loops around `inner(body)`, the innermost with an unroll
+    /// hint. `inner` builds the statements of one point from the term to
+    /// accumulate: the stage's body, or for the boundary points of a stage
+    /// that iterates its kept points, the body guarded by its mask (see
+    /// `masked`); `exact` when the spatial points are exactly the `S2`
+    /// tiles (a full tile).
+    fn r1_loops(
+        &self,
+        s: usize,
+        reduction: &[AxisId],
+        unroll: usize,
+        exact: bool,
+        inner: &dyn Fn(&Self, &Expr) -> Vec<Node>,
+    ) -> Vec<Node> {
+        self.r1_nest(s, reduction, unroll, exact, inner, false)
+    }
+
+    fn r1_nest(
+        &self,
+        s: usize,
+        reduction: &[AxisId],
+        unroll: usize,
+        exact: bool,
+        inner: &dyn Fn(&Self, &Expr) -> Vec<Node>,
+        guard: bool,
+    ) -> Vec<Node> {
+        let Some((&k, rest)) = reduction.split_first() else {
+            let body = if guard { self.guarded_body(s) } else { self.bodies[s].clone() };
+            return inner(self, &body);
+        };
+        let hint = if rest.is_empty() && unroll > 0 { Some(unroll) } else { None };
+        let l = LoopLevel { axis: k, level: 1, section: Section::R1 };
+        if !guard && self.is_clamped(s, l) {
+            let plain = self.r1_nest(s, rest, unroll, exact, inner, false);
+            let guarded = self.r1_nest(s, rest, unroll, exact, inner, true);
+            return self.masked_r1_loop(s, k, hint, exact, plain, guarded);
+        }
+        let stage = self.stage(s);
+        let ranges: Vec<AxisRange> =
+            stage.axes.iter().map(|a| AxisRange { lo: "0".into(), hi: a.extent.to_string(), len: a.extent }).collect();
+        let body = self.r1_nest(s, rest, unroll, exact, inner, guard);
+        self.loop_over(s, l, &ranges, body, hint)
     }
 
     pub(super) fn fast_tile(
@@ -260,12 +306,12 @@ impl Lowering<'_> {
                 })
                 .collect()
         };
-        let body_c = |this: &Self, axis_c: Vec<String>| -> (String, String) {
+        let body_c = |this: &Self, axis_c: Vec<String>, body: &Expr| -> (String, String) {
             let printer = this.printer(stage, axis_c);
             let offset = this.out_offset(stage, &printer);
             let value = match vaxis {
-                Some(v) if lanes > 1 => VectorPrinter { scalar: &printer, axis: v, lanes }.value(&this.bodies[s]),
-                _ => printer.value(&this.bodies[s]),
+                Some(v) if lanes > 1 => VectorPrinter { scalar: &printer, axis: v, lanes }.value(body),
+                _ => printer.value(body),
             };
             (offset, value)
         };
@@ -287,7 +333,7 @@ impl Lowering<'_> {
         let combine = |acc: &str, value: &str| accumulate(stage.combine, acc, value, lanes);
 
         if stage.combine == Combine::Assign {
-            let (offset, value) = body_c(self, innermost_c(self));
+            let (offset, value) = body_c(self, innermost_c(self), &self.bodies[s]);
             let stmt = self.statement(s, store(&offset, &value), lanes, 0, self.accesses(s, stage, lanes, false));
             return self.constant_s3(s, spatial, lanes, sched.unroll, vec![stmt]);
         }
@@ -296,17 +342,19 @@ impl Lowering<'_> {
             let offset = self.out_offset(stage, &printer);
             let init_stmt = self.init_statement(s, store(&offset, &splat_init), lanes, stage.output.0);
             let init_loops = self.constant_s3(s, spatial, lanes, 0, vec![init_stmt]);
-            let (offset, value) = body_c(self, innermost_c(self));
-            let update = store(&offset, &combine(&load(&offset), &value));
-            let stmt = self.statement(s, update, lanes, 1, self.accesses(s, stage, lanes, true));
-            let inner = self.constant_s3(s, spatial, lanes, sched.unroll, vec![stmt]);
+            let inner = |this: &Self, body: &Expr| {
+                let (offset, value) = body_c(this, innermost_c(this), body);
+                let update = store(&offset, &combine(&load(&offset), &value));
+                let stmt = this.statement(s, update, lanes, 1, this.accesses(s, stage, lanes, true));
+                this.constant_s3(s, spatial, lanes, sched.unroll, vec![stmt])
+            };
             let mut nodes = vec![Node::If {
                 cond: first.to_string(),
                 then: init_loops,
                 otherwise: Vec::new(),
                 then_share: self.first_share(s),
             }];
-            nodes.extend(self.r1_loops(s, reduction, 0, inner));
+            nodes.extend(self.r1_loops(s, reduction, 0, true, &inner));
             return nodes;
         }
         // Registers: one accumulator per point of the tile.
@@ -337,29 +385,37 @@ impl Lowering<'_> {
                 .collect()
         };
         let mut before = Vec::new();
-        let mut updates = Vec::new();
         let mut after = Vec::new();
+        // Named by stage: stages placed in one loop declare their tiles'
+        // accumulators in one C scope.
+        let acc = |n: usize| super::ident(&format!("{}_acc{n}", self.stage_name(s)));
         for (n, p) in points.iter().enumerate() {
-            let (offset, value) = body_c(self, point_c(self, p));
-            // Named by stage: stages placed in one loop declare their
-            // tiles' accumulators in one C scope.
-            let acc = super::ident(&format!("{}_acc{n}", self.stage_name(s)));
+            let (offset, _) = body_c(self, point_c(self, p), &self.bodies[s]);
+            let acc = acc(n);
             before.push(Node::Let {
                 var: String::new(),
                 value: format!("{ty} {acc} = ({first}) ? {splat_init} : {};", load(&offset)),
             });
-            updates.push(self.statement(
-                s,
-                format!("{acc} = {};", combine(&acc, &value)),
-                lanes,
-                1,
-                self.accesses(s, stage, lanes, false),
-            ));
             after.push(Node::Let { var: String::new(), value: store(&offset, &acc) });
         }
+        let updates = |this: &Self, body: &Expr| -> Vec<Node> {
+            let mut updates = Vec::new();
+            for (n, p) in points.iter().enumerate() {
+                let (_, value) = body_c(this, point_c(this, p), body);
+                let acc = acc(n);
+                updates.push(this.statement(
+                    s,
+                    format!("{acc} = {};", combine(&acc, &value)),
+                    lanes,
+                    1,
+                    this.accesses(s, stage, lanes, false),
+                ));
+            }
+            updates
+        };
         let unroll = if sched.unroll > 0 { (sched.unroll / points.len().max(1)).max(1) } else { 0 };
         let mut nodes = before;
-        nodes.extend(self.r1_loops(s, reduction, unroll, updates));
+        nodes.extend(self.r1_loops(s, reduction, unroll, true, &updates));
         nodes.extend(after);
         nodes
     }
@@ -380,7 +436,7 @@ impl Lowering<'_> {
             .enumerate()
             .map(|(i, a)| self.var(s, AxisId(i), if a.kind == crate::program::AxisKind::Spatial { 3 } else { 1 }))
             .collect();
-        let printer = self.printer(stage, axis_c);
+        let printer = self.printer(stage, axis_c.clone());
         let out_name = c_ident(&self.program.buffer(stage.output).name);
         let target = format!("{out_name}[{}]", self.out_offset(stage, &printer));
         let value = printer.value(&self.bodies[s]);
@@ -397,16 +453,19 @@ impl Lowering<'_> {
             return clamped(self, vec![stmt]);
         }
         let init = self.init_statement(s, format!("{target} = {};", c_f32(stage.combine.init())), 1, stage.output.0);
-        let update = format!("{target} = {};", accumulate(stage.combine, &target, &value, 1));
-        let stmt = self.statement(s, update, 1, 1, self.accesses(s, stage, 1, true));
         let mut nodes = vec![Node::If {
             cond: first.to_string(),
             then: clamped(self, vec![init]),
             otherwise: Vec::new(),
             then_share: self.first_share(s),
         }];
-        let inner = clamped(self, vec![stmt]);
-        nodes.extend(self.r1_loops(s, reduction, 0, inner));
+        let inner = |this: &Self, body: &Expr| {
+            let value = this.printer(stage, axis_c.clone()).value(body);
+            let update = format!("{target} = {};", accumulate(stage.combine, &target, &value, 1));
+            let stmt = this.statement(s, update, 1, 1, this.accesses(s, stage, 1, true));
+            clamped(this, vec![stmt])
+        };
+        nodes.extend(self.r1_loops(s, reduction, 0, false, &inner));
         nodes
     }
 }

@@ -65,7 +65,12 @@ pub enum KernelError {
     Db(#[from] DbError),
     #[error("job {job}'s stored workload `{workload}` no longer parses: {message}")]
     Workload { job: JobId, workload: String, message: String },
-    #[error("the best record of `{workload}` (job {job}): {source}")]
+    // The lineage's own error is this one's source, which the caller's
+    // chain prints after it: not repeated here.
+    #[error(
+        "the best record of `{workload}` (job {job}) no longer rebuilds: the database was written by another \
+         version of colt's schedule space (tune the workload again for a kernel of this one)"
+    )]
     Lineage { workload: String, job: JobId, source: LineageError },
     #[error(
         "the best record of `{workload}` (job {job}, fingerprint {recorded:016x}) rebuilds to another kernel \

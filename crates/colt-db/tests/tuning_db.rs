@@ -1145,3 +1145,27 @@ fn a_file_backup_of_a_postgres_database_is_refused_naming_pg_dump() {
     assert!(matches!(e, DbError::Unsupported { .. }), "{e}");
     assert!(e.to_string().contains(&url) && e.to_string().contains("pg_dump"), "{e}");
 }
+
+/// A best record whose lineage no longer applies (a database written by
+/// another version of colt's schedule space) is refused with a message
+/// that says so and what to do, the lineage's own error as its source.
+#[test]
+fn a_best_record_that_no_longer_rebuilds_says_why_and_what_to_do() {
+    let mut db = TuningDb::open_in_memory().unwrap();
+    let text = "workload tiny-mm\ninput A[4, 4]\ninput B[4, 4]\noutput C[4, 4]\nC[i, j] += A[i, k] * B[k, j]\n";
+    let job = db.create_job(&NewJob { workload_text: text.to_string(), ..new_job("tiny-mm", "cpu") }).unwrap();
+    let mut record = trial(job, "tiny-mm", "cpu", 2, Some(1.0));
+    record.edits = vec![r#"tile(stage="C", axis="q", factors=[1,1,1])"#.to_string()];
+    assert!(db.record_trial(&record).unwrap());
+    let err = match db.best_kernel(colt_db::KernelQuery::Workload { name: "tiny-mm", target: "cpu" }) {
+        Err(e) => e,
+        Ok(_) => panic!("a lineage whose edit names no axis of the program rebuilt"),
+    };
+    let message = err.to_string();
+    assert!(message.contains("the best record of `tiny-mm`"), "{message}");
+    assert!(message.contains("another version of colt's schedule space"), "{message}");
+    assert!(message.contains("tune the workload again"), "{message}");
+    let source = std::error::Error::source(&err).expect("the lineage's error").to_string();
+    assert!(source.contains("has no axis `q`"), "{source}");
+    assert!(!message.contains(&source), "the source is not repeated in the message: {message}");
+}

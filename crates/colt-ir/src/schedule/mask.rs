@@ -72,7 +72,7 @@
 //!
 //! # In the space
 //!
-//! The decision is [`Iterate`](super::Iterate), `all` by default and
+//! The decision is [`Iterate`], `all` by default and
 //! printed (` iterate=kept`) only when set, so candidates that do not use
 //! it render, lower and fingerprint as before. `legal_edits` proposes it
 //! for stages with a mask only; CPU only. Both samplers draw it after every

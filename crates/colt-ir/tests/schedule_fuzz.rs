@@ -352,6 +352,48 @@ fn a_stage_computed_inside_a_clamped_loop_is_still_computed_for_its_other_reader
     check_candidate(&program, &reference, &c, 1).unwrap();
 }
 
+/// Fused attention as the informed sampler draws it (one sample in four of
+/// a program whose last reduction has producers): the stages before P·V
+/// computed at O's query tile, their packed inputs blocked into panels
+/// there, tiles fitted to the tile. The attention shapes of the suite and
+/// the held-back ones (37 rows: query tiles and panels whose last one is
+/// partial), `PIPELINE_CASES` pipelines per workload (8 by default), on 1
+/// to 3 tasks.
+#[test]
+fn pipelines_with_blocked_panels_match_the_reference() {
+    let per_program: usize = std::env::var("PIPELINE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
+    let mut programs: Vec<Program> = ["llama3-8b-attn", "flux-attn"]
+        .iter()
+        .map(|name| colt_ir::builtin(name).unwrap().program(Size::Bench))
+        .collect();
+    let stage_index = |p: &Program, name: &str| p.stages().iter().position(|s| p.stage_name(s) == name);
+    programs.extend(common::held_back().into_iter().filter(|p| stage_index(p, "QK").is_some()));
+    assert!(programs.len() >= 3, "the held-back attention shapes are missing");
+    for program in programs {
+        let program = Arc::new(program);
+        let reference = interp::evaluate(&program, DEFAULT_SEED);
+        let o = stage_index(&program, "O").expect("attention's output stage O");
+        let (mut pipelines, mut blocked) = (0, 0);
+        for seed in 0..40 * per_program as u64 {
+            let c = informed(seed).sample(program.clone(), Target::Cpu, seed);
+            let members =
+                c.stages().iter().filter(|s| matches!(s.placement, Placement::At { stage, .. } if stage == o));
+            if members.clone().count() < 3 {
+                continue;
+            }
+            blocked += members.filter(|s| !s.blocked.is_empty()).count();
+            check_candidate(&program, &reference, &c, 1 + (seed % 3) as usize).unwrap_or_else(|e| panic!("{e}"));
+            pipelines += 1;
+            if pipelines == per_program {
+                break;
+            }
+        }
+        assert_eq!(pipelines, per_program, "{}: too few pipelines drawn", program.name());
+        assert!(blocked > 0, "{}: no pipeline member blocked its panels", program.name());
+        println!("{}: {pipelines} pipelines, {blocked} members blocking panels, 0 mismatches", program.name());
+    }
+}
+
 /// The long run of masked iteration: `cargo test --release -p colt-ir
 /// --test schedule_fuzz -- --ignored masked_long` (`PROPTEST_CASES=N`
 /// candidates per program and sampler, 500 by default).

@@ -254,6 +254,33 @@ fn illegal_placements_are_refused_with_the_reason() {
 }
 
 #[test]
+fn a_stage_computed_inside_another_blocks_panels_only_where_its_region_starts_on_one() {
+    // The gate projection computed at the down projection's f0 loop: its
+    // vector axis f is bound to that loop, whose tiles must hold whole
+    // panels of Wg (the register tile's 16 columns).
+    let mlp = workload("llama4-scout-mlp");
+    let sketch = sketches(&mlp).into_iter().find(|k| k.name(&mlp) == "inline(H)").expect("the inline(H) sketch");
+    let gate = [
+        r#"tile(stage="Y", axis="h", factors=[1,80,16])"#,
+        r#"tile(stage="G", axis="f", factors=[1,1,16])"#,
+        r#"pack(stage="G", operand="Wg", layout="blocked")"#,
+        r#"vectorize(stage="G", lanes=16)"#,
+    ]
+    .iter()
+    .fold(Candidate::initial(mlp.clone(), sketch), |c, t| edit(t).apply(&c).unwrap());
+    let straddling = edit(r#"tile(stage="Y", axis="f", factors=[24])"#).apply(&gate).unwrap();
+    let e = illegal(&straddling, r#"compute_at(stage="G", at="Y.f0")"#);
+    assert!(matches!(e, ScheduleError::BlockedPanelsStraddled { size: 24, width: 16, .. }), "{e}");
+    assert!(e.to_string().contains("stage `G` cannot block `Wg` computed at `Y.f0`"), "{e}");
+    let whole = edit(r#"tile(stage="Y", axis="f", factors=[32])"#).apply(&gate).unwrap();
+    let placed = edit(r#"compute_at(stage="G", at="Y.f0")"#).apply(&whole).unwrap();
+    assert!(placed.render().contains("G: at=Y.f0") && placed.render().contains("pack=Wg:blocked"));
+    // Once placed, the loop's tiles cannot be made to straddle either.
+    let e = illegal(&placed, r#"tile(stage="Y", axis="f", factors=[40])"#);
+    assert!(matches!(e, ScheduleError::BlockedPanelsStraddled { size: 40, .. }), "{e}");
+}
+
+#[test]
 fn attention_becomes_a_row_wise_pipeline() {
     // The row max, the exponentials, the row sum and the probabilities all
     // computed inside O's row loop: one phase instead of five passes.

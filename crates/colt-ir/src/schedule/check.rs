@@ -39,7 +39,8 @@ impl Decisions<'_> {
         super::fusion::check(self.program, self.sketch, self.bodies, self.stages, self.target)?;
         self.check_stages()?;
         super::fusion::check_registers(self.program, self.stages)?;
-        groups(self.program, self.sketch, self.bodies, self.stages)?;
+        let groups = groups(self.program, self.sketch, self.bodies, self.stages)?;
+        super::pack::check_blocked_members(self.program, self.stages, &groups)?;
         self.check_iteration()
     }
 

@@ -7,6 +7,16 @@
 //! padding value stored (so a convolution's zero padding costs no bounds
 //! check and no longer stops vectorisation).
 //!
+//! A *blocked* layout splits the vector axis into panels of the register
+//! tile's width, outermost (`K[h, j, d]` as `[j/32][h][d][32]`): a
+//! register tile then reads one contiguous stream instead of rows a
+//! power-of-two stride apart, which share a few L1 sets and evict one
+//! another. Its tiles must start on panel boundaries: a root stage's do
+//! (they are multiples of the register tile), and a stage computed inside
+//! another's loop must be given whole panels by that loop
+//! ([`check_blocked_members`]) — fused attention's `QK` at `O`'s query
+//! tile gets all of `j`.
+//!
 //! Scratch buffers follow the program's buffers in the kernel ABI's
 //! `bufs[]`; [`LoopNest::scratch`](crate::loopnest::LoopNest) gives their
 //! lengths.
@@ -124,11 +134,7 @@ pub fn packed_view(
             let vector_dims: Vec<usize> = (0..first.index.len()).filter(|&k| mentions_v(&first.index[k])).collect();
             let block = match (blocked, vector_axis, vector_dims.as_slice()) {
                 (false, ..) => None,
-                (true, Some(v), &[k])
-                    if first.index[k] == IndexExpr::Axis(v)
-                        && stages[s].placement == Placement::Root
-                        && stages[s].packed.contains(&b) =>
-                {
+                (true, Some(v), &[k]) if first.index[k] == IndexExpr::Axis(v) && stages[s].packed.contains(&b) => {
                     Some((k, v, stages[s].tiles[v.0][2]))
                 }
                 (true, ..) => {
@@ -215,4 +221,43 @@ fn replace_cond(c: &Cond, source: BufferId, packed: &Load) -> Cond {
             Cond::Or(Box::new(replace_cond(a, source, packed)), Box::new(replace_cond(b, source, packed)))
         }
     }
+}
+
+/// A blocked pack read by a stage computed inside another's loop nest:
+/// its panels are `width` (the register tile's) wide from index 0, so the
+/// region the attach loop gives the stage along its vector axis must
+/// start on a panel boundary — the whole axis, or the root's tiles of the
+/// axis it is bound to a multiple of the width. (A root stage's tiles
+/// start at multiples of its register tile, which is the width.)
+pub fn check_blocked_members(
+    program: &Program,
+    stages: &[StageSchedule],
+    groups: &[super::analysis::Group],
+) -> Result<(), ScheduleError> {
+    use super::analysis::{loop_name, loop_order, tile_sizes};
+    for group in groups {
+        let root = &program.stages()[group.root];
+        let order = loop_order(root);
+        for m in group.members.iter().filter(|m| !stages[m.stage].blocked.is_empty()) {
+            let stage = &program.stages()[m.stage];
+            let Some((k, (v, axis))) = stage.spatial_axes().enumerate().last() else { continue };
+            let Some(bound) = m.binding.dims.get(k).copied().flatten() else { continue };
+            let Some(l) = order[..=m.loop_index].iter().rev().find(|l| l.axis == bound) else { continue };
+            let size = tile_sizes(&stages[group.root].tiles[bound.0])[l.level];
+            let width = stages[m.stage].tiles[v.0][2];
+            if size >= root.axis(bound).extent || size.is_multiple_of(width) {
+                continue;
+            }
+            let operand = program.buffer(BufferId(stages[m.stage].blocked[0])).name.clone();
+            return Err(ScheduleError::BlockedPanelsStraddled {
+                stage: program.stage_name(stage).to_string(),
+                operand,
+                at: format!("{}.{}", program.stage_name(root), loop_name(root, l)),
+                axis: axis.name.clone(),
+                size,
+                width,
+            });
+        }
+    }
+    Ok(())
 }

@@ -249,7 +249,8 @@ fn sample_informed(program: Arc<Program>, machine: Machine, style: Option<TileSt
             // programs without one sample as they did before it.
             if let Some(at) = pipeline_loop(&candidate, s) {
                 if rng.below(4) == 0 {
-                    pipeline = Some(at);
+                    tile_for_pipeline(&mut candidate, s);
+                    pipeline = Some(pipeline_loop(&candidate, s).unwrap_or(at));
                     continue;
                 }
             }
@@ -276,14 +277,7 @@ fn sample_informed(program: Arc<Program>, machine: Machine, style: Option<TileSt
 /// of one point per row too; whether it did.
 fn join_pipeline(candidate: &mut Candidate, s: usize, at: &Placement) -> bool {
     let drawn = candidate.stages[s].clone();
-    let inputs: Vec<usize> = candidate
-        .program()
-        .buffers()
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.role == crate::program::BufferRole::Input)
-        .map(|(id, _)| id)
-        .collect();
+    let inputs = input_buffers(candidate.program());
     candidate.stages[s].packed.retain(|b| inputs.contains(b));
     candidate.stages[s].blocked.retain(|b| inputs.contains(b));
     // A member's reductions run whole inside its tile: its register tile
@@ -296,6 +290,7 @@ fn join_pipeline(candidate: &mut Candidate, s: usize, at: &Placement) -> bool {
         }
     }
     if candidate.try_placement(s, at.clone()) {
+        fit_to_region(candidate, s);
         return true;
     }
     // Scalar, a register tile of one point per row, for the row-wise
@@ -310,10 +305,127 @@ fn join_pipeline(candidate: &mut Candidate, s: usize, at: &Placement) -> bool {
         candidate.stages[s].tiles[a][2] = 1;
     }
     if candidate.try_placement(s, at.clone()) {
+        fit_to_region(candidate, s);
         return true;
     }
     candidate.stages[s] = drawn;
     false
+}
+
+/// The bytes of one query tile's scores (a pipeline root's row tile by its
+/// reductions) that a pipeline keeps: within any x86 core's L1 data cache
+/// (32–48 KB) beside the register tile's operands.
+const PIPELINE_TILE_BYTES: usize = 16 * 1024;
+
+/// Re-tiles root stage `r`, which a pipeline is drawn at, for fused
+/// attention's loop structure: one task per outer index and query tile,
+/// the query tile (the last non-vector axis) as many register tiles as
+/// keep its scores (rows by the reduction extents) within
+/// `PIPELINE_TILE_BYTES`, the vector axis and the reductions whole inside
+/// it (so that no producer is recomputed or its scores reloaded), and no
+/// packing of operands its producers write (they are computed inside).
+/// Deterministic, so that the seed's other draws are unchanged; the drawn
+/// schedule stays where the result is illegal or the vector axis cannot
+/// be one tile.
+fn tile_for_pipeline(candidate: &mut Candidate, r: usize) {
+    let program = candidate.program().clone();
+    let stage = &program.stages()[r];
+    let spatial: Vec<(AxisId, usize)> = stage.spatial_axes().map(|(id, a)| (id, a.extent)).collect();
+    let [outer @ .., (rows_axis, rows_extent), (vector_axis, vector_extent)] = spatial.as_slice() else {
+        return;
+    };
+    let drawn = candidate.stages[r].clone();
+    let sched = &mut candidate.stages[r];
+    for &(a, _) in outer {
+        sched.tiles[a.0] = vec![1, 1, 1];
+    }
+    let f3 = sched.tiles[vector_axis.0][2];
+    if !vector_extent.is_multiple_of(f3) {
+        return;
+    }
+    sched.tiles[vector_axis.0] = vec![1, vector_extent / f3, f3];
+    let reduced: usize = stage.reduction_axes().map(|(_, a)| a.extent).product();
+    // Register rows that divide the axis, where the drawn ones do not and
+    // half as many or more do: an edge tile runs scalar code.
+    let mut rows = sched.tiles[rows_axis.0][2].max(1);
+    if !rows_extent.is_multiple_of(rows) {
+        rows = (rows.div_ceil(2)..=rows).rev().find(|r| rows_extent.is_multiple_of(*r)).unwrap_or(rows);
+    }
+    let most = (PIPELINE_TILE_BYTES / (4 * reduced.max(1))).clamp(rows, *rows_extent);
+    let tiles_of_rows = (1..=most / rows)
+        .rev()
+        .find(|k| rows_extent.is_multiple_of(k * rows))
+        .or_else(|| (1..=most / rows).rev().find(|k| near_divisor(*rows_extent, k * rows)))
+        .unwrap_or(1);
+    sched.tiles[rows_axis.0] = vec![1, tiles_of_rows, rows];
+    for (k, axis) in stage.axes.iter().enumerate() {
+        if axis.kind == AxisKind::Reduction && axis.extent <= 512 {
+            sched.tiles[k][0] = axis.extent;
+        }
+    }
+    sched.parallel = spatial.len() - 1;
+    let inputs = input_buffers(&program);
+    sched.packed.retain(|b| inputs.contains(b));
+    sched.blocked.retain(|b| inputs.contains(b));
+    if candidate.check().is_err() {
+        candidate.stages[r] = drawn;
+    }
+}
+
+/// A pipeline member's tiles fitted to the region its loop gives it (a
+/// tile that does not divide the region leaves an edge tile, scalar code,
+/// every time), and
+/// its packed inputs blocked into panels where that is legal (rows a
+/// power-of-two stride apart share a few L1 sets, which the tile's
+/// repeated sweeps of the panel would evict).
+fn fit_to_region(candidate: &mut Candidate, s: usize) {
+    let program = candidate.program().clone();
+    let Some(member) = candidate.groups().into_iter().flat_map(|g| g.members).find(|m| m.stage == s) else {
+        return;
+    };
+    let Placement::At { stage: r, loop_index } = candidate.stages[s].placement else { return };
+    let order = super::analysis::loop_order(&program.stages()[r]);
+    let spatial: Vec<AxisId> = program.stages()[s].spatial_axes().map(|(id, _)| id).collect();
+    let vector_axis = spatial.last().copied();
+    for (k, &a) in spatial.iter().enumerate() {
+        let Some(bound) = member.binding.dims.get(k).copied().flatten() else { continue };
+        let Some(l) = order[..=loop_index].iter().rev().find(|l| l.axis == bound) else { continue };
+        let region = super::analysis::tile_sizes(&candidate.stages[r].tiles[bound.0])[l.level];
+        let before = candidate.stages[s].clone();
+        if region.is_multiple_of(before.tiles[a.0].iter().product::<usize>()) {
+            continue;
+        }
+        // The register tile: its own rows where they divide the region,
+        // else the most that do (a vector axis keeps its lanes).
+        let step = if Some(a) == vector_axis { before.vector.max(1) } else { 1 };
+        let most = before.tiles[a.0][2].min(region) / step;
+        let Some(f3) = (1..=most).rev().map(|k| k * step).find(|f| region.is_multiple_of(*f)) else { continue };
+        candidate.stages[s].tiles[a.0] = vec![1, region / f3, f3];
+        if candidate.check().is_err() {
+            candidate.stages[s] = before;
+        }
+    }
+    let inputs = input_buffers(&program);
+    for b in candidate.stages[s].packed.clone() {
+        if inputs.contains(&b) && !candidate.stages[s].blocked.contains(&b) {
+            candidate.stages[s].blocked.push(b);
+            candidate.stages[s].blocked.sort_unstable();
+            if candidate.check().is_err() {
+                candidate.stages[s].blocked.retain(|&x| x != b);
+            }
+        }
+    }
+}
+
+/// The program's input buffers (what no stage writes).
+fn input_buffers(program: &Program) -> Vec<usize> {
+    program
+        .buffers()
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.role == crate::program::BufferRole::Input)
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// A loop of root stage `r`'s outer spatial tiles (`S0`, `S1`) at which

@@ -76,8 +76,8 @@ pub enum ScheduleError {
     PackReadSeveralWays { stage: String, operand: String },
     #[error("stage `{stage}` can block `{operand}` only when it reads it at exactly its vector axis `{axis}` in one dimension")]
     BlockNeedsVectorDimension { stage: String, operand: String, axis: String },
-    #[error("stage `{stage}` cannot block `{operand}` computed at `{at}`: that loop's tiles of `{axis}` ({size}) are not a multiple of the panels' width ({width}), so a register tile would straddle two panels")]
-    BlockedPanelsStraddled { stage: String, operand: String, at: String, axis: String, size: usize, width: usize },
+    #[error("stage `{stage}` cannot block `{operand}` computed at `{at}`: that loop's tiles ({size}) are not a multiple of the panels' width ({width}), so a register tile would straddle two panels")]
+    BlockedPanelsStraddled { stage: String, operand: String, at: String, size: usize, width: usize },
     #[error("stage `{stage}` cannot pack `{operand}`: it is computed in the same phase, after the packing would run")]
     PackProducedInPhase { stage: String, operand: String },
     #[error("stage `{stage}`: OpenCL kernels bind every spatial loop to work-groups and work-items; there is no `parallel` decision (use loops=0)")]

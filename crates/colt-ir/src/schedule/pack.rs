@@ -240,7 +240,7 @@ pub fn check_blocked_members(
         let order = loop_order(root);
         for m in group.members.iter().filter(|m| !stages[m.stage].blocked.is_empty()) {
             let stage = &program.stages()[m.stage];
-            let Some((k, (v, axis))) = stage.spatial_axes().enumerate().last() else { continue };
+            let Some((k, (v, _))) = stage.spatial_axes().enumerate().last() else { continue };
             let Some(bound) = m.binding.dims.get(k).copied().flatten() else { continue };
             let Some(l) = order[..=m.loop_index].iter().rev().find(|l| l.axis == bound) else { continue };
             let size = tile_sizes(&stages[group.root].tiles[bound.0])[l.level];
@@ -253,7 +253,6 @@ pub fn check_blocked_members(
                 stage: program.stage_name(stage).to_string(),
                 operand,
                 at: format!("{}.{}", program.stage_name(root), loop_name(root, l)),
-                axis: axis.name.clone(),
                 size,
                 width,
             });

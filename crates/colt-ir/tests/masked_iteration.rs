@@ -196,13 +196,35 @@ fn kept_iteration_skips_tiles_and_counts_the_work_it_skips() {
     assert!(!plain.decisions_text().contains("iterate"));
 }
 
-/// Masked iteration clamps and guards a stage's own loops; a vectorised
-/// reduction (rfactor) has loops of its own, so the two exclude each other.
+/// A vectorised reduction (rfactor) skips masked points too: its `R1`
+/// loop is clamped to the points its register tile keeps, in whole
+/// vectors, every term guarded by the mask. (Against the reference:
+/// `schedule_fuzz`'s `vectorised_reductions_skipping_masked_points…`.)
 #[test]
-fn a_vectorised_reduction_does_not_also_skip_masked_points() {
+fn a_vectorised_reduction_skips_masked_points_in_whole_vectors() {
     let p = workload("llama3-8b-attn");
-    let c = with(p, &[r#"tile(stage="M", axis="j", factors=[16])"#, r#"rfactor(stage="M", lanes=16)"#]);
-    let err = illegal(&c, r#"iterate(stage="M", points="kept")"#);
-    assert!(matches!(&err, ScheduleError::IterateExcluded { stage, .. } if stage == "M"), "{err}");
-    assert!(err.to_string().contains("vectorises its reduction (rfactor)"), "{err}");
+    let c = with(p, &[r#"tile(stage="M", axis="j", factors=[32])"#, r#"rfactor(stage="M", lanes=16)"#]);
+    let kept = edit(r#"iterate(stage="M", points="kept")"#).apply(&c).unwrap_or_else(|e| panic!("{e}"));
+    assert!(kept.decisions_text().contains("rfactor=16 acc=memory iterate=kept"), "{}", kept.decisions_text());
+    let source = lower(&kept).to_c();
+    assert!(source.contains("M_j1_vstart") && source.contains("M_j1 < M_j1_split; M_j1 += 16"), "{source}");
+    // The loop ends where row i's last kept point is, rounded up.
+    assert!(source.contains("long M_j1_end = colt_minl(colt_minl(M_j0 + 32, 128), (M_i2 + 0) + 1);"), "{source}");
+}
+
+/// A fused register tile (here `S` computed on `QK`'s finished
+/// accumulators) has loops of its own that the mask does not clamp or
+/// guard: the two exclude each other, refused by name either way round.
+#[test]
+fn a_fused_register_tile_does_not_also_skip_masked_points() {
+    let p = workload("llama3-8b-attn");
+    let sketch = sketches(&p).into_iter().find(|k| k.name(&p) == "inline()").expect("the sketch inlining nothing");
+    let plain = Candidate::initial(p, sketch);
+    let fused = edit(r#"epilogue(stage="S", at="QK")"#).apply(&plain).unwrap_or_else(|e| panic!("{e}"));
+    let err = illegal(&fused, r#"iterate(stage="QK", points="kept")"#);
+    assert!(matches!(&err, ScheduleError::IterateExcluded { stage, .. } if stage == "QK"), "{err}");
+    assert!(err.to_string().contains("it is fused with another stage"), "{err}");
+    let kept = edit(r#"iterate(stage="QK", points="kept")"#).apply(&plain).unwrap_or_else(|e| panic!("{e}"));
+    let err = illegal(&kept, r#"epilogue(stage="S", at="QK")"#);
+    assert!(matches!(&err, ScheduleError::IterateExcluded { .. }), "{err}");
 }

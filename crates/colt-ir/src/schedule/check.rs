@@ -50,22 +50,13 @@ impl Decisions<'_> {
             return Ok(());
         }
         // The masked lowering clamps and guards the loops of the stage's
-        // own nest; a fused register tile and a vectorised reduction have
-        // loops of their own that it does not guard.
+        // own nest (a vectorised reduction's too); a fused register tile
+        // has loops of its own that it does not guard.
         for (s, sched) in self.stages.iter().enumerate() {
-            if sched.iterate == Iterate::Kept {
-                let other = if sched.rfactor > 1 {
-                    Some("vectorises its reduction (rfactor)")
-                } else if super::fusion::is_fused(self.stages, s) || super::fusion::fused_set(self.stages, s).len() > 1
-                {
-                    Some("is fused with another stage")
-                } else {
-                    None
-                };
-                if let Some(other) = other {
-                    let stage = self.program.stage_name(&self.program.stages()[s]).to_string();
-                    return Err(ScheduleError::IterateExcluded { stage, other: other.to_string() });
-                }
+            let fused = super::fusion::is_fused(self.stages, s) || super::fusion::fused_set(self.stages, s).len() > 1;
+            if sched.iterate == Iterate::Kept && fused {
+                let stage = self.program.stage_name(&self.program.stages()[s]).to_string();
+                return Err(ScheduleError::IterateExcluded { stage, other: "is fused with another stage".to_string() });
             }
         }
         let facts = self.masks.get(self.program, self.bodies, self.sketch);

@@ -54,8 +54,10 @@ impl Lowering<'_> {
             .collect();
         let unroll = if sched.unroll > 0 { (sched.unroll / points.len().max(1)).max(1) } else { 0 };
         let mut nodes: Vec<Node> = points.iter().flat_map(|p| self.declare(s, stage, first, p)).collect();
-        let vector: Vec<Node> = points.iter().map(|p| self.vector_update(s, stage, sched.rfactor, p)).collect();
-        let tail: Vec<Node> = points.iter().map(|p| self.tail_update(s, stage, p)).collect();
+        let guarded = self.masks_rfactor_axis(s, reduction);
+        let vector: Vec<Node> =
+            points.iter().map(|p| self.vector_update(s, stage, sched.rfactor, p, guarded)).collect();
+        let tail: Vec<Node> = points.iter().map(|p| self.tail_update(s, stage, p, guarded)).collect();
         nodes.extend(self.rfactor_r1_loops(s, reduction, sched.rfactor, unroll, vector, tail));
         nodes.extend(points.iter().map(|p| self.finish(stage, sched.rfactor, p)));
         nodes
@@ -124,8 +126,9 @@ impl Lowering<'_> {
     ) -> Vec<Node> {
         let lanes = sched.rfactor;
         let mut nodes = self.declare(s, stage, first, point);
-        let vector = vec![self.vector_update(s, stage, lanes, point)];
-        let tail = vec![self.tail_update(s, stage, point)];
+        let guarded = self.masks_rfactor_axis(s, reduction);
+        let vector = vec![self.vector_update(s, stage, lanes, point, guarded)];
+        let tail = vec![self.tail_update(s, stage, point, guarded)];
         nodes.extend(self.rfactor_r1_loops(s, reduction, lanes, sched.unroll, vector, tail));
         nodes.push(self.finish(stage, lanes, point));
         nodes
@@ -151,18 +154,23 @@ impl Lowering<'_> {
         ]
     }
 
-    fn vector_update(&self, s: usize, stage: &Stage, lanes: usize, point: &Point) -> Node {
+    /// The update of a point's vector of partials by `lanes` terms: the
+    /// stage's body, or guarded by its mask where it iterates its kept
+    /// points (`guarded`).
+    fn vector_update(&self, s: usize, stage: &Stage, lanes: usize, point: &Point, guarded: bool) -> Node {
         // Legal only with a reduction axis (`check_rfactor`).
         let axis = rfactor_axis(stage).expect("an rfactor stage has a reduction axis");
         let printer = self.printer(stage, point.axis_c.clone());
-        let value = VectorPrinter { scalar: &printer, axis, lanes }.value(&self.bodies[s]);
+        let body = if guarded { self.guarded_body(s) } else { self.bodies[s].clone() };
+        let value = VectorPrinter { scalar: &printer, axis, lanes }.value(&body);
         let text = format!("{} = {};", point.vacc, accumulate(stage.combine, &point.vacc, &value, lanes));
         self.statement(s, text, lanes, 1, self.accesses_along(s, stage, lanes, Some(axis), false))
     }
 
-    fn tail_update(&self, s: usize, stage: &Stage, point: &Point) -> Node {
+    fn tail_update(&self, s: usize, stage: &Stage, point: &Point, guarded: bool) -> Node {
         let axis = rfactor_axis(stage);
-        let value = self.printer(stage, point.axis_c.clone()).value(&self.bodies[s]);
+        let body = if guarded { self.guarded_body(s) } else { self.bodies[s].clone() };
+        let value = self.printer(stage, point.axis_c.clone()).value(&body);
         let text = format!("{} = {};", point.acc, accumulate(stage.combine, &point.acc, &value, 1));
         self.statement(s, text, 1, 1, self.accesses_along(s, stage, 1, axis, false))
     }
@@ -195,7 +203,11 @@ impl Lowering<'_> {
             stage.axes.iter().map(|a| AxisRange { lo: "0".into(), hi: a.extent.to_string(), len: a.extent }).collect();
         // Legal only with a reduction axis (`check_rfactor`), the last one.
         let (&k, outer) = reduction.split_last().expect("an rfactor stage has a reduction axis");
-        let mut body = self.split_r1(s, k, lanes, unroll, vector, tail);
+        let mut body = if self.masks_rfactor_axis(s, reduction) {
+            self.masked_split_r1(s, k, lanes, unroll, vector, tail)
+        } else {
+            self.split_r1(s, k, lanes, unroll, vector, tail)
+        };
         for &a in outer.iter().rev() {
             body = self.loop_over(s, LoopLevel { axis: a, level: 1, section: Section::R1 }, &ranges, body, None);
         }
@@ -268,6 +280,81 @@ impl Lowering<'_> {
                 otherwise: Vec::new(),
                 then_share: 1.0 / extent.div_ceil(r1) as f64,
             },
+        ]
+    }
+    /// Whether stage `s` iterates its kept points with its vectorised
+    /// reduction axis (the last) clamped by its mask: its `R1` loop then
+    /// covers the kept points only, and every term is guarded.
+    fn masks_rfactor_axis(&self, s: usize, reduction: &[AxisId]) -> bool {
+        reduction.last().is_some_and(|&k| self.is_clamped(s, LoopLevel { axis: k, level: 1, section: Section::R1 }))
+    }
+
+    /// The `R1` loop over the vectorised axis `k` of a stage that iterates
+    /// its kept points: clamped to the points some point of the register
+    /// tile keeps (`masked::clamp`), in vectors from the lanes-aligned
+    /// block where they start to the end rounded up to whole vectors, or
+    /// where the `R0` tile ends, a scalar loop for the fewer than `lanes`
+    /// points left. Every term is guarded by the mask (`guarded_body`), so the
+    /// points of the first and last vectors that the mask drops, and the
+    /// elements there that no stage wrote, add the reduction's identity.
+    fn masked_split_r1(
+        &self,
+        s: usize,
+        k: AxisId,
+        lanes: usize,
+        unroll: usize,
+        vector: Vec<Node>,
+        tail: Vec<Node>,
+    ) -> Vec<Node> {
+        let stage = self.stage(s);
+        let extent = stage.axis(k).extent;
+        let r1 = self.c.stages()[s].tiles[k.0][0];
+        let lo = self.var(s, k, 0);
+        let var = self.var(s, k, 1);
+        let hi = if r1 >= extent { extent.to_string() } else { format!("colt_minl({lo} + {r1}, {extent})") };
+        let full: Vec<AxisRange> =
+            stage.axes.iter().map(|a| AxisRange { lo: "0".into(), hi: a.extent.to_string(), len: a.extent }).collect();
+        let l = LoopLevel { axis: k, level: 1, section: Section::R1 };
+        let trips = r1.min(extent) / lanes;
+        let bounds = super::masked::Clamped { start: lo.clone(), end: hi.clone(), trips };
+        let clamped = self.clamp(s, l, &full, bounds, 1);
+        let start = super::ident(&format!("{var}_vstart"));
+        let end = super::ident(&format!("{var}_end"));
+        let split = super::ident(&format!("{var}_split"));
+        let vector_loop = Node::Loop(Loop {
+            var: var.clone(),
+            start: start.clone(),
+            end: split.clone(),
+            step: lanes,
+            kind: LoopKind::Serial,
+            trips: clamped.trips.max(1),
+            unroll: Some(unroll.min(trips)).filter(|&u| u >= 2),
+            body: vector,
+        });
+        let tail_loop = Node::Loop(Loop {
+            var,
+            start: split.clone(),
+            end: end.clone(),
+            step: 1,
+            kind: LoopKind::Serial,
+            trips: lanes / 2,
+            unroll: None,
+            body: tail,
+        });
+        vec![
+            Node::Let { var: start.clone(), value: format!("{lo} + (({}) - {lo}) / {lanes} * {lanes}", clamped.start) },
+            Node::Let { var: end.clone(), value: clamped.end },
+            // Whole vectors up to the end rounded up, where the tile's
+            // points reach that far (the guard drops the rest).
+            Node::Let {
+                var: split,
+                value: format!(
+                    "{start} + colt_minl(colt_maxl(0, {end} - {start} + {up}) / {lanes}, ({hi} - {start}) / {lanes}) * {lanes}",
+                    up = lanes - 1
+                ),
+            },
+            vector_loop,
+            tail_loop,
         ]
     }
 }

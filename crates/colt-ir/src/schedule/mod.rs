@@ -64,6 +64,7 @@ mod lower;
 pub mod mask;
 pub mod opencl;
 pub mod pack;
+mod pipeline;
 mod render;
 pub mod rfactor;
 mod sampler;

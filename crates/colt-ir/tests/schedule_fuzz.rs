@@ -381,6 +381,46 @@ fn vectorised_reductions_skipping_masked_points_match_the_reference() {
     assert!(checked >= 15, "{checked} candidates");
 }
 
+/// The register tiles at a prime extent's edge: each point's reduction in
+/// a register, the vector axis by whole vectors and then by elements.
+/// Between them the cases run both loops of the edge: whole vectors
+/// (partial row tiles, and column tiles with a vector left) and elements.
+#[test]
+fn edge_tiles_of_prime_extents_match_the_reference() {
+    let sum = "workload bmm-primes\ninput A[3, 13, 17]\ninput B[3, 17, 53]\noutput C[3, 13, 53]\n\
+               C[b, i, j] += A[b, i, k] * B[b, k, j]\n";
+    let max = "workload colmax-primes\ninput X[29, 53]\noutput M[53]\nM[j] max= X[r, j]\n";
+    let cases: [(&str, &str, &[&str]); 2] = [(sum, "C", &["i", "j"]), (max, "M", &["j"])];
+    let mut checked = 0;
+    for (text, stage, spatial) in cases {
+        let program = Arc::new(colt_ir::parse_workload(text, "edge.colt", Size::Bench).unwrap());
+        let reference = interp::evaluate(&program, DEFAULT_SEED);
+        let sketch = colt_ir::schedule::sketches(&program).into_iter().next().unwrap();
+        // 53 columns in tiles of 32 (the last: a vector of 16 and 5
+        // elements), of 16 by 8 lanes (5 elements), of 12 by 4 lanes (a
+        // vector and 1 element) or of 48 (5 elements); 13 rows in tiles of
+        // 5, 3 or 2 (the last row tiles hold whole vectors of columns).
+        for (n, (lanes, f3, rows)) in [(16, 32, 5), (8, 16, 5), (4, 12, 3), (16, 48, 2)].into_iter().enumerate() {
+            let mut c = Candidate::initial(program.clone(), sketch.clone());
+            let mut edits = vec![format!(r#"tile(stage="{stage}", axis="j", factors=[1,1,{f3}])"#)];
+            if spatial.contains(&"i") {
+                edits.push(format!(r#"tile(stage="{stage}", axis="i", factors=[1,1,{rows}])"#));
+            }
+            edits.push(format!(r#"vectorize(stage="{stage}", lanes={lanes})"#));
+            edits.push(format!(r#"accumulate(stage="{stage}", into="registers")"#));
+            for text in &edits {
+                c = Edit::parse(text).unwrap().apply(&c).unwrap_or_else(|e| panic!("{text}: {e}"));
+            }
+            let kernel = lower(&c).to_c();
+            let edge = format!("colt_v{lanes} {stage}_edge_acc");
+            assert!(kernel.contains(&edge), "{}: no vector edge tile in\n{kernel}", program.name());
+            check_candidate(&program, &reference, &c, 1 + n % 3).unwrap_or_else(|e| panic!("{e}"));
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8);
+}
+
 /// Found by the fuzzer: `S` computed at `M`'s `R0` loop, which `M`'s
 /// window clamped, so the regions of `S` that only `E` reads were never
 /// computed. A loop with a stage computed inside it is no longer clamped.

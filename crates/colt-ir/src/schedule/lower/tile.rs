@@ -452,20 +452,105 @@ impl Lowering<'_> {
             let stmt = self.statement(s, format!("{target} = {value};"), 1, 0, self.accesses(s, stage, 1, false));
             return clamped(self, vec![stmt]);
         }
-        let init = self.init_statement(s, format!("{target} = {};", c_f32(stage.combine.init())), 1, stage.output.0);
-        let mut nodes = vec![Node::If {
-            cond: first.to_string(),
-            then: clamped(self, vec![init]),
-            otherwise: Vec::new(),
-            then_share: self.first_share(s),
-        }];
-        let inner = |this: &Self, body: &Expr| {
-            let value = this.printer(stage, axis_c.clone()).value(body);
-            let update = format!("{target} = {};", accumulate(stage.combine, &target, &value, 1));
-            let stmt = this.statement(s, update, 1, 1, this.accesses(s, stage, 1, true));
-            clamped(this, vec![stmt])
+        // A reduction's edge tile: point by point (the vector axis by
+        // whole vectors while they fit, then by elements), each point's
+        // whole `R1` range accumulated in a register. The old order (every
+        // point updated in memory at every reduction step) made a tile
+        // with one missing row or column run about ten times slower per
+        // point than the full tiles; a point's terms are added in the
+        // same order either way, so the results are bit for bit the same.
+        let lanes = self.c.stages()[s].vector;
+        let Some((&vaxis, outer)) = spatial.split_last() else {
+            return self.point_accumulation(s, stage, reduction, first, &axis_c, 1, &target);
         };
+        let f3 = self.c.stages()[s].tiles[vaxis.0][2];
+        let range = &ranges[vaxis.0];
+        let var = self.var(s, vaxis, 3);
+        let parent = self.var(s, vaxis, 2);
+        let mut body = if lanes > 1 && f3.min(range.len) >= lanes {
+            let end_var = super::ident(&format!("{var}_edge_end"));
+            let end =
+                if f3 >= range.len { range.hi.clone() } else { format!("colt_minl({parent} + {f3}, {})", range.hi) };
+            let vector_target = format!("{out_name}[{}]", self.out_offset(stage, &printer));
+            let vectors = Node::Loop(Loop {
+                var: var.clone(),
+                start: parent.clone(),
+                end: format!("{end_var} - {}", lanes - 1),
+                step: lanes,
+                kind: LoopKind::Serial,
+                trips: f3 / lanes,
+                unroll: None,
+                body: self.point_accumulation(s, stage, reduction, first, &axis_c, lanes, &vector_target),
+            });
+            let elements = Node::Loop(Loop {
+                var: var.clone(),
+                start: format!("{parent} + ({end_var} - {parent}) / {lanes} * {lanes}"),
+                end: end_var.clone(),
+                step: 1,
+                kind: LoopKind::Serial,
+                trips: ((range.len % f3) % lanes).max(1),
+                unroll: None,
+                body: self.point_accumulation(s, stage, reduction, first, &axis_c, 1, &target),
+            });
+            // Over the whole axis, every tile's length is `f3` or the
+            // axis's remainder: whole vectors when both are.
+            let whole_axis = range.lo == "0" && range.hi == range.len.to_string();
+            if whole_axis && f3.is_multiple_of(lanes) && (range.len % f3).is_multiple_of(lanes) {
+                vec![Node::Let { var: end_var, value: end }, vectors]
+            } else {
+                vec![Node::Let { var: end_var, value: end }, vectors, elements]
+            }
+        } else {
+            let point = self.point_accumulation(s, stage, reduction, first, &axis_c, 1, &target);
+            let l = LoopLevel { axis: vaxis, level: 3, section: Section::S3 };
+            self.loop_over(s, l, ranges, point, None)
+        };
+        for &a in outer.iter().rev() {
+            let l = LoopLevel { axis: a, level: 3, section: Section::S3 };
+            body = self.loop_over(s, l, ranges, body, None);
+        }
+        body
+    }
+
+    /// One point of a reduction's edge tile (`lanes` points along the
+    /// vector axis when more than one), its `R1` range accumulated in a
+    /// register and stored to `target` (the point's element, the first
+    /// lane's with vectors).
+    #[allow(clippy::too_many_arguments)]
+    fn point_accumulation(
+        &self,
+        s: usize,
+        stage: &Stage,
+        reduction: &[AxisId],
+        first: &str,
+        axis_c: &[String],
+        lanes: usize,
+        target: &str,
+    ) -> Vec<Node> {
+        let acc = super::ident(&format!("{}_edge_acc", self.stage_name(s)));
+        let init = c_f32(stage.combine.init());
+        let vaxis = stage.spatial_axes().last().map(|(id, _)| id);
+        let (ty, start, store) = if lanes > 1 {
+            (
+                format!("colt_v{lanes}"),
+                format!("({first}) ? colt_splat{lanes}({init}) : colt_vload{lanes}(&{target})"),
+                format!("colt_vstore{lanes}(&{target}, {acc});"),
+            )
+        } else {
+            ("float".to_string(), format!("({first}) ? {init} : {target}"), format!("{target} = {acc};"))
+        };
+        let inner = |this: &Self, body: &Expr| {
+            let printer = this.printer(stage, axis_c.to_vec());
+            let value = match vaxis {
+                Some(v) if lanes > 1 => VectorPrinter { scalar: &printer, axis: v, lanes }.value(body),
+                _ => printer.value(body),
+            };
+            let update = format!("{acc} = {};", accumulate(stage.combine, &acc, &value, lanes));
+            vec![this.statement(s, update, lanes, 1, this.accesses(s, stage, lanes, false))]
+        };
+        let mut nodes = vec![Node::Let { var: String::new(), value: format!("{ty} {acc} = {start};") }];
         nodes.extend(self.r1_loops(s, reduction, 0, false, &inner));
+        nodes.push(Node::Let { var: String::new(), value: store });
         nodes
     }
 }

@@ -42,7 +42,7 @@ pub struct TileStyle {
     pub depth: usize,
     /// Unroll depth of every tiled stage (one of [`UNROLL_DEPTHS`]).
     pub unroll: usize,
-    /// Whether the tiled stages take the panel order (a blocked panel of
+    /// Whether the tiled stages take the panel order (a panel of
     /// the contiguous operand read by every row tile before the next).
     pub panel: bool,
 }
@@ -77,7 +77,10 @@ impl TileStyle {
                 rows: row_axes.iter().map(|&a| schedule.tiles[a][2]).max().unwrap_or(1),
                 depth,
                 unroll: schedule.unroll,
-                panel: vector_tile[0] == 1 && vector_tile[1] == 1 && !schedule.blocked.is_empty(),
+                // One panel per `R0` step: the vector axis only in the
+                // outermost loop. (The panel is blocked only where enough
+                // rows read it to pay for the copy, see the sampler.)
+                panel: vector_tile[0] == 1 && vector_tile[1] == 1,
             };
             styles.push((stage.axes.iter().map(|a| a.extent).product(), style));
         }

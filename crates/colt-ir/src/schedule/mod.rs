@@ -27,7 +27,9 @@
 //! with `vector` lanes — or, with `rfactor` lanes, the innermost `R1`
 //! loop instead (a vectorised reduction, see [`rfactor`]). Full tiles take
 //! a fast path with constant trip counts; partial tiles at the edges take
-//! a general, clamped path.
+//! a clamped path, point by point (a reduction's points each accumulated
+//! in a register over the `R1` loop, by whole vectors along the vector
+//! axis while they fit, then element by element).
 //!
 //! Sketches differ in what is free: multi-level tiling (stages that reduce
 //! over a product of loads, i.e. reuse data) frees every level; the simple
@@ -101,7 +103,8 @@ pub enum Accumulator {
     /// Into the output buffer itself.
     Memory,
     /// Into local variables holding the register tile over the whole `R1`
-    /// loop (full tiles only; edge tiles fall back to memory).
+    /// loop (full tiles; an edge tile accumulates one point, or one
+    /// vector of points, at a time in a register).
     Registers,
 }
 

@@ -110,7 +110,7 @@ pub(super) fn tile_for_pipeline(candidate: &mut Candidate, r: usize) {
     sched.tiles[vector_axis.0] = vec![1, vector_extent / f3, f3];
     let reduced: usize = stage.reduction_axes().map(|(_, a)| a.extent).product();
     // Register rows that divide the axis, where the drawn ones do not and
-    // half as many or more do: an edge tile runs scalar code.
+    // half as many or more do: an edge tile runs one row at a time.
     let mut rows = sched.tiles[rows_axis.0][2].max(1);
     if !rows_extent.is_multiple_of(rows) {
         rows = (rows.div_ceil(2)..=rows).rev().find(|r| rows_extent.is_multiple_of(*r)).unwrap_or(rows);
@@ -137,8 +137,8 @@ pub(super) fn tile_for_pipeline(candidate: &mut Candidate, r: usize) {
 }
 
 /// A pipeline member's tiles fitted to the region its loop gives it (a
-/// tile that does not divide the region leaves an edge tile, scalar code,
-/// every time), and
+/// tile that does not divide the region leaves an edge tile, a point or a
+/// vector at a time, every time), and
 /// its packed inputs blocked into panels where that is legal (rows a
 /// power-of-two stride apart share a few L1 sets, which the tile's
 /// repeated sweeps of the panel would evict).

@@ -1,7 +1,8 @@
 //! The register tile at the end of a stage's `S2` loops: the fast path
 //! for full tiles (constant trip counts, vectors, accumulators in
-//! registers) and the clamped scalar path for the tiles at the edges, with
-//! the statements' costs and accesses that the features read.
+//! registers) and the clamped path for the tiles at the edges (point by
+//! point, by whole vectors where they fit), with the statements' costs and
+//! accesses that the features read.
 
 use super::{arith_count, AxisRange, Lowering};
 use crate::c::{accumulate, c_f32, c_ident, ExprPrinter};
@@ -15,7 +16,7 @@ use crate::vector::VectorPrinter;
 impl Lowering<'_> {
     /// The register tile at the end of the `S2` loops: a fast path for full
     /// tiles (constant trip counts, vectors, register accumulators) and a
-    /// clamped scalar path for the tiles at the edges.
+    /// clamped path for the tiles at the edges.
     pub(super) fn tile(&mut self, s: usize, ranges: &[AxisRange]) -> Vec<Node> {
         if fusion::fused_set(self.c.stages(), s).len() > 1 {
             return self.fused_tile(s, ranges);

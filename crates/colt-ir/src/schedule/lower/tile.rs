@@ -472,7 +472,6 @@ impl Lowering<'_> {
             let end_var = super::ident(&format!("{var}_edge_end"));
             let end =
                 if f3 >= range.len { range.hi.clone() } else { format!("colt_minl({parent} + {f3}, {})", range.hi) };
-            let vector_target = format!("{out_name}[{}]", self.out_offset(stage, &printer));
             let vectors = Node::Loop(Loop {
                 var: var.clone(),
                 start: parent.clone(),
@@ -481,26 +480,25 @@ impl Lowering<'_> {
                 kind: LoopKind::Serial,
                 trips: f3 / lanes,
                 unroll: None,
-                body: self.point_accumulation(s, stage, reduction, first, &axis_c, lanes, &vector_target),
+                body: self.point_accumulation(s, stage, reduction, first, &axis_c, lanes, &target),
             });
-            let elements = Node::Loop(Loop {
-                var: var.clone(),
-                start: format!("{parent} + ({end_var} - {parent}) / {lanes} * {lanes}"),
-                end: end_var.clone(),
-                step: 1,
-                kind: LoopKind::Serial,
-                trips: ((range.len % f3) % lanes).max(1),
-                unroll: None,
-                body: self.point_accumulation(s, stage, reduction, first, &axis_c, 1, &target),
-            });
+            let mut nodes = vec![Node::Let { var: end_var.clone(), value: end }, vectors];
             // Over the whole axis, every tile's length is `f3` or the
             // axis's remainder: whole vectors when both are.
             let whole_axis = range.lo == "0" && range.hi == range.len.to_string();
-            if whole_axis && f3.is_multiple_of(lanes) && (range.len % f3).is_multiple_of(lanes) {
-                vec![Node::Let { var: end_var, value: end }, vectors]
-            } else {
-                vec![Node::Let { var: end_var, value: end }, vectors, elements]
+            if !(whole_axis && f3.is_multiple_of(lanes) && (range.len % f3).is_multiple_of(lanes)) {
+                nodes.push(Node::Loop(Loop {
+                    var: var.clone(),
+                    start: format!("{parent} + ({end_var} - {parent}) / {lanes} * {lanes}"),
+                    end: end_var,
+                    step: 1,
+                    kind: LoopKind::Serial,
+                    trips: ((range.len % f3) % lanes).max(1),
+                    unroll: None,
+                    body: self.point_accumulation(s, stage, reduction, first, &axis_c, 1, &target),
+                }));
             }
+            nodes
         } else {
             let point = self.point_accumulation(s, stage, reduction, first, &axis_c, 1, &target);
             let l = LoopLevel { axis: vaxis, level: 3, section: Section::S3 };

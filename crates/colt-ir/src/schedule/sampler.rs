@@ -768,8 +768,8 @@ mod tests {
                 .collect();
             let considered = unfused.len();
             assert!(considered >= 32, "{name}: {considered} unfused samples of 96");
-            let (drawn, shaped) = (panels.len(), considered);
-            assert!((30 * shaped..=80 * shaped).contains(&(drawn * 96)), "{name}: {drawn} of {shaped}");
+            let drawn = panels.len();
+            assert!((30 * considered..=80 * considered).contains(&(drawn * 96)), "{name}: {drawn} of {considered}");
             // gemm-512 reads each element of B 512 times, and blocks its
             // panels in every panel draw; the MLP reads its weights 32
             // times, and blocks them in one panel draw in four.

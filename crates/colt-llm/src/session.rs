@@ -196,6 +196,36 @@ impl<'m> Session<'m> {
         answers.pop().ok_or(GenerationError::EmptyPrompt)
     }
 
+    /// The logits of the token that would follow `tokens` (token ids of the
+    /// model's vocabulary, as given: nothing is tokenized or added), one per
+    /// vocabulary entry, with the call's accounting. This is how a caller
+    /// that tokenizes its own language and constrains the answer itself
+    /// (colt's specialist) decodes: it appends the token it chose and asks
+    /// again, the prompt's cached chunks reused as for [`Session::chat`].
+    pub fn next_token_logits(&mut self, tokens: &[i32]) -> Result<(Vec<f32>, CallStats), GenerationError> {
+        if tokens.is_empty() {
+            return Err(GenerationError::EmptyPrompt);
+        }
+        let vocabulary = self.model.llama().n_vocab();
+        if let Some(&bad) = tokens.iter().find(|&&t| t < 0 || t >= vocabulary) {
+            return Err(GenerationError::Decode {
+                reason: format!("token id {bad} is outside the model's vocabulary of {vocabulary}"),
+            });
+        }
+        let tokens: Vec<LlamaToken> = tokens.iter().map(|&t| LlamaToken::new(t)).collect();
+        let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
+        let result = self.prompt(&tokens, None, &mut stats);
+        match result {
+            Ok(paused) => stats.paused_seconds = paused.as_secs_f64(),
+            Err(e) => {
+                self.forget();
+                return Err(e);
+            }
+        }
+        // `prompt` always decodes the last token, with its logits last in the batch.
+        Ok((self.context.get_logits_ith(self.batch.n_tokens() - 1).to_vec(), stats))
+    }
+
     fn call(
         &mut self,
         tokens: Vec<LlamaToken>,

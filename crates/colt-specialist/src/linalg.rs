@@ -1,0 +1,105 @@
+//! The three matrix products of a linear layer's forward and backward
+//! passes, each accumulating into its output, on `matrixmultiply`'s SGEMM.
+//! Every matrix is row-major and dense.
+
+/// `out[t][o] += Σᵢ x[t][i] · w[o][i]`: a linear layer (`w` is `[out][in]`).
+pub(crate) fn x_wt(x: &[f32], w: &[f32], t: usize, inputs: usize, outputs: usize, out: &mut [f32]) {
+    assert!(x.len() == t * inputs && w.len() == outputs * inputs && out.len() == t * outputs);
+    // SAFETY: the asserts bound every index the strides below reach.
+    unsafe {
+        matrixmultiply::sgemm(
+            t,
+            inputs,
+            outputs,
+            1.0,
+            x.as_ptr(),
+            inputs as isize,
+            1,
+            w.as_ptr(),
+            1,
+            inputs as isize,
+            1.0,
+            out.as_mut_ptr(),
+            outputs as isize,
+            1,
+        );
+    }
+}
+
+/// `out[t][b] += Σₐ x[t][a] · w[a][b]`: a linear layer's input gradient.
+pub(crate) fn x_y(x: &[f32], w: &[f32], t: usize, a: usize, b: usize, out: &mut [f32]) {
+    assert!(x.len() == t * a && w.len() == a * b && out.len() == t * b);
+    // SAFETY: as in `x_wt`.
+    unsafe {
+        matrixmultiply::sgemm(
+            t,
+            a,
+            b,
+            1.0,
+            x.as_ptr(),
+            a as isize,
+            1,
+            w.as_ptr(),
+            b as isize,
+            1,
+            1.0,
+            out.as_mut_ptr(),
+            b as isize,
+            1,
+        );
+    }
+}
+
+/// `out[a][b] += Σₜ x[t][a] · y[t][b]`: a linear layer's weight gradient.
+pub(crate) fn add_xt_y(x: &[f32], y: &[f32], t: usize, a: usize, b: usize, out: &mut [f32]) {
+    assert!(x.len() == t * a && y.len() == t * b && out.len() == a * b);
+    // SAFETY: as in `x_wt`.
+    unsafe {
+        matrixmultiply::sgemm(
+            a,
+            t,
+            b,
+            1.0,
+            x.as_ptr(),
+            1,
+            a as isize,
+            y.as_ptr(),
+            b as isize,
+            1,
+            1.0,
+            out.as_mut_ptr(),
+            b as isize,
+            1,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_products_match_their_loops_and_accumulate() {
+        let (t, a, b) = (3, 4, 5);
+        let x: Vec<f32> = (0..t * a).map(|i| (i as f32 * 0.37).sin()).collect();
+        let w: Vec<f32> = (0..a * b).map(|i| (i as f32 * 0.11).cos()).collect();
+        let y: Vec<f32> = (0..t * b).map(|i| (i as f32 * 0.23).sin()).collect();
+        let close = |got: &[f32], want: &[f32]| got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-5);
+        // x · wᵀ with w read as [b][a].
+        let mut got = vec![1.0; t * b];
+        x_wt(&x, &w, t, a, b, &mut got);
+        let want: Vec<f32> =
+            (0..t * b).map(|i| 1.0 + (0..a).map(|k| x[i / b * a + k] * w[i % b * a + k]).sum::<f32>()).collect();
+        assert!(close(&got, &want));
+        let mut got = vec![1.0; t * b];
+        x_y(&x, &w, t, a, b, &mut got);
+        let want: Vec<f32> =
+            (0..t * b).map(|i| 1.0 + (0..a).map(|k| x[i / b * a + k] * w[k * b + i % b]).sum::<f32>()).collect();
+        assert!(close(&got, &want));
+        let mut got = vec![1.0; a * b];
+        add_xt_y(&x, &y, t, a, b, &mut got);
+        let want: Vec<f32> =
+            (0..a * b).map(|i| 1.0 + (0..t).map(|s| x[s * a + i / b] * y[s * b + i % b]).sum::<f32>()).collect();
+        assert!(close(&got, &want));
+    }
+}

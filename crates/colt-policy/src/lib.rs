@@ -103,6 +103,7 @@ mod expansion;
 mod measure_pick;
 pub mod protocol;
 mod roster;
+pub mod specialist;
 mod stats;
 mod uct;
 

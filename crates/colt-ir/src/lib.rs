@@ -92,6 +92,7 @@
 
 pub mod builder;
 pub mod c;
+pub mod corpus;
 pub mod data;
 pub mod expr;
 pub mod features;

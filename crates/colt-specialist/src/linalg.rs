@@ -74,6 +74,55 @@ pub(crate) fn add_xt_y(x: &[f32], y: &[f32], t: usize, a: usize, b: usize, out: 
     }
 }
 
+/// A strided matrix view: `data[row * rows + col * cols]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<'a> {
+    pub data: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// `c[i][j] = beta · c[i][j] + alpha · Σₗ a[i][l] · b[l][j]` for an
+/// `m × k` view `a`, a `k × n` view `b` and `c` at `c_rows` (its columns
+/// contiguous): the per-head products of attention, whose operands are
+/// column slices of the `[t][dim]` activations.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided,
+    b: Strided,
+    beta: f32,
+    c: &mut [f32],
+    c_rows: usize,
+) {
+    let reach = |v: &Strided, r: usize, s: usize| (r.max(1) - 1) * v.rows + (s.max(1) - 1) * v.cols;
+    assert!(m > 0 && k > 0 && n > 0);
+    assert!(reach(&a, m, k) < a.data.len() && reach(&b, k, n) < b.data.len());
+    assert!((m - 1) * c_rows + n - 1 < c.len());
+    // SAFETY: the asserts bound every index the strides reach.
+    unsafe {
+        matrixmultiply::sgemm(
+            m,
+            k,
+            n,
+            alpha,
+            a.data.as_ptr(),
+            a.rows as isize,
+            a.cols as isize,
+            b.data.as_ptr(),
+            b.rows as isize,
+            b.cols as isize,
+            beta,
+            c.as_mut_ptr(),
+            c_rows as isize,
+            1,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! written to a GGUF give llama.cpp the logits they gave here.
 
 use crate::config::{Config, LayerTensor};
-use crate::linalg::{add_xt_y, x_wt, x_y};
+use crate::linalg::{add_xt_y, gemm, x_wt, x_y, Strided};
 
 /// One training or evaluation example: a token sequence whose tokens from
 /// `answer_start` on are the answer; only they are predicted in the loss
@@ -133,21 +133,20 @@ fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Causal attention of every head: `probs` and `out` (`[t][dim]`, heads side by side).
+/// Causal attention of every head: `probs` and `out` (`[t][dim]`, heads
+/// side by side). Each head's scores and output are matrix products over
+/// column slices of `q`, `k` and `v`; the upper triangle of the scores is
+/// computed and masked (a product is faster than skipping it).
 fn attention(c: &Config, t: usize, q: &[f32], k: &[f32], v: &[f32], probs: &mut [f32], out: &mut [f32]) {
     let (dim, hd) = (c.dim, c.head_dim());
     let scale = 1.0 / (hd as f32).sqrt();
     for h in 0..c.heads {
         let p = &mut probs[h * t * t..][..t * t];
-        for i in 0..t {
-            let qi = &q[i * dim + h * hd..][..hd];
-            let row = &mut p[i * t..][..t];
-            let mut max = f32::NEG_INFINITY;
-            for j in 0..=i {
-                let kj = &k[j * dim + h * hd..][..hd];
-                row[j] = qi.iter().zip(kj).map(|(a, b)| a * b).sum::<f32>() * scale;
-                max = max.max(row[j]);
-            }
+        let q_h = Strided { data: &q[h * hd..], rows: dim, cols: 1 };
+        let k_h_t = Strided { data: &k[h * hd..], rows: 1, cols: dim };
+        gemm(t, hd, t, scale, q_h, k_h_t, 0.0, p, t);
+        for (i, row) in p.chunks_exact_mut(t).enumerate() {
+            let max = row[..=i].iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let mut sum = 0.0;
             for s in &mut row[..=i] {
                 *s = (*s - max).exp();
@@ -157,16 +156,20 @@ fn attention(c: &Config, t: usize, q: &[f32], k: &[f32], v: &[f32], probs: &mut 
                 *s /= sum;
             }
             row[i + 1..].fill(0.0);
-            let oi = &mut out[i * dim + h * hd..][..hd];
-            oi.fill(0.0);
-            for j in 0..=i {
-                let vj = &v[j * dim + h * hd..][..hd];
-                for (o, &x) in oi.iter_mut().zip(vj) {
-                    *o += row[j] * x;
-                }
-            }
         }
+        let v_h = Strided { data: &v[h * hd..], rows: dim, cols: 1 };
+        gemm(t, t, hd, 1.0, Strided { data: p, rows: t, cols: 1 }, v_h, 0.0, &mut out[h * hd..], dim);
     }
+}
+
+/// Head columns `offset..` of a `[t][dim]` matrix, as a `t × head` view.
+fn head_columns(x: &[f32], offset: usize, dim: usize) -> Strided<'_> {
+    Strided { data: &x[offset..], rows: dim, cols: 1 }
+}
+
+/// The same columns transposed: a `head × t` view.
+fn head_columns_transposed(x: &[f32], offset: usize, dim: usize) -> Strided<'_> {
+    Strided { data: &x[offset..], rows: 1, cols: dim }
 }
 
 /// The backward pass of [`attention`]: adds to `d_q`, `d_k` and `d_v`.
@@ -183,36 +186,26 @@ fn attention_backward(
 ) {
     let (dim, hd) = (c.dim, c.head_dim());
     let scale = 1.0 / (hd as f32).sqrt();
-    let mut d_scores = vec![0.0; t];
+    let mut d_scores = vec![0.0; t * t];
     for h in 0..c.heads {
         let p = &probs[h * t * t..][..t * t];
-        for i in 0..t {
-            let d_oi = &d_out[i * dim + h * hd..][..hd];
-            let row = &p[i * t..][..t];
-            let mut weighted = 0.0;
-            for j in 0..=i {
-                let vj = &v[j * dim + h * hd..][..hd];
-                d_scores[j] = d_oi.iter().zip(vj).map(|(a, b)| a * b).sum();
-                weighted += row[j] * d_scores[j];
-                let d_vj = &mut d_v[j * dim + h * hd..][..hd];
-                for (d, &g) in d_vj.iter_mut().zip(d_oi) {
-                    *d += row[j] * g;
-                }
-            }
-            let qi = &q[i * dim + h * hd..][..hd];
-            for j in 0..=i {
-                let ds = row[j] * (d_scores[j] - weighted) * scale;
-                let kj = &k[j * dim + h * hd..][..hd];
-                let d_qi = &mut d_q[i * dim + h * hd..][..hd];
-                for (d, &x) in d_qi.iter_mut().zip(kj) {
-                    *d += ds * x;
-                }
-                let d_kj = &mut d_k[j * dim + h * hd..][..hd];
-                for (d, &x) in d_kj.iter_mut().zip(qi) {
-                    *d += ds * x;
-                }
+        let column = |x| head_columns(x, h * hd, dim);
+        let transposed = |x| head_columns_transposed(x, h * hd, dim);
+        // dP = dO · Vᵀ, dV += Pᵀ · dO.
+        gemm(t, hd, t, 1.0, column(d_out), transposed(v), 0.0, &mut d_scores, t);
+        gemm(t, t, hd, 1.0, Strided { data: p, rows: 1, cols: t }, column(d_out), 1.0, &mut d_v[h * hd..], dim);
+        // dS = P ∘ (dP − rowsum(P ∘ dP)), scaled as the scores were.
+        for (row, d_row) in p.chunks_exact(t).zip(d_scores.chunks_exact_mut(t)) {
+            let weighted: f32 = row.iter().zip(d_row.iter()).map(|(a, b)| a * b).sum();
+            for (d, &pj) in d_row.iter_mut().zip(row) {
+                *d = pj * (*d - weighted) * scale;
             }
         }
+        // dQ += dS · K, dK += dSᵀ · Q.
+        let ds = Strided { data: &d_scores, rows: t, cols: 1 };
+        gemm(t, t, hd, 1.0, ds, column(k), 1.0, &mut d_q[h * hd..], dim);
+        let ds_t = Strided { data: &d_scores, rows: 1, cols: t };
+        gemm(t, t, hd, 1.0, ds_t, column(q), 1.0, &mut d_k[h * hd..], dim);
     }
 }
 

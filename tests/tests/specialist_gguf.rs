@@ -50,12 +50,14 @@ fn llama_cpp_runs_the_trained_specialist_as_colt_computes_it() {
     let model = trained();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("specialist.gguf");
-    write_gguf(&path, &model, "colt-specialist-test", &tokens()).unwrap();
+    let extra = [("colt.specialist.vocabulary".to_string(), "reversal-test".to_string())];
+    write_gguf(&path, &model, "colt-specialist-test", &tokens(), &extra).unwrap();
 
     let info = ModelInfo::read(&path).unwrap();
     assert_eq!((info.architecture.as_str(), info.name.as_str()), ("llama", "colt-specialist-test"));
     assert_eq!(info.parameters as usize, model.config.parameters());
     assert_eq!(info.context_length, Some(16));
+    assert_eq!(info.specialist_vocabulary.as_deref(), Some("reversal-test"));
 
     let llama = LlamaModel::load(&path).unwrap();
     let mut session = llama.session(SessionOptions::default().threads(2).context_tokens(16)).unwrap();
@@ -104,18 +106,18 @@ fn a_vocabulary_that_does_not_fit_the_model_is_refused() {
     let path = std::env::temp_dir().join("colt-never-written.gguf");
     let mut short = tokens();
     short.pop();
-    let error = write_gguf(&path, &model, "x", &short).unwrap_err().to_string();
+    let error = write_gguf(&path, &model, "x", &short, &[]).unwrap_err().to_string();
     assert!(error.contains("11 token strings for a model of 12 tokens"), "{error}");
     let mut swapped = tokens();
     swapped.swap(1, 2);
-    let error = write_gguf(&path, &model, "x", &swapped).unwrap_err().to_string();
+    let error = write_gguf(&path, &model, "x", &swapped, &[]).unwrap_err().to_string();
     assert!(error.contains(r#"must start with ["<unk>", "<s>", "</s>"]"#), "{error}");
     let mut twice = tokens();
     twice[5] = "a".into();
-    let error = write_gguf(&path, &model, "x", &twice).unwrap_err().to_string();
+    let error = write_gguf(&path, &model, "x", &twice, &[]).unwrap_err().to_string();
     assert!(error.contains("the token `a` is spelled twice"), "{error}");
     let unwritable = std::path::Path::new("/proc/colt-no/specialist.gguf");
-    let error = write_gguf(unwritable, &model, "x", &tokens()).unwrap_err().to_string();
+    let error = write_gguf(unwritable, &model, "x", &tokens(), &[]).unwrap_err().to_string();
     assert!(error.starts_with("cannot write `/proc/colt-no/specialist.gguf`"), "{error}");
     assert!(!path.exists());
 }

@@ -13,6 +13,7 @@ use colt_ir::schedule::Sampler;
 use colt_llm::{LoadOptions, PauseGate, SessionOptions};
 use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClError, OpenClMeasurer};
 use colt_measure::{Builder, CpuConfig, Target, WorkerCommand};
+use colt_policy::specialist::MachineView;
 use colt_search::ModelEntry;
 use parking_lot::Mutex;
 use std::path::PathBuf;
@@ -76,6 +77,11 @@ pub enum ColtError {
     #[error("two models are named `{0}`: model names must differ (they route the search)")]
     DuplicateModel(String),
     #[error(
+        "model `{path}` is a colt specialist of another vocabulary (`{found}`) than this colt's (`{expected}`): \
+         train it again with `colt train`"
+    )]
+    SpecialistVocabulary { path: PathBuf, found: String, expected: String },
+    #[error(
         "job {job} of the tuning database `{db}` tuned another program (workload `{found}`) than this one \
          (`{asked}`): it resumes only with the program it started with (has the file changed since?)"
     )]
@@ -117,6 +123,9 @@ pub struct Colt {
     /// How CPU jobs draw samples: informed, for the measured cores and
     /// this CPU's vector unit.
     pub(crate) sampler: Sampler,
+    /// The names of the models that are colt specialists (prompted in the
+    /// schedule language, see colt-policy's `specialist`).
+    pub(crate) specialists: std::collections::HashSet<String>,
     // Dropped last: stops every actor.
     pub(crate) system: ActorSystem,
 }
@@ -163,6 +172,7 @@ impl Colt {
             })
         })?;
         let mut models = Vec::new();
+        let mut specialists = std::collections::HashSet::new();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let slots = DecodeSlots::new(cores / config.llm_threads.max(1) as usize);
         for path in &config.models {
@@ -172,6 +182,13 @@ impl Colt {
                 .sequences(crate::llm::MAX_ANSWERS);
             let load = LoadOptions::default().gpu_layers(config.gpu_layers);
             let actor = LlmActor::load(path, load, options, slots.clone())?;
+            if let Some(found) = &actor.info().specialist_vocabulary {
+                let expected = colt_policy::specialist::Vocabulary::new().fingerprint();
+                if *found != expected {
+                    return Err(ColtError::SpecialistVocabulary { path: path.clone(), found: found.clone(), expected });
+                }
+                specialists.insert(actor.info().name.clone());
+            }
             let entry = ModelEntry { name: actor.info().name.clone(), parameters: actor.info().parameters };
             if models.iter().any(|(m, _): &(ModelEntry, _)| m.name == entry.name) {
                 return Err(ColtError::DuplicateModel(entry.name));
@@ -184,7 +201,18 @@ impl Colt {
         // Messages show the database as its DbLocation does: a server URL without its password.
         let db_location = colt_db::DbLocation::new(&config.db);
         let db_path = PathBuf::from(db_location.to_string());
-        Ok(Colt { models, measure, opencl: opencl_target, db, db_path, db_location, owner, sampler, system })
+        Ok(Colt {
+            models,
+            specialists,
+            measure,
+            opencl: opencl_target,
+            db,
+            db_path,
+            db_location,
+            owner,
+            sampler,
+            system,
+        })
     }
 
     /// The target this process tunes for: its OpenCL device if it opened
@@ -192,6 +220,21 @@ impl Colt {
     /// target label, so kernels of two devices never mix.
     pub fn target(&self) -> Target {
         self.opencl.clone().unwrap_or(Target::Cpu)
+    }
+
+    /// What a specialist's prompt says of the machine `label` names: the
+    /// informed sampler's vector unit and cores, and the cache sizes of the
+    /// label's limits in the database (none where it has none yet), as
+    /// `colt train` builds its examples.
+    pub(crate) fn machine_view(&self, label: &str) -> Result<MachineView, ColtError> {
+        let machine = match self.sampler {
+            Sampler::Informed(m) | Sampler::Styled(m, _) => m,
+            Sampler::Uniform => colt_ir::schedule::Machine { lanes: 0, registers: 0, cores: 0 },
+        };
+        let label = label.to_string();
+        let limits = self.db.call(move |db| db.machine_limits(&label))??;
+        let caches = limits.map(|r| colt_policy::specialist::cache_bytes(&r.limits_json)).unwrap_or_default();
+        Ok(MachineView::of(machine, &caches))
     }
 
     /// The cores `target`'s kernels are measured on: the CPU's, as its

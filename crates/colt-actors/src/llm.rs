@@ -6,9 +6,10 @@
 
 use actix::{Actor, Context, Handler, Message};
 use colt_llm::{
-    ChatPrompt, Completion, Continuation, Generation, Grammar, LoadOptions, Model, ModelError, ModelInfo,
-    SessionOptions,
+    CallStats, ChatPrompt, Completion, Continuation, Generation, Grammar, LoadOptions, Model, ModelError, ModelInfo,
+    Session, SessionOptions, StopReason,
 };
+use colt_policy::specialist::{AnswerConstraint, TokenId};
 use crossbeam_channel::{bounded, unbounded, Sender};
 use parking_lot::{Condvar, Mutex};
 use std::path::{Path, PathBuf};
@@ -27,8 +28,93 @@ pub struct Generate {
     pub max_tokens: u32,
     pub seed: u32,
     pub answers: u32,
+    /// For colt's specialist: the schedule-language prompt and the mask of
+    /// legal answers, decoded instead of the chat prompt (see [`specialist_answers`]).
+    pub specialist: Option<SpecialistQuery>,
     pub reply: Sender<Result<Vec<Completion>, String>>,
 }
+
+/// A call to colt's specialist: its prompt in the schedule language's
+/// tokens and what its answer may be.
+pub struct SpecialistQuery {
+    pub prompt: Vec<TokenId>,
+    pub constraint: Arc<AnswerConstraint>,
+}
+
+/// The specialist's sampling temperature: the tree expands a node more than
+/// once, so its answers must vary; below 1, they stay near its best guess.
+pub const SPECIALIST_TEMPERATURE: f32 = 0.7;
+
+/// `answers` answers of the specialist to `query`, token by token: the
+/// logits after the prompt and the answer so far, masked to the tokens the
+/// constraint allows next, sampled at [`SPECIALIST_TEMPERATURE`] with the
+/// seeds `seed`, `seed + 1`, ...; each read into the JSON joint action the
+/// general models answer. A specialist session decodes in small batches so
+/// that each step re-decodes little beyond the cached prompt.
+pub fn specialist_answers(
+    session: &mut Session<'_>,
+    query: &SpecialistQuery,
+    seed: u32,
+    answers: u32,
+    max_tokens: u32,
+) -> Result<Vec<Completion>, String> {
+    (0..answers.max(1))
+        .map(|i| {
+            let started = std::time::Instant::now();
+            let mut rng = colt_ir::schedule::Rng::new(u64::from(seed.wrapping_add(i)) ^ 0x5bec_1a11);
+            let mut answer: Vec<TokenId> = Vec::new();
+            let mut stats = CallStats::default();
+            loop {
+                let allowed = query.constraint.allowed(&answer);
+                if allowed.is_empty() || answer.len() >= max_tokens as usize {
+                    break;
+                }
+                let chosen = if allowed.len() == 1 {
+                    allowed[0]
+                } else {
+                    let ids: Vec<i32> = query.prompt.iter().chain(&answer).map(|&t| t as i32).collect();
+                    let (logits, call) = session.next_token_logits(&ids).map_err(|e| e.to_string())?;
+                    if stats.prompt_tokens == 0 {
+                        (stats.prompt_tokens, stats.reused_prompt_tokens) =
+                            (call.prompt_tokens, call.reused_prompt_tokens);
+                        stats.prompt_seconds = call.prompt_seconds;
+                    }
+                    sample_masked(&logits, &allowed, &mut rng)
+                };
+                answer.push(chosen);
+            }
+            stats.generated_tokens = answer.len();
+            stats.generation_seconds = (started.elapsed().as_secs_f64() - stats.prompt_seconds).max(0.0);
+            let text = query.constraint.answer_json(&answer).unwrap_or_default();
+            let stop = if text.is_empty() { StopReason::TokenLimit } else { StopReason::EndOfGeneration };
+            Ok(Completion { text, stop, stats })
+        })
+        .collect()
+}
+
+/// One of `allowed`, drawn from the softmax of their logits at
+/// [`SPECIALIST_TEMPERATURE`].
+fn sample_masked(logits: &[f32], allowed: &[TokenId], rng: &mut colt_ir::schedule::Rng) -> TokenId {
+    let scaled: Vec<f32> = allowed
+        .iter()
+        .map(|&t| logits.get(t as usize).copied().unwrap_or(f32::NEG_INFINITY) / SPECIALIST_TEMPERATURE)
+        .collect();
+    let max = scaled.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let weights: Vec<f64> = scaled.iter().map(|&z| f64::from((z - max).exp())).collect();
+    let total: f64 = weights.iter().sum();
+    let mut target = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
+    for (&t, w) in allowed.iter().zip(&weights) {
+        if target < *w {
+            return t;
+        }
+        target -= w;
+    }
+    *allowed.last().unwrap_or(&0)
+}
+
+/// A specialist session's batch: prompts are decoded in chunks of this
+/// many tokens, and each answer token re-decodes at most this many.
+const SPECIALIST_BATCH_TOKENS: u32 = 32;
 
 /// The most answers one call decodes side by side (each model session has
 /// this many llama.cpp sequences).
@@ -114,6 +200,12 @@ impl LlmActor {
                         return;
                     }
                 };
+                // A specialist re-decodes the tail of its prompt at every
+                // answer token: small batches keep that tail short.
+                let options = match model.info().specialist_vocabulary {
+                    Some(_) => options.batch_tokens(SPECIALIST_BATCH_TOKENS),
+                    None => options,
+                };
                 let mut session = match model.session(options) {
                     Ok(s) => s,
                     Err(e) => {
@@ -123,6 +215,14 @@ impl LlmActor {
                 };
                 let _ = ready.send(Ok(model.info().clone()));
                 for call in inbox {
+                    if let Some(query) = &call.specialist {
+                        let answer = {
+                            let _slot = slots.acquire();
+                            specialist_answers(&mut session, query, call.seed, call.answers, call.max_tokens)
+                        };
+                        let _ = call.reply.send(answer);
+                        continue;
+                    }
                     let mut generation = Generation::new(call.max_tokens).seed(call.seed);
                     if let Some(g) = call.grammar {
                         generation = generation.grammar(Grammar::gbnf(g));

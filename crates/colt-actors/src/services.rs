@@ -3,7 +3,7 @@
 //! trial to the database actor.
 
 use crate::db_actor::Db;
-use crate::llm::{Generate, LlmActor};
+use crate::llm::{Generate, LlmActor, SpecialistQuery};
 use crate::measure::{Measure, MeasureActor};
 use crate::system::ask_until;
 use actix::Addr;
@@ -11,8 +11,9 @@ use colt_db::TrialRecord;
 use colt_ir::Program;
 use colt_llm::Continuation;
 use colt_measure::{Kernel, MeasureError, Measurement};
+use colt_policy::specialist::{prompt, AnswerConstraint, MachineView, Vocabulary};
 use colt_search::{AnswerShape, ModelCall, Proposal, ProposalFailure, Proposer, RecordError, Recorder, Runner, Trial};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -27,12 +28,41 @@ pub struct ActorProposer {
     /// by default; `COLT_FORCED_TEXT=0` turns it off, to measure what it
     /// saves).
     pub forced_text: bool,
+    /// The models that are colt specialists, and what their prompts say of
+    /// the machine.
+    pub specialists: HashSet<String>,
+    pub machine: MachineView,
+    vocabulary: Vocabulary,
 }
 
 impl ActorProposer {
     pub fn new(models: HashMap<String, Addr<LlmActor>>, answer_tokens: u32, stop: Arc<AtomicBool>) -> ActorProposer {
         let forced_text = std::env::var("COLT_FORCED_TEXT").map_or(true, |v| v != "0");
-        ActorProposer { models, stop, answer_tokens, forced_text }
+        let machine = MachineView { lanes: 0, registers: 0, cores: 0, caches_kib: Vec::new() };
+        ActorProposer {
+            models,
+            stop,
+            answer_tokens,
+            forced_text,
+            specialists: HashSet::new(),
+            machine,
+            vocabulary: Vocabulary::new(),
+        }
+    }
+
+    /// The same, with `specialists` prompted in the schedule language and
+    /// told of `machine`.
+    pub fn with_specialists(mut self, specialists: HashSet<String>, machine: MachineView) -> ActorProposer {
+        self.specialists = specialists;
+        self.machine = machine;
+        self
+    }
+
+    fn specialist_query(&self, call: &ModelCall<'_>) -> Option<SpecialistQuery> {
+        self.specialists.contains(call.model).then(|| SpecialistQuery {
+            prompt: prompt(&self.vocabulary, &self.machine, call.node),
+            constraint: Arc::new(AnswerConstraint::new(&self.vocabulary, call.legal, call.roster, call.asking)),
+        })
     }
 }
 
@@ -40,7 +70,11 @@ impl Proposer for ActorProposer {
     fn propose(&self, call: &ModelCall<'_>) -> Result<Proposal, ProposalFailure> {
         let model = call.model;
         let addr = self.models.get(model).ok_or_else(|| ProposalFailure(format!("no model named `{model}`")))?;
+        let specialist = self.specialist_query(call).map(Arc::new);
         let generate = |reply| Generate {
+            specialist: specialist
+                .as_ref()
+                .map(|q| SpecialistQuery { prompt: q.prompt.clone(), constraint: q.constraint.clone() }),
             system: call.system.to_string(),
             user: call.user.to_string(),
             grammar: Some(call.grammar.to_string()),

@@ -144,13 +144,18 @@ impl Colt {
             warm,
             resume,
         };
+        let proposer = ActorProposer::new(
+            self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),
+            request.settings.params.answer_tokens,
+            stop.clone(),
+        );
+        let proposer = match self.specialists.is_empty() {
+            true => proposer,
+            false => proposer.with_specialists(self.specialists.clone(), self.machine_view(&label)?),
+        };
         let actor = JobActor {
             spec: Arc::new(spec),
-            proposer: Arc::new(ActorProposer::new(
-                self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),
-                request.settings.params.answer_tokens,
-                stop.clone(),
-            )),
+            proposer: Arc::new(proposer),
             runner: Arc::new(ActorRunner { addr: self.measure.clone(), stop: stop.clone() }),
             recorder: Arc::new(DbRecorder { db: self.db.clone() }),
             stop,

@@ -19,6 +19,7 @@ mod run;
 mod serve;
 mod serve_lock;
 mod token;
+mod train;
 mod tune;
 mod tune_model;
 
@@ -48,9 +49,11 @@ impl WorkloadArg {
     /// built-in by name, a file by its absolute path; with `--full` when
     /// given.
     pub fn rebuild_arg(&self) -> String {
-        let workload = match colt_ir::builtin(&self.workload) {
-            Some(_) => self.workload.clone(),
-            None => std::fs::canonicalize(&self.workload)
+        let named =
+            colt_ir::builtin(&self.workload).is_some() || colt_ir::corpus::corpus_by_name(&self.workload).is_some();
+        let workload = match named {
+            true => self.workload.clone(),
+            false => std::fs::canonicalize(&self.workload)
                 .map_or_else(|_| self.workload.clone(), |p| p.display().to_string()),
         };
         if self.full {
@@ -192,6 +195,12 @@ enum Command {
     /// Write the best kernels of workloads as a C library: kernel files, a
     /// header, a manifest and a build script (docs/src/whole-models.md).
     Export(export::ExportArgs),
+    /// Train colt's specialist — a small model of colt's schedule language —
+    /// from a tuning database's measured improvements and best kernels and
+    /// from the corpus screened by the cost model; writes a GGUF that
+    /// `--models` takes, and a training report beside it
+    /// (docs/src/specialist.md).
+    Train(Box<train::TrainArgs>),
     /// Look after a tuning database: `colt db backup DEST`, `colt db check`,
     /// `colt db copy --from A --to B`, `colt db relabel --from L --to M`.
     #[command(subcommand)]
@@ -292,6 +301,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::ModelLayers(args) => emit(&model_layers::run(&args)?),
         Command::TuneModel(args) => emit(&tune_model::run(*args)?),
         Command::Export(args) => emit(&export::run(&args)?),
+        Command::Train(args) => emit(&train::run(&args)?),
         Command::Machine(args) => emit(&machine::run(&args)?),
         Command::Models(args) => models::run(&args, emit)?,
         Command::MeasureWorker => measure_worker::run()?,

@@ -49,6 +49,15 @@ pub fn corpus_program(seed: u64) -> Program {
     parse_workload(&text, "corpus", Size::Bench).unwrap_or_else(|e| panic!("corpus program {seed}: {e}\n{text}"))
 }
 
+/// The corpus program called `name` (`corpus-<family>-<seed>`, as
+/// [`corpus_program`] names it), so that a corpus workload is tuned, shown
+/// and rebuilt by its name like a built-in.
+pub fn corpus_by_name(name: &str) -> Option<Program> {
+    let seed: u64 = name.strip_prefix("corpus-")?.rsplit('-').next()?.parse().ok()?;
+    let family = FAMILIES[(seed % FAMILIES.len() as u64) as usize];
+    (name == format!("corpus-{family}-{seed}")).then(|| corpus_program(seed))
+}
+
 /// The workload text of [`corpus_program`]`(seed)`: the first draw of its
 /// family whose program is within [`MAX_CORPUS_MACS`] and is none of the
 /// suite's.
@@ -222,6 +231,16 @@ mod tests {
         // Seeded: the same seed, the same program.
         assert_eq!(corpus_text(77), corpus_text(77));
         assert_ne!(corpus_text(77), corpus_text(77 + 12));
+    }
+
+    #[test]
+    fn a_corpus_program_is_found_by_its_name_and_only_by_it() {
+        let program = corpus_by_name("corpus-conv3x3-8").unwrap();
+        assert_eq!(crate::print_program(&program), crate::print_program(&corpus_program(8)));
+        assert!(corpus_by_name("corpus-matmul-8").is_none(), "seed 8 is a conv3x3");
+        assert!(corpus_by_name("corpus-conv3x3-08").is_none());
+        assert!(corpus_by_name("corpus-conv3x3").is_none());
+        assert!(corpus_by_name("gemm-512").is_none());
     }
 
     #[test]

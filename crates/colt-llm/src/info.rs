@@ -5,6 +5,9 @@ use crate::gguf::GgufHeader;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+/// The GGUF key that marks colt's own models and names their vocabulary.
+pub const SPECIALIST_VOCABULARY_KEY: &str = "colt.specialist.vocabulary";
+
 /// A model's metadata, as its GGUF header states it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelInfo {
@@ -27,6 +30,10 @@ pub struct ModelInfo {
     pub chat_template: Option<String>,
     /// Size of the file in bytes.
     pub file_bytes: u64,
+    /// `colt.specialist.vocabulary`: set in colt's own models (written by
+    /// `colt train`), which are prompted in colt's schedule language with
+    /// this vocabulary rather than chatted with.
+    pub specialist_vocabulary: Option<String>,
 }
 
 impl ModelInfo {
@@ -57,6 +64,7 @@ impl ModelInfo {
             context_length: header.metadata.get(&format!("{architecture}.context_length")).and_then(|v| v.as_u64()),
             chat_template: text("tokenizer.chat_template"),
             file_bytes: header.file_bytes,
+            specialist_vocabulary: text(SPECIALIST_VOCABULARY_KEY),
             architecture,
         })
     }

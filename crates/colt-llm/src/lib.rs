@@ -85,7 +85,7 @@ pub use defaults::{
 pub use error::{GenerationError, ModelError};
 pub use generation::{Continuation, Forced, Generation};
 pub use grammar::Grammar;
-pub use info::{Hyperparameters, ModelInfo};
+pub use info::{Hyperparameters, ModelInfo, SPECIALIST_VOCABULARY_KEY};
 pub use model::{LoadOptions, Model, GPU_BACKEND};
 pub use pause::{PauseGate, Paused};
 pub use session::{Session, SessionOptions};

@@ -12,6 +12,7 @@ use crate::protocol::{
     answer_grammar, correction_prompt, expansion_prompt, parse_answer, system_prompt, AnswerShape, ExpansionView,
     Scores,
 };
+use crate::roster::Roster;
 use crate::stats::ModelStats;
 use colt_ir::schedule::{Candidate, Edit, Rng};
 use colt_tree::ModelId;
@@ -43,6 +44,15 @@ pub struct ProposalFailure(pub String);
 #[derive(Clone, Copy, Debug)]
 pub struct ModelCall<'a> {
     pub model: &'a str,
+    /// The roster's id of `model`, and the roster: a proposer that answers
+    /// in joint actions itself (colt's specialist, see
+    /// [`crate::specialist`]) names the next model by them.
+    pub asking: ModelId,
+    pub roster: &'a Roster,
+    /// The node to expand and its legal edits, for a proposer that prompts
+    /// in the schedule language rather than with `system` and `user`.
+    pub node: &'a Candidate,
+    pub legal: &'a [Edit],
     pub system: &'a str,
     pub user: &'a str,
     pub grammar: &'a str,
@@ -161,6 +171,10 @@ impl Expander {
         let user = expansion_prompt(view);
         let call = ModelCall {
             model: model_name(&roster, model),
+            asking: model,
+            roster: &roster,
+            node: current,
+            legal: view.legal,
             system: system_prompt(current.target()),
             user: &user,
             grammar: &grammar,
@@ -237,6 +251,10 @@ impl Expander {
         let system = system_prompt(view.current.candidate.target());
         let call = ModelCall {
             model: model_name(&roster, largest),
+            asking: largest,
+            roster: &roster,
+            node: view.current.candidate,
+            legal: view.legal,
             system,
             user: &user,
             grammar: &grammar,

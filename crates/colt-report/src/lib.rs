@@ -36,6 +36,7 @@ mod job;
 mod plot;
 mod probes;
 mod roofline;
+mod training;
 
 pub use atomic_file::{
     create_folder, remove_link, write_atomically, write_atomically_with_mode, WriteError, EXECUTABLE_MODE, FILE_MODE,
@@ -53,3 +54,4 @@ pub use job::{
 };
 pub use probes::{proposal_quality, proposal_quality_table, ProposalQuality, WinRate};
 pub use roofline::{above_the_bound, bound_of, describe_bound, share_cell, share_of, Bound};
+pub use training::{loss_curves_svg, LossSeries};

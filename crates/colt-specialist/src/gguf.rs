@@ -81,8 +81,15 @@ fn put_kv(out: &mut Vec<u8>, key: &str, value: Value) {
 }
 
 /// The GGUF bytes of `model`, named `name`, its tokens spelled `tokens`
-/// (which must start with [`SPECIAL_TOKENS`] and be distinct).
-pub fn gguf_bytes(model: &Model, name: &str, tokens: &[String]) -> Result<Vec<u8>, SpecialistError> {
+/// (which must start with [`SPECIAL_TOKENS`] and be distinct), with the
+/// string metadata `extra` besides llama.cpp's keys (colt's own, such as
+/// which vocabulary the tokens are).
+pub fn gguf_bytes(
+    model: &Model,
+    name: &str,
+    tokens: &[String],
+    extra: &[(String, String)],
+) -> Result<Vec<u8>, SpecialistError> {
     let c = &model.config;
     c.check()?;
     let fail = |reason: String| Err(SpecialistError::Vocabulary { reason });
@@ -98,7 +105,7 @@ pub fn gguf_bytes(model: &Model, name: &str, tokens: &[String]) -> Result<Vec<u8
     }
     let u32_of = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
     let token_types: Vec<i32> = (0..tokens.len()).map(|i| [2, 3, 3].get(i).copied().unwrap_or(1)).collect();
-    let metadata: Vec<(&str, Value)> = vec![
+    let mut metadata: Vec<(&str, Value)> = vec![
         ("general.architecture", Value::Str("llama")),
         ("general.name", Value::Str(name)),
         // 0: every tensor is F32.
@@ -124,6 +131,7 @@ pub fn gguf_bytes(model: &Model, name: &str, tokens: &[String]) -> Result<Vec<u8
         ("tokenizer.ggml.add_bos_token", Value::Bool(false)),
         ("tokenizer.ggml.add_eos_token", Value::Bool(false)),
     ];
+    metadata.extend(extra.iter().map(|(k, v)| (k.as_str(), Value::Str(v))));
     let specs = c.tensors();
     let mut out = Vec::new();
     out.extend_from_slice(b"GGUF");
@@ -154,8 +162,14 @@ pub fn gguf_bytes(model: &Model, name: &str, tokens: &[String]) -> Result<Vec<u8
 }
 
 /// Writes [`gguf_bytes`] to `path`.
-pub fn write_gguf(path: &Path, model: &Model, name: &str, tokens: &[String]) -> Result<(), SpecialistError> {
-    let bytes = gguf_bytes(model, name, tokens)?;
+pub fn write_gguf(
+    path: &Path,
+    model: &Model,
+    name: &str,
+    tokens: &[String],
+    extra: &[(String, String)],
+) -> Result<(), SpecialistError> {
+    let bytes = gguf_bytes(model, name, tokens, extra)?;
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(path)?;
         file.write_all(&bytes)?;

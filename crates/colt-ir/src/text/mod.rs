@@ -79,6 +79,9 @@ pub fn load_workload(name_or_path: &str, size: Size) -> Result<Program, Workload
     if let Some(w) = builtin(name_or_path) {
         return Ok(w.program(size));
     }
+    if let Some(program) = crate::corpus::corpus_by_name(name_or_path) {
+        return Ok(program);
+    }
     let path = Path::new(name_or_path);
     if !path.exists() {
         let known = SUITE.iter().map(|w| w.name).collect::<Vec<_>>().join(", ");

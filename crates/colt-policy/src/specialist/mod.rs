@@ -45,6 +45,28 @@ pub struct MachineView {
     pub caches_kib: Vec<u64>,
 }
 
+impl MachineView {
+    /// The view of `machine` (the informed sampler's) with caches of
+    /// `cache_bytes` (inner first; colt-measure's measured levels).
+    pub fn of(machine: colt_ir::schedule::Machine, cache_bytes: &[u64]) -> MachineView {
+        MachineView {
+            lanes: machine.lanes,
+            registers: machine.registers,
+            cores: machine.cores,
+            caches_kib: cache_bytes.iter().map(|b| b / 1024).collect(),
+        }
+    }
+}
+
+/// The cache sizes in bytes (inner first) of colt-measure's machine limits
+/// as JSON (its `levels`; memory's has no size), read without depending on
+/// colt-measure; empty when the JSON is not such limits.
+pub fn cache_bytes(limits_json: &str) -> Vec<u64> {
+    let limits: serde_json::Value = serde_json::from_str(limits_json).unwrap_or_default();
+    let levels = limits.get("levels").and_then(|l| l.as_array()).cloned().unwrap_or_default();
+    levels.iter().filter_map(|l| l.get("bytes")?.as_u64()).collect()
+}
+
 /// The job's fixed part of every prompt: `<s> <machine> … <program> …`.
 pub fn prompt_prefix(vocabulary: &Vocabulary, machine: &MachineView, program: &Program) -> Vec<TokenId> {
     let mut out = vec![vocabulary.marker("<s>"), vocabulary.marker("<machine>")];

@@ -158,3 +158,15 @@ fn the_asker_is_model_zero_and_nothing_outside_the_answers_is_allowed() {
     assert_eq!(constraint.encode(&[0, 0], ModelId(1)), None, "an edit twice");
     assert_eq!(constraint.encode(&[], ModelId(1)), None);
 }
+
+#[test]
+fn the_machine_view_reads_the_cache_sizes_of_measured_limits() {
+    let json = r#"{"label": "cpu:X", "cores": 2, "levels": [{"name": "L1d", "bytes": 98304, "read_bytes_per_s": 1e12},
+        {"name": "L2", "bytes": 4194304, "read_bytes_per_s": 5e11}, {"name": "memory", "bytes": null, "read_bytes_per_s": 2e10}]}"#;
+    assert_eq!(cache_bytes(json), [98_304, 4_194_304]);
+    assert!(cache_bytes("not json").is_empty());
+    let view = MachineView::of(Machine { lanes: 16, registers: 32, cores: 2 }, &cache_bytes(json));
+    assert_eq!(view.caches_kib, [96, 4096]);
+    let tokens = prompt_prefix(&Vocabulary::new(), &view, &colt_ir::builtin("gemm-512").unwrap().program(Size::Bench));
+    assert!(Vocabulary::new().render(&tokens).contains("caches 96 , 4096 kib"));
+}

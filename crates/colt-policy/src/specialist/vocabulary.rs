@@ -213,6 +213,13 @@ impl Vocabulary {
         (first..first + MAX_MODELS as TokenId).contains(&id).then(|| (id - first) as usize)
     }
 
+    /// What names this vocabulary in a specialist's GGUF
+    /// (`colt.specialist.vocabulary`): a hash of every token's spelling in
+    /// order, so that a model trained with another vocabulary is told apart.
+    pub fn fingerprint(&self) -> String {
+        format!("colt-schedule-v1-{:016x}", colt_ir::fnv1a(self.tokens.join("\n").as_bytes()))
+    }
+
     /// A readable rendering of tokens (each token's spelling, space-separated).
     pub fn render(&self, tokens: &[TokenId]) -> String {
         tokens.iter().map(|&t| self.spelling(t)).collect::<Vec<_>>().join(" ")

@@ -140,6 +140,35 @@ fn databases_labels_and_outputs_it_cannot_use_are_refused_by_name() {
     args.extend(["--target", "cpu:Another CPU [avx2]"]);
     refused(&args, "has no trials measured on `cpu:Another CPU [avx2]`; its labels: `cpu:");
 
+    // A specialist of another vocabulary is refused when a job loads it.
+    let other = dir.path().join("other.gguf");
+    let mut tokens: Vec<String> = colt_specialist::SPECIAL_TOKENS.map(String::from).to_vec();
+    tokens.extend(["a", "b", "c"].map(String::from));
+    let model = colt_specialist::Model::init(colt_specialist::Config::new(6, 16, 1, 2, 64), 1).unwrap();
+    let extra = [("colt.specialist.vocabulary".to_string(), "colt-schedule-v0-old".to_string())];
+    colt_specialist::write_gguf(&other, &model, "old-specialist", &tokens, &extra).unwrap();
+    let o = colt(&[
+        "tune",
+        WORKLOAD,
+        "--strategy",
+        "colt",
+        "--models",
+        other.to_str().unwrap(),
+        "--trials",
+        "2",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let message = stderr(&o);
+    assert!(
+        message.contains("is a colt specialist of another vocabulary (`colt-schedule-v0-old`)")
+            && message.contains("train it again with `colt train`"),
+        "{message}"
+    );
+
     refused(
         &tiny_train(db.to_str().unwrap(), "/proc/colt-none/s.gguf"),
         "cannot write the specialist to `/proc/colt-none/s.gguf`",

@@ -357,6 +357,7 @@ chapters! {
     tuning => "docs/src/tuning.md",
     strategies => "docs/src/strategies.md",
     models => "docs/src/models.md",
+    specialist => "docs/src/specialist.md",
     workload_files => "docs/src/workload-files.md",
     schedule_space => "docs/src/schedule-space.md",
     measurement => "docs/src/measurement.md",

@@ -35,6 +35,14 @@ fn tiny_train<'a>(db: &'a str, out: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// `colt tune WORKLOAD --trials N --db DB --out OUT` and `extra`.
+fn tune(trials: &str, db: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args =
+        vec!["tune", WORKLOAD, "--trials", trials, "--db", db.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend(extra);
+    colt(&args)
+}
+
 /// "… screened A -> B" of `colt train`'s line.
 fn screened_losses(text: &str) -> (f64, f64) {
     let tail = text.split("screened ").nth(1).unwrap_or_else(|| panic!("{text}"));
@@ -50,7 +58,7 @@ fn a_tiny_specialist_trains_lowers_its_held_out_loss_and_answers_legal_joint_act
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("corpus.db");
     let db_s = db.to_str().unwrap();
-    let o = colt(&["tune", WORKLOAD, "--trials", "6", "--db", db_s, "--out", dir.path().join("t").to_str().unwrap()]);
+    let o = tune("6", &db, &dir.path().join("t"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
 
     let model = dir.path().join("tiny.gguf");
@@ -69,26 +77,23 @@ fn a_tiny_specialist_trains_lowers_its_held_out_loss_and_answers_legal_joint_act
 
     // The specialist in a search: llama.cpp runs it, and every answer is a joint action.
     let out = dir.path().join("with-specialist");
-    let o = colt(&[
-        "tune",
-        WORKLOAD,
-        "--strategy",
-        "colt",
-        "--models",
-        model.to_str().unwrap(),
-        "--trials",
+    let o = tune(
         "4",
-        "--batch",
-        "2",
-        "--expansions",
-        "3",
-        "--db",
-        dir.path().join("tune.db").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--json",
-        "--fresh",
-    ]);
+        &dir.path().join("tune.db"),
+        &out,
+        &[
+            "--strategy",
+            "colt",
+            "--models",
+            model.to_str().unwrap(),
+            "--batch",
+            "2",
+            "--expansions",
+            "3",
+            "--json",
+            "--fresh",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let summary = json_line(&stdout(&o));
     let calls = summary["llm_calls"]["colt-specialist"].as_u64().unwrap_or(0);
@@ -125,16 +130,7 @@ fn databases_labels_and_outputs_it_cannot_use_are_refused_by_name() {
 
     // A database with trials, asked for a label it has none of.
     let db = dir.path().join("t.db");
-    let o = colt(&[
-        "tune",
-        WORKLOAD,
-        "--trials",
-        "2",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        dir.path().join("t").to_str().unwrap(),
-    ]);
+    let o = tune("2", &db, &dir.path().join("t"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let mut args = tiny_train(db.to_str().unwrap(), out_s);
     args.extend(["--target", "cpu:Another CPU [avx2]"]);
@@ -147,20 +143,7 @@ fn databases_labels_and_outputs_it_cannot_use_are_refused_by_name() {
     let model = colt_specialist::Model::init(colt_specialist::Config::new(6, 16, 1, 2, 64), 1).unwrap();
     let extra = [("colt.specialist.vocabulary".to_string(), "colt-schedule-v0-old".to_string())];
     colt_specialist::write_gguf(&other, &model, "old-specialist", &tokens, &extra).unwrap();
-    let o = colt(&[
-        "tune",
-        WORKLOAD,
-        "--strategy",
-        "colt",
-        "--models",
-        other.to_str().unwrap(),
-        "--trials",
-        "2",
-        "--db",
-        db.to_str().unwrap(),
-        "--out",
-        dir.path().join("o").to_str().unwrap(),
-    ]);
+    let o = tune("2", &db, &dir.path().join("o"), &["--strategy", "colt", "--models", other.to_str().unwrap()]);
     assert!(!o.status.success());
     let message = stderr(&o);
     assert!(

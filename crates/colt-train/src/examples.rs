@@ -219,8 +219,8 @@ fn job_examples(
         out.labels.insert(child.target.clone());
     }
     // Demonstrations: the best kernel's lineage, node by node.
-    let Some(best) = trials.iter().filter(|t| t.verified).min_by(|a, b| a.median_ms.partial_cmp(&b.median_ms).unwrap())
-    else {
+    let latency = |t: &&TrialRecord| t.median_ms.unwrap_or(f64::INFINITY);
+    let Some(best) = trials.iter().filter(|t| t.verified).min_by(|a, b| latency(a).total_cmp(&latency(b))) else {
         return;
     };
     if candidate(best).is_none() {

@@ -30,7 +30,7 @@ pub struct Generate {
     pub answers: u32,
     /// For colt's specialist: the schedule-language prompt and the mask of
     /// legal answers, decoded instead of the chat prompt (see [`specialist_answers`]).
-    pub specialist: Option<SpecialistQuery>,
+    pub specialist: Option<Arc<SpecialistQuery>>,
     pub reply: Sender<Result<Vec<Completion>, String>>,
 }
 

@@ -72,9 +72,7 @@ impl Proposer for ActorProposer {
         let addr = self.models.get(model).ok_or_else(|| ProposalFailure(format!("no model named `{model}`")))?;
         let specialist = self.specialist_query(call).map(Arc::new);
         let generate = |reply| Generate {
-            specialist: specialist
-                .as_ref()
-                .map(|q| SpecialistQuery { prompt: q.prompt.clone(), constraint: q.constraint.clone() }),
+            specialist: specialist.clone(),
             system: call.system.to_string(),
             user: call.user.to_string(),
             grammar: Some(call.grammar.to_string()),

@@ -4,74 +4,18 @@
 
 /// `out[t][o] += Σᵢ x[t][i] · w[o][i]`: a linear layer (`w` is `[out][in]`).
 pub(crate) fn x_wt(x: &[f32], w: &[f32], t: usize, inputs: usize, outputs: usize, out: &mut [f32]) {
-    assert!(x.len() == t * inputs && w.len() == outputs * inputs && out.len() == t * outputs);
-    // SAFETY: the asserts bound every index the strides below reach.
-    unsafe {
-        matrixmultiply::sgemm(
-            t,
-            inputs,
-            outputs,
-            1.0,
-            x.as_ptr(),
-            inputs as isize,
-            1,
-            w.as_ptr(),
-            1,
-            inputs as isize,
-            1.0,
-            out.as_mut_ptr(),
-            outputs as isize,
-            1,
-        );
-    }
+    let (x, w_t) = (Strided { data: x, rows: inputs, cols: 1 }, Strided { data: w, rows: 1, cols: inputs });
+    gemm(t, inputs, outputs, 1.0, x, w_t, 1.0, out, outputs);
 }
 
 /// `out[t][b] += Σₐ x[t][a] · w[a][b]`: a linear layer's input gradient.
 pub(crate) fn x_y(x: &[f32], w: &[f32], t: usize, a: usize, b: usize, out: &mut [f32]) {
-    assert!(x.len() == t * a && w.len() == a * b && out.len() == t * b);
-    // SAFETY: as in `x_wt`.
-    unsafe {
-        matrixmultiply::sgemm(
-            t,
-            a,
-            b,
-            1.0,
-            x.as_ptr(),
-            a as isize,
-            1,
-            w.as_ptr(),
-            b as isize,
-            1,
-            1.0,
-            out.as_mut_ptr(),
-            b as isize,
-            1,
-        );
-    }
+    gemm(t, a, b, 1.0, Strided { data: x, rows: a, cols: 1 }, Strided { data: w, rows: b, cols: 1 }, 1.0, out, b);
 }
 
 /// `out[a][b] += Σₜ x[t][a] · y[t][b]`: a linear layer's weight gradient.
 pub(crate) fn add_xt_y(x: &[f32], y: &[f32], t: usize, a: usize, b: usize, out: &mut [f32]) {
-    assert!(x.len() == t * a && y.len() == t * b && out.len() == a * b);
-    // SAFETY: as in `x_wt`.
-    unsafe {
-        matrixmultiply::sgemm(
-            a,
-            t,
-            b,
-            1.0,
-            x.as_ptr(),
-            1,
-            a as isize,
-            y.as_ptr(),
-            b as isize,
-            1,
-            1.0,
-            out.as_mut_ptr(),
-            b as isize,
-            1,
-        );
-    }
+    gemm(a, t, b, 1.0, Strided { data: x, rows: 1, cols: a }, Strided { data: y, rows: b, cols: 1 }, 1.0, out, b);
 }
 
 /// A strided matrix view: `data[row * rows + col * cols]`.

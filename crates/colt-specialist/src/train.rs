@@ -69,6 +69,7 @@ impl Model {
         let chunk = batch.len().div_ceil(threads.max(1)).max(1);
         let parts: Vec<(f64, Vec<f32>)> = std::thread::scope(|s| {
             let handles: Vec<_> = batch.chunks(chunk).map(|examples| s.spawn(move || part(examples))).collect();
+            // A thread's panic is a bug of the model code: it is passed on, not hidden.
             handles.into_iter().map(|h| h.join().expect("a training thread panicked")).collect()
         });
         let mut parts = parts.into_iter();

@@ -18,7 +18,7 @@
 use crate::error::TrainError;
 use colt_db::{TrialRecord, TuningDb};
 use colt_ir::schedule::{legal_edits, lower, Candidate, Edit, Lineage, Machine, Rng, Sampler, Target};
-use colt_ir::Size;
+use colt_ir::{Program, Size};
 use colt_policy::cost::Roofline;
 use colt_policy::protocol::MAX_EDITS;
 use colt_policy::specialist::{cache_bytes, prompt, AnswerConstraint, MachineView, Vocabulary};
@@ -62,6 +62,7 @@ pub struct Sample {
 /// The roster an example is written for: the specialist alone, so that
 /// `<model0>` (the asker) is the only next model.
 fn lone_roster() -> Roster {
+    // A roster fails only empty or with two models of one name.
     Roster::new(vec![ModelSpec::new("colt-specialist", 1)]).expect("a roster of one model")
 }
 
@@ -176,8 +177,6 @@ fn rebuild(program: &Arc<Program>, record: &TrialRecord) -> Option<Candidate> {
     (lower(&candidate).fingerprint() == record.fingerprint).then_some(candidate)
 }
 
-use colt_ir::Program;
-
 fn job_examples(
     db: &TuningDb,
     program: &Arc<Program>,
@@ -271,6 +270,7 @@ pub fn screened_examples(
             .chunks(chunk)
             .map(|part| s.spawn(move || screen(part, nodes_per_program, machine, vocabulary, context)))
             .collect();
+        // A thread's panic is a bug of the screening: it is passed on, not hidden.
         handles.into_iter().map(|h| h.join().expect("a screening thread panicked")).collect()
     });
     let mut out = ScreenedExamples::default();

@@ -61,6 +61,7 @@ mod edit;
 mod edit_kind;
 mod error;
 pub mod fusion;
+mod informed;
 mod lineage;
 mod lower;
 pub mod mask;

@@ -8,7 +8,7 @@
 //! (`join_pipeline`, `fit_to_region`); `sampler` decides when to draw one.
 
 use super::candidate::Candidate;
-use super::sampler::near_divisor;
+use super::informed::near_divisor;
 use super::sketch::StageRule;
 use super::Placement;
 use crate::expr::AxisId;

@@ -62,9 +62,9 @@ fn llama_cpp_runs_the_trained_specialist_as_colt_computes_it() {
     let llama = LlamaModel::load(&path).unwrap();
     let mut session = llama.session(SessionOptions::default().threads(2).context_tokens(16)).unwrap();
     let vocab = model.config.vocab;
-    let error = session.next_token_logits(&[1, 99]).unwrap_err().to_string();
+    let error = session.next_token_logits(&[1, 99], 2).unwrap_err().to_string();
     assert!(error.contains("token id 99 is outside the model's vocabulary of 12"), "{error}");
-    assert!(session.next_token_logits(&[]).is_err());
+    assert!(session.next_token_logits(&[], 0).is_err());
     let mut worst = 0.0f32;
     // Words it never trained on: prefixes of every length, prompt and answer.
     for n in 1_000_000..1_000_020 {
@@ -74,7 +74,7 @@ fn llama_cpp_runs_the_trained_specialist_as_colt_computes_it() {
             let ours = model.logits(prefix);
             let ours = &ours[(len - 1) * vocab..];
             let ids: Vec<i32> = prefix.iter().map(|&t| t as i32).collect();
-            let (theirs, stats) = session.next_token_logits(&ids).unwrap();
+            let (theirs, stats) = session.next_token_logits(&ids, example.answer_start.min(len)).unwrap();
             assert_eq!(theirs.len(), vocab);
             assert_eq!(stats.prompt_tokens, len);
             let diff = ours.iter().zip(&theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
@@ -91,7 +91,7 @@ fn llama_cpp_runs_the_trained_specialist_as_colt_computes_it() {
         let example = reversal(n);
         let mut ids: Vec<i32> = example.tokens[..example.answer_start].iter().map(|&t| t as i32).collect();
         while ids.len() < example.tokens.len() {
-            let (logits, _) = session.next_token_logits(&ids).unwrap();
+            let (logits, _) = session.next_token_logits(&ids, example.answer_start).unwrap();
             let best = (0..vocab).max_by(|&a, &b| logits[a].total_cmp(&logits[b])).unwrap();
             ids.push(best as i32);
         }

@@ -73,7 +73,8 @@ pub fn specialist_answers(
                     allowed[0]
                 } else {
                     let ids: Vec<i32> = query.prompt.iter().chain(&answer).map(|&t| t as i32).collect();
-                    let (logits, call) = session.next_token_logits(&ids).map_err(|e| e.to_string())?;
+                    let (logits, call) =
+                        session.next_token_logits(&ids, query.prompt.len()).map_err(|e| e.to_string())?;
                     if stats.prompt_tokens == 0 {
                         (stats.prompt_tokens, stats.reused_prompt_tokens) =
                             (call.prompt_tokens, call.reused_prompt_tokens);
@@ -113,8 +114,19 @@ fn sample_masked(logits: &[f32], allowed: &[TokenId], rng: &mut colt_ir::schedul
 }
 
 /// A specialist session's batch: prompts are decoded in chunks of this
-/// many tokens, and each answer token re-decodes at most this many.
+/// many tokens, so that a node's prompt re-decodes at most this many of
+/// the tokens it shares with the previous call's (answer tokens are
+/// decoded one at a time).
 const SPECIALIST_BATCH_TOKENS: u32 = 32;
+
+/// A specialist decodes on one thread. Its steps are tiny (a million
+/// parameters), and llama.cpp's threads meet at a barrier after every
+/// operation of every step: when the job's compiler or measurement holds
+/// one of two cores, each barrier waits for a scheduler slice. Measured on
+/// a 2-core EPYC (`examples/specialist_calls.rs`, one core kept busy): a
+/// llama3-8b-attn call took 1,204 ms on two threads and 87 ms on one
+/// (54 and 103 ms with both cores idle).
+const SPECIALIST_THREADS: u32 = 1;
 
 /// The most answers one call decodes side by side (each model session has
 /// this many llama.cpp sequences).
@@ -200,10 +212,11 @@ impl LlmActor {
                         return;
                     }
                 };
-                // A specialist re-decodes the tail of its prompt at every
-                // answer token: small batches keep that tail short.
+                // A specialist's prompt shares its head with the previous
+                // call's: small batches keep the re-decoded tail short. One
+                // thread: see SPECIALIST_THREADS.
                 let options = match model.info().specialist_vocabulary {
-                    Some(_) => options.batch_tokens(SPECIALIST_BATCH_TOKENS),
+                    Some(_) => options.batch_tokens(SPECIALIST_BATCH_TOKENS).threads(SPECIALIST_THREADS),
                     None => options,
                 };
                 let mut session = match model.session(options) {

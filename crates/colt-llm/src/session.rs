@@ -202,7 +202,16 @@ impl<'m> Session<'m> {
     /// that tokenizes its own language and constrains the answer itself
     /// (colt's specialist) decodes: it appends the token it chose and asks
     /// again, the prompt's cached chunks reused as for [`Session::chat`].
-    pub fn next_token_logits(&mut self, tokens: &[i32]) -> Result<(Vec<f32>, CallStats), GenerationError> {
+    ///
+    /// The first `prompt_len` tokens are decoded in the session's chunks;
+    /// each token after them (the answer so far) in a step of its own, so
+    /// that asking again with one more token decodes just that token, and
+    /// the logits do not depend on what the cache held before.
+    pub fn next_token_logits(
+        &mut self,
+        tokens: &[i32],
+        prompt_len: usize,
+    ) -> Result<(Vec<f32>, CallStats), GenerationError> {
         if tokens.is_empty() {
             return Err(GenerationError::EmptyPrompt);
         }
@@ -214,7 +223,10 @@ impl<'m> Session<'m> {
         }
         let tokens: Vec<LlamaToken> = tokens.iter().map(|&t| LlamaToken::new(t)).collect();
         let mut stats = CallStats { prompt_tokens: tokens.len(), ..CallStats::default() };
-        let result = self.prompt(&tokens, None, &mut stats);
+        let prompt_len = prompt_len.clamp(1, tokens.len());
+        let mut plan = chunk_ends(prompt_len, None, self.options.batch_tokens as usize);
+        plan.extend(prompt_len + 1..=tokens.len());
+        let result = self.prompt_in(&tokens, &plan, &mut stats);
         match result {
             Ok(paused) => stats.paused_seconds = paused.as_secs_f64(),
             Err(e) => {
@@ -296,11 +308,22 @@ impl<'m> Session<'m> {
         system_end: Option<usize>,
         stats: &mut CallStats,
     ) -> Result<Duration, GenerationError> {
+        let plan = chunk_ends(tokens.len(), system_end, self.options.batch_tokens as usize);
+        self.prompt_in(tokens, &plan, stats)
+    }
+
+    /// [`Session::prompt`] with the chunks' ends given: `plan` ends at
+    /// `tokens.len()`.
+    fn prompt_in(
+        &mut self,
+        tokens: &[LlamaToken],
+        plan: &[usize],
+        stats: &mut CallStats,
+    ) -> Result<Duration, GenerationError> {
         let gate = self.options.pause_gate.clone();
         let mut paused = Duration::ZERO;
-        let plan = chunk_ends(tokens.len(), system_end, self.options.batch_tokens as usize);
         let mut reuse = match self.options.reuse_prefix {
-            true => reusable(&self.cached, &self.cached_ends, tokens, &plan),
+            true => reusable(&self.cached, &self.cached_ends, tokens, plan),
             false => 0,
         };
         if reuse < self.cached.len() && !self.truncate_cache(reuse) {

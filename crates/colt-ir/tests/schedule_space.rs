@@ -7,7 +7,8 @@ use common::{illegal, workload};
 
 use colt_ir::features::{features, FEATURE_COUNT, FEATURE_NAMES};
 use colt_ir::schedule::{
-    legal_edits, lower, sketches, Accumulator, Candidate, Edit, EditError, Placement, ScheduleError, StageRule,
+    legal_edits, lower, random_legal_edit, sketches, Accumulator, Candidate, Edit, EditError, Placement, ScheduleError,
+    StageRule,
 };
 use colt_ir::Size;
 use std::sync::Arc;
@@ -121,6 +122,34 @@ fn every_listed_edit_applies_and_changes_the_candidate() {
             // What a model reads is what the parser takes back.
             assert_eq!(Edit::parse(&e.to_string()).unwrap(), *e);
         }
+    }
+}
+
+#[test]
+fn a_random_legal_edit_is_each_legal_edit_about_equally_often() {
+    for (w, seed) in [("gemm-512", 3), ("llama3-8b-attn", 5), ("flux-conv", 7)] {
+        let c = Candidate::sample(workload(w), seed);
+        let legal = legal_edits(&c);
+        let mut counts = vec![0usize; legal.len()];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ seed;
+        let mut below = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let draws = 60 * legal.len();
+        for _ in 0..draws {
+            let (child, edit) = random_legal_edit(&c, &mut below).expect("the sample has legal edits");
+            let k = legal.iter().position(|e| *e == edit).unwrap_or_else(|| panic!("{w}: `{edit}` is not legal"));
+            assert_eq!(child, edit.apply(&c).unwrap(), "{w}: `{edit}` made another child");
+            counts[k] += 1;
+        }
+        // 60 expected draws each: a legal edit drawn under 20 or over 120
+        // times would mean the draw is not uniform (each bound is more
+        // than five standard deviations away).
+        let (rarest, commonest) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(*rarest >= 20 && *commonest <= 120, "{w}: legal edits drawn {rarest}..{commonest} times, 60 expected");
     }
 }
 

@@ -255,19 +255,12 @@ impl<'a> SearchContext<'a> {
         self.cost.read().prior().reading(&features(candidate)).text()
     }
 
-    /// A random edit of `legal` (not empty) that applies, and the child.
-    pub fn random_edit(&self, candidate: &Candidate, legal: &[Edit]) -> (Candidate, Edit) {
+    /// One of `candidate`'s legal edits, each equally likely, and the
+    /// child it makes; `None` when it has none (see
+    /// [`colt_ir::schedule::random_legal_edit`]).
+    pub fn random_legal_edit(&self, candidate: &Candidate) -> Option<(Candidate, Edit)> {
         let mut rng = self.rng.lock();
-        let start = rng.below(legal.len());
-        for i in 0..legal.len() {
-            let edit = &legal[(start + i) % legal.len()];
-            if let Ok(child) = edit.apply(candidate) {
-                return (child, edit.clone());
-            }
-        }
-        // legal_edits lists edits that apply; keep the candidate if not.
-        // `start < legal.len()`: callers pass a non-empty list.
-        (candidate.clone(), legal[start].clone())
+        colt_ir::schedule::random_legal_edit(candidate, |n| rng.below(n))
     }
 
     /// A uniform index below `n` (> 0) from the strategy's random stream.

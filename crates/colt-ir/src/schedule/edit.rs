@@ -446,6 +446,40 @@ pub fn placement_text(c: &Candidate, p: &Placement) -> String {
 /// `c`'s target offers in [`EDIT_KINDS`]' order; for tiles, one level at a
 /// time to each value of the axis's factor domain.
 pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
+    edit_proposals(c).into_iter().filter(|e| e.apply(c).is_ok()).collect()
+}
+
+/// One of [`legal_edits`]`(c)`, each equally likely (`below(n)` draws
+/// uniformly below `n`), with the candidate it makes; `None` when there
+/// is none. Random edits are the searches' commonest move (every
+/// mutation, every rollout step), and checking every edit of an attention
+/// program (hundreds, each a full candidate check) only to keep one cost
+/// half of a tree search's time: this draws proposals until one applies,
+/// which picks each legal edit with the same chance.
+pub fn random_legal_edit(c: &Candidate, mut below: impl FnMut(usize) -> usize) -> Option<(Candidate, Edit)> {
+    let proposals = edit_proposals(c);
+    if proposals.is_empty() {
+        return None;
+    }
+    for _ in 0..4 * proposals.len() {
+        let edit = &proposals[below(proposals.len())];
+        if let Ok(child) = edit.apply(c) {
+            return Some((child, edit.clone()));
+        }
+    }
+    // Hardly any proposal applies: pick among those that do.
+    let mut legal: Vec<(Candidate, Edit)> =
+        proposals.into_iter().filter_map(|e| e.apply(c).ok().map(|child| (child, e))).collect();
+    if legal.is_empty() {
+        return None;
+    }
+    let k = below(legal.len());
+    Some(legal.swap_remove(k))
+}
+
+/// Every edit of `c`'s target's kinds, on every stage not inlined, legal
+/// or not, in [`legal_edits`]' order.
+fn edit_proposals(c: &Candidate) -> Vec<Edit> {
     let mut proposals = Vec::new();
     for s in 0..c.program().stages().len() {
         if c.sketch.rules[s] == StageRule::Inlined {
@@ -455,7 +489,7 @@ pub fn legal_edits(c: &Candidate) -> Vec<Edit> {
             proposals.extend(proposals_of(c, s, spec.kind));
         }
     }
-    proposals.into_iter().filter(|e| e.apply(c).is_ok()).collect()
+    proposals
 }
 
 /// The edits of `kind` that set stage `s`'s decision to another value of

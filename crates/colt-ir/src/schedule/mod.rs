@@ -76,7 +76,7 @@ mod style;
 
 pub use analysis::{loop_name, loop_order, Group, LoopLevel, Member, Section, StageBinding};
 pub use candidate::Candidate;
-pub use edit::{legal_edits, placement_text, Argument, Edit, EditError, EditParseError};
+pub use edit::{legal_edits, placement_text, random_legal_edit, Argument, Edit, EditError, EditParseError};
 pub use edit_kind::{edit_syntax, EditKind, EditKindSpec, EDIT_KINDS};
 pub use error::ScheduleError;
 pub use lineage::{Lineage, LineageError};

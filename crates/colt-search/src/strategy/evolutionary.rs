@@ -12,7 +12,7 @@ use crate::known::KnownCandidate;
 use crate::pool::{Pool, RoundResults};
 use crate::registry::{no_options, StrategyChoice, StrategyKind};
 use crate::strategy::{Generated, Strategy};
-use colt_ir::schedule::{legal_edits, lower, Candidate, Lineage};
+use colt_ir::schedule::{lower, Candidate, Lineage};
 use colt_policy::Proposer;
 use std::collections::HashSet;
 
@@ -64,11 +64,7 @@ impl Evolutionary {
             let mut children = Vec::with_capacity(p);
             for _ in 0..p {
                 let (_, c, lineage, _) = &population[tournament(ctx, &population)];
-                let legal = legal_edits(c);
-                if legal.is_empty() {
-                    continue;
-                }
-                let (child, edit) = ctx.random_edit(c, &legal);
+                let Some((child, edit)) = ctx.random_legal_edit(c) else { continue };
                 let fingerprint = lower(&child).fingerprint();
                 if seen.insert(fingerprint) {
                     children.push((ctx.predict(&child), child, lineage.then(&[edit]), fingerprint));

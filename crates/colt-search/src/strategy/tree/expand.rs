@@ -93,21 +93,25 @@ impl TreeSearch<'_> {
                 return Err(e.to_string());
             }
         };
-        let legal = legal_edits(&candidate);
-        if legal.is_empty() {
+        let models = arm.models.as_ref().filter(|_| !random);
+        // A random expansion draws its edit without listing every legal one.
+        let (legal, random_child) = match models {
+            None => (Vec::new(), ctx.random_legal_edit(&candidate)),
+            Some(_) => (legal_edits(&candidate), None),
+        };
+        if legal.is_empty() && random_child.is_none() {
             let value = leaf.measured().unwrap_or_else(|| ctx.predict(&candidate)).clamp(0.0, 1.0);
             let _ = tree.backup(path, value);
             return Ok(());
         }
-        let models = arm.models.as_ref().filter(|_| !random);
-        let child = match models {
-            None => {
+        let child = match (models, random_child) {
+            (_, Some((child, edit))) => {
                 self.random_expansions.fetch_add(1, Ordering::Relaxed);
-                let (child, edit) = ctx.random_edit(&candidate, &legal);
                 let score = ctx.predict(&child);
                 Some(Child { candidate: child, edits: vec![edit], expanded_by: None, next_model: None, score })
             }
-            Some(models) => {
+            (None, None) => None,
+            (Some(models), None) => {
                 let over_budget = |budget: u64| self.llm_reserved.fetch_add(1, Ordering::SeqCst) >= budget;
                 if ctx.llm_call_budget().is_some_and(over_budget) {
                     self.llm_exhausted.store(true, Ordering::Relaxed);
@@ -256,11 +260,7 @@ fn rollout(
     let mut edits = Vec::new();
     let mut best: Option<(f64, Candidate, usize)> = None;
     for _ in 0..ctx.params().rollout_depth {
-        let legal = legal_edits(&current);
-        if legal.is_empty() {
-            break;
-        }
-        let (next, edit) = ctx.random_edit(&current, &legal);
+        let Some((next, edit)) = ctx.random_legal_edit(&current) else { break };
         edits.push(edit);
         let s = ctx.predict(&next);
         if best.as_ref().is_none_or(|(b, _, _)| s > *b) {

@@ -6,7 +6,7 @@
 //! names, the kinds and their order in [`legal_edits`](super::legal_edits),
 //! and [`edit_syntax`] — the syntax block of the models' system prompts —
 //! are all read from [`EDIT_KINDS`], so a new kind of edit is one entry
-//! here and its arms in `edit.rs` (its variant, parse and proposals); no
+//! here and its arms in `edit.rs` (its variant and parse) and `legal.rs` (its proposals); no
 //! prompt text changes by hand.
 
 use super::Target;

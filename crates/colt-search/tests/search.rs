@@ -341,7 +341,10 @@ fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
         spec.settings.params.initial = 2;
         spec
     };
-    let first_spec = no_widening(spec(strategy.clone(), 24));
+    // 32 trials: at 24, large's tree once lost every pick (one failure in
+    // eleven runs, during a full workspace run): the search threads'
+    // timing decides which tree's pending candidates a round picks from.
+    let first_spec = no_widening(spec(strategy.clone(), 32));
     let first = Scripted::default();
     let outcome = run(&first_spec, &first);
     // The scripted small model always names itself as the next model, so
@@ -360,13 +363,13 @@ fn separate_trees_give_each_model_its_own_tree_and_resume_with_them() {
     let reports: Vec<&str> = outcome.models.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(reports, ["small", "large"]);
 
-    let mut resumed = no_widening(spec(strategy, 32));
+    let mut resumed = no_widening(spec(strategy, 40));
     resumed.resume = Some(Resume { trials: records.iter().map(past).collect(), snapshot: outcome.snapshot.clone() });
     let second = Scripted::default();
     let resumed_outcome = run(&resumed, &second);
     assert!(resumed_outcome.tree_nodes >= outcome.tree_nodes, "the resumed trees lost nodes");
     let all: Vec<Trial> = records.into_iter().chain(second.records.lock().clone()).collect();
-    assert_eq!(all.len(), 32);
+    assert_eq!(all.len(), 40);
     check_records(&resumed, &all);
 
     // A two-tree snapshot is not a one-tree job's: the job says so and

@@ -18,22 +18,22 @@ use colt_policy::{ModelSpec, Roster};
 use std::sync::Arc;
 use std::time::Instant;
 
-fn main() {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).expect("usage: specialist_calls MODEL.gguf [NODES] [ANSWERS] [THREADS]");
-    let nodes: u64 = args.get(2).map_or(8, |s| s.parse().expect("NODES is a number"));
-    let answers: u32 = args.get(3).map_or(4, |s| s.parse().expect("ANSWERS is a number"));
-    let threads: u32 = args.get(4).map_or(2, |s| s.parse().expect("THREADS is a number"));
-    let model = Model::load(path).expect("the specialist loads");
+    let path = args.get(1).ok_or("usage: specialist_calls MODEL.gguf [NODES] [ANSWERS] [THREADS]")?;
+    let nodes: u64 = args.get(2).map_or(Ok(8), |s| s.parse()).map_err(|e| format!("NODES: {e}"))?;
+    let answers: u32 = args.get(3).map_or(Ok(4), |s| s.parse()).map_err(|e| format!("ANSWERS: {e}"))?;
+    let threads: u32 = args.get(4).map_or(Ok(2), |s| s.parse()).map_err(|e| format!("THREADS: {e}"))?;
+    let model = Model::load(path)?;
     let options = SessionOptions::default().threads(threads).sequences(8).batch_tokens(32);
-    let mut session = model.session(options).expect("a session opens");
+    let mut session = model.session(options)?;
     let vocabulary = Vocabulary::new();
     let machine = Machine { lanes: 16, registers: 32, cores: 2 };
     let view = MachineView::of(machine, &[48 << 10, 2 << 20, 32 << 20]);
-    let roster = Roster::new(vec![ModelSpec::new("specialist", 1_000_000)]).expect("a roster of one");
-    let asking = roster.ids().next().expect("one model");
+    let roster = Roster::new(vec![ModelSpec::new("specialist", 1_000_000)])?;
+    let asking = roster.ids().next().ok_or("the roster has its one model")?;
     for workload in colt_ir::SUITE.iter().map(|w| w.name) {
-        let program = Arc::new(load_workload(workload, Size::Bench).expect("a suite workload"));
+        let program = Arc::new(load_workload(workload, Size::Bench)?);
         let (mut prompt_tokens, mut total, mut mask, mut calls, mut decode) = (0usize, 0.0, 0.0, 0, 0.0);
         let (mut first, mut steps) = (0.0, 0usize);
         for seed in 0..nodes {
@@ -47,7 +47,7 @@ fn main() {
             mask += started.elapsed().as_secs_f64();
             prompt_tokens += query.prompt.len();
             let started = Instant::now();
-            let done = specialist_answers(&mut session, &query, seed as u32, answers, 64).expect("answers");
+            let done = specialist_answers(&mut session, &query, seed as u32, answers, 64)?;
             total += started.elapsed().as_secs_f64();
             decode += done.iter().map(|c| c.stats.prompt_seconds + c.stats.generation_seconds).sum::<f64>();
             first += done.iter().map(|c| c.stats.prompt_seconds).sum::<f64>();
@@ -64,4 +64,5 @@ fn main() {
             steps as f64 / (calls as f64 * answers as f64)
         );
     }
+    Ok(())
 }

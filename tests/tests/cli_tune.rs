@@ -134,13 +134,15 @@ fn a_job_that_names_no_strategy_runs_evolutionary_search_and_calls_no_model() {
     assert!(bound > 0.0 && (share - bound / best).abs() < 1e-9, "{summary}");
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains(&format!("| roofline bound | {bound:.3} ms (compute ")), "{report}");
-    assert!(report.contains(&format!("| share of the bound | {:.1}% |", share * 100.0)), "{report}");
+    // Limits measured under load (other tests beside this one) can put the
+    // share above 100%, and the report then says so after the figure.
+    assert!(report.contains(&format!("| share of the bound | {:.1}%", share * 100.0)), "{report}");
     let db_s = db.to_str().unwrap();
     let o = colt(&["show", "--db", db_s, "--workload", "gemm-512"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let third = stdout(&o).lines().nth(2).unwrap_or_default().to_string();
     assert!(third.starts_with(&format!("// roofline bound: {bound:.3} ms (compute ")), "{third}");
-    assert!(third.ends_with(&format!("this kernel runs at {:.1}% of it", share * 100.0)), "{third}");
+    assert!(third.contains(&format!("this kernel runs at {:.1}% of it", share * 100.0)), "{third}");
     let o = colt(&["show", "--db", db_s, "--workload", "gemm-512", "--json"]);
     let shown = json_line(&stdout(&o));
     assert_eq!((shown["bound_ms"].as_f64(), shown["share_of_bound"].as_f64()), (Some(bound), Some(share)), "{shown}");

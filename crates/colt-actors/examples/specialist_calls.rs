@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let query = SpecialistQuery {
                 prompt: prompt(&vocabulary, &view, &node),
                 constraint: Arc::new(AnswerConstraint::new(&vocabulary, &legal, &roster, asking)),
+                temperature: colt_actors::llm::SPECIALIST_TEMPERATURE,
             };
             mask += started.elapsed().as_secs_f64();
             prompt_tokens += query.prompt.len();

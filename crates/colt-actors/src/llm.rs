@@ -39,6 +39,9 @@ pub struct Generate {
 pub struct SpecialistQuery {
     pub prompt: Vec<TokenId>,
     pub constraint: Arc<AnswerConstraint>,
+    /// The sampling temperature ([`SPECIALIST_TEMPERATURE`] unless the
+    /// job's strategy says otherwise); 0 or below: the most likely token.
+    pub temperature: f32,
 }
 
 /// The specialist's sampling temperature: the tree expands a node more than
@@ -47,7 +50,7 @@ pub const SPECIALIST_TEMPERATURE: f32 = 0.7;
 
 /// `answers` answers of the specialist to `query`, token by token: the
 /// logits after the prompt and the answer so far, masked to the tokens the
-/// constraint allows next, sampled at [`SPECIALIST_TEMPERATURE`] with the
+/// constraint allows next, sampled at the query's temperature with the
 /// seeds `seed`, `seed + 1`, ...; each read into the JSON joint action the
 /// general models answer. A specialist session decodes in small batches so
 /// that each step re-decodes little beyond the cached prompt.
@@ -80,7 +83,7 @@ pub fn specialist_answers(
                             (call.prompt_tokens, call.reused_prompt_tokens);
                         stats.prompt_seconds = call.prompt_seconds;
                     }
-                    sample_masked(&logits, &allowed, &mut rng)
+                    sample_masked(&logits, &allowed, query.temperature, &mut rng)
                 };
                 answer.push(chosen);
             }
@@ -94,12 +97,20 @@ pub fn specialist_answers(
 }
 
 /// One of `allowed`, drawn from the softmax of their logits at
-/// [`SPECIALIST_TEMPERATURE`].
-fn sample_masked(logits: &[f32], allowed: &[TokenId], rng: &mut colt_ir::schedule::Rng) -> TokenId {
-    let scaled: Vec<f32> = allowed
-        .iter()
-        .map(|&t| logits.get(t as usize).copied().unwrap_or(f32::NEG_INFINITY) / SPECIALIST_TEMPERATURE)
-        .collect();
+/// `temperature`; at 0 or below, the one of the highest logit (the first
+/// of equals).
+fn sample_masked(logits: &[f32], allowed: &[TokenId], temperature: f32, rng: &mut colt_ir::schedule::Rng) -> TokenId {
+    let logit = |t: TokenId| logits.get(t as usize).copied().unwrap_or(f32::NEG_INFINITY);
+    if temperature <= 0.0 {
+        let mut best = allowed[0];
+        for &t in &allowed[1..] {
+            if logit(t) > logit(best) {
+                best = t;
+            }
+        }
+        return best;
+    }
+    let scaled: Vec<f32> = allowed.iter().map(|&t| logit(t) / temperature).collect();
     let max = scaled.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let weights: Vec<f64> = scaled.iter().map(|&z| f64::from((z - max).exp())).collect();
     let total: f64 = weights.iter().sum();
@@ -294,5 +305,29 @@ impl Handler<Generate> for LlmActor {
             let call = e.into_inner();
             let _ = call.reply.send(Err(format!("model `{}`'s thread has stopped", self.info.name)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_masked;
+    use colt_ir::schedule::Rng;
+
+    #[test]
+    fn at_temperature_zero_the_allowed_token_of_the_highest_logit_is_taken_and_above_it_others_too() {
+        // Token 1 has the highest logit of all but is not allowed.
+        let logits = [0.0, 9.0, 2.0, 3.0, 2.5];
+        let allowed = [0, 2, 3, 4];
+        let mut rng = Rng::new(5);
+        for _ in 0..50 {
+            assert_eq!(sample_masked(&logits, &allowed, 0.0, &mut rng), 3);
+        }
+        let mut seen = [0usize; 5];
+        for _ in 0..2000 {
+            seen[sample_masked(&logits, &allowed, 1.0, &mut rng) as usize] += 1;
+        }
+        assert_eq!(seen[1], 0, "a token the mask forbids was drawn: {seen:?}");
+        // Softmax of (0, 2, 3, 2.5): about 3%, 23%, 46%, 28%.
+        assert!(seen[3] > seen[4] && seen[4] > seen[2] && seen[2] > seen[0] && seen[0] > 0, "{seen:?}");
     }
 }

@@ -62,6 +62,7 @@ impl ActorProposer {
         self.specialists.contains(call.model).then(|| SpecialistQuery {
             prompt: prompt(&self.vocabulary, &self.machine, call.node),
             constraint: Arc::new(AnswerConstraint::new(&self.vocabulary, call.legal, call.roster, call.asking)),
+            temperature: call.temperature.unwrap_or(crate::llm::SPECIALIST_TEMPERATURE),
         })
     }
 }

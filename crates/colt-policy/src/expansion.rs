@@ -59,6 +59,10 @@ pub struct ModelCall<'a> {
     pub shape: &'a Arc<AnswerShape>,
     pub seed: u32,
     pub answers: usize,
+    /// The sampling temperature of a proposer that samples its answer
+    /// token by token itself (colt's specialist; 0 is its most likely
+    /// answer); None: the proposer's own default.
+    pub temperature: Option<f32>,
 }
 
 /// What answers for the models: in a job, colt-actors' LLM actors; in
@@ -117,6 +121,8 @@ pub struct Expander {
     course: Arc<CourseAlteration>,
     /// Answers a call asks for; the best-scoring usable one is the child.
     answers: usize,
+    /// Passed on in every call (see [`ModelCall::temperature`]).
+    temperature: Option<f32>,
     rng: Mutex<Rng>,
     /// The probes' random edit sets (apart from `rng`: probing must not
     /// change the fallback edits).
@@ -131,6 +137,7 @@ impl Expander {
             stats,
             course,
             answers: 1,
+            temperature: None,
             rng: Mutex::new(Rng::new(seed)),
             probe_rng: Mutex::new(Rng::new(probe_seed)),
         }
@@ -141,6 +148,13 @@ impl Expander {
     /// and the call's probe is set against as many random edit sets.
     pub fn answers(mut self, answers: usize) -> Expander {
         self.answers = answers.max(1);
+        self
+    }
+
+    /// Each call asks a proposer that samples its own tokens (colt's
+    /// specialist) to sample at `temperature`; None: its default.
+    pub fn temperature(mut self, temperature: Option<f32>) -> Expander {
+        self.temperature = temperature;
         self
     }
 
@@ -181,6 +195,7 @@ impl Expander {
             shape: &shape,
             seed: seeds.next(),
             answers: self.answers,
+            temperature: self.temperature,
         };
         // A call of several answers takes the one `score` ranks first.
         seeds.0 = seeds.0.wrapping_add(self.answers as u32 - 1);
@@ -261,6 +276,7 @@ impl Expander {
             shape: &shape,
             seed,
             answers: self.answers,
+            temperature: self.temperature,
         };
         let Ok(proposal) = proposer.propose(&call) else {
             let record = crate::stats::CallRecord { failed: true, missing_next_model: true, ..Default::default() };

@@ -248,6 +248,8 @@ mod tests {
             "colt:legal-list",
             "colt:lambda=0.5",
             "colt:separate-trees:lambda=0.3",
+            "colt:specialist-temperature=0",
+            "colt:cheap=8:specialist-temperature=0.3",
             "single",
             "mcts",
             "evolutionary",
@@ -312,6 +314,9 @@ mod tests {
             ("colt:model-share=1e300".to_string(), "model-share 1e300", "100"),
             ("colt:model-share=0".to_string(), "model-share 0", "100"),
             ("colt:model-share=inf".to_string(), "model-share inf", "100"),
+            ("colt:specialist-temperature=5".to_string(), "specialist-temperature 5", "0 to 4"),
+            ("colt:specialist-temperature=-0.1".to_string(), "specialist-temperature -0.1", "0 to 4"),
+            ("colt:specialist-temperature=NaN".to_string(), "specialist-temperature NaN", "0 to 4"),
         ] {
             let message = text.parse::<StrategyChoice>().unwrap_err().to_string();
             assert!(message.contains(&format!("`{text}`")), "{message}");

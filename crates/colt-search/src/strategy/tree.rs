@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 pub const COLT: StrategyKind = StrategyKind {
     name: "colt",
-    syntax: "colt[:separate-trees][:no-course-alteration][:legal-list|:no-legal-list][:lambda=X][:cheap=N][:model-share=S] (X in [0, 1]; N, at most 4096, random-edit expansions a round beside the models'; S in (0, 100] the most model time per second of the rest of the job, or none)",
+    syntax: "colt[:separate-trees][:no-course-alteration][:legal-list|:no-legal-list][:lambda=X][:cheap=N][:model-share=S][:specialist-temperature=T] (X in [0, 1]; N, at most 4096, random-edit expansions a round beside the models'; S in (0, 100] the most model time per second of the rest of the job, or none; T in [0, 4] the specialist's sampling temperature, 0 its most likely answer)",
     uses_models: true,
     options: colt_options,
     build: |choice, job, proposer| {
@@ -68,7 +68,7 @@ const PENDING_CAP: usize = 256;
 /// registry refuses that before).
 fn colt_options(parts: &[&str]) -> Result<Vec<String>, OptionError> {
     let (mut separate, mut no_course, mut lambda, mut cheap) = (false, false, None, None);
-    let (mut share, mut list) = (None, None);
+    let (mut share, mut list, mut temperature) = (None, None, None);
     for part in parts {
         match *part {
             "separate-trees" => separate = true,
@@ -95,6 +95,15 @@ fn colt_options(parts: &[&str]) -> Result<Vec<String>, OptionError> {
                     })?);
                     continue;
                 }
+                if let Some(t) = part.strip_prefix("specialist-temperature=") {
+                    temperature = Some(parse_temperature(t).ok_or_else(|| {
+                        OptionError::Invalid(format!(
+                            "specialist-temperature {t}: the specialist's sampling temperature is a number from 0 \
+                             to {MAX_SPECIALIST_TEMPERATURE}"
+                        ))
+                    })?);
+                    continue;
+                }
                 let text = part.strip_prefix("lambda=").ok_or(OptionError::Unknown)?;
                 let l: f64 = text.parse().ok().filter(|l| (0.0..=1.0).contains(l)).ok_or_else(|| {
                     OptionError::Invalid(format!("lambda {text}: λ of model-aware UCT is a number from 0 to 1"))
@@ -111,7 +120,17 @@ fn colt_options(parts: &[&str]) -> Result<Vec<String>, OptionError> {
     options.extend(cheap.map(|n| format!("cheap={n}")));
     options
         .extend(share.map(|s: Option<f64>| format!("model-share={}", s.map_or("none".to_string(), |s| s.to_string()))));
+    options.extend(temperature.map(|t| format!("specialist-temperature={t}")));
     Ok(options)
+}
+
+/// The highest specialist temperature `colt:specialist-temperature=` takes:
+/// beyond it the answers are as good as uniform draws of the legal tokens.
+const MAX_SPECIALIST_TEMPERATURE: f32 = 4.0;
+
+fn parse_temperature(text: &str) -> Option<f32> {
+    let t: f32 = text.parse().ok()?;
+    (0.0..=MAX_SPECIALIST_TEMPERATURE).contains(&t).then_some(t)
 }
 
 /// `model-share=`'s value: a positive finite number at most
@@ -155,6 +174,7 @@ fn build_tree_search<'p>(
         seed: job.settings.seed,
         answers: params.answers,
         list_legal: has("legal-list"),
+        temperature: options.iter().find_map(|o| parse_temperature(o.strip_prefix("specialist-temperature=")?)),
     };
     Ok(Box::new(TreeSearch {
         settings,

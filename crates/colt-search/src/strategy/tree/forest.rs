@@ -54,6 +54,9 @@ pub(super) struct ArmSettings {
     pub answers: usize,
     /// Prompts list the legal edits (`colt:legal-list`; off by default).
     pub list_legal: bool,
+    /// The specialist's sampling temperature (`colt:specialist-temperature=T`);
+    /// None: its default.
+    pub temperature: Option<f32>,
 }
 
 pub(super) fn roster_of(models: &[ModelEntry]) -> Result<Roster, SearchError> {
@@ -98,7 +101,9 @@ fn models_of(settings: &ArmSettings, entries: Vec<ModelEntry>) -> Result<Models,
     let roster = Arc::new(roster_of(&entries)?);
     let course = Arc::new(CourseAlteration::new(roster.clone(), settings.course_k.max(1))?);
     let stats = Arc::new(ModelStats::new(roster.clone()));
-    let expander = Expander::new(stats.clone(), course, settings.seed ^ 0x6578_7061).answers(settings.answers);
+    let expander = Expander::new(stats.clone(), course, settings.seed ^ 0x6578_7061)
+        .answers(settings.answers)
+        .temperature(settings.temperature);
     Ok(Models { roster, entries, stats, expander })
 }
 

@@ -60,9 +60,24 @@ fn a_tiny_specialist_trains_lowers_its_held_out_loss_and_answers_legal_joint_act
     let db_s = db.to_str().unwrap();
     let o = tune("6", &db, &dir.path().join("t"), &[]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // A second database (another machine's or another time's corpus) is pooled with the first.
+    let db2 = dir.path().join("corpus2.db");
+    let o = colt(&[
+        "tune",
+        "corpus-rows-35",
+        "--trials",
+        "4",
+        "--db",
+        db2.to_str().unwrap(),
+        "--out",
+        dir.path().join("t2").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
 
     let model = dir.path().join("tiny.gguf");
-    let o = colt(&tiny_train(db_s, model.to_str().unwrap()));
+    let mut args = tiny_train(db_s, model.to_str().unwrap());
+    args.extend(["--db", db2.to_str().unwrap()]);
+    let o = colt(&args);
     assert!(o.status.success(), "{}", stderr(&o));
     let line = stdout(&o);
     let (before, after) = screened_losses(&line);
@@ -73,6 +88,8 @@ fn a_tiny_specialist_trains_lowers_its_held_out_loss_and_answers_legal_joint_act
     let report = dir.path().join("tiny.gguf.report");
     let md = std::fs::read_to_string(report.join("training.md")).unwrap();
     assert!(md.contains("Reproduce with") && md.contains("colt train --db"), "{md}");
+    assert!(md.contains(&format!("`{db_s}` and `{}`", db2.display())) && md.contains(" of 2 jobs"), "{md}");
+    assert!(md.contains("The model written is step "), "{md}");
     assert!(std::fs::read_to_string(report.join("training.svg")).unwrap().starts_with("<svg"));
 
     // The specialist in a search: llama.cpp runs it, and every answer is a joint action.
@@ -115,6 +132,17 @@ fn databases_labels_and_outputs_it_cannot_use_are_refused_by_name() {
     };
     let missing = dir.path().join("none.db");
     refused(&tiny_train(missing.to_str().unwrap(), out_s), "does not exist (tune some workloads into it first)");
+
+    // Each of several databases must exist, and is named when it does not.
+    let first = dir.path().join("first.db");
+    let o = tune("2", &first, &dir.path().join("f"), &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut args = tiny_train(first.to_str().unwrap(), out_s);
+    args.extend(["--db", missing.to_str().unwrap()]);
+    refused(&args, &format!("the tuning database `{}` does not exist", missing.display()));
+    let mut args = tiny_train(first.to_str().unwrap(), out_s);
+    args.push("--min-gain=-0.1");
+    refused(&args, "--min-gain -0.1: the least gain of a measured improvement is a number, 0 or above");
 
     let empty = dir.path().join("empty.db");
     drop(colt_db::TuningDb::open(&empty).unwrap());

@@ -17,9 +17,11 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 pub struct TrainArgs {
     /// The tuning database to learn from: a SQLite file or a PostgreSQL
-    /// server (`postgres://user@host:port/db`). Read only.
-    #[arg(long, env = "COLT_DB")]
-    pub db: PathBuf,
+    /// server (`postgres://user@host:port/db`). Read only. Given more than
+    /// once, the databases' records are pooled (a corpus tuned on several
+    /// machines or at several times), each one required to give some.
+    #[arg(long, env = "COLT_DB", required = true)]
+    pub db: Vec<PathBuf>,
     /// Train only on trials measured on this hardware label (as `colt
     /// machine` and the database name it); all labels by default.
     #[arg(long)]
@@ -30,6 +32,11 @@ pub struct TrainArgs {
     /// Corpus programs screened for pretraining (colt-ir's corpus seeds 0..N).
     #[arg(long, default_value_t = 240)]
     pub corpus: u64,
+    /// The least gain a measured improvement must show to be trained on:
+    /// 0.03 keeps a child whose ancestor measured 1.03 times its latency or
+    /// more (smaller gains are within the measurement's noise).
+    #[arg(long, default_value_t = 0.0)]
+    pub min_gain: f64,
     /// Nodes screened per corpus program.
     #[arg(long, default_value_t = 8)]
     pub nodes: usize,
@@ -58,20 +65,33 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> Result<String> {
-    let shown = TuningDb::display(&args.db);
-    if !TuningDb::is_server(&args.db) && !TuningDb::exists(&args.db) {
-        bail!("the tuning database `{shown}` does not exist (tune some workloads into it first)");
+    let shown_each: Vec<String> = args.db.iter().map(|d| TuningDb::display(d)).collect();
+    let shown = shown_each.join(" --db ");
+    for (path, shown) in args.db.iter().zip(&shown_each) {
+        if !TuningDb::is_server(path) && !TuningDb::exists(path) {
+            bail!("the tuning database `{shown}` does not exist (tune some workloads into it first)");
+        }
+    }
+    if !(args.min_gain.is_finite() && args.min_gain >= 0.0) {
+        bail!("--min-gain {}: the least gain of a measured improvement is a number, 0 or above", args.min_gain);
     }
     check_writable(&args.out)?;
-    let db = TuningDb::open_read_only(&args.db)?;
     let vocabulary = Vocabulary::new();
     let mut config = default_config(&vocabulary);
     config = Config::new(config.vocab, args.dim, args.layers, args.heads, config.context);
     config.check()?;
-    let measured = database_examples(&db, args.target.as_deref(), &vocabulary, config.context)?;
-    // The corpus is screened for this host, as its jobs would be prompted.
+    let mut measured = colt_train::DatabaseExamples::default();
+    // The corpus is screened for this host, as its jobs would be prompted,
+    // with the cache sizes of the first database that measured this host.
+    let mut limits = None;
+    for path in &args.db {
+        let db = TuningDb::open_read_only(path)?;
+        measured.absorb(database_examples(&db, args.target.as_deref(), &vocabulary, config.context, args.min_gain)?);
+        if limits.is_none() {
+            limits = db.machine_limits(&Target::Cpu.label())?;
+        }
+    }
     let machine = CpuConfig::default().machine();
-    let limits = db.machine_limits(&Target::Cpu.label())?;
     let caches = limits.map(|r| colt_policy::specialist::cache_bytes(&r.limits_json)).unwrap_or_default();
     let view = MachineView::of(machine, &caches);
     let started = std::time::Instant::now();
@@ -80,8 +100,8 @@ pub fn run(args: &TrainArgs) -> Result<String> {
     let samples: Vec<colt_train::Sample> = measured.samples.iter().chain(&screened.samples).cloned().collect();
     if samples.is_empty() {
         bail!(
-            "nothing to train on: the tuning database `{shown}` gave no measured example ({} trials, {} stale) \
-             and the corpus none",
+            "nothing to train on: {} gave no measured example ({} trials, {} stale) and the corpus none",
+            shown_each.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(" and "),
             measured.trials,
             measured.stale
         );
@@ -113,10 +133,11 @@ pub fn run(args: &TrainArgs) -> Result<String> {
     write_specialist(&args.out, &trained.model, &vocabulary)?;
     let report_dir = report_dir(&args.out);
     let command = format!(
-        "colt train --db {shown}{} --out {} --corpus {} --nodes {} --pretrain-steps {} --steps {} --batch {} \
+        "colt train --db {shown}{} --out {} --min-gain {} --corpus {} --nodes {} --pretrain-steps {} --steps {} --batch {} \
          --dim {} --layers {} --heads {} --threads {} --seed {}",
         args.target.as_ref().map_or(String::new(), |t| format!(" --target '{t}'")),
         args.out.display(),
+        args.min_gain,
         args.corpus,
         args.nodes,
         args.pretrain_steps,
@@ -131,7 +152,7 @@ pub fn run(args: &TrainArgs) -> Result<String> {
     write_report(
         &report_dir,
         &TrainReport {
-            database: &shown,
+            databases: &shown_each,
             label: args.target.as_deref(),
             measured: &measured,
             screened: &screened,
@@ -143,12 +164,12 @@ pub fn run(args: &TrainArgs) -> Result<String> {
             command: &command,
         },
     )?;
-    let last = trained.curve.last();
+    let last = trained.curve.iter().find(|p| p.step == trained.kept_step).or(trained.curve.last());
     let held = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or("–".to_string(), |v| format!("{v:.3}"));
     let first = trained.curve.first();
     Ok(format!(
         "specialist: {} parameters, trained on {} examples ({} measured, {} screened) in {:.0} s; held-out loss \
-         measured {} -> {}, screened {} -> {}\n  model {}, report {}\n",
+         measured {} -> {}, screened {} -> {} (step {} kept)\n  model {}, report {}\n",
         settings.config.parameters(),
         training.len(),
         split[1].1 + split[2].1,
@@ -158,6 +179,7 @@ pub fn run(args: &TrainArgs) -> Result<String> {
         held(last.and_then(|p| p.held_out_measured)),
         held(first.and_then(|p| p.held_out_screened)),
         held(last.and_then(|p| p.held_out_screened)),
+        trained.kept_step,
         args.out.display(),
         report_dir.join("training.md").display()
     ))

@@ -7,7 +7,8 @@
 //!   at least [`SCREEN_MARGIN`]. Cheap: no kernel is compiled.
 //! - **Improvements** (measured): a trial and the nearest recorded ancestor
 //!   of its lineage at most [`MAX_EDITS`] edits back, when the trial
-//!   measured faster: the ancestor's prompt, those edits as the answer.
+//!   measured faster by at least the minimum gain asked for: the
+//!   ancestor's prompt, those edits as the answer.
 //! - **Demonstrations** (measured): along each job's best kernel's lineage,
 //!   each node and the edit it took next.
 //!
@@ -110,8 +111,24 @@ pub struct DatabaseExamples {
     pub stale: usize,
     pub unlisted: usize,
     pub too_long: usize,
+    /// Faster children left out as less faster than the minimum gain.
+    pub below_gain: usize,
     /// The hardware labels the used trials were measured on.
     pub labels: BTreeSet<String>,
+}
+
+impl DatabaseExamples {
+    /// Adds another database's examples and counts to these.
+    pub fn absorb(&mut self, other: DatabaseExamples) {
+        self.samples.extend(other.samples);
+        self.jobs += other.jobs;
+        self.trials += other.trials;
+        self.stale += other.stale;
+        self.unlisted += other.unlisted;
+        self.too_long += other.too_long;
+        self.below_gain += other.below_gain;
+        self.labels.extend(other.labels);
+    }
 }
 
 /// What the specialist is told of the machine a record was measured on:
@@ -126,12 +143,15 @@ fn machine_of(db: &TuningDb, record: &TrialRecord) -> MachineView {
     MachineView::of(machine, &limits.map(|r| cache_bytes(&r.limits_json)).unwrap_or_default())
 }
 
-/// The measured examples of `db` (trials on `label` only, when given).
+/// The measured examples of `db` (trials on `label` only, when given); an
+/// improvement's child must be faster than its ancestor by `min_gain` at
+/// least (0.03: the ancestor's latency is 1.03 times the child's or more).
 pub fn database_examples(
     db: &TuningDb,
     label: Option<&str>,
     vocabulary: &Vocabulary,
     context: usize,
+    min_gain: f64,
 ) -> Result<DatabaseExamples, TrainError> {
     let path = TuningDb::display(db.path());
     let mut out = DatabaseExamples::default();
@@ -154,7 +174,8 @@ pub fn database_examples(
         })?;
         out.jobs += 1;
         out.trials += trials.len();
-        job_examples(db, &Arc::new(program), &row.job.workload, &trials, vocabulary, context, &mut out);
+        let job = JobTrials { workload: &row.job.workload, trials: &trials, min_gain };
+        job_examples(db, &Arc::new(program), &job, vocabulary, context, &mut out);
     }
     if out.trials == 0 {
         return Err(match label {
@@ -177,15 +198,22 @@ fn rebuild(program: &Arc<Program>, record: &TrialRecord) -> Option<Candidate> {
     (lower(&candidate).fingerprint() == record.fingerprint).then_some(candidate)
 }
 
+/// One job's measured trials, and the least gain an improvement must show.
+struct JobTrials<'a> {
+    workload: &'a str,
+    trials: &'a [TrialRecord],
+    min_gain: f64,
+}
+
 fn job_examples(
     db: &TuningDb,
     program: &Arc<Program>,
-    workload: &str,
-    trials: &[TrialRecord],
+    job: &JobTrials<'_>,
     vocabulary: &Vocabulary,
     context: usize,
     out: &mut DatabaseExamples,
 ) {
+    let (workload, trials) = (job.workload, job.trials);
     let key = |t: &TrialRecord, edits: usize| (t.sampler.to_string(), t.seed, t.edits[..edits].to_vec());
     let by_lineage: HashMap<_, &TrialRecord> = trials.iter().map(|t| (key(t, t.edits.len()), t)).collect();
     let mut rebuilt: HashMap<u64, Option<Candidate>> = HashMap::new();
@@ -203,6 +231,10 @@ fn job_examples(
         let Some((k, parent)) = ancestor else { continue };
         let (Some(child_ms), Some(parent_ms)) = (child.median_ms, parent.median_ms) else { continue };
         if !child.verified || child_ms >= parent_ms {
+            continue;
+        }
+        if parent_ms < child_ms * (1.0 + job.min_gain) {
+            out.below_gain += 1;
             continue;
         }
         let (Some(node), Some(_)) = (candidate(parent), candidate(child)) else {

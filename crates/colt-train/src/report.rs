@@ -8,8 +8,8 @@ use std::path::Path;
 
 /// Everything the report says.
 pub struct TrainReport<'a> {
-    /// The database, as its location is shown.
-    pub database: &'a str,
+    /// The databases, as their locations are shown.
+    pub databases: &'a [String],
     pub label: Option<&'a str>,
     pub measured: &'a DatabaseExamples,
     pub screened: &'a ScreenedExamples,
@@ -63,10 +63,10 @@ fn markdown(r: &TrainReport) -> String {
     let _ = writeln!(out, "## What it trained on\n");
     let _ = writeln!(
         out,
-        "- **Measured**: `{}`{}: {} trials of {} jobs, on {}. Left out: {} stale records (their lineage no longer \
+        "- **Measured**: {}{}: {} trials of {} jobs, on {}. Left out: {} stale records (their lineage no longer \
          rebuilds the kernel measured: another version of colt's schedule space), {} answers the legal-edit list \
-         does not offer, {} sequences longer than the context.",
-        r.database,
+         does not offer, {} sequences longer than the context, {} improvements less than the minimum gain.",
+        r.databases.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(" and "),
         r.label.map_or(String::new(), |l| format!(" (label `{l}`)")),
         m.trials,
         m.jobs,
@@ -78,6 +78,7 @@ fn markdown(r: &TrainReport) -> String {
         m.stale,
         m.unlisted,
         m.too_long,
+        m.below_gain,
     );
     let _ = writeln!(
         out,
@@ -127,6 +128,17 @@ fn markdown(r: &TrainReport) -> String {
         t.seconds,
         t.tokens,
         t.tokens as f64 / t.seconds.max(1e-9)
+    );
+    let kept = t.curve.iter().find(|p| p.step == t.kept_step);
+    let _ = writeln!(
+        out,
+        "- The model written is step {}'s{}.\n",
+        t.kept_step,
+        match kept.and_then(|p| p.held_out_measured) {
+            Some(loss) if kept.is_some_and(|p| p.phase == "training") =>
+                format!(": the training phase's lowest held-out measured loss, {loss:.3}"),
+            _ => ", the last (no held-out measured example to choose by)".to_string(),
+        }
     );
     let _ = writeln!(out, "## Loss (nats per answer token)\n\n![loss curves](training.svg)\n");
     let _ = writeln!(out, "| step | phase | training | held-out screened | held-out measured |\n|--:|---|--:|--:|--:|");

@@ -1,7 +1,10 @@
 //! Training in two phases — pretraining on the screened corpus, then
 //! training on measured examples (with a quarter as many screened ones
 //! mixed in, so the first phase is not forgotten) — with the held-out loss
-//! followed along the way.
+//! followed along the way. The model kept is the second phase's of the
+//! lowest held-out measured loss: the measured examples are few (hundreds)
+//! and were overfitted after a fifth of the phase on the first corpus
+//! (bench/specialist/xeon-2026-12-07/), so the last step's is not the best.
 
 use crate::examples::{Sample, Source};
 use colt_ir::schedule::Rng;
@@ -50,6 +53,10 @@ pub struct Progress<'a> {
 pub struct Trained {
     pub model: Model,
     pub curve: Vec<CurvePoint>,
+    /// The step whose model was kept: the training phase's point of the
+    /// lowest held-out measured loss, or the last step where no held-out
+    /// measured example exists.
+    pub kept_step: usize,
     pub seconds: f64,
     /// Tokens processed by training steps (forward and backward).
     pub tokens: u64,
@@ -106,6 +113,8 @@ pub fn train(
         held_out_measured: evaluate(&model, &eval_measured),
     });
     let mut done = 0;
+    // The training phase's best point so far: (held-out measured loss, step, model).
+    let mut best: Option<(f64, usize, Model)> = None;
     for (phase, steps, learning_rate) in [
         ("pretraining", settings.pretrain_steps, settings.pretrain_learning_rate),
         ("training", settings.finetune_steps, settings.finetune_learning_rate),
@@ -136,12 +145,18 @@ pub fn train(
             done += 1;
             let last_step = step + 1 == steps;
             if done % settings.eval_every.max(1) == 0 || last_step {
+                let held_out_measured = evaluate(&trainer.model, &eval_measured);
+                if let Some(loss) = held_out_measured.filter(|l| l.is_finite() && phase == "training") {
+                    if best.as_ref().is_none_or(|(b, _, _)| loss < *b) {
+                        best = Some((loss, done, trainer.model.clone()));
+                    }
+                }
                 curve.push(CurvePoint {
                     step: done,
                     phase,
                     train_loss: loss_sum / f64::from(loss_steps),
                     held_out_screened: evaluate(&trainer.model, &eval_screened),
-                    held_out_measured: evaluate(&trainer.model, &eval_measured),
+                    held_out_measured,
                 });
                 (loss_sum, loss_steps) = (0.0, 0);
             }
@@ -149,5 +164,9 @@ pub fn train(
         }
         model = trainer.model;
     }
-    Ok(Trained { model, curve, seconds: start.elapsed().as_secs_f64(), tokens })
+    let (model, kept_step) = match best {
+        Some((_, step, best_model)) => (best_model, step),
+        None => (model, done),
+    };
+    Ok(Trained { model, curve, kept_step, seconds: start.elapsed().as_secs_f64(), tokens })
 }

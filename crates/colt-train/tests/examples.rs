@@ -91,7 +91,7 @@ fn faster_children_and_the_best_lineage_become_examples_and_stale_records_do_not
     record(&mut db, job, &edits[..2], 0.9, 2, false);
     record(&mut db, job, &edits[..3], 0.5, 3, false);
     let vocabulary = Vocabulary::new();
-    let found = database_examples(&db, None, &vocabulary, 1024).unwrap();
+    let found = database_examples(&db, None, &vocabulary, 1024, 0.0).unwrap();
     assert_eq!((found.jobs, found.trials, found.stale), (1, 4, 0));
     let improvements: Vec<_> = found.samples.iter().filter(|s| s.source == Source::Improvement).collect();
     let demonstrations: Vec<_> = found.samples.iter().filter(|s| s.source == Source::Demonstration).collect();
@@ -105,20 +105,26 @@ fn faster_children_and_the_best_lineage_become_examples_and_stale_records_do_not
     assert!(answer(improvements[0]).ends_with("<next> <model0> </s>"));
     assert!(found.labels.contains(LABEL));
 
+    // At a minimum gain of 30%, 0 -> 1 (1.25 times faster) is left out and counted; 2 -> 3 (1.8) is kept.
+    let gained = database_examples(&db, None, &vocabulary, 1024, 0.3).unwrap();
+    let kept: Vec<_> = gained.samples.iter().filter(|s| s.source == Source::Improvement).collect();
+    assert_eq!((kept.len(), gained.below_gain), (1, 1));
+    assert_eq!(kept[0].example, improvements[1].example);
+
     // A stale record is counted, not trained on.
     let job2 = new_job(&mut db);
     record(&mut db, job2, &[], 1.0, 0, true);
     record(&mut db, job2, &edits[..1], 0.7, 1, false);
-    let found = database_examples(&db, None, &vocabulary, 1024).unwrap();
+    let found = database_examples(&db, None, &vocabulary, 1024, 0.0).unwrap();
     assert!(found.stale >= 1, "{}", found.stale);
 
     // A label without records, and an empty database, are refused by name.
-    let error = database_examples(&db, Some("cpu:Other"), &vocabulary, 1024).unwrap_err();
+    let error = database_examples(&db, Some("cpu:Other"), &vocabulary, 1024, 0.0).unwrap_err();
     assert!(matches!(error, TrainError::NoRecordsForLabel { .. }));
     let message = error.to_string();
     assert!(message.contains("no trials measured on `cpu:Other`") && message.contains(LABEL), "{message}");
     let empty = TuningDb::open(&dir.path().join("empty.db")).unwrap();
-    let message = database_examples(&empty, None, &vocabulary, 1024).unwrap_err().to_string();
+    let message = database_examples(&empty, None, &vocabulary, 1024, 0.0).unwrap_err().to_string();
     assert!(message.contains("has no measured trials to train on"), "{message}");
 }
 

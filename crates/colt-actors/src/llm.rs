@@ -102,8 +102,10 @@ pub fn specialist_answers(
 fn sample_masked(logits: &[f32], allowed: &[TokenId], temperature: f32, rng: &mut colt_ir::schedule::Rng) -> TokenId {
     let logit = |t: TokenId| logits.get(t as usize).copied().unwrap_or(f32::NEG_INFINITY);
     if temperature <= 0.0 {
-        let mut best = allowed[0];
-        for &t in &allowed[1..] {
+        // Never empty here (the caller stops at an empty mask); 0 as the sampling path's end gives.
+        let Some((&first, rest)) = allowed.split_first() else { return 0 };
+        let mut best = first;
+        for &t in rest {
             if logit(t) > logit(best) {
                 best = t;
             }

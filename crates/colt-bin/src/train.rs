@@ -164,7 +164,7 @@ pub fn run(args: &TrainArgs) -> Result<String> {
             command: &command,
         },
     )?;
-    let last = trained.curve.iter().find(|p| p.step == trained.kept_step).or(trained.curve.last());
+    let last = trained.kept_point().or(trained.curve.last());
     let held = |v: Option<f64>| v.filter(|v| v.is_finite()).map_or("–".to_string(), |v| format!("{v:.3}"));
     let first = trained.curve.first();
     Ok(format!(

@@ -129,7 +129,7 @@ fn markdown(r: &TrainReport) -> String {
         t.tokens,
         t.tokens as f64 / t.seconds.max(1e-9)
     );
-    let kept = t.curve.iter().find(|p| p.step == t.kept_step);
+    let kept = t.kept_point();
     let _ = writeln!(
         out,
         "- The model written is step {}'s{}.\n",
@@ -137,7 +137,7 @@ fn markdown(r: &TrainReport) -> String {
         match kept.and_then(|p| p.held_out_measured) {
             Some(loss) if kept.is_some_and(|p| p.phase == "training") =>
                 format!(": the training phase's lowest held-out measured loss, {loss:.3}"),
-            _ => ", the last (no held-out measured example to choose by)".to_string(),
+            _ => ", the last (no training-phase point with a held-out measured loss to choose by)".to_string(),
         }
     );
     let _ = writeln!(out, "## Loss (nats per answer token)\n\n![loss curves](training.svg)\n");

@@ -62,6 +62,13 @@ pub struct Trained {
     pub tokens: u64,
 }
 
+impl Trained {
+    /// The curve's point of the step whose model was kept.
+    pub fn kept_point(&self) -> Option<&CurvePoint> {
+        self.curve.iter().find(|p| p.step == self.kept_step)
+    }
+}
+
 /// Splits samples into training and held-out ones by workload: the
 /// workloads whose name hashes to 0 modulo `held_out_every` are held out
 /// whole, so the held-out loss is that of programs the model never saw;

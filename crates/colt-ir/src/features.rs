@@ -7,7 +7,8 @@
 //! workloads of different sizes. [`FEATURE_NAMES`] documents each one. The
 //! "blocks" are the data one iteration of a loop level touches in the
 //! stage with the most work: `reg` = one register tile for one step of the
-//! reduction (`S3` x `k=1`), `l1` = one `S2` tile over one `R1` block,
+//! reduction (`S3` x `k=1`; sums kept in registers count once per
+//! reduction, see `block_bytes`), `l1` = one `S2` tile over one `R1` block,
 //! `l2` = one `S1` tile over one `R1` block, `l3` = one `S1` tile over the
 //! whole reduction.
 
@@ -304,15 +305,25 @@ fn heaviest_phase_share(c: &Candidate, stage_flops: &[f64], total: f64) -> f32 {
 
 /// For the blocks `reg`, `l1`, `l2`, `l3` of stage `s`: the points of its
 /// iteration domain one block covers, and the bytes of distinct data it
-/// reads and writes.
+/// reads and writes. A register tile's sums stay in its registers over the
+/// whole reduction: the `reg` block counts their bytes once per reduction,
+/// spread over its steps, not once per step. Counted per step, a 16 × 2
+/// tile's 2 KB of sums buried the 192 bytes of operands each step loads,
+/// so every tile read about 0.45 flops a byte and the block told a 16-row
+/// tile (each loaded vector reused 16 times) from a 4-row one no better
+/// than chance; sums kept in memory are loaded and stored every step.
 fn block_bytes(c: &Candidate, s: usize) -> [(f64, f64); 4] {
     let stage = &c.program().stages()[s];
     let sched = &c.stages()[s];
     let body = &c.bodies()[s];
+    let reduction_points: usize =
+        stage.axes.iter().filter(|a| a.kind == AxisKind::Reduction).map(|a| a.extent.max(1)).product();
     [(2, 0), (2, 1), (1, 1), (1, 2)].map(|(spatial_level, reduction)| {
         let extents = block_extents(stage, sched, spatial_level, reduction);
         let points: f64 = extents.iter().map(|&e| e as f64).product();
-        (points, footprint(stage, body, &extents))
+        let sums_stay = reduction == 0 && sched.accumulator == Accumulator::Registers;
+        let output_share = if sums_stay { 1.0 / reduction_points as f64 } else { 1.0 };
+        (points, footprint(stage, body, &extents, output_share))
     })
 }
 
@@ -335,13 +346,14 @@ fn block_extents(stage: &Stage, sched: &StageSchedule, spatial_level: usize, red
         .collect()
 }
 
-/// Bytes of the distinct elements the block touches: each load's (and the
-/// output's) extent per dimension, from the axes its index mentions.
-fn footprint(stage: &Stage, body: &Expr, extents: &[usize]) -> f64 {
+/// Bytes of the distinct elements the block touches: each load's (and
+/// `output_share` of the output's) extent per dimension, from the axes its
+/// index mentions.
+fn footprint(stage: &Stage, body: &Expr, extents: &[usize], output_share: f64) -> f64 {
     let mut bytes = 0.0;
     for_each_distinct_load(body, extents, |_, elements| bytes += 4.0 * elements);
     let out: f64 = stage.spatial_axes().map(|(id, _)| extents[id.0] as f64).product();
-    bytes + 4.0 * out
+    bytes + 4.0 * out * output_share
 }
 
 /// Each distinct load of `body` (buffer and index) once, with the elements

@@ -417,6 +417,34 @@ fn the_register_tiles_loads_per_fma_follow_its_shape() {
     assert_eq!(tiled("[2,8,8]", "[1,8,32]", false), (0.0, 0.0));
 }
 
+/// The register block's flops per byte: one step of the reduction loads a
+/// row of A's tile rows and one of B's vectors, and the sums, kept in
+/// registers, are written once per 512 steps. gemm-512's 16-row tile of 2
+/// vectors: 2 × 16 × 32 flops over 4 × (16 + 32 + 16 × 32 / 512) bytes =
+/// 5.22; 8 rows, 3.16; 16 rows of 1 vector, 3.94. Sums kept in memory are
+/// read and written every step: 2 × 16 × 32 / (4 × (16 + 32 + 512)) = 0.457.
+#[test]
+fn the_register_blocks_intensity_counts_the_sums_once_per_reduction() {
+    let index = FEATURE_NAMES.iter().position(|n| n.starts_with("log2 flops per byte of the reg")).unwrap();
+    let intensity = |i: &str, j: &str, registers: bool| {
+        let mut edits = vec![
+            format!(r#"tile(stage="C", axis="i", factors={i})"#),
+            format!(r#"tile(stage="C", axis="j", factors={j})"#),
+            r#"vectorize(stage="C", lanes=16)"#.to_string(),
+        ];
+        if registers {
+            edits.push(r#"accumulate(stage="C", into="registers")"#.to_string());
+        }
+        let c = edits.iter().fold(gemm_initial(), |c, t| edit(t).apply(&c).unwrap());
+        f64::from(features(&c).0[index]).exp2() - 1.0
+    };
+    let close = |x: f64, want: f64| assert!((x - want).abs() < 2e-3 * want, "{x} against {want}");
+    close(intensity("[2,2,16]", "[1,16,32]", true), 1024.0 / (4.0 * 49.0));
+    close(intensity("[2,4,8]", "[1,16,32]", true), 512.0 / (4.0 * 40.5));
+    close(intensity("[2,2,16]", "[2,16,16]", true), 512.0 / (4.0 * 32.5));
+    close(intensity("[2,2,16]", "[1,16,32]", false), 1024.0 / (4.0 * 560.0));
+}
+
 /// The pack passes' traffic: gemm-512's `B` (512 x 512 floats) packed is
 /// read once and written once a call, 2 MiB; `A` too, 4 MiB; none, 0.
 #[test]

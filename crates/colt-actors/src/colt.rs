@@ -13,6 +13,7 @@ use colt_ir::schedule::Sampler;
 use colt_llm::{LoadOptions, PauseGate, SessionOptions};
 use colt_measure::opencl::{DeviceChoice, OpenClConfig, OpenClDevice, OpenClError, OpenClMeasurer};
 use colt_measure::{Builder, CpuConfig, Target, WorkerCommand};
+use colt_policy::cost::{MeasuredLevel, MeasuredMachine, Roofline};
 use colt_policy::specialist::MachineView;
 use colt_search::ModelEntry;
 use parking_lot::Mutex;
@@ -237,6 +238,22 @@ impl Colt {
         Ok(MachineView::of(machine, &caches))
     }
 
+    /// The machine a job's cost-model prior assumes on `target`: the
+    /// limits `colt machine` measured for its label on the cores its
+    /// kernels are measured on, as the database keeps them; None (the
+    /// prior's generic constants) for an OpenCL device, a uniform sampler
+    /// and a label not measured yet.
+    pub(crate) fn job_roofline(&self, target: &Target) -> Result<Option<Roofline>, ColtError> {
+        let (Some(cores), Sampler::Informed(machine) | Sampler::Styled(machine, _)) =
+            (self.measured_cores(target), self.sampler)
+        else {
+            return Ok(None);
+        };
+        let label = target.label();
+        let record = self.db.call(move |db| db.machine_limits(&label))??;
+        Ok(record.and_then(|r| roofline_of_limits(&r.limits_json, cores, machine)))
+    }
+
     /// The cores `target`'s kernels are measured on: the CPU's, as its
     /// sampler shapes kernels for them; None for an OpenCL device.
     pub fn measured_cores(&self, target: &Target) -> Option<usize> {
@@ -293,5 +310,79 @@ fn command_line_name() -> String {
     match args.next() {
         Some(sub) => format!("{name} {}", sub.to_string_lossy()),
         None => name,
+    }
+}
+
+/// The prior's machine from colt-measure's limits as JSON (a database
+/// record's), if they were measured on `cores` cores: limits of another
+/// core count are of all those cores together, and the job's parallel
+/// split would not be theirs.
+fn roofline_of_limits(json: &str, cores: usize, machine: colt_ir::schedule::Machine) -> Option<Roofline> {
+    let limits: colt_measure::limits::MachineLimits = serde_json::from_str(json).ok()?;
+    if limits.cores != cores {
+        return None;
+    }
+    let memory = limits.levels.iter().find(|l| l.bytes.is_none())?;
+    let caches = limits
+        .levels
+        .iter()
+        .filter_map(|l| Some(MeasuredLevel { bytes: l.bytes? as f64, read_bytes_per_s: l.read_bytes_per_s }))
+        .collect();
+    Roofline::measured(&MeasuredMachine {
+        cores,
+        lanes: machine.lanes,
+        registers: machine.registers,
+        peak_flops_per_s: limits.peak_flops_per_s,
+        caches,
+        memory_read_bytes_per_s: memory.read_bytes_per_s,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use colt_measure::limits::{MachineLimits, MemoryLevel, OpCosts};
+
+    fn limits(cores: usize) -> MachineLimits {
+        let level = |name: &str, bytes: Option<u64>, gb_s: f64| MemoryLevel {
+            name: name.into(),
+            bytes,
+            read_bytes_per_s: gb_s * 1e9,
+        };
+        MachineLimits {
+            label: Target::Cpu.label(),
+            cores,
+            peak_flops_per_s: 230e9,
+            op_cost: OpCosts { add: 1.0, max: 1.0, div: 4.0, exp: 10.0, sqrt: 4.0 },
+            levels: vec![
+                level("L1d", Some(65536), 800.0),
+                level("L2", Some(2097152), 300.0),
+                level("L3", Some(33554432), 150.0),
+                level("memory", None, 60.0),
+            ],
+            measured_at: 0,
+        }
+    }
+
+    const AVX2: colt_ir::schedule::Machine = colt_ir::schedule::Machine { lanes: 8, registers: 16, cores: 2 };
+
+    #[test]
+    fn a_jobs_prior_is_its_machines_measured_limits_per_core() {
+        let json = serde_json::to_string(&limits(2)).unwrap();
+        let r = roofline_of_limits(&json, 2, AVX2).unwrap();
+        assert_eq!(r.cores, 2);
+        assert_eq!(r.scalar_flops, 230e9 / 16.0);
+        assert_eq!(r.bandwidth, [400e9, 150e9, 75e9, 30e9]);
+        assert_eq!(r.capacity, [512.0, 32768.0, 1048576.0, 16777216.0]);
+    }
+
+    #[test]
+    fn limits_of_other_cores_or_unreadable_give_the_generic_prior() {
+        let json = serde_json::to_string(&limits(4)).unwrap();
+        assert_eq!(roofline_of_limits(&json, 2, AVX2), None);
+        assert_eq!(roofline_of_limits("{\"label\": 3}", 2, AVX2), None);
+        let mut no_memory = limits(2);
+        no_memory.levels.pop();
+        assert_eq!(roofline_of_limits(&serde_json::to_string(&no_memory).unwrap(), 2, AVX2), None);
     }
 }

@@ -130,6 +130,7 @@ impl Colt {
         on_job(job).map_err(ColtError::OnJob)?;
         self.db.call(move |db| db.set_job_state(job, JobState::Running, None))??;
         let label = target.label();
+        let roofline = self.job_roofline(&target)?;
         let spec = JobSpec {
             job,
             workload: request.program.name().to_string(),
@@ -143,6 +144,7 @@ impl Colt {
             known,
             warm,
             resume,
+            roofline,
         };
         let proposer = ActorProposer::new(
             self.models.iter().map(|(m, a)| (m.name.clone(), a.clone())).collect(),

@@ -1,7 +1,10 @@
-//! Where each command's reports get this machine's limits, for the
-//! roofline bound they show beside the best kernel (colt-report's
-//! `bound_of`). Each command asks once.
+//! Where each command gets this machine's limits, before its jobs: the
+//! jobs' cost-model prior runs on them (colt-actors' `job_roofline` reads
+//! them from the tuning database), and the reports show each best
+//! kernel's roofline bound (colt-report's `bound_of`). Each command asks
+//! once.
 
+use colt_actors::Colt;
 use colt_db::TuningDb;
 use colt_measure::limits::MachineLimits;
 use colt_measure::{Builder, CpuConfig, Target};
@@ -13,8 +16,9 @@ use std::path::Path;
 /// label: [`crate::machine::limits_for`]) and stored in `db`. None for a
 /// target that is not this CPU, and where they cannot be had (said on
 /// stderr): reports then say the bound is not measured rather than show
-/// a guessed one. Called when the command's own measurements are over, so
-/// the probes have the cores to themselves.
+/// a guessed one. Called before the command's jobs (their cost models'
+/// prior runs on these limits: colt-actors' `job_roofline`), so that the
+/// probes have the cores to themselves.
 pub(crate) fn machine_limits(db: &Path, label: &str) -> Option<MachineLimits> {
     if label != Target::Cpu.label() {
         return None;
@@ -22,6 +26,24 @@ pub(crate) fn machine_limits(db: &Path, label: &str) -> Option<MachineLimits> {
     let found = TuningDb::open(db).map_err(anyhow::Error::from).and_then(|mut store| {
         crate::machine::limits_for(&mut *store, &Builder::system(), &CpuConfig::default(), false)
     });
+    found.map_err(|e| eprintln!("colt: no roofline bound in this report: {e:#}")).ok()
+}
+
+/// [`machine_limits`] through `colt`'s own connection to its database, for
+/// a command whose job is about to run on it (`colt tune`, `colt
+/// tune-model`). A second connection would checkpoint the database's log
+/// into its main file when it closes, so that a copy of the file taken
+/// while the job runs would no longer be just the header the job's log
+/// extends (`tests/faults.rs` copies one).
+pub(crate) fn machine_limits_of(colt: &Colt) -> Option<MachineLimits> {
+    if colt.target().label() != Target::Cpu.label() {
+        return None;
+    }
+    let found = colt
+        .db()
+        .call(|db| crate::machine::limits_for(&mut **db, &Builder::system(), &CpuConfig::default(), false))
+        .map_err(anyhow::Error::from)
+        .and_then(|limits| limits);
     found.map_err(|e| eprintln!("colt: no roofline bound in this report: {e:#}")).ok()
 }
 

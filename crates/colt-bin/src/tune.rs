@@ -157,6 +157,10 @@ pub fn run(args: TuneArgs) -> Result<()> {
     params.answers = args.answers as usize;
     // Before the output folder or the job exists.
     refuse_a_taken_name(&colt, &program)?;
+    // Before the job too: its cost model's prior runs on them (colt-actors'
+    // `job_roofline`), and its report gives the best kernel's share of
+    // their bound.
+    let limits = crate::roofline::machine_limits_of(&colt);
     let request = TuneRequest {
         program: program.clone(),
         target: target.clone(),
@@ -223,7 +227,6 @@ pub fn run(args: TuneArgs) -> Result<()> {
     let outcome = result.outcome;
 
     let curve = TrialPoint::curve(&outcome.curve);
-    let limits = crate::roofline::machine_limits(&args.db, &result.target);
     let mut summary = TuneSummary::of(program.name(), &strategy.to_string(), &result.target, &outcome)
         .with_bound(colt_report::bound_of(limits.as_ref(), &program));
     summary.started_from =

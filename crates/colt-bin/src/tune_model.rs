@@ -79,6 +79,9 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
         args.out.clone().unwrap_or_else(|| PathBuf::from("colt-out").join(format!("{stem}-{phase}-{allocation}")));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create `{}`", out.display()))?;
     let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, args.gpu_layers, None)?;
+    // Before the jobs: their cost models' prior runs on them, and the
+    // report gives each task's share of their bound.
+    let limits = crate::roofline::machine_limits_of(&colt);
     let request = ModelRequest {
         tasks: tasks
             .iter()
@@ -131,7 +134,6 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
         .map(|(task, count, kernel, naive_ms)| export::Exported { task, count: *count, kernel, naive_ms: *naive_ms })
         .collect();
     export::write_library(&out, &exported)?;
-    let limits = crate::roofline::machine_limits(&args.db, &colt.target().label());
     let bounds: Vec<(String, Option<colt_report::Bound>)> =
         tasks.iter().map(|t| (t.name.clone(), colt_report::bound_of(limits.as_ref(), &t.program))).collect();
     let report = report(&args, &outcome, &bounds);

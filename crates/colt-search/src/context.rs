@@ -14,7 +14,7 @@ use crate::params::SearchParams;
 use colt_ir::features::features;
 use colt_ir::schedule::{lower, Candidate, Edit, Lineage, Placement, Rng, Sampler, Sketch, Target};
 use colt_ir::Program;
-use colt_policy::cost::{CostModel, Roofline};
+use colt_policy::cost::CostModel;
 use crossbeam_channel::Sender;
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
@@ -101,7 +101,7 @@ impl<'a> SearchContext<'a> {
         SearchContext {
             spec,
             params,
-            cost: RwLock::new(CostModel::new(Roofline::default())),
+            cost: RwLock::new(CostModel::new(spec.roofline.clone().unwrap_or_default())),
             measured: Mutex::new(HashMap::new()),
             best: Mutex::new(None),
             trial_count: AtomicUsize::new(spec.resume.as_ref().map_or(0, |r| r.trials.len())),
@@ -361,15 +361,12 @@ mod tests {
     use crate::job::JobSettings;
     use crate::registry::StrategyChoice;
     use colt_ir::schedule::Machine;
+    use colt_policy::cost::{MeasuredLevel, MeasuredMachine, Roofline};
     use crossbeam_channel::unbounded;
 
-    /// `deepseek-r1-moe` has two sketches (silu inlined or not) and the
-    /// prior prefers the inlined one; screening must still give the other
-    /// sketch half of a first level.
-    #[test]
-    fn screening_gives_no_sketch_more_than_half_the_places() {
+    fn deepseek_spec(roofline: Option<Roofline>) -> JobSpec {
         let program = Arc::new(colt_ir::builtin("deepseek-r1-moe").unwrap().program(colt_ir::Size::Bench));
-        let spec = JobSpec {
+        JobSpec {
             job: 1,
             workload: "deepseek-r1-moe".into(),
             workload_fingerprint: colt_ir::workload_fingerprint(&program),
@@ -390,7 +387,44 @@ mod tests {
             known: Vec::new(),
             warm: Vec::new(),
             resume: None,
-        };
+            roofline,
+        }
+    }
+
+    /// A job given its machine's measured limits ranks with them, and one
+    /// given none with the generic constants.
+    #[test]
+    fn the_prior_is_the_jobs_machine() {
+        let measured = Roofline::measured(&MeasuredMachine {
+            cores: 2,
+            lanes: 8,
+            registers: 16,
+            peak_flops_per_s: 230e9,
+            caches: vec![
+                MeasuredLevel { bytes: 65536.0, read_bytes_per_s: 800e9 },
+                MeasuredLevel { bytes: 2097152.0, read_bytes_per_s: 300e9 },
+            ],
+            memory_read_bytes_per_s: 60e9,
+        })
+        .unwrap();
+        let (stop, (events, _inbox)) = (AtomicBool::new(false), unbounded());
+        let generic = deepseek_spec(None);
+        let on_limits = deepseek_spec(Some(measured.clone()));
+        let generic_ctx = SearchContext::new(&generic, 1, 1, &stop, &events, Instant::now());
+        let limits_ctx = SearchContext::new(&on_limits, 1, 1, &stop, &events, Instant::now());
+        let (candidate, _, _) = generic_ctx.sample();
+        let f = features(&candidate);
+        assert_eq!(limits_ctx.prior_throughput(&candidate), measured.throughput(&f));
+        assert_eq!(generic_ctx.prior_throughput(&candidate), Roofline::default().throughput(&f));
+        assert_ne!(measured.throughput(&f), Roofline::default().throughput(&f));
+    }
+
+    /// `deepseek-r1-moe` has two sketches (silu inlined or not) and the
+    /// prior prefers the inlined one; screening must still give the other
+    /// sketch half of a first level.
+    #[test]
+    fn screening_gives_no_sketch_more_than_half_the_places() {
+        let spec = deepseek_spec(None);
         let stop = AtomicBool::new(false);
         let (events, _inbox) = unbounded();
         let ctx = SearchContext::new(&spec, 1, 1, &stop, &events, Instant::now());

@@ -123,6 +123,11 @@ pub struct JobSpec {
     /// starts with a model that already ranks.
     pub warm: Vec<WarmRecord>,
     pub resume: Option<Resume>,
+    /// The machine the cost model's roofline prior assumes: the target's
+    /// measured limits where the tuning database has them (colt-policy's
+    /// `Roofline::measured`), else None and `Roofline::default()`'s
+    /// generic constants.
+    pub roofline: Option<colt_policy::cost::Roofline>,
 }
 
 impl JobSpec {

@@ -139,6 +139,7 @@ fn spec(strategy: StrategyChoice, trials: usize) -> JobSpec {
         known: Vec::new(),
         warm: Vec::new(),
         resume: None,
+        roofline: None,
     }
 }
 

@@ -172,6 +172,7 @@ fn spec(workload: &str, strategy: &str, seed: u64, trials: usize) -> JobSpec {
         known: Vec::new(),
         warm: Vec::new(),
         resume: None,
+        roofline: None,
     }
 }
 

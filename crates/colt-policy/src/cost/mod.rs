@@ -7,4 +7,4 @@ mod roofline;
 
 pub use model::{CostModel, HALF_WEIGHT_SAMPLES, MIN_TRAINING_SAMPLES};
 pub use rank::spearman;
-pub use roofline::{Roofline, RooflineReading};
+pub use roofline::{MeasuredLevel, MeasuredMachine, Roofline, RooflineReading};

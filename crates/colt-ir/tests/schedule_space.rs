@@ -391,6 +391,20 @@ fn features_are_finite_and_follow_the_schedule() {
     assert!(tuned.0[index("log2 flops per byte of the reg")] > base.0[index("log2 flops per byte of the reg")]);
 }
 
+/// gemm-512 tiled by the factors `i` and `j`, vectorised by 16 lanes, its
+/// sums in registers where `registers`.
+fn gemm_register_tile(i: &str, j: &str, registers: bool) -> Candidate {
+    let mut edits = vec![
+        format!(r#"tile(stage="C", axis="i", factors={i})"#),
+        format!(r#"tile(stage="C", axis="j", factors={j})"#),
+        r#"vectorize(stage="C", lanes=16)"#.to_string(),
+    ];
+    if registers {
+        edits.push(r#"accumulate(stage="C", into="registers")"#.to_string());
+    }
+    edits.iter().fold(gemm_initial(), |c, t| edit(t).apply(&c).unwrap())
+}
+
 /// The register tile's loads per FMA, as the prior reads them: an 8-row
 /// tile of 2 vectors broadcasts 8 scalars of A and loads 2 vectors of B
 /// for its 16 FMAs; 16 rows of 1 vector, 16 and 1; without registers
@@ -400,16 +414,7 @@ fn the_register_tiles_loads_per_fma_follow_its_shape() {
     let index = |name: &str| FEATURE_NAMES.iter().position(|n| n.starts_with(name)).unwrap();
     let (broadcasts, vectors) = (index("scalars broadcast per vector FMA"), index("vectors loaded per vector FMA"));
     let tiled = |i: &str, j: &str, registers: bool| {
-        let mut edits = vec![
-            format!(r#"tile(stage="C", axis="i", factors={i})"#),
-            format!(r#"tile(stage="C", axis="j", factors={j})"#),
-            r#"vectorize(stage="C", lanes=16)"#.to_string(),
-        ];
-        if registers {
-            edits.push(r#"accumulate(stage="C", into="registers")"#.to_string());
-        }
-        let c = edits.iter().fold(gemm_initial(), |c, t| edit(t).apply(&c).unwrap());
-        let f = features(&c);
+        let f = features(&gemm_register_tile(i, j, registers));
         (f.0[broadcasts], f.0[vectors])
     };
     assert_eq!(tiled("[2,8,8]", "[1,8,32]", true), (0.5, 0.125));
@@ -427,16 +432,7 @@ fn the_register_tiles_loads_per_fma_follow_its_shape() {
 fn the_register_blocks_intensity_counts_the_sums_once_per_reduction() {
     let index = FEATURE_NAMES.iter().position(|n| n.starts_with("log2 flops per byte of the reg")).unwrap();
     let intensity = |i: &str, j: &str, registers: bool| {
-        let mut edits = vec![
-            format!(r#"tile(stage="C", axis="i", factors={i})"#),
-            format!(r#"tile(stage="C", axis="j", factors={j})"#),
-            r#"vectorize(stage="C", lanes=16)"#.to_string(),
-        ];
-        if registers {
-            edits.push(r#"accumulate(stage="C", into="registers")"#.to_string());
-        }
-        let c = edits.iter().fold(gemm_initial(), |c, t| edit(t).apply(&c).unwrap());
-        f64::from(features(&c).0[index]).exp2() - 1.0
+        f64::from(features(&gemm_register_tile(i, j, registers)).0[index]).exp2() - 1.0
     };
     let close = |x: f64, want: f64| assert!((x - want).abs() < 2e-3 * want, "{x} against {want}");
     close(intensity("[2,2,16]", "[1,16,32]", true), 1024.0 / (4.0 * 49.0));

@@ -170,7 +170,7 @@ pub fn run(args: BenchArgs) -> Result<String> {
         crate::tune::refuse_a_taken_name(&colt, program)?;
     }
     // The bound is the same for every run of a workload: computed once.
-    let limits = crate::roofline::machine_limits(&args.out.join("bench.db"), &colt.target().label());
+    let limits = crate::roofline::machine_limits(&colt, &colt.target().label());
     let bounds: Vec<(String, Option<colt_report::Bound>)> =
         programs.iter().map(|p| (p.name().to_string(), colt_report::bound_of(limits.as_ref(), p))).collect();
     let annotated = |report: &BenchReport| -> BenchReport {

@@ -10,33 +10,21 @@ use colt_measure::limits::MachineLimits;
 use colt_measure::{Builder, CpuConfig, Target};
 use std::path::Path;
 
-/// This machine's limits for a report on the target labelled `label`:
-/// what the database at `db` holds, else what this machine measured for
-/// another database, else measured now (a few seconds, once per hardware
-/// label: [`crate::machine::limits_for`]) and stored in `db`. None for a
-/// target that is not this CPU, and where they cannot be had (said on
-/// stderr): reports then say the bound is not measured rather than show
-/// a guessed one. Called before the command's jobs (their cost models'
+/// This machine's limits for the target labelled `label`: what `colt`'s
+/// tuning database holds, else what this machine measured for another
+/// database, else measured now (a few seconds, once per hardware label:
+/// [`crate::machine::limits_for`]) and stored in that database. None for
+/// a target that is not this CPU, and where they cannot be had (said on
+/// stderr): reports then say the bound is not measured rather than show a
+/// guessed one. Called before the command's jobs (their cost models'
 /// prior runs on these limits: colt-actors' `job_roofline`), so that the
-/// probes have the cores to themselves.
-pub(crate) fn machine_limits(db: &Path, label: &str) -> Option<MachineLimits> {
+/// probes have the cores to themselves. Asked through `colt`'s own
+/// connection: a second one would checkpoint the database's log into its
+/// main file when it closes, so that a copy of the file taken while a job
+/// runs would no longer be just the header the job's log extends
+/// (`tests/faults.rs` copies one).
+pub(crate) fn machine_limits(colt: &Colt, label: &str) -> Option<MachineLimits> {
     if label != Target::Cpu.label() {
-        return None;
-    }
-    let found = TuningDb::open(db).map_err(anyhow::Error::from).and_then(|mut store| {
-        crate::machine::limits_for(&mut *store, &Builder::system(), &CpuConfig::default(), false)
-    });
-    found.map_err(|e| eprintln!("colt: no roofline bound in this report: {e:#}")).ok()
-}
-
-/// [`machine_limits`] through `colt`'s own connection to its database, for
-/// a command whose job is about to run on it (`colt tune`, `colt
-/// tune-model`). A second connection would checkpoint the database's log
-/// into its main file when it closes, so that a copy of the file taken
-/// while the job runs would no longer be just the header the job's log
-/// extends (`tests/faults.rs` copies one).
-pub(crate) fn machine_limits_of(colt: &Colt) -> Option<MachineLimits> {
-    if colt.target().label() != Target::Cpu.label() {
         return None;
     }
     let found = colt

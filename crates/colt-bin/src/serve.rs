@@ -117,7 +117,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
     // keeps: measured here (or copied from this machine's) before any job
     // runs, so the probes have the cores to themselves. The database opened
     // above, so a failure here is a warning, not a reason not to serve.
-    let _ = crate::roofline::machine_limits(&args.db, &colt_measure::Target::Cpu.label());
+    let _ = crate::roofline::machine_limits(&colt, &colt_measure::Target::Cpu.label());
     let models_dir = args.models_dir.clone().unwrap_or_else(colt_llm::default_models_dir);
     let (daemon, scheduler) = Daemon::start_with_models_dir(colt, args.max_jobs, args.threads, models_dir)?;
     let heartbeat = daemon.announce(args.listen.to_string())?;

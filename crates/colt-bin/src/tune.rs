@@ -160,7 +160,7 @@ pub fn run(args: TuneArgs) -> Result<()> {
     // Before the job too: its cost model's prior runs on them (colt-actors'
     // `job_roofline`), and its report gives the best kernel's share of
     // their bound.
-    let limits = crate::roofline::machine_limits_of(&colt);
+    let limits = crate::roofline::machine_limits(&colt, &target.label());
     let request = TuneRequest {
         program: program.clone(),
         target: target.clone(),

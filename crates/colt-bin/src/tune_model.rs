@@ -81,7 +81,7 @@ pub fn run(args: TuneModelArgs) -> Result<String> {
     let colt = start_colt(args.db.clone(), model_paths(strategy.uses_models(), &args.models)?, args.gpu_layers, None)?;
     // Before the jobs: their cost models' prior runs on them, and the
     // report gives each task's share of their bound.
-    let limits = crate::roofline::machine_limits_of(&colt);
+    let limits = crate::roofline::machine_limits(&colt, &colt.target().label());
     let request = ModelRequest {
         tasks: tasks
             .iter()
